@@ -1,0 +1,260 @@
+// The netfilter vocabulary shared by the rule parser, the text formats, the match/target
+// modules and the datapath walk. A rule is stored parsed (never as text): the iptables-save
+// text is printed from it, so every rule has exactly one canonical form.
+
+import type { IPv4 } from '../net/ipv4.ts';
+
+export type TableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
+export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+
+export const TABLE_NAMES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter', 'security'];
+
+/** Built-in chains of each table, in the order iptables-save prints them. */
+export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly Hook[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+export const PROTO = { icmp: 1, tcp: 6, udp: 17, sctp: 132 } as const;
+
+/** TCP flag bits as in the TCP header (and in `--tcp-flags`). */
+export const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+export interface AddrSpec {
+  addr: IPv4; // as given, host bits already cleared by the parser (iptables does that)
+  len: number;
+  neg: boolean;
+}
+
+export interface IfaceSpec {
+  name: string; // may end in '+' (prefix wildcard)
+  neg: boolean;
+}
+
+export interface ProtoSpec {
+  num: number; // 0 = all
+  neg: boolean;
+}
+
+/** One `-m NAME ...` (explicit or implicit, e.g. the `-m tcp` that `-p tcp --dport` loads). */
+export interface MatchSpec<D = unknown> {
+  module: string;
+  data: D;
+}
+
+/** `-j NAME ...` / `-g CHAIN`. Standard verdicts and chain names have `data` undefined. */
+export interface TargetSpec<D = unknown> {
+  name: string;
+  data: D;
+  goto: boolean;
+}
+
+export interface Rule {
+  src?: AddrSpec;
+  dst?: AddrSpec;
+  inIface?: IfaceSpec;
+  outIface?: IfaceSpec;
+  proto?: ProtoSpec;
+  fragment?: { neg: boolean };
+  matches: MatchSpec[];
+  target?: TargetSpec; // absent: a counting-only rule
+  packets: number;
+  bytes: number;
+  /** What produced the rule (kube-proxy service port, Calico policy, console). Opaque here. */
+  origin?: unknown;
+}
+
+export interface Chain {
+  name: string;
+  builtin: boolean;
+  policy?: 'ACCEPT' | 'DROP'; // built-in chains only
+  packets: number; // policy counters
+  bytes: number;
+  rules: Rule[];
+}
+
+export interface Table {
+  name: TableName;
+  chains: Map<string, Chain>; // insertion order = builtin order, then creation order
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packets as the matches and targets see them
+
+export interface Packet {
+  src: IPv4;
+  dst: IPv4;
+  proto: number; // PROTO.*, or any other IP protocol number
+  sport: number; // 0 when the protocol has no ports
+  dport: number;
+  tcpFlags: number; // TCP.* bits
+  icmpType: number;
+  icmpCode: number;
+  icmpId: number;
+  ttl: number;
+  len: number; // bytes, for counters and `-m length`
+  mark: number; // skb->mark (u32)
+}
+
+export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
+export type CtStatusBit = 'EXPECTED' | 'SEEN_REPLY' | 'ASSURED' | 'CONFIRMED' | 'SNAT' | 'DNAT';
+
+export interface Tuple {
+  src: IPv4;
+  dst: IPv4;
+  proto: number;
+  sport: number; // icmp: echo id
+  dport: number; // icmp: echo id as well (conntrack keys icmp by type/code/id)
+}
+
+/** The conntrack entry of the packet being walked, as `-m conntrack`, `-m state`,
+ *  `-m connmark` and CONNMARK see it. */
+export interface CtView {
+  state: CtState;
+  dir: 'ORIGINAL' | 'REPLY';
+  orig: Tuple;
+  reply: Tuple;
+  status: ReadonlySet<CtStatusBit>;
+  mark: number; // read/write through CONNMARK
+  expires: number; // seconds left, for --ctexpire
+}
+
+export type AddrType =
+  | 'UNSPEC' | 'UNICAST' | 'LOCAL' | 'BROADCAST' | 'ANYCAST' | 'MULTICAST'
+  | 'BLACKHOLE' | 'UNREACHABLE' | 'PROHIBIT' | 'THROW' | 'NAT' | 'XRESOLVE';
+
+/** What a match or target may ask of the host it runs on. Implemented by the datapath. */
+export interface HostEnv {
+  /** Route type of `addr` in this host's local/main tables; `iface` restricts the lookup
+   *  to that device (`--limit-iface-in/out`). */
+  addrType(addr: IPv4, iface?: string): AddrType;
+  /** `undefined` when no set of that name exists. `dirs` are the src/dst flags in order. */
+  ipsetTest(name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[]): boolean | undefined;
+  /** Seeded uniform [0, 1) for `statistic --mode random`. */
+  random(): number;
+  /** Per-rule persistent state (statistic nth counter, ...), kept with the host's runtime. */
+  ruleState<T>(rule: Rule, key: string, init: () => T): T;
+  /** `-m recent` lists of this host. */
+  recent: RecentTables;
+  /** Lab clock in seconds. */
+  now(): number;
+}
+
+export interface RecentTables {
+  /** Timestamps (seconds, oldest first) and last ttl seen for `addr` in list `name`. */
+  get(name: string, addr: IPv4): { stamps: number[]; ttl: number } | undefined;
+  set(name: string, addr: IPv4, stamp: number, ttl: number): void;
+  remove(name: string, addr: IPv4): void;
+}
+
+/** Everything a match sees for one packet at one point of the walk. */
+export interface MatchCtx {
+  hook: Hook;
+  table: TableName;
+  inIface?: string; // absent where the hook has none (OUTPUT has no in, PREROUTING no out)
+  outIface?: string;
+  pkt: Packet;
+  ct: CtView | null; // null: untracked or not yet looked up
+  host: HostEnv;
+  rule: Rule;
+}
+
+/** A NAT request from DNAT/SNAT/MASQUERADE/REDIRECT; the walk binds it in conntrack. */
+export interface NatRequest {
+  kind: 'dnat' | 'snat' | 'masquerade' | 'redirect';
+  minIp?: IPv4; // absent: keep the address (port-only DNAT) / pick one (MASQUERADE, REDIRECT)
+  maxIp?: IPv4;
+  minPort?: number;
+  maxPort?: number;
+  random: boolean;
+  randomFully: boolean;
+  persistent: boolean;
+}
+
+/** What a target tells the walk. Non-terminating targets (MARK, LOG, ...) return `continue`
+ *  after changing `ctx.pkt.mark`, `ctx.ct.mark` or recording a log line through `log`. */
+export type TargetResult =
+  | { kind: 'accept' }
+  | { kind: 'drop' }
+  | { kind: 'reject'; with: string; tcpReset: boolean }
+  | { kind: 'return' }
+  | { kind: 'continue' }
+  | { kind: 'jump'; chain: string }
+  | { kind: 'goto'; chain: string }
+  | { kind: 'nat'; nat: NatRequest }
+  | { kind: 'notrack' }
+  | { kind: 'trace' };
+
+export interface TargetCtx extends MatchCtx {
+  log(line: string): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Match and target modules: one file each under matches/ and targets/.
+
+/** Reads option arguments during parsing (`--tcp-flags` takes two, most take one). */
+export interface ArgCursor {
+  /** The next argument, consumed; throws the iptables "requires an argument" error if none. */
+  next(): string;
+  /** The next argument without consuming it, or undefined at the end / at the next option. */
+  peek(): string | undefined;
+}
+
+/** Thrown by parsing with the exact message the real tool prints (and its exit status). */
+export class IptablesError extends Error {
+  readonly status: number;
+  constructor(message: string, status = 2) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export interface ParseCtx {
+  table: TableName;
+  proto?: ProtoSpec; // the rule's -p, for modules that need it (tcp/udp/multiport)
+  /** 'restore' when parsing an iptables-restore line (errors then name the line). */
+  mode: 'command' | 'restore';
+}
+
+export interface ModuleBase<D> {
+  name: string;
+  /** Long option names this module owns, without the leading `--`, with the number of
+   *  arguments each takes (0, 1, or 2 for --tcp-flags). */
+  options: Readonly<Record<string, number>>;
+  /** Options that accept a leading `!` (checked by the parser). */
+  invertible?: readonly string[];
+  /** A fresh, empty option record. */
+  create(): D;
+  /** Store one option. `args` holds exactly `options[opt]` arguments. */
+  parse(data: D, opt: string, args: string[], invert: boolean, ctx: ParseCtx): void;
+  /** Checks after all options were seen (required options, conflicts); may fill defaults. */
+  finish?(data: D, ctx: ParseCtx): void;
+  /** The canonical iptables-save text after `-m NAME` / `-j NAME`, starting with a space
+   *  when not empty (e.g. ` --dport 80`). */
+  save(data: D): string;
+  /** The text `iptables -L` shows in the last column; `numeric` for `-n`. */
+  list(data: D, numeric: boolean): string;
+}
+
+export interface MatchModule<D = unknown> extends ModuleBase<D> {
+  kind: 'match';
+  /** Whether the packet matches. Must not change anything but the module's ruleState and
+   *  `-m recent`'s lists (which the kernel changes while matching, too). */
+  match(data: D, ctx: MatchCtx): boolean;
+  /** A short reason for a miss, computed only when asked (`dpt 80 != 443`). */
+  why(data: D, ctx: MatchCtx): string;
+}
+
+export interface TargetModule<D = unknown> extends ModuleBase<D> {
+  kind: 'target';
+  /** Tables (and hooks) where the target is valid, as the kernel checks at load. */
+  tables?: readonly TableName[];
+  hooks?: readonly Hook[];
+  apply(data: D, ctx: TargetCtx): TargetResult;
+}

@@ -1,0 +1,51 @@
+// The lab document: what the user declared. Everything else (rules, routes, sets, conntrack)
+// is derived from it by replaying `journal` on fresh hosts, then applying `runtime`.
+// This is also the body of a `.kpl` file (format "kube-packet-lab").
+
+export const LAB_FORMAT = 'kube-packet-lab';
+export const LAB_VERSION = 1;
+
+export interface ListenSpec {
+  port: number;
+  proto: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface LinkDoc {
+  dev: string; // eth0, eth1, ...
+  lan: string;
+  ip: string; // "A.B.C.D/N"
+}
+
+export interface HostDoc {
+  name: string;
+  listen: ListenSpec[];
+  links: LinkDoc[];
+}
+
+export interface LanDoc {
+  name: string;
+}
+
+/** A console command that changed a host, replayed in order on load. */
+export interface JournalEntry {
+  host: string;
+  argv: string[];
+  stdin?: string;
+}
+
+export interface LabDoc {
+  format: typeof LAB_FORMAT;
+  version: number;
+  name: string;
+  /** Seed of the lab's random generator (statistic --mode random, port choice). */
+  seed: number;
+  lans: LanDoc[];
+  hosts: HostDoc[];
+  journal: JournalEntry[];
+  /** What kept traces changed: conntrack, counters, recent lists, nth counters, clock. */
+  runtime?: unknown;
+}
+
+export function emptyLab(name: string): LabDoc {
+  return { format: LAB_FORMAT, version: LAB_VERSION, name, seed: 1, lans: [], hosts: [], journal: [] };
+}
