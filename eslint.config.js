@@ -3,9 +3,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Bare built-in names are matched exactly (as `paths`), so `../net/ipv4.ts` is not mistaken
+// for Node's `net`; everything else is a gitignore-style pattern.
+const BARE = new Set(['fs', 'path', 'os', 'child_process', 'crypto', 'net', 'http', 'worker_threads', 'electron', 'better-sqlite3']);
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'net', 'http', 'worker_threads'];
-const restrict = (patterns, message) => ({
-  'no-restricted-imports': ['error', { patterns: patterns.map((group) => ({ group: [group], message })) }],
+const restrict = (list, message) => ({
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: list.filter((n) => BARE.has(n)).map((name) => ({ name, message })),
+      patterns: list.filter((n) => !BARE.has(n)).map((group) => ({ group: [group], message })),
+    },
+  ],
 });
 
 export default tseslint.config(

@@ -100,6 +100,14 @@ export interface Packet {
   ttl: number;
   len: number; // bytes, for counters and `-m length`
   mark: number; // skb->mark (u32)
+  /** ICMP errors: the tuple of the packet the error is about (what conntrack relates it to). */
+  inner?: Tuple;
+  /** Source MAC of the Ethernet frame the packet arrived in (`-m mac`), lower-case
+   *  `aa:bb:cc:dd:ee:ff`; absent for locally generated packets. */
+  srcMac?: string;
+  /** SCTP chunks in packet order (`-m sctp --chunk-types`); absent: the module assumes an
+   *  INIT chunk for a NEW association and one DATA chunk otherwise. */
+  sctpChunks?: readonly { type: number; flags: number }[];
 }
 
 export type CtState = 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
@@ -138,10 +146,20 @@ export interface HostEnv {
   ipsetTest(name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[]): boolean | undefined;
   /** Seeded uniform [0, 1) for `statistic --mode random`. */
   random(): number;
+  /** A Bernoulli trial with probability `p`, for `statistic --mode random`: drawn from the
+   *  seeded generator, or decided by the walk when it enumerates every outcome. Modules
+   *  should prefer it to `random()` when present. */
+  chance?(p: number): boolean;
   /** Per-rule persistent state (statistic nth counter, ...), kept with the host's runtime. */
   ruleState<T>(rule: Rule, key: string, init: () => T): T;
   /** `-m recent` lists of this host. */
   recent: RecentTables;
+  /** `-m rpfilter`'s reverse-path lookup (kernel rpfilter_lookup_reverse): route `pkt.src`
+   *  as a destination (with `pkt.mark` when `validMark`), from `pkt.dst`; true when the route
+   *  is unicast (or local with `acceptLocal`) and leaves through `inIface` (any device when
+   *  `loose`). The module itself handles loopback and 0.0.0.0 sources. Absent: every packet
+   *  passes the check. */
+  rpfilterCheck?(pkt: Packet, inIface: string, opts: { loose: boolean; validMark: boolean; acceptLocal: boolean }): boolean;
   /** Lab clock in seconds. */
   now(): number;
 }
@@ -151,6 +169,9 @@ export interface RecentTables {
   get(name: string, addr: IPv4): { stamps: number[]; ttl: number } | undefined;
   set(name: string, addr: IPv4, stamp: number, ttl: number): void;
   remove(name: string, addr: IPv4): void;
+  /** The least recently set/updated address of list `name` (the kernel's LRU head, which
+   *  `--reap` may remove). Absent: `--reap` only considers the packet's own entry. */
+  oldest?(name: string): IPv4 | undefined;
 }
 
 /** Everything a match sees for one packet at one point of the walk. */
@@ -220,6 +241,8 @@ export interface ParseCtx {
   proto?: ProtoSpec; // the rule's -p, for modules that need it (tcp/udp/multiport)
   /** 'restore' when parsing an iptables-restore line (errors then name the line). */
   mode: 'command' | 'restore';
+  /** Whether an ipset of that name exists on the host (`-m set` refuses unknown sets). */
+  setExists?: (name: string) => boolean;
 }
 
 export interface ModuleBase<D> {
@@ -238,8 +261,21 @@ export interface ModuleBase<D> {
   /** The canonical iptables-save text after `-m NAME` / `-j NAME`, starting with a space
    *  when not empty (e.g. ` --dport 80`). */
   save(data: D): string;
-  /** The text `iptables -L` shows in the last column; `numeric` for `-n`. */
+  /** The text `iptables -L` shows in the last column; `numeric` for `-n`. Like `save`, it
+   *  starts with a space when not empty (the framework adds one when it is missing). */
   list(data: D, numeric: boolean): string;
+  /** The kernel's own check when the rule is loaded (its checkentry): false refuses the
+   *  rule with EINVAL, which iptables reports as `RULE_APPEND failed (Invalid argument)`.
+   *  `hook` is given for built-in chains only: the kernel checks rules of user chains
+   *  with no hook (only the static `tables`/`hooks` of targets are followed through jumps). */
+  kernelCheck?(data: D, ctx: KernelCheckCtx): boolean;
+}
+
+/** What a module's kernel-side check sees (see `ModuleBase.kernelCheck`). */
+export interface KernelCheckCtx {
+  table: TableName;
+  hook?: Hook;
+  proto?: ProtoSpec;
 }
 
 export interface MatchModule<D = unknown> extends ModuleBase<D> {
@@ -249,6 +285,9 @@ export interface MatchModule<D = unknown> extends ModuleBase<D> {
   match(data: D, ctx: MatchCtx): boolean;
   /** A short reason for a miss, computed only when asked (`dpt 80 != 443`). */
   why(data: D, ctx: MatchCtx): string;
+  /** For the rule index: the single destination port this match requires, if it requires
+   *  exactly one (not inverted). Optional; modules without it are never indexed by port. */
+  exactDport?(data: D): number | undefined;
 }
 
 export interface TargetModule<D = unknown> extends ModuleBase<D> {
@@ -256,5 +295,8 @@ export interface TargetModule<D = unknown> extends ModuleBase<D> {
   /** Tables (and hooks) where the target is valid, as the kernel checks at load. */
   tables?: readonly TableName[];
   hooks?: readonly Hook[];
+  /** The name `iptables -L` shows in its target column when it is not `name`: aliases
+   *  list as their real target (`-j NOTRACK` lists as `CT`, save and -S keep NOTRACK). */
+  listName?: string;
   apply(data: D, ctx: TargetCtx): TargetResult;
 }

@@ -1,4 +1,20 @@
 // Target modules beyond kube-proxy's (Calico's and the rest). Each lives in its own file.
 import type { TargetModule } from '../types.ts';
+import { connmarkTarget } from './connmark.ts';
+import { ctTarget } from './ct.ts';
+import { nflogTarget } from './nflog.ts';
+import { notrackTarget } from './notrack.ts';
+import { redirectTarget } from './redirect.ts';
+import { traceTarget } from './trace.ts';
 
-export const EXTRA_TARGETS: TargetModule<never>[] = [];
+/** Each module keeps its own data type; the registry sees them through TargetModule<never>. */
+const erase = <D>(t: TargetModule<D>) => t as unknown as TargetModule<never>;
+
+export const EXTRA_TARGETS: TargetModule<never>[] = [
+  erase(connmarkTarget),
+  erase(redirectTarget),
+  erase(traceTarget),
+  erase(ctTarget),
+  erase(notrackTarget),
+  erase(nflogTarget),
+];

@@ -1,0 +1,163 @@
+// The `kpl` command line: a thin transport over LabService. It parses arguments, calls one
+// service method, prints the result and exits with the right status (for `exec`, the status
+// of the tool that ran).
+
+import { readFileSync } from 'node:fs';
+import { LabError, LabFileError, LabService, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
+
+const USAGE = `Usage: kpl COMMAND ...
+
+  kpl new LAB [--name NAME] [--seed N]           create an empty lab file
+  kpl lan add LAB NAME                           add a LAN segment (a bridge)
+  kpl host add LAB NAME [--listen 80,443,53/udp] add a Linux host listening on those ports
+  kpl link add LAB HOST LAN --ip A.B.C.D/N [--dev IFNAME]
+                                                 give HOST an interface on LAN
+  kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
+  kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [--proto tcp|udp|sctp|icmp]
+            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json]
+                                                 send a packet and print every step
+`;
+
+class UsageError extends Error {}
+
+interface Out {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/** Splits `--flag value` / `--flag=value` options from positionals. `bools` take no value. */
+function parseOpts(args: string[], valued: readonly string[], bools: readonly string[]): { pos: string[]; opt: Map<string, string> } {
+  const pos: string[] = [];
+  const opt = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (bools.includes(key)) {
+        if (eq > 0) throw new UsageError(`option --${key} takes no value`);
+        opt.set(key, 'true');
+      } else if (valued.includes(key)) {
+        const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+        if (v === undefined) throw new UsageError(`option --${key} needs a value`);
+        opt.set(key, v);
+      } else throw new UsageError(`unknown option ${a}`);
+    } else pos.push(a);
+  }
+  return { pos, opt };
+}
+
+function int(v: string | undefined, what: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${what}: expected a number ${min}..${max}, got "${v}"`);
+  return Number(v);
+}
+
+function parseListen(v: string | undefined): ListenSpec[] {
+  if (!v) return [];
+  return v.split(',').map((item) => {
+    const m = /^([0-9]+)(?:\/(tcp|udp|sctp))?$/.exec(item.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`--listen: "${item}" is not PORT[/tcp|udp|sctp]`);
+    return { port: Number(m[1]), proto: (m[2] ?? 'tcp') as ListenSpec['proto'] };
+  });
+}
+
+function need(pos: string[], n: number, usage: string): void {
+  if (pos.length !== n) throw new UsageError(`usage: ${usage}`);
+}
+
+export function runKpl(argv: string[], stdin: () => string, out: Out, svc = new LabService()): number {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out.stdout(USAGE);
+        return cmd === undefined ? 2 : 0;
+      case 'new': {
+        const { pos, opt } = parseOpts(rest, ['name', 'seed'], []);
+        need(pos, 1, 'kpl new LAB [--name NAME] [--seed N]');
+        svc.create(pos[0], { name: opt.get('name'), seed: int(opt.get('seed'), '--seed', 0, 0xffffffff) });
+        return 0;
+      }
+      case 'lan': {
+        const { pos } = parseOpts(rest, [], []);
+        if (pos[0] !== 'add') throw new UsageError('usage: kpl lan add LAB NAME');
+        need(pos, 3, 'kpl lan add LAB NAME');
+        svc.addLan(pos[1], pos[2]);
+        return 0;
+      }
+      case 'host': {
+        const { pos, opt } = parseOpts(rest, ['listen'], []);
+        if (pos[0] !== 'add') throw new UsageError('usage: kpl host add LAB NAME [--listen PORTS]');
+        need(pos, 3, 'kpl host add LAB NAME [--listen PORTS]');
+        svc.addHost(pos[1], pos[2], parseListen(opt.get('listen')));
+        return 0;
+      }
+      case 'link': {
+        const { pos, opt } = parseOpts(rest, ['ip', 'dev'], []);
+        if (pos[0] !== 'add') throw new UsageError('usage: kpl link add LAB HOST LAN --ip A.B.C.D/N [--dev IFNAME]');
+        need(pos, 4, 'kpl link add LAB HOST LAN --ip A.B.C.D/N [--dev IFNAME]');
+        const ip = opt.get('ip');
+        if (!ip) throw new UsageError('kpl link add: --ip A.B.C.D/N is required');
+        const dev = svc.addLink(pos[1], pos[2], pos[3], ip, opt.get('dev'));
+        out.stdout(`${dev}\n`);
+        return 0;
+      }
+      case 'exec': {
+        const dd = rest.indexOf('--');
+        if (dd !== 2 || rest.length < 4) throw new UsageError('usage: kpl exec LAB HOST -- CMD [ARGS...]');
+        const r = svc.exec(rest[0], rest[1], rest.slice(3), stdin());
+        if (r.stdout) out.stdout(r.stdout);
+        if (r.stderr) out.stderr(r.stderr);
+        return r.code;
+      }
+      case 'trace': {
+        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed'], ['all-outcomes', 'keep', 'json']);
+        need(pos, 1, 'kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [options]');
+        const from = opt.get('from');
+        const to = opt.get('to');
+        if (!from || !to) throw new UsageError('kpl trace: --from and --to are required');
+        const proto = opt.get('proto') ?? 'tcp';
+        if (!['tcp', 'udp', 'sctp', 'icmp'].includes(proto)) throw new UsageError(`--proto: expected tcp, udp, sctp or icmp, got "${proto}"`);
+        const spec: TraceSpec = {
+          from,
+          to,
+          proto: proto as TraceSpec['proto'],
+          sport: int(opt.get('sport'), '--sport', 1, 65535),
+          iif: opt.get('in'),
+          seed: int(opt.get('seed'), '--seed', 0, 0xffffffff),
+          allOutcomes: opt.has('all-outcomes'),
+          keep: opt.has('keep'),
+        };
+        const report = svc.trace(pos[0], spec);
+        out.stdout(opt.has('json') ? JSON.stringify(report.json, null, 2) + '\n' : report.text);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      out.stderr(`kpl: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof LabFileError || e instanceof LabError) {
+      out.stderr(`kpl: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** Reads all of standard input when it is a pipe or file (never waits on a terminal). */
+export function readStdin(): string {
+  if (process.stdin.isTTY) return '';
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,180 @@
+// Turns a trace into what `kpl trace` prints: the JSON document users' scripts read (field
+// names are a public interface) and a readable step list. Rule text is produced here, on
+// demand, not during the walk.
+
+import { formatIPv4 } from '../net/ipv4.ts';
+import { PROTO, type Packet, type Rule } from '../netfilter/types.ts';
+import type { Outcome, TraceResult, TraceRun } from './trace.ts';
+import type { RuleStep } from './traverse.ts';
+import type { PacketWalk } from './walk.ts';
+
+export type RuleText = (chain: string, rule: Rule) => string;
+
+export interface StepJson {
+  host: string;
+  hook?: string;
+  table: string;
+  chain: string;
+  rule?: number | null;
+  rule_spec?: string | null;
+  matched?: boolean;
+  verdict?: string | null;
+  skipped?: number;
+  from?: number;
+}
+
+export interface WalkJson {
+  outcome: PacketWalk['outcome'];
+  delivered: PacketWalk['delivered'];
+  dnat: string | null;
+  snat: string | null;
+  masquerade: boolean;
+  reason: string;
+  packet: PacketJson;
+  steps: StepJson[];
+  events: { host: string; kind: string; hook?: string; text: string; at: number }[];
+}
+
+export interface PacketJson {
+  src: string;
+  dst: string;
+  proto: string;
+  sport: number | null;
+  dport: number | null;
+}
+
+export interface TraceJson extends WalkJson {
+  seed: number;
+  reply: WalkJson | null;
+  ack: WalkJson | null;
+  outcomes: (WalkJson & { probability: number; reply: WalkJson | null })[];
+}
+
+export interface TraceReport {
+  json: TraceJson;
+  text: string;
+}
+
+const PROTO_NAMES: Record<number, string> = { [PROTO.tcp]: 'tcp', [PROTO.udp]: 'udp', [PROTO.icmp]: 'icmp', [PROTO.sctp]: 'sctp' };
+
+function hasPorts(p: Packet): boolean {
+  return p.proto === PROTO.tcp || p.proto === PROTO.udp || p.proto === PROTO.sctp;
+}
+
+export function packetJson(p: Packet): PacketJson {
+  return {
+    src: formatIPv4(p.src),
+    dst: formatIPv4(p.dst),
+    proto: PROTO_NAMES[p.proto] ?? String(p.proto),
+    sport: hasPorts(p) ? p.sport : null,
+    dport: hasPorts(p) ? p.dport : null,
+  };
+}
+
+export function stepJson(s: RuleStep, text: RuleText): StepJson {
+  if (s.skipped !== undefined) return { host: s.host, hook: s.hook, table: s.table, chain: s.chain, skipped: s.skipped, from: s.from };
+  return {
+    host: s.host,
+    hook: s.hook,
+    table: s.table,
+    chain: s.chain,
+    rule: s.rule,
+    rule_spec: s.ruleObj ? text(s.chain, s.ruleObj) : null,
+    matched: s.matched,
+    verdict: s.verdict,
+  };
+}
+
+function walkJson(w: PacketWalk, first: Packet, text: RuleText): WalkJson {
+  return {
+    outcome: w.outcome,
+    delivered: w.delivered,
+    dnat: w.dnat,
+    snat: w.snat,
+    masquerade: w.masquerade,
+    reason: w.reason,
+    packet: packetJson(first),
+    steps: w.steps.map((s) => stepJson(s, text)),
+    events: w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })),
+  };
+}
+
+function firstPacket(w: PacketWalk): Packet {
+  return w.events[0]?.pkt ?? w.final;
+}
+
+function runJson(r: TraceRun, text: RuleText) {
+  return {
+    ...walkJson(r.walk, firstPacket(r.walk), text),
+    reply: r.reply ? walkJson(r.reply, firstPacket(r.reply), text) : null,
+    ack: r.ack ? walkJson(r.ack, firstPacket(r.ack), text) : null,
+  };
+}
+
+export function traceReport(t: TraceResult, seed: number, text: RuleText): TraceReport {
+  const json: TraceJson = {
+    ...runJson(t, text),
+    seed,
+    outcomes: (t.outcomes ?? []).map((o: Outcome) => ({ probability: round(o.probability), ...runJson(o, text) })),
+  };
+  return { json, text: traceText(t, seed, text) };
+}
+
+function round(p: number): number {
+  return Math.round(p * 1e12) / 1e12;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text form
+
+function pktLine(p: Packet): string {
+  const j = packetJson(p);
+  return hasPorts(p) ? `${j.proto} ${j.src}:${j.sport} -> ${j.dst}:${j.dport}` : `${j.proto} ${j.src} -> ${j.dst}`;
+}
+
+export function walkText(w: PacketWalk, text: RuleText, title: string): string {
+  const out: string[] = [`${title}: ${pktLine(firstPacket(w))}`];
+  let ei = 0;
+  let host = '';
+  const emitEvents = (upto: number) => {
+    while (ei < w.events.length && w.events[ei].at <= upto) {
+      const e = w.events[ei++];
+      if (e.host !== host) {
+        host = e.host;
+        out.push(`  [${host}]`);
+      }
+      out.push(`    ${(e.hook ?? '').padEnd(11)} ${e.kind.padEnd(10)} ${e.text}`);
+    }
+  };
+  w.steps.forEach((s, i) => {
+    emitEvents(i);
+    if (s.host !== host) {
+      host = s.host;
+      out.push(`  [${host}]`);
+    }
+    const where = `${s.hook.padEnd(11)} ${s.table.padEnd(8)} ${'  '.repeat(s.depth)}${s.chain}`;
+    if (s.skipped !== undefined) out.push(`    ${where} rules ${s.from}-${(s.from ?? 0) + s.skipped - 1} skipped (cannot match)`);
+    else if (s.rule === null) out.push(`    ${where} ${s.verdict === 'RETURN' ? 'end of chain: RETURN' : `policy ${s.verdict}`}`);
+    else out.push(`    ${where} #${s.rule} ${s.matched ? '✔' : '✘'} ${s.ruleObj ? text(s.chain, s.ruleObj) : ''}${s.matched && s.verdict ? `  => ${s.verdict}` : ''}`);
+  });
+  emitEvents(Infinity);
+  const d = w.delivered;
+  out.push(`  => ${w.outcome.toUpperCase()}${d ? ` at ${d.host} ${d.ip}${d.port !== null ? ':' + d.port : ''}` : ''}: ${w.reason}`);
+  const nat = [w.dnat && `dnat ${w.dnat}`, w.snat && `snat ${w.snat}`, w.masquerade && 'masquerade'].filter(Boolean);
+  if (nat.length) out.push(`     ${nat.join(', ')}`);
+  return out.join('\n') + '\n';
+}
+
+export function traceText(t: TraceResult, seed: number, text: RuleText): string {
+  let s = walkText(t.walk, text, `packet (seed ${seed})`);
+  if (t.reply) s += '\n' + walkText(t.reply, text, 'answer');
+  if (t.ack) s += '\n' + walkText(t.ack, text, 'handshake ACK');
+  if (t.outcomes) {
+    s += '\nall outcomes:\n';
+    for (const o of t.outcomes) {
+      const d = o.walk.delivered;
+      s += `  ${(o.probability * 100).toFixed(2).padStart(6)}%  ${o.walk.outcome}${d ? ` at ${d.host} ${d.ip}${d.port !== null ? ':' + d.port : ''}` : ''}${o.walk.dnat ? ` (dnat ${o.walk.dnat})` : ''}\n`;
+    }
+  }
+  return s;
+}

@@ -1,0 +1,116 @@
+// A trace: the first packet of a connection, the answer it gets back (reply, RST or ICMP
+// error) and, for TCP, the client's ACK that completes the handshake. With `allOutcomes`,
+// every branch of `statistic --mode random` is explored and each distinct end is listed with
+// its probability.
+
+import { PROTO, TCP, type Packet } from '../netfilter/types.ts';
+import type { Topology } from './ports.ts';
+import { answerFor, walkPacket, type Injection, type PacketWalk, type WalkOptions } from './walk.ts';
+
+export interface TraceRun {
+  walk: PacketWalk;
+  reply: PacketWalk | null;
+  /** TCP: the client's ACK after a SYN-ACK came back. */
+  ack: PacketWalk | null;
+}
+
+export interface Outcome extends TraceRun {
+  probability: number;
+}
+
+export interface TraceResult extends TraceRun {
+  outcomes: Outcome[] | null;
+}
+
+/** How statistic matches decide: from the seeded generator, or from an enumeration script. */
+export interface Decider {
+  /** Replace the decision source; returns the previous one. */
+  set(fn: ((p: number) => boolean) | null): void;
+}
+
+export interface TraceHooks {
+  topo: Topology;
+  decider: Decider;
+  /** Saves the runtime (conntrack, counters, recent, nth, rng) and returns a restorer. */
+  snapshot(): () => void;
+}
+
+function runOnce(h: TraceHooks, inj: Injection, opts: WalkOptions): TraceRun {
+  const walk = walkPacket(h.topo, inj, opts);
+  const back = answerFor(walk, inj.pkt);
+  let reply: PacketWalk | null = null;
+  let ack: PacketWalk | null = null;
+  if (back) {
+    const first = walk.events[0]?.pkt ?? inj.pkt;
+    const socket = inj.iif
+      ? undefined
+      : { host: inj.host, proto: first.proto, local: first.src, lport: first.proto === PROTO.icmp ? 0 : first.sport, remote: first.dst, rport: first.proto === PROTO.icmp ? 0 : first.dport };
+    reply = walkPacket(h.topo, back, { ...opts, virtualPeers: inj.iif ? opts.virtualPeers : undefined, socket });
+    // the client completes the handshake when its SYN-ACK arrived
+    if (
+      inj.pkt.proto === PROTO.tcp && walk.outcome === 'delivered' && reply.outcome === 'delivered' &&
+      !inj.iif && reply.endHost === inj.host && (reply.final.tcpFlags & TCP.SYN) !== 0
+    ) {
+      const p: Packet = { ...inj.pkt, src: reply.final.dst, sport: reply.final.dport, tcpFlags: TCP.ACK, len: 52 };
+      ack = walkPacket(h.topo, { host: inj.host, pkt: p }, opts);
+    }
+  }
+  return { walk, reply, ack };
+}
+
+/** Where a run ended, to merge branches that end the same way. */
+function endKey(r: TraceRun): string {
+  const w = r.walk;
+  return [w.outcome, w.delivered?.host, w.delivered?.ip, w.delivered?.port, w.dnat, w.snat, r.reply?.outcome].join('|');
+}
+
+export function runTrace(h: TraceHooks, inj: Injection, opts: WalkOptions & { allOutcomes: boolean; maxOutcomes?: number }): TraceResult {
+  if (!opts.allOutcomes) return { ...runOnce(h, inj, opts), outcomes: null };
+
+  // Depth-first over decision sequences; each run starts from the same saved runtime.
+  const restore = h.snapshot();
+  const found = new Map<string, Outcome>();
+  const order: string[] = [];
+  const pending: boolean[][] = [[]];
+  const limit = opts.maxOutcomes ?? 4096;
+  let runs = 0;
+  try {
+    while (pending.length && runs < limit) {
+      const script = pending.pop()!;
+      let i = 0;
+      let prob = 1;
+      h.decider.set((p) => {
+        if (p >= 1) return true;
+        if (p <= 0) return false;
+        let take: boolean;
+        if (i < script.length) take = script[i];
+        else {
+          // a new branch point: take "match" now, and queue the other branch for later
+          pending.push([...script.slice(0, i), false]);
+          script.push(true);
+          take = true;
+        }
+        i++;
+        prob *= take ? p : 1 - p;
+        return take;
+      });
+      const run = runOnce(h, inj, opts);
+      runs++;
+      restore();
+      if (prob <= 0) continue;
+      const key = endKey(run);
+      const prev = found.get(key);
+      if (prev) prev.probability += prob;
+      else {
+        found.set(key, { ...run, probability: prob });
+        order.push(key);
+      }
+    }
+  } finally {
+    h.decider.set(null);
+  }
+  const outcomes = order.map((k) => found.get(k)!);
+  // The top-level fields describe the walk the seed chooses.
+  const chosen = runOnce(h, inj, opts);
+  return { ...chosen, outcomes };
+}

@@ -1,0 +1,241 @@
+// Walks one table's built-in chain for one packet as the kernel's ipt_do_table does: rules in
+// order, first match takes its target, jumps push a return point, goto replaces the frame,
+// RETURN pops, the end of a user chain returns, the end of a built-in chain applies its
+// policy. Every evaluated rule becomes a step; runs of rules the index proves cannot match
+// become one `skipped` step whose reasons are computed only when asked (explain.ts).
+
+import { formatIPv4, maskOf } from '../net/ipv4.ts';
+import { MATCHES } from '../netfilter/matches/index.ts';
+import type { IndexCache } from '../netfilter/rule-index.ts';
+import { TARGETS } from '../netfilter/targets/index.ts';
+import type { Chain, Hook, MatchCtx, NatRequest, Packet, Rule, Table, TableName, TargetCtx } from '../netfilter/types.ts';
+
+/** The state a step was evaluated against, shared by consecutive steps until it changes. */
+export interface Snapshot {
+  pkt: Packet;
+  inIface?: string;
+  outIface?: string;
+  ct: MatchCtx['ct'];
+}
+
+export interface RuleStep {
+  host: string;
+  hook: Hook;
+  table: TableName;
+  chain: string;
+  /** 1-based position, or null for a policy / implicit return. */
+  rule: number | null;
+  ruleObj: Rule | null;
+  matched: boolean;
+  /** Target taken (ACCEPT, DROP, a chain name, DNAT, …), the policy, RETURN; null on a miss. */
+  verdict: string | null;
+  /** Index of the first failing test on a miss: -1 = a core field, n = matches[n]. */
+  failedAt?: number;
+  /** Present on a folded run of rules the index skipped (positions from..from+skipped-1). */
+  skipped?: number;
+  from?: number;
+  /** Chain call depth (0 = the built-in chain). */
+  depth: number;
+  snap: Snapshot;
+}
+
+export type TableVerdict =
+  | { kind: 'accept' }
+  | { kind: 'drop' }
+  | { kind: 'reject'; with: string; tcpReset: boolean }
+  | { kind: 'nat'; nat: NatRequest; target: string };
+
+export interface TraverseEnv {
+  host: string;
+  hook: Hook;
+  table: Table;
+  generation: number;
+  index: IndexCache;
+  /** The mutable match context (pkt.mark may change under MARK). */
+  ctx: MatchCtx;
+  steps: RuleStep[];
+  log: (line: string) => void;
+  onNotrack: () => void;
+  onTrace: () => void;
+  /** Step budget, to stop runaway loops (the kernel refuses loops at load). */
+  maxSteps: number;
+}
+
+function ifaceMatches(spec: { name: string; neg: boolean }, dev: string | undefined): boolean {
+  const name = dev ?? '';
+  const hit = spec.name.endsWith('+') ? name.startsWith(spec.name.slice(0, -1)) : name === spec.name;
+  return hit !== spec.neg;
+}
+
+/** Whether every core field (-s -d -i -o -p -f) of the rule matches. */
+export function coreMatches(r: Rule, ctx: MatchCtx): boolean {
+  const p = ctx.pkt;
+  if (r.src && (((p.src & maskOf(r.src.len)) >>> 0) === r.src.addr >>> 0) === r.src.neg) return false;
+  if (r.dst && (((p.dst & maskOf(r.dst.len)) >>> 0) === r.dst.addr >>> 0) === r.dst.neg) return false;
+  if (r.inIface && !ifaceMatches(r.inIface, ctx.inIface)) return false;
+  if (r.outIface && !ifaceMatches(r.outIface, ctx.outIface)) return false;
+  if (r.proto && r.proto.num !== 0 && (p.proto === r.proto.num) === r.proto.neg) return false;
+  if (r.fragment && !r.fragment.neg) return false; // the lab never fragments
+  return true;
+}
+
+/** Why a core field failed, in the debugger's short words. */
+export function whyCore(r: Rule, s: Snapshot): string {
+  const p = s.pkt;
+  const pfx = (a: { addr: number; len: number }) => `${formatIPv4(a.addr)}/${a.len}`;
+  if (r.src && (((p.src & maskOf(r.src.len)) >>> 0) === r.src.addr >>> 0) === r.src.neg)
+    return r.src.neg ? `src ${formatIPv4(p.src)} in ${pfx(r.src)}` : `src ${formatIPv4(p.src)} not in ${pfx(r.src)}`;
+  if (r.dst && (((p.dst & maskOf(r.dst.len)) >>> 0) === r.dst.addr >>> 0) === r.dst.neg)
+    return r.dst.neg ? `dst ${formatIPv4(p.dst)} in ${pfx(r.dst)}` : `dst ${formatIPv4(p.dst)} not in ${pfx(r.dst)}`;
+  if (r.inIface && !ifaceMatches(r.inIface, s.inIface)) return `in ${s.inIface ?? '(none)'} ${r.inIface.neg ? '=' : '≠'} ${r.inIface.name}`;
+  if (r.outIface && !ifaceMatches(r.outIface, s.outIface)) return `out ${s.outIface ?? '(none)'} ${r.outIface.neg ? '=' : '≠'} ${r.outIface.name}`;
+  if (r.proto && r.proto.num !== 0 && (p.proto === r.proto.num) === r.proto.neg) return `proto ${p.proto} ${r.proto.neg ? '=' : '≠'} ${r.proto.num}`;
+  if (r.fragment && !r.fragment.neg) return 'not a fragment';
+  return '';
+}
+
+const STANDARD = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
+
+interface Frame {
+  chain: Chain;
+  pos: number; // next candidate position (0-based rule index)
+  cands: number[] | null; // from the index, or null = linear
+  ci: number; // cursor into cands
+  depth: number;
+}
+
+export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
+  const { table, ctx, steps } = env;
+  const start = table.chains.get(builtin);
+  if (!start) return { kind: 'accept' };
+  let snap: Snapshot = { pkt: { ...ctx.pkt }, inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct };
+  const refreshSnap = () => {
+    snap = { pkt: { ...ctx.pkt }, inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct ? { ...ctx.ct } : null };
+  };
+  const stack: Frame[] = [];
+  const open = (chain: Chain, depth: number): Frame => {
+    const idx = env.index.get(chain, env.generation);
+    return { chain, pos: 0, cands: idx ? idx.candidates(ctx.pkt) : null, ci: 0, depth };
+  };
+  const base = { host: env.host, hook: env.hook, table: table.name };
+  let f = open(start, 0);
+  let budget = env.maxSteps;
+  // The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
+  // own level, or a chain reached by goto runs out with nothing on the stack.
+  const policy = (): TableVerdict => {
+    const pol = start.policy ?? 'ACCEPT';
+    start.packets++;
+    start.bytes += ctx.pkt.len;
+    steps.push({ ...base, chain: start.name, rule: null, ruleObj: null, matched: true, verdict: pol, depth: 0, snap });
+    return pol === 'DROP' ? { kind: 'drop' } : { kind: 'accept' };
+  };
+
+  for (;;) {
+    // next rule position
+    let pos: number;
+    if (f.cands) {
+      pos = f.ci < f.cands.length ? f.cands[f.ci] : f.chain.rules.length;
+      // cands are absolute positions; skip ones already passed (after a RETURN we resume at f.pos)
+      while (pos < f.pos && f.ci < f.cands.length) pos = ++f.ci < f.cands.length ? f.cands[f.ci] : f.chain.rules.length;
+      if (pos > f.pos) {
+        steps.push({ ...base, chain: f.chain.name, rule: null, ruleObj: null, matched: false, verdict: null, skipped: pos - f.pos, from: f.pos + 1, depth: f.depth, snap });
+      }
+      f.ci++;
+    } else pos = f.pos;
+
+    if (pos >= f.chain.rules.length) {
+      // end of chain
+      if (f.depth === 0) return policy();
+      steps.push({ ...base, chain: f.chain.name, rule: null, ruleObj: null, matched: true, verdict: 'RETURN', depth: f.depth, snap });
+      const back = stack.pop();
+      if (!back) return policy();
+      f = back;
+      continue;
+    }
+    f.pos = pos + 1;
+    if (--budget < 0) return { kind: 'drop' };
+
+    const rule = f.chain.rules[pos];
+    ctx.rule = rule;
+    let failedAt: number | undefined;
+    if (!coreMatches(rule, ctx)) failedAt = -1;
+    else {
+      for (let m = 0; m < rule.matches.length; m++) {
+        const spec = rule.matches[m];
+        const mod = MATCHES.get(spec.module);
+        if (!mod || !mod.match(spec.data, ctx)) {
+          failedAt = m;
+          break;
+        }
+      }
+    }
+    if (failedAt !== undefined) {
+      steps.push({ ...base, chain: f.chain.name, rule: pos + 1, ruleObj: rule, matched: false, verdict: null, failedAt, depth: f.depth, snap });
+      continue;
+    }
+    rule.packets++;
+    rule.bytes += ctx.pkt.len;
+    const t = rule.target;
+    const step: RuleStep = { ...base, chain: f.chain.name, rule: pos + 1, ruleObj: rule, matched: true, verdict: t ? t.name : null, depth: f.depth, snap };
+    steps.push(step);
+    if (!t) continue;
+    if (STANDARD.has(t.name)) {
+      if (t.name === 'ACCEPT') return { kind: 'accept' };
+      if (t.name === 'DROP') return { kind: 'drop' };
+      if (t.name === 'QUEUE') return { kind: 'drop' }; // no userspace queue reader in the lab
+      // RETURN
+      if (f.depth === 0) return policy();
+      const back = stack.pop();
+      if (!back) return policy();
+      f = back;
+      continue;
+    }
+    const mod = TARGETS.get(t.name);
+    if (!mod) {
+      const next = table.chains.get(t.name);
+      if (!next) return { kind: 'drop' }; // cannot happen: the ruleset refuses dangling jumps
+      if (!t.goto) stack.push(f);
+      f = open(next, t.goto && f.depth > 0 ? f.depth : f.depth + 1);
+      continue;
+    }
+    const tctx = ctx as TargetCtx;
+    tctx.log = env.log;
+    const before = ctx.pkt.mark;
+    const ctMarkBefore = ctx.ct?.mark;
+    const res = mod.apply(t.data, tctx);
+    if (ctx.pkt.mark !== before || ctx.ct?.mark !== ctMarkBefore) refreshSnap();
+    switch (res.kind) {
+      case 'continue':
+        continue;
+      case 'notrack':
+        env.onNotrack();
+        continue;
+      case 'trace':
+        env.onTrace();
+        continue;
+      case 'accept':
+        return { kind: 'accept' };
+      case 'drop':
+        return { kind: 'drop' };
+      case 'reject':
+        return { kind: 'reject', with: res.with, tcpReset: res.tcpReset };
+      case 'nat':
+        return { kind: 'nat', nat: res.nat, target: t.name };
+      case 'return': {
+        if (f.depth === 0) return policy();
+        const back = stack.pop();
+        if (!back) return policy();
+        f = back;
+        continue;
+      }
+      case 'jump':
+      case 'goto': {
+        const next = table.chains.get(res.chain);
+        if (!next) return { kind: 'drop' };
+        if (res.kind === 'jump') stack.push(f);
+        f = open(next, f.depth + 1);
+        continue;
+      }
+    }
+  }
+}

@@ -1,0 +1,609 @@
+// The packet walk: one packet followed through every host it crosses, hook by hook in the
+// order Linux runs them (see the hook tables below), until a socket takes it, a rule or the
+// stack drops or rejects it, or no route or neighbour exists. Every rule evaluated is a
+// RuleStep (traverse.ts); everything else that happens (routing, conntrack, NAT, hops) is an
+// event pointing at its place among the steps.
+
+import { formatIPv4, parseIPv4, type IPv4 } from '../net/ipv4.ts';
+import { PROTO, TCP, type Hook, type NatRequest, type Packet, type TableName, type Tuple } from '../netfilter/types.ts';
+import type { CtEntry } from '../conntrack/entry.ts';
+import type { RouteHit, RouteResult } from '../net/netns.ts';
+import type { Topology, WalkHost } from './ports.ts';
+import { traverse, type RuleStep, type TableVerdict } from './traverse.ts';
+
+export type Outcome = 'delivered' | 'refused' | 'dropped' | 'rejected' | 'unroutable';
+
+export type EventKind =
+  | 'inject' | 'receive' | 'route' | 'conntrack' | 'nat' | 'deliver' | 'refuse' | 'drop' | 'reject'
+  | 'transmit' | 'forward' | 'unroutable' | 'log' | 'ttl' | 'confirm';
+
+export interface WalkEvent {
+  host: string;
+  kind: EventKind;
+  hook?: Hook;
+  text: string;
+  /** Number of steps recorded before this event (its place in the step list). */
+  at: number;
+  pkt: Packet;
+}
+
+export interface Delivery {
+  host: string;
+  ip: string;
+  port: number | null;
+}
+
+export interface PacketWalk {
+  outcome: Outcome;
+  delivered: Delivery | null;
+  steps: RuleStep[];
+  events: WalkEvent[];
+  /** Final destination after DNAT anywhere on the path ("IP:PORT"), null without DNAT. */
+  dnat: string | null;
+  /** Final source the receiver saw after SNAT anywhere on the path, null without SNAT. */
+  snat: string | null;
+  masquerade: boolean;
+  /** The packet as it was when the walk ended, and where. */
+  final: Packet;
+  endHost: string;
+  /** One line: why the walk ended as it did. */
+  reason: string;
+  /** The step that decided a drop or reject, if a rule did. */
+  decidedBy: RuleStep | null;
+  /** For a reject: what the rejecting host sends back. */
+  reject: { with: string; tcpReset: boolean } | null;
+}
+
+/** Where the packet starts. `iif` set: it arrives on that interface; else it is sent locally. */
+export interface Injection {
+  host: string;
+  iif?: string;
+  pkt: Packet;
+}
+
+export interface WalkOptions {
+  now: number;
+  maxHops?: number;
+  maxSteps?: number;
+  /** Addresses a virtual sender outside the lab answers ARP for (the `IP@HOST` source). */
+  virtualPeers?: { host: string; dev: string; ip: IPv4 }[];
+  /** The connected socket waiting for this packet (an answer to the trace's first packet). */
+  socket?: SocketTuple;
+}
+
+/** A connected socket: packets to local:lport from remote:rport are its own. */
+export interface SocketTuple {
+  host: string;
+  proto: number;
+  local: IPv4;
+  lport: number;
+  remote: IPv4;
+  rport: number;
+}
+
+// The order of (table, conntrack, nat) work at each hook, by priority as in the kernel:
+// raw -300, conntrack -200, mangle -150, nat(dst) -100, filter 0, security 50, nat(src) 100,
+// confirm last.
+const PRE: readonly TableName[] = ['raw', 'mangle'];
+const OUT_PRE: readonly TableName[] = ['raw', 'mangle'];
+const OUT_POST: readonly TableName[] = ['filter', 'security'];
+const IN_TABLES: readonly TableName[] = ['mangle', 'filter', 'security'];
+const FWD_TABLES: readonly TableName[] = ['mangle', 'filter', 'security'];
+// (raw, mangle) then conntrack at -200 sits between them: ctIn runs before mangle.
+
+interface Flight {
+  pkt: Packet;
+  steps: RuleStep[];
+  events: WalkEvent[];
+  dnat: boolean;
+  snat: boolean;
+  masquerade: boolean;
+  hops: number;
+  virtualPeers: { host: string; dev: string; ip: IPv4 }[];
+  socket?: SocketTuple;
+  now: number;
+  maxSteps: number;
+}
+
+/** Per-host conntrack state of the packet while it is inside that host. */
+interface HostPass {
+  host: WalkHost;
+  entry: CtEntry | null;
+  dir: 'ORIGINAL' | 'REPLY';
+  isNew: boolean; // entry created by this packet here (nat tables are walked only then)
+  untracked: boolean;
+  invalid: boolean; // conntrack could not track it (state INVALID)
+  iif?: string;
+  oif?: string;
+}
+
+type Stop = { outcome: Outcome; reason: string; decidedBy: RuleStep | null; delivered?: Delivery; reject?: { with: string; tcpReset: boolean } };
+
+export function fmtAddrPort(ip: IPv4, port: number, proto: number): string {
+  return proto === PROTO.tcp || proto === PROTO.udp || proto === PROTO.sctp ? `${formatIPv4(ip)}:${port}` : formatIPv4(ip);
+}
+
+function ev(f: Flight, host: string, kind: EventKind, text: string, hook?: Hook): void {
+  f.events.push({ host, kind, hook, text, at: f.steps.length, pkt: { ...f.pkt } });
+}
+
+function tupleOf(p: Packet): Tuple {
+  return { src: p.src, dst: p.dst, proto: p.proto, sport: p.sport, dport: p.dport };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableVerdict {
+  const t = hp.host.nf.table(table);
+  if (!t || !t.chains.has(hook)) return { kind: 'accept' };
+  const ct = hp.untracked
+    ? pseudoView(f.pkt, 'UNTRACKED')
+    : hp.entry
+      ? hp.host.ct.view(hp.entry, hp.dir, f.pkt, f.now)
+      : hp.invalid
+        ? pseudoView(f.pkt, 'INVALID')
+        : null;
+  const ctx = {
+    hook,
+    table,
+    inIface: hp.iif,
+    outIface: hp.oif,
+    pkt: f.pkt,
+    ct,
+    host: hp.host.env,
+    rule: undefined as never,
+  };
+  const verdict = traverse(
+    {
+      host: hp.host.name,
+      hook,
+      table: t,
+      generation: hp.host.nf.generation,
+      index: hp.host.index,
+      ctx,
+      steps: f.steps,
+      log: (line) => ev(f, hp.host.name, 'log', line, hook),
+      onNotrack: () => {
+        hp.untracked = true;
+      },
+      onTrace: () => undefined,
+      maxSteps: f.maxSteps,
+    },
+    hook,
+  );
+  return verdict;
+}
+
+/** What the matches see for a packet without a conntrack entry (UNTRACKED or INVALID). */
+function pseudoView(p: Packet, state: 'UNTRACKED' | 'INVALID') {
+  const t = tupleOf(p);
+  return {
+    state,
+    dir: 'ORIGINAL' as const,
+    orig: t,
+    reply: { src: t.dst, dst: t.src, proto: t.proto, sport: t.dport, dport: t.sport },
+    status: new Set<never>(),
+    mark: 0,
+    expires: 0,
+  };
+}
+
+function lastStep(f: Flight): RuleStep | null {
+  return f.steps.length ? f.steps[f.steps.length - 1] : null;
+}
+
+/** A table verdict that ends the walk here, or null to go on. */
+function stopFor(f: Flight, hp: HostPass, v: TableVerdict, hook: Hook, table: TableName): Stop | null {
+  if (v.kind === 'drop') {
+    const s = lastStep(f);
+    const why = s && s.rule === null ? `policy DROP of ${table} ${s.chain}` : `rule ${s?.rule} of ${table} ${s?.chain}`;
+    ev(f, hp.host.name, 'drop', `dropped in ${table} ${hook} by ${why}`, hook);
+    return { outcome: 'dropped', reason: `dropped by ${why} on ${hp.host.name}`, decidedBy: s };
+  }
+  if (v.kind === 'reject') {
+    const s = lastStep(f);
+    ev(f, hp.host.name, 'reject', `rejected (${v.with}) by rule ${s?.rule} of ${table} ${s?.chain}`, hook);
+    return { outcome: 'rejected', reason: `rejected with ${v.with} by rule ${s?.rule} of ${table} ${s?.chain} on ${hp.host.name}`, decidedBy: s, reject: { with: v.with, tcpReset: v.tcpReset } };
+  }
+  return null;
+}
+
+function ctIn(f: Flight, hp: HostPass, hook: Hook): void {
+  if (!hp.host.tracking()) return; // nothing loaded conntrack in this namespace
+  if (hp.untracked) {
+    ev(f, hp.host.name, 'conntrack', 'untracked (NOTRACK)', hook);
+    return;
+  }
+  const r = hp.host.ct.track(f.pkt, f.now, f.pkt.inner);
+  if (r.kind === 'invalid') {
+    hp.entry = null;
+    hp.invalid = true;
+    ev(f, hp.host.name, 'conntrack', `INVALID (${r.reason})`, hook);
+    return;
+  }
+  hp.entry = r.entry;
+  hp.dir = r.dir;
+  hp.isNew = r.isNew;
+  const what = r.isNew ? 'new connection' : r.dir === 'REPLY' ? 'reply direction' : 'original direction';
+  ev(f, hp.host.name, 'conntrack', `${r.state} (${what}, entry ${r.entry.id})`, hook);
+}
+
+/** nat at a hook: walk the nat table for a new connection and bind what it chose (or the
+ *  null binding), then rewrite the packet from the entry as nf_nat_packet does. */
+function natHook(f: Flight, hp: HostPass, hook: Hook): Stop | null {
+  const manip: 'src' | 'dst' = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'dst' : 'src';
+  if (!hp.entry || hp.untracked) return null;
+  if (hp.isNew && !hp.entry.natDone[manip]) {
+    const v = runTable(f, hp, hook, 'nat');
+    const stop = stopFor(f, hp, v, hook, 'nat');
+    if (stop) return stop;
+    let req: NatRequest | null = null;
+    let addr: IPv4 | undefined;
+    if (v.kind === 'nat') {
+      req = v.nat;
+      addr = natAddress(f, hp, v.nat, hook);
+      if ((req.kind === 'masquerade' || req.kind === 'redirect') && addr === undefined) {
+        ev(f, hp.host.name, 'drop', `${v.target}: no address to use on ${hp.oif ?? hp.iif}`, hook);
+        return { outcome: 'dropped', reason: `${v.target} found no address on ${hp.host.name}`, decidedBy: lastStep(f) };
+      }
+    }
+    const res = hp.host.ct.bindNat(hp.entry, manip, req, { addr, rng: hp.host.rng, now: f.now });
+    if (!res.ok) {
+      ev(f, hp.host.name, 'drop', `NAT failed: ${res.reason}`, hook);
+      return { outcome: 'dropped', reason: `NAT failed on ${hp.host.name}: ${res.reason}`, decidedBy: lastStep(f) };
+    }
+    if (req?.kind === 'masquerade') f.masquerade = true;
+  }
+  applyManip(f, hp, manip, hook);
+  return null;
+}
+
+/** The address MASQUERADE (the out device's source towards the destination) or REDIRECT
+ *  (the in device's primary address; 127.0.0.1 for locally generated packets) uses. */
+function natAddress(f: Flight, hp: HostPass, nat: NatRequest, hook: Hook): IPv4 | undefined {
+  if (nat.kind === 'masquerade') {
+    // nf_nat_masquerade: inet_select_addr(out, nexthop, RT_SCOPE_UNIVERSE)
+    if (!hp.oif) return undefined;
+    const rt = hp.host.net.routeOutput({ dst: f.pkt.dst, oif: hp.oif });
+    const nh = rt.ok && rt.gateway !== null ? rt.gateway : f.pkt.dst;
+    return hp.host.net.selectSrc(hp.oif, nh, 0) || undefined;
+  }
+  if (nat.kind === 'redirect') {
+    if (hook === 'OUTPUT') return parseIPv4('127.0.0.1')!;
+    const a = hp.iif ? hp.host.net.addrs(hp.iif).find((x) => !x.secondary) : undefined;
+    return a?.local;
+  }
+  return undefined;
+}
+
+/** Rewrite the packet from its conntrack entry, as nf_nat_packet does at each nat hook. */
+function applyManip(f: Flight, hp: HostPass, manip: 'src' | 'dst', hook: Hook): void {
+  const rw = hp.host.ct.natFor(hp.entry!, hp.dir)[manip];
+  if (!rw) return;
+  const before = { ...f.pkt };
+  const ports = hasPorts(f.pkt.proto);
+  if (manip === 'dst') {
+    f.pkt.dst = rw.addr;
+    if (ports) f.pkt.dport = rw.port;
+    else if (f.pkt.proto === PROTO.icmp) f.pkt.icmpId = rw.port;
+    if (hp.dir === 'ORIGINAL') f.dnat = true;
+  } else {
+    f.pkt.src = rw.addr;
+    if (ports) f.pkt.sport = rw.port;
+    else if (f.pkt.proto === PROTO.icmp) f.pkt.icmpId = rw.port;
+    if (hp.dir === 'ORIGINAL') f.snat = true;
+  }
+  if (before.src !== f.pkt.src || before.sport !== f.pkt.sport || before.dst !== f.pkt.dst || before.dport !== f.pkt.dport) {
+    const from = manip === 'dst' ? fmtAddrPort(before.dst, before.dport, before.proto) : fmtAddrPort(before.src, before.sport, before.proto);
+    const to = manip === 'dst' ? fmtAddrPort(f.pkt.dst, f.pkt.dport, f.pkt.proto) : fmtAddrPort(f.pkt.src, f.pkt.sport, f.pkt.proto);
+    const what = hp.dir === 'REPLY' ? (manip === 'dst' ? 'un-SNAT' : 'un-DNAT') : manip === 'dst' ? 'DNAT' : 'SNAT';
+    ev(f, hp.host.name, 'nat', `${what} ${manip === 'dst' ? 'destination' : 'source'} ${from} -> ${to}`, hook);
+  }
+}
+
+function hasPorts(proto: number): boolean {
+  return proto === PROTO.tcp || proto === PROTO.udp || proto === PROTO.sctp;
+}
+
+/** Insert a new connection into the table (after POSTROUTING / INPUT). A clash drops the
+ *  packet, as __nf_conntrack_confirm does. */
+function confirm(f: Flight, hp: HostPass): Stop | null {
+  if (!hp.entry || !hp.isNew || hp.untracked) return null;
+  const e = hp.host.ct.confirm(hp.entry, f.now);
+  hp.isNew = false;
+  if (!e) {
+    ev(f, hp.host.name, 'drop', 'conntrack confirm clash: another connection holds this tuple');
+    return { outcome: 'dropped', reason: `conntrack insert clash on ${hp.host.name}`, decidedBy: null };
+  }
+  hp.entry = e;
+  ev(f, hp.host.name, 'confirm', `conntrack entry ${e.id} confirmed`);
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-host paths
+
+type HopResult = { next: { host: string; iif: string } } | { stop: Stop };
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENETUNREACH: 'Network is unreachable',
+  EHOSTUNREACH: 'No route to host',
+  EINVAL: 'Invalid argument',
+  EACCES: 'Permission denied',
+  ENODEV: 'No such device',
+};
+
+function unroutable(f: Flight, host: WalkHost, rt: RouteResult): HopResult {
+  const what = rt.ok ? `${rt.type} route` : ERRNO_TEXT[rt.errno] ?? rt.errno;
+  ev(f, host.name, 'unroutable', `${formatIPv4(f.pkt.dst)}: ${what}`);
+  return { stop: { outcome: 'unroutable', reason: `${host.name}: ${formatIPv4(f.pkt.dst)}: ${what}`, decidedBy: null } };
+}
+
+/** Locally generated: routing, OUTPUT, reroute, POSTROUTING, transmit. */
+function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
+  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false };
+  const q = () => ({ dst: f.pkt.dst, src: f.pkt.src || undefined, mark: f.pkt.mark || undefined });
+  let rt = host.net.routeOutput(q());
+  if (!rt.ok) return unroutable(f, host, rt);
+  if (f.pkt.src === 0) {
+    // the socket's source address comes from the route; the packet starts with it
+    f.pkt.src = rt.prefsrc;
+    for (const e of f.events) e.pkt.src = rt.prefsrc;
+  }
+  hp.oif = rt.dev;
+  ev(f, host.name, 'route', routeText(rt, f.pkt.dst), 'OUTPUT');
+
+  const origDst = f.pkt.dst;
+  const origMark = f.pkt.mark;
+  for (const t of OUT_PRE) {
+    if (t === 'mangle') ctIn(f, hp, 'OUTPUT');
+    const v = runTable(f, hp, 'OUTPUT', t);
+    const s = stopFor(f, hp, v, 'OUTPUT', t);
+    if (s) return { stop: s };
+  }
+  const ns = natHook(f, hp, 'OUTPUT');
+  if (ns) return { stop: ns };
+  for (const t of OUT_POST) {
+    const v = runTable(f, hp, 'OUTPUT', t);
+    const s = stopFor(f, hp, v, 'OUTPUT', t);
+    if (s) return { stop: s };
+  }
+  if (f.pkt.dst !== origDst || f.pkt.mark !== origMark) {
+    // ip_route_me_harder: the destination or mark changed, route again
+    rt = host.net.routeOutput(q());
+    if (!rt.ok) return unroutable(f, host, rt);
+    hp.oif = rt.dev;
+    ev(f, host.name, 'route', 'rerouted: ' + routeText(rt, f.pkt.dst), 'OUTPUT');
+  }
+  return postRouting(f, topo, hp, rt);
+}
+
+function postRouting(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopResult {
+  const v = runTable(f, hp, 'POSTROUTING', 'mangle');
+  const s = stopFor(f, hp, v, 'POSTROUTING', 'mangle');
+  if (s) return { stop: s };
+  const ns = natHook(f, hp, 'POSTROUTING');
+  if (ns) return { stop: ns };
+  const cs = confirm(f, hp);
+  if (cs) return { stop: cs };
+  return transmit(f, topo, hp, rt);
+}
+
+function routeText(rt: RouteHit, dst: IPv4): string {
+  if (rt.type === 'local') return `${formatIPv4(dst)} is local`;
+  return `${formatIPv4(dst)} ${rt.gateway !== null ? `via ${formatIPv4(rt.gateway)} ` : ''}dev ${rt.dev}`;
+}
+
+function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopResult {
+  const host = hp.host;
+  if (rt.type === 'local' || rt.dev === 'lo') {
+    ev(f, host.name, 'transmit', 'loopback');
+    return { next: { host: host.name, iif: 'lo' } };
+  }
+  const dev = rt.dev;
+  const nexthop = rt.gateway ?? f.pkt.dst;
+  for (const vp of f.virtualPeers) {
+    if (vp.host === host.name && vp.dev === dev && vp.ip === nexthop) {
+      ev(f, host.name, 'transmit', `out ${dev} to ${formatIPv4(nexthop)} (outside the lab)`);
+      return { stop: { outcome: 'delivered', reason: `left ${host.name} on ${dev} towards ${formatIPv4(nexthop)}`, decidedBy: null, delivered: { host: '(outside)', ip: formatIPv4(f.pkt.dst), port: hasPorts(f.pkt.proto) ? f.pkt.dport : null } } };
+    }
+  }
+  const sender = f.pkt.src;
+  for (const peer of topo.peers(host.name, dev)) {
+    const ph = topo.host(peer.host);
+    if (ph && ph.net.answersArp(nexthop, peer.dev, sender)) {
+      ev(f, host.name, 'transmit', `out ${dev} to ${formatIPv4(nexthop)} (${peer.host} ${peer.dev})`);
+      return { next: { host: peer.host, iif: peer.dev } };
+    }
+  }
+  ev(f, host.name, 'unroutable', `no neighbour answers ARP for ${formatIPv4(nexthop)} on ${dev}`);
+  return { stop: { outcome: 'unroutable', reason: `${host.name}: no host answers ARP for ${formatIPv4(nexthop)} on ${dev}`, decidedBy: null } };
+}
+
+/** A packet arriving on `iif`: PREROUTING, routing decision, then INPUT or FORWARD. */
+function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopResult {
+  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, iif };
+  ev(f, host.name, 'receive', `in ${iif}`, 'PREROUTING');
+  for (const t of PRE) {
+    if (t === 'mangle') ctIn(f, hp, 'PREROUTING');
+    const v = runTable(f, hp, 'PREROUTING', t);
+    const s = stopFor(f, hp, v, 'PREROUTING', t);
+    if (s) return { stop: s };
+  }
+  const ns = natHook(f, hp, 'PREROUTING');
+  if (ns) return { stop: ns };
+
+  // the routing decision (ip_route_input): local delivery, forwarding, or an error
+  const rt = iif === 'lo' ? host.net.routeOutput({ dst: f.pkt.dst }) : host.net.routeInput({ dst: f.pkt.dst, src: f.pkt.src, iif, mark: f.pkt.mark || undefined });
+  if (!rt.ok) {
+    if (rt.errno === 'EINVAL') {
+      const rp = host.net.rpFilter(iif);
+      const why = rp > 0 ? `martian source or reverse-path filter (rp_filter=${rp}) on ${iif}` : `martian packet on ${iif}`;
+      ev(f, host.name, 'drop', why);
+      return { stop: { outcome: 'dropped', reason: `${host.name}: ${why}`, decidedBy: null } };
+    }
+    if (rt.errno === 'EHOSTUNREACH' && !host.net.forwarding(iif)) {
+      ev(f, host.name, 'drop', `not for this host and forwarding is off on ${iif} (net.ipv4.ip_forward=0)`);
+      return { stop: { outcome: 'dropped', reason: `${host.name} does not forward (net.ipv4.ip_forward=0)`, decidedBy: null } };
+    }
+    return unroutable(f, host, rt);
+  }
+  if (rt.type === 'unicast' && iif !== 'lo') {
+    ev(f, host.name, 'route', 'forward: ' + routeText(rt, f.pkt.dst), 'FORWARD');
+    if (f.pkt.ttl <= 1) {
+      ev(f, host.name, 'ttl', 'TTL exceeded');
+      return { stop: { outcome: 'dropped', reason: `TTL exceeded on ${host.name}`, decidedBy: null } };
+    }
+    f.pkt.ttl--;
+    hp.oif = rt.dev;
+    for (const t of FWD_TABLES) {
+      const v = runTable(f, hp, 'FORWARD', t);
+      const s = stopFor(f, hp, v, 'FORWARD', t);
+      if (s) return { stop: s };
+    }
+    return postRouting(f, topo, hp, rt);
+  }
+
+  ev(f, host.name, 'route', `${formatIPv4(f.pkt.dst)} is local: INPUT`, 'INPUT');
+  for (const t of IN_TABLES) {
+    const v = runTable(f, hp, 'INPUT', t);
+    const s = stopFor(f, hp, v, 'INPUT', t);
+    if (s) return { stop: s };
+  }
+  const ns2 = natHook(f, hp, 'INPUT');
+  if (ns2) return { stop: ns2 };
+  const cs = confirm(f, hp);
+  if (cs) return { stop: cs };
+  return { stop: socketDeliver(f, host, hp) };
+}
+
+function socketDeliver(f: Flight, host: WalkHost, hp: HostPass): Stop {
+  const p = f.pkt;
+  const ip = formatIPv4(p.dst);
+  if (p.proto === PROTO.icmp) {
+    if (p.icmpType === 8) {
+      ev(f, host.name, 'deliver', `echo request answered by ${host.name}`);
+      return { outcome: 'delivered', reason: `${host.name} answers the echo request`, decidedBy: null, delivered: { host: host.name, ip, port: null } };
+    }
+    ev(f, host.name, 'deliver', `ICMP type ${p.icmpType} delivered`);
+    return { outcome: 'delivered', reason: `ICMP delivered to ${host.name}`, decidedBy: null, delivered: { host: host.name, ip, port: null } };
+  }
+  // an answer to the trace's first packet is taken by the socket that sent it, if it matches
+  const sk = f.socket;
+  const isReply = !!sk && sk.host === host.name && sk.proto === p.proto && sk.local === p.dst && sk.lport === p.dport && sk.remote === p.src && sk.rport === p.sport;
+  if (isReply || host.listens(p.proto, p.dport, p.dst)) {
+    ev(f, host.name, 'deliver', `delivered to ${isReply ? 'the connecting socket' : 'a listening socket'} ${fmtAddrPort(p.dst, p.dport, p.proto)}`);
+    return { outcome: 'delivered', reason: `delivered to ${host.name} ${fmtAddrPort(p.dst, p.dport, p.proto)}`, decidedBy: null, delivered: { host: host.name, ip, port: p.dport } };
+  }
+  if (sk && sk.host === host.name && sk.proto === p.proto && sk.lport === p.dport) {
+    const why = `the answer comes from ${fmtAddrPort(p.src, p.sport, p.proto)}, but the socket is connected to ${fmtAddrPort(sk.remote, sk.rport, p.proto)}`;
+    ev(f, host.name, 'refuse', `${why}: ${p.proto === PROTO.tcp ? 'TCP RST' : 'dropped'}`);
+    return { outcome: 'refused', reason: `${host.name}: ${why}`, decidedBy: null };
+  }
+  const how = p.proto === PROTO.tcp ? 'TCP RST' : 'ICMP port unreachable';
+  ev(f, host.name, 'refuse', `nothing listens on ${fmtAddrPort(p.dst, p.dport, p.proto)}: ${how}`);
+  return { outcome: 'refused', reason: `nothing listens on ${host.name} ${fmtAddrPort(p.dst, p.dport, p.proto)}`, decidedBy: null, delivered: undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): PacketWalk {
+  const f: Flight = {
+    pkt: { ...inj.pkt },
+    steps: [],
+    events: [],
+    dnat: false,
+    snat: false,
+    masquerade: false,
+    hops: 0,
+    virtualPeers: opts.virtualPeers ?? [],
+    socket: opts.socket,
+    now: opts.now,
+    maxSteps: opts.maxSteps ?? 1_000_000,
+  };
+  const origSrc = f.pkt.src;
+  const origSport = f.pkt.sport;
+  const maxHops = opts.maxHops ?? 64;
+  const start = topo.host(inj.host);
+  let stop: Stop;
+  let endHost = inj.host;
+  if (!start) {
+    stop = { outcome: 'unroutable', reason: `no host ${inj.host}`, decidedBy: null };
+  } else {
+    ev(f, inj.host, 'inject', inj.iif ? `arrives on ${inj.iif}` : 'sent by a local socket');
+    let r: HopResult = inj.iif ? receive(f, topo, start, inj.iif) : localOut(f, topo, start);
+    for (;;) {
+      if ('stop' in r) {
+        stop = r.stop;
+        break;
+      }
+      endHost = r.next.host;
+      if (++f.hops > maxHops) {
+        stop = { outcome: 'dropped', reason: 'too many hops (routing loop)', decidedBy: null };
+        break;
+      }
+      const h = topo.host(r.next.host)!;
+      r = receive(f, topo, h, r.next.iif);
+    }
+  }
+  const srcChanged = f.pkt.src !== origSrc || f.pkt.sport !== origSport;
+  return {
+    outcome: stop.outcome,
+    delivered: stop.delivered ?? null,
+    steps: f.steps,
+    events: f.events,
+    dnat: f.dnat ? fmtAddrPort(f.pkt.dst, f.pkt.dport, f.pkt.proto) : null,
+    snat: f.snat && srcChanged ? fmtAddrPort(f.pkt.src, f.pkt.sport, f.pkt.proto) : null,
+    masquerade: f.masquerade,
+    final: f.pkt,
+    endHost: stop.delivered?.host && stop.delivered.host !== '(outside)' ? stop.delivered.host : endHost,
+    reason: stop.reason,
+    decidedBy: stop.decidedBy,
+    reject: stop.reject ?? null,
+  };
+}
+
+/** The answer a host sends back for a walk that ended at it (reply, RST, ICMP error). */
+export function answerFor(w: PacketWalk, original: Packet): Injection | null {
+  const p = w.final;
+  if (w.outcome === 'delivered' && w.delivered && w.delivered.host !== '(outside)') {
+    if (p.proto === PROTO.icmp) {
+      if (p.icmpType !== 8) return null;
+      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, icmpType: 0, icmpCode: 0, ttl: 64, mark: 0 } };
+    }
+    return {
+      host: w.endHost,
+      pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.proto === PROTO.tcp ? TCP.SYN | TCP.ACK : 0, ttl: 64, mark: 0 },
+    };
+  }
+  if (w.outcome === 'refused') {
+    if (p.proto === PROTO.tcp)
+      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+    return icmpError(w.endHost, p, 3, 3);
+  }
+  if (w.outcome === 'rejected' && w.reject) {
+    if (w.reject.tcpReset && p.proto === PROTO.tcp)
+      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+    return icmpError(w.endHost, p, 3, REJECT_CODES[w.reject.with] ?? 3);
+  }
+  void original;
+  return null;
+}
+
+const REJECT_CODES: Record<string, number> = {
+  'icmp-net-unreachable': 0,
+  'icmp-host-unreachable': 1,
+  'icmp-proto-unreachable': 2,
+  'icmp-port-unreachable': 3,
+  'icmp-net-prohibited': 9,
+  'icmp-host-prohibited': 10,
+  'icmp-admin-prohibited': 13,
+};
+
+/** An ICMP error about packet `p`, sent back to its source by `host`. */
+export function icmpError(host: string, p: Packet, type: number, code: number): Injection {
+  return {
+    host,
+    pkt: { src: 0, dst: p.src, proto: PROTO.icmp, sport: 0, dport: 0, tcpFlags: 0, icmpType: type, icmpCode: code, icmpId: 0, ttl: 64, len: 56 + 20, mark: 0, inner: tupleOf(p) },
+  };
+}

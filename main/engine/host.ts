@@ -1,0 +1,120 @@
+// One Linux host of the lab: a network namespace (interfaces, addresses, routes, sysctls), its
+// netfilter tables, ipsets, conntrack table, `recent` lists, per-rule match state, and the
+// sockets it listens on. It is what the walk sees (WalkHost) and what console commands edit.
+
+import type { ListenSpec } from '../../shared/lab.ts';
+import { ConntrackTable } from './conntrack/table.ts';
+import type { WalkHost } from './datapath/ports.ts';
+import { NetNs } from './net/netns.ts';
+import type { IPv4 } from './net/ipv4.ts';
+import { IpsetStore } from './netfilter/ipset/store.ts';
+import { RecentStore } from './netfilter/recent-store.ts';
+import { IndexCache } from './netfilter/rule-index.ts';
+import { Netfilter } from './netfilter/ruleset.ts';
+import { PROTO, TABLE_NAMES, type HostEnv, type Rule } from './netfilter/types.ts';
+
+/** What a host needs from the lab around it: the clock and the seeded randomness. */
+export interface LabContext {
+  now(): number;
+  random(): number;
+  chance(p: number): boolean;
+  seed: number;
+}
+
+/** Modules whose rules make the kernel load conntrack in a namespace (nf_ct_netns_get). */
+const CT_USERS = new Set(['conntrack', 'state', 'connmark', 'CONNMARK', 'CT', 'NOTRACK', 'helper', 'connlimit', 'connbytes', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT']);
+
+const PROTO_NUM: Record<ListenSpec['proto'], number> = { tcp: PROTO.tcp, udp: PROTO.udp, sctp: PROTO.sctp };
+
+export class Host implements WalkHost {
+  readonly name: string;
+  listen: ListenSpec[];
+  net: NetNs;
+  nf: Netfilter;
+  ipsets: IpsetStore;
+  ct: ConntrackTable;
+  recent = new RecentStore();
+  /** Per-rule state of stateful matches (statistic nth counters, limit buckets). */
+  ruleState = new Map<Rule, Map<string, unknown>>();
+  index = new IndexCache();
+  env: HostEnv;
+  rng: () => number;
+  private trackingGen = -1;
+  private trackingOn = false;
+
+  constructor(name: string, listen: ListenSpec[], private readonly lab: LabContext) {
+    this.name = name;
+    this.listen = listen;
+    this.net = new NetNs(name);
+    this.nf = new Netfilter();
+    this.ipsets = new IpsetStore({ seed: lab.seed, now: () => lab.now() });
+    this.ct = new ConntrackTable();
+    this.rng = () => lab.random();
+    this.wireSets();
+    this.env = this.makeEnv();
+  }
+
+  /** iptables asks whether a set exists; ipset asks how many rules reference one. */
+  private wireSets(): void {
+    this.nf.setExists = (n) => this.ipsets.exists(n);
+    this.ipsets.setRefCounter((n) => this.setReferences(n));
+  }
+
+  private makeEnv(): HostEnv {
+    return {
+      addrType: (addr, iface) => this.net.addrType(addr, iface),
+      ipsetTest: (name, pkt, dirs) => this.ipsets.test(name, pkt, dirs),
+      random: () => this.lab.random(),
+      chance: (p) => this.lab.chance(p),
+      ruleState: <T>(rule: Rule, key: string, init: () => T): T => {
+        let m = this.ruleState.get(rule);
+        if (!m) this.ruleState.set(rule, (m = new Map()));
+        if (!m.has(key)) m.set(key, init());
+        return m.get(key) as T;
+      },
+      recent: this.recent,
+      now: () => this.lab.now(),
+      rpfilterCheck: (pkt, inIface) => this.net.rpCheck(pkt.src, inIface, pkt.dst),
+    };
+  }
+
+  setReferences(set: string): number {
+    let n = 0;
+    for (const t of TABLE_NAMES) {
+      const table = this.nf.table(t);
+      if (!table) continue;
+      for (const c of table.chains.values())
+        for (const r of c.rules) for (const m of r.matches) if (m.module === 'set' && (m.data as { name?: string }).name === set) n++;
+    }
+    return n;
+  }
+
+  /** Conntrack runs once something in the namespace needs it: a nat table, or a rule using a
+   *  conntrack-based match or target. (A plain namespace tracks nothing: `conntrack -L` is
+   *  empty there.) */
+  tracking(): boolean {
+    if (this.trackingGen === this.nf.generation) return this.trackingOn;
+    let on = this.nf.table('nat') !== undefined;
+    for (const t of TABLE_NAMES) {
+      if (on) break;
+      const table = this.nf.table(t);
+      if (!table) continue;
+      for (const c of table.chains.values()) {
+        for (const r of c.rules) {
+          if ((r.target && CT_USERS.has(r.target.name)) || r.matches.some((m) => CT_USERS.has(m.module))) {
+            on = true;
+            break;
+          }
+        }
+        if (on) break;
+      }
+    }
+    this.trackingGen = this.nf.generation;
+    this.trackingOn = on;
+    return on;
+  }
+
+  listens(proto: number, port: number, _dst: IPv4): boolean {
+    return this.listen.some((l) => PROTO_NUM[l.proto] === proto && l.port === port);
+  }
+}

@@ -1,0 +1,365 @@
+// The lab: hosts cabled to LANs, built from a lab document by replaying its journal, plus the
+// runtime that traces leave behind (conntrack, counters, recent lists, nth counters, the
+// random generator). It is the engine's facade for the service: add things, run console
+// commands, trace packets, and give back the document to save.
+
+import { LAB_FORMAT, LAB_VERSION, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
+import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
+import type { Topology } from './datapath/ports.ts';
+import { traceReport, type TraceReport } from './datapath/report.ts';
+import { runTrace } from './datapath/trace.ts';
+import type { Injection } from './datapath/walk.ts';
+import { Host, type LabContext } from './host.ts';
+import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
+import type { RecentJson } from './netfilter/recent-store.ts';
+import { ruleSpec } from './netfilter/save.ts';
+import { PROTO, TABLE_NAMES, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
+import { Rng } from './random.ts';
+import { runLine, runProgram } from './shell/programs.ts';
+import type { CommandResult } from './shell/types.ts';
+
+export class LabError extends Error {}
+
+export interface TraceSpec {
+  from: string; // HOST or IP@HOST
+  to: string; // IP[:PORT]
+  proto: 'tcp' | 'udp' | 'sctp' | 'icmp';
+  sport?: number;
+  iif?: string;
+  seed?: number;
+  allOutcomes?: boolean;
+  keep?: boolean;
+}
+
+const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const DEFAULT_SPORT = 40000;
+
+interface HostRuntime {
+  ct?: ConntrackJSON;
+  recent?: RecentJson;
+  /** [table, chain, rule index (-1 = the chain's policy), packets, bytes] */
+  counters?: [TableName, string, number, number, number][];
+  /** [table, chain, rule index, key, value] */
+  ruleState?: [TableName, string, number, string, unknown][];
+}
+
+interface Runtime {
+  clock: number;
+  rng: number;
+  hosts: Record<string, HostRuntime>;
+}
+
+export class Lab implements Topology {
+  private readonly doc: LabDoc;
+  readonly hosts = new Map<string, Host>();
+  private readonly lanMembers = new Map<string, { host: string; dev: string }[]>();
+  clock = 0;
+  private rng: Rng;
+  private decide: ((p: number) => boolean) | null = null;
+  private readonly ctx: LabContext;
+
+  private constructor(doc: LabDoc) {
+    this.doc = { ...doc, lans: [], hosts: [], journal: [] };
+    delete this.doc.runtime;
+    this.rng = new Rng(doc.seed);
+    this.ctx = {
+      now: () => this.clock,
+      random: () => this.rng.next(),
+      chance: (p) => (this.decide ? this.decide(p) : this.rng.next() < p),
+      seed: doc.seed,
+    };
+  }
+
+  static fromDoc(doc: LabDoc): Lab {
+    const lab = new Lab(doc);
+    for (const l of doc.lans) lab.addLan(l.name);
+    for (const h of doc.hosts) {
+      lab.addHost(h.name, h.listen);
+      for (const k of h.links) lab.addLink(h.name, k.lan, k.ip, k.dev);
+    }
+    doc.journal.forEach((e, i) => {
+      const host = lab.hostOrThrow(e.host);
+      const r = runProgram(e.argv, e.stdin ?? '', { host, now: lab.clock });
+      if (r.code !== 0) throw new LabError(`journal entry ${i + 1} (${e.host}: ${e.argv.join(' ')}) failed on load: ${r.stderr.trim()}`);
+      lab.doc.journal.push(e.stdin === undefined ? { host: e.host, argv: [...e.argv] } : { host: e.host, argv: [...e.argv], stdin: e.stdin });
+    });
+    if (doc.runtime !== undefined) lab.applyRuntime(doc.runtime);
+    return lab;
+  }
+
+  // ---- topology -------------------------------------------------------------------------------
+
+  host(name: string): Host | undefined {
+    return this.hosts.get(name);
+  }
+
+  private hostOrThrow(name: string): Host {
+    const h = this.hosts.get(name);
+    if (!h) throw new LabError(`no host named "${name}"`);
+    return h;
+  }
+
+  peers(host: string, dev: string): { host: string; dev: string }[] {
+    const h = this.hosts.get(host);
+    const lan = h?.net.link(dev)?.attach?.lan;
+    if (!lan) return [];
+    return (this.lanMembers.get(lan) ?? []).filter((m) => !(m.host === host && m.dev === dev));
+  }
+
+  addLan(name: string): void {
+    if (!NAME_RE.test(name)) throw new LabError(`invalid LAN name "${name}"`);
+    if (this.lanMembers.has(name)) throw new LabError(`LAN "${name}" already exists`);
+    this.lanMembers.set(name, []);
+    this.doc.lans.push({ name });
+  }
+
+  addHost(name: string, listen: ListenSpec[]): void {
+    if (!NAME_RE.test(name) || name.length > 63) throw new LabError(`invalid host name "${name}"`);
+    if (this.hosts.has(name)) throw new LabError(`host "${name}" already exists`);
+    this.hosts.set(name, new Host(name, [...listen], this.ctx));
+    this.doc.hosts.push({ name, listen: listen.map((l) => ({ ...l })), links: [] });
+  }
+
+  /** Cable HOST to LAN with a new interface holding `ip` (A.B.C.D/N); returns its name. */
+  addLink(hostName: string, lan: string, ip: string, dev?: string): string {
+    const host = this.hostOrThrow(hostName);
+    const members = this.lanMembers.get(lan);
+    if (!members) throw new LabError(`no LAN named "${lan}"`);
+    const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(ip);
+    const pfx = m ? parsePrefix(ip) : null;
+    if (!pfx) throw new LabError(`invalid address "${ip}": expected A.B.C.D/N`);
+    const name = dev ?? host.net.freeName('eth%d');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/.test(name) || name === 'lo') throw new LabError(`invalid interface name "${name}"`);
+    if (host.net.link(name)) throw new LabError(`host "${hostName}" already has an interface "${name}"`);
+    // Like the kernel twin: a veth whose peer sits on the LAN's bridge in another namespace.
+    host.net.addLink({ name, kind: 'veth', remote: { ifindex: members.length + 2, netnsid: 0, up: true }, attach: { lan } });
+    host.net.setUp(name, true);
+    host.net.addAddr(name, { local: pfx.addr, prefixlen: pfx.len });
+    members.push({ host: hostName, dev: name });
+    this.doc.hosts.find((h) => h.name === hostName)!.links.push({ dev: name, lan, ip });
+    return name;
+  }
+
+  // ---- consoles -------------------------------------------------------------------------------
+
+  /** Runs one command on a host as its console would; journals it when it changed the host. */
+  exec(hostName: string, argv: string[], stdin: string): CommandResult {
+    const host = this.hostOrThrow(hostName);
+    const r = runProgram(argv, stdin, { host, now: this.clock });
+    if (r.changed) this.doc.journal.push(stdin && takesStdin(argv) ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
+    return r;
+  }
+
+  /** Runs a console line (pipes, lists, here-documents); null when more lines are needed. */
+  console(hostName: string, lines: readonly string[]): (CommandResult & { consumed: number }) | null {
+    const host = this.hostOrThrow(hostName);
+    const r = runLine(lines, { host, now: this.clock });
+    if (!r) return null;
+    for (const c of r.commands) if (c.changed) this.doc.journal.push(c.stdin !== undefined ? { host: hostName, argv: c.argv, stdin: c.stdin } : { host: hostName, argv: c.argv });
+    return r;
+  }
+
+  // ---- traces ---------------------------------------------------------------------------------
+
+  trace(spec: TraceSpec): TraceReport {
+    const inj = this.injection(spec);
+    const seed = spec.seed ?? this.rng.state;
+    const keep = spec.keep === true;
+    const restore = keep ? null : this.snapshot();
+    const savedRng = this.rng;
+    if (spec.seed !== undefined) this.rng = new Rng(spec.seed);
+    try {
+      const result = runTrace(
+        { topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() },
+        inj.injection,
+        { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true },
+      );
+      return traceReport(result, seed, ruleText);
+    } finally {
+      if (spec.seed !== undefined && !keep) this.rng = savedRng;
+      if (restore) restore();
+    }
+  }
+
+  private injection(spec: TraceSpec): { injection: Injection; virtualPeers: { host: string; dev: string; ip: IPv4 }[] } {
+    const proto = PROTO[spec.proto];
+    const at = spec.from.lastIndexOf('@');
+    const hostName = at >= 0 ? spec.from.slice(at + 1) : spec.from;
+    const host = this.hostOrThrow(hostName);
+    let src: IPv4 = 0;
+    if (at >= 0) {
+      const s = parseIPv4(spec.from.slice(0, at));
+      if (s === null) throw new LabError(`--from: invalid address "${spec.from.slice(0, at)}"`);
+      src = s;
+    }
+    const tm = /^([0-9.]+)(?::([0-9]+))?$/.exec(spec.to);
+    const dst = tm ? parseIPv4(tm[1]) : null;
+    if (!tm || dst === null) throw new LabError(`--to: expected IP[:PORT], got "${spec.to}"`);
+    const hasPorts = proto !== PROTO.icmp;
+    if (hasPorts && tm[2] === undefined) throw new LabError(`--to: a ${spec.proto} trace needs a port (IP:PORT)`);
+    if (!hasPorts && tm[2] !== undefined) throw new LabError('--to: an icmp trace takes no port');
+    const dport = hasPorts ? Number(tm[2]) : 0;
+    if (hasPorts && (dport < 1 || dport > 65535)) throw new LabError(`--to: port ${tm[2]} out of range`);
+    const sport = spec.sport ?? DEFAULT_SPORT;
+    const pkt: Packet = {
+      src,
+      dst,
+      proto,
+      sport: hasPorts ? sport : 0,
+      dport,
+      tcpFlags: proto === PROTO.tcp ? TCP.SYN : 0,
+      icmpType: proto === PROTO.icmp ? 8 : 0,
+      icmpCode: 0,
+      icmpId: proto === PROTO.icmp ? sport : 0,
+      ttl: 64,
+      len: proto === PROTO.tcp ? 60 : proto === PROTO.icmp ? 84 : 32,
+      mark: 0,
+    };
+    const local = at < 0 || host.net.isLocal(src) || src >>> 24 === 127;
+    if (local) {
+      if (spec.iif) throw new LabError('--in applies only to a packet arriving from outside (IP@HOST with a foreign IP)');
+      return { injection: { host: hostName, pkt }, virtualPeers: [] };
+    }
+    const iif = spec.iif ?? host.net.links().find((l) => l.kind !== 'loopback')?.name;
+    if (!iif || !host.net.link(iif)) throw new LabError(spec.iif ? `host "${hostName}" has no interface "${spec.iif}"` : `host "${hostName}" has no interface to receive on`);
+    return { injection: { host: hostName, iif, pkt }, virtualPeers: [{ host: hostName, dev: iif, ip: src }] };
+  }
+
+  // ---- runtime --------------------------------------------------------------------------------
+
+  /** Saves everything a packet can change; the returned function puts it back. */
+  snapshot(): () => void {
+    const clock = this.clock;
+    const rngState = this.rng.state;
+    const rng = this.rng;
+    const saved = [...this.hosts.values()].map((h) => ({
+      h,
+      ct: h.ct.clone(),
+      recent: h.recent.clone(),
+      counters: h.nf.snapshotCounters(),
+      ruleState: new Map([...h.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))])),
+    }));
+    return () => {
+      this.clock = clock;
+      this.rng = rng;
+      this.rng.state = rngState;
+      for (const s of saved) {
+        s.h.ct = s.ct.clone();
+        s.h.recent.load(s.recent.toJSON());
+        s.h.nf.restoreCounters(s.counters);
+        s.h.ruleState = new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
+      }
+    };
+  }
+
+  private runtimeJson(): Runtime | undefined {
+    const hosts: Record<string, HostRuntime> = {};
+    let any = this.clock !== 0 || this.rng.state !== (this.doc.seed >>> 0);
+    for (const h of this.hosts.values()) {
+      const hr: HostRuntime = {};
+      if (h.ct.count() > 0) hr.ct = h.ct.toJSON();
+      const recent = h.recent.toJSON();
+      if (Object.keys(recent).length) hr.recent = recent;
+      const counters: NonNullable<HostRuntime['counters']> = [];
+      const states: NonNullable<HostRuntime['ruleState']> = [];
+      forEachRule(h, (t, chain, i, r) => {
+        if (r.packets || r.bytes) counters.push([t, chain, i, r.packets, r.bytes]);
+        for (const [k, v] of h.ruleState.get(r) ?? []) states.push([t, chain, i, k, v]);
+      }, (t, chain, c) => {
+        if (c.packets || c.bytes) counters.push([t, chain, -1, c.packets, c.bytes]);
+      });
+      if (counters.length) hr.counters = counters;
+      if (states.length) hr.ruleState = states;
+      if (Object.keys(hr).length) {
+        hosts[h.name] = hr;
+        any = true;
+      }
+    }
+    return any ? { clock: this.clock, rng: this.rng.state, hosts } : undefined;
+  }
+
+  private applyRuntime(raw: unknown): void {
+    const bad = (why: string) => new LabError(`runtime: ${why}`);
+    if (typeof raw !== 'object' || raw === null) throw bad('expected an object');
+    const rt = raw as Partial<Runtime>;
+    if (typeof rt.clock !== 'number' || !Number.isFinite(rt.clock) || rt.clock < 0) throw bad('bad clock');
+    if (typeof rt.rng !== 'number' || !Number.isInteger(rt.rng)) throw bad('bad rng state');
+    if (typeof rt.hosts !== 'object' || rt.hosts === null) throw bad('bad hosts');
+    this.clock = rt.clock;
+    this.rng.state = rt.rng;
+    for (const [name, hr] of Object.entries(rt.hosts)) {
+      const h = this.hosts.get(name);
+      if (!h) throw bad(`no host named "${name}"`);
+      try {
+        if (hr.ct) h.ct = ConntrackTable.fromJSON(hr.ct);
+        if (hr.recent) h.recent.load(hr.recent);
+        const lookup = (t: TableName, chain: string, i: number) => {
+          const c = h.nf.chain(t, chain);
+          if (!c) throw bad(`host ${name}: no chain ${t}/${chain}`);
+          if (i === -1) return c;
+          const r = c.rules[i];
+          if (!r) throw bad(`host ${name}: no rule ${i + 1} in ${t}/${chain}`);
+          return r;
+        };
+        for (const [t, chain, i, p, b] of hr.counters ?? []) {
+          const o = lookup(t, chain, i);
+          o.packets = p;
+          o.bytes = b;
+        }
+        for (const [t, chain, i, k, v] of hr.ruleState ?? []) {
+          const r = lookup(t, chain, i) as Rule;
+          let m = h.ruleState.get(r);
+          if (!m) h.ruleState.set(r, (m = new Map()));
+          m.set(k, v);
+        }
+      } catch (e) {
+        if (e instanceof LabError) throw e;
+        throw bad(`host ${name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  toDoc(): LabDoc {
+    const doc: LabDoc = {
+      format: LAB_FORMAT,
+      version: LAB_VERSION,
+      name: this.doc.name,
+      seed: this.doc.seed,
+      lans: this.doc.lans.map((l) => ({ ...l })),
+      hosts: this.doc.hosts.map((h) => ({ name: h.name, listen: h.listen.map((l) => ({ ...l })), links: h.links.map((k) => ({ ...k })) })),
+      journal: this.doc.journal.map((e) => ({ ...e, argv: [...e.argv] })),
+    };
+    const rt = this.runtimeJson();
+    if (rt) doc.runtime = rt;
+    return doc;
+  }
+
+  describeAddress(a: IPv4): string {
+    return formatIPv4(a);
+  }
+}
+
+function forEachRule(
+  h: Host,
+  fn: (t: TableName, chain: string, i: number, r: Rule) => void,
+  chainFn: (t: TableName, chain: string, c: { packets: number; bytes: number }) => void,
+): void {
+  for (const t of TABLE_NAMES) {
+    const table = h.nf.table(t);
+    if (!table) continue;
+    for (const c of table.chains.values()) {
+      chainFn(t, c.name, c);
+      c.rules.forEach((r, i) => fn(t, c.name, i, r));
+    }
+  }
+}
+
+function ruleText(chain: string, rule: Rule): string {
+  return `-A ${chain}${ruleSpec(rule)}`;
+}
+
+/** Commands whose input is part of what they do (replayed with it). */
+function takesStdin(argv: readonly string[]): boolean {
+  const n = argv[0]?.split('/').pop() ?? '';
+  return n.endsWith('-restore') || (n === 'ipset' && argv.some((a) => a === 'restore' || a === '-R'));
+}

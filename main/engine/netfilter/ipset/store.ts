@@ -1,0 +1,318 @@
+// The ipset sets of one host, with the kernel's semantics for set management (create,
+// destroy, flush, rename, swap, references) and the entry points the rest of the lab uses:
+// the `ipset` console (through adt/create/...), `-m set` matching (test) and the lab file.
+//
+// Sets live in numbered slots like the kernel's ip_set_list: a new set takes the first free
+// slot, and dumps list the non-list:set sets by slot, then the list:set sets by slot.
+//
+// Not reproducible from the real kernel, chosen deterministically instead:
+// - initval: the kernel draws it from get_random_bytes() when `create` gives none. The lab
+//   derives it from the host's seed and the number of sets created so far (hashInitval),
+//   so a replayed journal rebuilds the same sets, member order and memory sizes.
+// - time: element timeouts count down on the lab clock (`now`), and expired elements are
+//   collected at the next operation on the set (the kernel's gc runs on a timer).
+
+import type { Packet } from '../types.ts';
+import { HashSet } from './hash-set.ts';
+import type { HashSetJSON } from './hash-set.ts';
+import { ListSet } from './list-set.ts';
+import type { ListSetJSON } from './list-set.ts';
+import type { AdtAttrs, CreateAttrs, Dir, HashTypeName, HeaderView, SetTypeName, SetView } from './types.ts';
+import { IpsetErrno, REVISION } from './types.ts';
+
+export type AnySet = HashSet | ListSet;
+
+export interface IpsetStoreOptions {
+  /** Seed for the initval of sets created without one (the lab's seed). */
+  seed?: number;
+  /** Lab clock in seconds, for element timeouts. */
+  now?: () => number;
+}
+
+export interface IpsetStoreJSON {
+  version: 1;
+  seed: number;
+  created: number;
+  slots: ({ name: string; set: HashSetJSON | ListSetJSON } | null)[];
+}
+
+interface Slot {
+  name: string;
+  set: AnySet;
+}
+
+export interface TestOptions {
+  /** Count the packet in the matching element's counters, as the kernel does for
+   *  `-m set` (default true). Pass false for dry runs such as "why did this miss". */
+  updateCounters?: boolean;
+}
+
+/** splitmix32-style mixing of the seed and a counter: a well spread 32-bit initval. */
+export function hashInitval(seed: number, n: number): number {
+  let z = (Math.imul(seed >>> 0, 0x9e3779b1) + Math.imul(n + 1, 0x85ebca77)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+export class IpsetStore {
+  private slots: (Slot | null)[] = [];
+  private seed: number;
+  private created = 0;
+  private clock: () => number;
+  private refCounter: (name: string) => number = () => 0;
+
+  constructor(opts: IpsetStoreOptions = {}) {
+    this.seed = (opts.seed ?? 1) >>> 0;
+    this.clock = opts.now ?? (() => 0);
+  }
+
+  /** The lab clock used for timeouts. */
+  setClock(now: () => number): void {
+    this.clock = now;
+  }
+
+  /** How many iptables rules reference a set (the host knows its rules). A referenced set
+   *  cannot be destroyed or renamed, and `ipset list` shows the count under References. */
+  setRefCounter(fn: (name: string) => number): void {
+    this.refCounter = fn;
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Lookups
+
+  exists(name: string): boolean {
+    return this.find(name) !== undefined;
+  }
+
+  get(name: string): AnySet | undefined {
+    return this.find(name)?.set;
+  }
+
+  typeOf(name: string): SetTypeName | undefined {
+    return this.find(name)?.set.type;
+  }
+
+  /** Set names in the kernel's dump order. */
+  names(): string[] {
+    return this.dumpOrder().map((s) => s.name);
+  }
+
+  private find(name: string): Slot | undefined {
+    for (const s of this.slots) if (s && s.name === name) return s;
+    return undefined;
+  }
+
+  private dumpOrder(): Slot[] {
+    const live = this.slots.filter((s): s is Slot => s !== null);
+    return [...live.filter((s) => s.set.type !== 'list:set'), ...live.filter((s) => s.set.type === 'list:set')];
+  }
+
+  /** References: iptables rules (from the host) plus list:set memberships. */
+  references(name: string): number {
+    let n = this.refCounter(name);
+    for (const s of this.slots) {
+      if (s && s.set instanceof ListSet) for (const m of s.set.names()) if (m === name) n++;
+    }
+    return n;
+  }
+
+  private gcAll(): void {
+    const now = this.clock();
+    for (const s of this.slots) if (s) s.set.gc(now);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Set management (ip_set_core.c). Errors are thrown as IpsetErrno.
+
+  create(name: string, type: SetTypeName, attrs: CreateAttrs, exist: boolean): void {
+    if (attrs.family === 'inet6') {
+      // An inet6 set never equals an existing (inet) one; a new one is refused.
+      throw new IpsetErrno(this.find(name) ? 'EEXIST' : 'FAMILY');
+    }
+    const initval = attrs.initval ?? hashInitval(this.seed, this.created);
+    const set: AnySet = type === 'list:set' ? new ListSet(attrs) : new HashSet(type as HashTypeName, attrs, initval);
+    const clash = this.find(name);
+    if (clash) {
+      if (exist && sameSet(clash.set, set)) return;
+      throw new IpsetErrno('EEXIST');
+    }
+    if (attrs.initval === undefined && type !== 'list:set') this.created++;
+    const free = this.slots.indexOf(null);
+    const slot = { name, set };
+    if (free >= 0) this.slots[free] = slot;
+    else this.slots.push(slot);
+  }
+
+  /** Destroy one set, or all when `name` is undefined (refused if any is referenced). */
+  destroy(name?: string): void {
+    this.gcAll();
+    if (name === undefined) {
+      for (const s of this.slots) if (s && this.references(s.name) > 0) throw new IpsetErrno('BUSY');
+      this.slots = [];
+      return;
+    }
+    const i = this.slots.findIndex((s) => s !== null && s.name === name);
+    if (i < 0) throw new IpsetErrno('ENOENT');
+    if (this.references(name) > 0) throw new IpsetErrno('BUSY');
+    this.slots[i] = null;
+    while (this.slots.length && this.slots[this.slots.length - 1] === null) this.slots.pop();
+  }
+
+  flush(name?: string): void {
+    if (name === undefined) {
+      for (const s of this.slots) if (s) s.set.flush();
+      return;
+    }
+    const s = this.find(name);
+    if (!s) throw new IpsetErrno('ENOENT');
+    s.set.flush();
+  }
+
+  rename(from: string, to: string): void {
+    this.gcAll();
+    const s = this.find(from);
+    if (!s) throw new IpsetErrno('ENOENT');
+    if (this.references(from) > 0) throw new IpsetErrno('REFERENCED');
+    if (this.find(to)) throw new IpsetErrno('EXIST_SETNAME2');
+    s.name = to;
+  }
+
+  /** Swap the contents of two sets of the same type; names and references stay. */
+  swap(from: string, to: string): void {
+    const a = this.find(from);
+    if (!a) throw new IpsetErrno('ENOENT');
+    const b = this.find(to);
+    if (!b) throw new IpsetErrno('EXIST_SETNAME2');
+    if (a.set.type !== b.set.type) throw new IpsetErrno('TYPE_MISMATCH');
+    [a.set, b.set] = [b.set, a.set];
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Elements
+
+  /** add / del / test of one (possibly ranged) element. `test` answers whether it is in
+   *  the set; like the kernel, any error while testing means "not in the set". */
+  adt(name: string, cmd: 'add' | 'del' | 'test', attrs: AdtAttrs, exist: boolean): boolean {
+    const s = this.find(name);
+    if (!s) throw new IpsetErrno('ENOENT');
+    const now = this.clock();
+    s.set.gc(now);
+    try {
+      if (s.set instanceof ListSet) return s.set.adt(cmd, attrs, exist, now, this.lookup);
+      return s.set.adt(cmd, attrs, exist, now);
+    } catch (e) {
+      if (cmd === 'test' && e instanceof IpsetErrno) return false;
+      throw e;
+    }
+  }
+
+  private lookup = {
+    exists: (n: string): boolean => this.exists(n),
+    isList: (n: string): boolean => this.typeOf(n) === 'list:set',
+  };
+
+  /** `-m set --match-set NAME dirs`: undefined when no such set exists. */
+  test(name: string, pkt: Packet, dirs: readonly Dir[], opts: TestOptions = {}): boolean | undefined {
+    const s = this.find(name);
+    if (!s) return undefined;
+    return this.testSet(s.set, pkt, dirs, opts.updateCounters ?? true, 0);
+  }
+
+  private testSet(set: AnySet, pkt: Packet, dirs: readonly Dir[], update: boolean, depth: number): boolean {
+    const now = this.clock();
+    if (set instanceof HashSet) return set.testPacket(pkt, dirs, now, update);
+    if (depth > 0) return false; // a list:set never holds a list:set
+    return set.testPacket(now, pkt.len, update, (member) => {
+      const m = this.find(member);
+      return m !== undefined && this.testSet(m.set, pkt, dirs, update, depth + 1);
+    });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Listings
+
+  header(name: string, s: AnySet): HeaderView {
+    const now = this.clock();
+    const h: HeaderView = {
+      name,
+      type: s.type,
+      revision: REVISION[s.type],
+      family: 'inet',
+      counters: s.ext.counters,
+      comment: s.ext.comment,
+      skbinfo: s.ext.skbinfo,
+      memsize: s.memsize(),
+      references: this.references(name),
+      elements: s.count(now),
+    };
+    if (s.timeout !== undefined) h.timeout = s.timeout;
+    if (s instanceof HashSet) {
+      h.hashsize = s.hashsize;
+      h.maxelem = s.maxelem;
+      if (s.netmask !== 32) h.netmask = s.netmask;
+      else if (s.bitmask !== 0xffffffff) h.bitmask = s.bitmask;
+      h.bucketsize = s.bucketsize;
+      h.initval = s.initval;
+    } else {
+      h.size = s.size;
+    }
+    return h;
+  }
+
+  /** What `ipset list/save` dumps: one set or all, with or without members. */
+  dump(name: string | undefined, headersOnly: boolean): SetView[] {
+    this.gcAll();
+    const now = this.clock();
+    let slots: Slot[];
+    if (name === undefined) slots = this.dumpOrder();
+    else {
+      const s = this.find(name);
+      if (!s) throw new IpsetErrno('ENOENT');
+      slots = [s];
+    }
+    return slots.map((s) => ({
+      header: this.header(s.name, s.set),
+      members: headersOnly ? [] : s.set.members(now),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Copies and the lab file
+
+  clone(): IpsetStore {
+    const c = IpsetStore.fromJSON(this.toJSON(), { now: this.clock });
+    c.refCounter = this.refCounter;
+    return c;
+  }
+
+  toJSON(): IpsetStoreJSON {
+    return {
+      version: 1,
+      seed: this.seed,
+      created: this.created,
+      slots: this.slots.map((s) => (s ? { name: s.name, set: s.set.toJSON() } : null)),
+    };
+  }
+
+  static fromJSON(j: IpsetStoreJSON, opts: IpsetStoreOptions = {}): IpsetStore {
+    const st = new IpsetStore({ seed: j.seed, now: opts.now });
+    st.created = j.created;
+    st.slots = j.slots.map((s) => {
+      if (!s) return null;
+      const set: AnySet = s.set.type === 'list:set' ? ListSet.fromJSON(s.set) : HashSet.fromJSON(s.set);
+      return { name: s.name, set };
+    });
+    return st;
+  }
+}
+
+function sameSet(a: AnySet, b: AnySet): boolean {
+  if (a instanceof HashSet && b instanceof HashSet) return a.sameSet(b);
+  if (a instanceof ListSet && b instanceof ListSet) return a.sameSet(b);
+  return false;
+}

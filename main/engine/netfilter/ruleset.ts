@@ -1,0 +1,518 @@
+// The netfilter state of one host: five tables, their chains and rules, with the operations
+// the iptables command and iptables-restore perform, refused the way iptables 1.8.9
+// (nf_tables) and the kernel refuse them:
+//  - in userspace: unknown chains, indexes past the end, existing names (status 1);
+//  - by the kernel when a rule is loaded: a target outside its table, or its hooks in a
+//    built-in chain, a module's own check (status 4, "RULE_APPEND failed (Invalid argument)");
+//  - by the kernel's validation of the whole table: jumps nested 16 deep or looping
+//    ("Too many links"), a target reached through jumps from a hook it does not allow.
+// A table exists only once something created it (iptables-save prints only those), and
+// iptables-nft creates a built-in chain only when it is first used, which a few errors show.
+// Match and target data are never changed after parsing, so copies share them.
+
+import type { Chain, Hook, Rule, Table, TableName } from './types.ts';
+import { BUILTIN_CHAINS, IptablesError, TABLE_NAMES } from './types.ts';
+import { MATCHES } from './matches/index.ts';
+import { TARGETS } from './targets/index.ts';
+import { KernelError, noSuchChain, badRule, OpError, type KernelFailure, type KernelOp } from './errors.ts';
+import { ruleSpec } from './save.ts';
+import type { ServiceProfile } from './services.ts';
+
+/** NFT_JUMP_STACK_SIZE: a chain entered at this depth fails validation. */
+const MAX_DEPTH = 16;
+const HOOK_BIT: Record<Hook, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
+
+function freshTable(name: TableName): Table {
+  const chains = new Map<string, Chain>();
+  for (const h of BUILTIN_CHAINS[name]) {
+    chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', packets: 0, bytes: 0, rules: [] });
+  }
+  return { name, chains };
+}
+
+export type ValidationErrno = 'EMLINK' | 'EINVAL';
+
+/** One table with what iptables-nft knows beyond its chains. */
+export class TableState {
+  readonly name: TableName;
+  table: Table;
+  present: boolean;
+  /** Built-in chains that exist in the kernel (the rest are shown but not yet created). */
+  readonly created: Set<string>;
+
+  constructor(name: TableName, table?: Table, present = false, created?: Set<string>) {
+    this.name = name;
+    this.table = table ?? freshTable(name);
+    this.present = present;
+    this.created = created ?? new Set();
+  }
+
+  /** A copy whose chains and rule lists can change without touching this one. */
+  clone(copyRules = false): TableState {
+    const chains = new Map<string, Chain>();
+    for (const [k, c] of this.table.chains) {
+      chains.set(k, { ...c, rules: copyRules ? c.rules.map(copyRule) : c.rules.slice() });
+    }
+    return new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created));
+  }
+
+  chain(name: string): Chain | undefined {
+    return this.table.chains.get(name);
+  }
+
+  private touch(): void {
+    this.present = true;
+  }
+
+  /** A chain the command may use: user chains, and built-ins (`needCreated`: only if they
+   *  exist in the kernel). */
+  private need(name: string, needCreated = false): Chain {
+    const c = this.table.chains.get(name);
+    if (!c || (needCreated && c.builtin && !this.created.has(name))) throw noSuchChain();
+    return c;
+  }
+
+  /** "Chain 'X' does not exist" for a jump to a missing chain (checked before anything else). */
+  checkJump(rule: Rule): void {
+    const t = rule.target;
+    if (!t || (!t.goto && (t.data !== undefined || t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN' || t.name === 'QUEUE'))) return;
+    if (!t.goto && TARGETS.has(t.name)) return;
+    if (!this.table.chains.has(t.name)) throw new IptablesError(`Chain '${t.name}' does not exist`, 2);
+  }
+
+  /** The kernel's checks when a rule is loaded into `chain`. */
+  kernelRefusal(rule: Rule, chain: Chain): 'EINVAL' | 'EOPNOTSUPP' | undefined {
+    const hook = chain.builtin ? (chain.name as Hook) : undefined;
+    const ctx = { table: this.name, hook, proto: rule.proto };
+    for (const m of rule.matches) {
+      const mod = MATCHES.get(m.module);
+      if (mod?.kernelCheck && !mod.kernelCheck(m.data as never, ctx)) return 'EINVAL';
+    }
+    const t = rule.target;
+    if (!t) return undefined;
+    const mod = t.goto ? undefined : TARGETS.get(t.name);
+    if (mod) {
+      if (mod.tables && !mod.tables.includes(this.name)) return 'EINVAL';
+      if (hook && mod.hooks && !mod.hooks.includes(hook)) return 'EINVAL';
+      if (mod.kernelCheck && !mod.kernelCheck(t.data as never, ctx)) return 'EINVAL';
+    } else if (this.table.chains.get(t.name)?.builtin) return 'EOPNOTSUPP';
+    return undefined;
+  }
+
+  private failure(op: KernelOp, errno: 'EINVAL' | 'EOPNOTSUPP', chain: string): KernelFailure {
+    return { op, errno: errno === 'EOPNOTSUPP' ? 'EOPNOTSUPP' : 'EINVAL', object: `rule in chain ${chain}` };
+  }
+
+  /** -A; returns the kernel's refusal instead of adding the rule. */
+  append(chainName: string, rule: Rule): KernelFailure | undefined {
+    this.checkJump(rule);
+    const c = this.need(chainName);
+    const refused = this.kernelRefusal(rule, c);
+    if (refused) return this.failure('RULE_APPEND', refused, chainName);
+    this.touch();
+    if (c.builtin) this.created.add(c.name);
+    c.rules.push(rule);
+    return undefined;
+  }
+
+  /** -I at 1-based `pos`. */
+  insert(chainName: string, pos: number, rule: Rule): KernelFailure | undefined {
+    this.checkJump(rule);
+    const c = this.need(chainName);
+    if (pos > c.rules.length + 1) throw new OpError('E2BIG', 'Index of insertion too big');
+    const refused = this.kernelRefusal(rule, c);
+    if (refused) return this.failure('RULE_INSERT', refused, chainName);
+    this.touch();
+    if (c.builtin) this.created.add(c.name);
+    c.rules.splice(pos - 1, 0, rule);
+    return undefined;
+  }
+
+  /** -R: returns the kernel's refusal, or undefined once replaced. */
+  replace(chainName: string, num: number, rule: Rule): KernelFailure | undefined {
+    this.checkJump(rule);
+    const c = this.need(chainName, true);
+    if (num > c.rules.length) throw new OpError('E2BIG', 'Index of replacement too big');
+    const refused = this.kernelRefusal(rule, c);
+    if (refused) return this.failure('RULE_REPLACE', refused, chainName);
+    this.touch();
+    c.rules[num - 1] = rule;
+    return undefined;
+  }
+
+  /** The position (0-based) of the first rule equal to `rule` (same iptables-save text). */
+  find(c: Chain, rule: Rule): number {
+    const spec = ruleSpec(rule);
+    return c.rules.findIndex((r) => ruleSpec(r) === spec);
+  }
+
+  /** -D with a rule specification. */
+  deleteRule(chainName: string, rule: Rule): Rule {
+    this.checkJump(rule);
+    const c = this.table.chains.get(chainName);
+    if (!c) throw noSuchChain();
+    const i = this.find(c, rule);
+    if (i < 0) throw badRule();
+    return c.rules.splice(i, 1)[0];
+  }
+
+  /** -D with a rule number. */
+  deleteNum(chainName: string, num: number): Rule {
+    const c = this.need(chainName, true);
+    if (num > c.rules.length) throw new OpError('E2BIG', 'Index of deletion too big');
+    return c.rules.splice(num - 1, 1)[0];
+  }
+
+  /** -C */
+  check(chainName: string, rule: Rule): void {
+    this.checkJump(rule);
+    const c = this.table.chains.get(chainName);
+    if (!c || this.find(c, rule) < 0) throw badRule();
+  }
+
+  /** -N */
+  newChain(name: string): void {
+    if (this.table.chains.has(name)) throw new OpError('EEXIST', 'Chain already exists');
+    this.touch();
+    this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [] });
+  }
+
+  /** A chain line of iptables-restore for a user chain: created, or flushed if it exists. */
+  declareChain(name: string): void {
+    this.touch();
+    const c = this.table.chains.get(name);
+    if (c) c.rules = [];
+    else this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [] });
+  }
+
+  /** Rules (in this table) that jump or go to `name`. */
+  references(name: string): number {
+    let n = 0;
+    for (const c of this.table.chains.values()) for (const r of c.rules) if (r.target?.name === name && !TARGETS.has(name)) n++;
+    return n;
+  }
+
+  /** -X NAME: the kernel's refusal (busy), or undefined once deleted. */
+  deleteChain(name: string): KernelFailure | undefined {
+    const c = this.table.chains.get(name);
+    if (!c) throw noSuchChain();
+    if (c.builtin) {
+      if (!this.created.has(name)) throw noSuchChain();
+      if (c.policy !== 'ACCEPT') throw new OpError('EBADRULE', 'Directory not empty');
+      if (c.rules.length) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
+      this.created.delete(name);
+      c.packets = c.bytes = 0;
+      return undefined;
+    }
+    if (c.rules.length || this.references(name)) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
+    this.table.chains.delete(name);
+    return undefined;
+  }
+
+  /** -X without a name: every user chain that can go; the refusals of the others. */
+  deleteAllChains(): KernelFailure[] {
+    const failures: KernelFailure[] = [];
+    const names = [...this.table.chains.values()].filter((c) => !c.builtin).map((c) => c.name).sort();
+    for (const n of names) {
+      const c = this.table.chains.get(n)!;
+      if (c.rules.length || this.references(n)) failures.push({ op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${n}` });
+    }
+    if (failures.length === 0) for (const n of names) this.table.chains.delete(n);
+    return failures;
+  }
+
+  /** -F [chain] */
+  flush(name?: string): void {
+    if (name === undefined) {
+      for (const c of this.table.chains.values()) c.rules = [];
+      return;
+    }
+    const c = this.table.chains.get(name);
+    if (!c) throw noSuchChain();
+    if (c.builtin && this.present) this.created.add(name);
+    c.rules = [];
+  }
+
+  /** -Z [chain [n]] */
+  zero(name?: string, num?: number): void {
+    const chains = name === undefined ? [...this.table.chains.values()] : [this.need(name, true)];
+    for (const c of chains) {
+      if (num === undefined) {
+        c.packets = c.bytes = 0;
+        for (const r of c.rules) r.packets = r.bytes = 0;
+      } else if (num <= c.rules.length) {
+        const r = c.rules[num - 1];
+        r.packets = r.bytes = 0;
+      }
+    }
+  }
+
+  /** -P (and restore's policy lines). */
+  setPolicy(name: string, policy: string, counters?: { packets: number; bytes: number }): void {
+    if (policy !== 'ACCEPT' && policy !== 'DROP') throw new OpError('EINVAL', 'Bad policy name');
+    const c = this.table.chains.get(name);
+    if (!c || !c.builtin) throw new OpError('ENOENT', 'Bad built-in chain name');
+    this.touch();
+    this.created.add(name);
+    c.policy = policy;
+    if (counters) {
+      c.packets = counters.packets;
+      c.bytes = counters.bytes;
+    }
+  }
+
+  /** -E: the chain keeps its rules and every jump to it follows the new name. */
+  rename(oldName: string, newName: string): void {
+    const c = this.table.chains.get(oldName);
+    if (!c || c.builtin) throw noSuchChain();
+    if (this.table.chains.has(newName)) throw new OpError('EEXIST', 'File exists');
+    const chains = new Map<string, Chain>();
+    for (const [k, v] of this.table.chains) {
+      if (k === oldName) {
+        v.name = newName;
+        chains.set(newName, v);
+      } else chains.set(k, v);
+    }
+    this.table.chains = chains;
+    for (const ch of chains.values()) {
+      for (const r of ch.rules) if (r.target && r.target.name === oldName && !TARGETS.has(oldName)) r.target = { ...r.target, name: newName };
+    }
+  }
+
+  /** The kernel's table validation: jump depth (and loops) and the hooks of targets reached
+   *  from each built-in chain. Returns the first error in walk order. */
+  validate(): ValidationErrno | undefined {
+    // Per built-in chain (hook): the deepest level at which a chain's subtree was found clean.
+    for (const base of BUILTIN_CHAINS[this.name]) {
+      const chain = this.table.chains.get(base);
+      if (!chain) continue;
+      const clean = new Map<Chain, number>();
+      const err = this.walk(chain, 0, HOOK_BIT[base], clean);
+      if (err) return err;
+    }
+    return undefined;
+  }
+
+  private walk(chain: Chain, level: number, hookBit: number, clean: Map<Chain, number>): ValidationErrno | undefined {
+    if (level === MAX_DEPTH) return 'EMLINK';
+    // Clean at a level means clean at any shallower one (more depth left).
+    const seen = clean.get(chain);
+    if (seen !== undefined && level <= seen) return undefined;
+    for (const r of chain.rules) {
+      const t = r.target;
+      if (!t) continue;
+      const mod = t.goto ? undefined : TARGETS.get(t.name);
+      if (mod) {
+        if (mod.hooks && !mod.hooks.some((h) => HOOK_BIT[h] === hookBit)) return 'EINVAL';
+        continue;
+      }
+      const next = this.table.chains.get(t.name);
+      if (next && !next.builtin) {
+        const err = this.walk(next, level + 1, hookBit, clean);
+        if (err) return err;
+      }
+    }
+    const prev = clean.get(chain);
+    if (prev === undefined || level > prev) clean.set(chain, level);
+    return undefined;
+  }
+}
+
+/** A copy of a rule (its match/target data are shared: they never change). */
+export function copyRule(r: Rule): Rule {
+  return { ...r, matches: r.matches.slice(), target: r.target ? { ...r.target } : undefined };
+}
+
+export interface CounterSnapshot {
+  entries: [Rule | Chain, number, number][];
+}
+
+/** Turns a kernel refusal into the error iptables prints; validation failures name the rule. */
+export function kernelError(failures: KernelFailure[]): KernelError {
+  return new KernelError(failures);
+}
+
+/** The five tables of a host. */
+export class Netfilter {
+  /** Bumped by every change; the datapath keys its rule indexes on it. */
+  generation = 0;
+  /** Which /etc/services `-L` names ports from (`www` for 80 on the legacy profile). */
+  services: ServiceProfile = 'current';
+  /** Whether an ipset of that name exists (for `-m set`); set by the host. */
+  setExists?: (name: string) => boolean;
+  private readonly states = new Map<TableName, TableState>();
+
+  constructor() {
+    for (const t of TABLE_NAMES) this.states.set(t, new TableState(t));
+  }
+
+  /** The table, if it exists on the host (what the datapath walks). */
+  table(name: TableName): Table | undefined {
+    const s = this.states.get(name)!;
+    return s.present ? s.table : undefined;
+  }
+
+  /** The table's state whether or not it exists (listing a fresh table shows its built-ins). */
+  state(name: TableName): TableState {
+    return this.states.get(name)!;
+  }
+
+  exists(name: TableName): boolean {
+    return this.states.get(name)!.present;
+  }
+
+  chain(table: TableName, name: string): Chain | undefined {
+    return this.states.get(table)!.chain(name);
+  }
+
+  /** Puts a table in place as one change (iptables-restore's commit). */
+  commit(state: TableState): void {
+    this.states.set(state.name, state);
+    this.generation++;
+  }
+
+  /** Runs one change against a table; undoes it if the kernel's validation fails. The
+   *  change returns kernel refusals (the kernel applies nothing then). */
+  change(table: TableName, op: KernelOp, chain: string, fn: (s: TableState) => KernelFailure[] | KernelFailure | undefined): void {
+    const s = this.states.get(table)!;
+    const backup = s.clone();
+    let failures: KernelFailure[];
+    try {
+      const r = fn(s);
+      failures = r === undefined ? [] : Array.isArray(r) ? r : [r];
+    } catch (e) {
+      this.restoreState(backup, s);
+      throw e;
+    }
+    if (failures.length === 0 && (op === 'RULE_APPEND' || op === 'RULE_INSERT' || op === 'RULE_REPLACE')) {
+      const v = s.validate();
+      if (v) failures = [{ op, errno: v, object: `rule in chain ${chain}` }];
+    }
+    if (failures.length) {
+      this.restoreState(backup, s);
+      // iptables prints the last refusal of its batch.
+      throw kernelError([failures[failures.length - 1]]);
+    }
+    this.generation++;
+  }
+
+  private restoreState(from: TableState, into: TableState): void {
+    into.table.chains = from.table.chains;
+    into.present = from.present;
+    into.created.clear();
+    for (const c of from.created) into.created.add(c);
+  }
+
+  // ---- the iptables commands ------------------------------------------------------------
+
+  append(table: TableName, chain: string, rules: Rule[]): void {
+    this.change(table, 'RULE_APPEND', chain, (s) => collect(rules.map((r) => s.append(chain, r))));
+  }
+
+  insert(table: TableName, chain: string, pos: number, rules: Rule[]): void {
+    // Each rule goes in at the same position, so several end up in reverse order.
+    this.change(table, 'RULE_INSERT', chain, (s) => collect(rules.map((r) => s.insert(chain, pos, r))));
+  }
+
+  replace(table: TableName, chain: string, num: number, rule: Rule): void {
+    this.change(table, 'RULE_REPLACE', chain, (s) => s.replace(chain, num, rule));
+  }
+
+  deleteRule(table: TableName, chain: string, rules: Rule[]): void {
+    this.change(table, 'RULE_DELETE', chain, (s) => {
+      for (const r of rules) s.deleteRule(chain, r);
+      return undefined;
+    });
+  }
+
+  deleteNum(table: TableName, chain: string, num: number): void {
+    this.change(table, 'RULE_DELETE', chain, (s) => {
+      s.deleteNum(chain, num);
+      return undefined;
+    });
+  }
+
+  /** -C: throws "Bad rule" unless every rule is present. */
+  check(table: TableName, chain: string, rules: Rule[]): void {
+    const s = this.states.get(table)!;
+    for (const r of rules) s.check(chain, r);
+  }
+
+  newChain(table: TableName, name: string): void {
+    this.change(table, 'CHAIN_USER_ADD', name, (s) => {
+      s.newChain(name);
+      return undefined;
+    });
+  }
+
+  deleteChain(table: TableName, name?: string): void {
+    this.change(table, 'CHAIN_DEL', name ?? '', (s) => (name === undefined ? s.deleteAllChains() : s.deleteChain(name)));
+  }
+
+  flush(table: TableName, chain?: string): void {
+    this.change(table, 'RULE_DELETE', chain ?? '', (s) => {
+      s.flush(chain);
+      return undefined;
+    });
+  }
+
+  zero(table: TableName, chain?: string, num?: number): void {
+    this.change(table, 'RULE_DELETE', chain ?? '', (s) => {
+      s.zero(chain, num);
+      return undefined;
+    });
+  }
+
+  setPolicy(table: TableName, chain: string, policy: string, counters?: { packets: number; bytes: number }): void {
+    this.change(table, 'CHAIN_USER_ADD', chain, (s) => {
+      s.setPolicy(chain, policy, counters);
+      return undefined;
+    });
+  }
+
+  renameChain(table: TableName, oldName: string, newName: string): void {
+    this.change(table, 'CHAIN_USER_ADD', oldName, (s) => {
+      s.rename(oldName, newName);
+      return undefined;
+    });
+  }
+
+  references(table: TableName, chain: string): number {
+    return this.states.get(table)!.references(chain);
+  }
+
+  // ---- experiments ----------------------------------------------------------------------
+
+  /** Every counter, to put back after a trace that should leave no trace. */
+  snapshotCounters(): CounterSnapshot {
+    const entries: [Rule | Chain, number, number][] = [];
+    for (const s of this.states.values()) {
+      for (const c of s.table.chains.values()) {
+        entries.push([c, c.packets, c.bytes]);
+        for (const r of c.rules) entries.push([r, r.packets, r.bytes]);
+      }
+    }
+    return { entries };
+  }
+
+  restoreCounters(snap: CounterSnapshot): void {
+    for (const [o, p, b] of snap.entries) {
+      o.packets = p;
+      o.bytes = b;
+    }
+  }
+
+  /** An independent copy: chains, rules and counters are copied; match/target data shared. */
+  clone(): Netfilter {
+    const n = new Netfilter();
+    n.generation = this.generation;
+    n.services = this.services;
+    n.setExists = this.setExists;
+    for (const [name, s] of this.states) n.states.set(name, s.clone(true));
+    return n;
+  }
+}
+
+function collect(rs: (KernelFailure | undefined)[]): KernelFailure[] {
+  return rs.filter((r): r is KernelFailure => r !== undefined);
+}

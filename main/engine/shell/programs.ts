@@ -1,0 +1,113 @@
+// The programs a host's console knows, by name, and the shell around them: pipelines, lists
+// and here-documents (line.ts), `$?`, and bash's own messages for what it cannot run.
+
+import type { Host } from '../host.ts';
+import { conntrack } from './conntrack.ts';
+import { ip } from './ip.ts';
+import { ipset } from './ipset.ts';
+import { iptables, iptablesRestore, iptablesSave } from './iptables.ts';
+import { parseInput, ShellSyntaxError } from './line.ts';
+import { catProcSys, sysctl } from './sysctl.ts';
+import { TEXT_TOOLS } from './textutils.ts';
+import { fail, ok, type CommandResult } from './types.ts';
+
+export interface ShellEnv {
+  host: Host;
+  now: number;
+}
+
+type Program = (argv: string[], stdin: string, env: ShellEnv) => CommandResult;
+
+function cat(argv: string[], stdin: string, env: ShellEnv): CommandResult {
+  const files = argv.slice(1).filter((a) => a !== '-');
+  if (!files.length) return ok(stdin);
+  let out = '';
+  let err = '';
+  let code = 0;
+  for (const f of files) {
+    if (f.startsWith('/proc/sys/')) {
+      const r = catProcSys(f, env.host.net);
+      out += r.stdout;
+      err += r.stderr;
+      if (r.code) code = r.code;
+    } else if (f === '/etc/hostname') out += env.host.name + '\n';
+    else {
+      err += `cat: ${f}: No such file or directory\n`;
+      code = 1;
+    }
+  }
+  return { stdout: out, stderr: err, code, changed: false };
+}
+
+const PROGRAMS: Record<string, Program> = {
+  iptables: (a, s, e) => iptables(a, s, e.host.nf),
+  'iptables-save': (a, s, e) => iptablesSave(a, s, e.host.nf, e.now),
+  'iptables-restore': (a, s, e) => iptablesRestore(a, s, e.host.nf),
+  ipset: (a, s, e) => ipset(a, s, e.host.ipsets),
+  conntrack: (a, s, e) => conntrack(a, s, e.host.ct, e.now),
+  ip: (a, s, e) => ip(a, s, e.host.net),
+  sysctl: (a, s, e) => sysctl(a, s, e.host.net),
+  cat,
+  hostname: (_a, _s, e) => ok(e.host.name + '\n'),
+};
+// iptables-nft is what `iptables` is on these hosts; the -nft names are the same programs.
+PROGRAMS['iptables-nft'] = PROGRAMS.iptables;
+PROGRAMS['iptables-nft-save'] = PROGRAMS['iptables-save'];
+PROGRAMS['iptables-nft-restore'] = PROGRAMS['iptables-restore'];
+for (const [name, tool] of Object.entries(TEXT_TOOLS)) PROGRAMS[name] = (a, s) => tool(a, s);
+
+export function programNames(): string[] {
+  return Object.keys(PROGRAMS).sort();
+}
+
+/** Runs one program (argv[0] may be a path like /usr/sbin/iptables). */
+export function runProgram(argv: string[], stdin: string, env: ShellEnv): CommandResult {
+  if (!argv.length) return ok();
+  const name = argv[0].includes('/') ? argv[0].slice(argv[0].lastIndexOf('/') + 1) : argv[0];
+  const prog = Object.prototype.hasOwnProperty.call(PROGRAMS, name) ? PROGRAMS[name] : undefined;
+  if (!prog) return fail(`bash: ${argv[0]}: command not found`, 127);
+  try {
+    return prog([name, ...argv.slice(1)], stdin, env);
+  } catch (e) {
+    // A tool must never take the console down; report like a crashed program would.
+    return fail(`${name}: internal error: ${(e as Error).message}`, 1);
+  }
+}
+
+/**
+ * Runs a console line (with its here-document lines). Pipelines pass stdout along; stderr of
+ * every command goes to the terminal; `changed` is true when any command changed the host.
+ * Returns null when more input lines are needed (an open here-document).
+ */
+export function runLine(lines: readonly string[], env: ShellEnv, vars: Record<string, string> = {}): (CommandResult & { consumed: number; commands: { argv: string[]; stdin?: string; changed: boolean }[] }) | null {
+  let parsed;
+  try {
+    parsed = parseInput(lines, { HOSTNAME: env.host.name, ...vars });
+  } catch (e) {
+    if (e instanceof ShellSyntaxError) return { ...fail(`bash: ${e.message}`, 2), consumed: lines.length, commands: [] };
+    throw e;
+  }
+  if ('needMore' in parsed) return null;
+  let stdout = '';
+  let stderr = '';
+  let code = 0;
+  let changed = false;
+  const commands: { argv: string[]; stdin?: string; changed: boolean }[] = [];
+  for (const pipe of parsed.pipelines) {
+    if (pipe.op === '&&' && code !== 0) continue;
+    if (pipe.op === '||' && code === 0) continue;
+    let input = '';
+    let r: CommandResult = ok();
+    pipe.commands.forEach((c, i) => {
+      const stdin = c.stdin ?? (i > 0 ? input : '');
+      r = runProgram(c.argv, stdin, env);
+      stderr += r.stderr;
+      if (r.changed) changed = true;
+      commands.push({ argv: c.argv, stdin: c.stdin ?? (i > 0 ? input : undefined), changed: r.changed });
+      input = r.stdout;
+    });
+    stdout += r.stdout;
+    code = r.code;
+  }
+  return { stdout, stderr, code, changed, consumed: parsed.consumed, commands };
+}
