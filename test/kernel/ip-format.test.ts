@@ -178,6 +178,7 @@ const SCENARIOS: Scenario[] = [
       'ip link', 'ip addr', 'ip route show table all', 'ip link set lo up', 'ip addr', 'ip -br a', 'ip -br l',
       'ip route show table all', 'ip -j addr', 'ip -j route show table local', 'ip -j -p addr show lo', 'ip neigh',
       'ip route get 127.0.0.1', 'ip route get 8.8.8.8', 'ip route get 0.0.0.0', 'ip r', 'ip a s lo', 'ip -V',
+      'ip rule', 'ip ru l', 'ip -j rule',
     ],
   },
   {
@@ -254,6 +255,32 @@ const SCENARIOS: Scenario[] = [
       'ip route replace 10.10.0.0/16 dev eth0', 'ip route replace 10.30.0.0/16 dev eth0', 'ip route change 10.31.0.0/16 dev eth0',
       'ip route change 10.30.0.0/16 dev eth1', 'ip route test 10.32.0.0/16 dev eth1', 'ip r', 'ip -j route', 'ip -j -p route',
       'ip -j route show table all',
+    ],
+  },
+  {
+    name: 'numbered tables, prefsrc checks, local/broadcast/multicast/anycast/nat routes',
+    steps: [
+      'ip link set lo up', VETH0, ...UP0, 'ip addr add 10.0.0.5/24 dev eth0',
+      'ip route add 10.60.0.0/16 dev eth0 src 10.0.0.5 table 100', 'ip route add 10.61.0.0/16 dev eth0 src 10.0.0.9 table 100',
+      'ip route add 10.62.0.0/16 via 10.0.0.1 table 100', 'ip route add 10.63.0.0/16 via 10.60.0.1 table 100',
+      'ip route add local 10.64.0.1 dev lo src 10.64.0.1', 'ip route add local 10.65.0.1 dev lo src 10.65.0.2', 'ip route show table all',
+      'ip route get 10.64.0.1', 'ip route add 10.66.0.0/16 dev eth0 src 10.64.0.1', 'ip route show table 100',
+      'ip route add broadcast 10.67.0.255 dev eth0', 'ip route add multicast 239.1.1.0/24 dev eth0', 'ip route add anycast 10.68.0.1 dev eth0',
+      'ip route add nat 10.69.0.1 via 10.0.0.9', 'ip route show table all', 'ip route del 10.60.0.0/16 table 100', 'ip route show table 100',
+      'ip route del local 10.64.0.1', 'ip route show table local', 'ip route flush table 100', 'ip route show table 100',
+    ],
+  },
+  {
+    name: 'one subnet on two devices; replace, change, append, delete by device',
+    steps: [
+      'ip link set lo up', VETH0, VETH1, ...UP0, ...UP1, 'ip addr add 10.0.0.6/24 dev eth1', 'ip addr add 10.0.0.5/24 dev eth0',
+      'ip route show table all', 'ip route get 10.0.0.9', 'ip route get 10.0.0.9 oif eth0', 'ip addr del 10.0.0.6/24 dev eth1',
+      'ip route show table all', 'ip addr add 10.0.0.5/24 dev eth1', 'ip route add 10.9.0.0/16 via 10.0.0.1 dev eth0 src 10.0.0.5',
+      'ip route add 10.8.0.0/16 via 10.0.0.1 dev eth1 src 10.0.0.5', 'ip route show table all', 'ip addr del 10.0.0.5/24 dev eth0',
+      'ip route show table all', 'ip route get 10.0.0.5', 'ip route replace 10.0.0.0/24 dev eth1 proto kernel scope link src 10.0.0.5',
+      'ip route replace 10.0.0.0/24 dev eth0', 'ip route show', 'ip route change 10.0.0.0/24 dev eth1 metric 7', 'ip route show',
+      'ip route append 10.0.0.0/24 dev eth0 metric 7', 'ip route show', 'ip route del 10.0.0.0/24 dev eth0', 'ip route show',
+      'ip route del 10.0.0.0/24', 'ip route show',
     ],
   },
   {
@@ -339,6 +366,7 @@ const SCENARIOS: Scenario[] = [
     name: 'ip link set and add/del',
     steps: [
       'ip link set lo up', VETH0, ...UP0, 'ip addr add 10.0.0.5/24 dev eth0', 'ip addr add 10.0.0.6/24 dev eth0 label eth0:9',
+      'ip addr add 10.7.0.1/24 dev eth0', 'ip addr add 10.8.0.1/24 dev eth0',
       'ip link set eth0 mtu 9000', 'ip link set eth0 mtu 100', 'ip link set eth0 mtu 70000', 'ip link set eth0 mtu abc', 'ip link set eth0 mtu 50',
       'ip link set eth0 mtu 1400', 'ip link show eth0', 'ip link set eth0 name eth7', 'ip link set eth0 down', 'ip link', 'ip addr show eth7',
       'ip link set eth9 up', 'ip link set eth7 foo', 'ip link set dev eth7 address 02:00:00:00:00:99', 'ip link show dev eth7',
@@ -443,6 +471,50 @@ for (const sc of SCENARIOS) {
     }
   });
 }
+
+test('addrType agrees with -m addrtype: reject routes count as UNICAST, local addresses as LOCAL', () => {
+  checkPrereqs();
+  if (sh(['sh', '-c', 'command -v iptables']).code !== 0) throw new Error('this test needs iptables (apt-get install iptables)');
+  const h = addNs();
+  const p = addNs();
+  const engine = new NetNs('h');
+  const inH = (line: string): void => {
+    const argv = line.split(' ');
+    assert.equal(sh(['ip', 'netns', 'exec', h, ...argv]).code, 0, line);
+    assert.equal(engineRun(engine, argv).code, 0, `engine ${line}`);
+  };
+  const must = (argv: string[]): void => assert.equal(sh(argv).code, 0, argv.join(' '));
+  try {
+    must(['ip', '-n', h, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'p0', 'netns', p]);
+    engine.addLink({ name: 'eth0', kind: 'veth', remote: { ifindex: 2, netnsid: 0, up: true } });
+    must(['ip', '-n', h, 'link', 'set', 'lo', 'up']);
+    inH('ip link set eth0 up');
+    inH('ip addr add 10.0.0.5/24 dev eth0');
+    inH('ip route add blackhole 10.5.0.0/16');
+    inH('ip route add unreachable 10.6.0.0/16');
+    inH('ip route add prohibit 10.7.0.0/16');
+    inH('ip route add blackhole 10.8.0.0/16 table local');
+    must(['ip', '-n', p, 'link', 'set', 'p0', 'up']);
+    must(['ip', '-n', p, 'addr', 'add', '10.0.0.1/24', 'dev', 'p0']);
+    must(['ip', '-n', p, 'route', 'add', 'default', 'via', '10.0.0.5']);
+    const types = ['UNICAST', 'LOCAL', 'BROADCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT'];
+    for (const t of types) must(['ip', 'netns', 'exec', h, 'iptables', '-t', 'raw', '-A', 'PREROUTING', '-i', 'eth0', '-p', 'udp', '-m', 'addrtype', '--dst-type', t]);
+    for (const dst of ['10.0.0.5', '10.5.0.1', '10.6.0.1', '10.7.0.1', '10.8.0.1', '10.9.0.1']) {
+      must(['ip', 'netns', 'exec', h, 'iptables', '-t', 'raw', '-Z']);
+      sh(['ip', 'netns', 'exec', p, 'bash', '-c', `echo x > /dev/udp/${dst}/9`]);
+      let seen: string[] = [];
+      for (let i = 0; i < 20 && !seen.length; i++) {
+        const saved = sh(['ip', 'netns', 'exec', h, 'iptables-save', '-c', '-t', 'raw']).stdout;
+        seen = [...saved.matchAll(/^\[([1-9]\d*):\d+\] .*--dst-type (\w+)/gm)].map((m) => m[2]);
+        if (!seen.length) sleep(100);
+      }
+      assert.deepEqual([engine.addrType(parseIPv4(dst) as number)], seen, `address type of ${dst}`);
+    }
+  } finally {
+    delNs(h);
+    delNs(p);
+  }
+});
 
 test('answersArp agrees with the kernel: proxy ARP for 169.254.1.1 and own addresses', () => {
   checkPrereqs();

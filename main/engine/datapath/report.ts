@@ -30,7 +30,9 @@ export interface WalkJson {
   snat: string | null;
   masquerade: boolean;
   reason: string;
+  /** The packet as it was sent, and as it was when the walk ended (what the receiver saw). */
   packet: PacketJson;
+  final: PacketJson;
   steps: StepJson[];
   events: { host: string; kind: string; hook?: string; text: string; at: number }[];
 }
@@ -41,6 +43,8 @@ export interface PacketJson {
   proto: string;
   sport: number | null;
   dport: number | null;
+  /** ICMP only. */
+  icmp?: { type: number; code: number };
 }
 
 export interface TraceJson extends WalkJson {
@@ -62,13 +66,15 @@ function hasPorts(p: Packet): boolean {
 }
 
 export function packetJson(p: Packet): PacketJson {
-  return {
+  const j: PacketJson = {
     src: formatIPv4(p.src),
     dst: formatIPv4(p.dst),
     proto: PROTO_NAMES[p.proto] ?? String(p.proto),
     sport: hasPorts(p) ? p.sport : null,
     dport: hasPorts(p) ? p.dport : null,
   };
+  if (p.proto === PROTO.icmp) j.icmp = { type: p.icmpType, code: p.icmpCode };
+  return j;
 }
 
 export function stepJson(s: RuleStep, text: RuleText): StepJson {
@@ -94,6 +100,7 @@ function walkJson(w: PacketWalk, first: Packet, text: RuleText): WalkJson {
     masquerade: w.masquerade,
     reason: w.reason,
     packet: packetJson(first),
+    final: packetJson(w.final),
     steps: w.steps.map((s) => stepJson(s, text)),
     events: w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })),
   };

@@ -123,9 +123,8 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   // The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
   // own level, or a chain reached by goto runs out with nothing on the stack.
   const policy = (): TableVerdict => {
+    // (iptables-nft base chains carry no counter: the policy's [packets:bytes] stay 0)
     const pol = start.policy ?? 'ACCEPT';
-    start.packets++;
-    start.bytes += ctx.pkt.len;
     steps.push({ ...base, chain: start.name, rule: null, ruleObj: null, matched: true, verdict: pol, depth: 0, snap });
     return pol === 'DROP' ? { kind: 'drop' } : { kind: 'accept' };
   };

@@ -52,6 +52,8 @@ export interface PacketWalk {
   decidedBy: RuleStep | null;
   /** For a reject: what the rejecting host sends back. */
   reject: { with: string; tcpReset: boolean } | null;
+  /** An ICMP error the host where the walk ended sends back (no route on a router). */
+  icmpBack: { type: number; code: number } | null;
 }
 
 /** Where the packet starts. `iif` set: it arrives on that interface; else it is sent locally. */
@@ -117,7 +119,15 @@ interface HostPass {
   oif?: string;
 }
 
-type Stop = { outcome: Outcome; reason: string; decidedBy: RuleStep | null; delivered?: Delivery; reject?: { with: string; tcpReset: boolean } };
+type Stop = {
+  outcome: Outcome;
+  reason: string;
+  decidedBy: RuleStep | null;
+  delivered?: Delivery;
+  reject?: { with: string; tcpReset: boolean };
+  /** An ICMP error the stopping host sends back (a router without a route: ip_error). */
+  icmp?: { type: number; code: number };
+};
 
 export function fmtAddrPort(ip: IPv4, port: number, proto: number): string {
   return proto === PROTO.tcp || proto === PROTO.udp || proto === PROTO.sctp ? `${formatIPv4(ip)}:${port}` : formatIPv4(ip);
@@ -342,7 +352,9 @@ function unroutable(f: Flight, host: WalkHost, rt: RouteResult): HopResult {
 /** Locally generated: routing, OUTPUT, reroute, POSTROUTING, transmit. */
 function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
   const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false };
-  const q = () => ({ dst: f.pkt.dst, src: f.pkt.src || undefined, mark: f.pkt.mark || undefined });
+  // Packets the stack makes on another's behalf (a REJECT's RST carries the original
+  // destination as its source) are routed as if from any address (FLOWI_FLAG_ANYSRC).
+  const q = () => ({ dst: f.pkt.dst, src: f.pkt.src && host.net.isLocal(f.pkt.src) ? f.pkt.src : undefined, mark: f.pkt.mark || undefined });
   let rt = host.net.routeOutput(q());
   if (!rt.ok) return unroutable(f, host, rt);
   if (f.pkt.src === 0) {
@@ -446,7 +458,10 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
       ev(f, host.name, 'drop', `not for this host and forwarding is off on ${iif} (net.ipv4.ip_forward=0)`);
       return { stop: { outcome: 'dropped', reason: `${host.name} does not forward (net.ipv4.ip_forward=0)`, decidedBy: null } };
     }
-    return unroutable(f, host, rt);
+    // a forwarding host without a route answers with an ICMP destination unreachable
+    const r = unroutable(f, host, rt);
+    if ('stop' in r) r.stop.icmp = { type: 3, code: rt.errno === 'EHOSTUNREACH' ? 1 : rt.errno === 'EACCES' ? 13 : 0 };
+    return r;
   }
   if (rt.type === 'unicast' && iif !== 'lo') {
     ev(f, host.name, 'route', 'forward: ' + routeText(rt, f.pkt.dst), 'FORWARD');
@@ -560,6 +575,7 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
     reason: stop.reason,
     decidedBy: stop.decidedBy,
     reject: stop.reject ?? null,
+    icmpBack: stop.icmp ?? null,
   };
 }
 
@@ -581,6 +597,7 @@ export function answerFor(w: PacketWalk, original: Packet): Injection | null {
       return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
     return icmpError(w.endHost, p, 3, 3);
   }
+  if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code);
   if (w.outcome === 'rejected' && w.reject) {
     if (w.reject.tcpReset && p.proto === PROTO.tcp)
       return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };

@@ -208,7 +208,8 @@ export class NetNs {
 
   // ---- devices --------------------------------------------------------------------------------
 
-  /** Devices in ifindex order. */
+  /** Devices in ifindex order. These are the live records: change them through the methods
+   *  below, which keep routes, neighbours and sysctls consistent. */
   links(): Iface[] {
     return [...this.devs.values()].sort((a, b) => a.ifindex - b.ifindex);
   }
@@ -356,7 +357,7 @@ export class NetNs {
         return;
       }
       const colon = a.label.indexOf(':');
-      const dot = colon >= 0 ? a.label.slice(colon) : `:${i}`;
+      const dot = colon >= 0 ? a.label.slice(colon) : `:${i + 1}`;
       a.label = to.length + dot.length < 16 ? to + dot : to.slice(0, 15 - dot.length) + dot;
     });
     dev.name = to;
@@ -367,6 +368,17 @@ export class NetNs {
     const dev = this.mustLink(name);
     if (dev.kind === 'loopback' || dev.kind === 'ipip') throw new KernelError('EOPNOTSUPP');
     dev.mac = mac;
+  }
+
+  setTxqlen(name: string, txqlen: number): void {
+    this.mustLink(name).txqlen = txqlen;
+  }
+
+  /** `ip link set D arp on|off` (IFF_NOARP). */
+  setArp(name: string, on: boolean): void {
+    const dev = this.mustLink(name);
+    if (on) delete dev.noarp;
+    else dev.noarp = true;
   }
 
   setAttachment(name: string, attach: Attachment | undefined): void {
@@ -691,7 +703,7 @@ export class NetNs {
     }
     if (!(ok & LOCAL_OK)) {
       this.fibMagic('del', 'local', ifa.local, 32, dev, prim, 0);
-      if (gone && this.addrTypeDevTable(dev, ifa.local) !== 'LOCAL') {
+      if (gone && this.addrTypeDevTable(undefined, ifa.local) !== 'LOCAL') {
         // fib_sync_down_addr: routes preferring the vanished address die.
         for (const [t, list] of this.fib) this.fib.set(t, list.filter((r) => r.prefsrc !== ifa.local));
       }
@@ -786,7 +798,9 @@ export class NetNs {
         r.nhScope = SCOPE.host;
       }
       if (r.prefsrc !== null && !(cfg.type === 'local' && cfg.dst === r.prefsrc && cfg.plen === 32)) {
-        if (this.addrTypeTable(r.prefsrc, cfg.table === TABLE.main ? TABLE.local : cfg.table) !== 'LOCAL') {
+        // fib_valid_prefsrc: a local address of the route's table, else of table local.
+        const tb = cfg.table === TABLE.main ? TABLE.local : cfg.table;
+        if (this.addrTypeTable(r.prefsrc, tb) !== 'LOCAL' && this.addrTypeTable(r.prefsrc, TABLE.local) !== 'LOCAL') {
           throw new KernelError('EINVAL', 'Invalid prefsrc address');
         }
       }
@@ -802,7 +816,7 @@ export class NetNs {
       if (cfg.scope >= SCOPE.link) throw new KernelError('EINVAL', 'Nexthop has invalid scope');
       if (!dev) throw new KernelError('ENODEV', 'Nexthop device required for onlink');
       if (!dev.adminUp) throw new KernelError('ENETDOWN', 'Nexthop device is not up');
-      if (this.addrTypeDevTable(dev, gw) !== 'UNICAST') throw new KernelError('EINVAL', 'Nexthop has invalid gateway');
+      if (this.addrTypeDevTable(undefined, gw) !== 'UNICAST') throw new KernelError('EINVAL', 'Nexthop has invalid gateway');
       r.nhScope = SCOPE.link;
       return;
     }
@@ -889,8 +903,9 @@ export class NetNs {
     return res.type.toUpperCase() as AddrType;
   }
 
-  /** inet_addr_type_dev_table: like addrTypeTable(local), but a route through another
-   *  device counts as UNICAST. */
+  /** __inet_dev_addr_type on the local table: with `dev` (inet_dev_addr_type, what
+   *  --limit-iface asks) a route through another device counts as UNICAST; without it
+   *  (inet_addr_type_dev_table, whose device only picks the table) any device's. */
   private addrTypeDevTable(dev: Iface | undefined, addr: IPv4): AddrType {
     if (isZeronet(addr) || isLbcast(addr)) return 'BROADCAST';
     if (isMulticast(addr)) return 'MULTICAST';
@@ -1194,7 +1209,7 @@ export class NetNs {
           return false;
       }
     };
-    if (sender === 0) return this.addrTypeDevTable(dev, target) === 'LOCAL' && !ignored();
+    if (sender === 0) return this.addrTypeDevTable(undefined, target) === 'LOCAL' && !ignored();
     if (isMulticast(target)) return false;
     const rt = this.routeInput({ dst: target, src: sender, iif: dev.name });
     if (!rt.ok) return false;

@@ -8,6 +8,8 @@ import { strtoui } from './xtopt.ts';
 
 /** xtables_numeric_to_ipaddr: up to four C-notation octets; a short form is a network. */
 export function parseIptAddress(s: string, isMask = false): number | null {
+  const fast = dottedQuad(s);
+  if (fast !== null) return fast;
   const parts = s.split('.');
   if (parts.length > 4 || (isMask && parts.length !== 4)) return null;
   let n = 0;
@@ -21,6 +23,30 @@ export function parseIptAddress(s: string, isMask = false): number | null {
     n = n * 256 + v;
   }
   return n >>> 0;
+}
+
+/** Plain "a.b.c.d" with decimal octets (no leading zeros), or null to take the slow path. */
+function dottedQuad(s: string): number | null {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return null; // "0x" / octal forms
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else return null;
+  }
+  if (dots !== 3 || digits === 0) return null;
+  return (n * 256 + octet) >>> 0;
 }
 
 /** A host part of -s/-d: a number, or one of the names every lab host resolves. */

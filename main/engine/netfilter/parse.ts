@@ -55,6 +55,8 @@ const ILLEGAL: Record<number, string> = {
   [CMD.CHECK]: 'x     x  xx ',
 };
 
+const ILLEGAL_ROWS: readonly (readonly [number, string])[] = Object.entries(ILLEGAL).map(([b, r]) => [Number(b), r]);
+
 /** Verdicts that are not chains. */
 export const STANDARD_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 
@@ -106,6 +108,7 @@ const LONG: Record<string, BaseOpt> = {
   goto: { c: 'g', arg: 1 }, ipv4: { c: '4', arg: 0 }, ipv6: { c: '6', arg: 0 },
 };
 const LONG_NAMES = Object.keys(LONG);
+const LONG_RESOLVED = new Map<string, Resolved>(LONG_NAMES.map((n) => [n, { kind: 'base', c: LONG[n].c, arg: LONG[n].arg }]));
 
 /** The short options of IPT_OPTSTRING with their argument kind. */
 const SHORT: Record<string, 0 | 1 | 2> = {
@@ -186,7 +189,8 @@ function parseAddrItem(item: string): { addr: number; len: number } {
   if (slash >= 0) {
     host = item.slice(0, slash);
     const m = item.slice(slash + 1);
-    const dotted = parseIptAddress(m, true);
+    // A dotted mask needs four parts, so a mask without dots can only be a length.
+    const dotted = m.indexOf('.') < 0 ? null : parseIptAddress(m, true);
     if (dotted !== null) mask = dotted;
     else {
       const bits = strtoui(m, 0, 32);
@@ -212,7 +216,7 @@ function networkByName(s: string): number | null {
 }
 
 function parseAddrList(spec: string): { addr: number; len: number }[] {
-  return spec.split(',').map(parseAddrItem);
+  return spec.indexOf(',') < 0 ? [parseAddrItem(spec)] : spec.split(',').map(parseAddrItem);
 }
 
 function parseIface(name: string, warnings: string[]): string {
@@ -275,8 +279,8 @@ class ArgParser {
   }
 
   private resolveLong(name: string): Resolved {
-    const b = LONG[name];
-    if (b) return { kind: 'base', c: b.c, arg: b.arg };
+    const b = LONG_RESOLVED.get(name);
+    if (b) return b;
     for (let k = this.loaded.length - 1; k >= 0; k--) {
       const mod = this.loaded[k].match ?? this.loaded[k].target!;
       const n = mod.options[name];
@@ -327,7 +331,10 @@ class ArgParser {
   private parseTargetName(name: string): string {
     if (name.length < 1) throw perr('Invalid target name (too short)');
     if (name.length >= MAX_NAME) throw perr(`Invalid target name \`${name}' (${MAX_NAME - 1} chars max)`);
-    if (/\s/.test(name)) throw perr(`Invalid target name \`${name}'`);
+    for (let k = 0; k < name.length; k++) {
+      const c = name.charCodeAt(k);
+      if (c === 32 || (c >= 9 && c <= 13)) throw perr(`Invalid target name \`${name}'`);
+    }
     return name;
   }
 
@@ -511,7 +518,7 @@ class ArgParser {
       else if (i < this.args.length) vals.push(this.args[i++]);
       else throw perr(`option "${typed}" requires an argument`);
       if (r.nargs > 1) {
-        if (!hasArg(this.args, i)) throw perr(`--${r.opt} requires two this.args.`);
+        if (!hasArg(this.args, i)) throw perr(`--${r.opt} requires two args.`);
         vals.push(this.args[i++]);
       }
     } else if (inline !== undefined) {
@@ -632,8 +639,8 @@ class ArgParser {
     for (let k = 0; k < OPT_CHARS.length; k++) {
       if (!(this.options & (1 << k))) continue;
       let legal = 0;
-      for (const [bit, row] of Object.entries(ILLEGAL)) {
-        if (!(this.out.command & Number(bit))) continue;
+      for (const [bit, row] of ILLEGAL_ROWS) {
+        if (!(this.out.command & bit)) continue;
         if (row[k] !== 'x') legal = 1;
         else if (legal === 0) legal = -1;
       }
@@ -653,7 +660,8 @@ class ArgParser {
 
     if (this.jumpName !== undefined && !this.target && !STANDARD_TARGETS.has(this.jumpName)) this.out.jumpChain = this.jumpName;
     if (ruleCmd) {
-      const matches = this.loaded.filter((l) => l.match).map((l) => ({ module: l.match!.name, data: l.data }));
+      const matches: Rule['matches'] = [];
+    for (const l of this.loaded) if (l.match) matches.push({ module: l.match.name, data: l.data });
       const proto: ProtoSpec | undefined = this.ctx.proto && (this.ctx.proto.num !== 0 || this.ctx.proto.neg) ? this.ctx.proto : undefined;
       for (const s of srcs) {
         for (const d of dsts) {

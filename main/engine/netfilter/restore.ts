@@ -38,46 +38,102 @@ type Op =
   | { kind: 'chain'; line: number; name: string }
   | { kind: 'cmd'; line: number; args: ParsedArgs };
 
-/** add_param_to_argv: words split on blanks, "..." groups with \-escapes inside. */
+/** add_param_to_argv: words split on blanks, "..." groups with \-escapes inside (a closing
+ *  quote ends the word). Words are sliced out of the line, not built a character at a time. */
 export function splitRestoreLine(s: string, from = 0): string[] {
+  if (s.indexOf('\t', from) < 0 && s.indexOf('\n', from) < 0) return splitSpaces(s, from);
   const out: string[] = [];
-  let cur = '';
-  let have = false;
-  let quoted = false;
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (quoted) {
-      if (c === 92 /* \ */ && i + 1 < s.length) {
-        cur += s[++i];
-        continue;
-      }
-      if (c === 34 /* " */) {
-        quoted = false;
-        out.push(cur);
-        cur = '';
-        have = false;
-        continue;
-      }
-      cur += s[i];
-      continue;
-    }
-    if (c === 34) {
-      quoted = true;
-      have = true;
-      continue;
-    }
+  const n = s.length;
+  let i = from;
+  while (i < n) {
+    let c = s.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10) {
-      if (have) {
-        out.push(cur);
-        cur = '';
-        have = false;
-      }
+      i++;
       continue;
     }
-    cur += s[i];
-    have = true;
+    // a word: plain characters, possibly running into a quoted part
+    let word = '';
+    let start = i;
+    for (;;) {
+      if (i >= n) {
+        word += s.slice(start, i);
+        break;
+      }
+      c = s.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 10) {
+        word += s.slice(start, i);
+        break;
+      }
+      if (c !== 34 /* " */) {
+        i++;
+        continue;
+      }
+      word += s.slice(start, i);
+      i++;
+      // inside quotes until the closing quote, which also ends the word
+      start = i;
+      while (i < n) {
+        const q = s.charCodeAt(i);
+        if (q === 34) break;
+        if (q === 92 /* \ */) {
+          word += s.slice(start, i) + (i + 1 < n ? s[i + 1] : '');
+          i += 2;
+          start = i;
+          continue;
+        }
+        i++;
+      }
+      if (start < n) word += s.slice(start, Math.min(i, n));
+      if (i < n) i++; // past the closing quote
+      start = -1;
+      break;
+    }
+    out.push(word);
+    if (start === -1) continue;
   }
-  if (have) out.push(cur);
+  return out;
+}
+
+/** splitRestoreLine for a line whose only blanks are spaces: words found with indexOf. */
+function splitSpaces(s: string, from: number): string[] {
+  const out: string[] = [];
+  const n = s.length;
+  let quote = s.indexOf('"', from);
+  let i = from;
+  while (i < n) {
+    if (s.charCodeAt(i) === 32) {
+      i++;
+      continue;
+    }
+    let sp = s.indexOf(' ', i);
+    if (sp < 0) sp = n;
+    if (quote < 0 || quote >= sp) {
+      out.push(s.slice(i, sp));
+      i = sp;
+      continue;
+    }
+    // A word with a quoted part: plain text up to the quote, then the quoted text with
+    // \-escapes, which ends the word at the closing quote.
+    let word = s.slice(i, quote);
+    let j = quote + 1;
+    let start = j;
+    while (j < n) {
+      const c = s.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) {
+        // an escape; a backslash ending the line escapes nothing and is dropped
+        word += s.slice(start, j) + (j + 1 < n ? s[j + 1] : '');
+        j += 2;
+        start = j;
+        continue;
+      }
+      j++;
+    }
+    if (start < n) word += s.slice(start, Math.min(j, n));
+    out.push(word);
+    i = j < n ? j + 1 : j;
+    quote = s.indexOf('"', i);
+  }
   return out;
 }
 
@@ -128,6 +184,11 @@ function kernelFail(failures: KernelFailure[]): RestoreFail {
 
 const RULE_OP: Record<number, KernelOp> = { [CMD.APPEND]: 'RULE_APPEND', [CMD.INSERT]: 'RULE_INSERT', [CMD.REPLACE]: 'RULE_REPLACE' };
 
+const NO_FAILURES: KernelFailure[] = [];
+function failed(f: KernelFailure | undefined, line: number): KernelFailure[] {
+  return f ? [{ ...f, line }] : NO_FAILURES;
+}
+
 /** Runs one op; returns kernel refusals (the op is then not applied). */
 function applyOp(s: TableState, op: Op, out: string[]): KernelFailure[] {
   if (op.kind === 'policy') {
@@ -144,17 +205,25 @@ function applyOp(s: TableState, op: Op, out: string[]): KernelFailure[] {
   }
   const a = op.args;
   const chain = a.chain ?? '';
-  const failed = (f: KernelFailure | undefined): KernelFailure[] => (f ? [{ ...f, line: op.line }] : []);
   switch (a.command) {
-    case CMD.APPEND: return a.rules.flatMap((r) => failed(s.append(chain, r)));
-    case CMD.INSERT: return a.rules.flatMap((r) => failed(s.insert(chain, a.rulenum ?? 1, r)));
-    case CMD.REPLACE: return failed(s.replace(chain, a.rulenum!, a.rules[0]));
+    case CMD.APPEND: {
+      if (a.rules.length === 1) return failed(s.append(chain, a.rules[0]), op.line);
+      const out: KernelFailure[] = [];
+      for (const r of a.rules) out.push(...failed(s.append(chain, r), op.line));
+      return out;
+    }
+    case CMD.INSERT: {
+      const out: KernelFailure[] = [];
+      for (const r of a.rules) out.push(...failed(s.insert(chain, a.rulenum ?? 1, r), op.line));
+      return out;
+    }
+    case CMD.REPLACE: return failed(s.replace(chain, a.rulenum!, a.rules[0]), op.line);
     case CMD.DELETE: for (const r of a.rules) s.deleteRule(chain, r); return [];
     case CMD.DELETE_NUM: s.deleteNum(chain, a.rulenum!); return [];
     case CMD.CHECK: for (const r of a.rules) s.check(chain, r); return [];
     case CMD.NEW_CHAIN: s.newChain(chain); return [];
     case CMD.DELETE_CHAIN:
-      return (a.chain === undefined ? s.deleteAllChains() : failed(s.deleteChain(chain))).map((f) => ({ ...f, line: op.line }));
+      return (a.chain === undefined ? s.deleteAllChains() : failed(s.deleteChain(chain), op.line)).map((f) => ({ ...f, line: op.line }));
     case CMD.FLUSH: s.flush(a.chain); return [];
     case CMD.ZERO: s.zero(a.chain); return [];
     case CMD.ZERO_NUM: s.zero(a.chain, a.rulenum); return [];
@@ -180,7 +249,8 @@ function commitSection(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreO
   const failures: KernelFailure[] = [];
   for (const op of ops) {
     try {
-      failures.push(...applyOp(s, op, stdout));
+      const f = applyOp(s, op, stdout);
+      if (f.length) failures.push(...f);
     } catch (e) {
       if (e instanceof OpError) {
         throw new RestoreFail({ stdout: '', stderr: `${PROG}: line ${op.line} failed: ${e.text}.\n`, code: 1, changed: false });

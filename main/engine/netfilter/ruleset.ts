@@ -10,7 +10,7 @@
 // iptables-nft creates a built-in chain only when it is first used, which a few errors show.
 // Match and target data are never changed after parsing, so copies share them.
 
-import type { Chain, Hook, Rule, Table, TableName } from './types.ts';
+import type { Chain, Hook, KernelCheckCtx, Rule, Table, TableName } from './types.ts';
 import { BUILTIN_CHAINS, IptablesError, TABLE_NAMES } from './types.ts';
 import { MATCHES } from './matches/index.ts';
 import { TARGETS } from './targets/index.ts';
@@ -21,6 +21,25 @@ import type { ServiceProfile } from './services.ts';
 /** NFT_JUMP_STACK_SIZE: a chain entered at this depth fails validation. */
 const MAX_DEPTH = 16;
 const HOOK_BIT: Record<Hook, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
+
+const ALL_HOOKS = 31;
+
+interface ChainSummary {
+  height: number;
+  allowed: number;
+  done: boolean;
+}
+
+const HOOK_MASKS = new WeakMap<readonly Hook[], number>();
+function hookMask(hooks: readonly Hook[]): number {
+  let m = HOOK_MASKS.get(hooks);
+  if (m === undefined) {
+    m = 0;
+    for (const h of hooks) m |= HOOK_BIT[h];
+    HOOK_MASKS.set(hooks, m);
+  }
+  return m;
+}
 
 function freshTable(name: TableName): Table {
   const chains = new Map<string, Chain>();
@@ -83,10 +102,12 @@ export class TableState {
   /** The kernel's checks when a rule is loaded into `chain`. */
   kernelRefusal(rule: Rule, chain: Chain): 'EINVAL' | 'EOPNOTSUPP' | undefined {
     const hook = chain.builtin ? (chain.name as Hook) : undefined;
-    const ctx = { table: this.name, hook, proto: rule.proto };
+    let ctx: KernelCheckCtx | undefined;
     for (const m of rule.matches) {
       const mod = MATCHES.get(m.module);
-      if (mod?.kernelCheck && !mod.kernelCheck(m.data as never, ctx)) return 'EINVAL';
+      if (mod?.kernelCheck && !mod.kernelCheck(m.data as never, (ctx ??= { table: this.name, hook, proto: rule.proto }))) {
+        return 'EINVAL';
+      }
     }
     const t = rule.target;
     if (!t) return undefined;
@@ -94,7 +115,9 @@ export class TableState {
     if (mod) {
       if (mod.tables && !mod.tables.includes(this.name)) return 'EINVAL';
       if (hook && mod.hooks && !mod.hooks.includes(hook)) return 'EINVAL';
-      if (mod.kernelCheck && !mod.kernelCheck(t.data as never, ctx)) return 'EINVAL';
+      if (mod.kernelCheck && !mod.kernelCheck(t.data as never, (ctx ??= { table: this.name, hook, proto: rule.proto }))) {
+        return 'EINVAL';
+      }
     } else if (this.table.chains.get(t.name)?.builtin) return 'EOPNOTSUPP';
     return undefined;
   }
@@ -282,19 +305,57 @@ export class TableState {
   /** The kernel's table validation: jump depth (and loops) and the hooks of targets reached
    *  from each built-in chain. Returns the first error in walk order. */
   validate(): ValidationErrno | undefined {
-    // Per built-in chain (hook): the deepest level at which a chain's subtree was found clean.
+    // One pass over every chain finds how deep its jumps go and which hooks its targets
+    // allow; a built-in chain whose subtree is fine needs no walk. Otherwise walk it as the
+    // kernel does to find the first error in rule order.
+    const summary = new Map<Chain, ChainSummary>();
     for (const base of BUILTIN_CHAINS[this.name]) {
       const chain = this.table.chains.get(base);
       if (!chain) continue;
+      const s = this.summarize(chain, summary);
+      if (s.height < MAX_DEPTH && s.allowed & HOOK_BIT[base]) continue;
+      // Per built-in chain (hook): the deepest level at which a chain's subtree was found clean.
       const clean = new Map<Chain, number>();
-      const err = this.walk(chain, 0, HOOK_BIT[base], clean);
+      const err = this.walk(chain, 0, HOOK_BIT[base], clean, summary);
       if (err) return err;
     }
     return undefined;
   }
 
-  private walk(chain: Chain, level: number, hookBit: number, clean: Map<Chain, number>): ValidationErrno | undefined {
+  /** Longest jump path below a chain (Infinity through a loop) and the hooks all targets
+   *  below it allow, memoized. */
+  private summarize(chain: Chain, memo: Map<Chain, ChainSummary>): ChainSummary {
+    const known = memo.get(chain);
+    if (known) return known;
+    const s: ChainSummary = { height: Infinity, allowed: ALL_HOOKS, done: false };
+    memo.set(chain, s); // on the stack: reaching it again means a loop
+    let height = 0;
+    let allowed = ALL_HOOKS;
+    for (const r of chain.rules) {
+      const t = r.target;
+      if (!t) continue;
+      const mod = t.goto ? undefined : TARGETS.get(t.name);
+      if (mod) {
+        if (mod.hooks) allowed &= hookMask(mod.hooks);
+        continue;
+      }
+      const next = this.table.chains.get(t.name);
+      if (!next || next.builtin) continue;
+      const sub = this.summarize(next, memo);
+      const h = sub.done ? sub.height + 1 : Infinity;
+      if (h > height) height = h;
+      allowed &= sub.allowed;
+    }
+    s.height = height;
+    s.allowed = allowed;
+    s.done = true;
+    return s;
+  }
+
+  private walk(chain: Chain, level: number, hookBit: number, clean: Map<Chain, number>, summary: Map<Chain, ChainSummary>): ValidationErrno | undefined {
     if (level === MAX_DEPTH) return 'EMLINK';
+    const sum = summary.get(chain);
+    if (sum && sum.done && sum.height + level < MAX_DEPTH && sum.allowed & hookBit) return undefined;
     // Clean at a level means clean at any shallower one (more depth left).
     const seen = clean.get(chain);
     if (seen !== undefined && level <= seen) return undefined;
@@ -303,12 +364,12 @@ export class TableState {
       if (!t) continue;
       const mod = t.goto ? undefined : TARGETS.get(t.name);
       if (mod) {
-        if (mod.hooks && !mod.hooks.some((h) => HOOK_BIT[h] === hookBit)) return 'EINVAL';
+        if (mod.hooks && !(hookMask(mod.hooks) & hookBit)) return 'EINVAL';
         continue;
       }
       const next = this.table.chains.get(t.name);
       if (next && !next.builtin) {
-        const err = this.walk(next, level + 1, hookBit, clean);
+        const err = this.walk(next, level + 1, hookBit, clean, summary);
         if (err) return err;
       }
     }

@@ -158,9 +158,13 @@ const CHAIN_PROTOS: readonly (readonly [string, number])[] = [
   ['ipv6-icmp', 58], ['esp', 50], ['ah', 51], ['ipv6-mh', 135], ['mh', 135], ['all', 0],
 ];
 
+const CHAIN_PROTO_NAME = new Map<number, string>();
+for (const [name, n] of CHAIN_PROTOS) if (!CHAIN_PROTO_NAME.has(n)) CHAIN_PROTO_NAME.set(n, name);
+
 /** proto_to_name(): libxtables' table, then /etc/protocols unless `nolookup`. */
 export function protoName(num: number, nolookup: boolean): string | undefined {
-  for (const [name, n] of CHAIN_PROTOS) if (n === num) return name;
+  const name = CHAIN_PROTO_NAME.get(num);
+  if (name !== undefined) return name;
   if (num !== 0 && !nolookup) return protoTable().byNum.get(num);
   return undefined;
 }

@@ -47,6 +47,18 @@ function hexVal(c: number): number {
 
 /** xtables_strtoui on a whole string: the number, or undefined if malformed or out of range. */
 export function strtoui(s: string, min: number, max: number, base = 0): number | undefined {
+  // Fast path: plain decimal without a leading zero (what nearly every rule has).
+  const len = s.length;
+  if (len > 0 && len < 10 && s.charCodeAt(0) > 48 && s.charCodeAt(0) <= 57) {
+    let v = 0;
+    let k = 0;
+    for (; k < len; k++) {
+      const c = s.charCodeAt(k) - 48;
+      if (c < 0 || c > 9) break;
+      v = v * 10 + c;
+    }
+    if (k === len) return v >= min && v <= max ? v : undefined;
+  }
   const n = strtoul(s, base);
   if (n.end === 0 || n.end !== s.length || !(n.value >= min && n.value <= max)) return undefined;
   return n.value;

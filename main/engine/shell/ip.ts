@@ -5,7 +5,7 @@
 
 import type { CommandResult } from './types.ts';
 import type { NetNs } from '../net/netns.ts';
-import { IpExit, invarg, matches, type IpOptions } from '../net/iproute2/common.ts';
+import { IpExit, invarg, jsonText, matches, type IpOptions } from '../net/iproute2/common.ts';
 import { ipAddr } from '../net/iproute2/addr.ts';
 import { ipLink } from '../net/iproute2/link.ts';
 import { ipNeigh } from '../net/iproute2/neigh.ts';
@@ -14,13 +14,24 @@ import { USAGE_TOP } from '../net/iproute2/usage.ts';
 
 type ObjectFn = (argv: readonly string[], ns: NetNs, opts: IpOptions) => { stdout: string; stderr?: string; changed: boolean };
 
+/** `ip rule` lists the three default rules; the lab has no policy routing to change them. */
+function ipRule(argv: readonly string[], _ns: NetNs, opts: IpOptions): { stdout: string; changed: boolean } {
+  const cmd = argv[0];
+  if (cmd !== undefined && !matches(cmd, 'list') && !matches(cmd, 'show') && !matches(cmd, 'lst')) {
+    throw new IpExit(`ip: "rule ${cmd}" is not available in this lab (no policy routing)\n`, 1);
+  }
+  const rules: [number, string][] = [[0, 'local'], [32766, 'main'], [32767, 'default']];
+  if (opts.json) return { stdout: jsonText(rules.map(([p, t]) => ({ priority: p, src: 'all', table: t })), opts.pretty), changed: false };
+  return { stdout: rules.map(([p, t]) => `${p}:\tfrom all lookup ${t}\n`).join(''), changed: false };
+}
+
 /** iproute2's object table, in its order (the first prefix match wins). */
 const OBJECTS: readonly (readonly [string, ObjectFn | null])[] = [
   ['address', ipAddr],
   ['addrlabel', null],
   ['maddress', null],
   ['route', ipRoute],
-  ['rule', null],
+  ['rule', ipRule],
   ['neighbor', ipNeigh],
   ['neighbour', ipNeigh],
   ['ntable', null],

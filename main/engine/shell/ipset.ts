@@ -400,6 +400,9 @@ class Tool {
   private restoreLine = 0;
   private interactive = false;
   private batch: Batch | null = null;
+  /** The set (and type) the last plain restore line went to. */
+  private lastSet: string | undefined;
+  private lastType: SetTypeName | undefined;
   private printedSet = 0;
   changed = false;
 
@@ -724,6 +727,7 @@ class Tool {
 
   /** check_allowed: ranges the command does not take for the type. */
   private checkAllowed(type: SetTypeName, cmd: 'add' | 'del' | 'test', a: AdtAttrs): void {
+    if (a.ipTo === undefined && a.cidr === undefined && a.portTo === undefined) return;
     const ok = ALLOWED[type][cmd];
     const allowCidr = ok.cidr || ok.ipTo;
     const what =
@@ -859,40 +863,53 @@ class Tool {
     }
   }
 
-  /** A plain "add|del SET ELEM" restore line: what the general parser would make of it,
-   *  without its generic work (no option can hide in two plain words). Undefined when the
+  /** A plain "add|del SET ELEM" restore line at `at`: handled as the general parser would
+   *  (no option can hide in two plain words), without its generic work. False when the
    *  line needs the general parser. */
-  private plainAdt(c: string): Parsed | undefined {
-    const m = PLAIN_ADT.exec(c);
-    if (!m) return undefined;
+  private plainAdt(text: string, at: number): boolean {
+    PLAIN_ADT.lastIndex = at;
+    const m = PLAIN_ADT.exec(text);
+    if (!m) return false;
     const cmd = m[1] as 'add' | 'del';
     const setname = m[2];
-    if (setname.length > IPSET_MAXNAMELEN - 1) return undefined;
-    const type = this.store.typeOf(setname);
-    if (!type) return undefined;
+    if (setname.length > IPSET_MAXNAMELEN - 1) return false;
+    let type = this.lastType;
+    if (setname !== this.lastSet || type === undefined) {
+      type = this.store.typeOf(setname);
+      if (!type) return false;
+    }
     this.report.lineno = this.restoreLine;
     const adt: AdtAttrs = {};
     this.parseElem(type, m[3], adt, cmd);
     this.checkAllowed(type, cmd, adt);
-    return { cmd, setname, type, adt };
+    this.aggregate(cmd, setname, adt, type, this.env.has('exist'));
+    this.lastSet = setname;
+    this.lastType = type;
+    return true;
   }
 
   /** restore: lines from stdin, as ipset_parse_stream. */
   private restore(): number {
     if (this.filename !== undefined) return -1; // no such file in the lab: the tool exits 255 silently
-    for (const line of splitLines(this.stdin)) {
+    const text = this.stdin;
+    for (let at = 0; at < text.length; ) {
+      let nl = text.indexOf('\n', at);
+      if (nl < 0) nl = text.length - 1;
+      const start = at;
+      at = nl + 1;
       this.restoreLine++;
-      const c = line.charCodeAt(0) <= 32 ? line.replace(/^\s+/, '') : line;
-      if (c === '' || c.startsWith('#')) continue;
-      let plain: Parsed | undefined;
+      // Set types do not change under a batch: only commands that commit can change them.
+      if (this.batch === null) this.lastSet = undefined;
       try {
-        plain = this.plainAdt(c);
-        if (plain) this.execute(plain);
+        if (this.plainAdt(text, start)) continue;
       } catch (e) {
         if (!(e instanceof SessionError)) throw e;
         this.standardError();
+        continue;
       }
-      if (plain) continue;
+      const line = text.slice(start, at);
+      const c = line.charCodeAt(0) <= 32 ? line.replace(/^\s+/, '') : line;
+      if (c === '' || c.startsWith('#')) continue;
       if (c === 'COMMIT\n' || c === 'COMMIT\r\n') {
         try {
           this.commit();
@@ -970,7 +987,7 @@ class Tool {
 }
 
 /** A restore line of exactly "add|del SETNAME ELEMENT" with ordinary words. */
-const PLAIN_ADT = /^(add|del) ([^\s"-][^\s"]*) ([^\s"-][^\s"]*)\r?\n?$/;
+const PLAIN_ADT = /(add|del) ([^\s"-][^\s"]*) ([^\s"-][^\s"]*)\r?(?:\n|$)/y;
 
 function matchOption(arg: string, name: string): boolean {
   const a = arg.startsWith('--') ? arg.slice(2) : arg;

@@ -263,8 +263,8 @@ function addLink(ns: NetNs, req: LinkReq): void {
   }
   const dev = devs[0];
   if (req.mtu !== undefined) ns.setMtu(dev.name, req.mtu);
-  if (req.txqlen !== undefined) dev.txqlen = req.txqlen;
-  if (req.arp !== undefined) dev.noarp = !req.arp;
+  if (req.txqlen !== undefined) ns.setTxqlen(dev.name, req.txqlen);
+  if (req.arp !== undefined) ns.setArp(dev.name, req.arp);
   if (req.up) ns.setUp(dev.name, true);
 }
 
@@ -290,8 +290,8 @@ function setLink(ns: NetNs, req: LinkReq): void {
   if (req.newName !== undefined) ns.rename(dev.name, req.newName);
   if (req.mac) ns.setMac(dev.name, formatMac(req.mac.slice(0, 6)));
   if (req.mtu !== undefined) ns.setMtu(dev.name, req.mtu);
-  if (req.txqlen !== undefined) dev.txqlen = req.txqlen;
-  if (req.arp !== undefined) dev.noarp = !req.arp;
+  if (req.txqlen !== undefined) ns.setTxqlen(dev.name, req.txqlen);
+  if (req.arp !== undefined) ns.setArp(dev.name, req.arp);
   if (req.up !== undefined) ns.setUp(dev.name, req.up);
 }
 

@@ -54,15 +54,14 @@ const KINDS: Readonly<Record<HashTypeName, Kind>> = {
   'hash:net,port': { nets: true, ports: true, htype: 408, elem: 8 },
 };
 
-/** An element's identity: what data_equal compares and HKEY hashes. */
+/** An element's identity: what data_equal compares (ip and the second word) and HKEY
+ *  hashes. A transient value; stored elements live in the set's Pool. */
 interface Key {
   ip: IPv4;
-  cidr: number; // 32 for the host types
-  port: number;
-  proto: number;
-  w0: number;
-  w1: number | undefined;
-  h: number; // jhash2 of the words with the set's initval
+  /** The second element word (0 for hash:ip, which hashes one word only). */
+  w1: number;
+  /** jhash2 of the element words with the set's initval. */
+  h: number;
 }
 
 /** Extension values of an element; only sets created with extensions carry them. */
@@ -77,48 +76,71 @@ class ExtData implements ElemExt {
   skbqueue = 0;
 }
 
-/** A stored element: its key, the nomatch flag and the extensions. Classes keep one object
- *  shape and small objects, which matters for 100k-element sets. */
-class Entry implements Key {
-  ip: IPv4;
-  cidr: number;
-  port: number;
-  proto: number;
-  w0: number;
-  w1: number | undefined;
-  h: number;
-  nomatch = false;
-  x: ExtData | null = null;
+/** Element storage: parallel typed arrays indexed by element id, so that a set of 100k
+ *  elements is a handful of arrays rather than 100k objects for the garbage collector. */
+class Pool {
+  ip = new Uint32Array(16);
+  w1 = new Uint32Array(16);
+  h = new Uint32Array(16);
+  nomatch = new Uint8Array(16);
+  ext: (ExtData | undefined)[] = [];
+  private free: number[] = [];
+  private top = 0;
 
-  constructor(ip: IPv4, cidr: number, port: number, proto: number, w0: number, w1: number | undefined, h: number) {
-    this.ip = ip;
-    this.cidr = cidr;
-    this.port = port;
-    this.proto = proto;
-    this.w0 = w0;
-    this.w1 = w1;
-    this.h = h;
+  alloc(k: Key): number {
+    let id = this.free.pop();
+    if (id === undefined) {
+      id = this.top++;
+      if (id >= this.ip.length) this.grow();
+    }
+    this.ip[id] = k.ip;
+    this.w1[id] = k.w1;
+    this.h[id] = k.h;
+    this.nomatch[id] = 0;
+    this.ext[id] = undefined;
+    return id;
+  }
+
+  release(id: number): void {
+    this.ext[id] = undefined;
+    this.free.push(id);
+  }
+
+  private grow(): void {
+    const n = this.ip.length * 2;
+    const up32 = (a: Uint32Array<ArrayBuffer>): Uint32Array<ArrayBuffer> => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.ip = up32(this.ip);
+    this.w1 = up32(this.w1);
+    this.h = up32(this.h);
+    const nm = new Uint8Array(n);
+    nm.set(this.nomatch);
+    this.nomatch = nm;
   }
 }
 
-/** A bucket: `size` slots of which the first `pos` were used; a deleted slot is null. The
- *  slot array is allocated at its exact size and replaced when the bucket grows or shrinks,
- *  like the kernel's (and small: a set holds one per used bucket). */
+/** A slot that was used and deleted (the kernel's cleared "used" bit). */
+const DELETED = -1;
+
+/** A bucket: `size` slots of which the first `pos` were used. The slot array is replaced
+ *  when the bucket shrinks, like the kernel's (a set holds one per used bucket). */
 class Bucket {
   size: number;
   pos = 0;
-  slots: (Entry | null)[];
+  /** Element ids; DELETED for a slot freed by a delete. */
+  slots: number[];
 
   constructor(size = AHASH_INIT_SIZE) {
     this.size = size;
-    this.slots = new Array<Entry | null>(size).fill(null);
+    this.slots = size === AHASH_INIT_SIZE ? [DELETED, DELETED] : new Array<number>(size).fill(DELETED);
   }
 
   grow(by: number): void {
-    const old = this.slots;
     this.size += by;
-    this.slots = new Array<Entry | null>(this.size).fill(null);
-    for (let i = 0; i < this.pos; i++) this.slots[i] = old[i];
+    for (let i = 0; i < by; i++) this.slots.push(DELETED);
   }
 }
 
@@ -134,7 +156,8 @@ class Buckets {
   private readonly map: Map<number, Bucket> | null;
 
   constructor(bits: number) {
-    this.arr = bits <= 20 ? new Array<Bucket | undefined>(2 ** bits) : null;
+    // Filled, so V8 keeps a fast (not dictionary) array even for large tables.
+    this.arr = bits <= 20 ? new Array<Bucket | undefined>(2 ** bits).fill(undefined) : null;
     this.map = this.arr ? null : new Map();
   }
 
@@ -150,6 +173,19 @@ class Buckets {
   delete(k: number): void {
     if (this.arr) this.arr[k] = undefined;
     else (this.map as Map<number, Bucket>).delete(k);
+  }
+
+  /** Every bucket by ascending index. */
+  each(fn: (b: Bucket, index: number) => void): void {
+    if (this.arr) {
+      const a = this.arr;
+      for (let i = 0; i < a.length; i++) {
+        const b = a[i];
+        if (b !== undefined) fn(b, i);
+      }
+      return;
+    }
+    for (const [k, b] of this.ordered()) fn(b, k);
   }
 
   /** [index, bucket] pairs by ascending index. */
@@ -241,6 +277,7 @@ export class HashSet {
   /** Whether elements carry extension data at all. */
   private readonly hasExt: boolean;
   private table: Table;
+  private pool = new Pool();
   /** set->ext_size: memory of comment strings. */
   private commentExt = 0;
   /** hash:net types: prefix lengths present, longest first, with their element counts. */
@@ -313,31 +350,46 @@ export class HashSet {
       return sum;
     }
     let n = 0;
-    for (const [, b] of this.table.buckets.ordered()) for (const e of b.slots) if (e && !this.isExpired(e, now)) n++;
+    this.table.buckets.each((b) => {
+      for (let i = 0; i < b.pos; i++) {
+        const id = b.slots[i];
+        if (id !== DELETED && !this.isExpired(id, now)) n++;
+      }
+    });
     return n;
   }
 
   /** Members in the kernel's dump order: buckets by index, slots by position. */
   members(now: number): MemberView[] {
     const out: MemberView[] = [];
-    for (const [, b] of this.table.buckets.ordered()) {
-      for (const e of b.slots) {
-        if (!e || this.isExpired(e, now)) continue;
-        out.push(this.view(e, now));
+    this.table.buckets.each((b) => {
+      for (let i = 0; i < b.pos; i++) {
+        const id = b.slots[i];
+        if (id === DELETED || this.isExpired(id, now)) continue;
+        out.push(this.view(id, now));
       }
-    }
+    });
     return out;
   }
 
-  private view(e: Entry, now: number): MemberView {
-    const m: MemberView = { ip: e.ip };
-    if (this.kind.nets) m.cidr = e.cidr;
+  /** cidr, port and proto of an element, decoded from its second word. */
+  private cidrOf(w1: number): number {
+    if (this.type === 'hash:net') return w1 >>> 24;
+    if (this.type === 'hash:net,port') return ((w1 >>> 24) & 0x7f) + 1;
+    return 32;
+  }
+
+  private view(id: number, now: number): MemberView {
+    const p = this.pool;
+    const w1 = p.w1[id];
+    const m: MemberView = { ip: p.ip[id] };
+    if (this.kind.nets) m.cidr = this.cidrOf(w1);
     if (this.kind.ports) {
-      m.port = e.port;
-      m.proto = e.proto;
+      m.port = bswap16(w1 & 0xffff);
+      m.proto = (w1 >>> 16) & 0xff;
     }
-    if (this.kind.nets && e.nomatch) m.nomatch = true;
-    const x = e.x;
+    if (this.kind.nets && p.nomatch[id]) m.nomatch = true;
+    const x = p.ext[id];
     if (!x) return m;
     if (this.ext.timeout) m.timeout = remaining(x.expires, now);
     if (this.ext.counters) {
@@ -356,32 +408,37 @@ export class HashSet {
     return m;
   }
 
-  private isExpired(e: Entry, now: number): boolean {
-    return this.ext.timeout && e.x !== null && expired(e.x.expires, now);
+  private isExpired(id: number, now: number): boolean {
+    if (!this.ext.timeout) return false;
+    const x = this.pool.ext[id];
+    return x !== undefined && expired(x.expires, now);
   }
 
   // -------------------------------------------------------------------------------------
   // Keys
 
-  /** The element for a key; it is stored as is when added (no copy). */
-  private key(ip: IPv4, cidr: number, port: number, proto: number): Entry {
+  private key(ip: IPv4, cidr: number, port: number, proto: number): Key {
     const w0 = bswap32(ip);
-    let w1: number | undefined;
     switch (this.type) {
       case 'hash:ip':
-        w1 = undefined;
-        break;
-      case 'hash:net':
-        w1 = (cidr << 24) >>> 0;
-        break;
-      case 'hash:ip,port':
-        w1 = (bswap16(port) | (proto << 16)) >>> 0;
-        break;
-      case 'hash:net,port':
-        w1 = (bswap16(port) | (proto << 16) | (((cidr - 1) & 0x7f) << 24)) >>> 0;
-        break;
+        return { ip, w1: 0, h: jhash2(w0, undefined, this.initval) };
+      case 'hash:net': {
+        const w1 = (cidr << 24) >>> 0;
+        return { ip, w1, h: jhash2(w0, w1, this.initval) };
+      }
+      case 'hash:ip,port': {
+        const w1 = (bswap16(port) | (proto << 16)) >>> 0;
+        return { ip, w1, h: jhash2(w0, w1, this.initval) };
+      }
+      case 'hash:net,port': {
+        const w1 = (bswap16(port) | (proto << 16) | (((cidr - 1) & 0x7f) << 24)) >>> 0;
+        return { ip, w1, h: jhash2(w0, w1, this.initval) };
+      }
     }
-    return new Entry(ip, cidr, port, proto, w0, w1, jhash2(w0, w1, this.initval));
+  }
+
+  private equal(id: number, d: Key): boolean {
+    return this.pool.ip[id] === d.ip && this.pool.w1[id] === d.w1;
   }
 
   private bucketKey(h: number, t: Table = this.table): number {
@@ -392,13 +449,13 @@ export class HashSet {
   // Kernel operations on one element (mtype_add / mtype_del / mtype_test)
 
   /** mtype_add. Returns 'again' when the bucket is full and the table must grow. */
-  private addOne(d: Entry, ext: ExtIn, exist: boolean, nomatch: boolean, now: number): 'ok' | 'again' {
+  private addOne(d: Key, ext: ExtIn, exist: boolean, nomatch: boolean, now: number): 'ok' | 'again' {
     const t = this.table;
-    const key = this.bucketKey(d.h, t);
+    const key = (d.h & t.mask) >>> 0;
     const locks = t.locks;
-    const r = key % locks;
+    const r = locks === 1 ? 0 : key % locks;
     let elements = t.regions[r].elements >>> 0;
-    let maxelem = Math.floor(this.maxelem / locks);
+    let maxelem = locks === 1 ? this.maxelem : Math.floor(this.maxelem / locks);
     let forceadd = false;
     if (elements >= maxelem) {
       if (this.ext.timeout) this.gc(now);
@@ -408,7 +465,7 @@ export class HashSet {
       if (elements >= maxelem && this.forceadd) forceadd = true;
     }
     let n = t.buckets.get(key);
-    if (!n) {
+    if (n === undefined) {
       if (forceadd || elements >= maxelem) throw new IpsetErrno('HASH_FULL');
       n = new Bucket();
       t.buckets.set(key, n);
@@ -419,22 +476,22 @@ export class HashSet {
     let deleted = false;
     let reuse = false;
     for (let i = 0; i < n.pos; i++) {
-      const data = n.slots[i];
-      if (!data) {
+      const id = n.slots[i];
+      if (id === DELETED) {
         if (j === -1) {
           deleted = reuse = true;
           j = i;
         }
         continue;
       }
-      if (data.w0 === d.w0 && data.w1 === d.w1) {
-        if (exist || this.isExpired(data, now)) {
-          this.setExt(data, ext, nomatch, now);
+      if (this.equal(id, d)) {
+        if (exist || this.isExpired(id, now)) {
+          this.setExt(id, ext, nomatch, now);
           return 'ok';
         }
         throw new IpsetErrno('EXIST');
       }
-      if (this.isExpired(data, now) && j === -1) {
+      if (j === -1 && this.isExpired(id, now)) {
         j = i;
         reuse = true;
       }
@@ -442,9 +499,10 @@ export class HashSet {
     if (reuse || forceadd) {
       if (j === -1) j = 0;
       const old = n.slots[j];
-      if (!deleted && old) {
-        if (this.kind.nets) this.delCidr(old.cidr);
+      if (!deleted && old !== DELETED) {
+        if (this.kind.nets) this.delCidr(this.cidrOf(this.pool.w1[old]));
         this.destroyExt(old);
+        this.pool.release(old);
         t.regions[r].elements = (t.regions[r].elements - 1) >>> 0;
       }
       return this.store(n, j, d, ext, nomatch, r, now);
@@ -458,18 +516,21 @@ export class HashSet {
     return this.store(n, n.pos++, d, ext, nomatch, r, now);
   }
 
-  private store(n: Bucket, j: number, d: Entry, ext: ExtIn, nomatch: boolean, r: number, now: number): 'ok' {
-    this.table.regions[r].elements = (this.table.regions[r].elements + 1) >>> 0;
-    if (this.kind.nets) this.addCidr(d.cidr);
-    n.slots[j] = d;
-    this.setExt(d, ext, nomatch, now);
+  private store(n: Bucket, j: number, d: Key, ext: ExtIn, nomatch: boolean, r: number, now: number): 'ok' {
+    const regions = this.table.regions;
+    regions[r].elements = (regions[r].elements + 1) >>> 0;
+    if (this.kind.nets) this.addCidr(this.cidrOf(d.w1));
+    const id = this.pool.alloc(d);
+    n.slots[j] = id;
+    this.setExt(id, ext, nomatch, now);
     return 'ok';
   }
 
-  private setExt(e: Entry, ext: ExtIn, nomatch: boolean, now: number): void {
-    if (this.kind.nets) e.nomatch = nomatch;
+  private setExt(id: number, ext: ExtIn, nomatch: boolean, now: number): void {
+    if (this.kind.nets) this.pool.nomatch[id] = nomatch ? 1 : 0;
     if (!this.hasExt) return;
-    const x = e.x ?? (e.x = new ExtData());
+    let x = this.pool.ext[id];
+    if (x === undefined) x = this.pool.ext[id] = new ExtData();
     if (this.ext.counters) {
       if (ext.bytes !== undefined) x.bytes = ext.bytes;
       if (ext.packets !== undefined) x.packets = ext.packets;
@@ -494,8 +555,8 @@ export class HashSet {
     }
   }
 
-  private destroyExt(e: Entry): void {
-    const x = e.x;
+  private destroyExt(id: number): void {
+    const x = this.pool.ext[id];
     if (x && x.comment !== undefined) {
       this.commentExt -= commentSize(x.comment);
       x.comment = undefined;
@@ -507,27 +568,28 @@ export class HashSet {
   }
 
   /** mtype_del. Throws EXIST when the element is not in the set. */
-  private delOne(d: Entry, now: number): void {
+  private delOne(d: Key, now: number): void {
     const t = this.table;
     const key = this.bucketKey(d.h, t);
     const r = key % t.locks;
     const n = t.buckets.get(key);
-    if (!n) throw new IpsetErrno('EXIST');
+    if (n === undefined) throw new IpsetErrno('EXIST');
     let k = 0;
     for (let i = 0; i < n.pos; i++) {
-      const data = n.slots[i];
-      if (!data) {
+      const id = n.slots[i];
+      if (id === DELETED) {
         k++;
         continue;
       }
-      if (data.w0 !== d.w0 || data.w1 !== d.w1) continue;
-      if (this.isExpired(data, now)) throw new IpsetErrno('EXIST');
-      n.slots[i] = null;
+      if (!this.equal(id, d)) continue;
+      if (this.isExpired(id, now)) throw new IpsetErrno('EXIST');
+      n.slots[i] = DELETED;
       if (i + 1 === n.pos) n.pos--;
       t.regions[r].elements = (t.regions[r].elements - 1) >>> 0;
-      if (this.kind.nets) this.delCidr(d.cidr);
-      this.destroyExt(data);
-      for (; i < n.pos; i++) if (!n.slots[i]) k++;
+      if (this.kind.nets) this.delCidr(this.cidrOf(d.w1));
+      this.destroyExt(id);
+      this.pool.release(id);
+      for (; i < n.pos; i++) if (n.slots[i] === DELETED) k++;
       // Newer kernels free the bucket once no used slot is left below pos.
       if (k === n.pos) {
         t.regions[r].extSize -= this.extSize(n.size);
@@ -545,40 +607,42 @@ export class HashSet {
     const old = n.slots;
     const pos = n.pos;
     n.size = size;
-    n.slots = new Array<Entry | null>(size).fill(null);
+    n.slots = new Array<number>(size).fill(DELETED);
     n.pos = 0;
     for (let i = 0; i < pos; i++) {
-      const e = old[i];
-      if (e) n.slots[n.pos++] = e;
+      const id = old[i];
+      if (id !== DELETED) n.slots[n.pos++] = id;
     }
   }
 
-  /** mtype_test / mtype_test_cidrs: 1 found, 0 not found, -1 found but nomatch. */
-  private testOne(d: Entry, now: number, counters?: { bytes: number }): number {
-    if (this.kind.nets && d.cidr === 32) {
+  /** mtype_test / mtype_test_cidrs: 1 found, 0 not found, -1 found but nomatch. `cidr` is
+   *  the prefix of the tested element; 32 tries every prefix length stored. */
+  private testOne(ip: number, cidr: number, port: number, proto: number, now: number, counters?: { bytes: number }): number {
+    if (this.kind.nets && cidr === 32) {
       for (const [c] of this.nets) {
-        const k = this.key((d.ip & maskOf(c)) >>> 0, c, d.port, d.proto);
-        const ret = this.lookup(k, now, counters);
+        const ret = this.lookup(this.key((ip & maskOf(c)) >>> 0, c, port, proto), now, counters);
         if (ret !== 0) return ret;
       }
       return 0;
     }
-    return this.lookup(d, now, counters);
+    return this.lookup(this.key(ip, cidr, port, proto), now, counters);
   }
 
-  private lookup(d: Entry, now: number, counters?: { bytes: number }): number {
+  private lookup(d: Key, now: number, counters?: { bytes: number }): number {
     const n = this.table.buckets.get(this.bucketKey(d.h));
     if (n === undefined) return 0;
-    for (const data of n.slots) {
-      if (!data || data.w0 !== d.w0 || data.w1 !== d.w1) continue;
+    for (let i = 0; i < n.pos; i++) {
+      const id = n.slots[i];
+      if (id === DELETED || !this.equal(id, d)) continue;
       // ip_set_match_extensions: expired elements do not match; counters count the
       // packet before the nomatch flag is looked at.
-      if (this.isExpired(data, now)) continue;
-      if (counters && this.ext.counters && data.x) {
-        data.x.packets += 1n;
-        data.x.bytes += BigInt(counters.bytes);
+      if (this.isExpired(id, now)) continue;
+      const x = this.pool.ext[id];
+      if (counters && this.ext.counters && x) {
+        x.packets += 1n;
+        x.bytes += BigInt(counters.bytes);
       }
-      return this.kind.nets && data.nomatch ? -1 : 1;
+      return this.kind.nets && this.pool.nomatch[id] ? -1 : 1;
     }
     return 0;
   }
@@ -604,37 +668,43 @@ export class HashSet {
   /** mtype_resize: double the table until every bucket fits, rehashing in bucket order. */
   private resize(now: number): void {
     const orig = this.table;
-    const order = orig.buckets.ordered();
+    const initExt = this.extSize(AHASH_INIT_SIZE);
+    const timeouts = this.ext.timeout;
+    const bucketsize = this.bucketsize;
+    const hashes = this.pool.h;
     for (let bits = orig.bits + 1; ; bits++) {
       if (!tableFits(bits)) throw new IpsetErrno('HASH_FULL');
       const t = newTable(bits);
       const locks = t.locks;
       const mask = t.mask;
-      const initExt = this.extSize(AHASH_INIT_SIZE);
-      const timeouts = this.ext.timeout;
+      const regions = t.regions;
+      const buckets = t.buckets;
       let ok = true;
-      outer: for (const [, n] of order) {
-        for (const data of n.slots) {
-          if (!data || (timeouts && this.isExpired(data, now))) continue;
-          const key = (data.h & mask) >>> 0;
+      orig.buckets.each((n) => {
+        if (!ok) return;
+        const slots = n.slots;
+        for (let j = 0; j < n.pos; j++) {
+          const id = slots[j];
+          if (id === DELETED || (timeouts && this.isExpired(id, now))) continue;
+          const key = (hashes[id] & mask) >>> 0;
           const nr = key % locks;
-          let m = t.buckets.get(key);
-          if (!m) {
+          let m = buckets.get(key);
+          if (m === undefined) {
             m = new Bucket();
-            t.buckets.set(key, m);
-            t.regions[nr].extSize += initExt;
+            buckets.set(key, m);
+            regions[nr].extSize += initExt;
           } else if (m.pos >= m.size) {
-            if (m.size >= this.bucketsize) {
+            if (m.size >= bucketsize) {
               ok = false;
-              break outer;
+              return;
             }
             m.grow(AHASH_INIT_SIZE);
-            t.regions[nr].extSize += initExt;
+            regions[nr].extSize += initExt;
           }
-          m.slots[m.pos++] = data;
-          t.regions[nr].elements = (t.regions[nr].elements + 1) >>> 0;
+          m.slots[m.pos++] = id;
+          regions[nr].elements = (regions[nr].elements + 1) >>> 0;
         }
-      }
+      });
       if (ok) {
         this.table = t;
         return;
@@ -651,20 +721,21 @@ export class HashSet {
       const r = t.bits < HTABLE_REGION_BITS ? 0 : Math.floor(i / 2 ** HTABLE_REGION_BITS);
       let d = 0;
       for (let j = 0; j < n.pos; j++) {
-        const data = n.slots[j];
-        if (!data) {
+        const id = n.slots[j];
+        if (id === DELETED) {
           d++;
           continue;
         }
-        const exp = data.x ? data.x.expires : 0;
+        const exp = this.pool.ext[id]?.expires ?? 0;
         if (!expired(exp, now)) {
           if (exp !== 0 && exp < earliest) earliest = exp;
           continue;
         }
-        n.slots[j] = null;
-        if (this.kind.nets) this.delCidr(data.cidr);
+        n.slots[j] = DELETED;
+        if (this.kind.nets) this.delCidr(this.cidrOf(this.pool.w1[id]));
         t.regions[r].elements = (t.regions[r].elements - 1) >>> 0;
-        this.destroyExt(data);
+        this.destroyExt(id);
+        this.pool.release(id);
         d++;
       }
       if (d >= AHASH_INIT_SIZE) {
@@ -682,6 +753,7 @@ export class HashSet {
 
   flush(): void {
     this.table = newTable(this.table.bits);
+    this.pool = new Pool();
     this.commentExt = 0;
     this.nets = [];
   }
@@ -729,7 +801,7 @@ export class HashSet {
   }
 
   /** One element of a walk; false stops the walk with the error (thrown). */
-  private op(cmd: 'add' | 'del', d: Entry, ext: ExtIn, exist: boolean, nomatch: boolean, now: number): void {
+  private op(cmd: 'add' | 'del', d: Key, ext: ExtIn, exist: boolean, nomatch: boolean, now: number): void {
     try {
       if (cmd === 'del') {
         this.delOne(d, now);
@@ -743,15 +815,15 @@ export class HashSet {
     }
   }
 
-  private test(d: Entry, nomatchFlag: boolean, now: number): boolean {
-    const r = this.testOne(d, now);
+  private test(ip: number, cidr: number, port: number, proto: number, nomatchFlag: boolean, now: number): boolean {
+    const r = this.testOne(ip, cidr, port, proto, now);
     return r > 0 || (r < 0 && nomatchFlag);
   }
 
   private uadtIp(cmd: 'add' | 'del' | 'test', a: AdtAttrs, ext: ExtIn, exist: boolean, now: number): boolean {
     let ip = ((a.ip ?? 0) & this.bitmask) >>> 0;
     if (ip === 0) throw new IpsetErrno('HASH_ELEM');
-    if (cmd === 'test') return this.test(this.key(ip, 32, 0, 0), false, now);
+    if (cmd === 'test') return this.test(ip, 32, 0, 0, false, now);
     let ipTo = ip;
     if (a.ipTo !== undefined) {
       ipTo = a.ipTo;
@@ -782,9 +854,9 @@ export class HashSet {
     let ip = a.ip ?? 0;
     const nomatch = !!a.nomatch;
     if (cmd === 'test' || a.ipTo === undefined) {
-      const d = this.key((ip & maskOf(cidr)) >>> 0, cidr, 0, 0);
-      if (cmd === 'test') return this.test(d, nomatch, now);
-      this.op(cmd, d, ext, exist, nomatch, now);
+      const masked = (ip & maskOf(cidr)) >>> 0;
+      if (cmd === 'test') return this.test(masked, cidr, 0, 0, nomatch, now);
+      this.op(cmd, this.key(masked, cidr, 0, 0), ext, exist, nomatch, now);
       return true;
     }
     let ipTo = a.ipTo;
@@ -812,9 +884,8 @@ export class HashSet {
     if (ip === 0) throw new IpsetErrno('EINVAL');
     const { port, proto, withPorts } = this.protoPort(a);
     if (cmd === 'test' || (a.ipTo === undefined && a.cidr === undefined && a.portTo === undefined)) {
-      const d = this.key(ip, 32, port, proto);
-      if (cmd === 'test') return this.test(d, false, now);
-      this.op(cmd, d, ext, exist, false, now);
+      if (cmd === 'test') return this.test(ip, 32, port, proto, false, now);
+      this.op(cmd, this.key(ip, 32, port, proto), ext, exist, false, now);
       return true;
     }
     let ipTo = ip;
@@ -851,9 +922,9 @@ export class HashSet {
     const nomatch = !!a.nomatch;
     const ranged = withPorts && a.portTo !== undefined;
     if (cmd === 'test' || !(ranged || a.ipTo !== undefined)) {
-      const d = this.key((ip & maskOf(cidr)) >>> 0, cidr, port, proto);
-      if (cmd === 'test') return this.test(d, nomatch, now);
-      this.op(cmd, d, ext, exist, nomatch, now);
+      const masked = (ip & maskOf(cidr)) >>> 0;
+      if (cmd === 'test') return this.test(masked, cidr, port, proto, nomatch, now);
+      this.op(cmd, this.key(masked, cidr, port, proto), ext, exist, nomatch, now);
       return true;
     }
     let p0 = port;
@@ -903,7 +974,7 @@ export class HashSet {
       ip = (addr & this.bitmask) >>> 0;
       if (ip === 0) return false;
     }
-    return this.testOne(this.key(ip, 32, port, proto), now, counters) > 0;
+    return this.testOne(ip, 32, port, proto, now, counters) > 0;
   }
 
   // -------------------------------------------------------------------------------------
@@ -913,7 +984,7 @@ export class HashSet {
     const t = this.table;
     const buckets: HashSetJSON['buckets'] = [];
     for (const [k, b] of t.buckets.ordered()) {
-      buckets.push([k, b.size, b.slots.slice(0, b.pos).map((e) => (e ? slotJSON(e) : null))]);
+      buckets.push([k, b.size, b.slots.slice(0, b.pos).map((id) => (id === DELETED ? null : this.slotJSON(id)))]);
     }
     return {
       type: this.type,
@@ -951,7 +1022,7 @@ export class HashSet {
     for (const [k, size, slots] of j.buckets) {
       const b = new Bucket(size);
       b.pos = slots.length;
-      slots.forEach((x, i) => (b.slots[i] = x ? s.slotFromJSON(x) : null));
+      slots.forEach((x, i) => (b.slots[i] = x ? s.slotFromJSON(x) : DELETED));
       t.buckets.set(k, b);
     }
     s.table = t;
@@ -961,12 +1032,23 @@ export class HashSet {
     return s;
   }
 
-  private slotFromJSON(x: SlotJSON): Entry {
-    const [ip, cidr, port, proto, nomatch, expires, packets, bytes, comment, skbmark, skbmarkmask, skbprio, skbqueue] = x;
-    const e = this.key(ip, cidr, port, proto);
-    e.nomatch = nomatch;
+  private slotJSON(id: number): SlotJSON {
+    const p = this.pool;
+    const w1 = p.w1[id];
+    const x = p.ext[id] ?? new ExtData();
+    return [
+      p.ip[id], this.cidrOf(w1), this.kind.ports ? bswap16(w1 & 0xffff) : 0, this.kind.ports ? (w1 >>> 16) & 0xff : 0,
+      p.nomatch[id] === 1, x.expires, x.packets.toString(), x.bytes.toString(), x.comment ?? null,
+      x.skbmark, x.skbmarkmask, x.skbprio, x.skbqueue,
+    ];
+  }
+
+  private slotFromJSON(j: SlotJSON): number {
+    const [ip, cidr, port, proto, nomatch, expires, packets, bytes, comment, skbmark, skbmarkmask, skbprio, skbqueue] = j;
+    const id = this.pool.alloc(this.key(ip, cidr, port, proto));
+    this.pool.nomatch[id] = nomatch ? 1 : 0;
     if (this.hasExt) {
-      const x = (e.x = new ExtData());
+      const x = (this.pool.ext[id] = new ExtData());
       x.expires = expires;
       x.packets = BigInt(packets);
       x.bytes = BigInt(bytes);
@@ -976,20 +1058,12 @@ export class HashSet {
       x.skbprio = skbprio;
       x.skbqueue = skbqueue;
     }
-    return e;
+    return id;
   }
 
   clone(): HashSet {
     return HashSet.fromJSON(this.toJSON());
   }
-}
-
-function slotJSON(e: Entry): SlotJSON {
-  const x = e.x ?? new ExtData();
-  return [
-    e.ip, e.cidr, e.port, e.proto, e.nomatch, x.expires, x.packets.toString(), x.bytes.toString(),
-    x.comment ?? null, x.skbmark, x.skbmarkmask, x.skbprio, x.skbqueue,
-  ];
 }
 
 function newTable(bits: number): Table {

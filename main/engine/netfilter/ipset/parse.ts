@@ -96,15 +96,16 @@ export function parseTimeout(report: Report, str: string): number {
 
 /** inet_aton: 1 to 4 parts, each decimal, octal (leading 0) or hex (0x). */
 export function inetAton(s: string): IPv4 | null {
-  const vals = [0, 0, 0, 0];
+  let ip = 0; // the parts before the last, 8 bits each
   let n = 0;
+  let v = 0;
   let i = 0;
   const len = s.length;
   for (;;) {
     if (n === 4 || i >= len) return null;
     let base = 10;
-    let v = 0;
     let digits = 0;
+    v = 0;
     if (s.charCodeAt(i) === 48 /* 0 */) {
       const c1 = s.charCodeAt(i + 1);
       if (c1 === 120 || c1 === 88) {
@@ -127,24 +128,47 @@ export function inetAton(s: string): IPv4 | null {
       if (v > 0xffffffff) return null;
     }
     if (digits === 0) return null;
-    vals[n++] = v;
+    n++;
     if (i >= len) break;
     if (s.charCodeAt(i) !== 46 /* . */) return null;
+    if (v > 255) return null;
+    ip = ip * 256 + v;
     i++;
   }
   const lastMax = n === 1 ? 0xffffffff : n === 2 ? 0xffffff : n === 3 ? 0xffff : 0xff;
-  const last = vals[n - 1];
-  if (last > lastMax) return null;
+  if (v > lastMax) return null;
+  return (ip * 2 ** (8 * (5 - n)) + v) >>> 0;
+}
+
+/** The common case quickly: four decimal parts 0-255 without leading zeros. */
+function dottedQuad(s: string): IPv4 | null {
   let ip = 0;
-  for (let k = 0; k < n - 1; k++) {
-    if (vals[k] > 255) return null;
-    ip = ip * 256 + vals[k];
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      ip = ip * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return null; // leading zero: octal, the slow path decides
+      part = part * 10 + (c - 48);
+      if (part > 255) return null;
+      digits++;
+    } else return null;
   }
-  return (ip * 2 ** (8 * (5 - n)) + last) >>> 0;
+  if (dots !== 3 || digits === 0) return null;
+  return (ip * 256 + part) >>> 0;
 }
 
 /** gethostbyname2(name, AF_INET) as far as the lab can answer it. */
 export function resolveHost(name: string): IPv4 | null {
+  const quad = dottedQuad(name);
+  if (quad !== null) return quad;
   // glibc answers digits-and-dots names itself (inet_aton), without asking any resolver.
   const c0 = name.charCodeAt(0);
   if (c0 >= 48 && c0 <= 57) {

@@ -10,6 +10,7 @@ export interface CommentData {
 
 /** The longest prefix of `s` that fits in `max` UTF-8 bytes (the kernel's char[256] - NUL). */
 export function truncateUtf8(s: string, max: number): string {
+  if (s.length * 3 <= max) return s; // no UTF-16 unit takes more than three bytes
   let bytes = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);

@@ -1,0 +1,152 @@
+// Runs the same lab on the engine and on the real kernel (harness/) and compares what
+// happened to each probe: the connection's result as the client sees it, who answered, the
+// source the server saw (SNAT), and afterwards every host's conntrack tuples and the rules
+// that matched (per-rule counters from `iptables-save -c`).
+
+import assert from 'node:assert/strict';
+import type { LabDoc } from '../../shared/lab.ts';
+import { Lab } from '../../main/engine/lab.ts';
+import type { TraceJson, WalkJson } from '../../main/engine/datapath/report.ts';
+import { buildKernelLab, type KernelLab } from './harness/build.ts';
+import type { ProbeOutcome, ProbeResult, ProbeSpec } from './harness/probe.ts';
+
+export interface Probe extends ProbeSpec {
+  /** What the test expects (both sides must agree with it, too). */
+  expect?: ProbeOutcome;
+}
+
+export interface CompareOptions {
+  /** Hosts whose conntrack tables are compared (default: every host). */
+  conntrack?: string[];
+  /** Hosts whose rule counters are compared (default: every host). */
+  counters?: string[];
+}
+
+/** The client-side result of an engine trace, in the probe's terms. */
+export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: string; peer?: string } {
+  const back = j.reply;
+  const backOk = back?.outcome === 'delivered';
+  const icmp = back?.final.icmp;
+  switch (j.outcome) {
+    case 'delivered': {
+      if (j.packet.proto === 'icmp') return { outcome: backOk ? 'delivered' : 'timeout' };
+      if (!backOk) return { outcome: 'timeout' };
+      return { outcome: 'delivered', server: j.delivered!.host, peer: `${j.final.src}:${j.final.sport}` };
+    }
+    case 'refused':
+      return { outcome: backOk ? 'refused' : 'timeout' };
+    case 'rejected':
+      if (!backOk) return { outcome: 'timeout' };
+      if (!icmp || (icmp.type === 3 && icmp.code === 3)) return { outcome: 'refused' };
+      return { outcome: 'unreachable' };
+    case 'dropped':
+      return { outcome: 'timeout' };
+    case 'unroutable': {
+      if (backOk && icmp?.type === 3) return { outcome: 'unreachable' };
+      // a failed route lookup at the sender itself fails connect() at once
+      const transmitted = j.events.some((e) => e.kind === 'transmit');
+      return { outcome: transmitted ? 'timeout' : 'unreachable' };
+    }
+  }
+}
+
+function traceFor(lab: Lab, p: ProbeSpec): TraceJson {
+  const from = p.src ? `${p.src}@${p.from}` : p.from;
+  const to = p.proto === 'icmp' ? p.to : `${p.to}:${p.port}`;
+  return lab.trace({ from, to, proto: p.proto, sport: p.sport, keep: true }).json;
+}
+
+/** conntrack -L lines reduced to their two tuples, sorted. */
+export function ctTuples(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = line.match(/^(\w+)\s+\d+\s+(?:\d+\s+)?(?:[A-Z_]+\s+)?(.*)$/);
+    if (!m) continue;
+    const fields = m[2].split(/\s+/).filter((f) => /^(src|dst|sport|dport|type|code|id)=/.test(f));
+    // ICMP echo ids are the probe program's own choice on the kernel side
+    out.push(`${m[1]} ${fields.map((f) => (f.startsWith('id=') ? 'id=*' : f)).join(' ')}`);
+  }
+  return out.sort();
+}
+
+/** `iptables-save -c` text -> rule text (with its table) -> packet count; chain policies too. */
+export function counterMap(text: string): Map<string, number> {
+  const m = new Map<string, number>();
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    const pol = /^:(\S+) (\S+) \[(\d+):(\d+)\]$/.exec(line);
+    if (pol && pol[2] !== '-') m.set(`${table} :${pol[1]} ${pol[2]}`, Number(pol[3]));
+    const r = /^\[(\d+):(\d+)\] (-A .*)$/.exec(line);
+    if (r) {
+      let key = `${table} ${r[3]}`;
+      let n = 2;
+      while (m.has(key)) key = `${table} ${r[3]} #${n++}`; // identical rules in one chain
+      m.set(key, Number(r[1]));
+    }
+  }
+  return m;
+}
+
+export interface ScenarioResult {
+  engine: Lab;
+  kernel: KernelLab;
+  traces: TraceJson[];
+  results: ProbeResult[];
+}
+
+/**
+ * Builds the lab on both sides, runs every probe on both, and asserts agreement. `between`
+ * runs after the probes, before the final comparisons, with both sides alive (extra checks).
+ */
+export async function compareScenario(
+  name: string,
+  doc: LabDoc,
+  probes: Probe[],
+  opts: CompareOptions = {},
+  between?: (r: ScenarioResult) => Promise<void>,
+): Promise<void> {
+  const engine = Lab.fromDoc(doc);
+  const kernel = await buildKernelLab(doc);
+  try {
+    const traces: TraceJson[] = [];
+    const results: ProbeResult[] = [];
+    for (const [i, p] of probes.entries()) {
+      const j = traceFor(engine, p);
+      const k = await kernel.probe(p);
+      traces.push(j);
+      results.push(k);
+      const e = engineOutcome(j);
+      const what = `${name} probe ${i + 1} (${p.proto} ${p.from}${p.src ? ` src ${p.src}` : ''} -> ${p.to}${p.port ? ':' + p.port : ''}${p.sport ? ` sport ${p.sport}` : ''})`;
+      const explain = () => `${what}\n  engine: ${JSON.stringify(e)} (${j.reason}${j.reply ? `; answer: ${j.reply.outcome}, ${j.reply.reason}` : ''})\n  kernel: ${JSON.stringify(k)}`;
+      assert.equal(e.outcome, k.outcome, `outcome differs: ${explain()}`);
+      if (k.outcome === 'delivered' && p.proto !== 'icmp') {
+        assert.equal(e.server, k.server, `server differs: ${explain()}`);
+        assert.equal(e.peer, k.peer, `source seen by the server differs: ${explain()}`);
+      }
+      if (p.expect) assert.equal(k.outcome, p.expect, `kernel did not do what the test expects: ${explain()}`);
+    }
+    if (between) await between({ engine, kernel, traces, results });
+    for (const h of opts.conntrack ?? doc.hosts.map((x) => x.name)) {
+      const kt = ctTuples(await kernel.conntrack(h));
+      const et = ctTuples(engine.exec(h, ['conntrack', '-L'], '').stdout);
+      assert.deepEqual(et, kt, `${name}: conntrack tuples of ${h} differ`);
+    }
+    for (const h of opts.counters ?? doc.hosts.map((x) => x.name)) {
+      const kc = counterMap(await kernel.counters(h));
+      const ec = counterMap(engine.exec(h, ['iptables-save', '-c'], '').stdout);
+      assert.deepEqual([...ec.keys()].sort(), [...kc.keys()].sort(), `${name}: ${h} has different rules on the two sides`);
+      for (const [rule, kn] of kc) {
+        const en = ec.get(rule)!;
+        // nat chains see only a connection's first packet: exact. Elsewhere the kernel also
+        // counts data and FIN packets the engine does not send: compare hit / not hit.
+        if (rule.startsWith('nat ')) assert.equal(en, kn, `${name}: ${h} counter of "${rule}": engine ${en}, kernel ${kn}`);
+        else assert.equal(en > 0, kn > 0, `${name}: ${h} "${rule}" matched ${en} times in the engine, ${kn} in the kernel`);
+      }
+    }
+  } finally {
+    await kernel.destroy();
+  }
+}
+
+export type { WalkJson };

@@ -1,0 +1,208 @@
+// The engine's packet walk against the real kernel: the same hosts, commands and probes on
+// both, compared probe by probe (who answered, what source they saw, refused / timed out /
+// unreachable), then conntrack tuples and per-rule counters on every host. Each scenario
+// covers a group of matches, targets and paths.
+
+import { test } from 'node:test';
+import { labDoc, type LabSketch } from './harness/labdoc.ts';
+import { checkKernelPrereqs } from './harness/netns.ts';
+import { compareScenario, type Probe } from './compare.ts';
+
+const restore = (host: string, text: string): [string, string[], string] => [host, ['iptables-restore'], text];
+
+// client --lan1-- router --lan2-- srv1, srv2     (client2 also on lan1)
+function routed(journal: LabSketch['journal'] = [], forward = true): LabSketch {
+  return {
+    hosts: {
+      client: { links: ['eth0 lan1 10.0.1.2/24'], routes: ['default via 10.0.1.1'] },
+      client2: { links: ['eth0 lan1 10.0.1.3/24'], routes: ['default via 10.0.1.1'] },
+      router: { links: ['eth0 lan1 10.0.1.1/24', 'eth1 lan2 10.0.2.1/24'], forward },
+      srv1: { links: ['eth0 lan2 10.0.2.2/24'], listen: ['tcp/80', 'tcp/443', 'tcp/8080', 'udp/53'], routes: ['default via 10.0.2.1'] },
+      srv2: { links: ['eth0 lan2 10.0.2.3/24'], listen: ['tcp/80', 'udp/53'], routes: ['default via 10.0.2.1'] },
+    },
+    journal,
+  };
+}
+
+test('prerequisites: root and the real tools', () => checkKernelPrereqs());
+
+test('one LAN: delivered, refused, ICMP echo', async () => {
+  const doc = labDoc({
+    hosts: {
+      a: { links: ['eth0 lan1 192.168.5.10/24'] },
+      b: { links: ['eth0 lan1 192.168.5.20/24'], listen: ['tcp/80', 'udp/53'] },
+    },
+  });
+  const probes: Probe[] = [
+    { from: 'a', to: '192.168.5.20', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'a', to: '192.168.5.20', port: 81, proto: 'tcp', expect: 'refused' },
+    { from: 'a', to: '192.168.5.20', port: 53, proto: 'udp', expect: 'delivered' },
+    { from: 'a', to: '192.168.5.20', port: 54, proto: 'udp', expect: 'refused' },
+    { from: 'a', to: '192.168.5.20', proto: 'icmp', expect: 'delivered' },
+    { from: 'a', to: '192.168.6.1', port: 80, proto: 'tcp', expect: 'unreachable' },
+  ];
+  await compareScenario('lan', doc, probes);
+});
+
+test('routing: forwarding on and off, no route on the router', async () => {
+  await compareScenario('fwd-on', labDoc(routed()), [
+    { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.3', port: 53, proto: 'udp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.3', proto: 'icmp', expect: 'delivered' },
+    { from: 'client', to: '10.9.9.9', port: 80, proto: 'tcp', expect: 'unreachable' },
+  ]);
+  await compareScenario('fwd-off', labDoc(routed([], false)), [
+    { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'timeout' },
+  ]);
+});
+
+test('filter matches: addresses, ports, interfaces, multiport, state, tcp flags, icmp, comment, iprange, length', async () => {
+  const rules = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:CHECKS - [0:0]
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -m state --state INVALID -j DROP
+-A FORWARD -i eth0 -o eth1 -p tcp -m tcp --tcp-flags SYN,RST,ACK,FIN SYN -j CHECKS
+-A FORWARD -i eth+ -p udp -m udp --dport 53 -m comment --comment "dns to the servers" -j ACCEPT
+-A FORWARD -p icmp -m icmp --icmp-type 8 -s 10.0.1.2/32 -j ACCEPT
+-A CHECKS -s 10.0.1.3/32 -p tcp -m tcp --dport 443 -j DROP
+-A CHECKS ! -s 10.0.1.0/24 -j DROP
+-A CHECKS -p tcp -m multiport --dports 80,443 -d 10.0.2.2/32 -j ACCEPT
+-A CHECKS -p tcp -m tcp --sport 41000:41999 -d 10.0.2.3/32 -j ACCEPT
+-A CHECKS -m iprange --src-range 10.0.1.3-10.0.1.3 -p tcp --dport 8080 -j ACCEPT
+-A CHECKS -p tcp -m length --length 0:40 -j ACCEPT
+-A CHECKS -j RETURN
+COMMIT
+`;
+  await compareScenario('filter', labDoc(routed([restore('router', rules)])), [
+    { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.2', port: 443, proto: 'tcp', expect: 'delivered' },
+    { from: 'client2', to: '10.0.2.2', port: 443, proto: 'tcp', expect: 'timeout' },
+    { from: 'client', to: '10.0.2.3', port: 80, proto: 'tcp', sport: 41500, expect: 'delivered' },
+    { from: 'client', to: '10.0.2.3', port: 80, proto: 'tcp', sport: 40000, expect: 'timeout' },
+    { from: 'client2', to: '10.0.2.2', port: 8080, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.2', port: 8080, proto: 'tcp', expect: 'timeout' },
+    { from: 'client', to: '10.0.2.3', port: 53, proto: 'udp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.3', proto: 'icmp', expect: 'delivered' },
+    { from: 'client2', to: '10.0.2.3', proto: 'icmp', expect: 'timeout' },
+  ]);
+});
+
+test('NAT: DNAT, port-only DNAT, SNAT, MASQUERADE, REDIRECT, OUTPUT DNAT', async () => {
+  const router = `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -d 10.0.1.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.0.2.2:80
+-A PREROUTING -d 10.0.1.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.0.2.3:53
+-A PREROUTING -d 10.0.2.3/32 -p tcp -m tcp --dport 8443 -j DNAT --to-destination :80
+-A PREROUTING -d 10.0.1.1/32 -p tcp -m tcp --dport 2222 -j REDIRECT --to-ports 22
+-A POSTROUTING -s 10.0.1.3/32 -o eth1 -p tcp -j SNAT --to-source 10.0.2.1:5000
+-A POSTROUTING -s 10.0.1.2/32 -d 10.0.2.3/32 -o eth1 -j MASQUERADE
+COMMIT
+`;
+  const sk = routed([restore('router', router), ['client', 'iptables -t nat -A OUTPUT -d 10.99.0.1/32 -p tcp --dport 80 -j DNAT --to-destination 10.0.2.3:80']]);
+  sk.hosts.router.listen = ['tcp/22'];
+  await compareScenario('nat', labDoc(sk), [
+    { from: 'client', to: '10.0.1.1', port: 8080, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.1.1', port: 5353, proto: 'udp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.3', port: 8443, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.1.1', port: 2222, proto: 'tcp', expect: 'delivered' },
+    { from: 'client2', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.3', port: 80, proto: 'tcp', sport: 40006, expect: 'delivered' },
+    { from: 'client', to: '10.99.0.1', port: 80, proto: 'tcp', sport: 40001, expect: 'delivered' },
+  ]);
+});
+
+test('targets: REJECT variants, jumps, goto, RETURN, MARK and mark, CONNMARK and connmark, LOG, NOTRACK', async () => {
+  const router = `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p udp -m udp --dport 53 -j NOTRACK
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -s 10.0.1.3/32 -j MARK --set-xmark 0x20/0xff
+-A PREROUTING -p tcp -m tcp --dport 443 -j CONNMARK --set-xmark 0x7/0xffffffff
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POLICY - [0:0]
+:MARKED - [0:0]
+-A FORWARD -m state --state UNTRACKED -j ACCEPT
+-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+-A FORWARD -j POLICY
+-A POLICY -p tcp -m tcp --dport 81 -j REJECT --reject-with tcp-reset
+-A POLICY -p tcp -m tcp --dport 82 -j REJECT
+-A POLICY -p tcp -m tcp --dport 83 -j REJECT --reject-with icmp-host-prohibited
+-A POLICY -p tcp -m tcp --dport 84 -j REJECT --reject-with icmp-net-unreachable
+-A POLICY -m mark --mark 0x20/0xff -g MARKED
+-A POLICY -m connmark --mark 0x7 -j LOG --log-prefix "connmark 7: "
+-A POLICY -m connmark --mark 0x7 -j ACCEPT
+-A POLICY -p tcp -m tcp --dport 80 -j ACCEPT
+-A POLICY -j DROP
+-A MARKED -p tcp -m tcp --dport 8080 -j ACCEPT
+-A MARKED -j RETURN
+COMMIT
+`;
+  const sk = routed([restore('router', router)]);
+  await compareScenario('targets', labDoc(sk), [
+    { from: 'client', to: '10.0.2.2', port: 81, proto: 'tcp', expect: 'refused' },
+    { from: 'client', to: '10.0.2.2', port: 82, proto: 'tcp', expect: 'refused' },
+    { from: 'client', to: '10.0.2.2', port: 83, proto: 'tcp', expect: 'unreachable' },
+    { from: 'client', to: '10.0.2.2', port: 84, proto: 'tcp', expect: 'unreachable' },
+    { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.2', port: 443, proto: 'tcp', expect: 'delivered' },
+    { from: 'client', to: '10.0.2.2', port: 8080, proto: 'tcp', expect: 'timeout' },
+    { from: 'client2', to: '10.0.2.2', port: 8080, proto: 'tcp', expect: 'delivered' },
+    // the request is NOTRACKed, its answer is not: a NEW reply that POLICY drops
+    { from: 'client', to: '10.0.2.3', port: 53, proto: 'udp', expect: 'timeout' },
+  ]);
+});
+
+test('statistic nth and recent: deterministic load balancing and affinity', async () => {
+  const router = `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:SVC - [0:0]
+:SEP1 - [0:0]
+:SEP2 - [0:0]
+:AFF - [0:0]
+-A PREROUTING -d 10.0.1.1/32 -p tcp -m tcp --dport 80 -j SVC
+-A PREROUTING -d 10.0.1.1/32 -p tcp -m tcp --dport 81 -j AFF
+-A SVC -m statistic --mode nth --every 2 --packet 0 -j SEP1
+-A SVC -j SEP2
+-A SEP1 -p tcp -j DNAT --to-destination 10.0.2.2:80
+-A SEP2 -p tcp -j DNAT --to-destination 10.0.2.3:80
+-A AFF -m recent --rcheck --seconds 10800 --reap --name SEP2 --mask 255.255.255.255 --rsource -j SEP2
+-A AFF -m recent --set --name SEP2 --mask 255.255.255.255 --rsource -j SEP2
+COMMIT
+`;
+  await compareScenario('nth', labDoc(routed([restore('router', router)])), [
+    { from: 'client', to: '10.0.1.1', port: 80, proto: 'tcp', sport: 40001, expect: 'delivered' },
+    { from: 'client', to: '10.0.1.1', port: 80, proto: 'tcp', sport: 40002, expect: 'delivered' },
+    { from: 'client', to: '10.0.1.1', port: 80, proto: 'tcp', sport: 40003, expect: 'delivered' },
+    { from: 'client', to: '10.0.1.1', port: 81, proto: 'tcp', sport: 40004, expect: 'delivered' },
+    { from: 'client', to: '10.0.1.1', port: 81, proto: 'tcp', sport: 40005, expect: 'delivered' },
+  ]);
+});
+
+test('rp_filter strict on the router keeps a symmetric path working; local delivery through lo', async () => {
+  const sk = routed([['router', 'sysctl -w net.ipv4.conf.all.rp_filter=1']]);
+  await compareScenario('rpf', labDoc(sk), [
+    { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'srv1', to: '10.0.2.2', port: 80, proto: 'tcp', sport: 40010, expect: 'delivered' },
+    { from: 'srv1', to: '127.0.0.1', port: 80, proto: 'tcp', sport: 40011, expect: 'delivered' },
+  ]);
+});
