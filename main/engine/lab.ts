@@ -10,7 +10,7 @@ import { traceReport, type TraceReport } from './datapath/report.ts';
 import { runTrace } from './datapath/trace.ts';
 import type { Injection } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
-import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
+import { parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
 import type { RecentJson } from './netfilter/recent-store.ts';
 import { ruleSpec } from './netfilter/save.ts';
 import { PROTO, TABLE_NAMES, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
@@ -235,6 +235,7 @@ export class Lab implements Topology {
     const saved = [...this.hosts.values()].map((h) => ({
       h,
       ct: h.ct.clone(),
+      ipsets: h.ipsets.clone(), // element counters and timeouts change while matching
       recent: h.recent.clone(),
       counters: h.nf.snapshotCounters(),
       ruleState: new Map([...h.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))])),
@@ -245,6 +246,7 @@ export class Lab implements Topology {
       this.rng.state = rngState;
       for (const s of saved) {
         s.h.ct = s.ct.clone();
+        s.h.ipsets = s.ipsets.clone();
         s.h.recent.load(s.recent.toJSON());
         s.h.nf.restoreCounters(s.counters);
         s.h.ruleState = new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
@@ -334,9 +336,6 @@ export class Lab implements Topology {
     return doc;
   }
 
-  describeAddress(a: IPv4): string {
-    return formatIPv4(a);
-  }
 }
 
 function forEachRule(

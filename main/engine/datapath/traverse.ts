@@ -18,6 +18,17 @@ export interface Snapshot {
   ct: MatchCtx['ct'];
 }
 
+export function copyPacket(p: Packet): Packet {
+  const c: Packet = {
+    src: p.src, dst: p.dst, proto: p.proto, sport: p.sport, dport: p.dport, tcpFlags: p.tcpFlags,
+    icmpType: p.icmpType, icmpCode: p.icmpCode, icmpId: p.icmpId, ttl: p.ttl, len: p.len, mark: p.mark,
+  };
+  if (p.inner) c.inner = p.inner;
+  if (p.srcMac !== undefined) c.srcMac = p.srcMac;
+  if (p.sctpChunks) c.sctpChunks = p.sctpChunks;
+  return c;
+}
+
 export interface RuleStep {
   host: string;
   hook: Hook;
@@ -108,16 +119,22 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   const { table, ctx, steps } = env;
   const start = table.chains.get(builtin);
   if (!start) return { kind: 'accept' };
-  let snap: Snapshot = { pkt: { ...ctx.pkt }, inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct };
+  // (object spread is slow on V8's clone path: hot-path objects are written out in full)
+  let snap: Snapshot = { pkt: copyPacket(ctx.pkt), inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct };
   const refreshSnap = () => {
-    snap = { pkt: { ...ctx.pkt }, inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct ? { ...ctx.ct } : null };
+    snap = { pkt: copyPacket(ctx.pkt), inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct ? { ...ctx.ct } : null };
   };
   const stack: Frame[] = [];
   const open = (chain: Chain, depth: number): Frame => {
     const idx = env.index.get(chain, env.generation);
     return { chain, pos: 0, cands: idx ? idx.candidates(ctx.pkt) : null, ci: 0, depth };
   };
-  const base = { host: env.host, hook: env.hook, table: table.name };
+  const host = env.host;
+  const hook = env.hook;
+  const tname = table.name;
+  const step = (chain: string, rule: number | null, ruleObj: Rule | null, matched: boolean, verdict: string | null, depth: number): RuleStep => ({
+    host, hook, table: tname, chain, rule, ruleObj, matched, verdict, depth, snap,
+  });
   let f = open(start, 0);
   let budget = env.maxSteps;
   // The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
@@ -125,7 +142,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   const policy = (): TableVerdict => {
     // (iptables-nft base chains carry no counter: the policy's [packets:bytes] stay 0)
     const pol = start.policy ?? 'ACCEPT';
-    steps.push({ ...base, chain: start.name, rule: null, ruleObj: null, matched: true, verdict: pol, depth: 0, snap });
+    steps.push(step(start.name, null, null, true, pol, 0));
     return pol === 'DROP' ? { kind: 'drop' } : { kind: 'accept' };
   };
 
@@ -137,7 +154,10 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       // cands are absolute positions; skip ones already passed (after a RETURN we resume at f.pos)
       while (pos < f.pos && f.ci < f.cands.length) pos = ++f.ci < f.cands.length ? f.cands[f.ci] : f.chain.rules.length;
       if (pos > f.pos) {
-        steps.push({ ...base, chain: f.chain.name, rule: null, ruleObj: null, matched: false, verdict: null, skipped: pos - f.pos, from: f.pos + 1, depth: f.depth, snap });
+        const s = step(f.chain.name, null, null, false, null, f.depth);
+        s.skipped = pos - f.pos;
+        s.from = f.pos + 1;
+        steps.push(s);
       }
       f.ci++;
     } else pos = f.pos;
@@ -145,7 +165,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
     if (pos >= f.chain.rules.length) {
       // end of chain
       if (f.depth === 0) return policy();
-      steps.push({ ...base, chain: f.chain.name, rule: null, ruleObj: null, matched: true, verdict: 'RETURN', depth: f.depth, snap });
+      steps.push(step(f.chain.name, null, null, true, 'RETURN', f.depth));
       const back = stack.pop();
       if (!back) return policy();
       f = back;
@@ -169,14 +189,15 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       }
     }
     if (failedAt !== undefined) {
-      steps.push({ ...base, chain: f.chain.name, rule: pos + 1, ruleObj: rule, matched: false, verdict: null, failedAt, depth: f.depth, snap });
+      const s = step(f.chain.name, pos + 1, rule, false, null, f.depth);
+      s.failedAt = failedAt;
+      steps.push(s);
       continue;
     }
     rule.packets++;
     rule.bytes += ctx.pkt.len;
     const t = rule.target;
-    const step: RuleStep = { ...base, chain: f.chain.name, rule: pos + 1, ruleObj: rule, matched: true, verdict: t ? t.name : null, depth: f.depth, snap };
-    steps.push(step);
+    steps.push(step(f.chain.name, pos + 1, rule, true, t ? t.name : null, f.depth));
     if (!t) continue;
     if (STANDARD.has(t.name)) {
       if (t.name === 'ACCEPT') return { kind: 'accept' };

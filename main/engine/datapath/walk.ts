@@ -9,7 +9,7 @@ import { PROTO, TCP, type Hook, type NatRequest, type Packet, type TableName, ty
 import type { CtEntry } from '../conntrack/entry.ts';
 import type { RouteHit, RouteResult } from '../net/netns.ts';
 import type { Topology, WalkHost } from './ports.ts';
-import { traverse, type RuleStep, type TableVerdict } from './traverse.ts';
+import { copyPacket, traverse, type RuleStep, type TableVerdict } from './traverse.ts';
 
 export type Outcome = 'delivered' | 'refused' | 'dropped' | 'rejected' | 'unroutable';
 
@@ -134,7 +134,7 @@ export function fmtAddrPort(ip: IPv4, port: number, proto: number): string {
 }
 
 function ev(f: Flight, host: string, kind: EventKind, text: string, hook?: Hook): void {
-  f.events.push({ host, kind, hook, text, at: f.steps.length, pkt: { ...f.pkt } });
+  f.events.push({ host, kind, hook, text, at: f.steps.length, pkt: copyPacket(f.pkt) });
 }
 
 function tupleOf(p: Packet): Tuple {
@@ -290,7 +290,7 @@ function natAddress(f: Flight, hp: HostPass, nat: NatRequest, hook: Hook): IPv4 
 function applyManip(f: Flight, hp: HostPass, manip: 'src' | 'dst', hook: Hook): void {
   const rw = hp.host.ct.natFor(hp.entry!, hp.dir)[manip];
   if (!rw) return;
-  const before = { ...f.pkt };
+  const before = copyPacket(f.pkt);
   const ports = hasPorts(f.pkt.proto);
   if (manip === 'dst') {
     f.pkt.dst = rw.addr;
@@ -524,7 +524,7 @@ function socketDeliver(f: Flight, host: WalkHost, hp: HostPass): Stop {
 
 export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): PacketWalk {
   const f: Flight = {
-    pkt: { ...inj.pkt },
+    pkt: copyPacket(inj.pkt),
     steps: [],
     events: [],
     dnat: false,

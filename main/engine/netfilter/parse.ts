@@ -13,6 +13,7 @@ import { protoByName, protoName } from './services.ts';
 import { strtoui } from './xtopt.ts';
 import { maskOf, maskLen } from '../net/ipv4.ts';
 import { parseIptAddress, resolveHost } from './addr.ts';
+import { nftMatches } from './nft-normalize.ts';
 
 export const CMD = {
   INSERT: 1, DELETE: 2, DELETE_NUM: 4, REPLACE: 8, APPEND: 16, LIST: 32, FLUSH: 64, ZERO: 128,
@@ -56,6 +57,26 @@ const ILLEGAL: Record<number, string> = {
 };
 
 const ILLEGAL_ROWS: readonly (readonly [number, string])[] = Object.entries(ILLEGAL).map(([b, r]) => [Number(b), r]);
+const ILLEGAL_MASKS = new Map<number, number>();
+
+/** The options (OPT bits) that none of the commands in `command` allows. */
+function illegalMask(command: number): number {
+  let m = ILLEGAL_MASKS.get(command);
+  if (m === undefined) {
+    m = 0;
+    for (let k = 0; k < OPT_CHARS.length; k++) {
+      let legal = 0;
+      for (const [bit, row] of ILLEGAL_ROWS) {
+        if (!(command & bit)) continue;
+        if (row[k] !== 'x') legal = 1;
+        else if (legal === 0) legal = -1;
+      }
+      if (legal === -1) m |= 1 << k;
+    }
+    ILLEGAL_MASKS.set(command, m);
+  }
+  return m;
+}
 
 /** Verdicts that are not chains. */
 export const STANDARD_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
@@ -83,7 +104,10 @@ export function checkChainName(name: string): void {
   }
   if (name[0] === '-' || name[0] === '!') throw new IptablesError(`chain name not allowed to start with \`${name[0]}'`, 2);
   if (isTargetName(name)) throw new IptablesError('chain name may not clash with target name', 2);
-  if (/\s/.test(name)) throw new IptablesError(`Invalid chain name \`${name}'`, 2);
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    if (c === 32 || (c >= 9 && c <= 13)) throw new IptablesError(`Invalid chain name \`${name}'`, 2);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,6 +133,19 @@ const LONG: Record<string, BaseOpt> = {
 };
 const LONG_NAMES = Object.keys(LONG);
 const LONG_RESOLVED = new Map<string, Resolved>(LONG_NAMES.map((n) => [n, { kind: 'base', c: LONG[n].c, arg: LONG[n].arg }]));
+const LONG_BY_TOKEN = new Map<string, Resolved>(LONG_NAMES.map((n) => ['--' + n, LONG_RESOLVED.get(n)!]));
+
+/** "--opt" -> [opt, argument count] for a module, built once per module. */
+const TOKEN_MAPS = new WeakMap<object, Map<string, readonly [string, number]>>();
+function tokenMap(mod: { options: Readonly<Record<string, number>> }): Map<string, readonly [string, number]> {
+  let m = TOKEN_MAPS.get(mod);
+  if (!m) {
+    m = new Map();
+    for (const [opt, n] of Object.entries(mod.options)) m.set('--' + opt, [opt, n]);
+    TOKEN_MAPS.set(mod, m);
+  }
+  return m;
+}
 
 /** The short options of IPT_OPTSTRING with their argument kind. */
 const SHORT: Record<string, 0 | 1 | 2> = {
@@ -161,6 +198,7 @@ type Resolved =
   | { kind: 'unknown' };
 
 const perr = (msg: string) => new IptablesError(msg, 2);
+const NO_WARNINGS: string[] = [];
 
 function hasArg(args: readonly string[], i: number): boolean {
   return i < args.length && args[i][0] !== '-' && args[i][0] !== '!';
@@ -174,7 +212,8 @@ function parseRulenum(s: string): number {
 
 /** xtables_parse_protocol on the lower-cased name. */
 export function parseProtocol(s: string): number {
-  const n = strtoui(s, 0, 255);
+  const c = s.charCodeAt(0);
+  const n = c >= 48 && c <= 57 ? strtoui(s, 0, 255) : undefined;
   if (n !== undefined) return n;
   const p = protoByName(s);
   if (p === undefined) throw perr(`unknown protocol "${s}" specified`);
@@ -257,10 +296,16 @@ class ArgParser {
     this.env = env;
     this.out = {
       command: 0, table: env.table ?? 'filter', rules: [], numeric: false, verbose: false, exact: false,
-      lineNumbers: false, help: false, version: false, warnings: env.warnings ?? [],
+      lineNumbers: false, help: false, version: false, warnings: env.warnings ?? NO_WARNINGS,
     };
     this.ctx = { table: (env.table ?? 'filter') as TableName, mode: env.mode, setExists: env.setExists };
     this.tableSet = env.mode === 'restore';
+  }
+
+  /** The warnings list, made on first use (most commands have none). */
+  private warnings(): string[] {
+    if (this.out.warnings === NO_WARNINGS) this.out.warnings = [];
+    return this.out.warnings;
   }
 
   private setOption(bit: number) {
@@ -276,6 +321,18 @@ class ArgParser {
     if (this.invert) throw perr('unexpected ! flag');
     if (this.out.command & ~others) throw perr(`Cannot use -${cmdChar(newcmd)} with -${cmdChar(this.out.command & ~others)}`);
     this.out.command |= newcmd;
+  }
+
+  /** The option a whole "--name" word names exactly (the common case: no slicing). */
+  private resolveToken(word: string): Resolved | undefined {
+    const b = LONG_BY_TOKEN.get(word);
+    if (b) return b;
+    for (let k = this.loaded.length - 1; k >= 0; k--) {
+      const mod = this.loaded[k].match ?? this.loaded[k].target!;
+      const hit = tokenMap(mod).get(word);
+      if (hit !== undefined) return { kind: 'mod', inst: this.loaded[k], opt: hit[0], nargs: hit[1] };
+    }
+    return undefined;
   }
 
   private resolveLong(name: string): Resolved {
@@ -432,11 +489,11 @@ class ArgParser {
       case 'd': this.setOption(OPT.DESTINATION); this.dstSpec = optarg; return i;
       case 'i':
         this.setOption(OPT.VIANAMEIN);
-        this.inIface = { name: parseIface(optarg!, this.out.warnings), neg: (this.invflags & OPT.VIANAMEIN) !== 0 };
+        this.inIface = { name: parseIface(optarg!, this.warnings()), neg: (this.invflags & OPT.VIANAMEIN) !== 0 };
         return i;
       case 'o':
         this.setOption(OPT.VIANAMEOUT);
-        this.outIface = { name: parseIface(optarg!, this.out.warnings), neg: (this.invflags & OPT.VIANAMEOUT) !== 0 };
+        this.outIface = { name: parseIface(optarg!, this.warnings()), neg: (this.invflags & OPT.VIANAMEOUT) !== 0 };
         return i;
       case 'f': this.setOption(OPT.FRAGMENT); this.fragment = true; return i;
       case 'j':
@@ -485,7 +542,7 @@ class ArgParser {
           if (!hasArg(this.args, i)) throw perr('wait interval value required');
           i++;
         }
-        this.out.warnings.push('Ignoring deprecated --wait-interval option.');
+        this.warnings().push('Ignoring deprecated --wait-interval option.');
         this.waitInterval = true;
         return i;
       case 'c': {
@@ -538,9 +595,8 @@ class ArgParser {
       if (a.length >= 2 && a[0] === '-' && a[1] === '-' && a.length > 2) {
         // long option
         const eq = a.indexOf('=');
-        const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
         const inline = eq < 0 ? undefined : a.slice(eq + 1);
-        const r = this.resolveLong(name);
+        const r = (eq < 0 ? this.resolveToken(a) : undefined) ?? this.resolveLong(eq < 0 ? a.slice(2) : a.slice(2, eq));
         if (r.kind === 'unknown') {
           if (this.loadProto()) continue;
           throw perr(`unknown option "${a}"`);
@@ -636,16 +692,8 @@ class ArgParser {
       throw perr('Replacement rule does not specify a unique address');
     }
     // generic_opt_check: an option is legal when any of the given commands allows it.
-    for (let k = 0; k < OPT_CHARS.length; k++) {
-      if (!(this.options & (1 << k))) continue;
-      let legal = 0;
-      for (const [bit, row] of ILLEGAL_ROWS) {
-        if (!(this.out.command & bit)) continue;
-        if (row[k] !== 'x') legal = 1;
-        else if (legal === 0) legal = -1;
-      }
-      if (legal === -1) throw perr(`Illegal option \`-${OPT_CHARS[k]}' with this command`);
-    }
+    const illegal = this.options & illegalMask(this.out.command);
+    if (illegal) throw perr(`Illegal option \`-${OPT_CHARS[31 - Math.clz32(illegal & -illegal)]}' with this command`);
     if (this.out.chain !== undefined && this.out.chain.length >= MAX_NAME) {
       throw perr(`chain name \`${this.out.chain}' too long (must be under ${MAX_NAME} chars)`);
     }
@@ -660,8 +708,9 @@ class ArgParser {
 
     if (this.jumpName !== undefined && !this.target && !STANDARD_TARGETS.has(this.jumpName)) this.out.jumpChain = this.jumpName;
     if (ruleCmd) {
-      const matches: Rule['matches'] = [];
-    for (const l of this.loaded) if (l.match) matches.push({ module: l.match.name, data: l.data });
+      const given: Rule['matches'] = [];
+    for (const l of this.loaded) if (l.match) given.push({ module: l.match.name, data: l.data });
+    const matches = nftMatches(given);
       const proto: ProtoSpec | undefined = this.ctx.proto && (this.ctx.proto.num !== 0 || this.ctx.proto.neg) ? this.ctx.proto : undefined;
       for (const s of srcs) {
         for (const d of dsts) {

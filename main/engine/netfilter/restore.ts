@@ -139,6 +139,11 @@ function splitSpaces(s: string, from: number): string[] {
 
 /** strtok(s, " \t\n") words. */
 function words(s: string): string[] {
+  if (s.indexOf('\t') < 0 && s.indexOf('\n') < 0 && s.indexOf('  ') < 0 && s[0] !== ' ') {
+    const w = s.split(' ');
+    if (w[w.length - 1] === '') w.pop();
+    return w;
+  }
   const out: string[] = [];
   let start = -1;
   for (let i = 0; i <= s.length; i++) {

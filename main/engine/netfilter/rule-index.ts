@@ -86,8 +86,11 @@ export class IndexCache {
   private gen = -1;
   private map = new WeakMap<Chain, ChainIndex>();
 
+  /** `minRules` = Infinity turns indexing off (the plain linear walk, for comparison). */
+  constructor(private readonly minRules = INDEX_MIN_RULES) {}
+
   get(chain: Chain, generation: number): ChainIndex | null {
-    if (chain.rules.length < INDEX_MIN_RULES) return null;
+    if (chain.rules.length < this.minRules) return null;
     if (generation !== this.gen) {
       this.map = new WeakMap();
       this.gen = generation;

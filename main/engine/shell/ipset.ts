@@ -377,6 +377,7 @@ function batchHeaderLen(setname: string): number {
 // -------------------------------------------------------------------------------------------
 // The tool
 
+/** A parsed command line: what ipset_parser leaves in the session data. */
 interface Parsed {
   cmd: Cmd;
   setname?: string;
@@ -384,10 +385,10 @@ interface Parsed {
   type?: SetTypeName;
   create?: CreateAttrs;
   adt?: AdtAttrs;
-  /** hash:* sets: the element text for test messages. */
-  elemText?: string;
 }
 
+/** One run of the tool: the session (options, output mode, report, restore batch) and the
+ *  output it collects. Exit statuses travel as Exit exceptions, as the tool calls exit(). */
 class Tool {
   private readonly store: IpsetStore;
   private readonly stdin: string;
@@ -412,7 +413,7 @@ class Tool {
   }
 
   run(argv: string[]): CommandResult {
-    let code = 0;
+    let code: number;
     try {
       code = this.parseArgv(argv);
     } catch (e) {

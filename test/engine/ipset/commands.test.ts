@@ -191,7 +191,7 @@ test('help', () => {
   const h = run('help');
   assert.equal(h.code, 0);
   assert.match(h.stdout, /^ipset v7\.17\n\nUsage: ipset \[options\] COMMAND\n/);
-  assert.match(h.stdout, /\nSupported set types:\n    list:set\t\t3\tskbinfo support\n/);
+  assert.ok(h.stdout.includes('\nSupported set types:\n    list:set\t\t3\tskbinfo support\n'));
   const t = run('help hash:net,port');
   assert.match(t.stdout, /\nhash:net,port type specific options:\n\ncreate SETNAME hash:net,port \n/);
   assert.match(t.stdout, /Type hash:net,port supports inet and inet6\.\n$/);

@@ -3,7 +3,7 @@
 // option order follow libipset's session.c / print.c and the type definitions of v7.17:
 //   Name/Type/Revision/Header/Size in memory/References/Number of entries/Members,
 //   a blank line before every set but the first, "Members:" left out with -terse.
-// Member order is the kernel's (bucket order, see hash-set.ts); -sorted reorders members
+// Member order is the kernel's (bucket order, see hash-table.ts); -sorted reorders members
 // of hash types with the tool's own comparator (bystrcmp).
 
 import { formatIPv4 } from '../../net/ipv4.ts';
@@ -46,14 +46,20 @@ function protoPort(proto: number, port: number, portTo?: number): string {
   return `${name}:${port}${portTo !== undefined ? `-${portTo}` : ''}`;
 }
 
-function ipText(ip: number, cidr: number | undefined): string {
-  return formatIPv4(ip) + (cidr !== undefined && cidr !== 32 ? `/${cidr}` : '');
+/** An address as getnameinfo prints it: numeric, or with -resolve the name /etc/hosts
+ *  gives it (the lab resolves nothing else, as the reference machine in its namespace). */
+function hostText(ip: number, resolve: boolean): string {
+  return resolve && ip === 0x7f000001 ? 'localhost' : formatIPv4(ip);
+}
+
+function ipText(ip: number, cidr: number | undefined, resolve = false): string {
+  return hostText(ip, resolve) + (cidr !== undefined && cidr !== 32 ? `/${cidr}` : '');
 }
 
 /** The element itself as listings print it. */
-export function memberElem(type: SetTypeName, m: MemberView): string {
+export function memberElem(type: SetTypeName, m: MemberView, resolve = false): string {
   if (type === 'list:set') return m.name ?? '';
-  let s = ipText(m.ip ?? 0, m.cidr);
+  let s = ipText(m.ip ?? 0, m.cidr, resolve);
   if (type === 'hash:ip,port' || type === 'hash:net,port') s += ',' + protoPort(m.proto ?? 0, m.port ?? 0);
   return s;
 }
@@ -131,7 +137,7 @@ export function formatSet(v: SetView, f: ListFlags, first: boolean): string {
   }
   if (!terse) {
     let lines = v.members.map((m) => {
-      const elem = memberElem(h.type, m);
+      const elem = memberElem(h.type, m, f.resolve);
       const ext = optsText(memberOptions(m), f.mode);
       if (f.mode === 'save') return `add ${h.name} ${elem}${ext}\n`;
       if (f.mode === 'xml') return `<member><elem>${elem}</elem>${ext}</member>\n`;

@@ -105,7 +105,6 @@ export function inetAton(s: string): IPv4 | null {
     if (n === 4 || i >= len) return null;
     let base = 10;
     let digits = 0;
-    v = 0;
     if (s.charCodeAt(i) === 48 /* 0 */) {
       const c1 = s.charCodeAt(i + 1);
       if (c1 === 120 || c1 === 88) {
@@ -133,6 +132,7 @@ export function inetAton(s: string): IPv4 | null {
     if (s.charCodeAt(i) !== 46 /* . */) return null;
     if (v > 255) return null;
     ip = ip * 256 + v;
+    v = 0;
     i++;
   }
   const lastMax = n === 1 ? 0xffffffff : n === 2 ? 0xffffff : n === 3 ? 0xffff : 0xff;

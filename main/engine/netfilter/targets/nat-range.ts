@@ -25,6 +25,15 @@ export function portsAllowed(ctx: ParseCtx): boolean {
 export const needPortProto = () => new IptablesError('Need TCP, UDP, SCTP or DCCP with port specification', 2);
 
 function port(s: string): { v: number; rest: string } {
+  // fast path: plain decimal to the end
+  let v = 0;
+  let k = 0;
+  for (; k < s.length && k < 6; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  if (k === s.length && k > 0 && k < 6 && v <= 65535 && (s.charCodeAt(0) !== 48 || k === 1)) return { v, rest: '' };
   const n = strtoul(s, 0);
   if (n.end > 0 && n.value <= 65535) return { v: n.value, rest: s.slice(n.end) };
   const named = serviceToPort(s, 'tcp') ?? serviceToPort(s, 'udp');
