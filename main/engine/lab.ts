@@ -54,6 +54,8 @@ export class Lab implements Topology {
   readonly hosts = new Map<string, Host>();
   private readonly lanMembers = new Map<string, { host: string; dev: string }[]>();
   clock = 0;
+  /** Set when something outside the journal changed (the clock): the lab must be saved. */
+  runtimeChanged = false;
   private rng: Rng;
   private decide: ((p: number) => boolean) | null = null;
   private readonly ctx: LabContext;
@@ -145,7 +147,7 @@ export class Lab implements Topology {
   /** Runs one command on a host as its console would; journals it when it changed the host. */
   exec(hostName: string, argv: string[], stdin: string): CommandResult {
     const host = this.hostOrThrow(hostName);
-    const r = runProgram(argv, stdin, { host, now: this.clock });
+    const r = runProgram(argv, stdin, { host, now: this.clock, advance: (s) => this.advance(s) });
     if (r.changed) this.doc.journal.push(stdin && takesStdin(argv) ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
     return r;
   }
@@ -153,10 +155,17 @@ export class Lab implements Topology {
   /** Runs a console line (pipes, lists, here-documents); null when more lines are needed. */
   console(hostName: string, lines: readonly string[]): (CommandResult & { consumed: number }) | null {
     const host = this.hostOrThrow(hostName);
-    const r = runLine(lines, { host, now: this.clock });
+    const r = runLine(lines, { host, now: this.clock, advance: (s) => this.advance(s) });
     if (!r) return null;
     for (const c of r.commands) if (c.changed) this.doc.journal.push(c.stdin !== undefined ? { host: hostName, argv: c.argv, stdin: c.stdin } : { host: hostName, argv: c.argv });
     return r;
+  }
+
+  /** Moves the lab clock: connections and set entries age, expired ones go. */
+  advance(seconds: number): void {
+    this.clock += seconds;
+    this.runtimeChanged = true;
+    for (const h of this.hosts.values()) h.ct.expire(this.clock);
   }
 
   // ---- traces ---------------------------------------------------------------------------------

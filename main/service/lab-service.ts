@@ -26,7 +26,7 @@ export class LabService {
   private change<T>(path: string, fn: (lab: Lab) => T, changed: (r: T) => boolean = () => true): T {
     const lab = this.load(path);
     const r = fn(lab);
-    if (changed(r)) writeLabFile(path, lab.toDoc());
+    if (changed(r) || lab.runtimeChanged) writeLabFile(path, lab.toDoc());
     return r;
   }
 

@@ -114,7 +114,8 @@ async function kernelMeasures(services: number): Promise<{ restoreMs: number; fi
   spawnSync('ip', ['netns', 'add', ns]);
   let server: ReturnType<typeof spawn> | undefined;
   try {
-    sh('ip link set lo up && ip addr add 10.244.0.1/16 dev lo');
+    // endpoints are local (10.244/16 on lo); the Service range needs a route for connect()
+    sh('ip link set lo up && ip addr add 10.244.0.1/16 dev lo && ip route add 10.96.0.0/12 dev lo');
     const dump = kubeNatDump(services);
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {

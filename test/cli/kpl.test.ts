@@ -160,3 +160,16 @@ test('the kpl binary runs and reads stdin', () => {
   const l = spawnSync(process.execPath, [bin, 'exec', f, 'router', '--', 'ipset', 'list', '-name'], { encoding: 'utf8', input: '' });
   assert.equal(l.stdout, 's1\n');
 });
+
+test('sleep advances the lab clock: conntrack entries age and expire', () => {
+  const f = demo();
+  kpl(['exec', f, 'router', '--', 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth1', '-j', 'MASQUERADE']);
+  kpl(['trace', f, '--from', 'client', '--to', '10.0.2.2:53', '--proto', 'udp', '--keep']);
+  const before = kpl(['exec', f, 'router', '--', 'conntrack', '-L']).stdout;
+  assert.match(before, /^udp +17 30 src=10\.0\.1\.2 dst=10\.0\.2\.2 sport=40000 dport=53 src=10\.0\.2\.2 dst=10\.0\.2\.1 sport=53 dport=40000 mark=0 use=1\n$/);
+  assert.equal(kpl(['exec', f, 'router', '--', 'sleep', '10']).code, 0);
+  assert.match(kpl(['exec', f, 'router', '--', 'conntrack', '-L']).stdout, /^udp +17 20 /);
+  kpl(['exec', f, 'client', '--', 'sleep', '21']);
+  assert.equal(kpl(['exec', f, 'router', '--', 'conntrack', '-L']).stdout, '');
+  assert.match(kpl(['exec', f, 'router', '--', 'sleep', 'x']).stderr, /sleep: invalid time interval/);
+});

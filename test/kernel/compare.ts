@@ -43,9 +43,11 @@ export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: s
       return { outcome: 'timeout' };
     case 'unroutable': {
       if (backOk && icmp?.type === 3) return { outcome: 'unreachable' };
-      // a failed route lookup at the sender itself fails connect() at once
+      // a failed route lookup at the sender itself fails connect() at once; an unanswered
+      // ARP takes seconds (longer than a probe waits)
+      const arp = j.events.some((e) => e.kind === 'unroutable' && e.text.startsWith('no neighbour answers ARP'));
       const transmitted = j.events.some((e) => e.kind === 'transmit');
-      return { outcome: transmitted ? 'timeout' : 'unreachable' };
+      return { outcome: arp || transmitted ? 'timeout' : 'unreachable' };
     }
   }
 }
@@ -150,3 +152,30 @@ export async function compareScenario(
 }
 
 export type { WalkJson };
+
+/** The kernel's own trace (xtables-monitor) of a probe's first packet on `host`, beside the
+ *  engine's steps there: the matched rules, in order, and the policies applied. The caller's
+ *  journal must hold the TRACE rules that select the probe in the raw table. */
+export async function compareTrace(name: string, doc: LabDoc, host: string, p: Probe): Promise<string[]> {
+  const engine = Lab.fromDoc(doc);
+  const kernel = await buildKernelLab(doc);
+  try {
+    const j = traceFor(engine, p);
+    const { result, events } = await kernel.trace(host, () => kernel.probe(p));
+    assert.equal(engineOutcome(j).outcome, result.outcome, `${name}: outcome differs`);
+    assert.ok(events.length > 0, `${name}: the kernel traced nothing`);
+    const first = events.filter((e) => e.id === events[0].id);
+    // the first packet's events end where the same id starts over in raw (a later packet)
+    const cut = first.findIndex((e, i) => i > 0 && e.table === 'raw' && first[i - 1].table !== 'raw');
+    const k = (cut > 0 ? first.slice(0, cut) : first).map((e) =>
+      e.kind === 'policy' ? `${e.table} ${e.chain} policy ${e.policy}` : `${e.table} ${e.rule}`,
+    );
+    const e = j.steps
+      .filter((s) => s.host === host && s.skipped === undefined && s.matched && !(s.rule === null && s.verdict === 'RETURN'))
+      .map((s) => (s.rule === null ? `${s.table} ${s.chain} policy ${s.verdict}` : `${s.table} ${s.rule_spec}`));
+    assert.deepEqual(e, k, `${name}: the engine's matched steps on ${host} differ from the kernel's trace`);
+    return k;
+  } finally {
+    await kernel.destroy();
+  }
+}

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import { labDoc, type LabSketch } from './harness/labdoc.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
-import { compareScenario, type Probe } from './compare.ts';
+import assert from 'node:assert/strict';
+import { compareScenario, compareTrace, type Probe } from './compare.ts';
 
 const restore = (host: string, text: string): [string, string[], string] => [host, ['iptables-restore'], text];
 
@@ -205,4 +206,44 @@ test('rp_filter strict on the router keeps a symmetric path working; local deliv
     { from: 'srv1', to: '10.0.2.2', port: 80, proto: 'tcp', sport: 40010, expect: 'delivered' },
     { from: 'srv1', to: '127.0.0.1', port: 80, proto: 'tcp', sport: 40011, expect: 'delivered' },
   ]);
+});
+
+test("the kernel's own trace (xtables-monitor) equals the engine's matched steps", async () => {
+  const router = `*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A PREROUTING -p tcp -m tcp --dport 8080 -j TRACE
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -p tcp -j MARK --set-xmark 0x1/0xff
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:SVC - [0:0]
+-A PREROUTING -d 10.0.1.1/32 -p tcp -m tcp --dport 8080 -j SVC
+-A SVC -m mark --mark 0x2 -j RETURN
+-A SVC -p tcp -j DNAT --to-destination 10.0.2.2:80
+-A POSTROUTING -o eth1 -j MASQUERADE
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:FWD - [0:0]
+-A FORWARD -j FWD
+-A FWD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FWD -m mark --mark 0x1/0xff -p tcp -m tcp --dport 80 -j ACCEPT
+COMMIT
+`;
+  const k = await compareTrace('trace', labDoc(routed([restore('router', router)])), 'router', { from: 'client', to: '10.0.1.1', port: 8080, proto: 'tcp', expect: 'delivered' });
+  // the trace went through every table the packet crossed
+  for (const t of ['raw', 'mangle', 'nat', 'filter']) assert.ok(k.some((l) => l.startsWith(t + ' ')), `no ${t} step in ${k.join('\n')}`);
 });

@@ -30,7 +30,8 @@ export const badRule = (): OpError => new OpError('EBADRULE', 'Bad rule (does a 
 
 /** The kernel refused one message of the batch. */
 export type KernelOp =
-  | 'RULE_APPEND' | 'RULE_INSERT' | 'RULE_REPLACE' | 'RULE_DELETE' | 'CHAIN_DEL' | 'CHAIN_USER_ADD' | 'CHAIN_ZERO';
+  | 'RULE_APPEND' | 'RULE_INSERT' | 'RULE_REPLACE' | 'RULE_DELETE' | 'CHAIN_DEL' | 'CHAIN_USER_ADD' | 'CHAIN_ZERO'
+  | 'CHAIN_RENAME';
 
 export const KERNEL_ERRNO = {
   EINVAL: 'Invalid argument',

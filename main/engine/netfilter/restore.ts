@@ -195,7 +195,7 @@ function failed(f: KernelFailure | undefined, line: number): KernelFailure[] {
 }
 
 /** Runs one op; returns kernel refusals (the op is then not applied). */
-function applyOp(s: TableState, op: Op, out: string[]): KernelFailure[] {
+function applyOp(s: TableState, op: Op, out: string[], fresh: Set<string>): KernelFailure[] {
   if (op.kind === 'policy') {
     if (op.policy === '-') {
       if (!s.chain(op.chain)) throw new OpError('ENOENT', 'Bad built-in chain name');
@@ -205,6 +205,7 @@ function applyOp(s: TableState, op: Op, out: string[]): KernelFailure[] {
     return [];
   }
   if (op.kind === 'chain') {
+    if (!s.chain(op.name)) fresh.add(op.name);
     s.declareChain(op.name);
     return [];
   }
@@ -226,14 +227,21 @@ function applyOp(s: TableState, op: Op, out: string[]): KernelFailure[] {
     case CMD.DELETE: for (const r of a.rules) s.deleteRule(chain, r); return [];
     case CMD.DELETE_NUM: s.deleteNum(chain, a.rulenum!); return [];
     case CMD.CHECK: for (const r of a.rules) s.check(chain, r); return [];
-    case CMD.NEW_CHAIN: s.newChain(chain); return [];
+    case CMD.NEW_CHAIN: s.newChain(chain); fresh.add(chain); return [];
     case CMD.DELETE_CHAIN:
       return (a.chain === undefined ? s.deleteAllChains() : failed(s.deleteChain(chain), op.line)).map((f) => ({ ...f, line: op.line }));
     case CMD.FLUSH: s.flush(a.chain); return [];
     case CMD.ZERO: s.zero(a.chain); return [];
     case CMD.ZERO_NUM: s.zero(a.chain, a.rulenum); return [];
     case CMD.SET_POLICY: s.setPolicy(chain, a.policy!); return [];
-    case CMD.RENAME_CHAIN: s.rename(chain, a.newName!); return [];
+    case CMD.RENAME_CHAIN:
+      // The kernel cannot rename a chain made in the same transaction (every chain is, when
+      // the table is replaced).
+      if (s.chain(chain) && !s.chain(chain)!.builtin && fresh.has(chain) && !s.chain(a.newName!)) {
+        return [{ op: 'CHAIN_RENAME', errno: 'ENOENT', object: `chain ${a.newName}`, line: op.line }];
+      }
+      s.rename(chain, a.newName!);
+      return [];
     default:
       if (a.command & CMD.LIST) out.push(listChains(s, { chain: a.chain, rulenum: a.rulenum, numeric: a.numeric, verbose: a.verbose, exact: a.exact, lineNumbers: a.lineNumbers }));
       else if (a.command & CMD.LIST_RULES) out.push(listRules(s.table, { chain: a.chain ? s.chain(a.chain) : undefined, rulenum: a.rulenum, counters: a.verbose }));
@@ -252,9 +260,10 @@ function commitSection(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreO
   const zeroes = ops.some((o) => o.kind === 'cmd' && o.args.command & (CMD.ZERO | CMD.ZERO_NUM));
   const s = startState(nf, name, opts.noflush, zeroes);
   const failures: KernelFailure[] = [];
+  const fresh = new Set<string>();
   for (const op of ops) {
     try {
-      const f = applyOp(s, op, stdout);
+      const f = applyOp(s, op, stdout, fresh);
       if (f.length) failures.push(...f);
     } catch (e) {
       if (e instanceof OpError) {
@@ -274,7 +283,8 @@ function commitSection(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreO
 function firstInvalid(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreOptions): KernelFailure {
   const invalidAfter = (k: number): boolean => {
     const s = startState(nf, name, opts.noflush, true);
-    for (let i = 0; i < k; i++) applyOp(s, ops[i], []);
+    const fresh = new Set<string>();
+    for (let i = 0; i < k; i++) applyOp(s, ops[i], [], fresh);
     return s.validate() !== undefined;
   };
   let lo = 1;
@@ -286,7 +296,8 @@ function firstInvalid(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreOp
   }
   const op = ops[lo - 1];
   const s = startState(nf, name, opts.noflush, true);
-  for (let i = 0; i < lo; i++) applyOp(s, ops[i], []);
+  const fresh = new Set<string>();
+  for (let i = 0; i < lo; i++) applyOp(s, ops[i], [], fresh);
   const errno = s.validate() ?? 'EINVAL';
   const cmd = op.kind === 'cmd' ? op.args : undefined;
   return {

@@ -115,7 +115,7 @@ export class TableState {
     if (mod) {
       if (mod.tables && !mod.tables.includes(this.name)) return 'EINVAL';
       if (hook && mod.hooks && !mod.hooks.includes(hook)) return 'EINVAL';
-      if (mod.kernelCheck && !mod.kernelCheck(t.data as never, (ctx ??= { table: this.name, hook, proto: rule.proto }))) {
+      if (mod.kernelCheck && !mod.kernelCheck(t.data as never, ctx ?? { table: this.name, hook, proto: rule.proto })) {
         return 'EINVAL';
       }
     } else if (this.table.chains.get(t.name)?.builtin) return 'EOPNOTSUPP';

@@ -14,6 +14,21 @@ import { fail, ok, type CommandResult } from './types.ts';
 export interface ShellEnv {
   host: Host;
   now: number;
+  /** Moves the lab clock forward (`sleep`): conntrack timeouts, ipset timeouts, `recent`. */
+  advance?: (seconds: number) => void;
+}
+
+/** coreutils `sleep NUMBER[smhd]...`: here it advances the lab clock instead of waiting. */
+function sleep(argv: string[], _stdin: string, env: ShellEnv): CommandResult {
+  if (argv.length < 2) return fail("sleep: missing operand\nTry 'sleep --help' for more information.", 1);
+  let total = 0;
+  for (const a of argv.slice(1)) {
+    const m = /^([0-9]*\.?[0-9]+)([smhd]?)$/.exec(a);
+    if (!m) return fail(`sleep: invalid time interval ‘${a}’\nTry 'sleep --help' for more information.`, 1);
+    total += Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
+  }
+  env.advance?.(total);
+  return ok();
 }
 
 type Program = (argv: string[], stdin: string, env: ShellEnv) => CommandResult;
@@ -49,6 +64,7 @@ const PROGRAMS: Record<string, Program> = {
   sysctl: (a, s, e) => sysctl(a, s, e.host.net),
   cat,
   hostname: (_a, _s, e) => ok(e.host.name + '\n'),
+  sleep,
 };
 // iptables-nft is what `iptables` is on these hosts; the -nft names are the same programs.
 PROGRAMS['iptables-nft'] = PROGRAMS.iptables;

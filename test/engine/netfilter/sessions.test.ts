@@ -4,27 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Netfilter } from '../../../main/engine/netfilter/ruleset.ts';
-import { iptables, iptablesRestore, iptablesSave } from '../../../main/engine/shell/iptables.ts';
-import type { CommandResult } from '../../../main/engine/shell/types.ts';
-import { allSessions, words, type Step } from './sessions-data.ts';
+import { allSessions, engineStep } from './sessions-data.ts';
 import { RECORDED } from './sessions-recorded.ts';
 import { normalizeSave } from './record-sessions.ts';
-
-/** Runs one step on the engine; ipset steps only declare sets (they print nothing). */
-export function engineStep(nf: Netfilter, sets: Set<string>, st: Step): CommandResult | undefined {
-  const argv = words(typeof st === 'string' ? st : st.cmd);
-  const stdin = typeof st === 'string' ? '' : st.stdin;
-  switch (argv[0]) {
-    case 'iptables': return iptables(argv, stdin, nf);
-    case 'iptables-save': return iptablesSave(argv, stdin, nf, 0);
-    case 'iptables-restore': return iptablesRestore(argv, stdin, nf);
-    case 'ipset':
-      if (argv[1] === 'create') sets.add(argv[2]);
-      return undefined;
-    default:
-      throw new Error(`no such command in a session: ${argv[0]}`);
-  }
-}
 
 for (const s of allSessions()) {
   test(`session ${s.name} prints what iptables 1.8.9 printed`, () => {
