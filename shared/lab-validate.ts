@@ -63,7 +63,7 @@ export function validateLab(raw: unknown, source = 'lab'): LabDoc {
     throw new LabFormatError(`${source}: bad version ${JSON.stringify(raw.version)}`);
   if (raw.version > LAB_VERSION)
     throw new LabFormatError(`${source}: lab file version ${raw.version} is newer than this Kube Packet Lab understands (${LAB_VERSION}); update the app`);
-  only(raw, ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'journal', 'runtime'], source);
+  only(raw, ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime'], source);
   const name = str(raw, 'name', source);
   const seed = raw.seed;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new LabFormatError(`${source}.seed: expected an integer 0..4294967295`);
@@ -81,6 +81,7 @@ export function validateLab(raw: unknown, source = 'lab'): LabDoc {
   }
 
   const hostNames = new Set<string>();
+  const hostDevs = new Map<string, Set<string>>();
   const hosts = arr(raw, 'hosts', source, LIMITS.hosts).map((h, i) => {
     const w = `${source}.hosts[${i}]`;
     if (!isObj(h)) throw new LabFormatError(`${w}: expected an object`);
@@ -97,6 +98,7 @@ export function validateLab(raw: unknown, source = 'lab'): LabDoc {
       return { port: s.port, proto: s.proto as 'tcp' | 'udp' | 'sctp' };
     });
     const devs = new Set<string>();
+    hostDevs.set(hn, devs);
     const links = arr(h, 'links', w, LIMITS.linksPerHost).map((k, j) => {
       const wl = `${w}.links[${j}]`;
       if (!isObj(k)) throw new LabFormatError(`${wl}: expected an object`);
@@ -109,6 +111,28 @@ export function validateLab(raw: unknown, source = 'lab'): LabDoc {
       return { dev, lan, ip: str(k, 'ip', wl, CIDR_RE, 'an address A.B.C.D/N') };
     });
     return { name: hn, listen, links };
+  });
+
+  const veths = raw.veths === undefined ? undefined : arr(raw, 'veths', source, LIMITS.hosts * 4).map((v, i) => {
+    const w = `${source}.veths[${i}]`;
+    if (!isObj(v)) throw new LabFormatError(`${w}: expected an object`);
+    only(v, ['a', 'b'], w);
+    const end = (k: 'a' | 'b') => {
+      const e = v[k];
+      const we = `${w}.${k}`;
+      if (!isObj(e)) throw new LabFormatError(`${we}: expected an object`);
+      only(e, ['host', 'dev', 'ip'], we);
+      const host = str(e, 'host', we);
+      const devs = hostDevs.get(host);
+      if (!devs) throw new LabFormatError(`${we}.host: no host named "${host}"`);
+      const dev = str(e, 'dev', we, DEV_RE, 'an interface name');
+      if (devs.has(dev) || dev === 'lo') throw new LabFormatError(`${we}.dev: duplicate interface "${dev}" on host "${host}"`);
+      devs.add(dev);
+      const out: { host: string; dev: string; ip?: string } = { host, dev };
+      if (e.ip !== undefined) out.ip = str(e, 'ip', we, CIDR_RE, 'an address A.B.C.D/N');
+      return out;
+    };
+    return { a: end('a'), b: end('b') };
   });
 
   let stdinBytes = 0;
@@ -130,6 +154,7 @@ export function validateLab(raw: unknown, source = 'lab'): LabDoc {
     return entry;
   });
   const doc: LabDoc = { format: LAB_FORMAT, version: LAB_VERSION, name, seed, lans, hosts, journal };
+  if (veths) doc.veths = veths;
   if (raw.runtime !== undefined) doc.runtime = raw.runtime; // validated by the engine when applied
   return doc;
 }

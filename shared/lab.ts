@@ -26,6 +26,19 @@ export interface LanDoc {
   name: string;
 }
 
+/** One end of a veth pair: a device in a host, with an optional address. */
+export interface VethEnd {
+  host: string;
+  dev: string;
+  ip?: string; // "A.B.C.D/N"
+}
+
+/** A veth pair cabling two hosts (namespaces) directly, as a CNI does for a pod. */
+export interface VethDoc {
+  a: VethEnd;
+  b: VethEnd;
+}
+
 /** A console command that changed a host, replayed in order on load. */
 export interface JournalEntry {
   host: string;
@@ -41,6 +54,8 @@ export interface LabDoc {
   seed: number;
   lans: LanDoc[];
   hosts: HostDoc[];
+  /** Veth pairs between hosts (absent: none). */
+  veths?: VethDoc[];
   journal: JournalEntry[];
   /** What kept traces changed: conntrack, counters, recent lists, nth counters, clock. */
   runtime?: unknown;

@@ -12,6 +12,8 @@ const USAGE = `Usage: kpl COMMAND ...
   kpl host add LAB NAME [--listen 80,443,53/udp] add a Linux host listening on those ports
   kpl link add LAB HOST LAN --ip A.B.C.D/N [--dev IFNAME]
                                                  give HOST an interface on LAN
+  kpl veth add LAB HOST1 HOST2 [--dev IF1] [--peer-dev IF2] [--ip A.B.C.D/N] [--peer-ip A.B.C.D/N]
+                                                 cable two hosts with a veth pair
   kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
   kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [--proto tcp|udp|sctp|icmp]
             [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json]
@@ -104,6 +106,15 @@ export function runKpl(argv: string[], stdin: () => string, out: Out, svc = new 
         if (!ip) throw new UsageError('kpl link add: --ip A.B.C.D/N is required');
         const dev = svc.addLink(pos[1], pos[2], pos[3], ip, opt.get('dev'));
         out.stdout(`${dev}\n`);
+        return 0;
+      }
+      case 'veth': {
+        const { pos, opt } = parseOpts(rest, ['dev', 'peer-dev', 'ip', 'peer-ip'], []);
+        const usage = 'kpl veth add LAB HOST1 HOST2 [--dev IF1] [--peer-dev IF2] [--ip A.B.C.D/N] [--peer-ip A.B.C.D/N]';
+        if (pos[0] !== 'add') throw new UsageError(`usage: ${usage}`);
+        need(pos, 4, usage);
+        const [d1, d2] = svc.addVeth(pos[1], { host: pos[2], dev: opt.get('dev'), ip: opt.get('ip') }, { host: pos[3], dev: opt.get('peer-dev'), ip: opt.get('peer-ip') });
+        out.stdout(`${d1} ${d2}\n`);
         return 0;
       }
       case 'exec': {

@@ -3,7 +3,7 @@
 // random generator). It is the engine's facade for the service: add things, run console
 // commands, trace packets, and give back the document to save.
 
-import { LAB_FORMAT, LAB_VERSION, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
+import { LAB_FORMAT, LAB_VERSION, type LabDoc, type ListenSpec, type VethEnd } from '../../shared/lab.ts';
 import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type TraceReport } from './datapath/report.ts';
@@ -53,6 +53,7 @@ export class Lab implements Topology {
   private readonly doc: LabDoc;
   readonly hosts = new Map<string, Host>();
   private readonly lanMembers = new Map<string, { host: string; dev: string }[]>();
+  private readonly netnsIds = new Map<string, Map<string, number>>();
   clock = 0;
   /** Set when something outside the journal changed (the clock): the lab must be saved. */
   runtimeChanged = false;
@@ -63,6 +64,7 @@ export class Lab implements Topology {
   private constructor(doc: LabDoc) {
     this.doc = { ...doc, lans: [], hosts: [], journal: [] };
     delete this.doc.runtime;
+    delete this.doc.veths; // rebuilt by addVeth
     this.rng = new Rng(doc.seed);
     this.ctx = {
       now: () => this.clock,
@@ -79,6 +81,7 @@ export class Lab implements Topology {
       lab.addHost(h.name, h.listen);
       for (const k of h.links) lab.addLink(h.name, k.lan, k.ip, k.dev);
     }
+    for (const v of doc.veths ?? []) lab.addVeth(v.a, v.b);
     doc.journal.forEach((e, i) => {
       const host = lab.hostOrThrow(e.host);
       const r = runProgram(e.argv, e.stdin ?? '', { host, now: lab.clock });
@@ -102,8 +105,9 @@ export class Lab implements Topology {
   }
 
   peers(host: string, dev: string): { host: string; dev: string }[] {
-    const h = this.hosts.get(host);
-    const lan = h?.net.link(dev)?.attach?.lan;
+    const attach = this.hosts.get(host)?.net.link(dev)?.attach;
+    if (attach?.peer) return [attach.peer];
+    const lan = attach?.lan;
     if (!lan) return [];
     return (this.lanMembers.get(lan) ?? []).filter((m) => !(m.host === host && m.dev === dev));
   }
@@ -127,19 +131,54 @@ export class Lab implements Topology {
     const host = this.hostOrThrow(hostName);
     const members = this.lanMembers.get(lan);
     if (!members) throw new LabError(`no LAN named "${lan}"`);
-    const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(ip);
-    const pfx = m ? parsePrefix(ip) : null;
-    if (!pfx) throw new LabError(`invalid address "${ip}": expected A.B.C.D/N`);
+    const pfx = parseCidrOrThrow(ip);
     const name = dev ?? host.net.freeName('eth%d');
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/.test(name) || name === 'lo') throw new LabError(`invalid interface name "${name}"`);
     if (host.net.link(name)) throw new LabError(`host "${hostName}" already has an interface "${name}"`);
     // Like the kernel twin: a veth whose peer sits on the LAN's bridge in another namespace.
-    host.net.addLink({ name, kind: 'veth', remote: { ifindex: members.length + 2, netnsid: 0, up: true }, attach: { lan } });
+    host.net.addLink({ name, kind: 'veth', remote: { ifindex: members.length + 2, netnsid: this.netnsId(hostName, `lan:${lan}`), up: true }, attach: { lan } });
     host.net.setUp(name, true);
     host.net.addAddr(name, { local: pfx.addr, prefixlen: pfx.len });
     members.push({ host: hostName, dev: name });
     this.doc.hosts.find((h) => h.name === hostName)!.links.push({ dev: name, lan, ip });
     return name;
+  }
+
+  /** The id a host's namespace gives a peer namespace (`link-netnsid`), in order of first use. */
+  private netnsId(host: string, peer: string): number {
+    let ids = this.netnsIds.get(host);
+    if (!ids) this.netnsIds.set(host, (ids = new Map()));
+    let id = ids.get(peer);
+    if (id === undefined) ids.set(peer, (id = ids.size));
+    return id;
+  }
+
+  /** Cable two hosts with a veth pair (each end optionally addressed). */
+  addVeth(a: VethEnd | (Omit<VethEnd, 'dev'> & { dev?: string }), b: VethEnd | (Omit<VethEnd, 'dev'> & { dev?: string })): [string, string] {
+    const ha = this.hostOrThrow(a.host);
+    const hb = this.hostOrThrow(b.host);
+    // defaults: the first host gets eth<N> (a pod's side), the second veth<N>
+    a = { ...a, dev: a.dev ?? ha.net.freeName('eth%d') };
+    b = { ...b, dev: b.dev ?? hb.net.freeName('veth%d') };
+    if (a.host === b.host) throw new LabError('a veth pair between two hosts needs two different hosts');
+    const pa = a.ip !== undefined ? parseCidrOrThrow(a.ip) : null;
+    const pb = b.ip !== undefined ? parseCidrOrThrow(b.ip) : null;
+    const an = a.dev!;
+    const bn = b.dev!;
+    for (const [h, n, host] of [[ha, an, a.host], [hb, bn, b.host]] as const) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$/.test(n) || n === 'lo') throw new LabError(`invalid interface name "${n}"`);
+      if (h.net.link(n)) throw new LabError(`host "${host}" already has an interface "${n}"`);
+    }
+    const da = ha.net.addLink({ name: an, kind: 'veth', remote: { ifindex: 0, netnsid: this.netnsId(a.host, `host:${b.host}`), up: true }, attach: { peer: { host: b.host, dev: bn } } });
+    const db = hb.net.addLink({ name: bn, kind: 'veth', remote: { ifindex: da.ifindex, netnsid: this.netnsId(b.host, `host:${a.host}`), up: true }, attach: { peer: { host: a.host, dev: an } } });
+    da.remote!.ifindex = db.ifindex;
+    for (const [h, n, p] of [[ha, an, pa], [hb, bn, pb]] as const) {
+      h.net.setUp(n, true);
+      if (p) h.net.addAddr(n, { local: p.addr, prefixlen: p.len });
+    }
+    const doc = (e: VethEnd): VethEnd => (e.ip !== undefined ? { host: e.host, dev: e.dev, ip: e.ip } : { host: e.host, dev: e.dev });
+    (this.doc.veths ??= []).push({ a: doc(a as VethEnd), b: doc(b as VethEnd) });
+    return [a.dev!, b.dev!];
   }
 
   // ---- consoles -------------------------------------------------------------------------------
@@ -338,6 +377,7 @@ export class Lab implements Topology {
       seed: this.doc.seed,
       lans: this.doc.lans.map((l) => ({ ...l })),
       hosts: this.doc.hosts.map((h) => ({ name: h.name, listen: h.listen.map((l) => ({ ...l })), links: h.links.map((k) => ({ ...k })) })),
+      ...(this.doc.veths ? { veths: this.doc.veths.map((v) => ({ a: { ...v.a }, b: { ...v.b } })) } : {}),
       journal: this.doc.journal.map((e) => ({ ...e, argv: [...e.argv] })),
     };
     const rt = this.runtimeJson();
@@ -345,6 +385,12 @@ export class Lab implements Topology {
     return doc;
   }
 
+}
+
+function parseCidrOrThrow(ip: string): { addr: IPv4; len: number } {
+  const pfx = /^([0-9.]+)\/([0-9]{1,2})$/.test(ip) ? parsePrefix(ip) : null;
+  if (!pfx) throw new LabError(`invalid address "${ip}": expected A.B.C.D/N`);
+  return pfx;
 }
 
 function forEachRule(

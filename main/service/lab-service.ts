@@ -42,6 +42,10 @@ export class LabService {
     return this.change(path, (lab) => lab.addLink(host, lan, ip, dev));
   }
 
+  addVeth(path: string, a: { host: string; dev?: string; ip?: string }, b: { host: string; dev?: string; ip?: string }): [string, string] {
+    return this.change(path, (lab) => lab.addVeth(a, b));
+  }
+
   exec(path: string, host: string, argv: string[], stdin: string): CommandResult {
     return this.change(path, (lab) => lab.exec(host, argv, stdin), (r) => r.changed);
   }

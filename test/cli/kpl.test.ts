@@ -173,3 +173,19 @@ test('sleep advances the lab clock: conntrack entries age and expire', () => {
   assert.equal(kpl(['exec', f, 'router', '--', 'conntrack', '-L']).stdout, '');
   assert.match(kpl(['exec', f, 'router', '--', 'sleep', 'x']).stderr, /sleep: invalid time interval/);
 });
+
+test('veth add cables two hosts directly; ip link shows the peer index', () => {
+  const f = demo();
+  kpl(['host', 'add', f, 'pod', '--listen', '80']);
+  const r = kpl(['veth', 'add', f, 'pod', 'router', '--ip', '10.0.9.2/24', '--peer-dev', 'cali0', '--peer-ip', '10.0.9.1/24']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'eth0 cali0\n');
+  const link = kpl(['exec', f, 'pod', '--', 'ip', '-br', 'link']).stdout;
+  assert.match(link, /^eth0@if\d+ +UP /m);
+  const j = JSON.parse(kpl(['trace', f, '--from', 'router', '--to', '10.0.9.2:80', '--json']).stdout);
+  assert.equal(j.outcome, 'delivered');
+  assert.ok(j.events.some((e: { text: string }) => e.text === 'out cali0 to 10.0.9.2 (pod eth0)'));
+  assert.match(kpl(['veth', 'add', f, 'pod', 'pod']).stderr, /two different hosts/);
+  const doc = JSON.parse(readFileSync(f, 'utf8'));
+  assert.deepEqual(doc.veths, [{ a: { host: 'pod', dev: 'eth0', ip: '10.0.9.2/24' }, b: { host: 'router', dev: 'cali0', ip: '10.0.9.1/24' } }]);
+});

@@ -247,3 +247,30 @@ COMMIT
   // the trace went through every table the packet crossed
   for (const t of ['raw', 'mangle', 'nat', 'filter']) assert.ok(k.some((l) => l.startsWith(t + ' ')), `no ${t} step in ${k.join('\n')}`);
 });
+
+test('veth pair between namespaces: a pod behind the 169.254.1.1 proxy-ARP gateway, MASQUERADE from a device without an address', async () => {
+  const doc = labDoc({
+    hosts: {
+      node: { links: ['eth0 lan 192.168.49.2/24'], forward: true, routes: ['default via 192.168.49.1'] },
+      server: { links: ['eth0 lan 192.168.49.50/24'], listen: ['tcp/80', 'udp/53'], routes: ['10.88.0.0/16 via 192.168.49.2'] },
+      pod: { listen: ['tcp/80'] },
+    },
+    journal: [
+      ['node', 'ip route add 10.88.0.5 dev cali12345678901 scope link'],
+      ['node', 'sysctl -w net.ipv4.conf.cali12345678901.proxy_arp=1'],
+      ['node', 'sysctl -w net.ipv4.neigh.cali12345678901.proxy_delay=0'],
+      ['node', ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', '10.88.0.0/16', '!', '-d', '10.88.0.0/16', '-j', 'MASQUERADE']],
+      ['pod', 'ip route add 169.254.1.1 dev eth0 scope link'],
+      ['pod', 'ip route add default via 169.254.1.1 dev eth0'],
+    ],
+  });
+  doc.veths = [{ a: { host: 'pod', dev: 'eth0', ip: '10.88.0.5/32' }, b: { host: 'node', dev: 'cali12345678901' } }];
+  // the journal's first entries need the veth: they run after the cabling on both sides
+  await compareScenario('veth', doc, [
+    { from: 'pod', to: '192.168.49.50', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'pod', to: '192.168.49.50', port: 53, proto: 'udp', expect: 'delivered' },
+    { from: 'server', to: '10.88.0.5', port: 80, proto: 'tcp', expect: 'delivered' },
+    { from: 'pod', to: '192.168.49.2', port: 22, proto: 'tcp', expect: 'refused' },
+    { from: 'pod', to: '192.168.49.50', proto: 'icmp', expect: 'delivered' },
+  ]);
+});

@@ -173,8 +173,6 @@ export interface ParsedArgs {
   policy?: string;
   /** One rule per source x destination address (rule commands only). */
   rules: Rule[];
-  /** The -j/-g name when it is neither a verdict nor a target module: a chain to look up. */
-  jumpChain?: string;
   numeric: boolean;
   verbose: boolean;
   exact: boolean;
@@ -706,7 +704,6 @@ class ArgParser {
       }
     }
 
-    if (this.jumpName !== undefined && !this.target && !STANDARD_TARGETS.has(this.jumpName)) this.out.jumpChain = this.jumpName;
     if (ruleCmd) {
       const given: Rule['matches'] = [];
     for (const l of this.loaded) if (l.match) given.push({ module: l.match.name, data: l.data });

@@ -137,6 +137,18 @@ function splitSpaces(s: string, from: number): string[] {
   return out;
 }
 
+/** The words of a chain line after its ':' (the common ":NAME POLICY [p:b]" sliced directly). */
+function chainLineWords(buf: string): string[] {
+  const a = buf.indexOf(' ', 1);
+  if (a > 1) {
+    const b = buf.indexOf(' ', a + 1);
+    if (b > a + 1 && buf.indexOf(' ', b + 1) < 0 && buf.indexOf('\t') < 0 && b + 1 < buf.length) {
+      return [buf.slice(1, a), buf.slice(a + 1, b), buf.slice(b + 1)];
+    }
+  }
+  return words(buf.slice(1));
+}
+
 /** strtok(s, " \t\n") words. */
 function words(s: string): string[] {
   if (s.indexOf('\t') < 0 && s.indexOf('\n') < 0 && s.indexOf('  ') < 0 && s[0] !== ' ') {
@@ -255,57 +267,152 @@ function startState(nf: Netfilter, name: TableName, noflush: boolean, copyRules:
   return noflush ? nf.state(name).clone(copyRules) : new TableState(name);
 }
 
-/** Applies a section's ops to a fresh start; returns the state or throws the failure text. */
-function commitSection(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreOptions, commitLine: number, stdout: string[]): TableState {
-  const zeroes = ops.some((o) => o.kind === 'cmd' && o.args.command & (CMD.ZERO | CMD.ZERO_NUM));
-  const s = startState(nf, name, opts.noflush, zeroes);
-  const failures: KernelFailure[] = [];
-  const fresh = new Set<string>();
-  for (const op of ops) {
-    try {
-      const f = applyOp(s, op, stdout, fresh);
-      if (f.length) failures.push(...f);
-    } catch (e) {
-      if (e instanceof OpError) {
-        throw new RestoreFail({ stdout: '', stderr: `${PROG}: line ${op.line} failed: ${e.text}.\n`, code: 1, changed: false });
-      }
-      if (e instanceof IptablesError) throw paramError(e, commitLine);
-      throw e;
-    }
+/** One `*table` ... `COMMIT` section being read. Commands are applied to a working copy as
+ *  they are parsed (nothing is kept but the rules); what iptables reports at COMMIT — the
+ *  first refused command, the kernel's refusals — is remembered until then. */
+class Section {
+  readonly name: TableName;
+  readonly state: TableState;
+  readonly fresh = new Set<string>();
+  readonly failures: KernelFailure[] = [];
+  /** The first command refused in userspace (reported at COMMIT). */
+  error?: RestoreFail | IptablesError;
+  /** The section's chain and command lines, for replaying a failed validation. */
+  readonly lines: number[] = [];
+  readonly texts: string[] = [];
+
+  constructor(nf: Netfilter, name: TableName, opts: RestoreOptions) {
+    this.name = name;
+    this.state = startState(nf, name, opts.noflush, false);
+    if (opts.noflush) this.state.copyOnZero = true;
   }
-  if (failures.length) throw kernelFail(failures);
-  if (s.validate()) throw kernelFail([firstInvalid(nf, name, ops, opts)]);
-  return s;
 }
 
-/** The kernel replays a failing batch validating after each rule: find the first rule after
- *  which the table is invalid (by bisection over the commands). */
-function firstInvalid(nf: Netfilter, name: TableName, ops: Op[], opts: RestoreOptions): KernelFailure {
-  const invalidAfter = (k: number): boolean => {
-    const s = startState(nf, name, opts.noflush, true);
+/** A line of a section as an op; parse errors throw (they stop iptables-restore at once). */
+function lineToOp(nf: Netfilter, table: TableName, buf: string, line: number, opts: RestoreOptions, stdout: string[]): Op | undefined {
+  const c0 = buf.charCodeAt(0);
+  if (c0 === 58 /* : */) {
+    const w = chainLineWords(buf);
+    if (w.length === 0) throw paramError(new IptablesError(`${PROG}: line ${line} chain name invalid`, 2), line);
+    const chain = w[0];
+    if (w.length < 2) throw paramError(new IptablesError(`${PROG}: line ${line} policy invalid`, 2), line);
+    if (nf.state(table).chain(chain)?.builtin === true) {
+      let counters: { packets: number; bytes: number } | undefined;
+      if (opts.counters) {
+        counters = w[2] !== undefined ? parseCounters(w[2]) : undefined;
+        if (!counters) throw paramError(new IptablesError(`invalid policy counters for chain '${chain}'`, 2), line);
+      }
+      return { kind: 'policy', line, chain, policy: w[1], counters };
+    }
+    try {
+      checkChainName(chain);
+    } catch (e) {
+      if (e instanceof IptablesError) throw paramError(e, line);
+      throw e;
+    }
+    return { kind: 'chain', line, name: chain };
+  }
+  // a command line, maybe after [pkts:bytes]
+  let start = 0;
+  let counters: [string, string] | undefined;
+  if (c0 === 91 /* [ */) {
+    const close = buf.indexOf(']');
+    if (close < 0) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
+    // strtok(buf+1, ":") then strtok(NULL, "]"), as iptables-restore splits them.
+    let p = 1;
+    while (buf[p] === ':') p++;
+    const pEnd = buf.indexOf(':', p);
+    if (pEnd < 0) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
+    let q = pEnd + 1;
+    while (buf[q] === ']') q++;
+    if (q >= buf.length) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
+    const qEnd = buf.indexOf(']', q);
+    counters = [buf.slice(p, pEnd), qEnd < 0 ? buf.slice(q) : buf.slice(q, qEnd)];
+    start = close + 1;
+  }
+  const argv = splitRestoreLine(buf, start);
+  if (opts.counters && counters) argv.push('--set-counters', counters[0], counters[1]);
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs(argv, { mode: 'restore', table, setExists: nf.setExists });
+  } catch (e) {
+    if (e instanceof IptablesError) throw paramError(e, line);
+    throw e;
+  }
+  if (parsed.version) {
+    stdout.push(`${PROG} ${XT_VERSION}\n`);
+    return undefined;
+  }
+  return { kind: 'cmd', line, args: parsed };
+}
+
+/** Applies an op to the section, remembering (not throwing) what COMMIT will report. */
+function sectionApply(sec: Section, op: Op, stdout: string[]): void {
+  if (sec.error) return; // iptables stops at the first refused command
+  try {
+    const f = applyOp(sec.state, op, stdout, sec.fresh);
+    if (f.length) sec.failures.push(...f);
+  } catch (e) {
+    if (e instanceof OpError) {
+      sec.error = new RestoreFail({ stdout: '', stderr: `${PROG}: line ${op.line} failed: ${e.text}.\n`, code: 1, changed: false });
+    } else if (e instanceof IptablesError) sec.error = e;
+    else throw e;
+  }
+}
+
+/** COMMIT: the section's table, or the failure iptables-restore reports. */
+function commitSection(nf: Netfilter, sec: Section, opts: RestoreOptions, commitLine: number): TableState {
+  if (sec.error instanceof RestoreFail) throw sec.error;
+  if (sec.error) throw paramError(sec.error, commitLine);
+  if (sec.failures.length) throw kernelFail(sec.failures);
+  if (sec.state.validate()) throw kernelFail(invalidRules(nf, sec, opts));
+  sec.state.copyOnZero = false;
+  return sec.state;
+}
+
+/** The kernel replays a failing batch validating the table after each rule: the first rule
+ *  after which it is invalid fails, and so does every later rule while it stays invalid
+ *  (found by bisection, then one pass; only removals can make it valid again). */
+function invalidRules(nf: Netfilter, sec: Section, opts: RestoreOptions): KernelFailure[] {
+  const ops: Op[] = [];
+  for (let i = 0; i < sec.lines.length; i++) {
+    const op = lineToOp(nf, sec.name, sec.texts[i], sec.lines[i], opts, []);
+    if (op) ops.push(op);
+  }
+  const replay = (k: number) => {
+    const s = startState(nf, sec.name, opts.noflush, true);
     const fresh = new Set<string>();
     for (let i = 0; i < k; i++) applyOp(s, ops[i], [], fresh);
-    return s.validate() !== undefined;
+    return { s, fresh };
   };
   let lo = 1;
   let hi = ops.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (invalidAfter(mid)) hi = mid;
+    if (replay(mid).s.validate() !== undefined) hi = mid;
     else lo = mid + 1;
   }
-  const op = ops[lo - 1];
-  const s = startState(nf, name, opts.noflush, true);
-  const fresh = new Set<string>();
-  for (let i = 0; i < lo; i++) applyOp(s, ops[i], [], fresh);
-  const errno = s.validate() ?? 'EINVAL';
-  const cmd = op.kind === 'cmd' ? op.args : undefined;
-  return {
-    op: (cmd && RULE_OP[cmd.command]) ?? 'RULE_APPEND',
-    errno,
-    object: `rule in chain ${cmd?.chain ?? ''}`,
-    line: op.line,
+  const { s, fresh } = replay(lo);
+  let errno = s.validate();
+  const failures: KernelFailure[] = [];
+  const fail = (op: Op) => {
+    const cmd = op.kind === 'cmd' ? op.args : undefined;
+    const kop = (cmd && RULE_OP[cmd.command]) ?? 'RULE_APPEND';
+    const count = cmd ? Math.max(cmd.rules.length, 1) : 1;
+    for (let r = 0; r < count; r++) failures.push({ op: kop, errno: errno ?? 'EINVAL', object: `rule in chain ${cmd?.chain ?? ''}`, line: op.line });
   };
+  fail(ops[lo - 1]);
+  for (let i = lo; i < ops.length; i++) {
+    const op = ops[i];
+    applyOp(s, op, [], fresh);
+    const adds = op.kind === 'cmd' && RULE_OP[op.args.command] !== undefined;
+    const removes = op.kind === 'cmd' && !adds && (op.args.command & (CMD.DELETE | CMD.DELETE_NUM | CMD.FLUSH | CMD.DELETE_CHAIN | CMD.RENAME_CHAIN)) !== 0;
+    if (adds) {
+      if (!errno || (op.kind === 'cmd' && op.args.command === CMD.REPLACE)) errno = s.validate();
+      if (errno) fail(op);
+    } else if (removes || op.kind === 'chain') errno = s.validate();
+  }
+  return failures;
 }
 
 /** Runs iptables-restore over `input` against `nf`. */
@@ -313,10 +420,10 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
   let changed = false;
   const stdout: string[] = [];
   try {
+    let sec: Section | undefined;
     let inTable = false;
     let current: TableName | undefined;
     let skipping = false;
-    let ops: Op[] = [];
     let line = 0;
     let pos = 0;
     const n = input.length;
@@ -330,15 +437,14 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       if (buf.length === 0 && hasNl) continue;
       const c0 = buf.charCodeAt(0);
       if (c0 === 35 /* # */) continue;
-      if (inTable && buf.startsWith('COMMIT') && buf.length === 6) {
+      if (inTable && buf.length === 6 && buf === 'COMMIT') {
         inTable = false;
         if (skipping) continue;
-        if (!opts.test) {
-          const s = commitSection(nf, current!, ops, opts, line, stdout);
-          nf.commit(s);
+        if (sec) {
+          nf.commit(commitSection(nf, sec, opts, line));
           changed = true;
         }
-        ops = [];
+        sec = undefined;
         continue;
       }
       if (c0 === 42 /* * */ && !inTable) {
@@ -352,70 +458,18 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
         inTable = true;
-        ops = [];
+        sec = opts.test ? undefined : new Section(nf, current, opts);
         continue;
       }
       if (skipping) continue;
-      if (c0 === 58 /* : */ && inTable) {
-        const w = words(buf.slice(1));
-        if (w.length === 0) throw paramError(new IptablesError(`${PROG}: line ${line} chain name invalid`, 2), line);
-        const chain = w[0];
-        if (w.length < 2) throw paramError(new IptablesError(`${PROG}: line ${line} policy invalid`, 2), line);
-        const builtin = nf.state(current!).chain(chain)?.builtin === true;
-        if (builtin) {
-          let counters: { packets: number; bytes: number } | undefined;
-          if (opts.counters) {
-            counters = w[2] !== undefined ? parseCounters(w[2]) : undefined;
-            if (!counters) throw paramError(new IptablesError(`invalid policy counters for chain '${chain}'`, 2), line);
-          }
-          ops.push({ kind: 'policy', line, chain, policy: w[1], counters });
-        } else {
-          try {
-            checkChainName(chain);
-          } catch (e) {
-            if (e instanceof IptablesError) throw paramError(e, line);
-            throw e;
-          }
-          ops.push({ kind: 'chain', line, name: chain });
-        }
-        continue;
-      }
       if (!inTable) {
         throw new RestoreFail({ stdout: '', stderr: `${PROG}: line ${line} failed\n`, code: 1, changed: false });
       }
-      // a command line, maybe after [pkts:bytes]
-      let start = 0;
-      let counters: [string, string] | undefined;
-      if (c0 === 91 /* [ */) {
-        const close = buf.indexOf(']');
-        const colon = buf.indexOf(':', 1);
-        if (close < 0) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
-        // strtok(buf+1, ":") then strtok(NULL, "]"), as iptables-restore splits them.
-        let p = 1;
-        while (buf[p] === ':') p++;
-        const pEnd = buf.indexOf(':', p);
-        if (pEnd < 0 || colon < 0) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
-        let q = pEnd + 1;
-        while (buf[q] === ']') q++;
-        if (q >= buf.length) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
-        const qEnd = buf.indexOf(']', q);
-        counters = [buf.slice(p, pEnd), qEnd < 0 ? buf.slice(q) : buf.slice(q, qEnd)];
-        start = close + 1;
-      }
-      const argv = splitRestoreLine(buf, start);
-      if (opts.counters && counters) argv.push('--set-counters', counters[0], counters[1]);
-      let parsed: ParsedArgs;
-      try {
-        parsed = parseArgs(argv, { mode: 'restore', table: current, setExists: nf.setExists });
-      } catch (e) {
-        if (e instanceof IptablesError) throw paramError(e, line);
-        throw e;
-      }
-      if (parsed.version) {
-        stdout.push(`${PROG} ${XT_VERSION}\n`);
-        continue;
-      }
-      ops.push({ kind: 'cmd', line, args: parsed });
+      const op = lineToOp(nf, current!, buf, line, opts, stdout);
+      if (!op || !sec) continue;
+      sec.lines.push(line);
+      sec.texts.push(buf);
+      sectionApply(sec, op, stdout);
     }
     if (inTable) {
       throw new RestoreFail({ stdout: '', stderr: `${PROG}: COMMIT expected at line ${line + 1}\n`, code: 1, changed: false });

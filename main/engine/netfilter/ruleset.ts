@@ -23,6 +23,7 @@ const MAX_DEPTH = 16;
 const HOOK_BIT: Record<Hook, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OUTPUT: 8, POSTROUTING: 16 };
 
 const ALL_HOOKS = 31;
+const STANDARD = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 
 interface ChainSummary {
   height: number;
@@ -30,7 +31,7 @@ interface ChainSummary {
   done: boolean;
 }
 
-const HOOK_MASKS = new WeakMap<readonly Hook[], number>();
+const HOOK_MASKS = new Map<readonly Hook[], number>();
 function hookMask(hooks: readonly Hook[]): number {
   let m = HOOK_MASKS.get(hooks);
   if (m === undefined) {
@@ -58,6 +59,9 @@ export class TableState {
   present: boolean;
   /** Built-in chains that exist in the kernel (the rest are shown but not yet created). */
   readonly created: Set<string>;
+  /** Zeroing replaces rules by zeroed copies instead of changing them (a working copy that
+   *  shares its rules with the host's table until it is committed). */
+  copyOnZero = false;
 
   constructor(name: TableName, table?: Table, present = false, created?: Set<string>) {
     this.name = name;
@@ -94,8 +98,8 @@ export class TableState {
   /** "Chain 'X' does not exist" for a jump to a missing chain (checked before anything else). */
   checkJump(rule: Rule): void {
     const t = rule.target;
-    if (!t || (!t.goto && (t.data !== undefined || t.name === 'ACCEPT' || t.name === 'DROP' || t.name === 'RETURN' || t.name === 'QUEUE'))) return;
-    if (!t.goto && TARGETS.has(t.name)) return;
+    // Target modules carry data; verdicts and chain jumps do not.
+    if (!t || (!t.goto && (t.data !== undefined || STANDARD.has(t.name)))) return;
     if (!this.table.chains.has(t.name)) throw new IptablesError(`Chain '${t.name}' does not exist`, 2);
   }
 
@@ -111,14 +115,14 @@ export class TableState {
     }
     const t = rule.target;
     if (!t) return undefined;
-    const mod = t.goto ? undefined : TARGETS.get(t.name);
+    const mod = t.goto || t.data === undefined ? undefined : TARGETS.get(t.name);
     if (mod) {
       if (mod.tables && !mod.tables.includes(this.name)) return 'EINVAL';
       if (hook && mod.hooks && !mod.hooks.includes(hook)) return 'EINVAL';
       if (mod.kernelCheck && !mod.kernelCheck(t.data as never, ctx ?? { table: this.name, hook, proto: rule.proto })) {
         return 'EINVAL';
       }
-    } else if (this.table.chains.get(t.name)?.builtin) return 'EOPNOTSUPP';
+    } else if (!STANDARD.has(t.name) && this.table.chains.get(t.name)?.builtin) return 'EOPNOTSUPP';
     return undefined;
   }
 
@@ -259,14 +263,15 @@ export class TableState {
   /** -Z [chain [n]] */
   zero(name?: string, num?: number): void {
     const chains = name === undefined ? [...this.table.chains.values()] : [this.need(name, true)];
+    const zeroAt = (c: Chain, i: number) => {
+      if (this.copyOnZero) c.rules[i] = { ...c.rules[i], packets: 0, bytes: 0 };
+      else c.rules[i].packets = c.rules[i].bytes = 0;
+    };
     for (const c of chains) {
       if (num === undefined) {
         c.packets = c.bytes = 0;
-        for (const r of c.rules) r.packets = r.bytes = 0;
-      } else if (num <= c.rules.length) {
-        const r = c.rules[num - 1];
-        r.packets = r.bytes = 0;
-      }
+        for (let i = 0; i < c.rules.length; i++) zeroAt(c, i);
+      } else if (num <= c.rules.length) zeroAt(c, num - 1);
     }
   }
 
@@ -334,7 +339,7 @@ export class TableState {
     for (const r of chain.rules) {
       const t = r.target;
       if (!t) continue;
-      const mod = t.goto ? undefined : TARGETS.get(t.name);
+      const mod = t.goto || t.data === undefined ? undefined : TARGETS.get(t.name);
       if (mod) {
         if (mod.hooks) allowed &= hookMask(mod.hooks);
         continue;
@@ -362,7 +367,7 @@ export class TableState {
     for (const r of chain.rules) {
       const t = r.target;
       if (!t) continue;
-      const mod = t.goto ? undefined : TARGETS.get(t.name);
+      const mod = t.goto || t.data === undefined ? undefined : TARGETS.get(t.name);
       if (mod) {
         if (mod.hooks && !(hookMask(mod.hooks) & hookBit)) return 'EINVAL';
         continue;

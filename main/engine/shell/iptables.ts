@@ -197,7 +197,7 @@ export function iptablesSave(argv: string[], _stdin: string, nf: Netfilter, cloc
   if (g.rest.length) return fail('Unknown arguments found on commandline\n', 1);
   if (table !== undefined) {
     if (!(TABLE_NAMES as readonly string[]).includes(table)) {
-      return { stdout: `Table \`${table}' does not exist\n`, stderr, code: 1, changed: false };
+      return { stdout: '', stderr: `${stderr}Table \`${table}' does not exist\n`, code: 1, changed: false };
     }
     return { stdout: saveTable(nf.state(table as TableName).table, { counters, clock }), stderr, code: 0, changed: false };
   }

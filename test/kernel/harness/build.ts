@@ -236,6 +236,11 @@ export async function buildKernelLab(doc: LabDoc, opts: BuildOptions = {}): Prom
         ipBatch(nsOf(h.name), h.links.flatMap((l) => [`addr add ${l.ip} dev ${l.dev}`, `link set ${l.dev} up`])),
       ),
     ]);
+    // Veth pairs between hosts: made in the first host, the peer moved straight into the other.
+    for (const v of doc.veths ?? []) {
+      await ipBatch(nsOf(v.a.host), [`link add ${v.a.dev} type veth peer name ${v.b.dev} netns ${nsOf(v.b.host)}`]);
+      for (const e of [v.a, v.b]) await ipBatch(nsOf(e.host), [...(e.ip ? [`addr add ${e.ip} dev ${e.dev}`] : []), `link set ${e.dev} up`]);
+    }
 
     // The servers were starting meanwhile; every one must listen before the journal runs.
     await agentsReady;
