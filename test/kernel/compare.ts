@@ -142,8 +142,12 @@ export async function compareScenario(
         const en = ec.get(rule)!;
         // nat chains see only a connection's first packet: exact. Elsewhere the kernel also
         // counts data and FIN packets the engine does not send: compare hit / not hit.
-        if (rule.startsWith('nat ')) assert.equal(en, kn, `${name}: ${h} counter of "${rule}": engine ${en}, kernel ${kn}`);
-        else assert.equal(en > 0, kn > 0, `${name}: ${h} "${rule}" matched ${en} times in the engine, ${kn} in the kernel`);
+        // Hit or not hit must agree everywhere. nat chains see a connection's first packet
+        // only, but the kernel also counts stray teardown packets of closed probe connections
+        // that conntrack picks up again as new (loose TCP pickup): there the kernel may count
+        // more, never less.
+        assert.equal(en > 0, kn > 0, `${name}: ${h} "${rule}" matched ${en} times in the engine, ${kn} in the kernel`);
+        if (rule.startsWith('nat ')) assert.ok(en <= kn, `${name}: ${h} counter of "${rule}": engine ${en} > kernel ${kn}`);
       }
     }
   } finally {

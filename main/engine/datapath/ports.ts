@@ -9,6 +9,10 @@ import type { IPv4 } from '../net/ipv4.ts';
 
 export interface NfPort {
   table(name: TableName): Table | undefined;
+  /** Whether the built-in chain exists in the kernel (only hooked chains see packets). */
+  hooked(table: TableName, chain: string): boolean;
+  /** Whether the chain's policy counts packets (see TableState.counted). */
+  policyCounted(table: TableName, chain: string): boolean;
   generation: number;
 }
 

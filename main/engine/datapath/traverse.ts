@@ -70,6 +70,8 @@ export interface TraverseEnv {
   onTrace: () => void;
   /** Step budget, to stop runaway loops (the kernel refuses loops at load). */
   maxSteps: number;
+  /** Whether the built-in chain's policy has a counter (iptables-nft: only when it was set). */
+  countPolicy?: boolean;
 }
 
 function ifaceMatches(spec: { name: string; neg: boolean }, dev: string | undefined): boolean {
@@ -140,8 +142,11 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   // The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
   // own level, or a chain reached by goto runs out with nothing on the stack.
   const policy = (): TableVerdict => {
-    // (iptables-nft base chains carry no counter: the policy's [packets:bytes] stay 0)
     const pol = start.policy ?? 'ACCEPT';
+    if (env.countPolicy) {
+      start.packets++;
+      start.bytes += ctx.pkt.len;
+    }
     steps.push(step(start.name, null, null, true, pol, 0));
     return pol === 'DROP' ? { kind: 'drop' } : { kind: 'accept' };
   };

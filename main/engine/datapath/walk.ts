@@ -145,7 +145,7 @@ function tupleOf(p: Packet): Tuple {
 
 function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableVerdict {
   const t = hp.host.nf.table(table);
-  if (!t || !t.chains.has(hook)) return { kind: 'accept' };
+  if (!t || !hp.host.nf.hooked(table, hook)) return { kind: 'accept' };
   const ct = hp.untracked
     ? pseudoView(f.pkt, 'UNTRACKED')
     : hp.entry
@@ -178,6 +178,7 @@ function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableV
       },
       onTrace: () => undefined,
       maxSteps: f.maxSteps,
+      countPolicy: hp.host.nf.policyCounted(table, hook),
     },
     hook,
   );
@@ -489,10 +490,10 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
   if (ns2) return { stop: ns2 };
   const cs = confirm(f, hp);
   if (cs) return { stop: cs };
-  return { stop: socketDeliver(f, host, hp) };
+  return { stop: socketDeliver(f, host) };
 }
 
-function socketDeliver(f: Flight, host: WalkHost, hp: HostPass): Stop {
+function socketDeliver(f: Flight, host: WalkHost): Stop {
   const p = f.pkt;
   const ip = formatIPv4(p.dst);
   if (p.proto === PROTO.icmp) {

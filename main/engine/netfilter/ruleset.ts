@@ -59,15 +59,20 @@ export class TableState {
   present: boolean;
   /** Built-in chains that exist in the kernel (the rest are shown but not yet created). */
   readonly created: Set<string>;
+  /** Built-in chains whose policy counts packets: iptables-nft gives a base chain a counter
+   *  only when it sets its policy (an iptables-restore chain line, `-P`); a chain created
+   *  implicitly by adding a rule keeps [0:0] (seen on the kernel: nat OUTPUT made by `-A`). */
+  readonly counted: Set<string>;
   /** Zeroing replaces rules by zeroed copies instead of changing them (a working copy that
    *  shares its rules with the host's table until it is committed). */
   copyOnZero = false;
 
-  constructor(name: TableName, table?: Table, present = false, created?: Set<string>) {
+  constructor(name: TableName, table?: Table, present = false, created?: Set<string>, counted?: Set<string>) {
     this.name = name;
     this.table = table ?? freshTable(name);
     this.present = present;
     this.created = created ?? new Set();
+    this.counted = counted ?? new Set();
   }
 
   /** A copy whose chains and rule lists can change without touching this one. */
@@ -76,7 +81,7 @@ export class TableState {
     for (const [k, c] of this.table.chains) {
       chains.set(k, { ...c, rules: copyRules ? c.rules.map(copyRule) : c.rules.slice() });
     }
-    return new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created));
+    return new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
   }
 
   chain(name: string): Chain | undefined {
@@ -228,6 +233,7 @@ export class TableState {
       if (c.policy !== 'ACCEPT') throw new OpError('EBADRULE', 'Directory not empty');
       if (c.rules.length) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
       this.created.delete(name);
+      this.counted.delete(name);
       c.packets = c.bytes = 0;
       return undefined;
     }
@@ -282,6 +288,7 @@ export class TableState {
     if (!c || !c.builtin) throw new OpError('ENOENT', 'Bad built-in chain name');
     this.touch();
     this.created.add(name);
+    this.counted.add(name);
     c.policy = policy;
     if (counters) {
       c.packets = counters.packets;
@@ -418,6 +425,18 @@ export class Netfilter {
     return s.present ? s.table : undefined;
   }
 
+  /** Whether a built-in chain is hooked in the kernel (iptables-nft creates base chains on
+   *  demand: one that was never created sees no packets at all). */
+  hooked(table: TableName, chain: string): boolean {
+    const s = this.states.get(table)!;
+    return s.present && s.created.has(chain);
+  }
+
+  /** Whether the policy of a built-in chain counts the packets it decides. */
+  policyCounted(table: TableName, chain: string): boolean {
+    return this.states.get(table)!.counted.has(chain);
+  }
+
   /** The table's state whether or not it exists (listing a fresh table shows its built-ins). */
   state(name: TableName): TableState {
     return this.states.get(name)!;
@@ -467,6 +486,8 @@ export class Netfilter {
     into.present = from.present;
     into.created.clear();
     for (const c of from.created) into.created.add(c);
+    into.counted.clear();
+    for (const c of from.counted) into.counted.add(c);
   }
 
   // ---- the iptables commands ------------------------------------------------------------
