@@ -19,7 +19,7 @@ import type { Manip, NatCtx } from './nat.ts';
 import { tcpNewState, tcpPacket } from './tcp-state.ts';
 import type { TcpState } from './tcp-state.ts';
 import {
-  ICMP_VALID_NEW, copyTuple, invertTuple, isIcmpError, toCtTuple, tupleEqual, tupleKey, tupleOf,
+  ICMP_VALID_NEW, invertTuple, isIcmpError, toCtTuple, tupleEqual, tupleKey, tupleOf,
 } from './tuple.ts';
 import type { CtTuple, Dir } from './tuple.ts';
 
@@ -399,12 +399,14 @@ export class ConntrackTable {
   view(entry: CtEntry, dir: Dir, pkt: Packet | undefined, now: number): CtView {
     const state = this.state(entry, dir, pkt);
     const confirmed = entry.status.has('CONFIRMED');
+    // The tuples and status are the entry's own (matches only read them): a view is made for
+    // every table a packet crosses, so it must be cheap.
     return {
       state,
       dir,
-      orig: copyTuple(entry.orig),
-      reply: copyTuple(entry.reply),
-      status: new Set(entry.status),
+      orig: entry.orig,
+      reply: entry.reply,
+      status: entry.status,
       get mark(): number {
         return entry.mark;
       },
