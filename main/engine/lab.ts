@@ -222,7 +222,7 @@ export class Lab implements Topology {
         inj.injection,
         { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true },
       );
-      return traceReport(result, seed, ruleText);
+      return traceReport(result, seed, { text: ruleText, env: (h) => this.hosts.get(h)?.env });
     } finally {
       if (spec.seed !== undefined && !keep) this.rng = savedRng;
       if (restore) restore();

@@ -5,10 +5,18 @@
 import { formatIPv4 } from '../net/ipv4.ts';
 import { PROTO, type Packet, type Rule } from '../netfilter/types.ts';
 import type { Outcome, TraceResult, TraceRun } from './trace.ts';
+import type { HostEnv } from '../netfilter/types.ts';
+import { whyNot } from './explain.ts';
 import type { RuleStep } from './traverse.ts';
 import type { PacketWalk } from './walk.ts';
 
 export type RuleText = (chain: string, rule: Rule) => string;
+
+/** What the report needs of the lab: rule text, and each host's environment to explain misses. */
+export interface ReportEnv {
+  text: RuleText;
+  env(host: string): HostEnv | undefined;
+}
 
 export interface StepJson {
   host: string;
@@ -19,6 +27,8 @@ export interface StepJson {
   rule_spec?: string | null;
   matched?: boolean;
   verdict?: string | null;
+  /** For a rule that did not match: the first test that failed, in words. */
+  why?: string;
   skipped?: number;
   from?: number;
 }
@@ -77,21 +87,24 @@ export function packetJson(p: Packet): PacketJson {
   return j;
 }
 
-export function stepJson(s: RuleStep, text: RuleText): StepJson {
+export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
   if (s.skipped !== undefined) return { host: s.host, hook: s.hook, table: s.table, chain: s.chain, skipped: s.skipped, from: s.from };
-  return {
+  const j: StepJson = {
     host: s.host,
     hook: s.hook,
     table: s.table,
     chain: s.chain,
     rule: s.rule,
-    rule_spec: s.ruleObj ? text(s.chain, s.ruleObj) : null,
+    rule_spec: s.ruleObj ? r.text(s.chain, s.ruleObj) : null,
     matched: s.matched,
     verdict: s.verdict,
   };
+  const env = !s.matched && s.ruleObj ? r.env(s.host) : undefined;
+  if (env) j.why = whyNot(s, env);
+  return j;
 }
 
-function walkJson(w: PacketWalk, first: Packet, text: RuleText): WalkJson {
+function walkJson(w: PacketWalk, first: Packet, text: ReportEnv): WalkJson {
   return {
     outcome: w.outcome,
     delivered: w.delivered,
@@ -110,7 +123,7 @@ function firstPacket(w: PacketWalk): Packet {
   return w.events[0]?.pkt ?? w.final;
 }
 
-function runJson(r: TraceRun, text: RuleText) {
+function runJson(r: TraceRun, text: ReportEnv) {
   return {
     ...walkJson(r.walk, firstPacket(r.walk), text),
     reply: r.reply ? walkJson(r.reply, firstPacket(r.reply), text) : null,
@@ -118,7 +131,7 @@ function runJson(r: TraceRun, text: RuleText) {
   };
 }
 
-export function traceReport(t: TraceResult, seed: number, text: RuleText): TraceReport {
+export function traceReport(t: TraceResult, seed: number, text: ReportEnv): TraceReport {
   const json: TraceJson = {
     ...runJson(t, text),
     seed,
@@ -139,7 +152,7 @@ function pktLine(p: Packet): string {
   return hasPorts(p) ? `${j.proto} ${j.src}:${j.sport} -> ${j.dst}:${j.dport}` : `${j.proto} ${j.src} -> ${j.dst}`;
 }
 
-export function walkText(w: PacketWalk, text: RuleText, title: string): string {
+export function walkText(w: PacketWalk, r: ReportEnv, title: string): string {
   const out: string[] = [`${title}: ${pktLine(firstPacket(w))}`];
   let ei = 0;
   let host = '';
@@ -162,7 +175,11 @@ export function walkText(w: PacketWalk, text: RuleText, title: string): string {
     const where = `${s.hook.padEnd(11)} ${s.table.padEnd(8)} ${'  '.repeat(s.depth)}${s.chain}`;
     if (s.skipped !== undefined) out.push(`    ${where} rules ${s.from}-${(s.from ?? 0) + s.skipped - 1} skipped (cannot match)`);
     else if (s.rule === null) out.push(`    ${where} ${s.verdict === 'RETURN' ? 'end of chain: RETURN' : `policy ${s.verdict}`}`);
-    else out.push(`    ${where} #${s.rule} ${s.matched ? '✔' : '✘'} ${s.ruleObj ? text(s.chain, s.ruleObj) : ''}${s.matched && s.verdict ? `  => ${s.verdict}` : ''}`);
+    else {
+      const env = !s.matched ? r.env(s.host) : undefined;
+      const why = env ? whyNot(s, env) : '';
+      out.push(`    ${where} #${s.rule} ${s.matched ? '✔' : '✘'} ${s.ruleObj ? r.text(s.chain, s.ruleObj) : ''}${s.matched && s.verdict ? `  => ${s.verdict}` : ''}${why ? `  (${why})` : ''}`);
+    }
   });
   emitEvents(Infinity);
   const d = w.delivered;
@@ -172,7 +189,7 @@ export function walkText(w: PacketWalk, text: RuleText, title: string): string {
   return out.join('\n') + '\n';
 }
 
-export function traceText(t: TraceResult, seed: number, text: RuleText): string {
+export function traceText(t: TraceResult, seed: number, text: ReportEnv): string {
   let s = walkText(t.walk, text, `packet (seed ${seed})`);
   if (t.reply) s += '\n' + walkText(t.reply, text, 'answer');
   if (t.ack) s += '\n' + walkText(t.ack, text, 'handshake ACK');
