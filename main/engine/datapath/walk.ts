@@ -105,6 +105,8 @@ interface Flight {
   socket?: SocketTuple;
   now: number;
   maxSteps: number;
+  /** Packets inside IPIP tunnels, innermost last, while their outer packet travels. */
+  inner: Packet[];
 }
 
 /** Per-host conntrack state of the packet while it is inside that host. */
@@ -353,6 +355,7 @@ function unroutable(f: Flight, host: WalkHost, rt: RouteResult): HopResult {
 /** Locally generated: routing, OUTPUT, reroute, POSTROUTING, transmit. */
 function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
   const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false };
+  const firstEvent = f.events.length;
   // Packets the stack makes on another's behalf (a REJECT's RST carries the original
   // destination as its source) are routed as if from any address (FLOWI_FLAG_ANYSRC).
   const q = () => ({ dst: f.pkt.dst, src: f.pkt.src && host.net.isLocal(f.pkt.src) ? f.pkt.src : undefined, mark: f.pkt.mark || undefined });
@@ -361,7 +364,10 @@ function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
   if (f.pkt.src === 0) {
     // the socket's source address comes from the route; the packet starts with it
     f.pkt.src = rt.prefsrc;
-    for (const e of f.events) e.pkt.src = rt.prefsrc;
+    for (let i = Math.max(0, firstEvent - 1); i < f.events.length; i++) {
+      const e = f.events[i];
+      if (e.host === host.name && e.pkt.src === 0) e.pkt.src = rt.prefsrc;
+    }
   }
   hp.oif = rt.dev;
   ev(f, host.name, 'route', routeText(rt, f.pkt.dst), 'OUTPUT');
@@ -413,6 +419,7 @@ function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopRes
     ev(f, host.name, 'transmit', 'loopback');
     return { next: { host: host.name, iif: 'lo' } };
   }
+  if (host.net.link(rt.dev)?.kind === 'ipip') return encapsulate(f, topo, host, rt);
   const dev = rt.dev;
   const nexthop = rt.gateway ?? f.pkt.dst;
   for (const vp of f.virtualPeers) {
@@ -432,6 +439,40 @@ function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopRes
   ev(f, host.name, 'unroutable', `no neighbour answers ARP for ${formatIPv4(nexthop)} on ${dev}`);
   return { stop: { outcome: 'unroutable', reason: `${host.name}: no host answers ARP for ${formatIPv4(nexthop)} on ${dev}`, decidedBy: null } };
 }
+
+/**
+ * Out of an IPIP device (Calico's tunl0): the packet is wrapped in an outer IP header (protocol
+ * 4) to the route's gateway, and the outer packet leaves this host as a locally generated one
+ * (ip_local_out: OUTPUT and POSTROUTING again, then the underlying device).
+ */
+function encapsulate(f: Flight, topo: Topology, host: WalkHost, rt: RouteHit): HopResult {
+  if (rt.gateway === null) {
+    ev(f, host.name, 'unroutable', `${rt.dev} has no remote endpoint for ${formatIPv4(f.pkt.dst)} (a route via a gateway is needed)`);
+    return { stop: { outcome: 'unroutable', reason: `${host.name}: ${rt.dev} has no remote endpoint`, decidedBy: null } };
+  }
+  f.inner.push(copyPacket(f.pkt));
+  const outer: Packet = {
+    src: 0, dst: rt.gateway, proto: IPPROTO_IPIP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0,
+    ttl: 64, len: f.pkt.len + 20, mark: f.pkt.mark,
+  };
+  ev(f, host.name, 'transmit', `encapsulated in IPIP on ${rt.dev} to ${formatIPv4(rt.gateway)}`);
+  f.pkt = outer;
+  return localOut(f, topo, host);
+}
+
+/** An IPIP packet delivered locally on a host with an IPIP device up: the inner packet comes
+ *  out of that device and is received again (ipip_rcv). */
+function decapsulate(f: Flight, host: WalkHost): HopResult | null {
+  if (f.pkt.proto !== IPPROTO_IPIP || !f.inner.length) return null;
+  const dev = host.net.links().find((l) => l.kind === 'ipip' && l.adminUp);
+  if (!dev) return null;
+  const inner = f.inner.pop()!;
+  ev(f, host.name, 'receive', `decapsulated from IPIP (outer ${formatIPv4(f.pkt.src)} -> ${formatIPv4(f.pkt.dst)}) on ${dev.name}`);
+  f.pkt = inner;
+  return { next: { host: host.name, iif: dev.name } };
+}
+
+const IPPROTO_IPIP = 4;
 
 /** A packet arriving on `iif`: PREROUTING, routing decision, then INPUT or FORWARD. */
 function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopResult {
@@ -490,7 +531,7 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
   if (ns2) return { stop: ns2 };
   const cs = confirm(f, hp);
   if (cs) return { stop: cs };
-  return { stop: socketDeliver(f, host) };
+  return decapsulate(f, host) ?? { stop: socketDeliver(f, host) };
 }
 
 function socketDeliver(f: Flight, host: WalkHost): Stop {
@@ -516,6 +557,10 @@ function socketDeliver(f: Flight, host: WalkHost): Stop {
     ev(f, host.name, 'refuse', `${why}: ${p.proto === PROTO.tcp ? 'TCP RST' : 'dropped'}`);
     return { outcome: 'refused', reason: `${host.name}: ${why}`, decidedBy: null };
   }
+  if (!hasPorts(p.proto)) {
+    ev(f, host.name, 'refuse', `no handler for IP protocol ${p.proto}: ICMP protocol unreachable`);
+    return { outcome: 'refused', reason: `${host.name} has no handler for IP protocol ${p.proto}`, decidedBy: null };
+  }
   const how = p.proto === PROTO.tcp ? 'TCP RST' : 'ICMP port unreachable';
   ev(f, host.name, 'refuse', `nothing listens on ${fmtAddrPort(p.dst, p.dport, p.proto)}: ${how}`);
   return { outcome: 'refused', reason: `nothing listens on ${host.name} ${fmtAddrPort(p.dst, p.dport, p.proto)}`, decidedBy: null, delivered: undefined };
@@ -534,6 +579,7 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
     hops: 0,
     virtualPeers: opts.virtualPeers ?? [],
     socket: opts.socket,
+    inner: [],
     now: opts.now,
     maxSteps: opts.maxSteps ?? 1_000_000,
   };
@@ -596,7 +642,7 @@ export function answerFor(w: PacketWalk, original: Packet): Injection | null {
   if (w.outcome === 'refused') {
     if (p.proto === PROTO.tcp)
       return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
-    return icmpError(w.endHost, p, 3, 3);
+    return icmpError(w.endHost, p, 3, hasPorts(p.proto) ? 3 : 2); // port / protocol unreachable
   }
   if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code);
   if (w.outcome === 'rejected' && w.reject) {
