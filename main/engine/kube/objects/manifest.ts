@@ -19,8 +19,18 @@ export interface ParsedManifests {
 }
 
 /** go-yaml's wording for the problems people actually make; the npm parser words them its own way. */
+/** The error's line within its own document (kubectl splits the stream before converting). */
+function docLine(e: YAMLError, text: string): number {
+  const off = e.pos?.[0] ?? 0;
+  const before = text.slice(0, off);
+  let start = 0;
+  const re = /(^|\n)---[^\n]*\n/g;
+  for (let m = re.exec(before); m; m = re.exec(before)) start = m.index + m[0].length;
+  return before.slice(start).split('\n').length;
+}
+
 function goYamlMessage(e: YAMLError, text: string): string {
-  const line = e.linePos?.[0]?.line ?? 1;
+  const line = docLine(e, text);
   switch (e.code) {
     case 'DUPLICATE_KEY':
       return `yaml: unmarshal errors:\n  line ${line}: key ${JSON.stringify(duplicateKeyName(e, text))} already set in map`;
