@@ -224,7 +224,8 @@ export class KubeDns {
         case TYPE_CODES.TXT:
           return out(this.txt(name, zone));
         case TYPE_CODES.SOA:
-          return out(lower(name) === zone ? [{ ...this.soa(zone), name }] : []);
+          // plugin.SOA answers the zone's SOA whatever name in the zone was asked.
+          return out([this.soa(zone)]);
         case TYPE_CODES.NS:
           if (lower(name) === zone) return out(this.ns(zone, name), this.nsAddresses(zone));
           this.address(name, zone, 'A', []);
@@ -364,7 +365,8 @@ export class KubeDns {
   }
 
   private address(qname: string, zone: string, want: 'A' | 'AAAA', previous: ResourceRecord[]): ResourceRecord[] {
-    const entries = lower(qname) === zone ? this.apex(qname, zone) : this.services(qname, zone);
+    // At the zone apex the plugin first looks for `apex.dns.<zone>`, which never exists here.
+    const entries = this.services(qname, zone);
     const records: ResourceRecord[] = [];
     const seen = new Set<string>();
     for (const e of entries) {
@@ -392,11 +394,6 @@ export class KubeDns {
       records.push(this.rr(qname, { type: want, address: e.host } as RData));
     }
     return records;
-  }
-
-  // The zone apex: the plugin looks for `apex.dns.<zone>` first, which never exists here.
-  private apex(qname: string, zone: string): Entry[] {
-    return this.services(qname, zone);
   }
 
   private srv(qname: string, zone: string): [ResourceRecord[], ResourceRecord[]] {
