@@ -5,7 +5,7 @@
 // may be abbreviated to any unique prefix, `--opt=value` works, and `!` inverts the next
 // option. Errors are the real ones, in the order iptables finds them.
 
-import { IptablesError, type IfaceSpec, type MatchModule, type ParseCtx, type ProtoSpec, type Rule, type TableName, type TargetModule } from './types.ts';
+import { IptablesError, type AddrSpec, type IfaceSpec, type MatchModule, type MatchSpec, type ParseCtx, type ProtoSpec, type Rule, type TableName, type TargetModule } from './types.ts';
 import { MATCHES } from './matches/index.ts';
 import { TARGETS } from './targets/index.ts';
 import { BareError } from './errors.ts';
@@ -90,8 +90,11 @@ const SYSTEM_TARGETS = new Set([
   'TOS', 'TPROXY', 'TRACE', 'TTL', 'ULOG',
 ]);
 
+/** Every name isTargetName knows, in one set (one lookup per chain name). */
+const TARGET_NAMES = new Set([...STANDARD_TARGETS, ...TARGETS.keys(), ...SYSTEM_TARGETS]);
+
 export function isTargetName(name: string): boolean {
-  return STANDARD_TARGETS.has(name) || TARGETS.has(name) || SYSTEM_TARGETS.has(name);
+  return TARGET_NAMES.has(name);
 }
 
 /** XT_EXTENSION_MAXNAMELEN: names must be shorter than this. */
@@ -135,23 +138,43 @@ const LONG_NAMES = Object.keys(LONG);
 const LONG_RESOLVED = new Map<string, Resolved>(LONG_NAMES.map((n) => [n, { kind: 'base', c: LONG[n].c, arg: LONG[n].arg }]));
 const LONG_BY_TOKEN = new Map<string, Resolved>(LONG_NAMES.map((n) => ['--' + n, LONG_RESOLVED.get(n)!]));
 
-/** "--opt" -> [opt, argument count] for a module, built once per module. */
-const TOKEN_MAPS = new WeakMap<object, Map<string, readonly [string, number]>>();
-function tokenMap(mod: { options: Readonly<Record<string, number>> }): Map<string, readonly [string, number]> {
-  let m = TOKEN_MAPS.get(mod);
+/** A module's options as the parser resolves them ("--opt" and "opt" -> the option), built
+ *  once per module so that resolving an option allocates nothing. */
+interface ModOptions {
+  byToken: Map<string, ModOpt>;
+  byName: Map<string, ModOpt>;
+}
+const MOD_OPTIONS = new WeakMap<object, ModOptions>();
+function modOptions(mod: { options: Readonly<Record<string, number>> }): ModOptions {
+  let m = MOD_OPTIONS.get(mod);
   if (!m) {
-    m = new Map();
-    for (const [opt, n] of Object.entries(mod.options)) m.set('--' + opt, [opt, n]);
-    TOKEN_MAPS.set(mod, m);
+    m = { byToken: new Map(), byName: new Map() };
+    for (const [opt, n] of Object.entries(mod.options)) {
+      const r: ModOpt = { kind: 'mod', opt, nargs: n };
+      m.byToken.set('--' + opt, r);
+      m.byName.set(opt, r);
+    }
+    MOD_OPTIONS.set(mod, m);
   }
   return m;
 }
 
-/** The short options of IPT_OPTSTRING with their argument kind. */
-const SHORT: Record<string, 0 | 1 | 2> = {
+/** The short options of IPT_OPTSTRING with their argument kind, by character code (-1: not
+ *  an option). */
+const SHORT = new Int8Array(128).fill(-1);
+for (const [c, kind] of Object.entries({
   A: 1, C: 1, D: 1, R: 1, I: 1, L: 2, S: 2, M: 1, F: 2, Z: 2, N: 1, X: 2, E: 1, P: 1, V: 0, h: 2, o: 1,
   p: 1, s: 1, d: 1, j: 1, i: 1, f: 0, b: 0, v: 0, w: 2, W: 2, n: 0, t: 1, m: 1, x: 0, c: 1, g: 1, '4': 0, '6': 0,
-};
+})) SHORT[c.charCodeAt(0)] = kind;
+
+/** The words the parser looks up by their exact text (options as typed, module and verdict
+ *  names, the short options), as the very strings its tables are keyed by. */
+export function parserWords(): string[] {
+  const out = [...LONG_BY_TOKEN.keys(), ...STANDARD_TARGETS];
+  for (const c of 'ACDRILSMFZNXEPVhopsdjifbvwWntmxcg46') out.push('-' + c);
+  for (const mod of [...MATCHES.values(), ...TARGETS.values()]) out.push(mod.name, ...modOptions(mod).byToken.keys());
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -188,19 +211,44 @@ interface Loaded {
   match?: MatchModule;
   target?: TargetModule;
   data: unknown;
+  /** The module's options (looked up once per instance, not per option). */
+  opts: ModOptions;
+}
+
+/** An option of a loaded module (which instance it belongs to is kept beside it). */
+interface ModOpt {
+  kind: 'mod';
+  opt: string;
+  nargs: number;
 }
 
 type Resolved =
   | { kind: 'base'; c: string; arg: 0 | 1 | 2 }
-  | { kind: 'mod'; inst: Loaded; opt: string; nargs: number }
+  | ModOpt
   | { kind: 'unknown' };
+
+const UNKNOWN: Resolved = { kind: 'unknown' };
+const NO_ARGS: string[] = [];
+
+/** -s/-d absent from a rule command: one rule for any address. Shared: never changed. */
+const ANY_ADDR: readonly AddrSpec[] = [{ addr: 0, len: 0, neg: false }];
+const NO_ADDR: readonly AddrSpec[] = [];
+
+/** One ProtoSpec per protocol and inversion: rules share them (they are never changed). */
+const PROTO_SPECS = new Map<number, ProtoSpec>();
+function protoSpec(num: number, neg: boolean): ProtoSpec {
+  const key = neg ? -1 - num : num;
+  let p = PROTO_SPECS.get(key);
+  if (!p) {
+    p = { num, neg };
+    PROTO_SPECS.set(key, p);
+  }
+  return p;
+}
 
 const perr = (msg: string) => new IptablesError(msg, 2);
 const NO_WARNINGS: string[] = [];
 
-function hasArg(args: readonly string[], i: number): boolean {
-  return i < args.length && args[i][0] !== '-' && args[i][0] !== '!';
-}
 
 function parseRulenum(s: string): number {
   const n = strtoui(s, 1, 0x7fffffff);
@@ -219,7 +267,7 @@ export function parseProtocol(s: string): number {
 }
 
 /** One item of -s/-d: "addr[/len|/mask]" with the host bits cleared. */
-function parseAddrItem(item: string): { addr: number; len: number } {
+function parseAddrItem(item: string, neg: boolean): AddrSpec {
   const slash = item.lastIndexOf('/');
   let host = item;
   let mask = 0xffffffff;
@@ -241,7 +289,7 @@ function parseAddrItem(item: string): { addr: number; len: number } {
   const len = maskLen(mask);
   // The lab keeps prefixes only; iptables would accept a non-contiguous mask here.
   if (len < 0) throw perr(`invalid mask \`${item.slice(slash + 1)}' specified`);
-  return { addr: (a & mask) >>> 0, len };
+  return { addr: (a & mask) >>> 0, len, neg };
 }
 
 /** /etc/networks names (getnetbyname). */
@@ -252,8 +300,9 @@ function networkByName(s: string): number | null {
   return null;
 }
 
-function parseAddrList(spec: string): { addr: number; len: number }[] {
-  return spec.indexOf(',') < 0 ? [parseAddrItem(spec)] : spec.split(',').map(parseAddrItem);
+/** The addresses of -s/-d, `neg` when inverted. Rules share them (they are never changed). */
+function parseAddrList(spec: string, neg: boolean): readonly AddrSpec[] {
+  return spec.indexOf(',') < 0 ? [parseAddrItem(spec, neg)] : spec.split(',').map((item) => parseAddrItem(item, neg));
 }
 
 function parseIface(name: string, warnings: string[]): string {
@@ -265,10 +314,14 @@ function parseIface(name: string, warnings: string[]): string {
 }
 
 /** One command line being read: getopt's state plus what the options set. */
+
 class ArgParser {
   private readonly out: ParsedArgs;
   private readonly ctx: ParseCtx;
-  private readonly loaded: Loaded[] = [];
+  /** The modules loaded so far, in order: the first `nLoaded` slots (made with room for
+   *  four; a literal [] would grow to 17 slots at its first store). */
+  private readonly loaded = new Array<Loaded>(4);
+  private nLoaded = 0;
   private target: Loaded | undefined;
   private jumpName: string | undefined;
   private gotoFlag = false;
@@ -286,18 +339,35 @@ class ArgParser {
   private wait = false;
   private waitInterval = false;
   private unknownArgs = false;
+  /** The loaded module the option last resolved to a ModOpt belongs to. */
+  private optInst: Loaded | undefined;
+  private oneArg: string[] | undefined;
+  private twoArgs: string[] | undefined;
   private readonly args: readonly string[];
+  /** args.length */
+  private readonly n: number;
   private readonly env: ParseEnv;
 
   constructor(args: readonly string[], env: ParseEnv) {
     this.args = args;
+    this.n = args.length;
     this.env = env;
+    // Every field from the start (absent ones undefined): one object, no property store
+    // added to it later.
     this.out = {
-      command: 0, table: env.table ?? 'filter', rules: [], numeric: false, verbose: false, exact: false,
-      lineNumbers: false, help: false, version: false, warnings: env.warnings ?? NO_WARNINGS,
+      command: 0, table: env.table ?? 'filter', chain: undefined, rulenum: undefined, newName: undefined,
+      policy: undefined, rules: [], numeric: false, verbose: false, exact: false, lineNumbers: false,
+      counters: undefined, help: false, version: false, warnings: env.warnings ?? NO_WARNINGS,
     };
-    this.ctx = { table: (env.table ?? 'filter') as TableName, mode: env.mode, setExists: env.setExists };
+    this.ctx = { table: (env.table ?? 'filter') as TableName, proto: undefined, mode: env.mode, setExists: env.setExists };
     this.tableSet = env.mode === 'restore';
+  }
+
+  /** Whether word i is an optional argument (not an option or `!`). */
+  private hasArg(i: number): boolean {
+    if (i >= this.n) return false;
+    const c = this.args[i].charCodeAt(0);
+    return c !== 45 /* - */ && c !== 33 /* ! */;
   }
 
   /** The warnings list, made on first use (most commands have none). */
@@ -325,10 +395,13 @@ class ArgParser {
   private resolveToken(word: string): Resolved | undefined {
     const b = LONG_BY_TOKEN.get(word);
     if (b) return b;
-    for (let k = this.loaded.length - 1; k >= 0; k--) {
-      const mod = this.loaded[k].match ?? this.loaded[k].target!;
-      const hit = tokenMap(mod).get(word);
-      if (hit !== undefined) return { kind: 'mod', inst: this.loaded[k], opt: hit[0], nargs: hit[1] };
+    for (let k = this.nLoaded - 1; k >= 0; k--) {
+      const inst = this.loaded[k];
+      const hit = inst.opts.byToken.get(word);
+      if (hit !== undefined) {
+        this.optInst = inst;
+        return hit;
+      }
     }
     return undefined;
   }
@@ -336,32 +409,38 @@ class ArgParser {
   private resolveLong(name: string): Resolved {
     const b = LONG_RESOLVED.get(name);
     if (b) return b;
-    for (let k = this.loaded.length - 1; k >= 0; k--) {
-      const mod = this.loaded[k].match ?? this.loaded[k].target!;
-      const n = mod.options[name];
-      if (n !== undefined) return { kind: 'mod', inst: this.loaded[k], opt: name, nargs: n };
+    for (let k = this.nLoaded - 1; k >= 0; k--) {
+      const inst = this.loaded[k];
+      const hit = inst.opts.byName.get(name);
+      if (hit !== undefined) {
+        this.optInst = inst;
+        return hit;
+      }
     }
     // getopt_long: a unique prefix (aliases of one base option count once).
     let found: Resolved | undefined;
+    let foundInst: Loaded | undefined;
     let foundKey = '';
     for (const ln of LONG_NAMES) {
       if (!ln.startsWith(name)) continue;
       const key = 'base:' + LONG[ln].c;
-      if (found && foundKey !== key) return { kind: 'unknown' };
-      found = { kind: 'base', c: LONG[ln].c, arg: LONG[ln].arg };
+      if (found && foundKey !== key) return UNKNOWN;
+      found = LONG_RESOLVED.get(ln)!;
       foundKey = key;
     }
-    for (let k = this.loaded.length - 1; k >= 0; k--) {
-      const mod = this.loaded[k].match ?? this.loaded[k].target!;
-      for (const on of Object.keys(mod.options)) {
+    for (let k = this.nLoaded - 1; k >= 0; k--) {
+      const inst = this.loaded[k];
+      for (const [on, r] of inst.opts.byName) {
         if (!on.startsWith(name)) continue;
         const key = `${k}:${on}`;
-        if (found && foundKey !== key) return { kind: 'unknown' };
-        found = { kind: 'mod', inst: this.loaded[k], opt: on, nargs: mod.options[on] };
+        if (found && foundKey !== key) return UNKNOWN;
+        found = r;
+        foundInst = inst;
         foundKey = key;
       }
     }
-    return found ?? { kind: 'unknown' };
+    if (foundInst) this.optInst = foundInst;
+    return found ?? UNKNOWN;
   }
 
   /** load_proto: the implicit `-m tcp` for an option no loaded module knows. */
@@ -372,7 +451,7 @@ class ArgParser {
     const mod = name !== undefined ? MATCHES.get(name) : undefined;
     if (!mod) return false;
     this.protoUsed = true;
-    this.loaded.push({ match: mod, data: mod.create() });
+    this.loaded[this.nLoaded++] = { match: mod, data: mod.create(), opts: modOptions(mod) };
     return true;
   }
 
@@ -380,7 +459,7 @@ class ArgParser {
     if (this.invert) throw perr('unexpected ! flag before --match');
     const mod = MATCHES.get(name);
     if (!mod) throw perr(`Couldn't load match \`${name}':No such file or directory\n`);
-    this.loaded.push({ match: mod, data: mod.create() });
+    this.loaded[this.nLoaded++] = { match: mod, data: mod.create(), opts: modOptions(mod) };
   }
 
   private parseTargetName(name: string): string {
@@ -403,7 +482,7 @@ class ArgParser {
       case 'D':
         this.addCommand(CMD.DELETE, 0);
         this.out.chain = optarg;
-        if (hasArg(this.args, i)) {
+        if (this.hasArg(i)) {
           this.out.rulenum = parseRulenum(this.args[i]);
           this.out.command = CMD.DELETE_NUM;
           return i + 1;
@@ -412,13 +491,13 @@ class ArgParser {
       case 'R':
         this.addCommand(CMD.REPLACE, 0);
         this.out.chain = optarg;
-        if (!hasArg(this.args, i)) throw perr('-R requires a rule number');
+        if (!this.hasArg(i)) throw perr('-R requires a rule number');
         this.out.rulenum = parseRulenum(this.args[i]);
         return i + 1;
       case 'I':
         this.addCommand(CMD.INSERT, 0);
         this.out.chain = optarg;
-        if (hasArg(this.args, i)) {
+        if (this.hasArg(i)) {
           this.out.rulenum = parseRulenum(this.args[i]);
           return i + 1;
         }
@@ -428,20 +507,20 @@ class ArgParser {
       case 'S': {
         this.addCommand(c === 'L' ? CMD.LIST : CMD.LIST_RULES, CMD.ZERO | CMD.ZERO_NUM);
         if (optarg !== undefined) this.out.chain = optarg;
-        else if (hasArg(this.args, i)) this.out.chain = this.args[i++];
-        if (hasArg(this.args, i)) this.out.rulenum = parseRulenum(this.args[i++]);
+        else if (this.hasArg(i)) this.out.chain = this.args[i++];
+        if (this.hasArg(i)) this.out.rulenum = parseRulenum(this.args[i++]);
         return i;
       }
       case 'F':
         this.addCommand(CMD.FLUSH, 0);
         if (optarg !== undefined) this.out.chain = optarg;
-        else if (hasArg(this.args, i)) this.out.chain = this.args[i++];
+        else if (this.hasArg(i)) this.out.chain = this.args[i++];
         return i;
       case 'Z':
         this.addCommand(CMD.ZERO, CMD.LIST | CMD.LIST_RULES);
         if (optarg !== undefined) this.out.chain = optarg;
-        else if (hasArg(this.args, i)) this.out.chain = this.args[i++];
-        if (hasArg(this.args, i)) {
+        else if (this.hasArg(i)) this.out.chain = this.args[i++];
+        if (this.hasArg(i)) {
           this.out.rulenum = parseRulenum(this.args[i++]);
           this.out.command = (this.out.command & ~CMD.ZERO) | CMD.ZERO_NUM;
         }
@@ -454,18 +533,18 @@ class ArgParser {
       case 'X':
         this.addCommand(CMD.DELETE_CHAIN, 0);
         if (optarg !== undefined) this.out.chain = optarg;
-        else if (hasArg(this.args, i)) this.out.chain = this.args[i++];
+        else if (this.hasArg(i)) this.out.chain = this.args[i++];
         return i;
       case 'E':
         this.addCommand(CMD.RENAME_CHAIN, 0);
         this.out.chain = optarg;
-        if (!hasArg(this.args, i)) throw perr('-E requires old-chain-name and new-chain-name');
+        if (!this.hasArg(i)) throw perr('-E requires old-chain-name and new-chain-name');
         this.out.newName = this.args[i];
         return i + 1;
       case 'P':
         this.addCommand(CMD.SET_POLICY, 0);
         this.out.chain = optarg;
-        if (!hasArg(this.args, i)) throw perr('-P requires a chain and a policy');
+        if (!this.hasArg(i)) throw perr('-P requires a chain and a policy');
         this.out.policy = this.args[i];
         return i + 1;
       case 'h':
@@ -480,7 +559,7 @@ class ArgParser {
         this.protocolName = name;
         const num = parseProtocol(name);
         if (num === 0 && this.invflags & OPT.PROTOCOL) throw perr('rule would never match protocol');
-        this.ctx.proto = { num, neg: (this.invflags & OPT.PROTOCOL) !== 0 };
+        this.ctx.proto = protoSpec(num, (this.invflags & OPT.PROTOCOL) !== 0);
         return i;
       }
       case 's': this.setOption(OPT.SOURCE); this.srcSpec = optarg; return i;
@@ -502,8 +581,8 @@ class ArgParser {
         if (c === 'j' && !STANDARD_TARGETS.has(this.jumpName)) {
           const mod = TARGETS.get(this.jumpName);
           if (mod) {
-            this.target = { target: mod, data: mod.create() };
-            this.loaded.push(this.target);
+            this.target = { target: mod, data: mod.create(), opts: modOptions(mod) };
+            this.loaded[this.nLoaded++] = this.target;
           }
         }
         return i;
@@ -530,14 +609,14 @@ class ArgParser {
       case 'w':
         if (this.env.mode === 'restore') throw perr("You cannot use `-w' from iptables-restore");
         this.wait = true;
-        if (optarg === undefined && hasArg(this.args, i)) {
+        if (optarg === undefined && this.hasArg(i)) {
           if (!/^\s*[+-]?\d+/.test(this.args[i])) throw perr('wait seconds not numeric');
           return i + 1;
         }
         return i;
       case 'W':
         if (optarg === undefined) {
-          if (!hasArg(this.args, i)) throw perr('wait interval value required');
+          if (!this.hasArg(i)) throw perr('wait interval value required');
           i++;
         }
         this.warnings().push('Ignoring deprecated --wait-interval option.');
@@ -549,7 +628,7 @@ class ArgParser {
         const comma = pcnt.indexOf(',', 1);
         let bcnt: string | undefined;
         if (comma >= 0) bcnt = pcnt.slice(comma + 1);
-        else if (hasArg(this.args, i)) bcnt = this.args[i++];
+        else if (this.hasArg(i)) bcnt = this.args[i++];
         if (bcnt === undefined) throw perr('-c requires packet and byte counter');
         const pm = /^\s*\+?(\d+)/.exec(pcnt);
         if (!pm) throw perr('-c packet counter not numeric');
@@ -565,22 +644,28 @@ class ArgParser {
     }
   }
 
-  private modOption(r: Extract<Resolved, { kind: 'mod' }>, typed: string, inline: string | undefined, i: number): number {
-    const mod = r.inst.match ?? r.inst.target!;
-    const vals: string[] = [];
+  private modOption(r: ModOpt, inst: Loaded, typed: string, inline: string | undefined, i: number): number {
+    const mod = inst.match ?? inst.target!;
+    // The parser's arrays for an option's arguments, refilled for each option (modules read
+    // them during the call and keep none): an array per option was a fair share of all that
+    // a restore allocates.
+    let vals = NO_ARGS;
     if (r.nargs > 0) {
-      if (inline !== undefined) vals.push(inline);
-      else if (i < this.args.length) vals.push(this.args[i++]);
+      let first: string;
+      if (inline !== undefined) first = inline;
+      else if (i < this.n) first = this.args[i++];
       else throw perr(`option "${typed}" requires an argument`);
       if (r.nargs > 1) {
-        if (!hasArg(this.args, i)) throw perr(`--${r.opt} requires two args.`);
-        vals.push(this.args[i++]);
-      }
+        if (!this.hasArg(i)) throw perr(`--${r.opt} requires two args.`);
+        vals = this.twoArgs ??= ['', ''];
+        vals[1] = this.args[i++];
+      } else vals = this.oneArg ??= [''];
+      vals[0] = first;
     } else if (inline !== undefined) {
       throw perr(`unknown option "${typed}=${inline}"`);
     }
     if (this.invert && !mod.invertible?.includes(r.opt)) throw perr(`${mod.name}: option "--${r.opt}" cannot be inverted.\n`);
-    mod.parse(r.inst.data as never, r.opt, vals, this.invert, this.ctx);
+    mod.parse(inst.data as never, r.opt, vals, this.invert, this.ctx);
     this.invert = false;
     return i;
   }
@@ -588,20 +673,23 @@ class ArgParser {
 
   run(): ParsedArgs {
     let i = 0;
-    while (i < this.args.length) {
+    while (i < this.n) {
       const a = this.args[i];
-      if (a.length >= 2 && a[0] === '-' && a[1] === '-' && a.length > 2) {
-        // long option
-        const eq = a.indexOf('=');
+      const dash = a.charCodeAt(0) === 45; /* - */
+      if (dash && a.length > 2 && a.charCodeAt(1) === 45) {
+        // long option: as typed (no option name has a '='), else "--name=value" or a prefix
+        let r = this.resolveToken(a);
+        const eq = r === undefined ? a.indexOf('=') : -1;
         const inline = eq < 0 ? undefined : a.slice(eq + 1);
-        const r = (eq < 0 ? this.resolveToken(a) : undefined) ?? this.resolveLong(eq < 0 ? a.slice(2) : a.slice(2, eq));
+        r ??= this.resolveLong(eq < 0 ? a.slice(2) : a.slice(2, eq));
         if (r.kind === 'unknown') {
           if (this.loadProto()) continue;
           throw perr(`unknown option "${a}"`);
         }
         if (r.kind === 'mod') {
-          if (r.nargs > 0 && inline === undefined && i + 1 >= this.args.length && this.loadProto()) continue;
-          i = this.modOption(r, eq < 0 ? a : a.slice(0, eq), inline, i + 1);
+          const inst = this.optInst!;
+          if (r.nargs > 0 && inline === undefined && i + 1 >= this.n && this.loadProto()) continue;
+          i = this.modOption(r, inst, eq < 0 ? a : a.slice(0, eq), inline, i + 1);
           continue;
         }
         let optarg: string | undefined;
@@ -611,7 +699,7 @@ class ArgParser {
           if (inline !== undefined) {
             optarg = inline;
             word = a;
-          } else if (next < this.args.length) optarg = this.args[next++];
+          } else if (next < this.n) optarg = this.args[next++];
           else {
             this.loadProto();
             throw perr(`option "${a}" requires an argument`);
@@ -623,13 +711,14 @@ class ArgParser {
         if (this.out.help || this.out.version) return this.out;
         continue;
       }
-      if (a.length >= 2 && a[0] === '-' && a !== '--') {
+      if (dash && a.length >= 2 && a !== '--') {
         // a cluster of short options
         let next = i + 1;
         for (let k = 1; k < a.length; k++) {
           const c = a[k];
-          const kind = SHORT[c];
-          if (kind === undefined) {
+          const code = a.charCodeAt(k);
+          const kind = code < 128 ? SHORT[code] : -1;
+          if (kind < 0) {
             if (k === 1 && this.loadProto()) {
               next = i; // retry the whole word with the new options
               break;
@@ -643,7 +732,7 @@ class ArgParser {
             word = a;
             k = a.length;
           } else if (kind === 1) {
-            if (next < this.args.length) optarg = this.args[next++];
+            if (next < this.n) optarg = this.args[next++];
             else {
               this.loadProto();
               throw perr(`option "${a}" requires an argument`);
@@ -665,7 +754,7 @@ class ArgParser {
       }
       if (a === '--') {
         // getopt stops here; anything after is left over.
-        this.unknownArgs = i + 1 < this.args.length;
+        this.unknownArgs = i + 1 < this.n;
         break;
       }
       throw new BareError(`Bad argument \`${a}'`, 2);
@@ -678,11 +767,16 @@ class ArgParser {
     if (this.out.table === 'nat' && (this.out.policy === 'DROP' || this.jumpName === 'DROP')) {
       throw perr('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n');
     }
-    for (const l of this.loaded) (l.match ?? l.target!).finish?.(l.data as never, this.ctx);
+    for (let k = 0; k < this.nLoaded; k++) {
+      const l = this.loaded[k];
+      (l.match ?? l.target!).finish?.(l.data as never, this.ctx);
+    }
 
     const ruleCmd = (this.out.command & (CMD.APPEND | CMD.DELETE | CMD.INSERT | CMD.REPLACE | CMD.CHECK)) !== 0;
-    const srcs = this.srcSpec !== undefined ? parseAddrList(this.srcSpec) : ruleCmd ? [{ addr: 0, len: 0 }] : [];
-    const dsts = this.dstSpec !== undefined ? parseAddrList(this.dstSpec) : ruleCmd ? [{ addr: 0, len: 0 }] : [];
+    const srcNeg = (this.invflags & OPT.SOURCE) !== 0;
+    const dstNeg = (this.invflags & OPT.DESTINATION) !== 0;
+    const srcs = this.srcSpec !== undefined ? parseAddrList(this.srcSpec, srcNeg) : ruleCmd ? ANY_ADDR : NO_ADDR;
+    const dsts = this.dstSpec !== undefined ? parseAddrList(this.dstSpec, dstNeg) : ruleCmd ? ANY_ADDR : NO_ADDR;
     if ((srcs.length > 1 || dsts.length > 1) && this.invflags & (OPT.SOURCE | OPT.DESTINATION)) {
       throw perr('! not allowed with multiple source or destination IP addresses');
     }
@@ -705,23 +799,38 @@ class ArgParser {
     }
 
     if (ruleCmd) {
-      const given: Rule['matches'] = [];
-    for (const l of this.loaded) if (l.match) given.push({ module: l.match.name, data: l.data });
-    const matches = nftMatches(given);
+      // The rule keeps this array: made to measure (push would reserve 17 slots).
+      let n = 0;
+      for (let k = 0; k < this.nLoaded; k++) if (this.loaded[k].match) n++;
+      const given: Rule['matches'] = new Array<MatchSpec>(n);
+      n = 0;
+      for (let k = 0; k < this.nLoaded; k++) {
+        const l = this.loaded[k];
+        if (l.match) given[n++] = { module: l.match.name, data: l.data };
+      }
+      const matches = nftMatches(given);
       const proto: ProtoSpec | undefined = this.ctx.proto && (this.ctx.proto.num !== 0 || this.ctx.proto.neg) ? this.ctx.proto : undefined;
+      const inIface = this.inIface && this.inIface.name !== '' && this.inIface.name !== '+' ? this.inIface : undefined;
+      const outIface = this.outIface && this.outIface.name !== '' && this.outIface.name !== '+' ? this.outIface : undefined;
+      const fragment = this.fragment ? { neg: (this.invflags & OPT.FRAGMENT) !== 0 } : undefined;
+      const rules: Rule[] = (this.out.rules = new Array<Rule>(srcs.length * dsts.length));
+      let k = 0;
       for (const s of srcs) {
         for (const d of dsts) {
-          const rule: Rule = { matches, packets: this.out.counters?.packets ?? 0, bytes: this.out.counters?.bytes ?? 0 };
-          if (s.len > 0 || this.invflags & OPT.SOURCE) rule.src = { addr: s.addr, len: s.len, neg: (this.invflags & OPT.SOURCE) !== 0 };
-          if (d.len > 0 || this.invflags & OPT.DESTINATION) {
-            rule.dst = { addr: d.addr, len: d.len, neg: (this.invflags & OPT.DESTINATION) !== 0 };
-          }
-          if (this.inIface && this.inIface.name !== '' && this.inIface.name !== '+') rule.inIface = this.inIface;
-          if (this.outIface && this.outIface.name !== '' && this.outIface.name !== '+') rule.outIface = this.outIface;
-          if (proto) rule.proto = proto;
-          if (this.fragment) rule.fragment = { neg: (this.invflags & OPT.FRAGMENT) !== 0 };
-          if (this.jumpName !== undefined) rule.target = { name: this.jumpName, data: this.target?.data, goto: this.gotoFlag };
-          this.out.rules.push(rule);
+          // Every rule has all the fields (absent ones undefined): one object of one shape,
+          // which is smaller to keep and quicker for the walk to read.
+          rules[k++] = {
+            src: s.len > 0 || s.neg ? s : undefined,
+            dst: d.len > 0 || d.neg ? d : undefined,
+            inIface,
+            outIface,
+            proto,
+            fragment,
+            matches,
+            target: this.jumpName !== undefined ? { name: this.jumpName, data: this.target?.data, goto: this.gotoFlag } : undefined,
+            packets: this.out.counters?.packets ?? 0,
+            bytes: this.out.counters?.bytes ?? 0,
+          };
         }
       }
     }

@@ -9,9 +9,9 @@
 // Lines are processed in one pass with no per-character regular expressions: a kube-proxy
 // dump of tens of thousands of rules loads in a few tens of milliseconds.
 
-import { IptablesError, TABLE_NAMES, type Rule, type TableName } from './types.ts';
+import { BUILTIN_CHAINS, IptablesError, TABLE_NAMES, type Rule, type TableName } from './types.ts';
 import { BareError, KernelError, NotedError, OpError, XT_VERSION, kernelFailureText, type KernelFailure, type KernelOp } from './errors.ts';
-import { CMD, checkChainName, parseArgs, type ParsedArgs } from './parse.ts';
+import { CMD, checkChainName, parseArgs, parserWords, type ParseEnv, type ParsedArgs } from './parse.ts';
 import { Netfilter, TableState } from './ruleset.ts';
 import { listChains } from './list.ts';
 import { listRules } from './save.ts';
@@ -38,115 +38,150 @@ type Op =
   | { kind: 'chain'; line: number; name: string }
   | { kind: 'cmd'; line: number; args: ParsedArgs };
 
-/** add_param_to_argv: words split on blanks, "..." groups with \-escapes inside (a closing
- *  quote ends the word). Words are sliced out of the line, not built a character at a time. */
-export function splitRestoreLine(s: string, from = 0): string[] {
-  if (s.indexOf('\t', from) < 0 && s.indexOf('\n', from) < 0) return splitSpaces(s, from);
+/** The words restore lines repeat most (options, module and verdict names), each kept as
+ *  the one string the parser's tables are keyed by: a word of a line equal to one of them
+ *  is taken from here rather than sliced out of the line, so it costs no allocation and
+ *  the parser's lookups of it compare by identity. A word is looked up by its length and
+ *  three of its characters (an open-addressing table), then compared in full. */
+const KNOWN_SLOTS = 2048;
+const KNOWN: (string | undefined)[] = new Array<string | undefined>(KNOWN_SLOTS).fill(undefined);
+let knownMaxLength = 0;
+
+function knownSlot(s: string, start: number, len: number): number {
+  const a = s.charCodeAt(start + (len > 2 ? 2 : 0));
+  const b = s.charCodeAt(start + (len >> 1));
+  const c = s.charCodeAt(start + len - 1);
+  return (len * 997 + a * 131 + b * 37 + c) & (KNOWN_SLOTS - 1);
+}
+
+for (const w of new Set(parserWords())) {
+  let k = knownSlot(w, 0, w.length);
+  while (KNOWN[k] !== undefined) k = (k + 1) & (KNOWN_SLOTS - 1);
+  KNOWN[k] = w;
+  if (w.length > knownMaxLength) knownMaxLength = w.length;
+}
+
+/** s[start, end) as a string: the known word it equals, else a slice. */
+function knownOrSlice(s: string, start: number, end: number): string {
+  const len = end - start;
+  if (len <= knownMaxLength) {
+    for (let k = knownSlot(s, start, len); ; k = (k + 1) & (KNOWN_SLOTS - 1)) {
+      const w = KNOWN[k];
+      if (w === undefined) break;
+      if (w.length === len && s.startsWith(w, start)) return w;
+    }
+  }
+  return s.slice(start, end);
+}
+
+/** add_param_to_argv: the words of s[from, to) split on blanks, "..." groups with
+ *  \-escapes inside (a closing quote ends the word). Plain words are known words or slices
+ *  of the line; only quoted ones are built piece by piece. */
+export function splitRestoreLine(s: string, from = 0, to = s.length): string[] {
+  const line = from === 0 && to === s.length ? s : s.slice(from, to);
+  return line.indexOf('\n') < 0 ? lineWords(line) : splitBlanks(line);
+}
+
+/** splitRestoreLine for one line of input (no newline in it). */
+function lineWords(line: string): string[] {
+  return line.indexOf('\t') < 0 ? splitSpaces(line) : splitBlanks(line);
+}
+
+// Both splitters store words by index: V8 calls its push builtin here rather than inlining
+// it. Searching with indexOf (a builtin that scans fast) beats reading a character at a
+// time, which costs V8 tens of instructions per character.
+
+/** splitRestoreLine for a line whose only blanks are spaces. */
+function splitSpaces(line: string): string[] {
   const out: string[] = [];
-  const n = s.length;
-  let i = from;
-  while (i < n) {
+  let n = 0;
+  const len = line.length;
+  let quote = line.indexOf('"');
+  let i = 0;
+  while (i < len) {
+    if (line.charCodeAt(i) === 32) {
+      i++;
+      continue;
+    }
+    let sp = line.indexOf(' ', i);
+    if (sp < 0) sp = len;
+    if (quote < 0 || quote >= sp) {
+      out[n++] = knownOrSlice(line, i, sp);
+      i = sp;
+      continue;
+    }
+    // plain text up to the quote, then the quoted text with its escapes, up to the closing
+    // quote, which ends the word
+    let word = line.slice(i, quote);
+    let j = quote + 1;
+    let close = line.indexOf('"', j);
+    let esc = line.indexOf('\\', j);
+    while (esc >= 0 && (close < 0 || esc < close)) {
+      // an escape; a backslash ending the line escapes nothing and is dropped
+      word += line.slice(j, esc) + (esc + 1 < len ? line[esc + 1] : '');
+      j = esc + 2;
+      if (close >= 0 && close < j) close = line.indexOf('"', j);
+      esc = line.indexOf('\\', j);
+    }
+    if (close < 0) close = len;
+    if (j < close) word += line.slice(j, close);
+    out[n++] = word;
+    i = close + 1;
+    quote = line.indexOf('"', i);
+  }
+  return out;
+}
+
+/** splitRestoreLine for a line with tabs or newlines: a character at a time. */
+function splitBlanks(s: string): string[] {
+  const out: string[] = [];
+  let n = 0;
+  const to = s.length;
+  let i = 0;
+  while (i < to) {
     let c = s.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10) {
       i++;
       continue;
     }
-    // a word: plain characters, possibly running into a quoted part
-    let word = '';
-    let start = i;
-    for (;;) {
-      if (i >= n) {
-        word += s.slice(start, i);
-        break;
-      }
+    // plain characters up to a blank, the end or a quote
+    const start = i;
+    while (c !== 32 && c !== 9 && c !== 10 && c !== 34) {
+      if (++i >= to) break;
       c = s.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10) {
-        word += s.slice(start, i);
-        break;
-      }
-      if (c !== 34 /* " */) {
-        i++;
-        continue;
-      }
-      word += s.slice(start, i);
-      i++;
-      // inside quotes until the closing quote, which also ends the word
-      start = i;
-      while (i < n) {
-        const q = s.charCodeAt(i);
-        if (q === 34) break;
-        if (q === 92 /* \ */) {
-          word += s.slice(start, i) + (i + 1 < n ? s[i + 1] : '');
-          i += 2;
-          start = i;
-          continue;
-        }
-        i++;
-      }
-      if (start < n) word += s.slice(start, Math.min(i, n));
-      if (i < n) i++; // past the closing quote
-      start = -1;
-      break;
     }
-    out.push(word);
-    if (start === -1) continue;
-  }
-  return out;
-}
-
-/** splitRestoreLine for a line whose only blanks are spaces: words found with indexOf. */
-function splitSpaces(s: string, from: number): string[] {
-  const out: string[] = [];
-  const n = s.length;
-  let quote = s.indexOf('"', from);
-  let i = from;
-  while (i < n) {
-    if (s.charCodeAt(i) === 32) {
-      i++;
+    if (i >= to || c !== 34) {
+      out[n++] = knownOrSlice(s, start, i);
       continue;
     }
-    let sp = s.indexOf(' ', i);
-    if (sp < 0) sp = n;
-    if (quote < 0 || quote >= sp) {
-      out.push(s.slice(i, sp));
-      i = sp;
-      continue;
-    }
-    // A word with a quoted part: plain text up to the quote, then the quoted text with
-    // \-escapes, which ends the word at the closing quote.
-    let word = s.slice(i, quote);
-    let j = quote + 1;
-    let start = j;
-    while (j < n) {
-      const c = s.charCodeAt(j);
-      if (c === 34) break;
-      if (c === 92) {
+    // a quoted part: up to the closing quote, which also ends the word
+    let word = s.slice(start, i);
+    let j = ++i;
+    while (i < to) {
+      const q = s.charCodeAt(i);
+      if (q === 34) break;
+      if (q === 92 /* \ */) {
         // an escape; a backslash ending the line escapes nothing and is dropped
-        word += s.slice(start, j) + (j + 1 < n ? s[j + 1] : '');
-        j += 2;
-        start = j;
+        word += s.slice(j, i) + (i + 1 < to ? s[i + 1] : '');
+        i += 2;
+        j = i;
         continue;
       }
-      j++;
+      i++;
     }
-    if (start < n) word += s.slice(start, Math.min(j, n));
-    out.push(word);
-    i = j < n ? j + 1 : j;
-    quote = s.indexOf('"', i);
+    if (j < to) word += s.slice(j, Math.min(i, to));
+    out[n++] = word;
+    if (i < to) i++; // past the closing quote
   }
   return out;
 }
 
-/** The words of a chain line after its ':' (the common ":NAME POLICY [p:b]" sliced directly). */
-function chainLineWords(buf: string): string[] {
+/** The name of a chain line in its plain form ":NAME POLICY..." (no tab, one space after
+ *  the name), sliced directly; undefined for any other form. */
+function plainChainName(buf: string): string | undefined {
   const a = buf.indexOf(' ', 1);
-  if (a > 1) {
-    const b = buf.indexOf(' ', a + 1);
-    if (b > a + 1 && buf.indexOf(' ', b + 1) < 0 && buf.indexOf('\t') < 0 && b + 1 < buf.length) {
-      return [buf.slice(1, a), buf.slice(a + 1, b), buf.slice(b + 1)];
-    }
-  }
-  return words(buf.slice(1));
+  if (a <= 1 || a + 1 >= buf.length || buf.charCodeAt(a + 1) === 32 || buf.indexOf('\t') >= 0) return undefined;
+  return buf.slice(1, a);
 }
 
 /** strtok(s, " \t\n") words. */
@@ -206,20 +241,36 @@ function failed(f: KernelFailure | undefined, line: number): KernelFailure[] {
   return f ? [{ ...f, line }] : NO_FAILURES;
 }
 
-/** Runs one op; returns kernel refusals (the op is then not applied). */
-function applyOp(s: TableState, op: Op, out: string[], fresh: Set<string>): KernelFailure[] {
+/** The chains a --noflush transaction created (the kernel cannot rename those). Only a
+ *  rename asks, so the names are listed and the set is built then. */
+class FreshChains {
+  private readonly names: string[] = [];
+  private set?: Set<string>;
+
+  add(name: string): void {
+    if (this.set) this.set.add(name);
+    else this.names.push(name);
+  }
+
+  has(name: string): boolean {
+    return (this.set ??= new Set(this.names)).has(name);
+  }
+}
+
+/** Runs one op; returns kernel refusals (the op is then not applied). `fresh` is undefined
+ *  when the table is replaced: every user chain is then made by the transaction. */
+function applyOp(s: TableState, op: Op, out: string[], fresh: FreshChains | undefined): KernelFailure[] {
   if (op.kind === 'policy') {
     if (op.policy === '-') {
       if (!s.chain(op.chain)) throw new OpError('ENOENT', 'Bad built-in chain name');
       s.created.add(op.chain);
       s.present = true;
     } else s.setPolicy(op.chain, op.policy, op.counters);
-    return [];
+    return NO_FAILURES;
   }
   if (op.kind === 'chain') {
-    if (!s.chain(op.name)) fresh.add(op.name);
-    s.declareChain(op.name);
-    return [];
+    if (s.declareChain(op.name)) fresh?.add(op.name);
+    return NO_FAILURES;
   }
   const a = op.args;
   const chain = a.chain ?? '';
@@ -239,7 +290,7 @@ function applyOp(s: TableState, op: Op, out: string[], fresh: Set<string>): Kern
     case CMD.DELETE: for (const r of a.rules) s.deleteRule(chain, r); return [];
     case CMD.DELETE_NUM: s.deleteNum(chain, a.rulenum!); return [];
     case CMD.CHECK: for (const r of a.rules) s.check(chain, r); return [];
-    case CMD.NEW_CHAIN: s.newChain(chain); fresh.add(chain); return [];
+    case CMD.NEW_CHAIN: s.newChain(chain); fresh?.add(chain); return [];
     case CMD.DELETE_CHAIN:
       return (a.chain === undefined ? s.deleteAllChains() : failed(s.deleteChain(chain), op.line)).map((f) => ({ ...f, line: op.line }));
     case CMD.FLUSH: s.flush(a.chain); return [];
@@ -249,7 +300,7 @@ function applyOp(s: TableState, op: Op, out: string[], fresh: Set<string>): Kern
     case CMD.RENAME_CHAIN:
       // The kernel cannot rename a chain made in the same transaction (every chain is, when
       // the table is replaced).
-      if (s.chain(chain) && !s.chain(chain)!.builtin && fresh.has(chain) && !s.chain(a.newName!)) {
+      if (s.chain(chain) && !s.chain(chain)!.builtin && (fresh?.has(chain) ?? true) && !s.chain(a.newName!)) {
         return [{ op: 'CHAIN_RENAME', errno: 'ENOENT', object: `chain ${a.newName}`, line: op.line }];
       }
       s.rename(chain, a.newName!);
@@ -260,6 +311,11 @@ function applyOp(s: TableState, op: Op, out: string[], fresh: Set<string>): Kern
       if (a.command & CMD.ZERO) s.zero(a.chain);
       return [];
   }
+}
+
+/** How the lines of a section are parsed. */
+function restoreEnv(nf: Netfilter, table: TableName): ParseEnv {
+  return { mode: 'restore', table, setExists: nf.setExists };
 }
 
 /** The state a section starts from: an empty table, or a copy of the host's (--noflush). */
@@ -273,36 +329,44 @@ function startState(nf: Netfilter, name: TableName, noflush: boolean, copyRules:
 class Section {
   readonly name: TableName;
   readonly state: TableState;
-  readonly fresh = new Set<string>();
+  readonly fresh: FreshChains | undefined;
   readonly failures: KernelFailure[] = [];
   /** The first command refused in userspace (reported at COMMIT). */
   error?: RestoreFail | IptablesError;
-  /** The section's chain and command lines, for replaying a failed validation. */
-  readonly lines: number[] = [];
-  readonly texts: string[] = [];
+  /** Where the section's chain and command lines start in the input, for replaying a failed
+   *  validation (their texts and numbers are found again then). */
+  readonly starts: number[] = [];
 
   constructor(nf: Netfilter, name: TableName, opts: RestoreOptions) {
     this.name = name;
     this.state = startState(nf, name, opts.noflush, false);
+    this.fresh = opts.noflush ? new FreshChains() : undefined;
     if (opts.noflush) this.state.copyOnZero = true;
   }
 }
 
-/** A line of a section as an op; parse errors throw (they stop iptables-restore at once). */
-function lineToOp(nf: Netfilter, table: TableName, buf: string, line: number, opts: RestoreOptions, stdout: string[]): Op | undefined {
-  const c0 = buf.charCodeAt(0);
+/** The line text[start, end) of a section as an op; parse errors throw (they stop
+ *  iptables-restore at once). */
+function lineToOp(nf: Netfilter, env: ParseEnv, text: string, start: number, end: number, line: number, opts: RestoreOptions, stdout: string[]): Op | undefined {
+  const table = env.table!;
+  const c0 = text.charCodeAt(start);
   if (c0 === 58 /* : */) {
-    const w = chainLineWords(buf);
-    if (w.length === 0) throw paramError(new IptablesError(`${PROG}: line ${line} chain name invalid`, 2), line);
-    const chain = w[0];
-    if (w.length < 2) throw paramError(new IptablesError(`${PROG}: line ${line} policy invalid`, 2), line);
-    if (nf.state(table).chain(chain)?.builtin === true) {
-      let counters: { packets: number; bytes: number } | undefined;
-      if (opts.counters) {
-        counters = w[2] !== undefined ? parseCounters(w[2]) : undefined;
-        if (!counters) throw paramError(new IptablesError(`invalid policy counters for chain '${chain}'`, 2), line);
+    const buf = text.slice(start, end);
+    // A user chain needs only its name (most lines); a built-in one its policy and counters.
+    let chain = plainChainName(buf);
+    if (chain === undefined || (BUILTIN_CHAINS[table] as readonly string[]).includes(chain)) {
+      const w = words(buf.slice(1));
+      if (w.length === 0) throw paramError(new IptablesError(`${PROG}: line ${line} chain name invalid`, 2), line);
+      chain = w[0];
+      if (w.length < 2) throw paramError(new IptablesError(`${PROG}: line ${line} policy invalid`, 2), line);
+      if ((BUILTIN_CHAINS[table] as readonly string[]).includes(chain)) {
+        let counters: { packets: number; bytes: number } | undefined;
+        if (opts.counters) {
+          counters = w[2] !== undefined ? parseCounters(w[2]) : undefined;
+          if (!counters) throw paramError(new IptablesError(`invalid policy counters for chain '${chain}'`, 2), line);
+        }
+        return { kind: 'policy', line, chain, policy: w[1], counters };
       }
-      return { kind: 'policy', line, chain, policy: w[1], counters };
     }
     try {
       checkChainName(chain);
@@ -313,9 +377,9 @@ function lineToOp(nf: Netfilter, table: TableName, buf: string, line: number, op
     return { kind: 'chain', line, name: chain };
   }
   // a command line, maybe after [pkts:bytes]
-  let start = 0;
   let counters: [string, string] | undefined;
   if (c0 === 91 /* [ */) {
+    const buf = text.slice(start, end);
     const close = buf.indexOf(']');
     if (close < 0) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
     // strtok(buf+1, ":") then strtok(NULL, "]"), as iptables-restore splits them.
@@ -328,13 +392,13 @@ function lineToOp(nf: Netfilter, table: TableName, buf: string, line: number, op
     if (q >= buf.length) throw paramError(new IptablesError(`Bad line ${line}: need ]`, 2), line);
     const qEnd = buf.indexOf(']', q);
     counters = [buf.slice(p, pEnd), qEnd < 0 ? buf.slice(q) : buf.slice(q, qEnd)];
-    start = close + 1;
+    start += close + 1;
   }
-  const argv = splitRestoreLine(buf, start);
+  const argv = lineWords(text.slice(start, end));
   if (opts.counters && counters) argv.push('--set-counters', counters[0], counters[1]);
   let parsed: ParsedArgs;
   try {
-    parsed = parseArgs(argv, { mode: 'restore', table, setExists: nf.setExists });
+    parsed = parseArgs(argv, env);
   } catch (e) {
     if (e instanceof IptablesError) throw paramError(e, line);
     throw e;
@@ -361,11 +425,11 @@ function sectionApply(sec: Section, op: Op, stdout: string[]): void {
 }
 
 /** COMMIT: the section's table, or the failure iptables-restore reports. */
-function commitSection(nf: Netfilter, sec: Section, opts: RestoreOptions, commitLine: number): TableState {
+function commitSection(nf: Netfilter, sec: Section, input: string, opts: RestoreOptions, commitLine: number): TableState {
   if (sec.error instanceof RestoreFail) throw sec.error;
   if (sec.error) throw paramError(sec.error, commitLine);
   if (sec.failures.length) throw kernelFail(sec.failures);
-  if (sec.state.validate()) throw kernelFail(invalidRules(nf, sec, opts));
+  if (sec.state.validate()) throw kernelFail(invalidRules(nf, sec, input, opts));
   sec.state.copyOnZero = false;
   return sec.state;
 }
@@ -373,15 +437,21 @@ function commitSection(nf: Netfilter, sec: Section, opts: RestoreOptions, commit
 /** The kernel replays a failing batch validating the table after each rule: the first rule
  *  after which it is invalid fails, and so does every later rule while it stays invalid
  *  (found by bisection, then one pass; only removals can make it valid again). */
-function invalidRules(nf: Netfilter, sec: Section, opts: RestoreOptions): KernelFailure[] {
+function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreOptions): KernelFailure[] {
   const ops: Op[] = [];
-  for (let i = 0; i < sec.lines.length; i++) {
-    const op = lineToOp(nf, sec.name, sec.texts[i], sec.lines[i], opts, []);
+  const env = restoreEnv(nf, sec.name);
+  let line = 1;
+  let counted = 0; // input[0, counted) holds line - 1 newlines
+  for (const start of sec.starts) {
+    for (; counted < start; counted++) if (input.charCodeAt(counted) === 10) line++;
+    let end = input.indexOf('\n', start);
+    if (end < 0) end = input.length;
+    const op = lineToOp(nf, env, input, start, end, line, opts, []);
     if (op) ops.push(op);
   }
   const replay = (k: number) => {
     const s = startState(nf, sec.name, opts.noflush, true);
-    const fresh = new Set<string>();
+    const fresh = opts.noflush ? new FreshChains() : undefined;
     for (let i = 0; i < k; i++) applyOp(s, ops[i], [], fresh);
     return { s, fresh };
   };
@@ -423,6 +493,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
     let sec: Section | undefined;
     let inTable = false;
     let current: TableName | undefined;
+    let env: ParseEnv | undefined;
     let skipping = false;
     let line = 0;
     let pos = 0;
@@ -430,31 +501,32 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
     while (pos < n) {
       let end = input.indexOf('\n', pos);
       if (end < 0) end = n;
-      const buf = input.slice(pos, end);
-      const hasNl = end < n;
+      const start = pos;
+      const len = end - start;
       pos = end + 1;
       line++;
-      if (buf.length === 0 && hasNl) continue;
-      const c0 = buf.charCodeAt(0);
+      if (len === 0) continue;
+      const c0 = input.charCodeAt(start);
       if (c0 === 35 /* # */) continue;
-      if (inTable && buf.length === 6 && buf === 'COMMIT') {
+      if (inTable && len === 6 && input.startsWith('COMMIT', start)) {
         inTable = false;
         if (skipping) continue;
         if (sec) {
-          nf.commit(commitSection(nf, sec, opts, line));
+          nf.commit(commitSection(nf, sec, input, opts, line));
           changed = true;
         }
         sec = undefined;
         continue;
       }
       if (c0 === 42 /* * */ && !inTable) {
-        const w = words(buf.slice(1));
+        const w = words(input.slice(start + 1, end));
         if (w.length === 0) throw paramError(new IptablesError(`${PROG}: line ${line} table name invalid`, 2), line);
         const name = w[0];
         if (!(TABLE_NAMES as readonly string[]).includes(name)) {
           throw paramError(new IptablesError(`${PROG}: line ${line} table name '${name}' invalid`, 2), line);
         }
         current = name as TableName;
+        env = restoreEnv(nf, current);
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
         inTable = true;
@@ -465,10 +537,9 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       if (!inTable) {
         throw new RestoreFail({ stdout: '', stderr: `${PROG}: line ${line} failed\n`, code: 1, changed: false });
       }
-      const op = lineToOp(nf, current!, buf, line, opts, stdout);
+      const op = lineToOp(nf, env!, input, start, end, line, opts, stdout);
       if (!op || !sec) continue;
-      sec.lines.push(line);
-      sec.texts.push(buf);
+      sec.starts.push(start);
       sectionApply(sec, op, stdout);
     }
     if (inTable) {

@@ -25,11 +25,14 @@ const HOOK_BIT: Record<Hook, number> = { PREROUTING: 1, INPUT: 2, FORWARD: 4, OU
 const ALL_HOOKS = 31;
 const STANDARD = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 
-interface ChainSummary {
-  height: number;
-  allowed: number;
-  done: boolean;
-}
+/** A chain's summary, packed in one number (no object per chain): the longest jump path
+ *  below it, capped at MAX_DEPTH (every deeper path, and a loop, fails alike), times 32,
+ *  plus the hooks all targets below it allow. ON_STACK while it is being summarized:
+ *  reaching it again means a loop. */
+type ChainSummary = number;
+const ON_STACK = -1;
+const heightOf = (s: ChainSummary) => s >> 5;
+const allowedOf = (s: ChainSummary) => s & ALL_HOOKS;
 
 const HOOK_MASKS = new Map<readonly Hook[], number>();
 function hookMask(hooks: readonly Hook[]): number {
@@ -102,14 +105,31 @@ export class TableState {
 
   /** "Chain 'X' does not exist" for a jump to a missing chain (checked before anything else). */
   checkJump(rule: Rule): void {
+    this.jumpChain(rule);
+  }
+
+  /** The chain a rule jumps or goes to (undefined for verdicts and target modules); throws
+   *  "Chain 'X' does not exist" when it is missing. */
+  private jumpChain(rule: Rule): Chain | undefined {
     const t = rule.target;
     // Target modules carry data; verdicts and chain jumps do not.
-    if (!t || (!t.goto && (t.data !== undefined || STANDARD.has(t.name)))) return;
-    if (!this.table.chains.has(t.name)) throw new IptablesError(`Chain '${t.name}' does not exist`, 2);
+    if (!t || (!t.goto && (t.data !== undefined || STANDARD.has(t.name)))) return undefined;
+    const c = this.table.chains.get(t.name);
+    if (!c) throw new IptablesError(`Chain '${t.name}' does not exist`, 2);
+    // The same text, but the very string the chain is keyed by: later lookups (validation,
+    // the datapath walk) then compare keys by identity instead of by content.
+    t.name = c.name;
+    return c;
   }
 
   /** The kernel's checks when a rule is loaded into `chain`. */
   kernelRefusal(rule: Rule, chain: Chain): 'EINVAL' | 'EOPNOTSUPP' | undefined {
+    const t = rule.target;
+    return this.refusal(rule, chain, t && (t.goto || t.data === undefined) ? this.table.chains.get(t.name) : undefined);
+  }
+
+  /** kernelRefusal with the rule's jump chain already looked up. */
+  private refusal(rule: Rule, chain: Chain, jump: Chain | undefined): 'EINVAL' | 'EOPNOTSUPP' | undefined {
     const hook = chain.builtin ? (chain.name as Hook) : undefined;
     let ctx: KernelCheckCtx | undefined;
     for (const m of rule.matches) {
@@ -127,7 +147,7 @@ export class TableState {
       if (mod.kernelCheck && !mod.kernelCheck(t.data as never, ctx ?? { table: this.name, hook, proto: rule.proto })) {
         return 'EINVAL';
       }
-    } else if (!STANDARD.has(t.name) && this.table.chains.get(t.name)?.builtin) return 'EOPNOTSUPP';
+    } else if (jump?.builtin && !STANDARD.has(t.name)) return 'EOPNOTSUPP';
     return undefined;
   }
 
@@ -137,22 +157,25 @@ export class TableState {
 
   /** -A; returns the kernel's refusal instead of adding the rule. */
   append(chainName: string, rule: Rule): KernelFailure | undefined {
-    this.checkJump(rule);
+    const jump = this.jumpChain(rule);
     const c = this.need(chainName);
-    const refused = this.kernelRefusal(rule, c);
+    const refused = this.refusal(rule, c, jump);
     if (refused) return this.failure('RULE_APPEND', refused, chainName);
     this.touch();
     if (c.builtin) this.created.add(c.name);
-    c.rules.push(rule);
+    // A first rule gets a list made to measure (push would reserve 17 slots): most chains
+    // of a kube-proxy ruleset hold one rule or two.
+    if (c.rules.length === 0) c.rules = [rule];
+    else c.rules.push(rule);
     return undefined;
   }
 
   /** -I at 1-based `pos`. */
   insert(chainName: string, pos: number, rule: Rule): KernelFailure | undefined {
-    this.checkJump(rule);
+    const jump = this.jumpChain(rule);
     const c = this.need(chainName);
     if (pos > c.rules.length + 1) throw new OpError('E2BIG', 'Index of insertion too big');
-    const refused = this.kernelRefusal(rule, c);
+    const refused = this.refusal(rule, c, jump);
     if (refused) return this.failure('RULE_INSERT', refused, chainName);
     this.touch();
     if (c.builtin) this.created.add(c.name);
@@ -162,10 +185,10 @@ export class TableState {
 
   /** -R: returns the kernel's refusal, or undefined once replaced. */
   replace(chainName: string, num: number, rule: Rule): KernelFailure | undefined {
-    this.checkJump(rule);
+    const jump = this.jumpChain(rule);
     const c = this.need(chainName, true);
     if (num > c.rules.length) throw new OpError('E2BIG', 'Index of replacement too big');
-    const refused = this.kernelRefusal(rule, c);
+    const refused = this.refusal(rule, c, jump);
     if (refused) return this.failure('RULE_REPLACE', refused, chainName);
     this.touch();
     c.rules[num - 1] = rule;
@@ -209,12 +232,14 @@ export class TableState {
     this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [] });
   }
 
-  /** A chain line of iptables-restore for a user chain: created, or flushed if it exists. */
-  declareChain(name: string): void {
+  /** A chain line of iptables-restore for a user chain: created (returns true), or flushed
+   *  if it exists. */
+  declareChain(name: string): boolean {
     this.touch();
     const c = this.table.chains.get(name);
     if (c) c.rules = [];
     else this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [] });
+    return c === undefined;
   }
 
   /** Rules (in this table) that jump or go to `name`. */
@@ -325,7 +350,7 @@ export class TableState {
       const chain = this.table.chains.get(base);
       if (!chain) continue;
       const s = this.summarize(chain, summary);
-      if (s.height < MAX_DEPTH && s.allowed & HOOK_BIT[base]) continue;
+      if (heightOf(s) < MAX_DEPTH && allowedOf(s) & HOOK_BIT[base]) continue;
       // Per built-in chain (hook): the deepest level at which a chain's subtree was found clean.
       const clean = new Map<Chain, number>();
       const err = this.walk(chain, 0, HOOK_BIT[base], clean, summary);
@@ -334,13 +359,13 @@ export class TableState {
     return undefined;
   }
 
-  /** Longest jump path below a chain (Infinity through a loop) and the hooks all targets
-   *  below it allow, memoized. */
+  /** Longest jump path below a chain and the hooks all targets below it allow, memoized. */
   private summarize(chain: Chain, memo: Map<Chain, ChainSummary>): ChainSummary {
     const known = memo.get(chain);
-    if (known) return known;
-    const s: ChainSummary = { height: Infinity, allowed: ALL_HOOKS, done: false };
-    memo.set(chain, s); // on the stack: reaching it again means a loop
+    // Reached again while being summarized: a loop, as deep as can be (it allows every hook
+    // so far; its own targets are counted where the loop started).
+    if (known !== undefined) return known === ON_STACK ? (MAX_DEPTH << 5) | ALL_HOOKS : known;
+    memo.set(chain, ON_STACK);
     let height = 0;
     let allowed = ALL_HOOKS;
     for (const r of chain.rules) {
@@ -354,20 +379,19 @@ export class TableState {
       const next = this.table.chains.get(t.name);
       if (!next || next.builtin) continue;
       const sub = this.summarize(next, memo);
-      const h = sub.done ? sub.height + 1 : Infinity;
+      const h = Math.min(heightOf(sub) + 1, MAX_DEPTH);
       if (h > height) height = h;
-      allowed &= sub.allowed;
+      allowed &= allowedOf(sub);
     }
-    s.height = height;
-    s.allowed = allowed;
-    s.done = true;
+    const s = (height << 5) | allowed;
+    memo.set(chain, s);
     return s;
   }
 
   private walk(chain: Chain, level: number, hookBit: number, clean: Map<Chain, number>, summary: Map<Chain, ChainSummary>): ValidationErrno | undefined {
     if (level === MAX_DEPTH) return 'EMLINK';
     const sum = summary.get(chain);
-    if (sum && sum.done && sum.height + level < MAX_DEPTH && sum.allowed & hookBit) return undefined;
+    if (sum !== undefined && sum !== ON_STACK && heightOf(sum) + level < MAX_DEPTH && allowedOf(sum) & hookBit) return undefined;
     // Clean at a level means clean at any shallower one (more depth left).
     const seen = clean.get(chain);
     if (seen !== undefined && level <= seen) return undefined;

@@ -254,7 +254,8 @@ export interface ModuleBase<D> {
   invertible?: readonly string[];
   /** A fresh, empty option record. */
   create(): D;
-  /** Store one option. `args` holds exactly `options[opt]` arguments. */
+  /** Store one option. `args` holds exactly `options[opt]` arguments; the parser reuses
+   *  the array for later options, so keep the strings, never the array. */
   parse(data: D, opt: string, args: string[], invert: boolean, ctx: ParseCtx): void;
   /** Checks after all options were seen (required options, conflicts); may fill defaults. */
   finish?(data: D, ctx: ParseCtx): void;

@@ -9,13 +9,16 @@ import { isDigits, parsePort } from '../xtopt.ts';
 
 export type PortRange = [number, number];
 
+/** Single-port ranges by port, made once: rules share them (ranges are never changed). */
+const SINGLE: PortRange[] = [];
+function single(p: number): PortRange {
+  return (SINGLE[p] ??= [p, p]);
+}
+
 /** libxt_tcp's parse_tcp_ports: "p", "a:b", ":b", "a:". */
 export function parsePortRangeOld(s: string, proto: string): PortRange {
   const colon = s.indexOf(':');
-  if (colon < 0) {
-    const p = parsePort(s, proto);
-    return [p, p];
-  }
+  if (colon < 0) return single(parsePort(s, proto));
   const lo = colon === 0 ? 0 : parsePort(s.slice(0, colon), proto);
   const hi = colon === s.length - 1 ? 0xffff : parsePort(s.slice(colon + 1), proto);
   if (lo > hi) throw new IptablesError('invalid portrange (min > max)', 2);

@@ -56,7 +56,7 @@ export const tcpMatch: MatchModule<TcpData> = {
   name: 'tcp',
   options: { 'source-port': 1, sport: 1, 'destination-port': 1, dport: 1, syn: 0, 'tcp-flags': 2, 'tcp-option': 1 },
   invertible: ['source-port', 'sport', 'destination-port', 'dport', 'syn', 'tcp-flags', 'tcp-option'],
-  create: () => ({ sinv: false, dinv: false, flagMask: 0, flagCmp: 0, flagInv: false, option: 0, optInv: false, seen: 0 }),
+  create: () => ({ spts: undefined, sinv: false, dpts: undefined, dinv: false, flagMask: 0, flagCmp: 0, flagInv: false, option: 0, optInv: false, seen: 0 }),
   parse(d, opt, args, invert) {
     switch (opt) {
       case 'source-port':

@@ -18,7 +18,7 @@ export const udpMatch: MatchModule<UdpData> = {
   name: 'udp',
   options: { 'source-port': 1, sport: 1, 'destination-port': 1, dport: 1 },
   invertible: ['source-port', 'sport', 'destination-port', 'dport'],
-  create: () => ({ sinv: false, dinv: false, seen: 0 }),
+  create: () => ({ spts: undefined, sinv: false, dpts: undefined, dinv: false, seen: 0 }),
   parse(d, opt, args, invert) {
     if (opt === 'source-port' || opt === 'sport') {
       d.seen = xtCheck('udp', 'source-port', { invert: true }, d.seen, 1, invert);

@@ -13,6 +13,8 @@ export interface DnatData {
 }
 
 const EXT = 'DNAT';
+/** The range before --to-destination (which is required) gives one; never changed. */
+const UNSET: NatRange = {};
 const BITS: Record<string, number> = { 'to-destination': 1, random: 2, persistent: 4 };
 
 export const dnatTarget: TargetModule<DnatData> = {
@@ -21,7 +23,7 @@ export const dnatTarget: TargetModule<DnatData> = {
   options: { 'to-destination': 1, random: 0, persistent: 0 },
   tables: ['nat'],
   hooks: ['PREROUTING', 'OUTPUT'],
-  create: () => ({ range: {}, random: false, persistent: false, seen: 0 }),
+  create: () => ({ range: UNSET, random: false, persistent: false, seen: 0 }),
   parse(d, opt, args, _invert, ctx) {
     if (d.seen & BITS[opt]) throw xterr.once(EXT, opt);
     d.seen |= BITS[opt];
