@@ -133,7 +133,7 @@ test('a DROP rule in the journal gives timeout; REJECT gives refused; other port
       const t0 = performance.now();
       assert.deepEqual(await lab.probe({ from: 'a', to: '10.0.0.2', port: 80, proto: 'tcp' }), { outcome: 'timeout' });
       const took = performance.now() - t0;
-      assert.ok(took >= 550 && took < 1500, `timeout took ${took} ms`);
+      assert.ok(took >= 550 && took < 5000, `timeout took ${took} ms`); // bounded, not a speed test
       assert.equal((await lab.probe({ from: 'a', to: '10.0.0.2', port: 81, proto: 'tcp' })).outcome, 'refused');
       assert.equal((await lab.probe({ from: 'a', to: '10.0.0.2', port: 82, proto: 'tcp' })).server, 'b');
       assert.equal((await lab.probe({ from: 'a', to: '10.0.0.2', port: 53, proto: 'udp' })).outcome, 'refused');

@@ -1,7 +1,5 @@
-// One node's full sync for 10,000 services with 50,000 endpoints, both layouts. The budget is
-// 500 ms on a quiet machine; the assertion allows 4x that so a busy CI host does not flake,
-// while a real regression (an accidental quadratic step) still fails. The best of three runs
-// is reported as a test diagnostic.
+// One node's full sync for 10,000 services with 50,000 endpoints, both layouts: what comes out
+// at that scale. (How long it takes is measured by `npm run bench`, not by a timed test.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKubeProxyRules, type Layout, type ServicePort } from '../../../../main/engine/kube/proxy/index.ts';
@@ -35,21 +33,12 @@ const services = bigCluster();
 
 for (const layout of ['legacy', 'current'] as Layout[]) {
   test(`${layout}: 10,000 services / 50,000 endpoints in one sync`, (t) => {
-    const times: number[] = [];
-    let natRules = 0;
-    let text = '';
-    for (let run = 0; run < 3; run++) {
-      const start = performance.now();
-      const r = generateKubeProxyRules({ layout, services, node: { name: 'node-7', ips: ['192.168.0.7'] }, config: { clusterCIDR: '10.64.0.0/10' } });
-      times.push(performance.now() - start);
-      natRules = r.stats.natRules;
-      text = r.text;
-      assert.equal(r.stats.endpoints, 50_000);
-      assert.equal(r.stats.largeClusterMode, true);
-    }
-    const best = Math.min(...times);
-    t.diagnostic(`${layout}: best ${best.toFixed(0)} ms of ${times.map((x) => x.toFixed(0)).join(', ')}; ${natRules} nat rules, ${(text.length / 1e6).toFixed(1)} MB`);
-    assert.ok(best < 2000, `${layout} took ${best.toFixed(0)} ms`);
+    const r = generateKubeProxyRules({ layout, services, node: { name: 'node-7', ips: ['192.168.0.7'] }, config: { clusterCIDR: '10.64.0.0/10' } });
+    const natRules = r.stats.natRules;
+    const text = r.text;
+    assert.equal(r.stats.endpoints, 50_000);
+    assert.equal(r.stats.largeClusterMode, true);
+    t.diagnostic(`${layout}: ${natRules} nat rules, ${(text.length / 1e6).toFixed(1)} MB`);
     // Every service has its chain and every endpoint its KUBE-SEP chain with two rules.
     assert.equal(text.split('\n:KUBE-SEP-').length - 1, 50_000);
     assert.ok(natRules > 150_000);
