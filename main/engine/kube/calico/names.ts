@@ -1,0 +1,62 @@
+// Calico's names, computed as Felix and libcalico-go compute them: the host-side veth of a pod
+// (VethNameForWorkload), length-limited chain names (hashutils.GetLengthLimitedID), policy and
+// profile chains, IP set IDs (hash.MakeUniqueID of the canonical selector) and kernel set names.
+
+import { base64url, hex, sha1, sha224, sha256, utf8 } from '../../hash/index.ts';
+
+export const MAX_CHAIN_NAME = 28;
+
+/** `cali` + the first 11 hex characters of SHA-1("<namespace>.<pod>"). */
+export function vethName(namespace: string, pod: string, prefix = 'cali'): string {
+  return prefix + hex(sha1(utf8(`${namespace}.${pod}`))).slice(0, 11);
+}
+
+/** prefix+suffix when it fits in maxLen, else prefix + "_" + base64url(SHA-256(suffix)) cut to fit. */
+export function lengthLimitedId(prefix: string, suffix: string, maxLen = MAX_CHAIN_NAME): string {
+  const fits = prefix.length + suffix.length <= maxLen && !(prefix.length + suffix.length === maxLen && suffix.startsWith('_'));
+  if (fits) return prefix + suffix;
+  const h = base64url(sha256(utf8(suffix)));
+  return prefix + '_' + h.slice(0, maxLen - 1 - prefix.length);
+}
+
+/** The Calico name of a k8s NetworkPolicy (≤ v3.31). */
+export function knpName(name: string): string {
+  return `knp.default.${name}`;
+}
+
+/** Felix's policy ID string (≤ v3.28): "<namespace>/knp.default.<name>". */
+export function policyId(namespace: string, name: string): string {
+  return `${namespace}/${knpName(name)}`;
+}
+
+export function policyChain(dir: 'ingress' | 'egress', id: string): string {
+  return lengthLimitedId(dir === 'ingress' ? 'cali-pi-' : 'cali-po-', id);
+}
+
+export function profileChain(dir: 'ingress' | 'egress', profile: string): string {
+  return lengthLimitedId(dir === 'ingress' ? 'cali-pri-' : 'cali-pro-', profile);
+}
+
+export function endpointChain(dir: 'to' | 'from', iface: string): string {
+  return lengthLimitedId(dir === 'to' ? 'cali-tw-' : 'cali-fw-', iface);
+}
+
+/** hash.MakeUniqueID: prefix + ":" + base64url(SHA-224(prefix + ":" + identifier)). */
+function uniqueId(prefix: string, identifier: string): string {
+  return `${prefix}:` + base64url(sha224(utf8(`${prefix}:${identifier}`)));
+}
+
+/** IP set ID of a canonical selector: `s:<38 chars>`. */
+export function selectorSetId(canonical: string): string {
+  return uniqueId('s', canonical);
+}
+
+/** IP set ID of a named port over the endpoints of a selector: `n:<38 chars>`. */
+export function namedPortSetId(selectorId: string, proto: 'tcp' | 'udp' | 'sctp', port: string): string {
+  return uniqueId('n', `${selectorId},${proto},${port}`);
+}
+
+/** The kernel's name of a Felix IPv4 set: ("cali40" + id) cut to 31 characters. */
+export function ipsetName(id: string): string {
+  return ('cali40' + id).slice(0, 31);
+}
