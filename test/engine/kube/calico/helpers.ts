@@ -65,3 +65,46 @@ export function walk(
   );
   return { verdict: v.kind, steps };
 }
+
+import { renderFelix } from '../../../../main/engine/kube/calico/felix.ts';
+import { vethName } from '../../../../main/engine/kube/calico/names.ts';
+import type { CalicoCluster, FelixConfig, PodInfo } from '../../../../main/engine/kube/calico/model.ts';
+
+/**
+ * The verdict of the rendered dataplane for a NEW connection: the source node's FORWARD walk
+ * (egress policy of a source pod) and then the destination node's (ingress policy of a
+ * destination pod); same node = one walk through both. Non-pod parties are plain IPs that
+ * arrive on / leave by eth0.
+ */
+export class Dataplane {
+  private readonly hosts = new Map<string, Host>();
+  constructor(private readonly cluster: CalicoCluster, private readonly cfg: FelixConfig = {}) {}
+
+  host(node: string): Host {
+    let h = this.hosts.get(node);
+    if (!h) {
+      h = loadNode(renderFelix(this.cluster, node, this.cfg));
+      this.hosts.set(node, h);
+    }
+    return h;
+  }
+
+  private pod(x: string): PodInfo | undefined {
+    return this.cluster.pods.find((p) => `${p.namespace}/${p.name}` === x && !p.hostNetwork && p.ip);
+  }
+
+  allowed(src: string, dst: string, port: number, proto: 'TCP' | 'UDP' | 'SCTP'): boolean {
+    const s = this.pod(src);
+    const d = this.pod(dst);
+    const srcIp = s?.ip ?? src;
+    const dstIp = d?.ip ?? dst;
+    const sIf = s && vethName(s.namespace, s.name);
+    const dIf = d && vethName(d.namespace, d.name);
+    if (s && d && s.node === d.node) {
+      return walk(this.host(s.node), 'FORWARD', { src: srcIp, dst: dstIp, proto, dport: port, inIface: sIf, outIface: dIf }).verdict === 'accept';
+    }
+    if (s && walk(this.host(s.node), 'FORWARD', { src: srcIp, dst: dstIp, proto, dport: port, inIface: sIf, outIface: 'eth0' }).verdict !== 'accept') return false;
+    if (d && walk(this.host(d.node), 'FORWARD', { src: srcIp, dst: dstIp, proto, dport: port, inIface: 'eth0', outIface: dIf }).verdict !== 'accept') return false;
+    return true;
+  }
+}
