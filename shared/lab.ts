@@ -2,6 +2,8 @@
 // is derived from it by replaying `journal` on fresh hosts, then applying `runtime`.
 // This is also the body of a `.kpl` file (format "kube-packet-lab").
 
+import type { ClusterDoc } from './cluster.ts';
+
 export const LAB_FORMAT = 'kube-packet-lab';
 export const LAB_VERSION = 1;
 
@@ -57,6 +59,8 @@ export interface LabDoc {
   /** Veth pairs between hosts (absent: none). */
   veths?: VethDoc[];
   journal: JournalEntry[];
+  /** A Kubernetes cluster (`kpl new --cluster`): its settings; its objects come from the journal. */
+  cluster?: ClusterDoc;
   /** What kept traces changed: conntrack, counters, recent lists, nth counters, clock. */
   runtime?: unknown;
 }

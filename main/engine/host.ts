@@ -28,6 +28,8 @@ const PROTO_NUM: Record<ListenSpec['proto'], number> = { tcp: PROTO.tcp, udp: PR
 
 export class Host implements WalkHost {
   readonly name: string;
+  /** What `hostname` prints (a pod's host is keyed NS/NAME but is called NAME). */
+  hostname: string;
   listen: ListenSpec[];
   net: NetNs;
   nf: Netfilter;
@@ -44,6 +46,7 @@ export class Host implements WalkHost {
 
   constructor(name: string, listen: ListenSpec[], private readonly lab: LabContext) {
     this.name = name;
+    this.hostname = name;
     this.listen = listen;
     this.net = new NetNs(name);
     this.nf = new Netfilter();

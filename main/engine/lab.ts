@@ -3,7 +3,11 @@
 // random generator). It is the engine's facade for the service: add things, run console
 // commands, trace packets, and give back the document to save.
 
+import { CLUSTER_CLIENT } from '../../shared/cluster.ts';
 import { LAB_FORMAT, LAB_VERSION, type LabDoc, type ListenSpec, type VethEnd } from '../../shared/lab.ts';
+import { Cluster, type ClusterTopology } from './cluster/cluster.ts';
+import { resolveFrom, resolveTo, TraceEndError } from './cluster/trace-ends.ts';
+import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster/net-clients.ts';
 import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type TraceReport } from './datapath/report.ts';
@@ -15,7 +19,7 @@ import type { RecentJson } from './netfilter/recent-store.ts';
 import { ruleSpec } from './netfilter/save.ts';
 import { PROTO, TABLE_NAMES, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
 import { Rng } from './random.ts';
-import { runLine, runProgram } from './shell/programs.ts';
+import { runLine, runProgram, type ShellEnv } from './shell/programs.ts';
 import type { CommandResult } from './shell/types.ts';
 
 export class LabError extends Error {}
@@ -49,9 +53,13 @@ interface Runtime {
   hosts: Record<string, HostRuntime>;
 }
 
-export class Lab implements Topology {
+export class Lab implements Topology, ClusterTopology {
   private readonly doc: LabDoc;
   readonly hosts = new Map<string, Host>();
+  /** The Kubernetes cluster, when the lab has one. */
+  cluster: Cluster | null = null;
+  /** Hosts the cluster made (nodes, pods): not part of the document, rebuilt from it. */
+  private readonly derived = new Set<string>();
   private readonly lanMembers = new Map<string, { host: string; dev: string }[]>();
   private readonly netnsIds = new Map<string, Map<string, number>>();
   clock = 0;
@@ -77,15 +85,17 @@ export class Lab implements Topology {
   static fromDoc(doc: LabDoc): Lab {
     const lab = new Lab(doc);
     for (const l of doc.lans) lab.addLan(l.name);
+    // The cluster's nodes come before the user's hosts, as they did when the lab was made.
+    if (doc.cluster) lab.cluster = new Cluster(doc.cluster, doc.seed, lab);
     for (const h of doc.hosts) {
       lab.addHost(h.name, h.listen);
       for (const k of h.links) lab.addLink(h.name, k.lan, k.ip, k.dev);
     }
     for (const v of doc.veths ?? []) lab.addVeth(v.a, v.b);
     doc.journal.forEach((e, i) => {
-      const host = lab.hostOrThrow(e.host);
-      const r = runProgram(e.argv, e.stdin ?? '', { host, now: lab.clock });
+      const r = e.host === CLUSTER_CLIENT && lab.cluster ? lab.clusterCommand(e.argv, e.stdin ?? '') : runProgram(e.argv, e.stdin ?? '', lab.shellEnv(lab.hostOrThrow(e.host)));
       if (r.code !== 0) throw new LabError(`journal entry ${i + 1} (${e.host}: ${e.argv.join(' ')}) failed on load: ${r.stderr.trim()}`);
+      if (r.changed) lab.cluster?.sync();
       lab.doc.journal.push(e.stdin === undefined ? { host: e.host, argv: [...e.argv] } : { host: e.host, argv: [...e.argv], stdin: e.stdin });
     });
     if (doc.runtime !== undefined) lab.applyRuntime(doc.runtime);
@@ -112,6 +122,55 @@ export class Lab implements Topology {
     return (this.lanMembers.get(lan) ?? []).filter((m) => !(m.host === host && m.dev === dev));
   }
 
+  // ---- what the cluster makes (not recorded in the document: it rebuilds them) ---------------
+
+  now(): number {
+    return this.clock;
+  }
+
+  ensureLan(name: string): void {
+    if (!this.lanMembers.has(name)) this.addLan(name);
+  }
+
+  addDerivedHost(key: string, listen: ListenSpec[], hostname: string): Host {
+    if (this.hosts.has(key)) throw new LabError(`host "${key}" already exists`);
+    const h = new Host(key, [...listen], this.ctx);
+    h.hostname = hostname;
+    this.hosts.set(key, h);
+    this.derived.add(key);
+    return h;
+  }
+
+  removeDerivedHost(key: string): void {
+    const h = this.hosts.get(key);
+    if (!h || !this.derived.has(key)) return;
+    for (const l of h.net.links()) {
+      const a = l.attach;
+      if (a?.peer) {
+        const peer = this.hosts.get(a.peer.host);
+        if (peer?.net.link(a.peer.dev)) peer.net.delLink(a.peer.dev);
+      } else if (a?.lan) {
+        const members = this.lanMembers.get(a.lan);
+        if (members) this.lanMembers.set(a.lan, members.filter((m) => m.host !== key));
+      }
+    }
+    this.hosts.delete(key);
+    this.derived.delete(key);
+    this.netnsIds.delete(key);
+  }
+
+  addDerivedLink(hostName: string, lan: string, ip: string, dev: string): void {
+    this.cable(hostName, lan, ip, dev);
+  }
+
+  addDerivedVeth(a: { host: string; dev: string; ip?: string }, b: { host: string; dev: string }): void {
+    this.pair(a, b);
+  }
+
+  isDerived(host: string): boolean {
+    return this.derived.has(host);
+  }
+
   addLan(name: string): void {
     if (!NAME_RE.test(name)) throw new LabError(`invalid LAN name "${name}"`);
     if (this.lanMembers.has(name)) throw new LabError(`LAN "${name}" already exists`);
@@ -128,6 +187,13 @@ export class Lab implements Topology {
 
   /** Cable HOST to LAN with a new interface holding `ip` (A.B.C.D/N); returns its name. */
   addLink(hostName: string, lan: string, ip: string, dev?: string): string {
+    if (this.derived.has(hostName)) throw new LabError(`host "${hostName}" belongs to the cluster: change it with its own tools`);
+    const name = this.cable(hostName, lan, ip, dev);
+    this.doc.hosts.find((h) => h.name === hostName)!.links.push({ dev: name, lan, ip });
+    return name;
+  }
+
+  private cable(hostName: string, lan: string, ip: string, dev?: string): string {
     const host = this.hostOrThrow(hostName);
     const members = this.lanMembers.get(lan);
     if (!members) throw new LabError(`no LAN named "${lan}"`);
@@ -140,7 +206,6 @@ export class Lab implements Topology {
     host.net.setUp(name, true);
     host.net.addAddr(name, { local: pfx.addr, prefixlen: pfx.len });
     members.push({ host: hostName, dev: name });
-    this.doc.hosts.find((h) => h.name === hostName)!.links.push({ dev: name, lan, ip });
     return name;
   }
 
@@ -155,6 +220,14 @@ export class Lab implements Topology {
 
   /** Cable two hosts with a veth pair (each end optionally addressed). */
   addVeth(a: VethEnd | (Omit<VethEnd, 'dev'> & { dev?: string }), b: VethEnd | (Omit<VethEnd, 'dev'> & { dev?: string })): [string, string] {
+    for (const e of [a, b]) if (this.derived.has(e.host)) throw new LabError(`host "${e.host}" belongs to the cluster: change it with its own tools`);
+    const [an, bn] = this.pair(a, b);
+    const doc = (e: VethEnd): VethEnd => (e.ip !== undefined ? { host: e.host, dev: e.dev, ip: e.ip } : { host: e.host, dev: e.dev });
+    (this.doc.veths ??= []).push({ a: doc({ ...a, dev: an }), b: doc({ ...b, dev: bn }) });
+    return [an, bn];
+  }
+
+  private pair(a: VethEnd | (Omit<VethEnd, 'dev'> & { dev?: string }), b: VethEnd | (Omit<VethEnd, 'dev'> & { dev?: string })): [string, string] {
     const ha = this.hostOrThrow(a.host);
     const hb = this.hostOrThrow(b.host);
     // defaults: the first host gets eth<N> (a pod's side), the second veth<N>
@@ -176,35 +249,91 @@ export class Lab implements Topology {
       h.net.setUp(n, true);
       if (p) h.net.addAddr(n, { local: p.addr, prefixlen: p.len });
     }
-    const doc = (e: VethEnd): VethEnd => (e.ip !== undefined ? { host: e.host, dev: e.dev, ip: e.ip } : { host: e.host, dev: e.dev });
-    (this.doc.veths ??= []).push({ a: doc(a as VethEnd), b: doc(b as VethEnd) });
-    return [a.dev!, b.dev!];
+    return [an, bn];
   }
 
   // ---- consoles -------------------------------------------------------------------------------
 
   /** Runs one command on a host as its console would; journals it when it changed the host. */
   exec(hostName: string, argv: string[], stdin: string): CommandResult {
-    const host = this.hostOrThrow(hostName);
-    const r = runProgram(argv, stdin, { host, now: this.clock, advance: (s) => this.advance(s) });
-    if (r.changed) this.doc.journal.push(stdin && takesStdin(argv) ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
+    const r = hostName === CLUSTER_CLIENT && this.cluster ? this.clusterCommand(argv, stdin) : runProgram(argv, stdin, this.shellEnv(this.hostOrThrow(hostName)));
+    // The input of a command that changed something is part of what it did (iptables-restore,
+    // kubectl apply -f -): replayed with it.
+    if (r.changed) {
+      this.doc.journal.push(stdin ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
+      this.cluster?.sync(); // the agents follow a node's new addresses
+    }
     return r;
   }
 
   /** Runs a console line (pipes, lists, here-documents); null when more lines are needed. */
   console(hostName: string, lines: readonly string[]): (CommandResult & { consumed: number }) | null {
-    const host = this.hostOrThrow(hostName);
-    const r = runLine(lines, { host, now: this.clock, advance: (s) => this.advance(s) });
+    const r = runLine(lines, this.shellEnv(this.hostOrThrow(hostName)));
     if (!r) return null;
     for (const c of r.commands) if (c.changed) this.doc.journal.push(c.stdin !== undefined ? { host: hostName, argv: c.argv, stdin: c.stdin } : { host: hostName, argv: c.argv });
+    if (r.changed) this.cluster?.sync();
     return r;
   }
 
+  /** What a console on `host` works with: the clock, and kubectl where the cluster's admin is. */
+  shellEnv(host: Host): ShellEnv {
+    const env: ShellEnv = { host, now: this.clock, advance: (s) => this.advance(s) };
+    const c = this.cluster;
+    env.netClient = (name, argv, stdin) => {
+      if (!NET_CLIENTS.includes(name)) return null;
+      const podNs = c?.isPodHost(host.name) ? host.name.slice(0, host.name.indexOf('/')) : undefined;
+      const gw = c?.isNode(host.name) ? c.gateway() : null;
+      return runNetClient(name, argv, stdin, this.netLab(), host.name, resolvConfFor(c?.store ?? null, host.name, podNs, gw));
+    };
+    if (c && !c.isPodHost(host.name)) {
+      env.kube = c.store;
+      env.kubeExec = (ns, pod, argv, stdin) => {
+        const h = this.hosts.get(`${ns}/${pod}`);
+        if (!h) return { stdout: '', stderr: `error: unable to upgrade connection: container not found ("${pod}")\n`, code: 1, changed: false };
+        return runProgram(argv, stdin, this.shellEnv(h));
+      };
+    }
+    return env;
+  }
+
+  /** Packets the console's client tools sent (their walks, for the debugger), newest last. */
+  readonly consoleTraces: TraceReport[] = [];
+
+  private netLab(): NetLab {
+    return {
+      probe: (host, pkt) => {
+        const t = runTrace({ topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() }, { host, pkt }, { now: this.clock, allOutcomes: false });
+        this.runtimeChanged = true;
+        this.consoleTraces.push(traceReport(t, this.rng.state, { text: ruleText, env: (h) => this.hosts.get(h)?.env }));
+        if (this.consoleTraces.length > 50) this.consoleTraces.shift();
+        return t;
+      },
+      hostnameOf: (h) => this.hosts.get(h)?.hostname ?? h,
+      random: () => this.rng.next(),
+      nowMs: () => ((this.cluster?.store.config.epoch ?? 1604553987) + this.clock) * 1000,
+      kube: this.cluster?.store ?? null,
+      isDnsServer: (h) => this.cluster?.isDnsPod(h) ?? false,
+    };
+  }
+
+  /** `kpl apply` and friends: kubectl as the cluster's admin, outside any host. */
+  clusterCommand(argv: string[], stdin: string): CommandResult {
+    if (!this.cluster) throw new LabError('this lab has no cluster (create it with kpl new LAB --cluster)');
+    const env: ShellEnv = { host: new Host(CLUSTER_CLIENT, [], this.ctx), now: this.clock, kube: this.cluster.store };
+    env.kubeExec = this.shellEnv(env.host).kubeExec;
+    return runProgram(argv, stdin, env);
+  }
+
   /** Moves the lab clock: connections and set entries age, expired ones go. */
-  advance(seconds: number): void {
+  advance(seconds: number): boolean {
     this.clock += seconds;
     this.runtimeChanged = true;
     for (const h of this.hosts.values()) h.ct.expire(this.clock);
+    // In a cluster lab time drives the agents' resyncs: the journal keeps every `sleep` so a
+    // replay resyncs at the same moments.
+    if (!this.cluster) return false;
+    this.cluster.tick(this.clock);
+    return true;
   }
 
   // ---- traces ---------------------------------------------------------------------------------
@@ -230,6 +359,12 @@ export class Lab implements Topology {
   }
 
   private injection(spec: TraceSpec): { injection: Injection; virtualPeers: { host: string; dev: string; ip: IPv4 }[] } {
+    try {
+      spec = { ...spec, from: resolveFrom(this.cluster, spec.from, (h) => this.hosts.has(h)), to: resolveTo(this.cluster, spec.to) };
+    } catch (e) {
+      if (e instanceof TraceEndError) throw new LabError(e.message);
+      throw e;
+    }
     const proto = PROTO[spec.proto];
     const at = spec.from.lastIndexOf('@');
     const hostName = at >= 0 ? spec.from.slice(at + 1) : spec.from;
@@ -380,6 +515,7 @@ export class Lab implements Topology {
       ...(this.doc.veths ? { veths: this.doc.veths.map((v) => ({ a: { ...v.a }, b: { ...v.b } })) } : {}),
       journal: this.doc.journal.map((e) => ({ ...e, argv: [...e.argv] })),
     };
+    if (this.cluster) doc.cluster = { ...this.cluster.doc };
     const rt = this.runtimeJson();
     if (rt) doc.runtime = rt;
     return doc;
@@ -410,10 +546,4 @@ function forEachRule(
 
 function ruleText(chain: string, rule: Rule): string {
   return `-A ${chain}${ruleSpec(rule)}`;
-}
-
-/** Commands whose input is part of what they do (replayed with it). */
-function takesStdin(argv: readonly string[]): boolean {
-  const n = argv[0]?.split('/').pop() ?? '';
-  return n.endsWith('-restore') || (n === 'ipset' && argv.some((a) => a === 'restore' || a === '-R'));
 }

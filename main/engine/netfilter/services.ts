@@ -4,7 +4,8 @@
 // shows (`localhost`, `default`, `loopback/8`, `link-local/16`). The lab does no DNS.
 //
 // The data is Debian netbase's, as on the machines the lab is checked against. A host of the
-// "legacy" profile (the article's v1.19 minikube node) names port 80 `www`, as its `-L` did.
+// "legacy" profile (the article's v1.19 minikube node) names port 80 `www` and knows no
+// network names, as its `-L` did.
 
 const SVC_TCP =
   '1 tcpmux;7 echo;9 discard sink null;11 systat users;13 daytime;15 netstat;17 qotd quote;' +
@@ -192,5 +193,6 @@ const NETWORKS = new Map<number, string>([
 /** xtables_ipaddr_to_anyname without DNS: a host name, a network name, or undefined. */
 export function addressName(addr: number): string | undefined {
   const a = addr >>> 0;
-  return HOSTS.get(a) ?? NETWORKS.get(a);
+  // The legacy node image has no /etc/networks: the article's `-L` prints 127.0.0.0/8.
+  return HOSTS.get(a) ?? (profile === 'legacy' ? undefined : NETWORKS.get(a));
 }

@@ -9,13 +9,21 @@ import { iptables, iptablesRestore, iptablesSave } from './iptables.ts';
 import { parseInput, ShellSyntaxError } from './line.ts';
 import { catProcSys, sysctl } from './sysctl.ts';
 import { TEXT_TOOLS } from './textutils.ts';
+import { kubectl } from './kubectl/index.ts';
+import type { KubeStore } from '../kube/objects/store.ts';
 import { fail, ok, type CommandResult } from './types.ts';
 
 export interface ShellEnv {
   host: Host;
   now: number;
   /** Moves the lab clock forward (`sleep`): conntrack timeouts, ipset timeouts, `recent`. */
-  advance?: (seconds: number) => void;
+  advance?: (seconds: number) => boolean | void;
+  /** The cluster's API server, where kubectl is installed (nodes, outside hosts). */
+  kube?: KubeStore;
+  /** `kubectl exec [-n NS] POD -- CMD`: runs CMD in the pod's namespace. */
+  kubeExec?: (namespace: string, pod: string, argv: string[], stdin: string) => CommandResult;
+  /** The client tools (curl, wget, nc, ping, nslookup, dig), whose packets the lab walks. */
+  netClient?: (name: string, argv: string[], stdin: string) => CommandResult | null;
 }
 
 /** coreutils `sleep NUMBER[smhd]...`: here it advances the lab clock instead of waiting. */
@@ -27,11 +35,35 @@ function sleep(argv: string[], _stdin: string, env: ShellEnv): CommandResult {
     if (!m) return fail(`sleep: invalid time interval ‘${a}’\nTry 'sleep --help' for more information.`, 1);
     total += Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
   }
-  env.advance?.(total);
-  return ok();
+  // Journaled when the lab says time matters to what it holds (a cluster's resyncs).
+  return ok('', env.advance?.(total) === true);
 }
 
 type Program = (argv: string[], stdin: string, env: ShellEnv) => CommandResult;
+
+/** kubectl against the lab's cluster; `exec` runs a command inside a pod. */
+function kubectlProgram(argv: string[], stdin: string, env: ShellEnv): CommandResult {
+  if (!env.kube) return fail(`bash: kubectl: command not found`, 127);
+  const dd = argv.indexOf('--');
+  const words = dd < 0 ? argv : argv.slice(0, dd);
+  let ns = 'default';
+  const rest: string[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const a = words[i];
+    if (a === '-n' || a === '--namespace') ns = words[++i] ?? ns;
+    else if (a.startsWith('--namespace=')) ns = a.slice(12);
+    else if (a.startsWith('-n') && a.length > 2) ns = a.slice(2);
+    else rest.push(a);
+  }
+  if (rest[0] !== 'exec') return kubectl(argv, stdin, { store: env.kube });
+  const pod = rest.slice(1).find((a) => !a.startsWith('-'));
+  if (!pod) return fail('error: pod or type/name must be specified', 1);
+  if (dd < 0 || dd === argv.length - 1) return fail('error: you must specify at least one command for the container', 1);
+  const name = pod.startsWith('pod/') ? pod.slice(4) : pod;
+  if (!env.kube.get('Pod', ns, name)) return fail(`Error from server (NotFound): pods "${name}" not found`, 1);
+  if (!env.kubeExec) return fail('error: unable to upgrade connection: exec is not available here', 1);
+  return env.kubeExec(ns, name, argv.slice(dd + 1), stdin);
+}
 
 function cat(argv: string[], stdin: string, env: ShellEnv): CommandResult {
   const files = argv.slice(1).filter((a) => a !== '-');
@@ -45,7 +77,7 @@ function cat(argv: string[], stdin: string, env: ShellEnv): CommandResult {
       out += r.stdout;
       err += r.stderr;
       if (r.code) code = r.code;
-    } else if (f === '/etc/hostname') out += env.host.name + '\n';
+    } else if (f === '/etc/hostname') out += env.host.hostname + '\n';
     else {
       err += `cat: ${f}: No such file or directory\n`;
       code = 1;
@@ -63,7 +95,8 @@ const PROGRAMS: Record<string, Program> = {
   ip: (a, s, e) => ip(a, s, e.host.net),
   sysctl: (a, s, e) => sysctl(a, s, e.host.net),
   cat,
-  hostname: (_a, _s, e) => ok(e.host.name + '\n'),
+  hostname: (_a, _s, e) => ok(e.host.hostname + '\n'),
+  kubectl: kubectlProgram,
   sleep,
 };
 // iptables-nft is what `iptables` is on these hosts; the -nft names are the same programs.
@@ -81,7 +114,10 @@ export function runProgram(argv: string[], stdin: string, env: ShellEnv): Comman
   if (!argv.length) return ok();
   const name = argv[0].includes('/') ? argv[0].slice(argv[0].lastIndexOf('/') + 1) : argv[0];
   const prog = Object.prototype.hasOwnProperty.call(PROGRAMS, name) ? PROGRAMS[name] : undefined;
-  if (!prog) return fail(`bash: ${argv[0]}: command not found`, 127);
+  if (!prog) {
+    const r = env.netClient?.(name, [name, ...argv.slice(1)], stdin);
+    return r ?? fail(`bash: ${argv[0]}: command not found`, 127);
+  }
   try {
     return prog([name, ...argv.slice(1)], stdin, env);
   } catch (e) {

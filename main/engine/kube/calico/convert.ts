@@ -5,7 +5,7 @@
 // (update processor): namespaced, namespace selectors with `pcns.` keys, all in canonical form.
 
 import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort } from '../objects/types.ts';
-import { formatPrefix, parsePrefix } from '../../net/ipv4.ts';
+import { formatPrefix, maskOf, parsePrefix } from '../../net/ipv4.ts';
 import { knpName, policyId } from './names.ts';
 import { parseSelector, prefixKeys, printSelector, type Sel } from './selector.ts';
 
@@ -74,7 +74,7 @@ export function k8sSelectorToCalico(s: LabelSelector | undefined | null, type: '
 
 function normCidr(c: string): string {
   const p = parsePrefix(c);
-  return p ? formatPrefix(p) : c;
+  return p ? formatPrefix({ ...p, addr: (p.addr & maskOf(p.len)) >>> 0 }) : c;
 }
 
 function portOf(p: NetworkPolicyPort): { protocol: 'TCP' | 'UDP' | 'SCTP'; port: CalicoPort | null } {

@@ -1,0 +1,434 @@
+// The cluster of a lab: the API server and controllers (KubeStore), and what the node agents
+// make of its objects on the lab's hosts — a host per node (eth0 on the cluster LAN, Docker's
+// rules, tunl0), a host per running pod cabled to its node with a Calico-style veth, routes
+// between nodes, and kube-proxy's rules on every node. After every change to the objects the
+// dataplane is brought in line (kube-proxy's sync, the CNI's ADD/DEL, Calico's routes).
+
+import { CLUSTER_LAN, CLUSTER_VERSIONS, type ClusterDoc } from '../../../shared/cluster.ts';
+import type { ListenSpec } from '../../../shared/lab.ts';
+import type { Host } from '../host.ts';
+import { KubeStore } from '../kube/objects/store.ts';
+import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
+import { ANN_POD_IP, type Node, type Pod } from '../kube/objects/types.ts';
+import { generateKubeProxyRules, type GenerateInput, type GenerateResult, type ProxyConfig } from '../kube/proxy/index.ts';
+import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
+import { Rng } from '../random.ts';
+import { runProgram } from '../shell/programs.ts';
+import { calicoInterfaceName } from './names.ts';
+import { Ipam, IpamError } from './ipam.ts';
+import { nodeBootCommands } from './node-boot.ts';
+import { programNode, renderNode, type FelixState } from './felix-sync.ts';
+import { servicePortsOf } from './service-ports.ts';
+
+/** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
+export interface ClusterTopology {
+  readonly hosts: Map<string, Host>;
+  addDerivedHost(key: string, listen: ListenSpec[], hostname: string): Host;
+  removeDerivedHost(key: string): void;
+  addDerivedLink(host: string, lan: string, ip: string, dev: string): void;
+  addDerivedVeth(a: { host: string; dev: string; ip?: string }, b: { host: string; dev: string }): void;
+  ensureLan(name: string): void;
+  now(): number;
+}
+
+export class ClusterError extends Error {}
+
+/** kube-proxy's and Felix's periodic refresh, in seconds of lab time. */
+const SYNC_PERIOD = 30;
+
+/** The journal/host key of a pod's host. */
+export const podKey = (ns: string, name: string) => `${ns}/${name}`;
+
+interface PodHost {
+  key: string;
+  node: string;
+  ip: string;
+  iface: string;
+}
+
+export class Cluster {
+  readonly store: KubeStore;
+  readonly doc: ClusterDoc;
+  private readonly ipam: Ipam;
+  private readonly pods = new Map<string, PodHost>();
+  private readonly nodes = new Set<string>();
+  /** Per node: the last kube-proxy sync applied and the netfilter generation after it. */
+  private readonly synced = new Map<string, { input: string; generation: number }>();
+  /** Per node: the cluster routes it holds (destination CIDR → gateway). */
+  private readonly routes = new Map<string, Map<string, string>>();
+  /** Per node: the last Felix programming applied. */
+  private readonly felix = new Map<string, FelixState>();
+  private syncing = false;
+  private refresh = false;
+  /** Errors the node agents met (shown by `kpl` and in events); the last few only. */
+  readonly agentErrors: string[] = [];
+  private readonly unseen: string[] = [];
+
+  constructor(doc: ClusterDoc, seed: number, private readonly topo: ClusterTopology) {
+    this.doc = doc;
+    const version = CLUSTER_VERSIONS[doc.proxy];
+    const [lo, hi] = doc.nodePortRange.split('-').map(Number);
+    const ipamRng = new Rng((seed ^ 0x1ba3) >>> 0);
+    this.ipam = new Ipam(doc.podCIDR, () => ipamRng.next());
+    this.store = new KubeStore(
+      { version, serviceCIDR: doc.serviceCIDR, nodePortRange: [lo, hi] },
+      {
+        rng: new Rng((seed ^ 0x6b756265) >>> 0),
+        clock: () => topo.now(),
+        hooks: { assignIp: (pod) => this.assignIp(pod), releaseIp: (pod) => this.releaseIp(pod) },
+      },
+    );
+    topo.ensureLan(CLUSTER_LAN);
+    this.store.watch(() => this.sync());
+    const first = this.nodeAddress(0);
+    this.store.bootstrap({ apiServer: first, dns: true });
+    for (let i = 0; i < doc.nodes; i++) {
+      const name = i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`;
+      this.store.apply(makeNode({ name, internalIP: this.nodeAddress(i), version, controlPlane: i === 0 }));
+    }
+  }
+
+  /** Node N's address on the cluster LAN: .2, .3, … (the gateway is .1). */
+  nodeAddress(i: number): string {
+    const p = parsePrefix(this.doc.nodeCIDR)!;
+    return formatIPv4((p.addr + 2 + i) >>> 0);
+  }
+
+  gateway(): string {
+    const p = parsePrefix(this.doc.nodeCIDR)!;
+    return formatIPv4((p.addr + 1) >>> 0);
+  }
+
+  isPodHost(key: string): boolean {
+    return this.pods.has(key);
+  }
+
+  isNode(name: string): boolean {
+    return this.nodes.has(name);
+  }
+
+  /** A CoreDNS pod (k8s-app=kube-dns), which answers DNS queries. */
+  isDnsPod(key: string): boolean {
+    if (!this.pods.has(key)) return false;
+    const [ns, name] = key.split('/');
+    return this.store.get('Pod', ns, name)?.metadata.labels?.['k8s-app'] === 'kube-dns';
+  }
+
+  /** The node a pod host runs on. */
+  podNode(key: string): string | undefined {
+    return this.pods.get(key)?.node;
+  }
+
+  // ---- IPAM hooks (called by the pod controller) -------------------------------------------
+
+  private assignIp(pod: Pod): string | null {
+    const node = pod.spec.nodeName;
+    if (!node) return null;
+    const owner = `pod:${podKey(pod.metadata.namespace ?? 'default', pod.metadata.name)}`;
+    const pinned = pod.metadata.annotations?.[ANN_POD_IP];
+    try {
+      if (pinned !== undefined) {
+        const ip = parseIPv4(pinned);
+        if (ip === null || !this.ipam.inPool(ip)) throw new IpamError(`${ANN_POD_IP} "${pinned}" is not in the pod pool ${this.doc.podCIDR}`);
+        this.ipam.reserve(pinned, owner, node);
+        return pinned;
+      }
+      const nodeObj = this.store.get('Node', undefined, node);
+      // calico-node takes the tunnel's address before any pod on the node gets one.
+      if (this.doc.tunnel === 'ipip') this.tunnelAddress(node, nodeObj?.spec?.podCIDR);
+      return formatIPv4(this.ipam.allocate(node, owner, nodeObj?.spec?.podCIDR));
+    } catch (e) {
+      if (!(e instanceof IpamError)) throw e;
+      this.agentError(`calico-ipam: pod ${pod.metadata.namespace}/${pod.metadata.name}: ${e.message}`);
+      return null;
+    }
+  }
+
+  private releaseIp(pod: Pod): void {
+    const ip = pod.status?.podIP ? parseIPv4(pod.status.podIP) : null;
+    const owner = `pod:${podKey(pod.metadata.namespace ?? 'default', pod.metadata.name)}`;
+    if (ip !== null && this.ipam.owner(ip) === owner) this.ipam.release(ip);
+  }
+
+  private agentError(msg: string): void {
+    this.agentErrors.push(msg);
+    this.unseen.push(msg);
+    if (this.agentErrors.length > 20) this.agentErrors.shift();
+  }
+
+  /** The agents' errors since the last call (what `kpl apply` reports after applying). */
+  takeErrors(): string[] {
+    return this.unseen.splice(0);
+  }
+
+  // ---- the node agents -----------------------------------------------------------------------
+
+  /** Lab clock of the last periodic resync. */
+  private lastPeriodic = 0;
+
+  /**
+   * The lab clock moved: every syncPeriod (30 s, kube-proxy's and Felix's refresh) the agents
+   * rewrite their rules even when nothing changed in the API — which puts back what a user
+   * edited by hand in their chains.
+   */
+  tick(now: number): boolean {
+    if (now - this.lastPeriodic < SYNC_PERIOD) return false;
+    this.lastPeriodic = now;
+    this.sync(true);
+    return true;
+  }
+
+  /**
+   * Brings the hosts in line with the objects (idempotent). Without `refresh`, a node whose
+   * inputs did not change keeps its rules as they are (hand edits included); with it, the
+   * agents rewrite rules that were edited since their last sync.
+   */
+  sync(refresh = false): void {
+    if (this.syncing) return;
+    this.syncing = true;
+    this.refresh = refresh;
+    try {
+      const nodes = this.store.list('Node');
+      this.syncNodes(nodes);
+      this.syncPods();
+      this.syncRoutes(nodes);
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n);
+      // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncFelix(n.metadata.name);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private run(host: Host, argv: string[], stdin = ''): void {
+    const r = runProgram(argv, stdin, { host, now: this.topo.now() });
+    if (r.code !== 0) this.agentError(`${host.name}: ${argv.join(' ')}: ${r.stderr.trim()}`);
+  }
+
+  private syncNodes(nodes: Node[]): void {
+    const want = new Set<string>();
+    const lan = parsePrefix(this.doc.nodeCIDR)!;
+    for (const n of nodes) {
+      const name = n.metadata.name;
+      const ip = nodeInternalIP(n);
+      if (!ip) continue;
+      want.add(name);
+      if (this.nodes.has(name)) continue;
+      if (this.topo.hosts.has(name)) {
+        this.agentError(`node ${name}: a host of that name already exists in the lab`);
+        continue;
+      }
+      const host = this.topo.addDerivedHost(name, nodeListen(n), name);
+      // The article's v1.19 node image names ports and networks as its `iptables -L` showed.
+      if (this.doc.proxy === 'legacy') host.nf.services = 'legacy';
+      this.topo.addDerivedLink(name, CLUSTER_LAN, `${ip}/${lan.len}`, 'eth0');
+      for (const c of nodeBootCommands({ ip, prefixLen: lan.len, gateway: this.gateway(), tunnel: this.doc.tunnel === 'ipip' })) this.run(host, c.argv, c.stdin);
+      this.nodes.add(name);
+      this.routes.set(name, new Map());
+      if (this.doc.tunnel === 'ipip') this.startTunnel(name, host, n);
+    }
+    for (const name of [...this.nodes]) {
+      if (want.has(name)) continue;
+      for (const [key, p] of this.pods) if (p.node === name) this.removePod(key);
+      this.topo.removeDerivedHost(name);
+      this.nodes.delete(name);
+      this.routes.delete(name);
+      this.synced.delete(name);
+      this.felix.delete(name);
+      this.ipam.releaseNode(name);
+    }
+  }
+
+  private syncPods(): void {
+    const want = new Map<string, Pod>();
+    for (const p of this.store.list('Pod')) {
+      if (p.spec.hostNetwork || !p.spec.nodeName || !p.status?.podIP || p.metadata.deletionTimestamp) continue;
+      if (!this.nodes.has(p.spec.nodeName)) continue;
+      want.set(podKey(p.metadata.namespace ?? 'default', p.metadata.name), p);
+    }
+    for (const key of [...this.pods.keys()]) {
+      const p = want.get(key);
+      const have = this.pods.get(key)!;
+      if (!p || p.status!.podIP !== have.ip || p.spec.nodeName !== have.node) this.removePod(key);
+    }
+    for (const [key, p] of want) if (!this.pods.has(key)) this.addPod(key, p);
+  }
+
+  private addPod(key: string, pod: Pod): void {
+    const ns = pod.metadata.namespace ?? 'default';
+    const node = pod.spec.nodeName!;
+    const ip = pod.status!.podIP!;
+    if (this.topo.hosts.has(key)) {
+      this.agentError(`pod ${key}: a host of that name already exists in the lab`);
+      return;
+    }
+    const iface = calicoInterfaceName(ns, pod.metadata.name);
+    const host = this.topo.addDerivedHost(key, podListen(pod), pod.metadata.name);
+    this.topo.addDerivedVeth({ host: key, dev: 'eth0', ip: `${ip}/32` }, { host: node, dev: iface });
+    // The CNI plugin's work: the pod's routes through the 169.254.1.1 gateway (answered by
+    // proxy ARP on the host side), the host route to the pod, the host side's sysctls.
+    this.run(host, ['ip', 'route', 'add', '169.254.1.1', 'dev', 'eth0', 'scope', 'link']);
+    this.run(host, ['ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
+    const nodeHost = this.topo.hosts.get(node)!;
+    this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.proxy_arp=1`]);
+    this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.forwarding=1`]);
+    this.run(nodeHost, ['ip', 'route', 'add', `${ip}`, 'dev', iface, 'scope', 'link']);
+    this.pods.set(key, { key, node, ip, iface });
+  }
+
+  private removePod(key: string): void {
+    const p = this.pods.get(key);
+    if (!p) return;
+    this.topo.removeDerivedHost(key); // takes the veth pair (and the host route with it)
+    this.pods.delete(key);
+  }
+
+  /** Routes to other nodes' blocks (and borrowed addresses) through tunl0 or eth0. */
+  private syncRoutes(nodes: Node[]): void {
+    const ipip = this.doc.tunnel === 'ipip';
+    // Where every block and borrowed address lives.
+    const dests = new Map<string, string>(); // cidr -> node
+    for (const n of this.nodes) for (const b of this.ipam.blocksOf(n)) dests.set(b, n);
+    for (const p of this.pods.values()) {
+      const ip = parseIPv4(p.ip)!;
+      if (this.ipam.blockOwner(ip) !== p.node) dests.set(`${p.ip}/32`, p.node);
+    }
+    const nodeIP = new Map(nodes.map((n) => [n.metadata.name, nodeInternalIP(n)]));
+    for (const name of this.nodes) {
+      const host = this.topo.hosts.get(name)!;
+      const have = this.routes.get(name)!;
+      const want = new Map<string, string>();
+      for (const [cidr, owner] of dests) {
+        if (owner === name) continue;
+        const gw = nodeIP.get(owner);
+        if (gw) want.set(cidr, gw);
+      }
+      for (const [cidr, gw] of have) {
+        if (want.get(cidr) === gw) continue;
+        this.run(host, ['ip', 'route', 'del', cidr]);
+        have.delete(cidr);
+      }
+      for (const [cidr, gw] of want) {
+        if (have.get(cidr) === gw) continue;
+        this.run(host, ipip ? ['ip', 'route', 'add', cidr, 'via', gw, 'dev', 'tunl0', 'proto', 'bird', 'onlink'] : ['ip', 'route', 'add', cidr, 'via', gw, 'dev', 'eth0', 'proto', 'bird']);
+        have.set(cidr, gw);
+      }
+    }
+  }
+
+  /** The node's tunnel address: the first one of its first block. */
+  private tunnelAddress(node: string, podCIDR?: string): IPv4 {
+    return this.ipam.addressOf(`tunnel:${node}`) ?? this.ipam.allocate(node, `tunnel:${node}`, podCIDR);
+  }
+
+  /** calico-node at start: tunl0 gets its address, and comes up. */
+  private startTunnel(name: string, host: Host, node: Node): void {
+    try {
+      const ip = this.tunnelAddress(name, node.spec?.podCIDR);
+      this.run(host, ['ip', 'addr', 'add', `${formatIPv4(ip)}/32`, 'dev', 'tunl0']);
+      this.run(host, ['ip', 'link', 'set', 'tunl0', 'up']);
+    } catch (e) {
+      if (!(e instanceof IpamError)) throw e;
+      this.agentError(`calico-node ${name}: ${e.message}`);
+    }
+  }
+
+  // ---- Felix ---------------------------------------------------------------------------------
+
+  private syncFelix(name: string): void {
+    const host = this.topo.hosts.get(name);
+    if (!host) return;
+    const tunnelIPs: Record<string, string> = {};
+    for (const n of this.nodes) {
+      const ip = this.ipam.addressOf(`tunnel:${n}`);
+      if (ip !== undefined) tunnelIPs[n] = formatIPv4(ip);
+    }
+    const r = renderNode(this.store, name, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', flavor: this.doc.proxy === 'legacy' ? 'article' : 'v3.28', tunnelIPs });
+    const key = r.restore + '\0' + r.ipsetRestore;
+    const last = this.felix.get(name);
+    if (last && last.key === key && (!this.refresh || last.generation === host.nf.generation)) return;
+    for (const e of programNode(host, r, this.topo.now(), !last)) this.agentError(`calico-node ${name}: ${e}`);
+    this.felix.set(name, { key, generation: host.nf.generation });
+  }
+
+  // ---- kube-proxy ----------------------------------------------------------------------------
+
+  private proxyConfig(): ProxyConfig {
+    const c = this.store.proxyConfiguration() as unknown as Record<string, unknown>;
+    const ipt = (c.iptables ?? {}) as Record<string, unknown>;
+    const cfg: ProxyConfig = {};
+    if (typeof c.clusterCIDR === 'string') cfg.clusterCIDR = c.clusterCIDR;
+    if (typeof c.detectLocalMode === 'string') cfg.detectLocalMode = c.detectLocalMode as ProxyConfig['detectLocalMode'];
+    if (c.mode === 'iptables' || c.mode === '') cfg.mode = c.mode;
+    cfg.iptables = {};
+    if (typeof ipt.masqueradeAll === 'boolean') cfg.iptables.masqueradeAll = ipt.masqueradeAll;
+    if (typeof ipt.masqueradeBit === 'number') cfg.iptables.masqueradeBit = ipt.masqueradeBit;
+    if (typeof ipt.localhostNodePorts === 'boolean') cfg.iptables.localhostNodePorts = ipt.localhostNodePorts;
+    if (Array.isArray(c.nodePortAddresses)) cfg.nodePortAddresses = c.nodePortAddresses.filter((x): x is string => typeof x === 'string');
+    return cfg;
+  }
+
+  /** One full kube-proxy sync on a node, skipped when neither its input nor its rules changed. */
+  private syncKubeProxy(node: Node): void {
+    const name = node.metadata.name;
+    const host = this.topo.hosts.get(name);
+    if (!host) return;
+    const services = servicePortsOf(this.store.list('Service'), this.store.list('EndpointSlice'));
+    const ips = host.net.links().flatMap((l) => (l.kind === 'loopback' ? [] : host.net.addrs(l.name).map((a) => formatIPv4(a.local))));
+    const input: GenerateInput = {
+      layout: this.doc.proxy,
+      services,
+      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: false },
+      config: this.proxyConfig(),
+      existingNatChains: [...(host.nf.table('nat')?.chains.keys() ?? [])],
+    };
+    const key = JSON.stringify([input.services, input.node, input.config]);
+    const last = this.synced.get(name);
+    if (last && last.input === key && (!this.refresh || last.generation === host.nf.generation)) return;
+    const gen = generateKubeProxyRules(input);
+    this.applyProxyRules(host, gen);
+    this.synced.set(name, { input: key, generation: host.nf.generation });
+  }
+
+  private applyProxyRules(host: Host, gen: GenerateResult): void {
+    for (const c of gen.ensureChains) {
+      if (!host.nf.chain(c.table, c.chain)) this.run(host, ['iptables', '-t', c.table, '-N', c.chain]);
+    }
+    for (const r of gen.staticRules) {
+      const check = runProgram(['iptables', '-t', r.table, '-C', r.chain, ...r.args], '', { host, now: this.topo.now() });
+      if (check.code === 0) continue;
+      this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]);
+    }
+    this.run(host, ['iptables-restore', '--noflush'], gen.text);
+    // Each rule remembers what made it.
+    for (const table of ['filter', 'nat'] as const) {
+      for (const [chain, origins] of gen.origins[table]) {
+        const c = host.nf.chain(table, chain);
+        if (!c) continue;
+        for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
+      }
+    }
+  }
+}
+
+/** A node's own servers: the kubelet (10250), kube-proxy's health check (10256), and on the
+ *  control plane the API server (8443, minikube's port). */
+function nodeListen(n: Node): ListenSpec[] {
+  const out: ListenSpec[] = [{ port: 10250, proto: 'tcp' }, { port: 10256, proto: 'tcp' }];
+  const labels = n.metadata.labels ?? {};
+  if ('node-role.kubernetes.io/master' in labels || 'node-role.kubernetes.io/control-plane' in labels) out.unshift({ port: 8443, proto: 'tcp' });
+  return out;
+}
+
+/** The sockets a pod listens on: its containers' ports, or a web server on 80 when none is declared. */
+function podListen(pod: Pod): ListenSpec[] {
+  const out: ListenSpec[] = [];
+  for (const c of pod.spec.containers ?? []) {
+    for (const p of c.ports ?? []) {
+      const proto = (p.protocol ?? 'TCP').toLowerCase() as ListenSpec['proto'];
+      if (!out.some((x) => x.port === p.containerPort && x.proto === proto)) out.push({ port: p.containerPort, proto });
+    }
+  }
+  if (!out.length) out.push({ port: 80, proto: 'tcp' });
+  return out;
+}

@@ -1,0 +1,176 @@
+// The client tools (curl, wget, nc, ping, nslookup, dig) on a lab host: every connection,
+// echo request and DNS query they make is a packet the lab walks (kept: conntrack entries and
+// counters stay, as after the real tool), and what came back decides what they print.
+
+import { CoreDns } from '../kube/dns/coredns.ts';
+import { decodeMessage, encodeMessage, type DnsMessage } from '../kube/dns/message.ts';
+import type { KubeDnsData } from '../kube/dns/records.ts';
+import { podResolvConf, type ResolvConf } from '../kube/dns/resolver.ts';
+import type { KubeStore } from '../kube/objects/store.ts';
+import { parseIPv4, type IPv4 } from '../net/ipv4.ts';
+import { PROTO, TCP, type Packet } from '../netfilter/types.ts';
+import type { TraceRun } from '../datapath/trace.ts';
+import type { ConnectOutcome } from '../shell/netclients/common.ts';
+import { curl, nginxResponse } from '../shell/netclients/curl.ts';
+import { dig } from '../shell/netclients/dig.ts';
+import { nc } from '../shell/netclients/nc.ts';
+import { nslookup } from '../shell/netclients/nslookup.ts';
+import { ping, type ProbeOutcome } from '../shell/netclients/ping.ts';
+import { wget } from '../shell/netclients/wget.ts';
+import type { CommandResult } from '../shell/types.ts';
+
+/** What the tools need from the lab. */
+export interface NetLab {
+  /** Walks one packet from the host (and its answer), keeping what it changes. */
+  probe(host: string, pkt: Packet): TraceRun;
+  /** The hostname of the host a walk was delivered to (what its web server prints). */
+  hostnameOf(host: string): string;
+  random(): number;
+  /** Lab clock in ms since the epoch. */
+  nowMs(): number;
+  /** The cluster's API, when there is one. */
+  kube: KubeStore | null;
+  /** Whether a host is a CoreDNS pod (it answers DNS on 53). */
+  isDnsServer(host: string): boolean;
+}
+
+/** Linux gives up on a SYN after tcp_syn_retries=6: 1+2+4+8+16+32+64 s. */
+const SYN_TIMEOUT_MS = 127_000;
+
+function ephemeralPort(random: () => number): number {
+  return 32768 + Math.floor(random() * (60999 - 32768));
+}
+
+function tcpSyn(dst: IPv4, dport: number, sport: number): Packet {
+  return { src: 0, dst, proto: PROTO.tcp, sport, dport, tcpFlags: TCP.SYN, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 60, mark: 0 };
+}
+
+/** How a connect() ended, read from the walk of its SYN and what came back. */
+export function connectOutcome(run: TraceRun, from: string, ip: string, budgetMs: number): ConnectOutcome {
+  const w = run.walk;
+  if (w.outcome === 'unroutable' && w.endHost === from) {
+    return w.reason.includes('ARP') ? { kind: 'unreachable', ip, errno: 'EHOSTUNREACH', elapsedMs: 3000 } : { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
+  }
+  const r = run.reply;
+  if (r && r.outcome === 'delivered' && r.endHost === from) {
+    const p = r.final;
+    if (p.proto === PROTO.tcp) return p.tcpFlags & TCP.RST ? { kind: 'refused', ip, elapsedMs: 1 } : { kind: 'connected', ip, elapsedMs: 1 };
+    if (p.proto === PROTO.icmp && p.icmpType === 3) {
+      if (p.icmpCode === 2 || p.icmpCode === 3) return { kind: 'refused', ip, elapsedMs: 1 };
+      return { kind: 'unreachable', ip, errno: p.icmpCode === 0 ? 'ENETUNREACH' : 'EHOSTUNREACH', elapsedMs: 1 };
+    }
+  }
+  return { kind: 'timeout', ip, elapsedMs: Math.min(budgetMs, SYN_TIMEOUT_MS) };
+}
+
+/** The resolver configuration of a host: a pod's is the kubelet's, a node's points at its gateway. */
+export function resolvConfFor(kube: KubeStore | null, host: string, podNamespace: string | undefined, nodeGateway: string | null): ResolvConf {
+  const dnsSvc = kube?.get('Service', 'kube-system', 'kube-dns');
+  const nodeConf: ResolvConf = { nameservers: nodeGateway ? [nodeGateway] : [], search: [], ndots: 1, timeout: 5, attempts: 2, options: [] };
+  if (podNamespace !== undefined && kube) {
+    const pod = kube.get('Pod', podNamespace, host.slice(host.indexOf('/') + 1));
+    return podResolvConf({
+      namespace: podNamespace,
+      clusterDNS: dnsSvc?.spec.clusterIP,
+      host: nodeConf,
+      dnsPolicy: (pod?.spec.dnsPolicy as 'ClusterFirst' | undefined) ?? 'ClusterFirst',
+      hostNetwork: pod?.spec.hostNetwork === true,
+    });
+  }
+  return nodeConf;
+}
+
+/** What CoreDNS serves, from the API objects it watches. */
+export function dnsData(kube: KubeStore): KubeDnsData {
+  const services = kube.list('Service').map((s) => ({
+    namespace: s.metadata.namespace ?? 'default',
+    name: s.metadata.name,
+    type: s.spec.type,
+    clusterIP: s.spec.clusterIP,
+    clusterIPs: s.spec.clusterIPs,
+    externalName: s.spec.externalName,
+    ports: (s.spec.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })),
+    publishNotReadyAddresses: s.spec.publishNotReadyAddresses,
+  }));
+  const endpoints = kube.list('Endpoints').map((e) => ({
+    namespace: e.metadata.namespace ?? 'default',
+    name: e.metadata.name,
+    addresses: (e.subsets ?? []).flatMap((ss) => [
+      ...(ss.addresses ?? []).map((a) => ({ ip: a.ip, hostname: a.hostname, nodeName: a.nodeName, ready: true, targetRef: a.targetRef?.name ? { kind: a.targetRef.kind, name: a.targetRef.name, namespace: a.targetRef.namespace } : undefined })),
+      ...(ss.notReadyAddresses ?? []).map((a) => ({ ip: a.ip, hostname: a.hostname, nodeName: a.nodeName, ready: false })),
+    ]),
+    ports: (e.subsets ?? []).flatMap((ss) => (ss.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol }))),
+  }));
+  const pods = kube.list('Pod').flatMap((p) => (p.status?.podIP ? [{ namespace: p.metadata.namespace ?? 'default', name: p.metadata.name, ip: p.status.podIP }] : []));
+  return { services, endpoints, pods, namespaces: kube.list('Namespace').map((n) => n.metadata.name), zone: 'cluster.local', ttl: 30, podMode: 'insecure', serial: Math.floor(kube.now()) };
+}
+
+/** Runs a client tool on `host`; null when `name` is not one of them. */
+export function runNetClient(name: string, argv: string[], stdin: string, lab: NetLab, host: string, resolv: ResolvConf): CommandResult | null {
+  let dns: CoreDns | null = null;
+  const coreDns = () => (dns ??= new CoreDns(dnsData(lab.kube!), { hosts: [{ ip: '192.168.49.1', names: ['host.minikube.internal'] }] }));
+  const connect = (ip: string, port: number, budgetMs: number): ConnectOutcome => {
+    const dst = parseIPv4(ip);
+    if (dst === null) return { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
+    return connectOutcome(lab.probe(host, tcpSyn(dst, port, ephemeralPort(lab.random))), host, ip, budgetMs);
+  };
+  // The web server of the host the last connection reached: every lab host answers with its name.
+  let servedBy = '';
+  const connectAndRemember = (ip: string, port: number, budgetMs: number): ConnectOutcome => {
+    const dst = parseIPv4(ip);
+    if (dst === null) return { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
+    const run = lab.probe(host, tcpSyn(dst, port, ephemeralPort(lab.random)));
+    if (run.walk.delivered) servedBy = run.walk.delivered.host;
+    return connectOutcome(run, host, ip, budgetMs);
+  };
+  const ask = (server: string, query: DnsMessage) => {
+    const dst = parseIPv4(server);
+    if (dst === null) return { kind: 'timeout' as const };
+    const pkt: Packet = { src: 0, dst, proto: PROTO.udp, sport: ephemeralPort(lab.random), dport: 53, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 28 + encodeMessage(query, true).length, mark: 0 };
+    const run = lab.probe(host, pkt);
+    const at = run.walk.delivered?.host;
+    if (run.walk.outcome === 'refused' && run.reply?.endHost === host) return { kind: 'refused' as const };
+    if (!at || !lab.kube || !lab.isDnsServer(at)) return { kind: 'timeout' as const };
+    if (!run.reply || run.reply.outcome !== 'delivered' || run.reply.endHost !== host) return { kind: 'timeout' as const };
+    const bytes = coreDns().serveBytes(encodeMessage(query, true));
+    if (!bytes) return { kind: 'timeout' as const };
+    return { kind: 'reply' as const, reply: decodeMessage(bytes), size: bytes.length, rttMs: 0 };
+  };
+  const base = { resolvConf: resolv, ask, nowMs: lab.nowMs(), random: () => lab.random() };
+  const http = () => (servedBy ? nginxResponse(lab.hostnameOf(servedBy) + '\n', { dateMs: lab.nowMs(), version: '1.14.2' }) : undefined);
+  switch (name) {
+    case 'curl':
+      return curl(argv, stdin, { ...base, connect: connectAndRemember, http });
+    case 'wget':
+      return wget(argv, stdin, { ...base, connect: connectAndRemember, http });
+    case 'nc':
+      return nc(argv, stdin, { ...base, connect });
+    case 'nslookup':
+      return nslookup(argv, stdin, base);
+    case 'dig':
+      return dig(argv, stdin, base);
+    case 'ping':
+      return ping(argv, stdin, {
+        ...base,
+        echo: (ip, seq, req): ProbeOutcome => {
+          const dst = parseIPv4(ip);
+          if (dst === null) return { kind: 'lost' };
+          const pkt: Packet = { src: 0, dst, proto: PROTO.icmp, sport: 0, dport: 0, tcpFlags: 0, icmpType: 8, icmpCode: 0, icmpId: 1, ttl: req.ttl ?? 64, len: 28 + req.size, mark: 0 };
+          const run = lab.probe(host, pkt);
+          const r = run.reply;
+          if (!r || r.outcome !== 'delivered' || r.endHost !== host) return { kind: 'lost' };
+          if (r.final.icmpType === 0) return { kind: 'reply', from: ip, ttl: r.final.ttl, rttUs: 80 + seq };
+          const from = formatFrom(r.final.src);
+          return { kind: 'error', from, message: r.final.icmpCode === 1 ? 'Destination Host Unreachable' : r.final.icmpCode === 0 ? 'Destination Net Unreachable' : 'Destination Port Unreachable' };
+        },
+      });
+    default:
+      return null;
+  }
+}
+
+function formatFrom(ip: IPv4): string {
+  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+}
+
+export const NET_CLIENTS = ['curl', 'wget', 'nc', 'ping', 'nslookup', 'dig'];

@@ -1,0 +1,239 @@
+// The cluster on the lab core: manifests in, nodes and pods with Calico-style networking,
+// kube-proxy's and Felix's rules on every node, and packets traced across them — checked
+// against the article's listings and against what kube-proxy is documented to do.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Lab } from '../../../main/engine/lab.ts';
+import { clusterLab, WEBAPP_LOCAL, WEBAPP_NODEPORT, words } from './lab-cluster.ts';
+
+/** An outside client on the nodes' LAN. */
+function addClient(lab: Lab, ip = '192.168.49.100'): void {
+  lab.addHost('client', []);
+  lab.addLink('client', 'minikube', `${ip}/24`);
+}
+
+test('NodePort scene (article section 8): kubectl and iptables listings', () => {
+  const { sh, apply } = clusterLab({ nodes: 1 });
+  apply(WEBAPP_NODEPORT);
+  assert.deepEqual(words(sh('minikube', 'kubectl get svc webapp').stdout)[1].filter((_, i) => i !== 5), ['webapp', 'NodePort', '10.103.46.104', '<none>', '80:31380/TCP']);
+  assert.deepEqual(words(sh('minikube', 'kubectl get ep webapp').stdout)[1].slice(0, 2), ['webapp', '10.244.120.102:80,10.244.120.103:80']);
+
+  // The article's rows (it shows part of each chain), as `| column -t` prints them.
+  const rows = (chain: string) => words(sh('minikube', `iptables -t nat -L ${chain} | column -t`).stdout);
+  const has = (chain: string, row: string) => assert.ok(rows(chain).some((r) => r.join(' ') === row), `${chain} lacks: ${row}\n${rows(chain).map((r) => r.join(' ')).join('\n')}`);
+  has('PREROUTING', 'cali-PREROUTING all -- anywhere anywhere /* cali:6gwbT8clXdHdC1b1 */');
+  has('PREROUTING', 'KUBE-SERVICES all -- anywhere anywhere /* kubernetes service portals */');
+  has('PREROUTING', 'DOCKER all -- anywhere anywhere ADDRTYPE match dst-type LOCAL');
+  assert.deepEqual(rows('PREROUTING').slice(2).map((r) => r[0]), ['cali-PREROUTING', 'KUBE-SERVICES', 'DOCKER']);
+  has('KUBE-SERVICES', 'KUBE-MARK-MASQ tcp -- !10.244.0.0/16 10.103.46.104 /* default/webapp cluster IP */ tcp dpt:www');
+  has('KUBE-SERVICES', 'KUBE-SVC-2IRACUALRELARSND tcp -- anywhere 10.103.46.104 /* default/webapp cluster IP */ tcp dpt:www');
+  has('KUBE-SERVICES', 'KUBE-NODEPORTS all -- anywhere anywhere /* kubernetes service nodeports; NOTE: this must be the last rule in this chain */ ADDRTYPE match dst-type LOCAL');
+  has('KUBE-NODEPORTS', 'KUBE-MARK-MASQ tcp -- anywhere anywhere /* default/webapp */ tcp dpt:31380');
+  has('KUBE-NODEPORTS', 'KUBE-SVC-2IRACUALRELARSND tcp -- anywhere anywhere /* default/webapp */ tcp dpt:31380');
+  has('KUBE-SVC-2IRACUALRELARSND', 'KUBE-SEP-AO6KYGU752IZFEZ4 all -- anywhere anywhere /* default/webapp */ statistic mode random probability 0.50000000000');
+  has('KUBE-SVC-2IRACUALRELARSND', 'KUBE-SEP-PJFBSHHDX4VZAOXM all -- anywhere anywhere /* default/webapp */');
+  has('KUBE-SEP-AO6KYGU752IZFEZ4', 'KUBE-MARK-MASQ all -- 10.244.120.102 anywhere /* default/webapp */');
+  has('KUBE-SEP-AO6KYGU752IZFEZ4', 'DNAT tcp -- anywhere anywhere /* default/webapp */ tcp to:10.244.120.102:80');
+  has('KUBE-SEP-PJFBSHHDX4VZAOXM', 'DNAT tcp -- anywhere anywhere /* default/webapp */ tcp to:10.244.120.103:80');
+  has('KUBE-MARK-MASQ', 'MARK all -- anywhere anywhere MARK or 0x4000');
+});
+
+test('NodePort from outside: DNAT to a pod, SNAT to the node (ETP Cluster), reply de-NATed', () => {
+  const { lab, apply } = clusterLab({ nodes: 2 });
+  apply(WEBAPP_NODEPORT);
+  addClient(lab);
+  for (const node of ['minikube', 'minikube-m02']) {
+    const t = lab.trace({ from: 'client', to: `${node}:31380`, proto: 'tcp' }).json;
+    assert.equal(t.outcome, 'delivered', `${node}: ${t.reason}`);
+    assert.match(t.delivered!.host, /^default\/webapp-/);
+    assert.match(t.dnat!, /^10\.244\.120\.10[23]:80$/);
+    assert.equal(t.masquerade, true, 'ETP Cluster masquerades');
+    assert.equal(t.reply?.outcome, 'delivered');
+    assert.equal(t.reply?.delivered?.host, 'client');
+  }
+  // From the node without the pods the packet crosses to minikube through the IPIP tunnel.
+  const t = lab.trace({ from: 'client', to: 'minikube-m02:31380', proto: 'tcp' }).json;
+  assert.ok(t.steps.some((s) => 'host' in s && s.host === 'minikube-m02') && t.steps.some((s) => 'host' in s && s.host === 'minikube'));
+});
+
+test('externalTrafficPolicy Local (article): KUBE-XLB drops without a local endpoint, keeps the client IP with one', () => {
+  const { lab, sh, apply } = clusterLab({ nodes: 2 });
+  apply(WEBAPP_LOCAL);
+  addClient(lab);
+  const nodes = words(sh('minikube', 'kubectl get nodes').stdout).map((r) => [r[0], r[1], r[2], r[4]]);
+  assert.deepEqual(nodes, [['NAME', 'STATUS', 'ROLES', 'VERSION'], ['minikube', 'Ready', 'master', 'v1.19.2'], ['minikube-m02', 'Ready', '<none>', 'v1.19.2']]);
+  assert.equal(sh('minikube', 'kubectl get svc webapp -o wide -o jsonpath={.spec.externalTrafficPolicy}').stdout, 'Local');
+  const xlb = (node: string) => words(sh(node, 'iptables -t nat -L KUBE-XLB-2IRACUALRELARSND').stdout).map((r) => r.join(' '));
+  assert.ok(xlb('minikube-m02').includes('KUBE-MARK-DROP all -- anywhere anywhere /* default/webapp has no local endpoints */'), xlb('minikube-m02').join('\n'));
+  assert.ok(xlb('minikube').includes('KUBE-SEP-5T4S2ILYSXWY3R2J all -- anywhere anywhere /* Balancing rule 0 for default/webapp */'), xlb('minikube').join('\n'));
+  assert.ok(words(sh('minikube-m02', 'iptables -t nat -L KUBE-NODEPORTS').stdout).some((r) => r.join(' ') === 'KUBE-MARK-MASQ tcp -- 127.0.0.0/8 anywhere /* default/webapp */ tcp dpt:30080'));
+
+  const far = lab.trace({ from: 'client', to: 'minikube-m02:30080', proto: 'tcp' }).json;
+  assert.equal(far.outcome, 'dropped', far.reason);
+  const near = lab.trace({ from: 'client', to: 'minikube:30080', proto: 'tcp' }).json;
+  assert.equal(near.outcome, 'delivered', near.reason);
+  assert.equal(near.delivered!.ip, '10.244.120.111');
+  assert.equal(near.snat, null, 'the client IP reaches the pod unchanged');
+  assert.equal(near.reply?.delivered?.host, 'client');
+});
+
+test('pod to a ClusterIP Service on another node, and to its own Service (hairpin)', () => {
+  const { lab, sh, apply } = clusterLab({ nodes: 2 });
+  apply(WEBAPP_NODEPORT);
+  apply(`apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {app: client}}
+spec: {nodeName: minikube-m02, containers: [{name: c, image: busybox}]}
+`);
+  const t = lab.trace({ from: 'pod/default/client', to: 'webapp:80', proto: 'tcp' }).json;
+  assert.equal(t.outcome, 'delivered', t.reason);
+  assert.match(t.dnat!, /^10\.244\.120\.10[23]:80$/);
+  assert.equal(t.snat, null, 'pod to pod through a Service keeps the pod IP');
+  assert.equal(t.reply?.delivered?.host, 'default/client');
+  assert.deepEqual(t.reply?.final && [t.reply.final.src, t.reply.final.sport], ['10.103.46.104', 80], 'the reply comes from the Service address');
+
+  const pods = sh('minikube', 'kubectl get pods -l app=webapp -o name').stdout.trim().split('\n').map((n) => n.replace('pod/', ''));
+  for (const seed of [1, 2, 3, 4]) {
+    const h = lab.trace({ from: `pod/default/${pods[0]}`, to: 'webapp.default:80', proto: 'tcp', seed }).json;
+    assert.equal(h.outcome, 'delivered', h.reason);
+    if (h.delivered!.host === `default/${pods[0]}`) assert.equal(h.masquerade, true, 'hairpin traffic is masqueraded');
+  }
+});
+
+test('pod to outside: MASQUERADE to the node (natOutgoing), the reply de-NATed to the pod', () => {
+  const { lab, apply } = clusterLab({ nodes: 1 });
+  apply(`apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec: {containers: [{name: c, image: nginx}]}
+`);
+  lab.addHost('internet', [{ port: 53, proto: 'udp' }]);
+  lab.addLink('internet', 'minikube', '192.168.49.1/24');
+  lab.exec('internet', ['ip', 'addr', 'add', '8.8.8.8/32', 'dev', 'lo'], '');
+  const t = lab.trace({ from: 'pod/default/web', to: '8.8.8.8:53', proto: 'udp' }).json;
+  assert.equal(t.outcome, 'delivered', t.reason);
+  assert.equal(t.delivered!.host, 'internet');
+  assert.equal(t.masquerade, true);
+  assert.match(t.snat!, /^192\.168\.49\.2:/);
+  assert.equal(t.reply?.delivered?.host, 'default/web');
+});
+
+test('DNS and client tools in pods: nslookup as the article prints it, curl answered by pod hostnames', () => {
+  const { sh, apply } = clusterLab({ nodes: 2 });
+  apply(WEBAPP_NODEPORT);
+  apply(`apiVersion: v1
+kind: Pod
+metadata: {name: dnsutils}
+spec: {containers: [{name: dnsutils, image: registry.k8s.io/e2e-test-images/jessie-dnsutils:1.3}]}
+`);
+  const ns = sh('minikube', 'kubectl exec -i -t dnsutils -- nslookup webapp.default');
+  assert.equal(ns.code, 0, ns.stderr);
+  assert.equal(ns.stdout, 'Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\twebapp.default.svc.cluster.local\nAddress: 10.103.46.104\n\n');
+  const seen = new Set<string>();
+  for (let i = 0; i < 12; i++) {
+    const r = sh('minikube', 'kubectl exec dnsutils -- curl -s webapp');
+    assert.equal(r.code, 0, r.stderr);
+    seen.add(r.stdout.trim());
+  }
+  assert.equal(seen.size, 2, `both pods answer: ${[...seen]}`);
+  for (const h of seen) assert.match(h, /^webapp-[a-z0-9]+-[a-z0-9]{5}$/);
+  const refused = sh('minikube', 'kubectl exec dnsutils -- curl -s -S 10.244.120.102:8080');
+  assert.equal(refused.code, 7);
+  assert.match(refused.stderr, /Failed to connect to 10\.244\.120\.102 port 8080: Connection refused/);
+  const notFound = sh('minikube', 'kubectl exec dnsutils -- curl -s -S nosuch');
+  assert.equal(notFound.code, 6);
+});
+
+test('a reloaded lab is the same cluster: rules, routes, sets, objects', () => {
+  const { lab, apply, sh } = clusterLab({ nodes: 2 }, 7);
+  apply(WEBAPP_NODEPORT);
+  apply(WEBAPP_LOCAL.replace(/webapp/g, 'local'));
+  sh('minikube', 'kubectl scale deployment webapp --replicas=3');
+  sh('minikube-m02', 'iptables -t filter -A INPUT -p tcp --dport 22 -j ACCEPT');
+  const again = Lab.fromDoc(JSON.parse(JSON.stringify(lab.toDoc())));
+  assert.deepEqual([...again.hosts.keys()].sort(), [...lab.hosts.keys()].sort());
+  for (const h of lab.hosts.keys()) {
+    for (const cmd of [['iptables-save'], ['ip', 'route'], ['ip', 'addr'], ['ipset', 'save']]) {
+      assert.equal(again.exec(h, cmd, '').stdout, lab.exec(h, cmd, '').stdout, `${h}: ${cmd.join(' ')}`);
+    }
+  }
+  assert.equal(again.exec('minikube', ['kubectl', 'get', 'pods', '-A', '-o', 'wide'], '').stdout, lab.exec('minikube', ['kubectl', 'get', 'pods', '-A', '-o', 'wide'], '').stdout);
+});
+
+test('kube-proxy puts its chains back at its next sync; other chains are left alone', () => {
+  const { sh, apply } = clusterLab({ nodes: 1 });
+  apply(WEBAPP_NODEPORT);
+  const before = sh('minikube', 'iptables -t nat -S KUBE-SVC-2IRACUALRELARSND').stdout;
+  assert.equal(sh('minikube', 'iptables -t nat -F KUBE-SVC-2IRACUALRELARSND').code, 0);
+  sh('minikube', 'iptables -t nat -N MINE');
+  sh('minikube', 'iptables -t nat -A MINE -j RETURN');
+  assert.equal(sh('minikube', 'iptables -t nat -S KUBE-SVC-2IRACUALRELARSND').stdout, '-N KUBE-SVC-2IRACUALRELARSND\n', 'the edit holds until the next sync');
+  sh('minikube', 'sleep 31');
+  assert.equal(sh('minikube', 'iptables -t nat -S KUBE-SVC-2IRACUALRELARSND').stdout, before);
+  assert.equal(sh('minikube', 'iptables -t nat -S MINE').stdout, '-N MINE\n-A MINE -j RETURN\n');
+});
+
+test('addresses: pinned ones honoured, a taken one refused with the reason, new pods from the node block', () => {
+  const { lab, apply } = clusterLab({ nodes: 1 });
+  apply(WEBAPP_LOCAL);
+  lab.cluster!.takeErrors();
+  apply(`apiVersion: v1
+kind: Pod
+metadata: {name: dup, annotations: {lab.kpl.dev/ip: 10.244.120.111}}
+spec: {containers: [{name: c, image: nginx}]}
+`);
+  const errs = lab.cluster!.takeErrors();
+  assert.ok(errs.some((e) => /10\.244\.120\.111 is already in use by pod default\/nginx-deployment-7759cc5c66-p45tz/.test(e)), errs.join('\n'));
+  const dup = lab.exec('minikube', ['kubectl', 'get', 'pod', 'dup'], '').stdout;
+  assert.match(dup, /Pending|ContainerCreating/);
+  // The host side of a pod: Calico's interface name, a /32 route, proxy ARP.
+  const routes = lab.exec('minikube', ['ip', 'route'], '').stdout;
+  assert.match(routes, /^10\.244\.120\.111 dev cali[0-9a-f]{11} scope link $/m);
+});
+
+test('headless and ExternalName Services: no address to trace to, DNS answers instead', () => {
+  const { lab, sh, apply } = clusterLab({ nodes: 1 });
+  apply(WEBAPP_NODEPORT);
+  apply(`apiVersion: v1
+kind: Service
+metadata: {name: webapp-hs}
+spec: {clusterIP: None, selector: {app: webapp}, ports: [{port: 80}]}
+`);
+  apply(`apiVersion: v1
+kind: Service
+metadata: {name: ext}
+spec: {type: ExternalName, externalName: example.com}
+`);
+  assert.throws(() => lab.trace({ from: 'minikube', to: 'webapp-hs:80', proto: 'tcp' }), /headless/);
+  assert.throws(() => lab.trace({ from: 'minikube', to: 'ext:80', proto: 'tcp' }), /ExternalName/);
+  assert.equal(sh('minikube', 'iptables-save -t nat | grep -c webapp-hs').stdout.trim(), '0', 'kube-proxy writes no rule for a headless Service');
+  apply(`apiVersion: v1
+kind: Pod
+metadata: {name: dnsutils}
+spec: {containers: [{name: c, image: dnsutils}]}
+`);
+  const r = sh('minikube', 'kubectl exec dnsutils -- nslookup webapp-hs');
+  assert.match(r.stdout, /Address: 10\.244\.120\.102/);
+  assert.match(r.stdout, /Address: 10\.244\.120\.103/);
+});
+
+test('--nodes 0: nodes come from Node manifests, with their address and pod CIDR', () => {
+  const { lab, apply, sh } = clusterLab({ nodes: 0 });
+  assert.equal(lab.hosts.size, 0);
+  apply(`apiVersion: v1
+kind: Node
+metadata: {name: worker-a}
+spec: {podCIDR: 10.244.7.0/24}
+status: {addresses: [{type: InternalIP, address: 192.168.49.20}]}
+`);
+  assert.ok(lab.hosts.has('worker-a'));
+  assert.match(sh('worker-a', 'ip -br addr show eth0').stdout, /192\.168\.49\.20\/24/);
+  apply(`apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec: {containers: [{name: c, image: nginx}]}
+`);
+  const ip = sh('worker-a', 'kubectl get pod p -o jsonpath={.status.podIP}').stdout;
+  assert.match(ip, /^10\.244\.7\./);
+});
