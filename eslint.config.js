@@ -56,4 +56,21 @@ export default tseslint.config(
     files: ['renderer/**'],
     rules: restrict([...nodeBuiltins, 'electron', '**/main/**'], 'The renderer talks only to window.lab.'),
   },
+  {
+    // Browser code: the DOM's globals.
+    files: ['renderer/**'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'localStorage', 'navigator', 'getComputedStyle', 'matchMedia', 'requestAnimationFrame', 'cancelAnimationFrame', 'setInterval', 'clearInterval',
+          'WebSocket', 'URLSearchParams', 'Blob', 'File', 'FileList', 'FileReader', 'CustomEvent', 'Event', 'KeyboardEvent', 'DragEvent', 'MouseEvent', 'Node', 'Element',
+          'HTMLElement', 'HTMLInputElement', 'HTMLTextAreaElement', 'HTMLSelectElement', 'HTMLElementTagNameMap', 'structuredClone'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
+    // The Electron shell: electron, the service and shared/; never the engine or the store directly.
+    files: ['main/electron/**'],
+    rules: restrict(['**/engine/**', '**/store/**', '**/cli/**', '**/web/**', '**/renderer/**'], 'The Electron shell talks to the service (in its utilityProcess) and shared/ only.'),
+    languageOptions: { globals: { __dirname: 'readonly' } },
+  },
 );

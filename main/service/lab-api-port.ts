@@ -1,0 +1,61 @@
+// What the app's API adapter needs from the lab service, by the service's own method names
+// (LabService provides them; tests may hand the adapter a stand-in).
+
+import type { LabDoc, ListenSpec, VethEnd } from '../../shared/lab.ts';
+import type { CommandResult } from '../engine/shell/types.ts';
+import type { TraceSpec } from '../engine/lab.ts';
+import type { TraceReport } from '../engine/datapath/report.ts';
+import type { Lab } from '../engine/lab.ts';
+
+export interface LabListRow {
+  name: string;
+  nodes: number;
+  services: number;
+  hosts: number;
+  /** ms since the epoch, or ISO 8601. */
+  changed: number | string;
+  size: number;
+}
+
+export interface HistoryRow {
+  seq: number;
+  command: string;
+  at: number | string;
+  current: boolean;
+}
+
+export interface LabServicePort {
+  list(): LabListRow[];
+  create(ref: string, opts?: { seed?: number }): unknown;
+  rename(ref: string, newName: string): unknown;
+  duplicate(ref: string, newName: string): unknown;
+  remove(ref: string): unknown;
+  doc(ref: string): LabDoc;
+  /** The engine's lab, loaded (for the view of a cluster). */
+  load(ref: string): Lab;
+  history(ref: string): HistoryRow[];
+  /** Whether anything moved. */
+  undo(ref: string): boolean;
+  redo(ref: string): boolean;
+  canUndo(ref: string): boolean;
+  canRedo(ref: string): boolean;
+  exportScenario(ref: string): string;
+  importScenario(text: string, opts: { name?: string }): string;
+  layout(ref: string): unknown;
+  setLayout(ref: string, layout: unknown): void;
+  consoleHistory(ref: string, host: string): string[];
+  appendConsoleHistory(ref: string, host: string, line: string): void;
+  saveTrace(ref: string, name: string, seed: number, report: unknown): unknown;
+  traces(ref: string): { name: string; seed: number; at: number | string }[];
+  exec(ref: string, host: string, argv: string[], stdin: string): CommandResult;
+  trace(ref: string, spec: TraceSpec): TraceReport;
+  addLan(ref: string, name: string): void;
+  addHost(ref: string, name: string, listen: ListenSpec[]): void;
+  addLink(ref: string, host: string, lan: string, ip: string, dev?: string): string;
+  addVeth(ref: string, a: Omit<VethEnd, 'dev'> & { dev?: string }, b: Omit<VethEnd, 'dev'> & { dev?: string }): [string, string];
+  /** Records a document edited outside the engine's add* calls (removals), as one change. */
+  update(ref: string, command: string, fn: (doc: LabDoc) => LabDoc): void;
+  /** Kubernetes manifests (when the cluster layer is wired in). */
+  apply?(ref: string, yamlText: string): CommandResult;
+  close?(): void;
+}

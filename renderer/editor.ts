@@ -1,0 +1,591 @@
+// A lab's editor: the palette, the Cytoscape canvas (a view of the lab: the store owns the
+// topology, the canvas only authors positions), the inspector and the toolbar. Every change
+// goes through the API at once; the canvas is reconciled from `view()` after each change.
+
+import cytoscape, { type Core, type ElementDefinition, type NodeSingular, type Position } from 'cytoscape';
+import fcose from 'cytoscape-fcose';
+import edgehandles from 'cytoscape-edgehandles';
+import type { LabApi, LabView, Layout, RemoveItem } from '../shared/api/contract.ts';
+import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
+import { renderInspector } from './inspector.ts';
+import { deploymentManifest, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
+import { exportSvg } from './export-svg.ts';
+import { toggleHelp, toggleTheme, topbar } from './topbar.ts';
+import { busy, dialog, download, errorText, h, toast } from './ui.ts';
+
+cytoscape.use(fcose);
+cytoscape.use(edgehandles);
+
+type PaletteKind = 'node' | 'pod' | 'deployment' | 'service' | 'client' | 'lb' | 'host' | 'lan';
+
+const PALETTE: { kind: PaletteKind; label: string; color: string; cluster: boolean }[] = [
+  { kind: 'node', label: 'Node', color: '--node', cluster: true },
+  { kind: 'pod', label: 'Pod', color: '--pod', cluster: true },
+  { kind: 'deployment', label: 'Deployment', color: '--dep', cluster: true },
+  { kind: 'service', label: 'Service', color: '--svc', cluster: true },
+  { kind: 'client', label: 'External client', color: '--client', cluster: false },
+  { kind: 'lb', label: 'Load balancer', color: '--lb', cluster: false },
+  { kind: 'host', label: 'Host', color: '--host', cluster: false },
+  { kind: 'lan', label: 'LAN', color: '--lan', cluster: false },
+];
+
+interface EhApi {
+  enableDrawMode(): void;
+  disableDrawMode(): void;
+  destroy(): void;
+}
+
+/** Exposed for tests and the bench (window.kplEditor). */
+export interface EditorHandle {
+  cy: Core;
+  lab: string;
+  ready: Promise<void>;
+  refreshed: number;
+}
+
+export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => void {
+  let view: LabView | null = null;
+  let layout: Layout = { positions: {} };
+  let connectMode = false;
+  let applyOk = false;
+  let disposed = false;
+
+  // ---- frame -------------------------------------------------------------------------------
+  const search = h('input', { class: 'search', type: 'search', placeholder: 'Search name or IP  (/)', 'data-testid': 'search', spellcheck: 'false' });
+  const undoBtn = h('button', { title: 'Undo (Ctrl+Z)', 'data-testid': 'undo', onclick: () => void undo() }, '↶ Undo');
+  const redoBtn = h('button', { title: 'Redo (Ctrl+Shift+Z)', 'data-testid': 'redo', onclick: () => void redo() }, '↷ Redo');
+  const connectBtn = h('button', { title: 'Connect mode: drag from one element to another (C)', 'data-testid': 'connect', onclick: () => setConnect(!connectMode) }, '⤳ Connect');
+  const tools = h('div', { class: 'toolbar-group' },
+    undoBtn, redoBtn, connectBtn,
+    h('button', { title: 'Automatic layout (L)', onclick: () => runLayout(true), 'data-testid': 'layout' }, 'Layout'),
+    h('button', { title: 'Zoom to fit (F)', onclick: () => cy.fit(undefined, 40), 'data-testid': 'fit' }, 'Fit'),
+    h('button', { title: 'Export PNG', onclick: () => void exportPng(), 'data-testid': 'export-png' }, 'PNG'),
+    h('button', { title: 'Export SVG', onclick: () => exportSvgFile(), 'data-testid': 'export-svg' }, 'SVG'),
+    h('button', { title: 'Export .kpl', onclick: () => void exportKpl(), 'data-testid': 'export-kpl' }, '.kpl'),
+    search);
+  const palette = h('div', { class: 'palette', 'data-testid': 'palette' }, h('h3', {}, 'Palette'));
+  for (const p of PALETTE) {
+    const item = h('div', { class: 'item', draggable: 'true', 'data-kind': p.kind, 'data-testid': `palette-${p.kind}`, title: `Drag onto the canvas to add a ${p.label.toLowerCase()}` },
+      h('span', { class: 'sw', style: `background: var(${p.color})` }), p.label);
+    item.addEventListener('dragstart', (e) => {
+      e.dataTransfer?.setData('application/x-kpl-palette', p.kind);
+      if (e.dataTransfer) e.dataTransfer.effectAllowed = 'copy';
+    });
+    palette.append(item);
+  }
+  palette.append(h('div', { class: 'hint' }, 'Drag items onto the canvas. Connect mode (C) links hosts to LANs. Press ? for all shortcuts.'));
+  const cyBox = h('div', { id: 'cy', 'data-testid': 'canvas' });
+  const empty = h('div', { class: 'canvas-empty' }, 'Empty lab: drag a LAN and some hosts from the palette.');
+  const wrap = h('div', { class: 'canvas-wrap' }, cyBox, empty);
+  const inspector = h('div', { class: 'inspector', 'data-testid': 'inspector' });
+  const status = h('div', { class: 'status', 'data-testid': 'status' });
+  root.append(topbar(lab, tools), h('div', { class: 'editor' }, palette, wrap, inspector), status);
+
+  // ---- canvas ------------------------------------------------------------------------------
+  const cy = cytoscape({
+    container: cyBox,
+    style: graphStyle(),
+    wheelSensitivity: 0.3,
+    minZoom: 0.05,
+    maxZoom: 4,
+    boxSelectionEnabled: true,
+    selectionType: 'additive',
+    textureOnViewport: false,
+    hideEdgesOnViewport: false,
+  });
+  const eh = (cy as unknown as { edgehandles(o: object): EhApi }).edgehandles({
+    canConnect: (a: NodeSingular, b: NodeSingular) => !a.same(b),
+    edgeParams: () => ({ data: { kind: 'pending' } }),
+    snap: true,
+    hoverDelay: 100,
+  });
+  let readyResolve: () => void = () => undefined;
+  const handle: EditorHandle = { cy, lab, ready: new Promise<void>((r) => (readyResolve = r)), refreshed: 0 };
+  (window as unknown as { kplEditor?: EditorHandle }).kplEditor = handle;
+
+  const onTheme = (): void => {
+    cy.style(graphStyle());
+  };
+  window.addEventListener('kpl-theme', onTheme);
+
+  // ---- state from the API --------------------------------------------------------------------
+  let refreshing: Promise<void> | null = null;
+  let again = false;
+  async function refresh(): Promise<void> {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        again = false;
+        let v: LabView;
+        try {
+          v = await api.view(lab);
+        } catch (e) {
+          toast(errorText(e), 'error');
+          location.hash = '#/';
+          return;
+        }
+        if (disposed) return;
+        const first = view === null;
+        view = v;
+        if (v.layout) layout = { ...layout, kinds: v.layout.kinds ?? {}, positions: first ? { ...v.layout.positions } : { ...v.layout.positions, ...layout.positions } };
+        reconcile(v, first);
+        handle.refreshed++;
+      } while (again);
+    })();
+    try {
+      await refreshing;
+    } finally {
+      refreshing = null;
+      readyResolve();
+    }
+  }
+
+  function reconcile(v: LabView, first: boolean): void {
+    const { nodes, edges } = elementsOf(v);
+    const want = new Map<string, ElementDefinition>([...nodes, ...edges].map((e) => [e.data.id as string, e]));
+    const fresh: string[] = [];
+    cy.batch(() => {
+      cy.elements().forEach((el) => {
+        if (!el.inside()) return;
+        const w = want.get(el.id());
+        if (!w || (el.isEdge() && (el.data('source') !== w.data.source || el.data('target') !== w.data.target))) el.remove();
+      });
+      for (const def of [...nodes, ...edges]) {
+        const id = def.data.id as string;
+        const el = cy.getElementById(id);
+        if (el.nonempty()) {
+          if (el.isNode() && (el.data('parent') ?? null) !== (def.data.parent ?? null)) el.move({ parent: (def.data.parent as string | undefined) ?? null });
+          el.data(def.data);
+          el.classes(def.classes ?? '');
+          continue;
+        }
+        const pos = layout.positions[id];
+        cy.add({ ...def, group: def.data.source ? 'edges' : 'nodes', ...(pos ? { position: { ...pos } } : {}) });
+        if (!def.data.source && !pos) fresh.push(id);
+      }
+    });
+    empty.style.display = cy.nodes().length ? 'none' : 'flex';
+    const leaves = cy.nodes().filter((n) => !n.isParent());
+    const unplaced = fresh.filter((id) => !cy.getElementById(id).isParent());
+    if (first && unplaced.length > 0 && unplaced.length >= leaves.length / 2 && leaves.length > 1) {
+      runLayout(false);
+    } else {
+      for (const id of unplaced) placeNear(cy.getElementById(id) as NodeSingular);
+      if (first) cy.fit(undefined, 40);
+    }
+    if (first && cy.nodes().length) {
+      if (layout.zoom && layout.pan && Object.keys(layout.positions).length) cy.viewport({ zoom: layout.zoom, pan: layout.pan });
+      else cy.fit(undefined, 40);
+    }
+    undoBtn.disabled = !v.canUndo;
+    redoBtn.disabled = !v.canRedo;
+    const c = v.cluster;
+    status.textContent = [
+      `${v.hosts.length} hosts`, `${v.lans.length} LANs`,
+      c ? `${c.nodes.length} nodes · ${c.pods.length} pods · ${c.deployments.length} deployments · ${c.services.length} services` : 'no cluster',
+      'saved',
+    ].join('   ·   ');
+    showInspector();
+  }
+
+  /** A node added without a saved position: next to its siblings, else below everything. */
+  function placeNear(n: NodeSingular): void {
+    const parent = n.parent();
+    const siblings = (parent.nonempty() ? parent.children() : cy.nodes().orphans()).filter((s) => !s.same(n) && !s.isParent());
+    let pos: Position;
+    if (parent.nonempty() && siblings.length) {
+      const bb = siblings.boundingBox();
+      pos = { x: bb.x2 + 30, y: (bb.y1 + bb.y2) / 2 };
+    } else if (parent.nonempty()) {
+      const p = layout.positions[parent.first().id()];
+      pos = p ? { ...p } : { x: 0, y: 0 };
+    } else if (cy.nodes().length > 1) {
+      const bb = cy.nodes().filter((x) => !x.same(n)).boundingBox();
+      pos = { x: (bb.x1 + bb.x2) / 2 + ((cy.nodes().length * 37) % 200) - 100, y: bb.y2 + 70 };
+    } else pos = { x: 0, y: 0 };
+    n.position(pos);
+    layout.positions[n.id()] = { ...pos };
+    scheduleSave();
+  }
+
+  function runLayout(animate: boolean): void {
+    if (!cy.nodes().length) return;
+    const t0 = performance.now();
+    const l = cy.layout({ name: 'fcose', animate, animationDuration: 400, randomize: true, nodeDimensionsIncludeLabels: true, packComponents: true, quality: cy.nodes().length > 800 ? 'draft' : 'default', nodeRepulsion: 6000, idealEdgeLength: 90 } as cytoscape.LayoutOptions);
+    l.one('layoutstop', () => {
+      cy.fit(undefined, 40);
+      cy.nodes().forEach((n) => {
+        if (!n.isParent()) layout.positions[n.id()] = { ...n.position() };
+      });
+      scheduleSave();
+      status.dataset.layoutMs = String(Math.round(performance.now() - t0));
+    });
+    l.run();
+  }
+
+  let saveTimer: ReturnType<typeof setTimeout> | null = null;
+  function scheduleSave(): void {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => void saveLayout(), 300);
+  }
+  async function saveLayout(): Promise<void> {
+    saveTimer = null;
+    layout.zoom = cy.zoom();
+    layout.pan = { ...cy.pan() };
+    try {
+      await api.setLayout(lab, layout);
+    } catch (e) {
+      toast(`Could not save the layout: ${errorText(e)}`, 'error');
+    }
+  }
+
+  cy.on('dragfree', 'node', (e) => {
+    const moved = (e.target as NodeSingular).union((e.target as NodeSingular).descendants());
+    moved.forEach((n) => {
+      if (!n.isParent()) layout.positions[n.id()] = { ...n.position() };
+    });
+    scheduleSave();
+  });
+  cy.on('select unselect', () => showInspectorSoon());
+  cy.on('viewport', () => {
+    if (view) scheduleSave();
+  });
+
+  // ---- palette drops -----------------------------------------------------------------------
+  wrap.addEventListener('dragover', (e) => {
+    if (e.dataTransfer?.types.includes('application/x-kpl-palette')) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  });
+  wrap.addEventListener('drop', (e) => {
+    const kind = e.dataTransfer?.getData('application/x-kpl-palette') as PaletteKind | undefined;
+    if (!kind) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const box = cyBox.getBoundingClientRect();
+    const rendered = { x: e.clientX - box.left, y: e.clientY - box.top };
+    const pan = cy.pan();
+    const zoom = cy.zoom();
+    const pos = { x: (rendered.x - pan.x) / zoom, y: (rendered.y - pan.y) / zoom };
+    const onto = cy.nodes().filter((n) => {
+      const bb = n.boundingBox();
+      return pos.x >= bb.x1 && pos.x <= bb.x2 && pos.y >= bb.y1 && pos.y <= bb.y2;
+    });
+    void dropItem(kind, pos, onto.length ? (onto[onto.length - 1] as NodeSingular) : null);
+  });
+
+  function nextName(prefix: string): string {
+    const taken = new Set<string>([...(view?.hosts ?? []).map((x) => x.name), ...(view?.lans ?? []).map((x) => x.name), ...cy.nodes().map((n) => n.data('name') as string)]);
+    for (let i = 1; ; i++) if (!taken.has(`${prefix}${i}`)) return `${prefix}${i}`;
+  }
+
+  async function place(id: string, pos: Position): Promise<void> {
+    layout.positions[id] = { ...pos };
+    await api.setLayout(lab, layout);
+  }
+
+  async function dropItem(kind: PaletteKind, pos: Position, onto: NodeSingular | null): Promise<void> {
+    const needsCluster = PALETTE.find((p) => p.kind === kind)?.cluster;
+    if (needsCluster && !applyOk) {
+      toast(`A ${kind} is a Kubernetes object: this build's service cannot apply manifests yet (the cluster layer is being wired in). Hosts, clients, load balancers and LANs work now.`, 'error');
+      return;
+    }
+    const check = (fn: (v: Record<string, string>) => Promise<void>) => async (v: Record<string, string>): Promise<string | null> => {
+      try {
+        await fn(v);
+        return null;
+      } catch (e) {
+        return errorText(e);
+      }
+    };
+    switch (kind) {
+      case 'lan':
+        await dialog('New LAN', [{ name: 'name', label: 'Name', value: nextName('lan') }], {
+          ok: 'Add',
+          check: check(async (v) => {
+            await place(`l:${v.name}`, pos);
+            await api.addLan(lab, v.name);
+          }),
+        });
+        break;
+      case 'host':
+      case 'client':
+      case 'lb': {
+        const prefix = kind === 'lb' ? 'lb' : kind === 'client' ? 'client' : 'host';
+        const v = await dialog(kind === 'lb' ? 'New load balancer' : kind === 'client' ? 'New external client' : 'New host', [
+          { name: 'name', label: 'Name', value: nextName(prefix) },
+          { name: 'listen', label: 'Listens on', value: kind === 'client' ? '' : '80', placeholder: '80,443,53/udp' },
+        ], {
+          ok: 'Add',
+          check: check(async (v) => {
+            const listen = v.listen ? v.listen.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+              const [p, proto] = s.split('/');
+              const port = Number(p);
+              if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${s}": expected a port 1-65535, optionally /udp or /sctp`);
+              if (proto && proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') throw new Error(`"${s}": protocol must be tcp, udp or sctp`);
+              return { port, proto: (proto ?? 'tcp') as 'tcp' | 'udp' | 'sctp' };
+            }) : [];
+            await place(`h:${v.name}`, pos);
+            await api.addHost(lab, v.name, { listen, kind });
+          }),
+        });
+        // Dropped onto a LAN: cable it there.
+        if (v && onto?.data('kind') === 'lan') await busy(() => api.addLink(lab, v.name, onto.data('name') as string));
+        break;
+      }
+      case 'node':
+        await dialog('New node', [{ name: 'name', label: 'Name', value: nextName('node') }], {
+          ok: 'Add',
+          check: check(async (v) => {
+            await place(`n:${v.name}`, pos);
+            await api.apply(lab, nodeManifest(v.name));
+          }),
+        });
+        break;
+      case 'pod': {
+        const node = onto?.data('kind') === 'node' ? (onto.data('name') as string) : onto?.parent().nonempty() ? (onto.parent().data('name') as string) : '';
+        await dialog('New pod', [
+          { name: 'name', label: 'Name', value: nextName('pod') },
+          { name: 'node', label: 'Node', value: node, placeholder: '(scheduler decides)' },
+          { name: 'image', label: 'Image', value: 'nginx' },
+          { name: 'port', label: 'Port', value: '80', type: 'number' },
+        ], {
+          ok: 'Add',
+          check: check(async (v) => {
+            await place(`p:default/${v.name}`, pos);
+            await api.apply(lab, podManifest(v.name, { ...(v.node ? { node: v.node } : {}), image: v.image || 'nginx', port: Number(v.port) || 80 }));
+          }),
+        });
+        break;
+      }
+      case 'deployment':
+        await dialog('New Deployment', [
+          { name: 'name', label: 'Name', value: nextName('web') },
+          { name: 'replicas', label: 'Replicas', value: '2', type: 'number' },
+          { name: 'image', label: 'Image', value: 'nginx' },
+          { name: 'port', label: 'Port', value: '80', type: 'number' },
+        ], {
+          ok: 'Add',
+          check: check(async (v) => {
+            const replicas = Number(v.replicas);
+            if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10_000) throw new Error('replicas: expected a whole number 0-10000');
+            await place(`d:default/${v.name}`, pos);
+            await api.apply(lab, deploymentManifest(v.name, replicas, { image: v.image || 'nginx', port: Number(v.port) || 80 }));
+          }),
+        });
+        break;
+      case 'service': {
+        const target = onto?.data('kind') === 'deployment' ? (onto.data('name') as string) : onto?.data('kind') === 'pod' ? (onto.data('name') as string) : (view?.cluster?.deployments[0]?.name ?? '');
+        await dialog('New Service', [
+          { name: 'name', label: 'Name', value: target ? `${target}-svc` : nextName('svc') },
+          { name: 'selector', label: 'Selector', value: target ? `app=${target}` : '', placeholder: 'app=web' },
+          { name: 'type', label: 'Type', type: 'select', options: ['ClusterIP', 'NodePort', 'LoadBalancer'], value: 'ClusterIP' },
+          { name: 'port', label: 'Port', value: '80', type: 'number' },
+          { name: 'targetPort', label: 'Target port', value: '80' },
+        ], {
+          ok: 'Add',
+          check: check(async (v) => {
+            const port = Number(v.port);
+            if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('port: expected 1-65535');
+            const tp = /^\d+$/.test(v.targetPort) ? Number(v.targetPort) : v.targetPort || port;
+            await place(`s:default/${v.name}`, pos);
+            await api.apply(lab, serviceManifest({ name: v.name, type: v.type, port, targetPort: tp, selector: parseLabels(v.selector) }));
+          }),
+        });
+        break;
+      }
+    }
+  }
+
+  // ---- connecting (edgehandles) ---------------------------------------------------------------
+  function setConnect(on: boolean): void {
+    connectMode = on;
+    connectBtn.classList.toggle('primary', on);
+    if (on) eh.enableDrawMode();
+    else eh.disableDrawMode();
+  }
+  cy.on('ehcomplete', (_e, ...rest: unknown[]) => {
+    const [src, dst, added] = rest as [NodeSingular, NodeSingular, cytoscape.EdgeSingular];
+    added.remove();
+    void connect(src, dst);
+  });
+
+  async function connect(a: NodeSingular, b: NodeSingular): Promise<void> {
+    const ka = a.data('kind') as Kind;
+    const kb = b.data('kind') as Kind;
+    const isHost = (k: Kind): boolean => k === 'host' || k === 'client' || k === 'lb' || k === 'node';
+    if (isHost(ka) && kb === 'lan') return void (await linkDialog(a.data('name') as string, b.data('name') as string));
+    if (ka === 'lan' && isHost(kb)) return void (await linkDialog(b.data('name') as string, a.data('name') as string));
+    if (isHost(ka) && isHost(kb)) {
+      await busy(async () => {
+        const [da, db] = await api.addVeth(lab, { host: a.data('name') as string }, { host: b.data('name') as string });
+        toast(`veth ${a.data('name')}:${da} ⇄ ${b.data('name')}:${db}`);
+      });
+      return;
+    }
+    if (ka === 'service' && (kb === 'deployment' || kb === 'pod')) {
+      const svc = view?.cluster?.services.find((s) => s.name === a.data('name'));
+      if (!svc) return;
+      const app = kb === 'deployment' ? (b.data('name') as string) : (view?.cluster?.pods.find((p) => p.name === b.data('name'))?.labels.app ?? (b.data('name') as string));
+      const port = svc.ports[0];
+      await busy(() => api.apply(lab, serviceManifest({ name: svc.name, namespace: svc.namespace, type: svc.type, port: port?.port ?? 80, targetPort: port?.targetPort ?? port?.port ?? 80, selector: { app } })));
+      return;
+    }
+    toast(`Cannot connect a ${ka} to a ${kb}. Connect hosts, clients and load balancers to LANs or to each other; a Service to a Deployment.`, 'error');
+  }
+
+  async function linkDialog(host: string, lan: string): Promise<void> {
+    await dialog(`Connect ${host} to ${lan}`, [{ name: 'ip', label: 'Address', value: '', placeholder: 'next free (A.B.C.D/N)' }], {
+      ok: 'Connect',
+      check: async (v) => {
+        try {
+          const r = await api.addLink(lab, host, lan, v.ip || undefined);
+          toast(`${host} ${r.dev} ${r.ip} on ${lan}`);
+          return null;
+        } catch (e) {
+          return errorText(e);
+        }
+      },
+    });
+  }
+
+  // ---- edits ----------------------------------------------------------------------------------
+  async function deleteSelection(): Promise<void> {
+    const items: RemoveItem[] = [];
+    const seen = new Set<string>();
+    cy.elements(':selected').forEach((el) => {
+      const it = el.data('item') as RemoveItem | undefined;
+      if (!it) return;
+      const key = JSON.stringify(it);
+      if (seen.has(key)) return;
+      // Owned pods come back (the Deployment recreates them): delete the Deployment instead.
+      seen.add(key);
+      items.push(it);
+    });
+    // A host and its own links: removing the host removes them.
+    const hosts = new Set(items.filter((i) => i.kind === 'host').map((i) => i.name));
+    const lans = new Set(items.filter((i) => i.kind === 'lan').map((i) => i.name));
+    const filtered = items.filter((i) => !((i.kind === 'link' || i.kind === 'veth') && hosts.has(i.name)) && !(i.kind === 'link' && lans.size && cy.getElementById(`k:${i.name}:${i.dev}`).target().data('kind') === 'lan' && lans.has(cy.getElementById(`k:${i.name}:${i.dev}`).target().data('name') as string)));
+    if (!filtered.length) return;
+    await busy(() => api.remove(lab, filtered));
+  }
+
+  async function undo(): Promise<void> {
+    const r = await busy(() => api.undo(lab));
+    if (r && !r.changed) toast('Nothing to undo');
+  }
+
+  async function redo(): Promise<void> {
+    const r = await busy(() => api.redo(lab));
+    if (r && !r.changed) toast('Nothing to redo');
+  }
+
+  // ---- search, export ---------------------------------------------------------------------------
+  search.addEventListener('input', () => doSearch(false));
+  search.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') doSearch(true);
+    if (e.key === 'Escape') {
+      search.value = '';
+      doSearch(false);
+      search.blur();
+    }
+    e.stopPropagation();
+  });
+  function doSearch(focus: boolean): void {
+    const q = search.value.trim().toLowerCase();
+    cy.elements().removeClass('match');
+    if (!q) return;
+    const hits = cy.nodes().filter((n) => String(n.data('search') ?? '').toLowerCase().split(/\s+/).some((w) => w.includes(q)));
+    hits.addClass('match');
+    if (hits.length && (focus || hits.length <= 3)) {
+      cy.elements().unselect();
+      hits.select();
+      cy.fit(hits, 120);
+    }
+  }
+
+  async function exportPng(): Promise<void> {
+    const bg = getComputedStyle(document.documentElement).getPropertyValue('--canvas').trim();
+    const blob = cy.png({ output: 'blob', full: true, scale: 2, bg });
+    download(`${lab}.png`, blob);
+  }
+
+  function exportSvgFile(): void {
+    download(`${lab}.svg`, new Blob([exportSvg(cy)], { type: 'image/svg+xml' }));
+  }
+
+  async function exportKpl(): Promise<void> {
+    const r = await busy(() => api.exportLab(lab));
+    if (r) download(r.fileName, new Blob([r.text], { type: 'application/json' }));
+  }
+
+  // ---- inspector ------------------------------------------------------------------------------
+  let inspTimer: ReturnType<typeof setTimeout> | null = null;
+  function showInspectorSoon(): void {
+    if (inspTimer) clearTimeout(inspTimer);
+    inspTimer = setTimeout(showInspector, 30);
+  }
+  function showInspector(): void {
+    if (!view) return;
+    const sel = cy.elements(':selected').map((e) => e.data() as ElData);
+    renderInspector(inspector, { api, lab, view, selected: sel, applyOk, onDelete: () => void deleteSelection() });
+  }
+
+  // ---- keyboard -------------------------------------------------------------------------------
+  const onKey = (e: KeyboardEvent): void => {
+    const t = e.target as HTMLElement | null;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+    if (document.querySelector('.backdrop') && e.key !== '?') return;
+    const mod = e.ctrlKey || e.metaKey;
+    const k = e.key.toLowerCase();
+    if (mod && k === 'z' && !e.shiftKey) void undo();
+    else if ((mod && k === 'z' && e.shiftKey) || (mod && k === 'y')) void redo();
+    else if (mod && k === 'a') cy.elements().select();
+    else if (mod) return;
+    else if (e.key === 'Delete' || e.key === 'Backspace') void deleteSelection();
+    else if (k === 'f') cy.fit(undefined, 40);
+    else if (k === 'l') runLayout(true);
+    else if (k === 'c') setConnect(!connectMode);
+    else if (k === 't') toggleTheme();
+    else if (e.key === '?') toggleHelp();
+    else if (e.key === '/') search.focus();
+    else if (e.key === 'Escape') {
+      cy.elements().unselect();
+      if (connectMode) setConnect(false);
+    } else return;
+    e.preventDefault();
+  };
+  window.addEventListener('keydown', onKey);
+
+  const offChanged = api.onLabChanged((ev) => {
+    if (ev.lab === lab) void refresh();
+  });
+  void api.capabilities().then((c) => {
+    applyOk = c.apply;
+    palette.querySelectorAll<HTMLElement>('.item').forEach((el) => {
+      const p = PALETTE.find((x) => x.kind === el.dataset.kind);
+      if (p?.cluster && !applyOk) {
+        el.classList.add('disabled');
+        el.title = `${p.label}: needs the Kubernetes layer (not wired into this build's service yet)`;
+      }
+    });
+    return refresh();
+  });
+
+  return () => {
+    disposed = true;
+    if (saveTimer) {
+      clearTimeout(saveTimer);
+      void saveLayout();
+    }
+    offChanged();
+    window.removeEventListener('keydown', onKey);
+    window.removeEventListener('kpl-theme', onTheme);
+    eh.destroy();
+    cy.destroy();
+  };
+}

@@ -1,0 +1,186 @@
+// The start page: saved labs (name, nodes, services, last change) with new, rename,
+// duplicate, delete, import (file picker or a file dropped on the window) and export.
+
+import type { LabApi, LabSummary } from '../shared/api/contract.ts';
+import { busy, clear, dialog, download, formatBytes, h, relativeTime, toast } from './ui.ts';
+import { topbar } from './topbar.ts';
+
+const NAME_HINT = 'letters, digits, spaces and . _ - (1-253 characters)';
+
+export function labUrl(name: string): string {
+  return `#/lab/${encodeURIComponent(name)}`;
+}
+
+export async function importFiles(api: LabApi, files: FileList | File[], after: (name: string) => void): Promise<void> {
+  for (const file of Array.from(files)) {
+    const text = await file.text();
+    const base = file.name.replace(/\.(kpl|json|ya?ml)$/i, '') || 'imported';
+    if (/\.ya?ml$/i.test(file.name)) {
+      const caps = await api.capabilities();
+      if (!caps.apply) {
+        toast(`${file.name}: importing Kubernetes YAML needs the cluster layer, which this build does not have yet`, 'error');
+        continue;
+      }
+      const name = await freeName(api, base);
+      await busy(async () => {
+        await api.createLab(name);
+        await api.apply(name, text);
+        after(name);
+      });
+      continue;
+    }
+    await busy(async () => {
+      let name: string | undefined;
+      try {
+        name = (await api.importLab(text)).name;
+      } catch (e) {
+        if (!/already exists/.test((e as Error).message)) throw e;
+        name = (await api.importLab(text, { name: await freeName(api, base) })).name;
+      }
+      toast(`Imported ${file.name} as "${name}"`);
+      after(name);
+    });
+  }
+}
+
+async function freeName(api: LabApi, base: string): Promise<string> {
+  const names = new Set((await api.listLabs()).map((l) => l.name));
+  if (!names.has(base)) return base;
+  for (let i = 2; ; i++) if (!names.has(`${base} (${i})`)) return `${base} (${i})`;
+}
+
+export function showStartPage(root: HTMLElement, api: LabApi): () => void {
+  const body = h('div', { class: 'start' });
+  const list = h('div', { 'data-testid': 'lab-list' });
+  const fileInput = h('input', { type: 'file', accept: '.kpl,.json,.yaml,.yml', multiple: true, style: 'display:none', 'data-testid': 'import-input' });
+  fileInput.addEventListener('change', () => {
+    if (fileInput.files?.length) void importFiles(api, fileInput.files, () => void refresh());
+    fileInput.value = '';
+  });
+
+  const newLab = async (): Promise<void> => {
+    const labs = await api.listLabs();
+    let n = labs.length + 1;
+    while (labs.some((l) => l.name === `lab ${n}`)) n++;
+    const v = await dialog('New lab', [{ name: 'name', label: 'Name', value: `lab ${n}` }], {
+      ok: 'Create',
+      check: async (v) => {
+        try {
+          await api.createLab(v.name);
+          return null;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    });
+    if (v) location.hash = labUrl(v.name);
+  };
+
+  const rowOf = (l: LabSummary): HTMLElement => {
+    const open = h('a', { href: labUrl(l.name), 'data-testid': 'lab-link' }, l.name);
+    const rename = async (): Promise<void> => {
+      await dialog(`Rename "${l.name}"`, [{ name: 'name', label: 'New name', value: l.name }], {
+        ok: 'Rename',
+        check: async (v) => {
+          try {
+            if (v.name !== l.name) await api.renameLab(l.name, v.name);
+            return null;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        },
+      });
+    };
+    const duplicate = async (): Promise<void> => {
+      await dialog(`Duplicate "${l.name}"`, [{ name: 'name', label: 'Copy name', value: `${l.name} copy` }], {
+        ok: 'Duplicate',
+        check: async (v) => {
+          try {
+            await api.duplicateLab(l.name, v.name);
+            return null;
+          } catch (e) {
+            return (e as Error).message;
+          }
+        },
+      });
+    };
+    const exportLab = async (): Promise<void> => {
+      const r = await busy(() => api.exportLab(l.name));
+      if (r) download(r.fileName, new Blob([r.text], { type: 'application/json' }));
+    };
+    const remove = async (): Promise<void> => {
+      const ok = await dialog(`Delete "${l.name}"?`, [], { ok: 'Delete' });
+      if (ok) await busy(() => api.deleteLab(l.name));
+    };
+    return h('tr', { 'data-lab': l.name },
+      h('td', {}, open),
+      h('td', { class: 'num' }, String(l.nodes)),
+      h('td', { class: 'num' }, String(l.services)),
+      h('td', { title: new Date(l.changed).toLocaleString() }, relativeTime(l.changed)),
+      h('td', { class: 'num muted' }, formatBytes(l.size)),
+      h('td', { class: 'ops' },
+        h('button', { onclick: () => void rename(), title: 'Rename' }, 'Rename'),
+        h('button', { onclick: () => void duplicate(), title: 'Duplicate' }, 'Duplicate'),
+        h('button', { onclick: () => void exportLab(), title: 'Export .kpl' }, 'Export'),
+        h('button', { class: 'danger', onclick: () => void remove(), title: 'Delete' }, 'Delete')));
+  };
+
+  async function refresh(): Promise<void> {
+    const labs = await busy(() => api.listLabs());
+    if (!labs) return;
+    clear(list);
+    if (labs.length === 0) {
+      list.append(h('div', { class: 'empty' }, 'No labs yet. Create one, or import a .kpl file (drop it anywhere on this window).'));
+      return;
+    }
+    list.append(h('table', { class: 'labs' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'num' }, 'Nodes'), h('th', { class: 'num' }, 'Services'), h('th', {}, 'Last change'), h('th', { class: 'num' }, 'Size'), h('th', {}))),
+      h('tbody', {}, ...labs.map(rowOf))));
+  }
+
+  const zone = h('div', { class: 'dropzone' }, 'Drop .kpl or YAML files to import');
+  let depth = 0;
+  const onEnter = (e: DragEvent): void => {
+    if (!e.dataTransfer?.types.includes('Files')) return;
+    depth++;
+    zone.classList.add('on');
+  };
+  const onLeave = (): void => {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) zone.classList.remove('on');
+  };
+  const onOver = (e: DragEvent): void => {
+    if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+  };
+  const onDrop = (e: DragEvent): void => {
+    if (!e.dataTransfer?.files.length) return;
+    e.preventDefault();
+    depth = 0;
+    zone.classList.remove('on');
+    void importFiles(api, e.dataTransfer.files, () => void refresh());
+  };
+  window.addEventListener('dragenter', onEnter);
+  window.addEventListener('dragleave', onLeave);
+  window.addEventListener('dragover', onOver);
+  window.addEventListener('drop', onDrop);
+
+  body.append(
+    h('h1', {}, 'Labs'),
+    h('div', { class: 'actions' },
+      h('button', { class: 'primary', onclick: () => void newLab(), 'data-testid': 'new-lab' }, 'New lab'),
+      h('button', { onclick: () => fileInput.click(), 'data-testid': 'import' }, 'Import…'),
+      fileInput),
+    list,
+    h('p', { class: 'muted' }, `Lab names: ${NAME_HINT}. Every change is stored at once; there is nothing to save.`));
+  root.append(topbar(null), body, zone);
+  const off = api.onLabsChanged(() => void refresh());
+  void refresh();
+  return () => {
+    off();
+    window.removeEventListener('dragenter', onEnter);
+    window.removeEventListener('dragleave', onLeave);
+    window.removeEventListener('dragover', onOver);
+    window.removeEventListener('drop', onDrop);
+    zone.remove();
+  };
+}

@@ -1,0 +1,170 @@
+// LabApi: every method and event the renderer uses, the same in Electron (preload + IPC) and
+// in browser mode (WebSocket). METHOD_ARGS is the runtime schema of each method's positional
+// arguments; every transport validates a call against it before the service sees it, and the
+// preload script builds one function per entry (never a generic invoke).
+
+import { args, arr, bool, int, json, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
+import type {
+  ApplyResult, Capabilities, ExecResult, ExportResult, HistoryEntry, HostKind, LabSummary, LabView, Layout, ListenSpec,
+  RemoveItem, SavedTrace, TraceRequest, TraceResult, UndoResult,
+} from './types.ts';
+
+export * from './types.ts';
+
+export const API_LIMITS = {
+  /** A .kpl or YAML text crossing the boundary. */
+  textBytes: 50 * 1024 * 1024,
+  layoutBytes: 8 * 1024 * 1024,
+  /** One WebSocket message (a call with its arguments). */
+  messageBytes: 60 * 1024 * 1024,
+};
+
+const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const CIDR_RE = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\/([0-9]|[12][0-9]|3[0-2])$/;
+const DEV_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$/;
+
+/**
+ * A lab in the store, named by the user: 1-253 characters, no control characters or surrounding
+ * spaces, and nothing that reads as a file path (no / or \\, not ending in .kpl or .json).
+ */
+// eslint-disable-next-line no-control-regex
+const labRef: Check = str({ min: 1, max: 253, re: /^(?!\s)(?![.-]$)(?!\.\.$)[^\u0000-\u001f\u007f/\\]*(?<!\s)(?<!\.kpl)(?<!\.json)$/i, what: 'a lab name (no / or \\, not ending in .kpl or .json)' });
+const name: Check = str({ min: 1, max: 253, re: NAME_RE, what: 'a name (letters, digits, . _ -)' });
+const dev: Check = str({ min: 1, max: 15, re: DEV_RE, what: 'a device name' });
+const cidr: Check = str({ max: 18, re: CIDR_RE, what: 'an address A.B.C.D/N' });
+const listen: Check = arr(obj({ port: int(1, 65535), proto: oneOf('tcp', 'udp', 'sctp') }), 1024);
+const hostKind: Check = oneOf('host', 'client', 'lb');
+const vethEnd: Check = obj({ host: name, dev: opt(dev), ip: opt(cidr) });
+const text: Check = str({ max: API_LIMITS.textBytes });
+const layout: Check = (v, where) =>
+  json(API_LIMITS.layoutBytes)(v, where) ??
+  obj({
+    positions: record(str({ max: 600 }), obj({ x: num(), y: num() })),
+    kinds: opt(record(name, hostKind)),
+    zoom: opt(num(0, 1000)),
+    pan: opt(obj({ x: num(), y: num() })),
+  })(v, where);
+const removeItem: Check = obj({
+  kind: oneOf('host', 'lan', 'link', 'veth', 'node', 'pod', 'deployment', 'service'),
+  name,
+  namespace: opt(name),
+  dev: opt(dev),
+});
+const traceReq: Check = obj({
+  from: str({ min: 1, max: 300 }),
+  to: str({ min: 1, max: 300 }),
+  proto: oneOf('tcp', 'udp', 'sctp', 'icmp'),
+  sport: opt(int(1, 65535)),
+  seed: opt(int(0, 2 ** 32 - 1)),
+  allOutcomes: opt(bool),
+  keep: opt(bool),
+});
+
+/** The runtime schema of every method: its positional arguments. */
+export const METHOD_ARGS = {
+  capabilities: args(),
+  listLabs: args(),
+  createLab: args(labRef, opt(obj({ seed: opt(int(0, 2 ** 32 - 1)), cluster: opt(bool), nodes: opt(int(0, 250)) }))),
+  renameLab: args(labRef, labRef),
+  duplicateLab: args(labRef, labRef),
+  deleteLab: args(labRef),
+  view: args(labRef),
+  doc: args(labRef),
+  history: args(labRef),
+  undo: args(labRef),
+  redo: args(labRef),
+  exportLab: args(labRef),
+  importLab: args(text, opt(obj({ name: opt(labRef) }))),
+  layout: args(labRef),
+  setLayout: args(labRef, layout),
+  addLan: args(labRef, name),
+  addHost: args(labRef, name, opt(obj({ listen: opt(listen), kind: opt(hostKind) }))),
+  addLink: args(labRef, name, name, opt(cidr), opt(dev)),
+  addVeth: args(labRef, vethEnd, vethEnd),
+  remove: args(labRef, arr(removeItem, 10_000)),
+  apply: args(labRef, text),
+  exec: args(labRef, name, arr(str({ max: 1_000_000 }), 4096), opt(str({ max: 20 * 1024 * 1024 }))),
+  trace: args(labRef, traceReq),
+  consoleHistory: args(labRef, name),
+  appendConsoleHistory: args(labRef, name, str({ max: 100_000 })),
+  traces: args(labRef),
+  saveTrace: args(labRef, str({ min: 1, max: 200 }), traceReq),
+} as const satisfies Record<string, (v: unknown) => string | null>;
+
+export type MethodName = keyof typeof METHOD_ARGS;
+export const METHOD_NAMES = Object.keys(METHOD_ARGS) as MethodName[];
+
+/** The methods, as the renderer calls them (always asynchronous). */
+export interface LabMethods {
+  capabilities(): Promise<Capabilities>;
+  listLabs(): Promise<LabSummary[]>;
+  /** `cluster`: a Kubernetes cluster of `nodes` nodes (default 1), as `kpl new --cluster`. */
+  createLab(name: string, opts?: { seed?: number; cluster?: boolean; nodes?: number }): Promise<LabSummary>;
+  renameLab(ref: string, newName: string): Promise<void>;
+  duplicateLab(ref: string, newName: string): Promise<void>;
+  /** Moves the lab to the store's trash. */
+  deleteLab(ref: string): Promise<void>;
+  view(ref: string): Promise<LabView>;
+  doc(ref: string): Promise<unknown>;
+  history(ref: string): Promise<HistoryEntry[]>;
+  undo(ref: string): Promise<UndoResult>;
+  redo(ref: string): Promise<UndoResult>;
+  exportLab(ref: string): Promise<ExportResult>;
+  importLab(text: string, opts?: { name?: string }): Promise<LabSummary>;
+  layout(ref: string): Promise<Layout | null>;
+  setLayout(ref: string, layout: Layout): Promise<void>;
+  addLan(ref: string, name: string): Promise<void>;
+  addHost(ref: string, name: string, opts?: { listen?: ListenSpec[]; kind?: HostKind }): Promise<void>;
+  /** Without an address, the next free one on the LAN's /24 is taken. Returns the device. */
+  addLink(ref: string, host: string, lan: string, ip?: string, dev?: string): Promise<{ dev: string; ip: string }>;
+  addVeth(ref: string, a: { host: string; dev?: string; ip?: string }, b: { host: string; dev?: string; ip?: string }): Promise<[string, string]>;
+  remove(ref: string, items: RemoveItem[]): Promise<void>;
+  apply(ref: string, yaml: string): Promise<ApplyResult>;
+  exec(ref: string, host: string, argv: string[], stdin?: string): Promise<ExecResult>;
+  trace(ref: string, spec: TraceRequest): Promise<TraceResult>;
+  consoleHistory(ref: string, host: string): Promise<string[]>;
+  appendConsoleHistory(ref: string, host: string, line: string): Promise<void>;
+  traces(ref: string): Promise<SavedTrace[]>;
+  saveTrace(ref: string, name: string, spec: TraceRequest): Promise<void>;
+}
+
+/** Events pushed to the renderer. */
+export interface LabEvents {
+  /** A lab's content changed (by this window, another window, or the service). */
+  labChanged: { lab: string };
+  /** Labs were created, renamed or deleted. */
+  labsChanged: Record<string, never>;
+}
+export type EventName = keyof LabEvents;
+export const EVENT_NAMES: readonly EventName[] = ['labChanged', 'labsChanged'];
+
+export type Unsubscribe = () => void;
+
+/** `window.lab`: the methods plus one subscription function per event. */
+export interface LabApi extends LabMethods {
+  onLabChanged(cb: (e: LabEvents['labChanged']) => void): Unsubscribe;
+  onLabsChanged(cb: (e: LabEvents['labsChanged']) => void): Unsubscribe;
+}
+
+/** The subscription function of each event on LabApi. */
+export const EVENT_SUBSCRIBERS: Record<EventName, 'onLabChanged' | 'onLabsChanged'> = {
+  labChanged: 'onLabChanged',
+  labsChanged: 'onLabsChanged',
+};
+
+// Both lists name the same methods: a method added to one and not the other fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const _sameMethods: Same<MethodName, keyof LabMethods> = true;
+void _sameMethods;
+
+/** Validates one call; returns the message to send back, or null when it may go through. */
+export function checkCall(method: unknown, params: unknown): { code: string; message: string } | null {
+  if (typeof method !== 'string' || !Object.prototype.hasOwnProperty.call(METHOD_ARGS, method)) {
+    return { code: 'invalid', message: `unknown method ${JSON.stringify(method)?.slice(0, 60)}` };
+  }
+  const e = METHOD_ARGS[method as MethodName](params);
+  return e ? { code: 'invalid', message: `${method}: ${e}` } : null;
+}
+
+export const IPC_PREFIX = 'kpl:';
+export const IPC_EVENT = 'kpl:event';

@@ -1,0 +1,187 @@
+// What the app's API carries: plain JSON values the renderer shows, whichever shell it runs in.
+
+export type HostKind = 'host' | 'client' | 'lb';
+
+export interface ListenSpec {
+  port: number;
+  proto: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface LabSummary {
+  name: string;
+  /** Hosts plus Kubernetes nodes, as the store counts them. */
+  nodes: number;
+  services: number;
+  hosts: number;
+  /** Last change, ms since the epoch. */
+  changed: number;
+  /** Bytes of history kept. */
+  size: number;
+}
+
+export interface ViewLink {
+  dev: string;
+  lan: string;
+  ip: string;
+}
+
+export interface ViewHost {
+  name: string;
+  kind: HostKind;
+  listen: ListenSpec[];
+  links: ViewLink[];
+}
+
+export interface ViewVethEnd {
+  host: string;
+  dev: string;
+  ip?: string;
+}
+
+export interface ViewNode {
+  name: string;
+  ip?: string;
+  podCIDR?: string;
+}
+
+export interface ViewPod {
+  name: string;
+  namespace: string;
+  node?: string;
+  ip?: string;
+  phase?: string;
+  labels: Record<string, string>;
+  /** The Deployment (through its ReplicaSet) the pod belongs to. */
+  owner?: string;
+}
+
+export interface ViewDeployment {
+  name: string;
+  namespace: string;
+  replicas: number;
+  selector: Record<string, string>;
+}
+
+export interface ViewServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+  protocol: string;
+}
+
+export interface ViewService {
+  name: string;
+  namespace: string;
+  type: string;
+  clusterIP?: string;
+  ports: ViewServicePort[];
+  selector: Record<string, string>;
+  externalTrafficPolicy?: string;
+}
+
+export interface ViewEndpoint {
+  service: string;
+  namespace: string;
+  pod?: string;
+  ip: string;
+  port?: number;
+}
+
+export interface ViewCluster {
+  /** The LAN the nodes are cabled to. */
+  lan?: string;
+  nodes: ViewNode[];
+  pods: ViewPod[];
+  deployments: ViewDeployment[];
+  services: ViewService[];
+  endpoints: ViewEndpoint[];
+}
+
+/** Positions and looks the editor authors; opaque to the engine. */
+export interface Layout {
+  positions: Record<string, { x: number; y: number }>;
+  kinds?: Record<string, HostKind>;
+  zoom?: number;
+  pan?: { x: number; y: number };
+}
+
+/** Everything the canvas draws for one lab. */
+export interface LabView {
+  name: string;
+  hosts: ViewHost[];
+  lans: { name: string }[];
+  veths: { a: ViewVethEnd; b: ViewVethEnd }[];
+  cluster: ViewCluster | null;
+  layout: Layout | null;
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  command: string;
+  at: number;
+  current: boolean;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+export interface TraceRequest {
+  from: string;
+  to: string;
+  proto: 'tcp' | 'udp' | 'sctp' | 'icmp';
+  sport?: number;
+  seed?: number;
+  allOutcomes?: boolean;
+  keep?: boolean;
+}
+
+/** The engine's trace report (see `kpl trace --json` in the README). */
+export type TraceResult = Record<string, unknown>;
+
+export interface ApplyResult {
+  /** kubectl's lines ("deployment.apps/web created"). */
+  output: string;
+}
+
+/** What the service behind this API can do today (the Kubernetes wiring lands separately). */
+export interface Capabilities {
+  apply: boolean;
+  remove: boolean;
+  cluster: boolean;
+}
+
+export interface UndoResult {
+  changed: boolean;
+}
+
+export interface ExportResult {
+  fileName: string;
+  text: string;
+}
+
+export interface SavedTrace {
+  name: string;
+  seed: number;
+  at: number;
+}
+
+/** Element of a removal: a host, a LAN, a link of a host, or a Kubernetes object. */
+export interface RemoveItem {
+  kind: 'host' | 'lan' | 'link' | 'veth' | 'node' | 'pod' | 'deployment' | 'service';
+  name: string;
+  namespace?: string;
+  /** link: the host's device; veth: the device on `name`. */
+  dev?: string;
+}
+
+export interface ApiError {
+  message: string;
+  /** 'invalid' (refused payload), 'notfound', 'conflict', 'unsupported', 'failed'. */
+  code: string;
+}
