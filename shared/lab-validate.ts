@@ -4,7 +4,16 @@
 
 import { LAB_FORMAT, LAB_VERSION, type LabDoc } from './lab.ts';
 
-export class LabFormatError extends Error {}
+/**
+ * A lab or scenario file refused: `message` says where and why; `pointer` is the JSON pointer
+ * (RFC 6901) of the offending value ("" for the whole document) when one is known.
+ */
+export class LabFormatError extends Error {
+  constructor(message: string, readonly pointer?: string) {
+    super(message);
+    this.name = 'LabFormatError';
+  }
+}
 
 export const LIMITS = {
   fileBytes: 50 * 1024 * 1024,
@@ -15,7 +24,14 @@ export const LIMITS = {
   stdinBytes: 20 * 1024 * 1024,
   argv: 4096,
   name: 253,
+  notesBytes: 1024 * 1024,
+  walkthroughSteps: 1000,
 };
+
+/** `lab.hosts[0].links[1].lan` (the path in our messages) as a JSON pointer: `/hosts/0/links/1/lan`. */
+export function pathToPointer(path: string): string {
+  return path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map((k) => '/' + k.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
 
 const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const DEV_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,14}$/;
@@ -34,6 +50,13 @@ function only(o: Obj, keys: readonly string[], where: string): void {
 function str(o: Obj, k: string, where: string, re?: RegExp, what = 'a string'): string {
   const v = o[k];
   if (typeof v !== 'string' || v.length > LIMITS.name * 64 || (re && !re.test(v))) throw new LabFormatError(`${where}.${k}: expected ${what}, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  return v;
+}
+
+/** A longer text (walkthrough prose, a command line). */
+function text(o: Obj, k: string, where: string): string {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > LIMITS.notesBytes) throw new LabFormatError(`${where}.${k}: expected a text of at most ${LIMITS.notesBytes} characters`);
   return v;
 }
 
@@ -57,13 +80,26 @@ export function parseLabText(text: string, source = 'lab'): LabDoc {
 }
 
 export function validateLab(raw: unknown, source = 'lab'): LabDoc {
+  try {
+    return validateLabInner(raw, source);
+  } catch (e) {
+    if (!(e instanceof LabFormatError) || e.pointer !== undefined) throw e;
+    // Messages start with `${source}` then the path (`.hosts[0].name`) up to the first ": ".
+    const rest = e.message.startsWith(source) ? e.message.slice(source.length) : '';
+    const colon = rest.indexOf(': ');
+    const pointer = colon > 0 ? pathToPointer(rest.slice(0, colon)) : '';
+    throw new LabFormatError(pointer ? `${e.message} (at ${pointer})` : e.message, pointer);
+  }
+}
+
+function validateLabInner(raw: unknown, source: string): LabDoc {
   if (!isObj(raw)) throw new LabFormatError(`${source}: not a lab file (expected a JSON object)`);
   if (raw.format !== LAB_FORMAT) throw new LabFormatError(`${source}: not a Kube Packet Lab file (format is ${JSON.stringify(raw.format) ?? 'missing'}, expected "${LAB_FORMAT}")`);
   if (typeof raw.version !== 'number' || !Number.isInteger(raw.version) || raw.version < 1)
     throw new LabFormatError(`${source}: bad version ${JSON.stringify(raw.version)}`);
   if (raw.version > LAB_VERSION)
     throw new LabFormatError(`${source}: lab file version ${raw.version} is newer than this Kube Packet Lab understands (${LAB_VERSION}); update the app`);
-  only(raw, ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime'], source);
+  only(raw, ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime', 'cluster', 'notes', 'walkthrough'], source);
   const name = str(raw, 'name', source);
   const seed = raw.seed;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new LabFormatError(`${source}.seed: expected an integer 0..4294967295`);
@@ -156,5 +192,36 @@ export function validateLab(raw: unknown, source = 'lab'): LabDoc {
   const doc: LabDoc = { format: LAB_FORMAT, version: LAB_VERSION, name, seed, lans, hosts, journal };
   if (veths) doc.veths = veths;
   if (raw.runtime !== undefined) doc.runtime = raw.runtime; // validated by the engine when applied
+  if (raw.cluster !== undefined) {
+    // The cluster's settings (the Kubernetes objects come from the journal as `kubectl apply`
+    // entries); checked as an object only until the Kubernetes layer defines its fields.
+    if (!isObj(raw.cluster)) throw new LabFormatError(`${source}.cluster: expected an object`);
+    (doc as unknown as Record<string, unknown>).cluster = raw.cluster;
+  }
+  if (raw.notes !== undefined) {
+    if (typeof raw.notes !== 'string') throw new LabFormatError(`${source}.notes: expected a string`);
+    if (raw.notes.length > LIMITS.notesBytes) throw new LabFormatError(`${source}.notes: longer than ${LIMITS.notesBytes} characters`);
+    doc.notes = raw.notes;
+  }
+  if (raw.walkthrough !== undefined) {
+    const w = `${source}.walkthrough`;
+    const wt = raw.walkthrough;
+    if (!isObj(wt)) throw new LabFormatError(`${w}: expected an object`);
+    only(wt, ['title', 'steps'], w);
+    const title = str(wt, 'title', w);
+    const steps = arr(wt, 'steps', w, LIMITS.walkthroughSteps).map((st, i) => {
+      const ws = `${w}.steps[${i}]`;
+      if (!isObj(st)) throw new LabFormatError(`${ws}: expected an object`);
+      only(st, ['title', 'text', 'host', 'command'], ws);
+      const step: { title: string; text: string; host?: string; command?: string } = { title: str(st, 'title', ws), text: text(st, 'text', ws) };
+      if (st.host !== undefined) {
+        step.host = str(st, 'host', ws);
+        if (!hostNames.has(step.host)) throw new LabFormatError(`${ws}.host: no host named "${step.host}"`);
+      }
+      if (st.command !== undefined) step.command = text(st, 'command', ws);
+      return step;
+    });
+    doc.walkthrough = { title, steps };
+  }
   return doc;
 }

@@ -1,11 +1,11 @@
 // The lab document: what the user declared. Everything else (rules, routes, sets, conntrack)
 // is derived from it by replaying `journal` on fresh hosts, then applying `runtime`.
-// This is also the body of a `.kpl` file (format "kube-packet-lab").
-
-import type { ClusterDoc } from './cluster.ts';
+// This is also the body of a `.kpl` file (format "kube-packet-lab"); the file adds what goes
+// with a lab outside its revisions (layout, console history, saved traces): see scenario.ts.
 
 export const LAB_FORMAT = 'kube-packet-lab';
-export const LAB_VERSION = 1;
+/** Version 2: the sharing format (notes, walkthrough, and in the file layout, console history, traces). */
+export const LAB_VERSION = 2;
 
 export interface ListenSpec {
   port: number;
@@ -41,6 +41,21 @@ export interface VethDoc {
   b: VethEnd;
 }
 
+/** One step of a guided walkthrough: text shown to the user, optionally a command to try. */
+export interface WalkthroughStep {
+  title: string;
+  text: string;
+  /** The host whose console the step is about. */
+  host?: string;
+  /** A console line the user is invited to type (never run automatically). */
+  command?: string;
+}
+
+export interface Walkthrough {
+  title: string;
+  steps: WalkthroughStep[];
+}
+
 /** A console command that changed a host, replayed in order on load. */
 export interface JournalEntry {
   host: string;
@@ -59,10 +74,12 @@ export interface LabDoc {
   /** Veth pairs between hosts (absent: none). */
   veths?: VethDoc[];
   journal: JournalEntry[];
-  /** A Kubernetes cluster (`kpl new --cluster`): its settings; its objects come from the journal. */
-  cluster?: ClusterDoc;
   /** What kept traces changed: conntrack, counters, recent lists, nth counters, clock. */
   runtime?: unknown;
+  /** Free text about the lab (shown as text, never as HTML). */
+  notes?: string;
+  /** An optional guided walkthrough for whoever opens the lab. */
+  walkthrough?: Walkthrough;
 }
 
 export function emptyLab(name: string): LabDoc {

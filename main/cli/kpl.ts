@@ -3,7 +3,8 @@
 // of the tool that ran).
 
 import { readFileSync } from 'node:fs';
-import { LabError, LabFileError, LabService, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
+import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, StoreForeignError, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
+import { runStoreCommand, StoreUsageError, STORE_USAGE } from './store-commands.ts';
 
 const USAGE = `Usage: kpl COMMAND ...
 
@@ -68,7 +69,35 @@ function need(pos: string[], n: number, usage: string): void {
   if (pos.length !== n) throw new UsageError(`usage: ${usage}`);
 }
 
-export function runKpl(argv: string[], stdin: () => string, out: Out, svc = new LabService()): number {
+/**
+ * Runs one kpl command. `--db PATH` (anywhere before a `--`) picks the lab database, else
+ * KPL_DB, else the per-user default; a service passed in is used when there is no --db.
+ */
+export function runKpl(argv: string[], stdin: () => string, out: Out, svc?: LabService): number {
+  let args = argv;
+  let db: string | undefined;
+  const end = argv.indexOf('--') < 0 ? argv.length : argv.indexOf('--');
+  for (let i = 0; i < end; i++) {
+    if (argv[i] === '--db' || argv[i].startsWith('--db=')) {
+      const v = argv[i] === '--db' ? argv[i + 1] : argv[i].slice(5);
+      if (v === undefined || v === '' || (argv[i] === '--db' && i + 1 >= end)) {
+        out.stderr('kpl: option --db needs a value\n');
+        return 2;
+      }
+      db = v;
+      args = [...argv.slice(0, i), ...argv.slice(argv[i] === '--db' ? i + 2 : i + 1)];
+      break;
+    }
+  }
+  const own = db !== undefined || !svc ? new LabService({ ...(db !== undefined ? { db } : {}), onNotice: (m) => out.stderr(`kpl: warning: ${m}\n`) }) : undefined;
+  try {
+    return runCommand(args, stdin, out, own ?? svc!);
+  } finally {
+    own?.close();
+  }
+}
+
+function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabService): number {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -76,7 +105,7 @@ export function runKpl(argv: string[], stdin: () => string, out: Out, svc = new 
       case 'help':
       case '--help':
       case '-h':
-        out.stdout(USAGE);
+        out.stdout(USAGE + STORE_USAGE);
         return cmd === undefined ? 2 : 0;
       case 'new': {
         const { pos, opt } = parseOpts(rest, ['name', 'seed'], []);
@@ -147,15 +176,18 @@ export function runKpl(argv: string[], stdin: () => string, out: Out, svc = new 
         out.stdout(opt.has('json') ? JSON.stringify(report.json, null, 2) + '\n' : report.text);
         return 0;
       }
-      default:
-        throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}`);
+      default: {
+        const code = runStoreCommand(cmd, rest, svc, out, stdin);
+        if (code !== undefined) return code;
+        throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}${STORE_USAGE}`);
+      }
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof StoreUsageError) {
       out.stderr(`kpl: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof LabFileError || e instanceof LabError) {
+    if (e instanceof LabFileError || e instanceof LabError || e instanceof LabFormatError || e instanceof LabStoreError || e instanceof StoreForeignError) {
       out.stderr(`kpl: ${e.message}\n`);
       return 1;
     }

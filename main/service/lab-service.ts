@@ -1,65 +1,574 @@
-// LabService: the one entry point every transport (the kpl CLI now, the app later) uses.
-// Each call loads the lab, applies one change through the engine and saves it when something
-// changed — one change, one atomic write.
+// LabService: the one entry point every transport (the kpl CLI, the app) uses. A lab is
+// either a file (a LAB argument that names an existing file, ends in .kpl/.json or has a path
+// separator) or a lab in the store (any other name). Each change loads the lab, applies it
+// through the engine and saves it: for a file, one atomic write; for a stored lab, one
+// transaction that records a revision (the command and a timestamp), so it can be undone.
+// The store is opened on first use, so constructing the service costs nothing.
 
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { emptyLab, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
+import { LabFormatError, validateLab } from '../../shared/lab-validate.ts';
+import { canonicalDoc, scanJson, serializeScenario, type Scenario, type SavedTraceDoc } from '../../shared/scenario.ts';
 import { Lab, LabError, type TraceSpec } from '../engine/lab.ts';
 import type { TraceReport } from '../engine/datapath/report.ts';
 import type { CommandResult } from '../engine/shell/types.ts';
-import { LabFileError, labFileExists, readLabFile, writeLabFile } from './lab-files.ts';
+import { Store } from '../store/store.ts';
+import { LabStoreError, type LabRow } from '../store/labs.ts';
+import { StoreForeignError } from '../store/db.ts';
+import { LabFileError, labFileExists, readScenarioFile, writeScenarioFile } from './lab-files.ts';
+import { defaultDbPath, looksLikeFile, resolveRef, type LabTarget } from './lab-ref.ts';
+import { commandText, labDiff, shellQuote, type LabDiff } from './lab-diff.ts';
+import { parseScenarioText } from './scenario.ts';
 
-export { LabError, LabFileError };
-export type { TraceSpec, TraceReport, CommandResult, ListenSpec };
+export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
+export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff };
+
+export interface LabSummary {
+  name: string;
+  /** Machines in the lab (its hosts; a cluster's nodes are hosts too). */
+  nodes: number;
+  /** Kubernetes Services applied through the journal. */
+  services: number;
+  hosts: number;
+  /** Last change (ISO 8601). */
+  changed: string;
+  /** Bytes of history kept in the store. */
+  size: number;
+}
+
+export interface TrashEntry extends LabSummary {
+  /** When it went to the trash (ISO 8601). */
+  trashed: string;
+}
+
+export interface HistoryEntry {
+  seq: number;
+  /** The revision it was made from (null: the first). */
+  parent: number | null;
+  command: string;
+  /** ISO 8601. */
+  at: string;
+  /** The revision the lab is at now. */
+  current: boolean;
+  /** Snapshot names pointing at this revision. */
+  snapshots: string[];
+}
+
+export interface SavedTraceInfo {
+  name: string;
+  seed: number;
+  at: string;
+}
+
+export interface LabServiceOptions {
+  /** The database file (default: KPL_DB, then the per-user data folder). */
+  db?: string;
+  /** Told once when the store had to set a damaged database aside (the user must know). */
+  onNotice?: (message: string) => void;
+  /** Clock for revisions (tests). */
+  now?: () => number;
+}
+
+/** Fields of the document the engine does not keep: carried from one revision to the next. */
+const DOC_ONLY = ['notes', 'walkthrough'] as const;
+const MAX_LAYOUT_BYTES = 5 * 1024 * 1024;
+const MAX_CONSOLE_LINE = 64 * 1024;
+
+type AnyEnd = { host: string; dev?: string; ip?: string };
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function summary(r: LabRow): LabSummary {
+  return { name: r.name, nodes: r.nodes, services: r.services, hosts: r.nodes, changed: iso(r.changedAt), size: r.size };
+}
 
 export class LabService {
-  create(path: string, opts: { name?: string; seed?: number } = {}): void {
-    if (labFileExists(path)) throw new LabFileError(`${path}: already exists`);
-    const doc = emptyLab(opts.name ?? defaultName(path));
+  readonly dbPath: string;
+  private opened: Store | undefined;
+  private readonly onNotice?: (message: string) => void;
+  private readonly now?: () => number;
+  /** Notices not yet taken by a caller without `onNotice`. */
+  readonly notices: string[] = [];
+  /** The engine's lab for the newest revision used, so a change to a big lab need not replay it. */
+  private engine: { id: number; seq: number; lab: Lab; extra: Partial<LabDoc> } | undefined;
+
+  constructor(opts: LabServiceOptions = {}) {
+    this.dbPath = opts.db ?? defaultDbPath();
+    this.onNotice = opts.onNotice;
+    this.now = opts.now;
+  }
+
+  // ---- the store ------------------------------------------------------------------------------
+
+  /** The store, opened on first use (a damaged file is set aside and reported). */
+  get store(): Store {
+    if (!this.opened) {
+      mkdirSync(dirname(this.dbPath), { recursive: true });
+      this.opened = Store.open(this.dbPath, this.now ? { now: this.now } : {});
+      const c = this.opened.report.corrupt;
+      if (c) this.notice(`the lab database ${this.dbPath} was damaged (${c.reason}); it was kept as ${c.movedTo} and a new, empty one was started`);
+    }
+    return this.opened;
+  }
+
+  private notice(message: string): void {
+    if (this.onNotice) this.onNotice(message);
+    else this.notices.push(message);
+  }
+
+  close(): void {
+    this.opened?.close();
+    this.opened = undefined;
+    this.engine = undefined;
+  }
+
+  private stored(ref: string, what: string): string {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') throw new LabStoreError(`${what} works on labs in the store; ${ref} is a file (kpl import ${ref} stores it)`);
+    return t.name;
+  }
+
+  private static checkStoredName(name: string): void {
+    if (looksLikeFile(name)) throw new LabStoreError(`invalid lab name ${JSON.stringify(name)}: a stored lab's name cannot contain / or \\ or end in .kpl or .json (that names a file)`);
+  }
+
+  // ---- labs -----------------------------------------------------------------------------------
+
+  list(): LabSummary[] {
+    return this.store.labs.listLabs().map(summary);
+  }
+
+  create(ref: string, opts: { name?: string; seed?: number } = {}): void {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') {
+      if (labFileExists(t.path)) throw new LabFileError(`${t.path}: already exists`);
+      const doc = emptyLab(opts.name ?? defaultName(t.path));
+      if (opts.seed !== undefined) doc.seed = opts.seed;
+      writeScenarioFile(t.path, { doc });
+      return;
+    }
+    LabService.checkStoredName(t.name);
+    const doc = emptyLab(t.name);
     if (opts.seed !== undefined) doc.seed = opts.seed;
-    writeLabFile(path, doc);
+    this.store.labs.createLab(t.name, doc, `new ${shellQuote(t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}`);
   }
 
-  load(path: string): Lab {
-    return Lab.fromDoc(readLabFile(path));
+  rename(ref: string, newName: string): void {
+    LabService.checkStoredName(newName);
+    this.store.labs.renameLab(this.stored(ref, 'rename'), newName);
   }
 
-  private change<T>(path: string, fn: (lab: Lab) => T, changed: (r: T) => boolean = () => true): T {
-    const lab = this.load(path);
+  duplicate(ref: string, newName: string): void {
+    LabService.checkStoredName(newName);
+    this.store.labs.duplicateLab(this.stored(ref, 'cp'), newName);
+  }
+
+  /** Moves a stored lab to the trash (it can be restored until the trash is emptied). */
+  remove(ref: string): void {
+    this.store.labs.trashLab(this.stored(ref, 'rm'));
+    this.engine = undefined;
+  }
+
+  trash(): TrashEntry[] {
+    return this.store.labs.listLabs({ trashed: true }).map((r) => ({ ...summary(r), trashed: iso(r.trashedAt ?? 0) }));
+  }
+
+  emptyTrash(): number {
+    return this.store.labs.emptyTrash();
+  }
+
+  /** Takes the most recently trashed lab of that name out of the trash. */
+  restoreFromTrash(name: string, newName?: string): void {
+    const rows = this.store.labs.listLabs({ trashed: true }).filter((r) => r.name === name);
+    if (!rows.length) throw new LabStoreError(`no lab ${JSON.stringify(name)} in the trash`);
+    rows.sort((a, b) => (b.trashedAt ?? 0) - (a.trashedAt ?? 0) || b.id - a.id);
+    if (newName !== undefined) LabService.checkStoredName(newName);
+    this.store.labs.restoreLab(rows[0].id, newName);
+  }
+
+  // ---- documents --------------------------------------------------------------------------------
+
+  /** The lab's current document. */
+  doc(ref: string): LabDoc {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') return readScenarioFile(t.path).doc;
+    const row = this.store.labs.find(t.name);
+    return this.storedDoc(row);
+  }
+
+  /** The lab as the engine runs it (a fresh instance the caller owns). */
+  load(ref: string): Lab {
+    return Lab.fromDoc(this.doc(ref));
+  }
+
+  private storedDoc(row: LabRow, seq?: number): LabDoc {
+    const doc = seq === undefined ? this.store.labs.getLab(row.id) : this.store.labs.getRevision(row.id, seq);
+    // The store's name is the lab's name (a rename does not rewrite history).
+    doc.name = row.name;
+    return doc;
+  }
+
+  /**
+   * One change: `fn` runs on the engine's lab; when `changed` says so (or the lab clock moved)
+   * the result is saved — for a stored lab as one revision, in one transaction.
+   */
+  private change<T>(ref: string, fn: (lab: Lab) => T, changed: (r: T) => boolean = () => true, command = 'change'): T {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') return this.changeFile(t.path, fn, changed);
+    const store = this.store;
+    try {
+      return store.db.transaction(() => {
+        const row = store.labs.find(t.name);
+        const eng = this.engineFor(row);
+        const r = fn(eng.lab);
+        if (changed(r) || eng.lab.runtimeChanged) {
+          eng.lab.runtimeChanged = false;
+          const next = withExtra(eng.lab.toDoc(), eng.extra);
+          next.name = row.name;
+          const res = store.labs.saveChange(row.id, command, next);
+          this.engine = { ...eng, seq: res.seq };
+        }
+        return r;
+      }).immediate();
+    } catch (e) {
+      // The engine's lab may be half changed: rebuild it next time.
+      this.engine = undefined;
+      throw e;
+    }
+  }
+
+  private changeFile<T>(path: string, fn: (lab: Lab) => T, changed: (r: T) => boolean): T {
+    const s = readScenarioFile(path);
+    const lab = Lab.fromDoc(s.doc);
     const r = fn(lab);
-    if (changed(r) || lab.runtimeChanged) writeLabFile(path, lab.toDoc());
+    if (changed(r) || lab.runtimeChanged) writeScenarioFile(path, { ...s, doc: withExtra(lab.toDoc(), s.doc) });
     return r;
   }
 
-  addLan(path: string, name: string): void {
-    this.change(path, (lab) => lab.addLan(name));
+  private engineFor(row: LabRow): { id: number; seq: number; lab: Lab; extra: Partial<LabDoc> } {
+    if (this.engine && this.engine.id === row.id && this.engine.seq === row.currentSeq) return this.engine;
+    this.engine = undefined;
+    const doc = this.storedDoc(row);
+    const lab = Lab.fromDoc(doc);
+    this.engine = { id: row.id, seq: row.currentSeq, lab, extra: extraOf(doc) };
+    return this.engine;
   }
 
-  addHost(path: string, name: string, listen: ListenSpec[]): void {
-    this.change(path, (lab) => lab.addHost(name, listen));
+  /** Records a document edited outside the engine's calls (removals, settings) as one change. */
+  update(ref: string, command: string, fn: (doc: LabDoc) => LabDoc): void {
+    const t = resolveRef(ref);
+    const next = validateLab(fn(this.doc(ref)), 'lab');
+    const lab = Lab.fromDoc(next); // the journal must still replay
+    const doc = withExtra(lab.toDoc(), next);
+    if (t.kind === 'file') {
+      const s = readScenarioFile(t.path);
+      writeScenarioFile(t.path, { ...s, doc });
+      return;
+    }
+    const row = this.store.labs.find(t.name);
+    doc.name = row.name;
+    this.store.labs.saveChange(row.id, command, doc);
   }
 
-  addLink(path: string, host: string, lan: string, ip: string, dev?: string): string {
-    return this.change(path, (lab) => lab.addLink(host, lan, ip, dev));
+  addLan(ref: string, name: string): void {
+    this.change(ref, (lab) => lab.addLan(name), undefined, `lan add ${shellQuote(name)}`);
   }
 
-  addVeth(path: string, a: { host: string; dev?: string; ip?: string }, b: { host: string; dev?: string; ip?: string }): [string, string] {
-    return this.change(path, (lab) => lab.addVeth(a, b));
+  addHost(ref: string, name: string, listen: ListenSpec[]): void {
+    const l = listen.length ? ` --listen ${listen.map((s) => (s.proto === 'tcp' ? `${s.port}` : `${s.port}/${s.proto}`)).join(',')}` : '';
+    this.change(ref, (lab) => lab.addHost(name, listen), undefined, `host add ${shellQuote(name)}${l}`);
   }
 
-  exec(path: string, host: string, argv: string[], stdin: string): CommandResult {
-    return this.change(path, (lab) => lab.exec(host, argv, stdin), (r) => r.changed);
+  addLink(ref: string, host: string, lan: string, ip: string, dev?: string): string {
+    return this.change(ref, (lab) => lab.addLink(host, lan, ip, dev), undefined, `link add ${shellQuote(host)} ${shellQuote(lan)} --ip ${shellQuote(ip)}${dev ? ` --dev ${shellQuote(dev)}` : ''}`);
   }
 
-  trace(path: string, spec: TraceSpec): TraceReport {
-    return this.change(path, (lab) => lab.trace(spec), () => spec.keep === true);
+  addVeth(ref: string, a: AnyEnd, b: AnyEnd): [string, string] {
+    const end = (e: AnyEnd) => `${e.host}${e.dev ? `:${e.dev}` : ''}${e.ip ? ` ${e.ip}` : ''}`;
+    return this.change(ref, (lab) => lab.addVeth(a, b), undefined, `veth add ${shellQuote(end(a))} ${shellQuote(end(b))}`);
   }
 
-  doc(path: string): LabDoc {
-    return readLabFile(path);
+  exec(ref: string, host: string, argv: string[], stdin: string): CommandResult {
+    return this.change(ref, (lab) => lab.exec(host, argv, stdin), (r) => r.changed, `exec ${commandText({ host, argv, ...(stdin ? { stdin } : {}) }).replace(': ', ' -- ')}`);
+  }
+
+  trace(ref: string, spec: TraceSpec): TraceReport {
+    const cmd = `trace --from ${shellQuote(spec.from)} --to ${shellQuote(spec.to)} --proto ${spec.proto}${spec.seed !== undefined ? ` --seed ${spec.seed}` : ''} --keep`;
+    return this.change(ref, (lab) => lab.trace(spec), () => spec.keep === true, cmd);
+  }
+
+  /**
+   * A live node's `iptables-save` (and `ipset save`) output becomes a host's state: the host is
+   * added when missing, then `ipset restore` and `iptables-restore` of the dumps are journaled —
+   * all one change. Returns whether the host was added.
+   */
+  importNode(ref: string, node: string, dumps: { iptables: string; ipset?: string }): { added: boolean } {
+    return this.change(ref, (lab) => {
+      const added = !lab.host(node);
+      if (added) lab.addHost(node, []);
+      if (dumps.ipset !== undefined && dumps.ipset.trim() !== '') {
+        const r = lab.exec(node, ['ipset', 'restore', '-exist'], dumps.ipset);
+        if (r.code !== 0) throw new LabError(`ipset restore of the node's sets failed: ${r.stderr.trim()}`);
+      }
+      const r = lab.exec(node, ['iptables-restore'], dumps.iptables);
+      if (r.code !== 0) throw new LabError(`iptables-restore of the node's rules failed: ${r.stderr.trim()}`);
+      return { added };
+    }, undefined, `import-node ${shellQuote(node)}${dumps.ipset !== undefined ? ' --ipset' : ''} --iptables`);
+  }
+
+  notes(ref: string): string {
+    return this.doc(ref).notes ?? '';
+  }
+
+  setNotes(ref: string, text: string): void {
+    if (typeof text !== 'string') throw new LabFormatError('notes: expected a string');
+    this.update(ref, 'notes', (d) => {
+      const next = { ...d };
+      if (text === '') delete next.notes;
+      else next.notes = text;
+      return next;
+    });
+  }
+
+  // ---- history ----------------------------------------------------------------------------------
+
+  history(ref: string): HistoryEntry[] {
+    const name = this.stored(ref, 'history');
+    const snaps = new Map<number, string[]>();
+    for (const s of this.store.labs.snapshots(name)) snaps.set(s.seq, [...(snaps.get(s.seq) ?? []), s.name]);
+    return this.store.labs.revisions(name).map((r) => ({ seq: r.seq, parent: r.parent, command: r.command, at: iso(r.at), current: r.current, snapshots: snaps.get(r.seq) ?? [] }));
+  }
+
+  /** Steps back one revision; false when the lab is at its first. */
+  undo(ref: string): boolean {
+    return this.store.labs.undo(this.stored(ref, 'undo')) !== null;
+  }
+
+  /** Steps forward to the newest revision made from the current one; false when there is none. */
+  redo(ref: string): boolean {
+    return this.store.labs.redo(this.stored(ref, 'redo')) !== null;
+  }
+
+  canUndo(ref: string): boolean {
+    const row = this.store.labs.find(this.stored(ref, 'undo'));
+    return this.store.labs.revisions(row.id).some((r) => r.seq === row.currentSeq && r.parent !== null);
+  }
+
+  canRedo(ref: string): boolean {
+    const row = this.store.labs.find(this.stored(ref, 'redo'));
+    return this.store.labs.revisions(row.id).some((r) => r.parent === row.currentSeq);
+  }
+
+  /** A revision number, or a snapshot's name. */
+  private revOf(row: LabRow, rev: number | string): number {
+    if (typeof rev === 'number') return rev;
+    if (/^[0-9]+$/.test(rev)) return Number(rev);
+    const s = this.store.labs.snapshots(row.id).find((x) => x.name === rev);
+    if (!s) throw new LabStoreError(`lab ${JSON.stringify(row.name)} has no revision or snapshot ${JSON.stringify(rev)}`);
+    return s.seq;
+  }
+
+  diff(ref: string, rev1: number | string, rev2: number | string): LabDiff {
+    const row = this.store.labs.find(this.stored(ref, 'diff'));
+    const a = this.revOf(row, rev1), b = this.revOf(row, rev2);
+    return labDiff(a, this.storedDoc(row, a), b, this.storedDoc(row, b));
+  }
+
+  /** Makes an old revision (or snapshot) current again, as a new change that can be undone. */
+  restoreRevision(ref: string, rev: number | string): number {
+    const row = this.store.labs.find(this.stored(ref, 'restore'));
+    return this.store.labs.restoreRevision(row.id, this.revOf(row, rev)).seq;
+  }
+
+  /** Names the current revision. */
+  snapshot(ref: string, name: string): number {
+    return this.store.labs.snapshot(this.stored(ref, 'snapshot'), name).seq;
+  }
+
+  // ---- companions: layout, console history, traces ----------------------------------------
+
+  layout(ref: string): unknown {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') return readScenarioFile(t.path).layout;
+    return this.store.layouts.get(this.store.labs.find(t.name).id);
+  }
+
+  setLayout(ref: string, layout: unknown): void {
+    if (typeof layout !== 'object' || layout === null || Array.isArray(layout)) throw new LabFormatError('layout: expected an object');
+    const text = JSON.stringify(layout);
+    if (text.length > MAX_LAYOUT_BYTES) throw new LabFormatError(`layout: larger than ${MAX_LAYOUT_BYTES} bytes`);
+    const clean = JSON.parse(text) as Record<string, unknown>;
+    scanJson(clean, 'layout');
+    const t = resolveRef(ref);
+    if (t.kind === 'file') {
+      const s = readScenarioFile(t.path);
+      writeScenarioFile(t.path, { ...s, layout: clean });
+      return;
+    }
+    this.store.layouts.set(this.store.labs.find(t.name).id, clean);
+  }
+
+  consoleHistory(ref: string, host: string): string[] {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') return readScenarioFile(t.path).consoleHistory?.find((c) => c.host === host)?.lines ?? [];
+    return this.store.consoleHistory.lines(this.store.labs.find(t.name).id, host);
+  }
+
+  appendConsoleHistory(ref: string, host: string, line: string): void {
+    if (typeof line !== 'string' || line.length > MAX_CONSOLE_LINE) throw new LabFormatError(`console line: expected a string of at most ${MAX_CONSOLE_LINE} characters`);
+    const t = resolveRef(ref);
+    if (t.kind === 'file') {
+      const s = readScenarioFile(t.path);
+      const all = s.consoleHistory ? [...s.consoleHistory] : [];
+      const i = all.findIndex((c) => c.host === host);
+      const lines = [...(i >= 0 ? all[i].lines : []), line].slice(-1000);
+      if (i >= 0) all[i] = { host, lines };
+      else all.push({ host, lines });
+      writeScenarioFile(t.path, { ...s, consoleHistory: all });
+      return;
+    }
+    this.store.consoleHistory.append(this.store.labs.find(t.name).id, host, line);
+  }
+
+  /**
+   * Saves a trace report under a name (default "trace N"). Also callable as
+   * saveTrace(ref, name, seed, report).
+   */
+  saveTrace(ref: string, report: TraceReport | Record<string, unknown>, name?: string): SavedTraceInfo;
+  saveTrace(ref: string, name: string, seed: number, report: unknown): SavedTraceInfo;
+  saveTrace(ref: string, a: unknown, b?: unknown, c?: unknown): SavedTraceInfo {
+    let name: string | undefined, seed: number, json: Record<string, unknown>;
+    if (typeof a === 'string') {
+      name = a;
+      seed = Number(b);
+      json = reportJson(c);
+    } else {
+      json = reportJson(a);
+      name = typeof b === 'string' ? b : undefined;
+      seed = typeof json.seed === 'number' ? json.seed : 0;
+    }
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) seed = 0;
+    const text = JSON.stringify(json);
+    const clean = JSON.parse(text) as Record<string, unknown>;
+    scanJson(clean, 'trace');
+    const t = resolveRef(ref);
+    if (t.kind === 'file') {
+      const s = readScenarioFile(t.path);
+      const all = s.traces ? [...s.traces] : [];
+      const n = name ?? nextTraceName(all.map((x) => x.name));
+      const rec: SavedTraceDoc = { name: n, seed, at: iso((this.now ?? Date.now)()), report: clean };
+      const i = all.findIndex((x) => x.name === n);
+      if (i >= 0) all[i] = rec;
+      else all.push(rec);
+      writeScenarioFile(t.path, { ...s, traces: all });
+      return { name: n, seed, at: rec.at };
+    }
+    const id = this.store.labs.find(t.name).id;
+    const n = name ?? nextTraceName(this.store.traces.list(id).map((x) => x.name));
+    const row = this.store.traces.save(id, n, seed, clean);
+    return { name: n, seed, at: iso(row.at) };
+  }
+
+  /** Saved traces with their reports, by name. */
+  traces(ref: string): SavedTraceDoc[] {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') return readScenarioFile(t.path).traces ?? [];
+    const id = this.store.labs.find(t.name).id;
+    return this.store.traces.list(id).map((r) => ({ name: r.name, seed: r.seed, at: iso(r.at), report: this.store.traces.get(id, r.name)!.report as Record<string, unknown> }));
+  }
+
+  // ---- scenario files ---------------------------------------------------------------------------
+
+  /** The whole lab as a `.kpl` scenario file's text. */
+  exportScenario(ref: string): string {
+    return serializeScenario(this.scenarioOf(resolveRef(ref)));
+  }
+
+  private scenarioOf(t: LabTarget): Scenario {
+    if (t.kind === 'file') return readScenarioFile(t.path);
+    const store = this.store;
+    return store.db.transaction(() => {
+      const row = store.labs.find(t.name);
+      const s: Scenario = { doc: this.storedDoc(row) };
+      const layout = store.layouts.get(row.id);
+      if (layout !== undefined) s.layout = layout as Record<string, unknown>;
+      const hist = store.consoleHistory.hosts(row.id).map((host) => ({ host, lines: store.consoleHistory.lines(row.id, host) })).filter((c) => c.lines.length);
+      if (hist.length) s.consoleHistory = hist;
+      const traces = store.traces.list(row.id).map((r) => ({ name: r.name, seed: r.seed, at: iso(r.at), report: store.traces.get(row.id, r.name)!.report as Record<string, unknown> }));
+      if (traces.length) s.traces = traces;
+      return s;
+    })();
+  }
+
+  /**
+   * Stores a scenario file's text as a new lab; returns its name (`name`, else the file's own,
+   * made unique with -2, -3, …). A bad file is refused whole (LabFormatError saying where and
+   * why) and nothing is stored.
+   */
+  importScenario(text: string, opts: { name?: string; source?: string } = {}): string {
+    const source = opts.source ?? 'import';
+    const s = parseScenarioText(text, source);
+    let lab: Lab;
+    try {
+      lab = Lab.fromDoc(s.doc); // the journal must replay, the runtime apply
+    } catch (e) {
+      if (!(e instanceof LabError)) throw new LabFormatError(`${source}: the lab does not load (${(e as Error)?.message ?? String(e)})`, '');
+      const m = /journal entry (\d+)/.exec(e.message);
+      const pointer = m ? `/journal/${Number(m[1]) - 1}` : '';
+      throw new LabFormatError(`${source}: ${e.message}${pointer ? ` (at ${pointer})` : ''}`, pointer);
+    }
+    if (opts.name !== undefined) LabService.checkStoredName(opts.name);
+    const store = this.store;
+    const row = store.db.transaction(() => {
+      let name = opts.name ?? s.doc.name;
+      if (opts.name === undefined) {
+        if (looksLikeFile(name)) name = name.replace(/[\\/]/g, '-').replace(/\.(kpl|json)$/i, '') || 'lab';
+        const taken = new Set(store.labs.listLabs().map((r) => r.name));
+        for (let i = 2; taken.has(name); i++) name = `${opts.name ?? s.doc.name}-${i}`;
+      }
+      const doc = canonicalDoc({ ...s.doc, name });
+      const created = store.labs.createLab(name, doc, `import${opts.source ? ` ${shellQuote(opts.source)}` : ''}`);
+      if (s.layout !== undefined) store.layouts.set(created.id, s.layout);
+      for (const c of s.consoleHistory ?? []) for (const line of c.lines) store.consoleHistory.append(created.id, c.host, line);
+      for (const tr of s.traces ?? []) store.traces.save(created.id, tr.name, tr.seed, tr.report, Date.parse(tr.at));
+      return created;
+    }).immediate();
+    this.engine = { id: row.id, seq: row.currentSeq, lab, extra: extraOf(s.doc) };
+    return row.name;
   }
 }
 
 function defaultName(path: string): string {
   const base = path.split(/[\\/]/).pop() ?? 'lab';
   return base.replace(/\.(kpl|json)$/, '') || 'lab';
+}
+
+function extraOf(doc: LabDoc): Partial<LabDoc> {
+  const out: Record<string, unknown> = {};
+  for (const k of DOC_ONLY) if (doc[k] !== undefined) out[k] = doc[k];
+  return out as Partial<LabDoc>;
+}
+
+/** The engine's document plus the fields only the document keeps, in canonical order. */
+function withExtra(doc: LabDoc, from: Partial<LabDoc>): LabDoc {
+  const out: LabDoc = { ...doc };
+  for (const k of DOC_ONLY) if (from[k] !== undefined && out[k] === undefined) (out as unknown as Record<string, unknown>)[k] = from[k];
+  return canonicalDoc(out);
+}
+
+function reportJson(r: unknown): Record<string, unknown> {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new LabFormatError('trace report: expected an object');
+  const j = (r as { json?: unknown }).json;
+  if (typeof j === 'object' && j !== null && typeof (r as { text?: unknown }).text === 'string') return j as Record<string, unknown>;
+  return r as Record<string, unknown>;
+}
+
+function nextTraceName(taken: string[]): string {
+  const set = new Set(taken);
+  let i = taken.length + 1;
+  while (set.has(`trace ${i}`)) i++;
+  return `trace ${i}`;
 }

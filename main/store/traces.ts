@@ -13,9 +13,8 @@ export interface TraceRow {
 export class TraceRepo {
   constructor(private readonly db: Database.Database, private readonly now: () => number = Date.now) {}
 
-  /** Saves (or replaces) the trace called `name` in the lab. */
-  save(labId: number, name: string, seed: number, report: unknown): TraceRow {
-    const at = this.now();
+  /** Saves (or replaces) the trace called `name` in the lab (`at`: when it was made, default now). */
+  save(labId: number, name: string, seed: number, report: unknown, at = this.now()): TraceRow {
     const r = this.db.prepare(`INSERT INTO traces (lab_id, name, seed, body, at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (lab_id, name) DO UPDATE SET seed = excluded.seed, body = excluded.body, at = excluded.at
       RETURNING id`).get(labId, name, seed, JSON.stringify(report), at) as { id: number };

@@ -1,0 +1,326 @@
+// The `kpl` commands for the lab store and scenario files: labs, open, export, import,
+// history, undo, redo, diff, snapshot, restore, rename, cp, rm, trash, import-node. Each is a
+// thin call into LabService; tables follow kubectl's layout (a header row, columns padded
+// with three spaces, ages as kubectl prints them).
+
+import { readFileSync } from 'node:fs';
+import type { LabService } from '../service/lab-service.ts';
+import { writeFileAtomic } from '../service/lab-files.ts';
+
+export class StoreUsageError extends Error {}
+
+interface Out {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+export const STORE_USAGE = `
+Labs in the store (any LAB that is not a file; --db PATH or KPL_DB picks the database):
+  kpl labs                                       list stored labs
+  kpl open LAB                                   load a lab and summarize it
+  kpl export LAB FILE|-                          write the lab as a .kpl scenario file
+  kpl import FILE|- [--name NAME]                store a scenario file; prints the lab's name
+  kpl import-node LAB NODE --iptables FILE [--ipset FILE]
+                                                 a live node's iptables-save/ipset save as a host
+  kpl history LAB                                every revision, the current one marked *
+  kpl undo LAB | kpl redo LAB                    step back or forward one revision
+  kpl diff LAB REV1 REV2 [--json]                what changed: objects, and rules per host
+  kpl snapshot LAB NAME                          name the current revision
+  kpl restore LAB REV|SNAPSHOT                   make an old revision current again
+  kpl rename LAB NEW | kpl cp LAB NEW            rename or duplicate a stored lab
+  kpl rm LAB...                                  move labs to the trash
+  kpl trash [--empty | --restore NAME [--name NEW]]
+                                                 list, empty or restore from the trash
+`;
+
+function parse(args: string[], valued: readonly string[], bools: readonly string[]): { pos: string[]; opt: Map<string, string> } {
+  const pos: string[] = [];
+  const opt = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (bools.includes(key)) {
+        if (eq > 0) throw new StoreUsageError(`option --${key} takes no value`);
+        opt.set(key, 'true');
+      } else if (valued.includes(key)) {
+        const v = eq > 0 ? a.slice(eq + 1) : args[++i];
+        if (v === undefined) throw new StoreUsageError(`option --${key} needs a value`);
+        opt.set(key, v);
+      } else throw new StoreUsageError(`unknown option ${a}`);
+    } else pos.push(a);
+  }
+  return { pos, opt };
+}
+
+function need(pos: string[], n: number, usage: string): void {
+  if (pos.length !== n) throw new StoreUsageError(`usage: ${usage}`);
+}
+
+/** kubectl's tabwriter: minimum width 6, padding 3; the last column is not padded. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(6, ...rows.map((r) => (r[i] ?? '').length + 3)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('').trimEnd() + '\n').join('');
+}
+
+/** kubectl's age format (k8s.io/apimachinery duration.HumanDuration). */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 60 * 2) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 60 * 3) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    return dy === 0 ? `${Math.floor(hours / 24 / 365)}y` : `${Math.floor(hours / 24 / 365)}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+function readInput(file: string, stdin: () => string, what: string): string {
+  if (file === '-') return stdin();
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StoreUsageError(`${what}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** Text from a lab (notes, commands, names) made safe for a terminal: control characters shown, not obeyed. */
+export function safe(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function rev(v: string): number | string {
+  return /^[0-9]+$/.test(v) ? Number(v) : v;
+}
+
+/**
+ * Runs a store command; returns its exit status, or undefined when `cmd` is not one of these.
+ * Errors of the service propagate to runKpl, which prints them (exit 1).
+ */
+export function runStoreCommand(cmd: string, rest: string[], svc: LabService, out: Out, stdin: () => string, now: () => number = Date.now): number | undefined {
+  switch (cmd) {
+    case 'labs': {
+      need(parse(rest, [], []).pos, 0, 'kpl labs');
+      const labs = svc.list();
+      if (!labs.length) {
+        out.stderr('No labs found.\n');
+        return 0;
+      }
+      const t = now();
+      out.stdout(table([['NAME', 'NODES', 'SERVICES', 'CHANGED'], ...labs.map((l) => [l.name, String(l.nodes), String(l.services), humanDuration(t - Date.parse(l.changed))])]));
+      return 0;
+    }
+    case 'open': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 1, 'kpl open LAB');
+      out.stdout(describeLab(svc, pos[0], now()));
+      return 0;
+    }
+    case 'export': {
+      const { pos, opt } = parse(rest, [], ['k8s']);
+      if (opt.has('k8s')) {
+        need(pos, 1, 'kpl export LAB --k8s');
+        const doc = svc.doc(pos[0]) as unknown as { cluster?: unknown };
+        if (doc.cluster === undefined) throw new StoreUsageError(`export --k8s: not available for labs without a cluster (${pos[0]} has none; kpl new LAB --cluster makes one)`);
+        const k8s = (svc as unknown as { exportK8s?: (ref: string) => string }).exportK8s;
+        if (!k8s) throw new StoreUsageError('export --k8s: Kubernetes manifests export is not available in this version yet');
+        out.stdout(k8s.call(svc, pos[0]));
+        return 0;
+      }
+      need(pos, 2, 'kpl export LAB FILE|-');
+      const text = svc.exportScenario(pos[0]);
+      if (pos[1] === '-') out.stdout(text);
+      else writeFileAtomic(pos[1], text);
+      return 0;
+    }
+    case 'import': {
+      const { pos, opt } = parse(rest, ['name'], []);
+      need(pos, 1, 'kpl import FILE|- [--name NAME]');
+      const text = readInput(pos[0], stdin, 'import');
+      const name = svc.importScenario(text, { ...(opt.has('name') ? { name: opt.get('name') } : {}), source: pos[0] === '-' ? 'stdin' : pos[0] });
+      out.stdout(`${name}\n`);
+      return 0;
+    }
+    case 'import-node': {
+      const { pos, opt } = parse(rest, ['iptables', 'ipset'], []);
+      const usage = 'kpl import-node LAB NODE --iptables FILE [--ipset FILE]';
+      need(pos, 2, usage);
+      const ipt = opt.get('iptables');
+      if (!ipt) throw new StoreUsageError(`usage: ${usage} (--iptables is required)`);
+      if (ipt === '-' && opt.get('ipset') === '-') throw new StoreUsageError('import-node: only one of --iptables and --ipset can read standard input');
+      const iptables = readInput(ipt, stdin, 'import-node');
+      const ipsetFile = opt.get('ipset');
+      const ipset = ipsetFile === undefined ? undefined : readInput(ipsetFile, stdin, 'import-node');
+      const r = svc.importNode(pos[0], pos[1], ipset === undefined ? { iptables } : { iptables, ipset });
+      out.stdout(`${pos[1]}: ${r.added ? 'host added, ' : ''}rules${ipset !== undefined ? ' and sets' : ''} imported\n`);
+      return 0;
+    }
+    case 'history': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 1, 'kpl history LAB');
+      const t = now();
+      const rows = svc.history(pos[0]).map((h) => [
+        `${h.seq}${h.current ? '*' : ''}`,
+        h.parent === null ? '<none>' : String(h.parent),
+        humanDuration(t - Date.parse(h.at)),
+        safe(h.command.replace(/\n/g, ' ')) + (h.snapshots.length ? `   [snapshot ${h.snapshots.join(', ')}]` : ''),
+      ]);
+      out.stdout(table([['REV', 'PARENT', 'CHANGED', 'COMMAND'], ...rows]));
+      return 0;
+    }
+    case 'undo':
+    case 'redo': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 1, `kpl ${cmd} LAB`);
+      const before = svc.history(pos[0]).find((h) => h.current)!;
+      const moved = cmd === 'undo' ? svc.undo(pos[0]) : svc.redo(pos[0]);
+      if (!moved) {
+        out.stderr(`kpl: ${cmd === 'undo' ? 'nothing to undo: the lab is at its first revision' : 'nothing to redo'}\n`);
+        return 1;
+      }
+      const after = svc.history(pos[0]).find((h) => h.current)!;
+      out.stdout(cmd === 'undo' ? `undid revision ${before.seq} (${safe(before.command)}); now at revision ${after.seq}\n` : `redid revision ${after.seq} (${safe(after.command)})\n`);
+      return 0;
+    }
+    case 'diff': {
+      const { pos, opt } = parse(rest, [], ['json']);
+      need(pos, 3, 'kpl diff LAB REV1 REV2 [--json]');
+      const d = svc.diff(pos[0], rev(pos[1]), rev(pos[2]));
+      if (opt.has('json')) {
+        out.stdout(JSON.stringify(d, null, 2) + '\n');
+        return 0;
+      }
+      if (!d.objects.length && !d.hosts.length) {
+        out.stdout(`no changes between revisions ${d.from} and ${d.to}\n`);
+        return 0;
+      }
+      const mark = { added: '+', changed: '~', removed: '-' } as const;
+      let s = '';
+      if (d.objects.length) s += `Objects (revision ${d.from} -> ${d.to}):\n` + d.objects.map((o) => `  ${mark[o.change]} ${o.kind} ${safe(o.name.replace(/\n/g, ' '))}\n`).join('');
+      if (d.hosts.length) s += (s ? '\n' : '') + 'Rules (iptables-save):\n' + d.hosts.map((h) => safe(h.diff)).join('');
+      out.stdout(s);
+      return 0;
+    }
+    case 'snapshot': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 2, 'kpl snapshot LAB NAME');
+      out.stdout(`snapshot ${pos[1]} = revision ${svc.snapshot(pos[0], pos[1])}\n`);
+      return 0;
+    }
+    case 'restore': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 2, 'kpl restore LAB REV|SNAPSHOT');
+      out.stdout(`restored ${pos[1]} as revision ${svc.restoreRevision(pos[0], rev(pos[1]))}\n`);
+      return 0;
+    }
+    case 'rename':
+    case 'mv': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 2, 'kpl rename LAB NEW');
+      svc.rename(pos[0], pos[1]);
+      return 0;
+    }
+    case 'cp': {
+      const { pos } = parse(rest, [], []);
+      need(pos, 2, 'kpl cp LAB NEW');
+      svc.duplicate(pos[0], pos[1]);
+      return 0;
+    }
+    case 'rm': {
+      const { pos } = parse(rest, [], []);
+      if (!pos.length) throw new StoreUsageError('usage: kpl rm LAB...');
+      for (const p of pos) svc.remove(p);
+      return 0;
+    }
+    case 'trash': {
+      const { pos, opt } = parse(rest, ['restore', 'name'], ['empty']);
+      need(pos, 0, 'kpl trash [--empty | --restore NAME [--name NEW]]');
+      if (opt.has('empty') && opt.has('restore')) throw new StoreUsageError('kpl trash: --empty and --restore do not go together');
+      if (opt.has('empty')) {
+        const n = svc.emptyTrash();
+        out.stdout(`${n} lab${n === 1 ? '' : 's'} deleted\n`);
+        return 0;
+      }
+      if (opt.has('restore')) {
+        svc.restoreFromTrash(opt.get('restore')!, opt.get('name'));
+        return 0;
+      }
+      const labs = svc.trash();
+      if (!labs.length) {
+        out.stderr('The trash is empty.\n');
+        return 0;
+      }
+      const t = now();
+      out.stdout(table([['NAME', 'NODES', 'SERVICES', 'TRASHED'], ...labs.map((l) => [l.name, String(l.nodes), String(l.services), humanDuration(t - Date.parse(l.trashed))])]));
+      return 0;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function describeLab(svc: LabService, ref: string, now: number): string {
+  const lab = svc.load(ref); // it must open: replays the journal, rebuilds the dataplane
+  void lab;
+  const doc = svc.doc(ref);
+  const lines: string[] = [];
+  const field = (k: string, v: string) => lines.push(`${(k + ':').padEnd(14)}${v}`);
+  field('Name', safe(doc.name));
+  let stored = true;
+  let hist: ReturnType<LabService['history']> = [];
+  try {
+    hist = svc.history(ref);
+  } catch {
+    stored = false;
+  }
+  if (stored) {
+    const cur = hist.find((h) => h.current);
+    if (cur) field('Last change', `revision ${cur.seq} of ${hist.length}, ${humanDuration(now - Date.parse(cur.at))} ago (${cur.at}): ${safe(cur.command.replace(/\n/g, ' '))}`);
+  } else field('File', safe(ref));
+  const cluster = (doc as unknown as { cluster?: Record<string, unknown> }).cluster;
+  if (cluster) field('Cluster', Object.entries(cluster).map(([k, v]) => safe(`${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)).join(' '));
+  field('Hosts', String(doc.hosts.length));
+  const w = Math.max(8, ...doc.hosts.map((h) => h.name.length + 3), ...doc.lans.map((l) => l.name.length + 3));
+  for (const h of doc.hosts) {
+    const links = h.links.map((k) => `${k.dev} ${k.ip} (${k.lan})`);
+    for (const v of doc.veths ?? []) {
+      if (v.a.host === h.name) links.push(`${v.a.dev}${v.a.ip ? ` ${v.a.ip}` : ''} (veth to ${v.b.host} ${v.b.dev})`);
+      if (v.b.host === h.name) links.push(`${v.b.dev}${v.b.ip ? ` ${v.b.ip}` : ''} (veth to ${v.a.host} ${v.a.dev})`);
+    }
+    const listen = h.listen.length ? `; listens ${h.listen.map((l) => `${l.port}/${l.proto}`).join(', ')}` : '';
+    lines.push(`  ${h.name.padEnd(w)}${links.join(', ') || 'no interfaces'}${listen}`);
+  }
+  field('LANs', String(doc.lans.length));
+  for (const l of doc.lans) {
+    const members = doc.hosts.filter((h) => h.links.some((k) => k.lan === l.name)).map((h) => h.name);
+    lines.push(`  ${l.name.padEnd(w)}${members.join(', ') || 'nothing attached'}`);
+  }
+  const perHost = new Map<string, number>();
+  for (const e of doc.journal) perHost.set(e.host, (perHost.get(e.host) ?? 0) + 1);
+  field('Commands', `${doc.journal.length}${perHost.size ? ` (${[...perHost].map(([h, n]) => `${h} ${n}`).join(', ')})` : ''}`);
+  const traces = svc.traces(ref);
+  field('Traces', traces.length ? traces.map((t) => safe(t.name)).join(', ') : 'none saved');
+  if (doc.notes) field('Notes', safe(doc.notes.split('\n')[0]) + (doc.notes.includes('\n') ? ' …' : ''));
+  if (doc.walkthrough) field('Walkthrough', `${safe(doc.walkthrough.title)} (${doc.walkthrough.steps.length} steps)`);
+  return lines.join('\n') + '\n';
+}
