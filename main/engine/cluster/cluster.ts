@@ -14,7 +14,7 @@ import { generateKubeProxyRules, type GenerateInput, type GenerateResult, type P
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
 import { runProgram } from '../shell/programs.ts';
-import { calicoInterfaceName } from './names.ts';
+import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
 import { programNode, renderNode, type FelixState } from './felix-sync.ts';
