@@ -3,6 +3,10 @@
 // refused so a typo cannot silently drop data.
 
 import { LAB_FORMAT, LAB_VERSION, type LabDoc } from './lab.ts';
+import { clusterProblem, type ClusterDoc } from './cluster.ts';
+
+/** A node, a pod (NAMESPACE/NAME) or the cluster's client (@cluster). */
+const CLUSTER_HOST_RE = /^(@cluster|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?)$/;
 
 /**
  * A lab or scenario file refused: `message` says where and why; `pointer` is the JSON pointer
@@ -177,7 +181,9 @@ function validateLabInner(raw: unknown, source: string): LabDoc {
     if (!isObj(e)) throw new LabFormatError(`${w}: expected an object`);
     only(e, ['host', 'argv', 'stdin'], w);
     const host = str(e, 'host', w);
-    if (!hostNames.has(host)) throw new LabFormatError(`${w}.host: no host named "${host}"`);
+    // In a cluster lab, entries also run on nodes and pods (made by the cluster, checked when
+    // replayed) and on the cluster's own client.
+    if (!hostNames.has(host) && !(raw.cluster !== undefined && CLUSTER_HOST_RE.test(host))) throw new LabFormatError(`${w}.host: no host named "${host}"`);
     const argv = arr(e, 'argv', w, LIMITS.argv);
     if (!argv.length || !argv.every((a) => typeof a === 'string')) throw new LabFormatError(`${w}.argv: expected a non-empty array of strings`);
     const entry: { host: string; argv: string[]; stdin?: string } = { host, argv: argv as string[] };
@@ -194,9 +200,10 @@ function validateLabInner(raw: unknown, source: string): LabDoc {
   if (raw.runtime !== undefined) doc.runtime = raw.runtime; // validated by the engine when applied
   if (raw.cluster !== undefined) {
     // The cluster's settings (the Kubernetes objects come from the journal as `kubectl apply`
-    // entries); checked as an object only until the Kubernetes layer defines its fields.
-    if (!isObj(raw.cluster)) throw new LabFormatError(`${source}.cluster: expected an object`);
-    (doc as unknown as Record<string, unknown>).cluster = raw.cluster;
+    // entries).
+    const problem = clusterProblem(raw.cluster, `${source}.cluster`);
+    if (problem) throw new LabFormatError(problem);
+    doc.cluster = { ...(raw.cluster as unknown as ClusterDoc) };
   }
   if (raw.notes !== undefined) {
     if (typeof raw.notes !== 'string') throw new LabFormatError(`${source}.notes: expected a string`);

@@ -3,6 +3,8 @@
 // This is also the body of a `.kpl` file (format "kube-packet-lab"); the file adds what goes
 // with a lab outside its revisions (layout, console history, saved traces): see scenario.ts.
 
+import type { ClusterDoc } from './cluster.ts';
+
 export const LAB_FORMAT = 'kube-packet-lab';
 /** Version 2: the sharing format (notes, walkthrough, and in the file layout, console history, traces). */
 export const LAB_VERSION = 2;
@@ -74,6 +76,8 @@ export interface LabDoc {
   /** Veth pairs between hosts (absent: none). */
   veths?: VethDoc[];
   journal: JournalEntry[];
+  /** A Kubernetes cluster (`kpl new --cluster`): its settings; its objects come from the journal. */
+  cluster?: ClusterDoc;
   /** What kept traces changed: conntrack, counters, recent lists, nth counters, clock. */
   runtime?: unknown;
   /** Free text about the lab (shown as text, never as HTML). */

@@ -3,12 +3,17 @@
 // of the tool that ran).
 
 import { readFileSync } from 'node:fs';
+import { clusterProblem, defaultCluster, type ClusterDoc } from '../../shared/cluster.ts';
 import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, StoreForeignError, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
 import { runStoreCommand, StoreUsageError, STORE_USAGE } from './store-commands.ts';
 
 const USAGE = `Usage: kpl COMMAND ...
 
   kpl new LAB [--name NAME] [--seed N]           create an empty lab file
+  kpl new LAB --cluster [--nodes N] [--proxy legacy|current] [--pod-cidr CIDR]
+          [--service-cidr CIDR] [--node-cidr CIDR] [--node-port-range A-B] [--tunnel ipip|none]
+                                                 create a lab holding a minikube-like cluster
+  kpl apply LAB -f FILE|-                        apply Kubernetes manifests (YAML or JSON)
   kpl lan add LAB NAME                           add a LAN segment (a bridge)
   kpl host add LAB NAME [--listen 80,443,53/udp] add a Linux host listening on those ports
   kpl link add LAB HOST LAN --ip A.B.C.D/N [--dev IFNAME]
@@ -16,7 +21,8 @@ const USAGE = `Usage: kpl COMMAND ...
   kpl veth add LAB HOST1 HOST2 [--dev IF1] [--peer-dev IF2] [--ip A.B.C.D/N] [--peer-ip A.B.C.D/N]
                                                  cable two hosts with a veth pair
   kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
-  kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [--proto tcp|udp|sctp|icmp]
+  kpl trace LAB --from HOST|IP@HOST|pod/NS/NAME|node/NAME --to IP[:PORT]|SERVICE[.NS]:PORT|NODE:PORT
+            [--proto tcp|udp|sctp|icmp]
             [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json]
                                                  send a packet and print every step
 `;
@@ -33,7 +39,8 @@ function parseOpts(args: string[], valued: readonly string[], bools: readonly st
   const pos: string[] = [];
   const opt = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
-    const a = args[i];
+    let a = args[i];
+    if (/^-[a-z]$/.test(a) && valued.includes(a.slice(1))) a = '-' + a;
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
@@ -63,6 +70,48 @@ function parseListen(v: string | undefined): ListenSpec[] {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new UsageError(`--listen: "${item}" is not PORT[/tcp|udp|sctp]`);
     return { port: Number(m[1]), proto: (m[2] ?? 'tcp') as ListenSpec['proto'] };
   });
+}
+
+const CLUSTER_OPTIONS = ['nodes', 'proxy', 'pod-cidr', 'service-cidr', 'node-cidr', 'node-port-range', 'tunnel'];
+
+/** `kpl new --cluster` settings over minikube's defaults; undefined without --cluster. */
+function clusterOptions(opt: Map<string, string>): ClusterDoc | undefined {
+  if (!opt.has('cluster')) {
+    const stray = CLUSTER_OPTIONS.find((k) => opt.has(k));
+    if (stray) throw new UsageError(`--${stray} needs --cluster`);
+    return undefined;
+  }
+  const c = defaultCluster();
+  const nodes = int(opt.get('nodes'), '--nodes', 0, 250);
+  if (nodes !== undefined) c.nodes = nodes;
+  const proxy = opt.get('proxy');
+  if (proxy !== undefined) {
+    if (proxy !== 'legacy' && proxy !== 'current') throw new UsageError(`--proxy: expected legacy or current, got "${proxy}"`);
+    c.proxy = proxy;
+  }
+  const tunnel = opt.get('tunnel');
+  if (tunnel !== undefined) {
+    if (tunnel !== 'ipip' && tunnel !== 'none') throw new UsageError(`--tunnel: expected ipip or none, got "${tunnel}"`);
+    c.tunnel = tunnel;
+  }
+  for (const [flag, key] of [['pod-cidr', 'podCIDR'], ['service-cidr', 'serviceCIDR'], ['node-cidr', 'nodeCIDR'], ['node-port-range', 'nodePortRange']] as const) {
+    const v = opt.get(flag);
+    if (v !== undefined) c[key] = v;
+  }
+  const problem = clusterProblem(c, 'cluster');
+  if (problem) {
+    const flag = { podCIDR: 'pod-cidr', serviceCIDR: 'service-cidr', nodeCIDR: 'node-cidr', nodePortRange: 'node-port-range' }[problem.split(':')[0].slice(8)] ?? 'cluster';
+    throw new UsageError(`--${flag}: ${problem.slice(problem.indexOf(':') + 2)}`);
+  }
+  return c;
+}
+
+function readManifest(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`error: the path "${file}" does not exist${(e as NodeJS.ErrnoException).code === 'ENOENT' ? '' : ` (${(e as Error).message})`}`);
+  }
 }
 
 function need(pos: string[], n: number, usage: string): void {
@@ -108,10 +157,20 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         out.stdout(USAGE + STORE_USAGE);
         return cmd === undefined ? 2 : 0;
       case 'new': {
-        const { pos, opt } = parseOpts(rest, ['name', 'seed'], []);
-        need(pos, 1, 'kpl new LAB [--name NAME] [--seed N]');
-        svc.create(pos[0], { name: opt.get('name'), seed: int(opt.get('seed'), '--seed', 0, 0xffffffff) });
+        const { pos, opt } = parseOpts(rest, ['name', 'seed', ...CLUSTER_OPTIONS], ['cluster']);
+        need(pos, 1, 'kpl new LAB [--name NAME] [--seed N] [--cluster [--nodes N] [--proxy legacy|current] ...]');
+        svc.create(pos[0], { name: opt.get('name'), seed: int(opt.get('seed'), '--seed', 0, 0xffffffff), cluster: clusterOptions(opt) });
         return 0;
+      }
+      case 'apply': {
+        const { pos, opt } = parseOpts(rest, ['filename', 'f'], []);
+        const file = opt.get('filename') ?? opt.get('f');
+        need(pos, 1, 'kpl apply LAB -f FILE|-');
+        if (!file) throw new UsageError('kpl apply: -f FILE (or - for standard input) is required');
+        const r = svc.apply(pos[0], file === '-' ? stdin() : readManifest(file));
+        if (r.stdout) out.stdout(r.stdout);
+        if (r.stderr) out.stderr(r.stderr);
+        return r.code;
       }
       case 'lan': {
         const { pos } = parseOpts(rest, [], []);

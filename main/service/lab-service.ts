@@ -7,6 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { CLUSTER_CLIENT, type ClusterDoc } from '../../shared/cluster.ts';
 import { emptyLab, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
 import { LabFormatError, validateLab } from '../../shared/lab-validate.ts';
 import { canonicalDoc, scanJson, serializeScenario, type Scenario, type SavedTraceDoc } from '../../shared/scenario.ts';
@@ -141,19 +142,33 @@ export class LabService {
     return this.store.labs.listLabs().map(summary);
   }
 
-  create(ref: string, opts: { name?: string; seed?: number } = {}): void {
+  create(ref: string, opts: { name?: string; seed?: number; cluster?: ClusterDoc } = {}): void {
     const t = resolveRef(ref);
     if (t.kind === 'file') {
       if (labFileExists(t.path)) throw new LabFileError(`${t.path}: already exists`);
-      const doc = emptyLab(opts.name ?? defaultName(t.path));
-      if (opts.seed !== undefined) doc.seed = opts.seed;
+      const doc = withCluster(emptyLab(opts.name ?? defaultName(t.path)), opts);
       writeScenarioFile(t.path, { doc });
       return;
     }
     LabService.checkStoredName(t.name);
-    const doc = emptyLab(t.name);
-    if (opts.seed !== undefined) doc.seed = opts.seed;
-    this.store.labs.createLab(t.name, doc, `new ${shellQuote(t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}`);
+    const doc = withCluster(emptyLab(t.name), opts);
+    this.store.labs.createLab(t.name, doc, `new ${shellQuote(t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}${opts.cluster ? ' --cluster' : ''}`);
+  }
+
+  /** `kpl apply`: Kubernetes manifests (multi-document YAML or JSON) into the lab's cluster. */
+  apply(ref: string, manifests: string): CommandResult {
+    return this.change(
+      ref,
+      (lab) => {
+        lab.cluster?.takeErrors();
+        const r = lab.exec(CLUSTER_CLIENT, ['kubectl', 'apply', '-f', '-'], manifests);
+        // What the node agents could not do (a pinned address taken, say) is said at once.
+        const errs = lab.cluster?.takeErrors() ?? [];
+        return errs.length ? { ...r, stderr: r.stderr + errs.map((e) => `warning: ${e}\n`).join('') } : r;
+      },
+      (r) => r.changed,
+      'apply',
+    );
   }
 
   rename(ref: string, newName: string): void {
@@ -571,4 +586,14 @@ function nextTraceName(taken: string[]): string {
   let i = taken.length + 1;
   while (set.has(`trace ${i}`)) i++;
   return `trace ${i}`;
+}
+
+/** A new lab's document with its cluster settings (and the LAN the cluster makes). */
+function withCluster(doc: LabDoc, opts: { seed?: number; cluster?: ClusterDoc }): LabDoc {
+  if (opts.seed !== undefined) doc.seed = opts.seed;
+  if (opts.cluster) {
+    doc.cluster = opts.cluster;
+    doc.lans = Lab.fromDoc(doc).toDoc().lans;
+  }
+  return doc;
 }
