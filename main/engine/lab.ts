@@ -287,6 +287,7 @@ export class Lab implements Topology, ClusterTopology {
     };
     if (c && !c.isPodHost(host.name)) {
       env.kube = c.store;
+      env.calico = c.calicoctlEnv();
       env.kubeExec = (ns, pod, argv, stdin) => {
         const h = this.hosts.get(`${ns}/${pod}`);
         if (!h) return { stdout: '', stderr: `error: unable to upgrade connection: container not found ("${pod}")\n`, code: 1, changed: false };

@@ -17,7 +17,8 @@ import { runProgram } from '../shell/programs.ts';
 import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
-import { programNode, renderNode, type FelixState } from './felix-sync.ts';
+import { calicoCluster, programNode, renderNode, type FelixState } from './felix-sync.ts';
+import type { CalicoctlEnv } from '../shell/calicoctl.ts';
 import { servicePortsOf } from './service-ports.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
@@ -333,17 +334,29 @@ export class Cluster {
     }
   }
 
+  /** What calicoctl reads: the cluster as Calico's datastore has it, and the IPAM blocks. */
+  calicoctlEnv(): CalicoctlEnv {
+    return {
+      cluster: () => calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() }),
+      blocks: () => [...this.nodes].flatMap((n) => this.ipam.blocksOf(n).map((cidr) => ({ cidr, node: n }))),
+    };
+  }
+
+  private tunnelIPs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const n of this.nodes) {
+      const ip = this.ipam.addressOf(`tunnel:${n}`);
+      if (ip !== undefined) out[n] = formatIPv4(ip);
+    }
+    return out;
+  }
+
   // ---- Felix ---------------------------------------------------------------------------------
 
   private syncFelix(name: string): void {
     const host = this.topo.hosts.get(name);
     if (!host) return;
-    const tunnelIPs: Record<string, string> = {};
-    for (const n of this.nodes) {
-      const ip = this.ipam.addressOf(`tunnel:${n}`);
-      if (ip !== undefined) tunnelIPs[n] = formatIPv4(ip);
-    }
-    const r = renderNode(this.store, name, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', flavor: this.doc.proxy === 'legacy' ? 'article' : 'v3.28', tunnelIPs });
+    const r = renderNode(this.store, name, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', flavor: this.doc.proxy === 'legacy' ? 'article' : 'v3.28', tunnelIPs: this.tunnelIPs() });
     const key = r.restore + '\0' + r.ipsetRestore;
     const last = this.felix.get(name);
     if (last && last.key === key && (!this.refresh || last.generation === host.nf.generation)) return;

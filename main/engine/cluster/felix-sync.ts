@@ -3,7 +3,7 @@
 // (declared, so flushed and refilled), its jumps in the kernel chains kept in place (checked
 // with `iptables -C` like kube-proxy's), stale cali chains and sets removed afterwards.
 
-import { defaultPool, fromKube, renderFelix, type FelixResult } from '../kube/calico/index.ts';
+import { defaultPool, fromKube, renderFelix, type CalicoCluster, type FelixResult } from '../kube/calico/index.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
 import type { Host } from '../host.ts';
 import { runProgram } from '../shell/programs.ts';
@@ -17,7 +17,12 @@ const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;
 
 /** Renders the node's dataplane; `tunnelIPs` by node name. */
 export function renderNode(store: KubeStore, node: string, opts: { podCIDR: string; ipip: boolean; flavor: 'v3.28' | 'article'; tunnelIPs: Record<string, string> }): FelixResult {
-  const cluster = fromKube({
+  return renderFelix(calicoCluster(store, opts), node, { flavor: opts.flavor });
+}
+
+/** The cluster as Calico's datastore sees it (one IP pool: the pod CIDR). */
+export function calicoCluster(store: KubeStore, opts: { podCIDR: string; ipip: boolean; tunnelIPs: Record<string, string> }): CalicoCluster {
+  return fromKube({
     namespaces: store.list('Namespace'),
     pods: store.list('Pod'),
     policies: store.list('NetworkPolicy'),
@@ -25,7 +30,6 @@ export function renderNode(store: KubeStore, node: string, opts: { podCIDR: stri
     pools: [defaultPool(opts.podCIDR, opts.ipip)],
     tunnelIPs: opts.tunnelIPs,
   });
-  return renderFelix(cluster, node, { flavor: opts.flavor });
 }
 
 /** Programs a rendering on the host; returns the errors met (the commands' stderr). */

@@ -10,6 +10,7 @@ import { parseInput, ShellSyntaxError } from './line.ts';
 import { catProcSys, sysctl } from './sysctl.ts';
 import { TEXT_TOOLS } from './textutils.ts';
 import { kubectl } from './kubectl/index.ts';
+import { calicoctl, type CalicoctlEnv } from './calicoctl.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
 import { fail, ok, type CommandResult } from './types.ts';
 
@@ -22,6 +23,8 @@ export interface ShellEnv {
   kube?: KubeStore;
   /** `kubectl exec [-n NS] POD -- CMD`: runs CMD in the pod's namespace. */
   kubeExec?: (namespace: string, pod: string, argv: string[], stdin: string) => CommandResult;
+  /** calicoctl's datastore (a cluster's Calico resources), where calicoctl is installed. */
+  calico?: CalicoctlEnv;
   /** The client tools (curl, wget, nc, ping, nslookup, dig), whose packets the lab walks. */
   netClient?: (name: string, argv: string[], stdin: string) => CommandResult | null;
 }
@@ -97,6 +100,7 @@ const PROGRAMS: Record<string, Program> = {
   cat,
   hostname: (_a, _s, e) => ok(e.host.hostname + '\n'),
   kubectl: kubectlProgram,
+  calicoctl: (a, s, e) => (e.calico ? calicoctl(a, s, e.calico) : fail('bash: calicoctl: command not found', 127)),
   sleep,
 };
 // iptables-nft is what `iptables` is on these hosts; the -nft names are the same programs.
