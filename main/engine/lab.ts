@@ -256,7 +256,7 @@ export class Lab implements Topology, ClusterTopology {
 
   /** Runs one command on a host as its console would; journals it when it changed the host. */
   exec(hostName: string, argv: string[], stdin: string): CommandResult {
-    const r = hostName === CLUSTER_CLIENT && this.cluster ? this.clusterCommand(argv, stdin) : runProgram(argv, stdin, this.shellEnv(this.hostOrThrow(hostName)));
+    const r = hostName === CLUSTER_CLIENT ? this.clusterCommand(argv, stdin) : runProgram(argv, stdin, this.shellEnv(this.hostOrThrow(hostName)));
     // The input of a command that changed something is part of what it did (iptables-restore,
     // kubectl apply -f -): replayed with it.
     if (r.changed) {
