@@ -70,7 +70,7 @@ async function runNode(name: string, cluster: CalicoCluster, node: string, cfg: 
     for (const d of eps) {
       if (s === d) continue;
       for (const [port, proto] of [[80, 'tcp'], [81, 'tcp'], [80, 'udp']] as const) {
-        if (proto !== 'tcp' && (s.ip.endsWith('11') || port === 81)) continue; // fewer probes
+        if (proto !== 'tcp' && s.ip.endsWith('11')) continue; // fewer probes
         const allowed = policyVerdict(cluster, `${s.pod.namespace}/${s.pod.name}`, `${d.pod.namespace}/${d.pod.name}`, port, proto === 'tcp' ? 'TCP' : 'UDP').allowed;
         probes.push({ from: hostName(s.pod.namespace, s.pod.name), to: d.ip, port, proto, sport: sport++, expect: allowed ? 'delivered' : 'timeout' });
       }
