@@ -167,3 +167,99 @@ export function scenarioObject(s: Scenario): Obj {
 export function serializeScenario(s: Scenario): string {
   return JSON.stringify(scenarioObject(s), null, 2) + '\n';
 }
+
+// ---- what a lab holds, for listings -------------------------------------------------------------
+
+export interface LabCounts {
+  /** Hosts plus the cluster's nodes. */
+  nodes: number;
+  hosts: number;
+  /** Kubernetes Services (the cluster's own `default/kubernetes` included). */
+  services: number;
+}
+
+const serviceMemo = new Map<string, { add: string[]; del: string[] }>();
+
+/** Services a manifest text creates (`ns/name`), read line by line (no YAML parse: saves stay fast). */
+function servicesIn(text: string): string[] {
+  const out: string[] = [];
+  const t = text.trimStart();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      const v = JSON.parse(t) as unknown;
+      const items = Array.isArray(v) ? v : isObj(v) && v.kind === 'List' && Array.isArray(v.items) ? v.items : [v];
+      for (const it of items) {
+        if (!isObj(it) || it.kind !== 'Service' || !isObj(it.metadata) || typeof it.metadata.name !== 'string') continue;
+        out.push(`${typeof it.metadata.namespace === 'string' ? it.metadata.namespace : 'default'}/${it.metadata.name}`);
+      }
+    } catch {
+      // not JSON after all: nothing counted
+    }
+    return out;
+  }
+  for (const doc of text.split(/^---[^\n]*$/m)) {
+    if (!/^kind:\s*["']?Service["']?\s*$/m.test(doc)) continue;
+    const meta = /^metadata:\s*\n((?:[ \t]+[^\n]*\n?|\s*\n)*)/m.exec(doc);
+    if (!meta) continue;
+    const name = /^[ \t]+name:\s*["']?([^"'\s#]+)/m.exec(meta[1]);
+    const ns = /^[ \t]+namespace:\s*["']?([^"'\s#]+)/m.exec(meta[1]);
+    if (name) out.push(`${ns ? ns[1] : 'default'}/${name[1]}`);
+  }
+  return out;
+}
+
+function serviceEffect(argv: string[], stdin: string | undefined): { add: string[]; del: string[] } {
+  if (argv[0] !== 'kubectl') return { add: [], del: [] };
+  const verb = argv.find((a, i) => i > 0 && !a.startsWith('-'));
+  const nsAt = argv.findIndex((a) => a === '-n' || a === '--namespace');
+  const ns = nsAt > 0 ? argv[nsAt + 1] ?? 'default' : argv.find((a) => a.startsWith('--namespace='))?.slice(12) ?? 'default';
+  const fromStdin = () => {
+    if (stdin === undefined) return [];
+    const key = stdin.length > 256 ? stdin : '';
+    const hit = key ? serviceMemo.get(key) : undefined;
+    if (hit) return hit.add;
+    const found = servicesIn(stdin);
+    if (key) {
+      if (serviceMemo.size > 32) serviceMemo.clear();
+      serviceMemo.set(key, { add: found, del: [] });
+    }
+    return found;
+  };
+  if (verb === 'apply' || verb === 'create' && argv.includes('-f')) return { add: fromStdin(), del: [] };
+  if (verb === 'create' && argv[argv.indexOf('create') + 1] === 'service') return { add: [`${ns}/${argv[argv.indexOf('create') + 3] ?? ''}`], del: [] };
+  if (verb === 'expose') {
+    const nameAt = argv.indexOf('--name');
+    const target = argv[argv.indexOf('expose') + 1] ?? '';
+    return { add: [`${ns}/${nameAt > 0 ? argv[nameAt + 1] : target.split('/').pop()}`], del: [] };
+  }
+  if (verb === 'delete') {
+    if (argv.includes('-f')) return { add: [], del: fromStdin() };
+    const rest = argv.slice(argv.indexOf('delete') + 1).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '-n' && all[i - 1] !== '--namespace');
+    const del: string[] = [];
+    if (['svc', 'service', 'services'].includes(rest[0] ?? '')) for (const n of rest.slice(1)) del.push(`${ns}/${n}`);
+    for (const r of rest) {
+      const m = /^(?:svc|services?)\/(.+)$/.exec(r);
+      if (m) del.push(`${ns}/${m[1]}`);
+    }
+    return { add: [], del };
+  }
+  return { add: [], del: [] };
+}
+
+/** Hosts, nodes and Services of a lab document (nodes and Services from its cluster, when it has one). */
+export function labCounts(doc: LabDoc): LabCounts {
+  const raw = doc as unknown as Obj;
+  const hosts = Array.isArray(doc.hosts) ? doc.hosts.length : 0;
+  const cluster = isObj(raw.cluster) ? raw.cluster : undefined;
+  const clusterNodes = cluster && typeof cluster.nodes === 'number' ? cluster.nodes : 0;
+  // A document may also carry a plain list of Services (older tests and tools).
+  if (Array.isArray(raw.services)) return { nodes: hosts + clusterNodes, hosts, services: raw.services.length };
+  const services = new Set<string>(cluster ? ['default/kubernetes'] : []);
+  for (const e of Array.isArray(doc.journal) ? doc.journal : []) {
+    if (e.argv?.[0] !== 'kubectl') continue;
+    const { add, del } = serviceEffect(e.argv, e.stdin);
+    for (const s of add) services.add(s);
+    for (const s of del) services.delete(s);
+  }
+  return { nodes: hosts + clusterNodes, hosts, services: services.size };
+}

@@ -27,7 +27,7 @@ export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff };
 
 export interface LabSummary {
   name: string;
-  /** Machines in the lab (its hosts; a cluster's nodes are hosts too). */
+  /** Hosts plus the cluster's nodes. */
   nodes: number;
   /** Kubernetes Services applied through the journal. */
   services: number;
@@ -83,7 +83,7 @@ function iso(ms: number): string {
 }
 
 function summary(r: LabRow): LabSummary {
-  return { name: r.name, nodes: r.nodes, services: r.services, hosts: r.nodes, changed: iso(r.changedAt), size: r.size };
+  return { name: r.name, nodes: r.nodes, services: r.services, hosts: r.hosts, changed: iso(r.changedAt), size: r.size };
 }
 
 export class LabService {

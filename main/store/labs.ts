@@ -7,6 +7,7 @@
 
 import type Database from 'better-sqlite3';
 import type { LabDoc } from '../../shared/lab.ts';
+import { labCounts } from '../../shared/scenario.ts';
 import { applyPatch, diff, patchRebuilds, type Json, type PatchOp } from './json-patch.ts';
 
 export class LabStoreError extends Error {}
@@ -21,7 +22,9 @@ export interface LabRow {
   changedAt: number;
   /** Bytes of history stored for the lab. */
   size: number;
+  /** Hosts plus a cluster's nodes. */
   nodes: number;
+  hosts: number;
   services: number;
   currentSeq: number;
   headSeq: number;
@@ -62,7 +65,7 @@ export interface LabRepoOptions {
 }
 
 interface DbLab {
-  id: number; name: string; created_at: number; changed_at: number; size: number; nodes: number; services: number;
+  id: number; name: string; created_at: number; changed_at: number; size: number; nodes: number; hosts: number; services: number;
   current_seq: number; head_seq: number; trashed_at: number | null;
 }
 interface DbRev { seq: number; parent: number | null; command: string; at: number; kind: 'full' | 'patch'; bytes: number; base_seq: number; chain_len: number; chain_bytes: number }
@@ -72,7 +75,7 @@ const CACHE_LABS = 4;
 
 function toRow(r: DbLab): LabRow {
   return {
-    id: r.id, name: r.name, createdAt: r.created_at, changedAt: r.changed_at, size: r.size, nodes: r.nodes, services: r.services,
+    id: r.id, name: r.name, createdAt: r.created_at, changedAt: r.changed_at, size: r.size, nodes: r.nodes, hosts: r.hosts, services: r.services,
     currentSeq: r.current_seq, headSeq: r.head_seq, trashedAt: r.trashed_at,
   };
 }
@@ -85,9 +88,8 @@ function checkName(name: string): string {
   return name;
 }
 
-function counts(doc: LabDoc): { nodes: number; services: number } {
-  const services = (doc as unknown as Record<string, unknown>).services;
-  return { nodes: Array.isArray(doc.hosts) ? doc.hosts.length : 0, services: Array.isArray(services) ? services.length : 0 };
+function counts(doc: LabDoc): { nodes: number; hosts: number; services: number } {
+  return labCounts(doc);
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -127,8 +129,8 @@ export class LabRepo {
     const id = this.db.transaction(() => {
       let labId: number;
       try {
-        labId = Number(this.db.prepare('INSERT INTO labs (name, created_at, changed_at, size, nodes, services, current_seq, head_seq) VALUES (?, ?, ?, ?, ?, ?, 1, 1)')
-          .run(name, t, t, bytes, c.nodes, c.services).lastInsertRowid);
+        labId = Number(this.db.prepare('INSERT INTO labs (name, created_at, changed_at, size, nodes, hosts, services, current_seq, head_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1)')
+          .run(name, t, t, bytes, c.nodes, c.hosts, c.services).lastInsertRowid);
       } catch (e) {
         if (isUniqueViolation(e)) throw new LabStoreError(`a lab named ${JSON.stringify(name)} already exists`);
         throw e;
@@ -167,8 +169,8 @@ export class LabRepo {
     const id = this.db.transaction(() => {
       let id: number;
       try {
-        id = Number(this.db.prepare(`INSERT INTO labs (name, created_at, changed_at, size, nodes, services, current_seq, head_seq)
-          SELECT ?, ?, ?, size, nodes, services, current_seq, head_seq FROM labs WHERE id = ?`).run(newName, t, t, src.id).lastInsertRowid);
+        id = Number(this.db.prepare(`INSERT INTO labs (name, created_at, changed_at, size, nodes, hosts, services, current_seq, head_seq)
+          SELECT ?, ?, ?, size, nodes, hosts, services, current_seq, head_seq FROM labs WHERE id = ?`).run(newName, t, t, src.id).lastInsertRowid);
       } catch (e) {
         if (isUniqueViolation(e)) throw new LabStoreError(`a lab named ${JSON.stringify(newName)} already exists`);
         throw e;
@@ -271,8 +273,8 @@ export class LabRepo {
     const c = counts(doc);
     this.db.prepare('INSERT INTO revisions (lab_id, seq, parent, command, at, kind, body, bytes, base_seq, chain_len, chain_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(lab.id, seq, lab.currentSeq, command, t, kind, body, bytes, base, chainLen, chainBytes);
-    this.db.prepare('UPDATE labs SET current_seq = ?, head_seq = ?, changed_at = ?, size = size + ?, nodes = ?, services = ? WHERE id = ?')
-      .run(seq, seq, t, bytes, c.nodes, c.services, lab.id);
+    this.db.prepare('UPDATE labs SET current_seq = ?, head_seq = ?, changed_at = ?, size = size + ?, nodes = ?, hosts = ?, services = ? WHERE id = ?')
+      .run(seq, seq, t, bytes, c.nodes, c.hosts, c.services, lab.id);
     return { result: { seq, changed: true, kind, bytes }, labId: lab.id, next };
   }
 
@@ -350,8 +352,12 @@ export class LabRepo {
     return r;
   }
 
+  /** Moves the undo/redo position; the counts follow the revision now current. */
   private moveTo(labId: number, seq: number): void {
-    this.db.prepare('UPDATE labs SET current_seq = ?, changed_at = ? WHERE id = ?').run(seq, this.now(), labId);
+    const doc = this.rebuild(labId, seq);
+    const c = counts(doc as unknown as LabDoc);
+    this.db.prepare('UPDATE labs SET current_seq = ?, changed_at = ?, nodes = ?, hosts = ?, services = ? WHERE id = ?').run(seq, this.now(), c.nodes, c.hosts, c.services, labId);
+    this.remember(labId, seq, doc);
   }
 
   private remember(labId: number, seq: number, doc: Json): void {

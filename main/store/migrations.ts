@@ -90,6 +90,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    what: 'host count per lab (nodes now also counts a cluster\'s nodes)',
+    tables: [],
+    sql: `
+      ALTER TABLE labs ADD COLUMN hosts INTEGER NOT NULL DEFAULT 0;
+      -- Until now nodes counted the hosts (no lab had a cluster yet).
+      UPDATE labs SET hosts = nodes;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -173,3 +173,4 @@ const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join('
 console.log(line(['measure', 'engine', 'kernel (same run)', 'target']));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));
+await import('./store.ts'); // the store's table (issue 5)
