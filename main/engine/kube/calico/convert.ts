@@ -178,7 +178,14 @@ export function canonicalRuleSelector(e: EntityRule, ns: string): string | null 
   return s ? printSelector(s) : null;
 }
 
-/** The selector of the endpoints a policy applies to. */
+const policySelectors = new WeakMap<CalicoPolicy, Sel>();
+
+/** The selector of the endpoints a policy applies to (parsed once per policy). */
 export function felixPolicySelector(p: CalicoPolicy): Sel {
-  return { op: 'and', operands: [{ op: 'eq', key: LABEL_NAMESPACE, value: p.namespace }, parseSelector(p.selector)] };
+  let sel = policySelectors.get(p);
+  if (!sel) {
+    sel = { op: 'and', operands: [{ op: 'eq', key: LABEL_NAMESPACE, value: p.namespace }, parseSelector(p.selector)] };
+    policySelectors.set(p, sel);
+  }
+  return sel;
 }

@@ -91,11 +91,19 @@ interface Group {
   selector: string;
 }
 
+const groupNames = new Map<string, string>();
+
 function groupChainName(dir: 'ingress' | 'egress', g: Group): string {
+  const key = `${dir}\n${g.selector}\n${g.policies.map((p) => p.id).join('\n')}`;
+  const cached = groupNames.get(key);
+  if (cached !== undefined) return cached;
+  if (groupNames.size > 10000) groupNames.clear();
   const parts = ['default', g.selector, dir === 'ingress' ? 'inbound' : 'outbound', String(g.policies.length), ...g.policies.map((p) => p.id)];
   const id = base64url(sha3_224(utf8(parts.map((p) => p + '\n').join(''))));
   const prefix = dir === 'ingress' ? 'cali-gi-' : 'cali-go-';
-  return prefix + id.slice(0, 28 - prefix.length);
+  const name = prefix + id.slice(0, 28 - prefix.length);
+  groupNames.set(key, name);
+  return name;
 }
 
 class Renderer {
@@ -312,11 +320,22 @@ class Renderer {
     return name;
   }
 
+  private readonly selText = new Map<CalicoPolicy, string>();
+
+  private policySelectorText(p: CalicoPolicy): string {
+    let t = this.selText.get(p);
+    if (t === undefined) {
+      t = printSelector(felixPolicySelector(p));
+      this.selText.set(p, t);
+    }
+    return t;
+  }
+
   /** Felix's policy groups (v3.28+): consecutive policies with the same selector. */
   private groups(pols: CalicoPolicy[]): Group[] {
     const out: Group[] = [];
     for (const p of pols) {
-      const sel = printSelector(felixPolicySelector(p));
+      const sel = this.policySelectorText(p);
       const last = out[out.length - 1];
       if (!this.article && last && last.selector === sel) last.policies.push(p);
       else out.push({ policies: [p], selector: sel });

@@ -6,13 +6,35 @@ import { base64url, hex, sha1, sha224, sha256, utf8 } from '../../hash/index.ts'
 
 export const MAX_CHAIN_NAME = 28;
 
+const veths = new Map<string, string>();
+
 /** `cali` + the first 11 hex characters of SHA-1("<namespace>.<pod>"). */
 export function vethName(namespace: string, pod: string, prefix = 'cali'): string {
-  return prefix + hex(sha1(utf8(`${namespace}.${pod}`))).slice(0, 11);
+  const key = `${namespace}.${pod}`;
+  let h = veths.get(key);
+  if (h === undefined) {
+    h = hex(sha1(utf8(key))).slice(0, 11);
+    if (veths.size > 100_000) veths.clear();
+    veths.set(key, h);
+  }
+  return prefix + h;
 }
 
 /** prefix+suffix when it fits in maxLen, else prefix + "_" + base64url(SHA-256(suffix)) cut to fit. */
+const limited = new Map<string, string>();
+
 export function lengthLimitedId(prefix: string, suffix: string, maxLen = MAX_CHAIN_NAME): string {
+  const key = `${maxLen} ${prefix} ${suffix}`;
+  let v = limited.get(key);
+  if (v === undefined) {
+    v = computeLimited(prefix, suffix, maxLen);
+    if (limited.size > 100_000) limited.clear();
+    limited.set(key, v);
+  }
+  return v;
+}
+
+function computeLimited(prefix: string, suffix: string, maxLen: number): string {
   const fits = prefix.length + suffix.length <= maxLen && !(prefix.length + suffix.length === maxLen && suffix.startsWith('_'));
   if (fits) return prefix + suffix;
   const h = base64url(sha256(utf8(suffix)));

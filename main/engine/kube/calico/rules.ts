@@ -35,8 +35,23 @@ export function ruleBody(r: FRule): string {
   return parts.join(' ');
 }
 
+// Rendering is repeated after every change, and most chains do not change: their ids are
+// remembered (the key is the chain's whole text), so a re-render hashes only what changed.
+const memo = new Map<string, string[]>();
+const MEMO_MAX = 200_000;
+
 /** The 16-character ids of a chain's rules, in order. */
 export function ruleHashes(chain: string, bodies: string[]): string[] {
+  const key = chain + '\n' + bodies.join('\n');
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const out = computeHashes(chain, bodies);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, out);
+  return out;
+}
+
+function computeHashes(chain: string, bodies: string[]): string[] {
   let h = sha224(utf8(chain));
   const out: string[] = [];
   for (const b of bodies) {

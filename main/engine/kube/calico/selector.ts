@@ -42,26 +42,27 @@ export function printSelector(s: Sel): string {
 }
 
 export function evalSelector(s: Sel, labels: Record<string, string>): boolean {
-  const has = (k: string) => Object.prototype.hasOwnProperty.call(labels, k);
   switch (s.op) {
     case 'all':
       return true;
     case 'eq':
-      return has(s.key) && labels[s.key] === s.value;
+      return Object.prototype.hasOwnProperty.call(labels, s.key) && labels[s.key] === s.value;
     case 'ne':
-      return !has(s.key) || labels[s.key] !== s.value;
+      return !Object.prototype.hasOwnProperty.call(labels, s.key) || labels[s.key] !== s.value;
     case 'in':
-      return has(s.key) && s.values.includes(labels[s.key]);
+      return Object.prototype.hasOwnProperty.call(labels, s.key) && s.values.includes(labels[s.key]);
     case 'notin':
-      return !has(s.key) || !s.values.includes(labels[s.key]);
+      return !Object.prototype.hasOwnProperty.call(labels, s.key) || !s.values.includes(labels[s.key]);
     case 'has':
-      return has(s.key);
+      return Object.prototype.hasOwnProperty.call(labels, s.key);
     case 'not':
       return !evalSelector(s.expr, labels);
     case 'and':
-      return s.operands.every((o) => evalSelector(o, labels));
+      for (const o of s.operands) if (!evalSelector(o, labels)) return false;
+      return true;
     case 'or':
-      return s.operands.some((o) => evalSelector(o, labels));
+      for (const o of s.operands) if (evalSelector(o, labels)) return true;
+      return false;
   }
 }
 
@@ -86,8 +87,20 @@ export function prefixKeys(s: Sel, prefix: string): Sel {
 
 export class SelectorSyntaxError extends Error {}
 
-/** Parses a Calico selector string. */
+const parsed = new Map<string, Sel>();
+
+/** Parses a Calico selector string (remembered: the result must not be modified). */
 export function parseSelector(text: string): Sel {
+  let sel = parsed.get(text);
+  if (!sel) {
+    sel = parse(text);
+    if (parsed.size > 50_000) parsed.clear();
+    parsed.set(text, sel);
+  }
+  return sel;
+}
+
+function parse(text: string): Sel {
   let i = 0;
   const ws = () => {
     while (i < text.length && /\s/.test(text[i])) i++;
