@@ -20,6 +20,7 @@ import { nodeBootCommands } from './node-boot.ts';
 import { calicoCluster, programNode, renderNode, type FelixState } from './felix-sync.ts';
 import type { CalicoctlEnv } from '../shell/calicoctl.ts';
 import { servicePortsOf } from './service-ports.ts';
+import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
 export interface ClusterTopology {
@@ -61,6 +62,10 @@ export class Cluster {
   private readonly felix = new Map<string, FelixState>();
   private syncing = false;
   private refresh = false;
+  /** The cloud LB's routes: LoadBalancer address → node address (null: no healthy node). */
+  private lb = new Map<string, string | null>();
+  /** The cloud LB's backend link to each node: node → the LB's device. */
+  private readonly lbLinks = new Map<string, string>();
   /** Errors the node agents met (shown by `kpl` and in events); the last few only. */
   readonly agentErrors: string[] = [];
   private readonly unseen: string[] = [];
@@ -76,7 +81,7 @@ export class Cluster {
       {
         rng: new Rng((seed ^ 0x6b756265) >>> 0),
         clock: () => topo.now(),
-        hooks: { assignIp: (pod) => this.assignIp(pod), releaseIp: (pod) => this.releaseIp(pod) },
+        hooks: { assignIp: (pod) => this.assignIp(pod), releaseIp: (pod) => this.releaseIp(pod), loadBalancerIP: () => this.nextLbAddress() },
       },
     );
     topo.ensureLan(CLUSTER_LAN);
@@ -193,6 +198,7 @@ export class Cluster {
       this.syncNodes(nodes);
       this.syncPods();
       this.syncRoutes(nodes);
+      this.syncCloudLb(nodes);
       for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n);
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
       for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncFelix(n.metadata.name);
@@ -351,6 +357,60 @@ export class Cluster {
     return out;
   }
 
+  // ---- the cloud load balancer ---------------------------------------------------------------
+
+  /** LoadBalancer addresses come from the top of the nodes' LAN: .200, .201, … on a /24. */
+  private nextLbAddress(): string | null {
+    const p = parsePrefix(this.doc.nodeCIDR)!;
+    const size = 2 ** (32 - p.len);
+    const taken = new Set(this.store.list('Service').flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)));
+    for (let i = Math.floor((size * 25) / 32); i < size - 2; i++) {
+      const ip = formatIPv4((p.addr + i) >>> 0);
+      if (!taken.has(ip)) return ip;
+    }
+    return null;
+  }
+
+  /** The LB appliance: made with the first LoadBalancer address; routes follow health. */
+  private syncCloudLb(nodes: Node[]): void {
+    const routes = lbRoutes(this.store.list('Service'), nodes, this.store.list('EndpointSlice'));
+    let host = this.topo.hosts.get(CLOUD_LB_HOST);
+    if (!routes.size && !host) return;
+    if (!host) {
+      if (this.topo.hosts.has(CLOUD_LB_HOST)) return;
+      const p = parsePrefix(this.doc.nodeCIDR)!;
+      host = this.topo.addDerivedHost(CLOUD_LB_HOST, [], CLOUD_LB_HOST);
+      this.topo.addDerivedLink(CLOUD_LB_HOST, CLUSTER_LAN, `${formatIPv4((p.addr + 2 ** (32 - p.len) - 2) >>> 0)}/${p.len}`, 'eth0');
+      this.run(host, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+      this.lb = new Map();
+    }
+    // A backend link to every node (the cloud's fabric): proxy ARP answers on eth0 only for
+    // addresses routed out of another interface, as the kernel's arp_process requires.
+    for (const n of nodes) {
+      const name = n.metadata.name;
+      if (!this.nodes.has(name) || this.lbLinks.has(name)) continue;
+      const dev = host.net.freeName('lb%d');
+      this.topo.addDerivedVeth({ host: CLOUD_LB_HOST, dev }, { host: name, dev: 'cloudlb0' });
+      this.lbLinks.set(name, dev);
+    }
+    for (const name of [...this.lbLinks.keys()]) if (!this.nodes.has(name)) this.lbLinks.delete(name);
+    const nodeOf = new Map(nodes.map((n) => [nodeInternalIP(n), n.metadata.name]));
+    for (const [ip] of this.lb) {
+      if (routes.has(ip)) continue;
+      this.run(host, ['ip', 'route', 'del', `${ip}/32`]);
+      this.run(host, ['ip', 'neigh', 'del', 'proxy', ip, 'dev', 'eth0']);
+      this.lb.delete(ip);
+    }
+    for (const [ip, via] of routes) {
+      const had = this.lb.get(ip);
+      if (had === undefined) this.run(host, ['ip', 'neigh', 'add', 'proxy', ip, 'dev', 'eth0']);
+      if (had === via) continue;
+      const dev = via ? this.lbLinks.get(nodeOf.get(via) ?? '') : undefined;
+      this.run(host, via && dev ? ['ip', 'route', 'replace', `${ip}/32`, 'via', via, 'dev', dev, 'onlink'] : ['ip', 'route', 'replace', 'blackhole', `${ip}/32`]);
+      this.lb.set(ip, via);
+    }
+  }
+
   // ---- Felix ---------------------------------------------------------------------------------
 
   private syncFelix(name: string): void {
@@ -386,7 +446,10 @@ export class Cluster {
     const name = node.metadata.name;
     const host = this.topo.hosts.get(name);
     if (!host) return;
-    const services = servicePortsOf(this.store.list('Service'), this.store.list('EndpointSlice'));
+    const svcObjs = this.store.list('Service');
+    const services = servicePortsOf(svcObjs, this.store.list('EndpointSlice'));
+    // kube-proxy's health check server listens on every LoadBalancer Service's health port.
+    host.listen = [...nodeListen(node), ...svcObjs.flatMap((s) => (s.spec.healthCheckNodePort ? [{ port: s.spec.healthCheckNodePort, proto: 'tcp' as const }] : []))];
     const ips = host.net.links().flatMap((l) => (l.kind === 'loopback' ? [] : host.net.addrs(l.name).map((a) => formatIPv4(a.local))));
     const input: GenerateInput = {
       layout: this.doc.proxy,

@@ -54,7 +54,7 @@ test('NodePort from outside: DNAT to a pod, SNAT to the node (ETP Cluster), repl
   }
   // From the node without the pods the packet crosses to minikube through the IPIP tunnel.
   const t = lab.trace({ from: 'client', to: 'minikube-m02:31380', proto: 'tcp' }).json;
-  assert.ok(t.steps.some((s) => 'host' in s && s.host === 'minikube-m02') && t.steps.some((s) => 'host' in s && s.host === 'minikube'));
+  assert.ok(t.events.some((e) => e.host === 'minikube-m02') && t.events.some((e) => e.host === 'minikube'));
 });
 
 test('externalTrafficPolicy Local (article): KUBE-XLB drops without a local endpoint, keeps the client IP with one', () => {
@@ -236,4 +236,33 @@ spec: {containers: [{name: c, image: nginx}]}
 `);
   const ip = sh('worker-a', 'kubectl get pod p -o jsonpath={.status.podIP}').stdout;
   assert.match(ip, /^10\.244\.7\./);
+});
+
+test('LoadBalancer with ETP Local: the cloud LB sends only to nodes that pass the health check', () => {
+  const { lab, sh, apply } = clusterLab({ nodes: 2 });
+  apply(WEBAPP_LOCAL.replace('type: NodePort', 'type: LoadBalancer'));
+  addClient(lab);
+  const row = words(sh('minikube', 'kubectl get svc webapp').stdout)[1];
+  assert.equal(row[1], 'LoadBalancer');
+  assert.equal(row[3], '192.168.49.200');
+  const hc = Number(sh('minikube', 'kubectl get svc webapp -o jsonpath={.spec.healthCheckNodePort}').stdout);
+  assert.ok(hc >= 30000 && hc <= 32767, `healthCheckNodePort ${hc} from the node-port range`);
+  assert.match(sh('cloud-lb', 'ip route').stdout, /^192\.168\.49\.200 via 192\.168\.49\.2 dev lb0 onlink $/m, 'only minikube (with the pod) is healthy');
+  const t = lab.trace({ from: 'client', to: '192.168.49.200:80', proto: 'tcp' }).json;
+  assert.equal(t.outcome, 'delivered', t.reason);
+  assert.equal(t.delivered!.ip, '10.244.120.111');
+  assert.equal(t.snat, null, 'ETP Local keeps the client address');
+  assert.ok(t.events.some((e) => e.host === 'cloud-lb'), 'through the cloud LB');
+  assert.ok(!t.events.some((e) => e.host === 'minikube-m02'), 'never to the node without the pod');
+  assert.equal(t.reply?.delivered?.host, 'client');
+
+  // The pod moves to minikube-m02: the health check follows it.
+  sh('@cluster', 'kubectl delete pod nginx-deployment-7759cc5c66-p45tz');
+  apply(WEBAPP_LOCAL.split('---')[0].replace('nodeName: minikube', 'nodeName: minikube-m02'));
+  assert.match(sh('cloud-lb', 'ip route').stdout, /^192\.168\.49\.200 via 192\.168\.49\.3 dev lb1 onlink $/m);
+  const moved = lab.trace({ from: 'client', to: '192.168.49.200:80', proto: 'tcp' }).json;
+  assert.equal(moved.outcome, 'delivered', moved.reason);
+  // No ready endpoint anywhere: no node passes, the LB drops.
+  sh('@cluster', 'kubectl delete pod nginx-deployment-7759cc5c66-p45tz');
+  assert.match(sh('cloud-lb', 'ip route').stdout, /^blackhole 192\.168\.49\.200 $/m);
 });

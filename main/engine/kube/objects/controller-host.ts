@@ -2,7 +2,7 @@
 // objects, and writes that go through the store's bookkeeping (uid, resourceVersion, events).
 
 import type { Rng } from '../../random.ts';
-import type { Kind, KubeObject, Pod } from './types.ts';
+import type { Kind, KubeObject, Pod, Service } from './types.ts';
 
 export type ObjectOf<K extends Kind> = Extract<KubeObject, { kind: K }>;
 
@@ -30,4 +30,6 @@ export interface KubeHooks {
   releaseIp?(pod: Pod): void;
   /** Placement; return null to leave the pod Pending. Defaults to the lab's simple scheduler. */
   schedule?(pod: Pod): string | null;
+  /** The cloud's address for a LoadBalancer Service without one, or null (no cloud: stays <pending>). */
+  loadBalancerIP?(svc: Service): string | null;
 }

@@ -16,6 +16,7 @@ import { cleanupServiceEndpoints, syncServiceEndpoints } from './endpoint-sync.t
 import { lastAppliedOf, readLastApplied, threeWayMerge } from './merge.ts';
 import { minorOf, newUid, rfc3339 } from './meta.ts';
 import { syncPods } from './pods.ts';
+import { syncLoadBalancers } from './cloud.ts';
 import { dropTypeDependentFields, ServiceAllocator } from './service-alloc.ts';
 import { alreadyExists, invalidError, notFound, StatusError } from './status.ts';
 import type { Kind, KubeObject, KubeProxyConfiguration, Node, Pod } from './types.ts';
@@ -455,6 +456,7 @@ export class KubeStore {
         () => syncPods(this.host, this.hooks),
         () => syncDeploymentStatus(this.host),
         () => syncServiceEndpoints(this.host),
+        () => syncLoadBalancers(this.host, this.hooks),
       ]) {
         try {
           step();
