@@ -10,7 +10,9 @@
 //   (r.restore declares, i.e. flushes, every cali chain and also inserts Felix's jumps into the
 //    kernel chains with `-I CHAIN n` / `-A FORWARD`; on a resync use r.chainsText, which leaves
 //    the kernel chains alone, or r.builtin with `iptables -C` before `-I`/`-A` like kube-proxy's
-//    static rules. Sets: `ipset flush` + re-add, or destroy/recreate before the rules reference them.)
+//    static rules. Sets on a resync: ipsetUpdate(previous.ipsets, r.ipsets) gives `before`
+//    (creates, add/del of changed members; apply before iptables-restore) and `after` (destroys
+//    of sets no rule references any more; apply after).)
 //   Run the sync after kube-proxy's so Calico's `-I … 1` jumps sit above KUBE-SERVICES, as the
 //   article's `iptables -t nat -L PREROUTING` shows.
 //
@@ -35,3 +37,4 @@ export { policyVerdict, policyTypes, PolicyIndex, type Verdict, type SideVerdict
 export { vethName, lengthLimitedId, policyChain, profileChain, endpointChain, selectorSetId, namedPortSetId, ipsetName, policyId } from './names.ts';
 export { parseSelector, printSelector, evalSelector, type Sel } from './selector.ts';
 export { ruleHashes, ruleBody } from './rules.ts';
+export { ipsetUpdate, type IpsetUpdate } from './ipsets.ts';
