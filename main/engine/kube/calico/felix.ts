@@ -496,7 +496,14 @@ class Renderer {
       { action: A.jump('cali-from-host-endpoint'), origin: stat('pre-DNAT host endpoint policy') },
       { comments: ['Host endpoint policy accepted packet.'], match: [M.markSet(MARK_ACCEPT)], action: A.accept, origin: stat('host endpoints') },
     ]);
+    this.add('mangle', 'cali-POSTROUTING', [
+      { match: [M.markSet(MARK_ACCEPT)], action: A.ret, origin: stat('forwarded traffic (no host endpoint policy)') },
+      { action: A.clearMark(MARK_ALL), origin: stat('clear marks') },
+      { match: [M.ctstate('DNAT')], action: A.jump('cali-to-host-endpoint'), origin: stat('host endpoint policy after DNAT') },
+      { comments: ['Host endpoint policy accepted packet.'], match: [M.markSet(MARK_ACCEPT)], action: A.ret, origin: stat('host endpoints') },
+    ]);
     this.add('mangle', 'cali-from-host-endpoint', []);
+    this.add('mangle', 'cali-to-host-endpoint', []);
   }
 
   private staticNat(): void {
@@ -534,6 +541,7 @@ class Renderer {
       j('raw', 'PREROUTING', 'cali-PREROUTING'),
       j('raw', 'OUTPUT', 'cali-OUTPUT'),
       j('mangle', 'PREROUTING', 'cali-PREROUTING'),
+      j('mangle', 'POSTROUTING', 'cali-POSTROUTING'),
       j('nat', 'PREROUTING', 'cali-PREROUTING'),
       j('nat', 'OUTPUT', 'cali-OUTPUT'),
       j('nat', 'POSTROUTING', 'cali-POSTROUTING'),
