@@ -223,7 +223,7 @@ function validateLabInner(raw: unknown, source: string): LabDoc {
       const step: { title: string; text: string; host?: string; command?: string } = { title: str(st, 'title', ws), text: text(st, 'text', ws) };
       if (st.host !== undefined) {
         step.host = str(st, 'host', ws);
-        if (!hostNames.has(step.host)) throw new LabFormatError(`${ws}.host: no host named "${step.host}"`);
+        if (!hostNames.has(step.host) && !(raw.cluster !== undefined && CLUSTER_HOST_RE.test(step.host))) throw new LabFormatError(`${ws}.host: no host named "${step.host}"`);
       }
       if (st.command !== undefined) step.command = text(st, 'command', ws);
       return step;

@@ -174,7 +174,7 @@ export interface LabCounts {
   /** Hosts plus the cluster's nodes. */
   nodes: number;
   hosts: number;
-  /** Kubernetes Services (the cluster's own `default/kubernetes` included). */
+  /** Kubernetes Services (the cluster's own `kubernetes` and `kube-dns` included). */
   services: number;
 }
 
@@ -254,7 +254,7 @@ export function labCounts(doc: LabDoc): LabCounts {
   const clusterNodes = cluster && typeof cluster.nodes === 'number' ? cluster.nodes : 0;
   // A document may also carry a plain list of Services (older tests and tools).
   if (Array.isArray(raw.services)) return { nodes: hosts + clusterNodes, hosts, services: raw.services.length };
-  const services = new Set<string>(cluster ? ['default/kubernetes'] : []);
+  const services = new Set<string>(cluster ? ['default/kubernetes', 'kube-system/kube-dns'] : []);
   for (const e of Array.isArray(doc.journal) ? doc.journal : []) {
     if (e.argv?.[0] !== 'kubectl') continue;
     const { add, del } = serviceEffect(e.argv, e.stdin);

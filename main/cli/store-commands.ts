@@ -281,8 +281,9 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
 
 function describeLab(svc: LabService, ref: string, now: number): string {
   const lab = svc.load(ref); // it must open: replays the journal, rebuilds the dataplane
-  void lab;
   const doc = svc.doc(ref);
+  const declared = new Set(doc.hosts.map((h) => h.name));
+  const derived = [...lab.hosts.keys()].filter((h) => !declared.has(h)).sort();
   const lines: string[] = [];
   const field = (k: string, v: string) => lines.push(`${(k + ':').padEnd(14)}${v}`);
   field('Name', safe(doc.name));
@@ -299,7 +300,7 @@ function describeLab(svc: LabService, ref: string, now: number): string {
   } else field('File', safe(ref));
   const cluster = (doc as unknown as { cluster?: Record<string, unknown> }).cluster;
   if (cluster) field('Cluster', Object.entries(cluster).map(([k, v]) => safe(`${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)).join(' '));
-  field('Hosts', String(doc.hosts.length));
+  field('Hosts', `${doc.hosts.length}${derived.length ? ` (and ${derived.length} made by the cluster: ${derived.map(safe).join(', ')})` : ''}`);
   const w = Math.max(8, ...doc.hosts.map((h) => h.name.length + 3), ...doc.lans.map((l) => l.name.length + 3));
   for (const h of doc.hosts) {
     const links = h.links.map((k) => `${k.dev} ${k.ip} (${k.lan})`);
@@ -312,7 +313,7 @@ function describeLab(svc: LabService, ref: string, now: number): string {
   }
   field('LANs', String(doc.lans.length));
   for (const l of doc.lans) {
-    const members = doc.hosts.filter((h) => h.links.some((k) => k.lan === l.name)).map((h) => h.name);
+    const members = [...lab.hosts].filter(([, h]) => h.net.links().some((k) => k.attach?.lan === l.name)).map(([n]) => n).sort();
     lines.push(`  ${l.name.padEnd(w)}${members.join(', ') || 'nothing attached'}`);
   }
   const perHost = new Map<string, number>();

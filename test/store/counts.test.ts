@@ -12,7 +12,7 @@ test('labCounts: hosts, nodes (hosts plus cluster nodes), Services from the jour
   plain.hosts = [{ name: 'a', listen: [], links: [] }];
   assert.deepEqual(labCounts(plain), { nodes: 1, hosts: 1, services: 0 });
   const doc = { ...plain, cluster: { nodes: 2 } } as unknown as LabDoc;
-  assert.deepEqual(labCounts(doc).services, 1); // default/kubernetes
+  assert.deepEqual(labCounts(doc).services, 2); // default/kubernetes, kube-system/kube-dns
   const yaml = [SVC('web'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n', SVC('dns', 'kube-system')].join('---\n');
   doc.journal = [
     { host: '@cluster', argv: ['kubectl', 'apply', '-f', '-'], stdin: yaml },
@@ -22,7 +22,7 @@ test('labCounts: hosts, nodes (hosts plus cluster nodes), Services from the jour
     { host: '@cluster', argv: ['kubectl', 'delete', 'service/j'] },
     { host: '@cluster', argv: ['kubectl', 'expose', 'deployment/web', '--port', '80', '--name', 'web2'] },
   ];
-  assert.deepEqual(labCounts(doc), { nodes: 3, hosts: 1, services: 3 }); // kubernetes, kube-system/dns, web2
+  assert.deepEqual(labCounts(doc), { nodes: 3, hosts: 1, services: 4 }); // kubernetes, kube-dns, kube-system/dns, web2
 });
 
 test('the store keeps the counts of the current revision, through undo and redo', (t) => {
