@@ -117,49 +117,71 @@ interface Frame {
   depth: number;
 }
 
+// The walk's helpers are plain functions, not closures made per call: under tsx (esbuild's
+// keepNames) every closure made is also renamed with Object.defineProperty, which cost more
+// than the rest of a table's walk.
+
+function openFrame(env: TraverseEnv, chain: Chain, depth: number): Frame {
+  const idx = env.index.get(chain, env.generation);
+  return { chain, pos: 0, cands: idx ? idx.candidates(env.ctx.pkt) : null, ci: 0, depth };
+}
+
+function snapshot(ctx: MatchCtx, copyCt: boolean): Snapshot {
+  // (object spread is slow on V8's clone path: hot-path objects are written out in full)
+  return { pkt: copyPacket(ctx.pkt), inIface: ctx.inIface, outIface: ctx.outIface, ct: copyCt && ctx.ct ? { ...ctx.ct } : ctx.ct };
+}
+
+function step(env: TraverseEnv, snap: Snapshot, chain: string, rule: number | null, ruleObj: Rule | null, matched: boolean, verdict: string | null, depth: number): RuleStep {
+  return { host: env.host, hook: env.hook, table: env.table.name, chain, rule, ruleObj, matched, verdict, depth, snap };
+}
+
+/** The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
+ *  own level, or a chain reached by goto runs out with nothing on the stack. */
+function policy(env: TraverseEnv, snap: Snapshot, start: Chain): TableVerdict {
+  const pol = start.policy ?? 'ACCEPT';
+  if (env.countPolicy) {
+    start.packets++;
+    start.bytes += env.ctx.pkt.len;
+  }
+  env.steps.push(step(env, snap, start.name, null, null, true, pol, 0));
+  return pol === 'DROP' ? DROP : ACCEPT;
+}
+
+// Verdicts without data, shared (callers only read them).
+const ACCEPT: TableVerdict = { kind: 'accept' };
+const DROP: TableVerdict = { kind: 'drop' };
+
+/** The index of the rule's first match module that fails, or undefined when all match. */
+function failingMatch(rule: Rule, ctx: MatchCtx): number | undefined {
+  const ms = rule.matches;
+  for (let m = 0; m < ms.length; m++) {
+    const spec = ms[m];
+    const mod = MATCHES.get(spec.module);
+    if (!mod || !mod.match(spec.data, ctx)) return m;
+  }
+  return undefined;
+}
+
 export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   const { table, ctx, steps } = env;
   const start = table.chains.get(builtin);
-  if (!start) return { kind: 'accept' };
-  // (object spread is slow on V8's clone path: hot-path objects are written out in full)
-  let snap: Snapshot = { pkt: copyPacket(ctx.pkt), inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct };
-  const refreshSnap = () => {
-    snap = { pkt: copyPacket(ctx.pkt), inIface: ctx.inIface, outIface: ctx.outIface, ct: ctx.ct ? { ...ctx.ct } : null };
-  };
+  if (!start) return ACCEPT;
+  let snap = snapshot(ctx, false);
   const stack: Frame[] = [];
-  const open = (chain: Chain, depth: number): Frame => {
-    const idx = env.index.get(chain, env.generation);
-    return { chain, pos: 0, cands: idx ? idx.candidates(ctx.pkt) : null, ci: 0, depth };
-  };
-  const host = env.host;
-  const hook = env.hook;
-  const tname = table.name;
-  const step = (chain: string, rule: number | null, ruleObj: Rule | null, matched: boolean, verdict: string | null, depth: number): RuleStep => ({
-    host, hook, table: tname, chain, rule, ruleObj, matched, verdict, depth, snap,
-  });
-  let f = open(start, 0);
+  let f = openFrame(env, start, 0);
   let budget = env.maxSteps;
-  // The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
-  // own level, or a chain reached by goto runs out with nothing on the stack.
-  const policy = (): TableVerdict => {
-    const pol = start.policy ?? 'ACCEPT';
-    if (env.countPolicy) {
-      start.packets++;
-      start.bytes += ctx.pkt.len;
-    }
-    steps.push(step(start.name, null, null, true, pol, 0));
-    return pol === 'DROP' ? { kind: 'drop' } : { kind: 'accept' };
-  };
 
   for (;;) {
     // next rule position
     let pos: number;
-    if (f.cands) {
-      pos = f.ci < f.cands.length ? f.cands[f.ci] : f.chain.rules.length;
+    const rules = f.chain.rules;
+    const cands = f.cands;
+    if (cands) {
+      pos = f.ci < cands.length ? cands[f.ci] : rules.length;
       // cands are absolute positions; skip ones already passed (after a RETURN we resume at f.pos)
-      while (pos < f.pos && f.ci < f.cands.length) pos = ++f.ci < f.cands.length ? f.cands[f.ci] : f.chain.rules.length;
+      while (pos < f.pos && f.ci < cands.length) pos = ++f.ci < cands.length ? cands[f.ci] : rules.length;
       if (pos > f.pos) {
-        const s = step(f.chain.name, null, null, false, null, f.depth);
+        const s = step(env, snap, f.chain.name, null, null, false, null, f.depth);
         s.skipped = pos - f.pos;
         s.from = f.pos + 1;
         steps.push(s);
@@ -167,34 +189,23 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       f.ci++;
     } else pos = f.pos;
 
-    if (pos >= f.chain.rules.length) {
+    if (pos >= rules.length) {
       // end of chain
-      if (f.depth === 0) return policy();
-      steps.push(step(f.chain.name, null, null, true, 'RETURN', f.depth));
+      if (f.depth === 0) return policy(env, snap, start);
+      steps.push(step(env, snap, f.chain.name, null, null, true, 'RETURN', f.depth));
       const back = stack.pop();
-      if (!back) return policy();
+      if (!back) return policy(env, snap, start);
       f = back;
       continue;
     }
     f.pos = pos + 1;
-    if (--budget < 0) return { kind: 'drop' };
+    if (--budget < 0) return DROP;
 
-    const rule = f.chain.rules[pos];
+    const rule = rules[pos];
     ctx.rule = rule;
-    let failedAt: number | undefined;
-    if (!coreMatches(rule, ctx)) failedAt = -1;
-    else {
-      for (let m = 0; m < rule.matches.length; m++) {
-        const spec = rule.matches[m];
-        const mod = MATCHES.get(spec.module);
-        if (!mod || !mod.match(spec.data, ctx)) {
-          failedAt = m;
-          break;
-        }
-      }
-    }
+    const failedAt = coreMatches(rule, ctx) ? failingMatch(rule, ctx) : -1; // -1: a core field
     if (failedAt !== undefined) {
-      const s = step(f.chain.name, pos + 1, rule, false, null, f.depth);
+      const s = step(env, snap, f.chain.name, pos + 1, rule, false, null, f.depth);
       s.failedAt = failedAt;
       steps.push(s);
       continue;
@@ -202,25 +213,25 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
     rule.packets++;
     rule.bytes += ctx.pkt.len;
     const t = rule.target;
-    steps.push(step(f.chain.name, pos + 1, rule, true, t ? t.name : null, f.depth));
+    steps.push(step(env, snap, f.chain.name, pos + 1, rule, true, t ? t.name : null, f.depth));
     if (!t) continue;
     if (STANDARD.has(t.name)) {
-      if (t.name === 'ACCEPT') return { kind: 'accept' };
-      if (t.name === 'DROP') return { kind: 'drop' };
-      if (t.name === 'QUEUE') return { kind: 'drop' }; // no userspace queue reader in the lab
+      if (t.name === 'ACCEPT') return ACCEPT;
+      if (t.name === 'DROP') return DROP;
+      if (t.name === 'QUEUE') return DROP; // no userspace queue reader in the lab
       // RETURN
-      if (f.depth === 0) return policy();
+      if (f.depth === 0) return policy(env, snap, start);
       const back = stack.pop();
-      if (!back) return policy();
+      if (!back) return policy(env, snap, start);
       f = back;
       continue;
     }
     const mod = TARGETS.get(t.name);
     if (!mod) {
       const next = table.chains.get(t.name);
-      if (!next) return { kind: 'drop' }; // cannot happen: the ruleset refuses dangling jumps
+      if (!next) return DROP; // cannot happen: the ruleset refuses dangling jumps
       if (!t.goto) stack.push(f);
-      f = open(next, t.goto && f.depth > 0 ? f.depth : f.depth + 1);
+      f = openFrame(env, next, t.goto && f.depth > 0 ? f.depth : f.depth + 1);
       continue;
     }
     const tctx = ctx as TargetCtx;
@@ -228,7 +239,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
     const before = ctx.pkt.mark;
     const ctMarkBefore = ctx.ct?.mark;
     const res = mod.apply(t.data, tctx);
-    if (ctx.pkt.mark !== before || ctx.ct?.mark !== ctMarkBefore) refreshSnap();
+    if (ctx.pkt.mark !== before || ctx.ct?.mark !== ctMarkBefore) snap = snapshot(ctx, true);
     switch (res.kind) {
       case 'continue':
         continue;
@@ -239,26 +250,26 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
         env.onTrace();
         continue;
       case 'accept':
-        return { kind: 'accept' };
+        return ACCEPT;
       case 'drop':
-        return { kind: 'drop' };
+        return DROP;
       case 'reject':
         return { kind: 'reject', with: res.with, tcpReset: res.tcpReset };
       case 'nat':
         return { kind: 'nat', nat: res.nat, target: t.name };
       case 'return': {
-        if (f.depth === 0) return policy();
+        if (f.depth === 0) return policy(env, snap, start);
         const back = stack.pop();
-        if (!back) return policy();
+        if (!back) return policy(env, snap, start);
         f = back;
         continue;
       }
       case 'jump':
       case 'goto': {
         const next = table.chains.get(res.chain);
-        if (!next) return { kind: 'drop' };
+        if (!next) return DROP;
         if (res.kind === 'jump') stack.push(f);
-        f = open(next, f.depth + 1);
+        f = openFrame(env, next, f.depth + 1);
         continue;
       }
     }

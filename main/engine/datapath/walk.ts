@@ -174,11 +174,17 @@ function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableV
       index: hp.host.index,
       ctx,
       steps: f.steps,
-      log: (line) => ev(f, hp.host.name, 'log', line, hook),
-      onNotrack: () => {
+      // methods, not arrow functions: under tsx (esbuild's keepNames) each arrow made here
+      // was also renamed with Object.defineProperty, a large part of a walk's time
+      log(line) {
+        ev(f, hp.host.name, 'log', line, hook);
+      },
+      onNotrack() {
         hp.untracked = true;
       },
-      onTrace: () => undefined,
+      onTrace() {
+        return undefined;
+      },
       maxSteps: f.maxSteps,
       countPolicy: hp.host.nf.policyCounted(table, hook),
     },
@@ -352,14 +358,18 @@ function unroutable(f: Flight, host: WalkHost, rt: RouteResult): HopResult {
   return { stop: { outcome: 'unroutable', reason: `${host.name}: ${formatIPv4(f.pkt.dst)}: ${what}`, decidedBy: null } };
 }
 
+/** The route lookup of a locally generated packet. Packets the stack makes on another's
+ *  behalf (a REJECT's RST carries the original destination as its source) are routed as if
+ *  from any address (FLOWI_FLAG_ANYSRC). */
+function outputQuery(f: Flight, host: WalkHost) {
+  return { dst: f.pkt.dst, src: f.pkt.src && host.net.isLocal(f.pkt.src) ? f.pkt.src : undefined, mark: f.pkt.mark || undefined };
+}
+
 /** Locally generated: routing, OUTPUT, reroute, POSTROUTING, transmit. */
 function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
   const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false };
   const firstEvent = f.events.length;
-  // Packets the stack makes on another's behalf (a REJECT's RST carries the original
-  // destination as its source) are routed as if from any address (FLOWI_FLAG_ANYSRC).
-  const q = () => ({ dst: f.pkt.dst, src: f.pkt.src && host.net.isLocal(f.pkt.src) ? f.pkt.src : undefined, mark: f.pkt.mark || undefined });
-  let rt = host.net.routeOutput(q());
+  let rt = host.net.routeOutput(outputQuery(f, host));
   if (!rt.ok) return unroutable(f, host, rt);
   if (f.pkt.src === 0) {
     // the socket's source address comes from the route; the packet starts with it
@@ -389,7 +399,7 @@ function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
   }
   if (f.pkt.dst !== origDst || f.pkt.mark !== origMark) {
     // ip_route_me_harder: the destination or mark changed, route again
-    rt = host.net.routeOutput(q());
+    rt = host.net.routeOutput(outputQuery(f, host));
     if (!rt.ok) return unroutable(f, host, rt);
     hp.oif = rt.dev;
     ev(f, host.name, 'route', 'rerouted: ' + routeText(rt, f.pkt.dst), 'OUTPUT');

@@ -208,11 +208,13 @@ export interface ParsedArgs {
 }
 
 interface Loaded {
-  match?: MatchModule;
-  target?: TargetModule;
+  match: MatchModule | undefined;
+  target: TargetModule | undefined;
   data: unknown;
   /** The module's options (looked up once per instance, not per option). */
   opts: ModOptions;
+  /** The module `opts` belong to. */
+  module: MatchModule | TargetModule | undefined;
 }
 
 /** An option of a loaded module (which instance it belongs to is kept beside it). */
@@ -229,6 +231,7 @@ type Resolved =
 
 const UNKNOWN: Resolved = { kind: 'unknown' };
 const NO_ARGS: string[] = [];
+const EMPTY_OPTIONS: ModOptions = { byToken: new Map(), byName: new Map() };
 
 /** -s/-d absent from a rule command: one rule for any address. Shared: never changed. */
 const ANY_ADDR: readonly AddrSpec[] = [{ addr: 0, len: 0, neg: false }];
@@ -313,14 +316,16 @@ function parseIface(name: string, warnings: string[]): string {
   return name;
 }
 
-/** One command line being read: getopt's state plus what the options set. */
+/** Command lines being read: getopt's state plus what the options set, reset for each line
+ *  (iptables-restore parses tens of thousands of lines with one parser: a parser object per
+ *  line was a large part of all that a restore allocated). */
 
 class ArgParser {
-  private readonly out: ParsedArgs;
+  private out!: ParsedArgs;
   private readonly ctx: ParseCtx;
-  /** The modules loaded so far, in order: the first `nLoaded` slots (made with room for
-   *  four; a literal [] would grow to 17 slots at its first store). */
-  private readonly loaded = new Array<Loaded>(4);
+  /** The modules loaded so far, in order: the first `nLoaded` slots. The slots' objects are
+   *  reused from line to line (their data objects are made anew: rules keep those). */
+  private readonly loaded: Loaded[] = [];
   private nLoaded = 0;
   private target: Loaded | undefined;
   private jumpName: string | undefined;
@@ -335,7 +340,7 @@ class ArgParser {
   private inIface: IfaceSpec | undefined;
   private outIface: IfaceSpec | undefined;
   private fragment = false;
-  private tableSet: boolean;
+  private tableSet = false;
   private wait = false;
   private waitInterval = false;
   private unknownArgs = false;
@@ -343,24 +348,55 @@ class ArgParser {
   private optInst: Loaded | undefined;
   private oneArg: string[] | undefined;
   private twoArgs: string[] | undefined;
-  private readonly args: readonly string[];
-  /** args.length */
-  private readonly n: number;
+  private args: readonly string[] = NO_ARGS;
+  /** The number of words of the line in `args` (a reused array may hold more). */
+  private n = 0;
   private readonly env: ParseEnv;
 
-  constructor(args: readonly string[], env: ParseEnv) {
-    this.args = args;
-    this.n = args.length;
+  constructor(env: ParseEnv) {
     this.env = env;
+    this.ctx = { table: (env.table ?? 'filter') as TableName, proto: undefined, mode: env.mode, setExists: env.setExists };
+  }
+
+  /** Parses the first `n` words of `args` (the parser keeps neither the array nor the result). */
+  parse(args: readonly string[], n: number): ParsedArgs {
+    this.args = args;
+    this.n = n;
     // Every field from the start (absent ones undefined): one object, no property store
     // added to it later.
+    const env = this.env;
     this.out = {
       command: 0, table: env.table ?? 'filter', chain: undefined, rulenum: undefined, newName: undefined,
       policy: undefined, rules: [], numeric: false, verbose: false, exact: false, lineNumbers: false,
       counters: undefined, help: false, version: false, warnings: env.warnings ?? NO_WARNINGS,
     };
-    this.ctx = { table: (env.table ?? 'filter') as TableName, proto: undefined, mode: env.mode, setExists: env.setExists };
+    this.ctx.table = (env.table ?? 'filter') as TableName;
+    this.ctx.proto = undefined;
+    this.nLoaded = 0;
+    this.target = this.optInst = undefined;
+    this.jumpName = this.protocolName = this.srcSpec = this.dstSpec = undefined;
+    this.inIface = this.outIface = undefined;
+    this.gotoFlag = this.invert = this.protoUsed = this.fragment = false;
+    this.wait = this.waitInterval = this.unknownArgs = false;
+    this.options = this.invflags = 0;
     this.tableSet = env.mode === 'restore';
+    return this.run();
+  }
+
+  /** Loads a module instance into the next slot. */
+  private load(match: MatchModule | undefined, target: TargetModule | undefined, mod: MatchModule | TargetModule): Loaded {
+    let l = this.loaded[this.nLoaded];
+    if (l === undefined) this.loaded[this.nLoaded] = l = { match: undefined, target: undefined, data: undefined, opts: EMPTY_OPTIONS, module: undefined };
+    this.nLoaded++;
+    l.match = match;
+    l.target = target;
+    l.data = mod.create();
+    // Lines like one another load the same modules in the same slots: most keep their options.
+    if (l.module !== mod) {
+      l.module = mod;
+      l.opts = modOptions(mod);
+    }
+    return l;
   }
 
   /** Whether word i is an optional argument (not an option or `!`). */
@@ -451,7 +487,7 @@ class ArgParser {
     const mod = name !== undefined ? MATCHES.get(name) : undefined;
     if (!mod) return false;
     this.protoUsed = true;
-    this.loaded[this.nLoaded++] = { match: mod, data: mod.create(), opts: modOptions(mod) };
+    this.load(mod, undefined, mod);
     return true;
   }
 
@@ -459,7 +495,7 @@ class ArgParser {
     if (this.invert) throw perr('unexpected ! flag before --match');
     const mod = MATCHES.get(name);
     if (!mod) throw perr(`Couldn't load match \`${name}':No such file or directory\n`);
-    this.loaded[this.nLoaded++] = { match: mod, data: mod.create(), opts: modOptions(mod) };
+    this.load(mod, undefined, mod);
   }
 
   private parseTargetName(name: string): string {
@@ -580,10 +616,7 @@ class ArgParser {
         this.gotoFlag = c === 'g';
         if (c === 'j' && !STANDARD_TARGETS.has(this.jumpName)) {
           const mod = TARGETS.get(this.jumpName);
-          if (mod) {
-            this.target = { target: mod, data: mod.create(), opts: modOptions(mod) };
-            this.loaded[this.nLoaded++] = this.target;
-          }
+          if (mod) this.target = this.load(undefined, mod, mod);
         }
         return i;
       }
@@ -671,7 +704,7 @@ class ArgParser {
   }
 
 
-  run(): ParsedArgs {
+  private run(): ParsedArgs {
     let i = 0;
     while (i < this.n) {
       const a = this.args[i];
@@ -840,5 +873,15 @@ class ArgParser {
 
 /** Parses one iptables command line (without the program name). */
 export function parseArgs(args: readonly string[], env: ParseEnv): ParsedArgs {
-  return new ArgParser(args, env).run();
+  return new ArgParser(env).parse(args, args.length);
+}
+
+/** Parses many lines with one parser: `parse(words, n)` reads the first `n` words (the
+ *  array may be reused for the next line once the call returns). */
+export interface LineParser {
+  parse(args: readonly string[], n: number): ParsedArgs;
+}
+
+export function lineParser(env: ParseEnv): LineParser {
+  return new ArgParser(env);
 }

@@ -11,7 +11,7 @@
 
 import { BUILTIN_CHAINS, IptablesError, TABLE_NAMES, type Rule, type TableName } from './types.ts';
 import { BareError, KernelError, NotedError, OpError, XT_VERSION, kernelFailureText, type KernelFailure, type KernelOp } from './errors.ts';
-import { CMD, checkChainName, parseArgs, parserWords, type ParseEnv, type ParsedArgs } from './parse.ts';
+import { CMD, checkChainName, lineParser, parseArgs, parserWords, type LineParser, type ParseEnv, type ParsedArgs } from './parse.ts';
 import { Netfilter, TableState } from './ruleset.ts';
 import { listChains } from './list.ts';
 import { listRules } from './save.ts';
@@ -42,22 +42,32 @@ type Op =
  *  the one string the parser's tables are keyed by: a word of a line equal to one of them
  *  is taken from here rather than sliced out of the line, so it costs no allocation and
  *  the parser's lookups of it compare by identity. A word is looked up by its length and
- *  three of its characters (an open-addressing table), then compared in full. */
+ *  four of its characters (an open-addressing table); a word of three characters or fewer
+ *  is then known exactly (most of a line's known words: -A -p -m -j tcp), a longer one is
+ *  compared in full. */
 const KNOWN_SLOTS = 2048;
 const KNOWN: (string | undefined)[] = new Array<string | undefined>(KNOWN_SLOTS).fill(undefined);
+// The sampled characters of each slot's word (two per number) and its length.
+const KNOWN_KEY1 = new Int32Array(KNOWN_SLOTS);
+const KNOWN_KEY2 = new Int32Array(KNOWN_SLOTS);
+const KNOWN_LEN = new Int32Array(KNOWN_SLOTS);
 let knownMaxLength = 0;
 
-function knownSlot(s: string, start: number, len: number): number {
-  const a = s.charCodeAt(start + (len > 2 ? 2 : 0));
-  const b = s.charCodeAt(start + (len >> 1));
-  const c = s.charCodeAt(start + len - 1);
-  return (len * 997 + a * 131 + b * 37 + c) & (KNOWN_SLOTS - 1);
-}
+// The characters sampled: at 0, 2 (or the last), the middle and the last; for a length of
+// three or less, that is every character.
+const key1 = (s: string, start: number, len: number) => s.charCodeAt(start) | (s.charCodeAt(start + (len > 2 ? 2 : len - 1)) << 16);
+const key2 = (s: string, start: number, len: number) => s.charCodeAt(start + (len >> 1)) | (s.charCodeAt(start + len - 1) << 16);
+const slotOf = (k1: number, k2: number, len: number) => (len * 997 + (k1 ^ (k1 >>> 13)) * 131 + (k2 ^ (k2 >>> 11)) * 37) & (KNOWN_SLOTS - 1);
 
 for (const w of new Set(parserWords())) {
-  let k = knownSlot(w, 0, w.length);
+  const k1 = key1(w, 0, w.length);
+  const k2 = key2(w, 0, w.length);
+  let k = slotOf(k1, k2, w.length);
   while (KNOWN[k] !== undefined) k = (k + 1) & (KNOWN_SLOTS - 1);
   KNOWN[k] = w;
+  KNOWN_KEY1[k] = k1;
+  KNOWN_KEY2[k] = k2;
+  KNOWN_LEN[k] = w.length;
   if (w.length > knownMaxLength) knownMaxLength = w.length;
 }
 
@@ -65,79 +75,135 @@ for (const w of new Set(parserWords())) {
 function knownOrSlice(s: string, start: number, end: number): string {
   const len = end - start;
   if (len <= knownMaxLength) {
-    for (let k = knownSlot(s, start, len); ; k = (k + 1) & (KNOWN_SLOTS - 1)) {
+    const k1 = key1(s, start, len);
+    const k2 = key2(s, start, len);
+    for (let k = slotOf(k1, k2, len); ; k = (k + 1) & (KNOWN_SLOTS - 1)) {
       const w = KNOWN[k];
       if (w === undefined) break;
-      if (w.length === len && s.startsWith(w, start)) return w;
+      if (KNOWN_LEN[k] === len && KNOWN_KEY1[k] === k1 && KNOWN_KEY2[k] === k2 && (len <= 3 || s.startsWith(w, start))) return w;
     }
   }
   return s.slice(start, end);
 }
 
 /** add_param_to_argv: the words of s[from, to) split on blanks, "..." groups with
- *  \-escapes inside (a closing quote ends the word). Plain words are known words or slices
- *  of the line; only quoted ones are built piece by piece. */
+ *  \-escapes inside (a closing quote ends the word). */
 export function splitRestoreLine(s: string, from = 0, to = s.length): string[] {
-  const line = from === 0 && to === s.length ? s : s.slice(from, to);
-  return line.indexOf('\n') < 0 ? lineWords(line) : splitBlanks(line);
-}
-
-/** splitRestoreLine for one line of input (no newline in it). */
-function lineWords(line: string): string[] {
-  return line.indexOf('\t') < 0 ? splitSpaces(line) : splitBlanks(line);
-}
-
-// Both splitters store words by index: V8 calls its push builtin here rather than inlining
-// it. Searching with indexOf (a builtin that scans fast) beats reading a character at a
-// time, which costs V8 tens of instructions per character.
-
-/** splitRestoreLine for a line whose only blanks are spaces. */
-function splitSpaces(line: string): string[] {
   const out: string[] = [];
-  let n = 0;
-  const len = line.length;
-  let quote = line.indexOf('"');
-  let i = 0;
-  while (i < len) {
-    if (line.charCodeAt(i) === 32) {
-      i++;
-      continue;
-    }
-    let sp = line.indexOf(' ', i);
-    if (sp < 0) sp = len;
-    if (quote < 0 || quote >= sp) {
-      out[n++] = knownOrSlice(line, i, sp);
-      i = sp;
-      continue;
-    }
-    // plain text up to the quote, then the quoted text with its escapes, up to the closing
-    // quote, which ends the word
-    let word = line.slice(i, quote);
-    let j = quote + 1;
-    let close = line.indexOf('"', j);
-    let esc = line.indexOf('\\', j);
-    while (esc >= 0 && (close < 0 || esc < close)) {
-      // an escape; a backslash ending the line escapes nothing and is dropped
-      word += line.slice(j, esc) + (esc + 1 < len ? line[esc + 1] : '');
-      j = esc + 2;
-      if (close >= 0 && close < j) close = line.indexOf('"', j);
-      esc = line.indexOf('\\', j);
-    }
-    if (close < 0) close = len;
-    if (j < close) word += line.slice(j, close);
-    out[n++] = word;
-    i = close + 1;
-    quote = line.indexOf('"', i);
-  }
+  const n = splitBlanks(s, from, to, out);
+  out.length = n;
   return out;
 }
 
-/** splitRestoreLine for a line with tabs or newlines: a character at a time. */
-function splitBlanks(s: string): string[] {
-  const out: string[] = [];
+/** The words of the lines of one input, read straight from it (no copy of the line) into
+ *  one array reused for every line: `words[0, n)` after `read`. Plain words are known words
+ *  or slices of the input; only quoted ones are built piece by piece. Where the next tab,
+ *  quote and backslash are is remembered, so that each is searched for once per input,
+ *  not once per line. */
+class LineWords {
+  readonly words: string[] = [];
+  n = 0;
+  private readonly text: string;
+  // The next position of each character at or after the last search (-1: none left).
+  private tab = -1;
+  private quote = -1;
+  private backslash = -1;
+  private tabFrom = Infinity;
+  private quoteFrom = Infinity;
+  private backslashFrom = Infinity;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** Whether text[start, end) holds a tab. */
+  hasTab(start: number, end: number): boolean {
+    const t = this.nextTab(start);
+    return t >= 0 && t < end;
+  }
+
+  /** The first tab at or after `from`, or -1. */
+  private nextTab(from: number): number {
+    if (from < this.tabFrom || (this.tab >= 0 && this.tab < from)) {
+      this.tab = this.text.indexOf('\t', from);
+      this.tabFrom = from;
+    }
+    return this.tab;
+  }
+
+  private nextQuote(from: number): number {
+    if (from < this.quoteFrom || (this.quote >= 0 && this.quote < from)) {
+      this.quote = this.text.indexOf('"', from);
+      this.quoteFrom = from;
+    }
+    return this.quote;
+  }
+
+  private nextBackslash(from: number): number {
+    if (from < this.backslashFrom || (this.backslash >= 0 && this.backslash < from)) {
+      this.backslash = this.text.indexOf('\\', from);
+      this.backslashFrom = from;
+    }
+    return this.backslash;
+  }
+
+  /** The words of text[start, end), a line without its newline. */
+  read(start: number, end: number): void {
+    this.n = this.hasTab(start, end) ? splitBlanks(this.text, start, end, this.words) : this.splitSpaces(start, end);
+  }
+
+  // Searching with indexOf (a builtin that scans fast) beats reading a character at a
+  // time, which costs V8 tens of instructions per character.
+
+  /** read() for a line whose only blanks are spaces. */
+  private splitSpaces(start: number, end: number): number {
+    const s = this.text;
+    const out = this.words;
+    let n = 0;
+    let i = start;
+    while (i < end) {
+      if (s.charCodeAt(i) === 32) {
+        i++;
+        continue;
+      }
+      let sp = s.indexOf(' ', i);
+      if (sp < 0 || sp > end) sp = end;
+      let quote = this.nextQuote(i);
+      if (quote < 0 || quote >= sp) {
+        out[n++] = knownOrSlice(s, i, sp);
+        i = sp;
+        continue;
+      }
+      // plain text up to the quote, then the quoted text with its escapes, up to the closing
+      // quote, which ends the word
+      let word = s.slice(i, quote);
+      let j = quote + 1;
+      quote = this.nextQuote(j);
+      let close = quote < 0 || quote >= end ? end : quote;
+      let esc = this.nextBackslash(j);
+      while (esc >= 0 && esc < close) {
+        // an escape; a backslash ending the line escapes nothing and is dropped
+        word += s.slice(j, esc) + (esc + 1 < end ? s[esc + 1] : '');
+        j = esc + 2;
+        if (close < j) {
+          quote = this.nextQuote(j);
+          close = quote < 0 || quote >= end ? end : quote;
+        }
+        esc = this.nextBackslash(j);
+      }
+      if (j < close) word += s.slice(j, close);
+      out[n++] = word;
+      i = close + 1;
+    }
+    return n;
+  }
+}
+
+/** The words of s[from, to) (tabs and newlines are blanks too) into out; returns their
+ *  number. A character at a time: only for lines with tabs. */
+function splitBlanks(s: string, from: number, to: number, out: string[]): number {
   let n = 0;
-  const to = s.length;
-  let i = 0;
+  let i = from;
   while (i < to) {
     let c = s.charCodeAt(i);
     if (c === 32 || c === 9 || c === 10) {
@@ -173,15 +239,15 @@ function splitBlanks(s: string): string[] {
     out[n++] = word;
     if (i < to) i++; // past the closing quote
   }
-  return out;
+  return n;
 }
 
-/** The name of a chain line in its plain form ":NAME POLICY..." (no tab, one space after
- *  the name), sliced directly; undefined for any other form. */
-function plainChainName(buf: string): string | undefined {
-  const a = buf.indexOf(' ', 1);
-  if (a <= 1 || a + 1 >= buf.length || buf.charCodeAt(a + 1) === 32 || buf.indexOf('\t') >= 0) return undefined;
-  return buf.slice(1, a);
+/** The name of the chain line text[start, end) in its plain form ":NAME POLICY..." (no tab,
+ *  one space after the name), sliced directly; undefined for any other form. */
+function plainChainName(text: string, start: number, end: number, words: LineWords): string | undefined {
+  const a = text.indexOf(' ', start + 1);
+  if (a <= start + 1 || a + 1 >= end || text.charCodeAt(a + 1) === 32 || words.hasTab(start, end)) return undefined;
+  return text.slice(start + 1, a);
 }
 
 /** strtok(s, " \t\n") words. */
@@ -313,9 +379,16 @@ function applyOp(s: TableState, op: Op, out: string[], fresh: FreshChains | unde
   }
 }
 
-/** How the lines of a section are parsed. */
-function restoreEnv(nf: Netfilter, table: TableName): ParseEnv {
-  return { mode: 'restore', table, setExists: nf.setExists };
+/** How the lines of a section are read: the input's words, and one parser for all of them. */
+interface LineReader {
+  env: ParseEnv;
+  words: LineWords;
+  parser: LineParser;
+}
+
+function lineReader(nf: Netfilter, table: TableName, words: LineWords): LineReader {
+  const env: ParseEnv = { mode: 'restore', table, setExists: nf.setExists };
+  return { env, words, parser: lineParser(env) };
 }
 
 /** The state a section starts from: an empty table, or a copy of the host's (--noflush). */
@@ -347,15 +420,14 @@ class Section {
 
 /** The line text[start, end) of a section as an op; parse errors throw (they stop
  *  iptables-restore at once). */
-function lineToOp(nf: Netfilter, env: ParseEnv, text: string, start: number, end: number, line: number, opts: RestoreOptions, stdout: string[]): Op | undefined {
-  const table = env.table!;
+function lineToOp(rd: LineReader, text: string, start: number, end: number, line: number, opts: RestoreOptions, stdout: string[]): Op | undefined {
+  const table = rd.env.table!;
   const c0 = text.charCodeAt(start);
   if (c0 === 58 /* : */) {
-    const buf = text.slice(start, end);
     // A user chain needs only its name (most lines); a built-in one its policy and counters.
-    let chain = plainChainName(buf);
+    let chain = plainChainName(text, start, end, rd.words);
     if (chain === undefined || (BUILTIN_CHAINS[table] as readonly string[]).includes(chain)) {
-      const w = words(buf.slice(1));
+      const w = words(text.slice(start + 1, end));
       if (w.length === 0) throw paramError(new IptablesError(`${PROG}: line ${line} chain name invalid`, 2), line);
       chain = w[0];
       if (w.length < 2) throw paramError(new IptablesError(`${PROG}: line ${line} policy invalid`, 2), line);
@@ -394,11 +466,16 @@ function lineToOp(nf: Netfilter, env: ParseEnv, text: string, start: number, end
     counters = [buf.slice(p, pEnd), qEnd < 0 ? buf.slice(q) : buf.slice(q, qEnd)];
     start += close + 1;
   }
-  const argv = lineWords(text.slice(start, end));
-  if (opts.counters && counters) argv.push('--set-counters', counters[0], counters[1]);
+  const w = rd.words;
+  w.read(start, end);
+  if (opts.counters && counters) {
+    w.words[w.n++] = '--set-counters';
+    w.words[w.n++] = counters[0];
+    w.words[w.n++] = counters[1];
+  }
   let parsed: ParsedArgs;
   try {
-    parsed = parseArgs(argv, env);
+    parsed = rd.parser.parse(w.words, w.n);
   } catch (e) {
     if (e instanceof IptablesError) throw paramError(e, line);
     throw e;
@@ -439,14 +516,14 @@ function commitSection(nf: Netfilter, sec: Section, input: string, opts: Restore
  *  (found by bisection, then one pass; only removals can make it valid again). */
 function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreOptions): KernelFailure[] {
   const ops: Op[] = [];
-  const env = restoreEnv(nf, sec.name);
+  const rd = lineReader(nf, sec.name, new LineWords(input));
   let line = 1;
   let counted = 0; // input[0, counted) holds line - 1 newlines
   for (const start of sec.starts) {
     for (; counted < start; counted++) if (input.charCodeAt(counted) === 10) line++;
     let end = input.indexOf('\n', start);
     if (end < 0) end = input.length;
-    const op = lineToOp(nf, env, input, start, end, line, opts, []);
+    const op = lineToOp(rd, input, start, end, line, opts, []);
     if (op) ops.push(op);
   }
   const replay = (k: number) => {
@@ -493,7 +570,8 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
     let sec: Section | undefined;
     let inTable = false;
     let current: TableName | undefined;
-    let env: ParseEnv | undefined;
+    let rd: LineReader | undefined;
+    const inputWords = new LineWords(input);
     let skipping = false;
     let line = 0;
     let pos = 0;
@@ -526,7 +604,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
           throw paramError(new IptablesError(`${PROG}: line ${line} table name '${name}' invalid`, 2), line);
         }
         current = name as TableName;
-        env = restoreEnv(nf, current);
+        rd = lineReader(nf, current, inputWords);
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
         inTable = true;
@@ -537,7 +615,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       if (!inTable) {
         throw new RestoreFail({ stdout: '', stderr: `${PROG}: line ${line} failed\n`, code: 1, changed: false });
       }
-      const op = lineToOp(nf, env!, input, start, end, line, opts, stdout);
+      const op = lineToOp(rd!, input, start, end, line, opts, stdout);
       if (!op || !sec) continue;
       sec.starts.push(start);
       sectionApply(sec, op, stdout);

@@ -32,6 +32,8 @@ const STANDARD = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
 type ChainSummary = number;
 const ON_STACK = -1;
 const heightOf = (s: ChainSummary) => s >> 5;
+/** Numbers TableState.validate's passes (see Chain.vpass). */
+let validations = 0;
 const allowedOf = (s: ChainSummary) => s & ALL_HOOKS;
 
 const HOOK_MASKS = new Map<readonly Hook[], number>();
@@ -48,7 +50,7 @@ function hookMask(hooks: readonly Hook[]): number {
 function freshTable(name: TableName): Table {
   const chains = new Map<string, Chain>();
   for (const h of BUILTIN_CHAINS[name]) {
-    chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', packets: 0, bytes: 0, rules: [] });
+    chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
   }
   return { name, chains };
 }
@@ -98,9 +100,32 @@ export class TableState {
   /** A chain the command may use: user chains, and built-ins (`needCreated`: only if they
    *  exist in the kernel). */
   private need(name: string, needCreated = false): Chain {
-    const c = this.table.chains.get(name);
+    const c = this.lookup(name);
     if (!c || (needCreated && c.builtin && !this.created.has(name))) throw noSuchChain();
     return c;
+  }
+
+  /** The chains a rule command named last and jumped to last. A dump lists a chain's rules
+   *  together, right after the rule that jumps to it, so most rule commands name one of these
+   *  two: comparing the name with theirs is much cheaper than a lookup in a map of thousands
+   *  of chains (a fresh string to hash, then a likely cache miss). Forgotten whenever a chain
+   *  is replaced, removed or renamed. */
+  private lastChain: Chain | undefined;
+  private lastJump: Chain | undefined;
+
+  private lookup(name: string): Chain | undefined {
+    const a = this.lastChain;
+    if (a !== undefined && a.name === name) return a;
+    const b = this.lastJump;
+    if (b !== undefined && b.name === name) return (this.lastChain = b);
+    const c = this.table.chains.get(name);
+    if (c) this.lastChain = c;
+    return c;
+  }
+
+  /** Called by every change to which chains the table holds. */
+  forgetChains(): void {
+    this.lastChain = this.lastJump = undefined;
   }
 
   /** "Chain 'X' does not exist" for a jump to a missing chain (checked before anything else). */
@@ -119,6 +144,7 @@ export class TableState {
     // The same text, but the very string the chain is keyed by: later lookups (validation,
     // the datapath walk) then compare keys by identity instead of by content.
     t.name = c.name;
+    this.lastJump = c;
     return c;
   }
 
@@ -229,17 +255,22 @@ export class TableState {
   newChain(name: string): void {
     if (this.table.chains.has(name)) throw new OpError('EEXIST', 'Chain already exists');
     this.touch();
-    this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [] });
+    this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
   }
 
   /** A chain line of iptables-restore for a user chain: created (returns true), or flushed
    *  if it exists. */
   declareChain(name: string): boolean {
     this.touch();
-    const c = this.table.chains.get(name);
-    if (c) c.rules = [];
-    else this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [] });
-    return c === undefined;
+    // One map operation, not a lookup then an insertion: an existing user chain is replaced
+    // by an empty one, which is flushing it (nothing else holds chain objects here, user
+    // chains have no counters, and the map keeps its place in the order).
+    const chains = this.table.chains;
+    const size = chains.size;
+    chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
+    if (chains.size !== size) return true;
+    this.forgetChains();
+    return false;
   }
 
   /** Rules (in this table) that jump or go to `name`. */
@@ -264,6 +295,7 @@ export class TableState {
     }
     if (c.rules.length || this.references(name)) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
     this.table.chains.delete(name);
+    this.forgetChains();
     return undefined;
   }
 
@@ -276,6 +308,7 @@ export class TableState {
       if (c.rules.length || this.references(n)) failures.push({ op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${n}` });
     }
     if (failures.length === 0) for (const n of names) this.table.chains.delete(n);
+    this.forgetChains();
     return failures;
   }
 
@@ -334,6 +367,7 @@ export class TableState {
       } else chains.set(k, v);
     }
     this.table.chains = chains;
+    this.forgetChains();
     for (const ch of chains.values()) {
       for (const r of ch.rules) if (r.target && r.target.name === oldName && !TARGETS.has(oldName)) r.target = { ...r.target, name: newName };
     }
@@ -345,27 +379,29 @@ export class TableState {
     // One pass over every chain finds how deep its jumps go and which hooks its targets
     // allow; a built-in chain whose subtree is fine needs no walk. Otherwise walk it as the
     // kernel does to find the first error in rule order.
-    const summary = new Map<Chain, ChainSummary>();
+    const pass = (validations = validations < 0x3fffffff ? validations + 1 : 1); // never 0, a new chain's
     for (const base of BUILTIN_CHAINS[this.name]) {
       const chain = this.table.chains.get(base);
       if (!chain) continue;
-      const s = this.summarize(chain, summary);
+      const s = this.summarize(chain, pass);
       if (heightOf(s) < MAX_DEPTH && allowedOf(s) & HOOK_BIT[base]) continue;
       // Per built-in chain (hook): the deepest level at which a chain's subtree was found clean.
       const clean = new Map<Chain, number>();
-      const err = this.walk(chain, 0, HOOK_BIT[base], clean, summary);
+      const err = this.walk(chain, 0, HOOK_BIT[base], clean, pass);
       if (err) return err;
     }
     return undefined;
   }
 
-  /** Longest jump path below a chain and the hooks all targets below it allow, memoized. */
-  private summarize(chain: Chain, memo: Map<Chain, ChainSummary>): ChainSummary {
-    const known = memo.get(chain);
+  /** Longest jump path below a chain and the hooks all targets below it allow, memoized in
+   *  the chain itself for this validation `pass` (a map of tens of thousands of chains cost
+   *  more than the rest of the validation). */
+  private summarize(chain: Chain, pass: number): ChainSummary {
     // Reached again while being summarized: a loop, as deep as can be (it allows every hook
     // so far; its own targets are counted where the loop started).
-    if (known !== undefined) return known === ON_STACK ? (MAX_DEPTH << 5) | ALL_HOOKS : known;
-    memo.set(chain, ON_STACK);
+    if (chain.vpass === pass) return chain.vsum === ON_STACK ? (MAX_DEPTH << 5) | ALL_HOOKS : chain.vsum!;
+    chain.vpass = pass;
+    chain.vsum = ON_STACK;
     let height = 0;
     let allowed = ALL_HOOKS;
     for (const r of chain.rules) {
@@ -378,20 +414,20 @@ export class TableState {
       }
       const next = this.table.chains.get(t.name);
       if (!next || next.builtin) continue;
-      const sub = this.summarize(next, memo);
+      const sub = this.summarize(next, pass);
       const h = Math.min(heightOf(sub) + 1, MAX_DEPTH);
       if (h > height) height = h;
       allowed &= allowedOf(sub);
     }
     const s = (height << 5) | allowed;
-    memo.set(chain, s);
+    chain.vsum = s;
     return s;
   }
 
-  private walk(chain: Chain, level: number, hookBit: number, clean: Map<Chain, number>, summary: Map<Chain, ChainSummary>): ValidationErrno | undefined {
+  private walk(chain: Chain, level: number, hookBit: number, clean: Map<Chain, number>, pass: number): ValidationErrno | undefined {
     if (level === MAX_DEPTH) return 'EMLINK';
-    const sum = summary.get(chain);
-    if (sum !== undefined && sum !== ON_STACK && heightOf(sum) + level < MAX_DEPTH && allowedOf(sum) & hookBit) return undefined;
+    const sum = chain.vpass === pass ? chain.vsum! : ON_STACK;
+    if (sum !== ON_STACK && heightOf(sum) + level < MAX_DEPTH && allowedOf(sum) & hookBit) return undefined;
     // Clean at a level means clean at any shallower one (more depth left).
     const seen = clean.get(chain);
     if (seen !== undefined && level <= seen) return undefined;
@@ -405,7 +441,7 @@ export class TableState {
       }
       const next = this.table.chains.get(t.name);
       if (next && !next.builtin) {
-        const err = this.walk(next, level + 1, hookBit, clean, summary);
+        const err = this.walk(next, level + 1, hookBit, clean, pass);
         if (err) return err;
       }
     }
@@ -507,6 +543,7 @@ export class Netfilter {
 
   private restoreState(from: TableState, into: TableState): void {
     into.table.chains = from.table.chains;
+    into.forgetChains();
     into.present = from.present;
     into.created.clear();
     for (const c of from.created) into.created.add(c);

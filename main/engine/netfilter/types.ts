@@ -77,6 +77,10 @@ export interface Chain {
   packets: number; // policy counters
   bytes: number;
   rules: Rule[];
+  /** TableState.validate's memo: the chain's summary (`vsum`) as of validation pass `vpass`.
+   *  Nothing else reads them. */
+  vpass?: number;
+  vsum?: number;
 }
 
 export interface Table {
