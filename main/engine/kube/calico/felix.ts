@@ -91,6 +91,22 @@ interface Group {
   selector: string;
 }
 
+/** What a memoized policy chain needs registered: its IP sets. */
+type SetRequest = { kind: 'sel'; sel: Sel; canonical: string } | { kind: 'np'; sel: Sel | null; proto: 'tcp' | 'udp' | 'sctp'; port: string };
+
+// Chains whose content is a function of their key are kept across renders (a re-render after a
+// label change rebuilds only what changed; ids are remembered per rule list in output()).
+const policyMemo = new Map<string, { rules: FRule[]; sets: SetRequest[] }>();
+const endpointMemo = new Map<string, FRule[]>();
+const renderedMemo = new WeakMap<FRule[], { bodies: string[]; hashes: string[] }>();
+const MEMO_MAX = 20_000;
+
+function remember<V>(m: Map<string, V>, k: string, v: V): V {
+  if (m.size >= MEMO_MAX) m.clear();
+  m.set(k, v);
+  return v;
+}
+
 const groupNames = new Map<string, string>();
 
 function groupChainName(dir: 'ingress' | 'egress', g: Group): string {
@@ -113,6 +129,7 @@ class Renderer {
   readonly sets = new Map<string, IpsetInfo>();
   private readonly eps: WorkloadEndpoint[];
   private readonly pols: CalicoPolicy[];
+  private readonly polsByNs = new Map<string, CalicoPolicy[]>();
 
   constructor(private readonly cluster: CalicoCluster, private readonly nodeName: string, cfg: FelixConfig) {
     this.cfg = {
@@ -126,6 +143,11 @@ class Renderer {
     this.article = this.cfg.flavor === 'article';
     this.eps = workloadEndpoints(cluster);
     this.pols = calicoPolicies(cluster);
+    for (const p of this.pols) {
+      const list = this.polsByNs.get(p.namespace);
+      if (list) list.push(p);
+      else this.polsByNs.set(p.namespace, [p]);
+    }
   }
 
   get ipipEnabled(): boolean {
@@ -142,7 +164,10 @@ class Renderer {
 
   // ------------------------------------------------------------------ IP sets
 
+  private setLog: SetRequest[] | null = null;
+
   private selectorSet(sel: Sel, canonical: string): string {
+    this.setLog?.push({ kind: 'sel', sel, canonical });
     const name = ipsetName(selectorSetId(canonical));
     if (!this.sets.has(name)) {
       const members: IpsetMember[] = this.eps
@@ -154,6 +179,7 @@ class Renderer {
   }
 
   private namedPortSet(sel: Sel | null, proto: 'tcp' | 'udp' | 'sctp', port: string): string {
+    this.setLog?.push({ kind: 'np', sel, proto, port });
     const canonical = sel ? printSelector(sel) : 'all()';
     const id = namedPortSetId(selectorSetId(canonical), proto, port);
     const name = ipsetName(id);
@@ -293,12 +319,26 @@ class Renderer {
   policyChainFor(p: CalicoPolicy, dir: 'ingress' | 'egress'): string {
     const name = policyChain(dir, p.id);
     if (this.has('filter', name)) return name;
+    const key = `${this.cfg.flavor}\n${dir}\n${p.id}\n${JSON.stringify(p.source.spec)}`;
+    const hit = policyMemo.get(key);
+    if (hit) {
+      for (const r of hit.sets) {
+        if (r.kind === 'sel') this.selectorSet(r.sel, r.canonical);
+        else this.namedPortSet(r.sel, r.proto, r.port);
+      }
+      this.add('filter', name, hit.rules);
+      return name;
+    }
+    this.setLog = [];
     const rules = (dir === 'ingress' ? p.ingress : p.egress).flatMap((r) => this.policyRules(p, dir, r));
+    const sets = this.setLog;
+    this.setLog = null;
     if (!this.article) {
       while (rules.length && rules[rules.length - 1].action === A.ret) rules.pop();
       if (rules.length === 0) rules.push({ origin: { kind: 'policy', policy: p.id, direction: dir, rule: -1, role: 'comment' } });
       rules[0] = { ...rules[0], comments: [...(rules[0].comments ?? []), `Policy ${p.id} ${dir}`] };
     }
+    remember(policyMemo, key, { rules, sets });
     this.add('filter', name, rules);
     return name;
   }
@@ -371,22 +411,32 @@ class Renderer {
       if (!this.cfg.allowIPIPPacketsFromWorkloads) rules.push({ comments: ['Drop IPinIP encapped packets originating in workloads'], match: [M.proto('4')], action: A.drop, origin: o('encap') });
     }
     const type = dir === 'ingress' ? 'Ingress' : 'Egress';
-    const applicable = this.pols.filter((p) => p.types.includes(type) && evalSelector(felixPolicySelector(p), ep.labels));
+    const applicable = (this.polsByNs.get(ep.pod.namespace) ?? []).filter((p) => p.types.includes(type) && evalSelector(felixPolicySelector(p), ep.labels));
+    const groups = applicable.length ? this.groups(applicable) : [];
+    const targets = groups.map((g) => (g.policies.length > 1 ? this.groupChainFor(g, dir) : this.policyChainFor(g.policies[0], dir)));
+    const profiles = ep.profiles.map((prof) => this.profileChainFor(prof, dir));
+    const key = [this.cfg.flavor, this.cfg.disableConntrackInvalid, this.cfg.allowVXLANPacketsFromWorkloads, this.cfg.allowIPIPPacketsFromWorkloads, pod, ep.iface, dir, ...groups.map((g, i) => `${targets[i]}=${g.policies.map((x) => x.id).join(',')}`), '|', ...ep.profiles].join('\n');
+    const hit = endpointMemo.get(key);
+    if (hit) {
+      this.add('filter', name, hit);
+      return name;
+    }
     if (applicable.length) {
       rules.push({ comments: [this.article ? 'Start of policies' : 'Start of tier default'], action: A.clearMark(MARK_PASS), origin: o('tier') });
-      for (const g of this.groups(applicable)) {
-        const target = g.policies.length > 1 ? this.groupChainFor(g, dir) : this.policyChainFor(g.policies[0], dir);
+      for (const [gi, g] of groups.entries()) {
+        const target = targets[gi];
         const policy = g.policies.map((p) => p.id).join(',');
         rules.push({ match: [M.markClear(MARK_PASS)], action: A.jump(target), origin: o('policy', { policy }) });
         rules.push({ comments: ['Return if policy accepted'], match: [M.markSet(MARK_ACCEPT)], action: A.ret, origin: o('policy', { policy }) });
       }
       rules.push({ comments: ['Drop if no policies passed packet'], match: [M.markClear(MARK_PASS)], action: A.drop, origin: o('isolation') });
     }
-    for (const prof of ep.profiles) {
-      rules.push({ action: A.jump(this.profileChainFor(prof, dir)), origin: o('profile', { profile: prof }) });
+    for (const [pi, prof] of ep.profiles.entries()) {
+      rules.push({ action: A.jump(profiles[pi]), origin: o('profile', { profile: prof }) });
       rules.push({ comments: ['Return if profile accepted'], match: [M.markSet(MARK_ACCEPT)], action: A.ret, origin: o('profile', { profile: prof }) });
     }
     rules.push({ comments: ['Drop if no profiles matched'], action: A.drop, origin: o('noProfile') });
+    remember(endpointMemo, key, rules);
     this.add('filter', name, rules);
     return name;
   }
@@ -578,8 +628,13 @@ class Renderer {
     for (const { table, chain } of all) {
       const t = perTable.get(table) as { decls: string[]; lines: string[] };
       t.decls.push(`:${chain.name} - [0:0]`);
-      const bodies = chain.rules.map(ruleBody);
-      const hashes = ruleHashes(chain.name, bodies);
+      let done = renderedMemo.get(chain.rules);
+      if (!done) {
+        const b = chain.rules.map(ruleBody);
+        done = { bodies: b, hashes: ruleHashes(chain.name, b) };
+        renderedMemo.set(chain.rules, done);
+      }
+      const { bodies, hashes } = done;
       bodies.forEach((b, i) => {
         t.lines.push(`-A ${chain.name} ${hashComment(hashes[i])}${b ? ' ' + b : ''}`);
         rules.push({ table, chain: chain.name, spec: b, hash: hashes[i], origin: chain.rules[i].origin });

@@ -63,9 +63,18 @@ export function endpointChain(dir: 'to' | 'from', iface: string): string {
   return lengthLimitedId(dir === 'to' ? 'cali-tw-' : 'cali-fw-', iface);
 }
 
+const ids = new Map<string, string>();
+
 /** hash.MakeUniqueID: prefix + ":" + base64url(SHA-224(prefix + ":" + identifier)). */
 function uniqueId(prefix: string, identifier: string): string {
-  return `${prefix}:` + base64url(sha224(utf8(`${prefix}:${identifier}`)));
+  const key = `${prefix}:${identifier}`;
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = `${prefix}:` + base64url(sha224(utf8(key)));
+    if (ids.size > 100_000) ids.clear();
+    ids.set(key, id);
+  }
+  return id;
 }
 
 /** IP set ID of a canonical selector: `s:<38 chars>`. */
