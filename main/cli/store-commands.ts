@@ -3,8 +3,8 @@
 // thin call into LabService; tables follow kubectl's layout (a header row, columns padded
 // with three spaces, ages as kubectl prints them).
 
-import { readFileSync } from 'node:fs';
-import type { LabService } from '../service/lab-service.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { LabStoreError, type LabService } from '../service/lab-service.ts';
 import { writeFileAtomic } from '../service/lab-files.ts';
 
 export class StoreUsageError extends Error {}
@@ -94,11 +94,16 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)}y`;
 }
 
+/** Files larger than this are refused before they are read (the importer's own cap is 50 MB). */
+const MAX_INPUT = 50 * 1024 * 1024;
+
 function readInput(file: string, stdin: () => string, what: string): string {
   if (file === '-') return stdin();
   try {
+    if (statSync(file).size > MAX_INPUT) throw new LabStoreError(`${what}: ${file} is larger than ${MAX_INPUT} bytes`);
     return readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof LabStoreError) throw e;
     throw new StoreUsageError(`${what}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
@@ -141,9 +146,9 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       if (opt.has('k8s')) {
         need(pos, 1, 'kpl export LAB --k8s');
         const doc = svc.doc(pos[0]) as unknown as { cluster?: unknown };
-        if (doc.cluster === undefined) throw new StoreUsageError(`export --k8s: not available for labs without a cluster (${pos[0]} has none; kpl new LAB --cluster makes one)`);
+        if (doc.cluster === undefined) throw new LabStoreError(`export --k8s: not available for labs without a cluster (${pos[0]} has none; kpl new LAB --cluster makes one)`);
         const k8s = (svc as unknown as { exportK8s?: (ref: string) => string }).exportK8s;
-        if (!k8s) throw new StoreUsageError('export --k8s: Kubernetes manifests export is not available in this version yet');
+        if (!k8s) throw new LabStoreError('export --k8s: exporting Kubernetes manifests is not available in this version yet');
         out.stdout(k8s.call(svc, pos[0]));
         return 0;
       }
