@@ -234,9 +234,13 @@ class Renderer {
       srcSets.push(this.selectorSet(srcSel, canonical));
     }
     const dstSel = felixRuleSelector(r.destination, p.namespace);
+    const dstPortList = r.destination.ports ?? [];
     if (dstSel) {
       canonical = canonicalRuleSelector(r.destination, p.namespace) as string;
-      dstSets.push(this.selectorSet(dstSel, canonical));
+      // rule_scanner: named ports alone are already filtered by the selector (their set is
+      // built over it), so the selector set is only matched when there are numeric ports too
+      // or no named ones
+      if (dstPortList.some((x) => x.name === undefined) || !dstPortList.some((x) => x.name !== undefined)) dstSets.push(this.selectorSet(dstSel, canonical));
     }
     let srcNet = r.source.nets ?? [];
     let notSrcNet = r.source.notNets ?? [];

@@ -89,3 +89,16 @@ test('hostNetwork pods and pods without an address have no endpoint; pools and h
     '-A cali-POSTROUTING -o tunl0 -m comment --comment "cali:…" -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE --random-fully',
   ]);
 });
+
+test('egress to a selector on named ports only: the named-port set is built over the selector, no selector set (rule_scanner)', () => {
+  const c = modelCluster(['node1'], [
+    netpol('x', 'np', { podSelector: { matchLabels: { pod: 'a' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { pod: 'b' } } }], ports: [{ port: 'serve-80-tcp' }] }] }),
+  ]);
+  const r = renderFelix(c, 'node1');
+  const allow = r.rules.find((x) => x.origin.kind === 'policy' && x.origin.role === 'allow');
+  assert.match(allow?.spec ?? '', /^-m comment --comment "Policy x\/knp.default.np egress" -p tcp -m set --match-set cali40n:[\w-]{23} dst,dst --jump MARK --set-mark 0x10000\/0x10000$/);
+  const set = r.ipsets.find((s) => s.type === 'hash:ip,port');
+  assert.equal(set?.selector, '(projectcalico.org/namespace == "x" && (projectcalico.org/orchestrator == "k8s" && pod == "b"))');
+  assert.deepEqual(set?.members.map((m) => m.entry), ['10.244.1.11,tcp:80']);
+  assert.ok(!r.ipsets.some((s) => s.type === 'hash:net' && s.selector === set?.selector));
+});
