@@ -1,8 +1,8 @@
-// Where a lab lives: a LAB argument is a file when it names an existing file, ends in .kpl or
+// Where a lab lives: a LAB argument is a file when it names an existing file (not a folder), ends in .kpl or
 // .json, or contains a path separator; anything else is the name of a lab in the store. And
 // where the store lives: --db, then KPL_DB, then the per-user data folder.
 
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,9 +12,17 @@ export function looksLikeFile(ref: string): boolean {
   return /\.(kpl|json)$/i.test(ref) || ref.includes('/') || ref.includes('\\') || ref === '-' || ref === '.' || ref === '..';
 }
 
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function resolveRef(ref: string): LabTarget {
   if (typeof ref !== 'string' || ref === '') throw new TypeError('a lab reference must be a non-empty string');
-  if (looksLikeFile(ref) || existsSync(ref)) return { kind: 'file', path: ref };
+  if (looksLikeFile(ref) || isFile(ref)) return { kind: 'file', path: ref };
   return { kind: 'store', name: ref };
 }
 

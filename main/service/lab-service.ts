@@ -540,9 +540,13 @@ export class LabService {
     const row = store.db.transaction(() => {
       let name = opts.name ?? s.doc.name;
       if (opts.name === undefined) {
-        if (looksLikeFile(name)) name = name.replace(/[\\/]/g, '-').replace(/\.(kpl|json)$/i, '') || 'lab';
+        // The file's own name, made fit for the store: no path separators or file extension,
+        // no control characters or surrounding spaces, and not one already taken.
+        // eslint-disable-next-line no-control-regex
+        const base = name.replace(/[\u0000-\u001f\u007f]/g, '').trim().replace(/[\\/]/g, '-').replace(/\.(kpl|json)$/i, '').trim() || 'lab';
         const taken = new Set(store.labs.listLabs().map((r) => r.name));
-        for (let i = 2; taken.has(name); i++) name = `${opts.name ?? s.doc.name}-${i}`;
+        name = base;
+        for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
       }
       const doc = canonicalDoc({ ...s.doc, name });
       const created = store.labs.createLab(name, doc, `import${opts.source ? ` ${shellQuote(opts.source)}` : ''}`);

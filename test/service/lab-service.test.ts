@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -335,4 +335,21 @@ test('a damaged database is kept aside, the user told, and a new one started', (
   o.close();
   const svc2 = new LabService({ db: foreign });
   assert.throws(() => svc2.list(), /another application.*refusing to use it/);
+});
+
+test("an imported file's name is made fit for the store; a folder is not a lab file", (t) => {
+  const dir = tmp(t);
+  const svc = service(t, dir);
+  const text = JSON.stringify({ format: 'kube-packet-lab', version: 2, name: ' team/lab.kpl\u0007 ', seed: 1, lans: [], hosts: [], journal: [] });
+  assert.equal(svc.importScenario(text), 'team-lab');
+  assert.equal(svc.importScenario(text), 'team-lab-2');
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    mkdirSync('team-lab');
+    assert.equal(resolveRef('team-lab').kind, 'store');
+    assert.equal(svc.doc('team-lab').name, 'team-lab');
+  } finally {
+    process.chdir(cwd);
+  }
 });
