@@ -10,6 +10,8 @@ import { lengthLimitedId, policyChain, selectorSetId, ipsetName, vethName, named
 import { canonicalRuleSelector, k8sPolicyToCalico } from '../../../../main/engine/kube/calico/convert.ts';
 import { articleCluster } from './scenes.ts';
 import { grep, ipsetList, loadNode, save } from './helpers.ts';
+import { iptables, iptablesRestore } from '../../../../main/engine/shell/iptables.ts';
+import { column } from '../../../../main/engine/shell/textutils.ts';
 
 test('names: veth, chain shortening, IP set ids (Calico test vectors and the article)', () => {
   assert.equal(vethName('default', 'db-8d66ff5f7-bp6kf'), 'cali95aa86cbb2a');
@@ -139,4 +141,21 @@ test('v3.28: the same names; kernel-chain jumps, cali-FORWARD and nat ids as in 
   });
   const set = r.ipsets.find((s) => s.name === 'cali40s:LrVD8vMIGQDyv8Y7sPFB1Ge');
   assert.deepEqual(set?.members.map((m) => m.origin), [{ kind: 'pod', pod: 'default/backend-867fd6dff-mjf92', labels: articleCluster().pods[0].labels }]);
+});
+
+test('the article: iptables -t nat -L PREROUTING | column -t — Felix inserts above kube-proxy and Docker', () => {
+  const felix = renderFelix(articleCluster(), 'minikube');
+  const before = '*nat\n:KUBE-SERVICES - [0:0]\n:DOCKER - [0:0]\n-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER\nCOMMIT\n';
+  const h = loadNode({ ...felix, restore: before });
+  const r = iptablesRestore(['iptables-restore', '--noflush'], felix.restore, h.nf);
+  assert.equal(r.code, 0, r.stderr);
+  const list = iptables(['iptables', '-t', 'nat', '-L', 'PREROUTING'], '', h.nf).stdout;
+  const out = column(['column', '-t'], list).stdout.split('\n').map((l) => l.trimEnd());
+  assert.deepEqual(out.slice(0, 5), [
+    'Chain            PREROUTING  (policy  ACCEPT)',
+    'target           prot        opt      source    destination',
+    'cali-PREROUTING  all         --       anywhere  anywhere     /*        cali:6gwbT8clXdHdC1b1  */',
+    'KUBE-SERVICES    all         --       anywhere  anywhere     /*        kubernetes             service   portals  */',
+    'DOCKER           all         --       anywhere  anywhere     ADDRTYPE  match                  dst-type  LOCAL',
+  ]);
 });
