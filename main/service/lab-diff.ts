@@ -7,7 +7,9 @@ import { Lab } from '../engine/lab.ts';
 
 export interface ObjectChange {
   change: 'added' | 'changed' | 'removed';
-  kind: 'lan' | 'host' | 'veth' | 'command' | 'setting';
+  /** 'lan', 'host', 'veth', 'command', 'setting', or a Kubernetes kind ('Service', 'Deployment', …). */
+  kind: string;
+  /** For Kubernetes objects NAMESPACE/NAME (NAME for cluster-wide kinds). */
   name: string;
 }
 
@@ -69,26 +71,66 @@ export function objectChanges(a: LabDoc, b: LabDoc): ObjectChange[] {
   return out;
 }
 
-/** Each host's `iptables-save` (without its comment lines), host by host. */
-export function rulesOf(doc: LabDoc): Map<string, string[]> {
+/** Kubernetes kinds compared by a diff (the derived Endpoints and EndpointSlices are left out). */
+const KUBE_KINDS = ['Namespace', 'Node', 'Deployment', 'ReplicaSet', 'Pod', 'Service', 'NetworkPolicy'] as const;
+
+interface Rebuilt {
+  /** Each host's `iptables-save` (without its comment lines), host by host. */
+  rules: Map<string, string[]>;
+  /** Kubernetes objects by "Kind NS/NAME": what the user declared (metadata labels, annotations, spec). */
+  kube: Map<string, string>;
+}
+
+function rebuild(doc: LabDoc): Rebuilt {
   const lab = Lab.fromDoc(doc);
-  const out = new Map<string, string[]>();
+  const rules = new Map<string, string[]>();
   for (const name of [...lab.hosts.keys()].sort()) {
     const r = lab.exec(name, ['iptables-save'], '');
-    out.set(name, r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')));
+    rules.set(name, r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')));
   }
+  const kube = new Map<string, string>();
+  const store = lab.cluster?.store;
+  if (store) {
+    for (const kind of KUBE_KINDS) {
+      for (const o of store.list(kind)) {
+        const m = o.metadata as { name: string; namespace?: string; labels?: unknown; annotations?: Record<string, string> };
+        const ann = { ...(m.annotations ?? {}) };
+        delete ann['kubectl.kubernetes.io/last-applied-configuration'];
+        const spec = (o as unknown as { spec?: unknown }).spec;
+        kube.set(`${kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}`, JSON.stringify({ labels: m.labels ?? {}, annotations: ann, spec: spec ?? null }));
+      }
+    }
+  }
+  return { rules, kube };
+}
+
+/** Each host's `iptables-save` (without its comment lines), host by host. */
+export function rulesOf(doc: LabDoc): Map<string, string[]> {
+  return rebuild(doc).rules;
+}
+
+function kubeChanges(a: Map<string, string>, b: Map<string, string>): ObjectChange[] {
+  const out: ObjectChange[] = [];
+  const split = (k: string) => ({ kind: k.slice(0, k.indexOf(' ')), name: k.slice(k.indexOf(' ') + 1) });
+  for (const [k, v] of b) {
+    const o = a.get(k);
+    if (o === undefined) out.push({ change: 'added', ...split(k) });
+    else if (o !== v) out.push({ change: 'changed', ...split(k) });
+  }
+  for (const k of a.keys()) if (!b.has(k)) out.push({ change: 'removed', ...split(k) });
   return out;
 }
 
 export function labDiff(from: number, a: LabDoc, to: number, b: LabDoc): LabDiff {
-  const ra = rulesOf(a), rb = rulesOf(b);
+  const xa = rebuild(a), xb = rebuild(b);
+  const ra = xa.rules, rb = xb.rules;
   const hosts: HostRulesDiff[] = [];
   for (const host of [...new Set([...ra.keys(), ...rb.keys()])].sort()) {
     const x = ra.get(host) ?? [], y = rb.get(host) ?? [];
     if (x.length === y.length && x.every((l, i) => l === y[i])) continue;
     hosts.push({ host, diff: unifiedDiff(x, y, `${host} (revision ${from})`, `${host} (revision ${to})`) });
   }
-  return { from, to, objects: objectChanges(a, b), hosts };
+  return { from, to, objects: [...objectChanges(a, b), ...kubeChanges(xa.kube, xb.kube)], hosts };
 }
 
 type Op = ['=' | '-' | '+', string];

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { LabFormatError, LabService, LabStoreError } from '../../main/service/lab-service.ts';
 import { defaultDbPath, resolveRef } from '../../main/service/lab-ref.ts';
 import { unifiedDiff } from '../../main/service/lab-diff.ts';
+import { defaultCluster } from '../../shared/cluster.ts';
 
 function tmp(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kpl-svc-'));
@@ -352,4 +353,19 @@ test("an imported file's name is made fit for the store; a folder is not a lab f
   } finally {
     process.chdir(cwd);
   }
+});
+
+test('diff of a cluster lab names the Kubernetes objects added, changed and removed', (t) => {
+  const svc = service(t);
+  svc.create('mk', { cluster: { ...defaultCluster(), nodes: 1 } });
+  const svcYaml = (app: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: ${app}}\n  ports: [{port: 80}]\n`;
+  assert.equal(svc.apply('mk', svcYaml('web')).code, 0);
+  assert.equal(svc.apply('mk', svcYaml('other')).code, 0);
+  assert.equal(svc.exec('mk', '@cluster', ['kubectl', 'delete', 'service', 'web'], '').code, 0);
+  const kube = (a: number, b: number) => svc.diff('mk', a, b).objects.filter((o) => !['command', 'setting'].includes(o.kind));
+  assert.deepEqual(kube(1, 2), [{ change: 'added', kind: 'Service', name: 'default/web' }]);
+  assert.deepEqual(kube(2, 3), [{ change: 'changed', kind: 'Service', name: 'default/web' }]);
+  assert.deepEqual(kube(3, 4), [{ change: 'removed', kind: 'Service', name: 'default/web' }]);
+  assert.equal(svc.list()[0].services, 2); // kubernetes and kube-dns
+  assert.equal(svc.list()[0].nodes, 1);
 });
