@@ -47,6 +47,8 @@ function hookMask(hooks: readonly Hook[]): number {
   return m;
 }
 
+// Every chain object is made with the same fields in the same order (a user chain's policy
+// undefined): one shape, so the code reading chains stays monomorphic.
 function freshTable(name: TableName): Table {
   const chains = new Map<string, Chain>();
   for (const h of BUILTIN_CHAINS[name]) {
@@ -255,7 +257,7 @@ export class TableState {
   newChain(name: string): void {
     if (this.table.chains.has(name)) throw new OpError('EEXIST', 'Chain already exists');
     this.touch();
-    this.table.chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
+    this.table.chains.set(name, { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
   }
 
   /** A chain line of iptables-restore for a user chain: created (returns true), or flushed
@@ -267,7 +269,7 @@ export class TableState {
     // chains have no counters, and the map keeps its place in the order).
     const chains = this.table.chains;
     const size = chains.size;
-    chains.set(name, { name, builtin: false, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
+    chains.set(name, { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
     if (chains.size !== size) return true;
     this.forgetChains();
     return false;
