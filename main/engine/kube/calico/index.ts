@@ -22,12 +22,21 @@
 //   vethName(ns, pod) gives the pod's `cali…` interface for building the veth itself.
 //
 //   policyVerdict(cluster, 'ns/pod' | ip, 'ns/pod' | ip, port, 'TCP'|'UDP'|'SCTP') — the
-//   NetworkPolicy semantics (not the rules), for cross-checks and the connectivity matrix.
+//   NetworkPolicy semantics (not the rules), for cross-checks and the connectivity matrix
+//   (for many cells build `new PolicyIndex(cluster)` once and call .verdict(); each verdict
+//   names the policies that isolate each end and the rules that allowed it).
 //   calicoctl: main/engine/shell/calicoctl.ts, `calicoctl(argv, stdin, env)` with env.cluster()
 //   returning a CalicoCluster (plus optional per-node blocks for `ipam show --show-blocks`).
 //
 //   Felix flavors: 'v3.28' (default) and 'article' (the ~2020 Felix of the article's dump, whose
-//   rule ids — cali:M4Und37HGrw6jUk8, pm-LK-c1ra31tRwz, 3XN24uu3MS3PMvfM — it reproduces).
+//   rule ids — cali:M4Und37HGrw6jUk8, pm-LK-c1ra31tRwz, 3XN24uu3MS3PMvfM — it reproduces). Every
+//   name (interfaces, chains, IP sets) is the same in both; v3.28 adds the chain comment
+//   "Policy <ns>/knp.default.<name> ingress" and drops a policy chain's trailing RETURN, so the
+//   ids of those rules differ from the article's 2020 dump.
+//
+//   renderFelix keeps bounded, content-keyed memos across calls (parsed selectors, names, policy
+//   and endpoint chains, rule ids): the output depends only on the inputs, a re-render after one
+//   change rebuilds only what changed.
 
 export type * from './model.ts';
 export { renderFelix, workloadEndpoints, endpointLabels, calicoPolicies, MARK_ACCEPT, MARK_PASS } from './felix.ts';
