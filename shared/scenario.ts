@@ -220,7 +220,7 @@ function serviceEffect(argv: string[], stdin: string | undefined): { add: string
     if (hit) return hit.add;
     const found = servicesIn(stdin);
     if (key) {
-      if (serviceMemo.size > 32) serviceMemo.clear();
+      if (serviceMemo.size >= 8) serviceMemo.clear();
       serviceMemo.set(key, { add: found, del: [] });
     }
     return found;

@@ -219,6 +219,17 @@ export class LabService {
     return Lab.fromDoc(this.doc(ref));
   }
 
+  /**
+   * Runs `fn` on the engine's lab for the lab's current revision without building a new one
+   * (for a stored lab it is the instance changes reuse, so repeated views of a big lab cost
+   * nothing). `fn` must only read: what it changes would be saved with the next change.
+   */
+  inspect<T>(ref: string, fn: (lab: Lab) => T): T {
+    const t = resolveRef(ref);
+    if (t.kind === 'file') return fn(this.load(ref));
+    return fn(this.engineFor(this.store.labs.find(t.name)).lab);
+  }
+
   private storedDoc(row: LabRow, seq?: number): LabDoc {
     const doc = seq === undefined ? this.store.labs.getLab(row.id) : this.store.labs.getRevision(row.id, seq);
     // The store's name is the lab's name (a rename does not rewrite history).

@@ -369,3 +369,16 @@ test('diff of a cluster lab names the Kubernetes objects added, changed and remo
   assert.equal(svc.list()[0].services, 2); // kubernetes and kube-dns
   assert.equal(svc.list()[0].nodes, 1);
 });
+
+test('inspect reuses the engine lab between views and changes', (t) => {
+  const svc = service(t);
+  build(svc, 'demo');
+  const a = svc.inspect('demo', (lab) => lab);
+  const b = svc.inspect('demo', (lab) => lab);
+  assert.equal(a, b);
+  assert.equal(svc.inspect('demo', (lab) => lab.hosts.size), 2);
+  svc.addHost('demo', 'third', []);
+  assert.equal(svc.inspect('demo', (lab) => lab.hosts.size), 3);
+  svc.undo('demo');
+  assert.equal(svc.inspect('demo', (lab) => lab.hosts.size), 2);
+});
