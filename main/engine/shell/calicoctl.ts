@@ -364,8 +364,6 @@ export function calicoctl(argv: string[], _stdin: string, env: CalicoctlEnv): Co
     show             Show details of a Calico configuration,
                      IP address or IP pool.
 `);
-    case 'version':
-      return ok('Client Version:    v3.28.0\nGit commit:        413e6f559\nCluster Version:   v3.28.0\nCluster Type:      k8s,bgp,kubeadm,kdd\n');
     case undefined:
       return fail(USAGE);
     default:
