@@ -117,8 +117,12 @@ function tryElectron() {
     child.on('error', (e) => finish(`could not run Electron (${e.message})`));
     child.on('exit', (code, signal) => {
       if (!settled) {
-        const line = tail.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ')).pop() ?? '';
-        finish(`Electron exited (${signal ?? `code ${code}`})${line ? `: ${line}` : ''}`);
+        const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ') && !/^Node\.js v/.test(l));
+        const err = [...lines].reverse().find((l) => /Error\b/.test(l)) ?? lines.pop() ?? '';
+        const why = /Downloading Electron|fetch failed|failed to install/.test(tail)
+          ? 'the Electron binary is not installed and could not be downloaded (no network?)'
+          : `Electron exited (${signal ?? `code ${code}`})${err ? `: ${err.replace(/^.*?Error:\s*/, '')}` : ''}`;
+        finish(why);
       } else process.exit(code ?? 0);
     });
   });

@@ -8,7 +8,7 @@ import edgehandles from 'cytoscape-edgehandles';
 import type { LabApi, LabView, Layout, RemoveItem } from '../shared/api/contract.ts';
 import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
 import { renderInspector } from './inspector.ts';
-import { deploymentManifest, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
+import { deploymentManifest, nextNodeIP, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
 import { exportSvg } from './export-svg.ts';
 import { toggleHelp, toggleTheme, topbar } from './topbar.ts';
 import { busy, dialog, download, errorText, h, toast } from './ui.ts';
@@ -28,6 +28,51 @@ const PALETTE: { kind: PaletteKind; label: string; color: string; cluster: boole
   { kind: 'host', label: 'Host', color: '--host', cluster: false },
   { kind: 'lan', label: 'LAN', color: '--lan', cluster: false },
 ];
+
+/**
+ * The structured layout for big labs (fcose's spring embedding takes tens of seconds at
+ * thousands of nodes): Kubernetes nodes in a grid of boxes with their pods in a grid inside,
+ * everything else in rows above (LANs, hosts, Deployments, Services). Linear time.
+ */
+export function gridPositions(els: { id: string; kind: string; parent?: string }[]): Record<string, Position> {
+  const CELL_X = 160;
+  const CELL_Y = 80;
+  const pos: Record<string, Position> = {};
+  const kids = new Map<string, string[]>();
+  for (const e of els) if (e.parent) (kids.get(e.parent) ?? kids.set(e.parent, []).get(e.parent)!).push(e.id);
+  const parents = els.filter((e) => e.kind === 'node');
+  const perRow = Math.max(1, Math.ceil(Math.sqrt(parents.length)));
+  let x = 0;
+  let y = 0;
+  let rowH = 0;
+  parents.forEach((p, i) => {
+    if (i > 0 && i % perRow === 0) {
+      x = 0;
+      y += rowH + 140;
+      rowH = 0;
+    }
+    const ks = kids.get(p.id) ?? [];
+    const cols = Math.max(1, Math.ceil(Math.sqrt(ks.length)));
+    ks.forEach((k, j) => {
+      pos[k] = { x: x + (j % cols) * CELL_X, y: y + Math.floor(j / cols) * CELL_Y };
+    });
+    pos[p.id] = { x, y };
+    x += cols * CELL_X + 120;
+    rowH = Math.max(rowH, Math.ceil(ks.length / cols) * CELL_Y);
+  });
+  const rows: Record<string, number> = { lan: -520, host: -420, client: -420, lb: -420, deployment: -320, service: -220 };
+  const count: Record<number, number> = {};
+  for (const e of els) {
+    if (e.parent || e.kind === 'node') continue;
+    const ry = rows[e.kind] ?? -620;
+    const i = (count[ry] = (count[ry] ?? 0) + 1) - 1;
+    pos[e.id] = { x: i * CELL_X, y: ry };
+  }
+  return pos;
+}
+
+/** Above this many elements the automatic layout is the structured grid, not fcose. */
+const BIG_LAB = 400;
 
 interface EhApi {
   enableDrawMode(): void;
@@ -129,10 +174,15 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
         }
         if (disposed) return;
         const first = view === null;
+        if (first) status.dataset.viewAt = String(Math.round(performance.now()));
         view = v;
+        setApplyOk(caps.apply && v.cluster !== null);
         if (v.layout) layout = { ...layout, kinds: v.layout.kinds ?? {}, positions: first ? { ...v.layout.positions } : { ...v.layout.positions, ...layout.positions } };
         reconcile(v, first);
+        if (first) status.dataset.reconciledAt = String(Math.round(performance.now()));
         handle.refreshed++;
+        // When the first picture is on screen (ms since the page started loading).
+        if (first) requestAnimationFrame(() => setTimeout(() => (status.dataset.readyMs = String(Math.round(performance.now()))), 0));
       } while (again);
     })();
     try {
@@ -144,6 +194,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
   }
 
   function reconcile(v: LabView, first: boolean): void {
+    const t0 = performance.now();
     const { nodes, edges } = elementsOf(v);
     const want = new Map<string, ElementDefinition>([...nodes, ...edges].map((e) => [e.data.id as string, e]));
     const fresh: string[] = [];
@@ -153,6 +204,15 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
         const w = want.get(el.id());
         if (!w || (el.isEdge() && (el.data('source') !== w.data.source || el.data('target') !== w.data.target))) el.remove();
       });
+      const toAdd: ElementDefinition[] = [];
+      // A big lab opened without a saved layout: positions are computed before the elements
+      // exist (adding them in place costs far less than laying them out afterwards).
+      if (first && nodes.length > BIG_LAB && nodes.filter((d) => !layout.positions[d.data.id as string]).length > nodes.length / 2) {
+        const t1 = performance.now();
+        Object.assign(layout.positions, gridPositions(nodes.map((d) => ({ id: d.data.id as string, kind: d.data.kind as string, parent: d.data.parent as string | undefined }))));
+        status.dataset.layoutMs = String(Math.round(performance.now() - t1));
+        scheduleSave();
+      }
       for (const def of [...nodes, ...edges]) {
         const id = def.data.id as string;
         const el = cy.getElementById(id);
@@ -163,10 +223,13 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
           continue;
         }
         const pos = layout.positions[id];
-        cy.add({ ...def, group: def.data.source ? 'edges' : 'nodes', ...(pos ? { position: { ...pos } } : {}) });
+        toAdd.push({ ...def, group: def.data.source ? 'edges' : 'nodes', ...(pos ? { position: { ...pos } } : {}) });
         if (!def.data.source && !pos) fresh.push(id);
       }
+      // One add for all new elements (one collection, one round of events).
+      if (toAdd.length) cy.add(toAdd);
     });
+    status.dataset.addMs = String(Math.round(performance.now() - t0));
     empty.style.display = cy.nodes().length ? 'none' : 'flex';
     const leaves = cy.nodes().filter((n) => !n.isParent());
     const unplaced = fresh.filter((id) => !cy.getElementById(id).isParent());
@@ -174,10 +237,10 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
       runLayout(false);
     } else {
       for (const id of unplaced) placeNear(cy.getElementById(id) as NodeSingular);
-      if (first) cy.fit(undefined, 40);
     }
     if (first && cy.nodes().length) {
       if (layout.zoom && layout.pan && Object.keys(layout.positions).length) cy.viewport({ zoom: layout.zoom, pan: layout.pan });
+      else if (cy.nodes().length > BIG_LAB) fitPositions();
       else cy.fit(undefined, 40);
     }
     undoBtn.disabled = !v.canUndo;
@@ -191,17 +254,40 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     showInspector();
   }
 
+  /** Zoom to fit from the saved positions alone (cy.fit measures every label: slow when big). */
+  function fitPositions(): void {
+    const ps = Object.values(layout.positions);
+    if (!ps.length) return;
+    const x1 = Math.min(...ps.map((p) => p.x)) - 80;
+    const x2 = Math.max(...ps.map((p) => p.x)) + 80;
+    const y1 = Math.min(...ps.map((p) => p.y)) - 80;
+    const y2 = Math.max(...ps.map((p) => p.y)) + 80;
+    const w = cy.width();
+    const hgt = cy.height();
+    const zoom = Math.min(w / (x2 - x1), hgt / (y2 - y1), 2);
+    cy.viewport({ zoom, pan: { x: (w - (x1 + x2) * zoom) / 2, y: (hgt - (y1 + y2) * zoom) / 2 } });
+  }
+
   /** A node added without a saved position: next to its siblings, else below everything. */
   function placeNear(n: NodeSingular): void {
     const parent = n.parent();
     const siblings = (parent.nonempty() ? parent.children() : cy.nodes().orphans()).filter((s) => !s.same(n) && !s.isParent());
     let pos: Position;
-    if (parent.nonempty() && siblings.length) {
-      const bb = siblings.boundingBox();
-      pos = { x: bb.x2 + 30, y: (bb.y1 + bb.y2) / 2 };
-    } else if (parent.nonempty()) {
-      const p = layout.positions[parent.first().id()];
-      pos = p ? { ...p } : { x: 0, y: 0 };
+    if (parent.nonempty()) {
+      // A pod: the first free cell of a 2-wide grid anchored where its node was dropped.
+      const pid = parent.first().id();
+      const bb = siblings.length ? siblings.boundingBox() : null;
+      const anchor = layout.positions[pid] ?? (bb ? { x: (bb.x1 + bb.x2) / 2, y: bb.y1 } : { x: 0, y: 0 });
+      layout.positions[pid] ??= { ...anchor };
+      const taken = siblings.nodes().map((s) => s.position());
+      pos = { ...anchor };
+      for (let i = 0; i < 10_000; i++) {
+        const cell = { x: anchor.x + ((i % 2) - 0.5) * 160, y: anchor.y + Math.floor(i / 2) * 90 };
+        if (!taken.some((t) => Math.abs(t.x - cell.x) < 70 && Math.abs(t.y - cell.y) < 45)) {
+          pos = cell;
+          break;
+        }
+      }
     } else if (cy.nodes().length > 1) {
       const bb = cy.nodes().filter((x) => !x.same(n)).boundingBox();
       pos = { x: (bb.x1 + bb.x2) / 2 + ((cy.nodes().length * 37) % 200) - 100, y: bb.y2 + 70 };
@@ -211,8 +297,25 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     scheduleSave();
   }
 
+  /**
+   * A structured layout for big labs (fcose's spring embedding takes tens of seconds at
+   * thousands of nodes): Kubernetes nodes in a grid of boxes with their pods in a grid inside,
+   * and everything else in rows above (LANs, hosts, Deployments, Services). Linear time.
+   */
+  function gridLayout(): void {
+    const t0 = performance.now();
+    const pos = gridPositions(cy.nodes().map((n) => ({ id: n.id(), kind: n.data('kind') as string, parent: n.isChild() ? n.parent().first().id() : undefined })));
+    Object.assign(layout.positions, pos);
+    // One preset layout moves everything at once (setting positions one by one re-sizes the
+    // compound nodes after each).
+    cy.layout({ name: 'preset', positions: (n: NodeSingular) => pos[n.id()] ?? n.position(), fit: true, padding: 40, animate: false } as cytoscape.LayoutOptions).run();
+    scheduleSave();
+    status.dataset.layoutMs = String(Math.round(performance.now() - t0));
+  }
+
   function runLayout(animate: boolean): void {
     if (!cy.nodes().length) return;
+    if (cy.nodes().length > BIG_LAB) return gridLayout();
     const t0 = performance.now();
     const l = cy.layout({ name: 'fcose', animate, animationDuration: 400, randomize: true, nodeDimensionsIncludeLabels: true, packComponents: true, quality: cy.nodes().length > 800 ? 'draft' : 'default', nodeRepulsion: 6000, idealEdgeLength: 90 } as cytoscape.LayoutOptions);
     l.one('layoutstop', () => {
@@ -291,7 +394,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
   async function dropItem(kind: PaletteKind, pos: Position, onto: NodeSingular | null): Promise<void> {
     const needsCluster = PALETTE.find((p) => p.kind === kind)?.cluster;
     if (needsCluster && !applyOk) {
-      toast(`A ${kind} is a Kubernetes object: this build's service cannot apply manifests yet (the cluster layer is being wired in). Hosts, clients, load balancers and LANs work now.`, 'error');
+      toast(caps.apply ? `A ${kind} is a Kubernetes object, and this lab has no cluster: make a new lab that starts from an empty Kubernetes cluster.` : `A ${kind} is a Kubernetes object: this build's service cannot apply manifests.`, 'error');
       return;
     }
     const check = (fn: (v: Record<string, string>) => Promise<void>) => async (v: Record<string, string>): Promise<string | null> => {
@@ -337,15 +440,22 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
         if (v && onto?.data('kind') === 'lan') await busy(() => api.addLink(lab, v.name, onto.data('name') as string));
         break;
       }
-      case 'node':
-        await dialog('New node', [{ name: 'name', label: 'Name', value: nextName('node') }], {
+      case 'node': {
+        const c = view?.cluster;
+        const count = c?.nodes.length ?? 0;
+        const ip = nextNodeIP(c?.nodeCIDR ?? '192.168.49.0/24', (c?.nodes ?? []).map((n) => n.ip ?? '').filter(Boolean));
+        await dialog('New node', [
+          { name: 'name', label: 'Name', value: count === 0 ? 'minikube' : `minikube-m${String(count + 1).padStart(2, '0')}` },
+          { name: 'ip', label: 'InternalIP', value: ip },
+        ], {
           ok: 'Add',
           check: check(async (v) => {
             await place(`n:${v.name}`, pos);
-            await api.apply(lab, nodeManifest(v.name));
+            await api.apply(lab, nodeManifest(v.name, v.ip));
           }),
         });
         break;
+      }
       case 'pod': {
         const node = onto?.data('kind') === 'node' ? (onto.data('name') as string) : onto?.parent().nonempty() ? (onto.parent().data('name') as string) : '';
         await dialog('New pod', [
@@ -560,19 +670,30 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     e.preventDefault();
   };
   window.addEventListener('keydown', onKey);
+  const onHide = (): void => {
+    if (saveTimer) {
+      clearTimeout(saveTimer);
+      void saveLayout();
+    }
+  };
+  window.addEventListener('pagehide', onHide);
 
   const offChanged = api.onLabChanged((ev) => {
     if (ev.lab === lab) void refresh();
   });
-  void api.capabilities().then((c) => {
-    applyOk = c.apply;
+  let caps = { apply: false, remove: true, cluster: false };
+  function setApplyOk(ok: boolean): void {
+    applyOk = ok;
     palette.querySelectorAll<HTMLElement>('.item').forEach((el) => {
       const p = PALETTE.find((x) => x.kind === el.dataset.kind);
-      if (p?.cluster && !applyOk) {
-        el.classList.add('disabled');
-        el.title = `${p.label}: needs the Kubernetes layer (not wired into this build's service yet)`;
-      }
+      if (!p?.cluster) return;
+      el.classList.toggle('disabled', !ok);
+      el.title = ok ? `Drag onto the canvas to add a ${p.label.toLowerCase()}` : `${p.label}: this lab has no Kubernetes cluster (make a new lab that starts from one)`;
     });
+    empty.textContent = ok ? 'Empty cluster: drag Nodes, Deployments and Services from the palette.' : 'Empty lab: drag a LAN and some hosts from the palette.';
+  }
+  void api.capabilities().then((c) => {
+    caps = c;
     return refresh();
   });
 
@@ -584,6 +705,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     }
     offChanged();
     window.removeEventListener('keydown', onKey);
+    window.removeEventListener('pagehide', onHide);
     window.removeEventListener('kpl-theme', onTheme);
     eh.destroy();
     cy.destroy();

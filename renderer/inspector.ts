@@ -2,7 +2,7 @@
 // edited either way and applied; errors come back inline in the service's (kubectl's) words.
 // Hosts show their interfaces and take a console command.
 
-import { stringify } from 'yaml';
+import { stringify } from './yaml-lite.ts';
 import type { LabApi, LabView } from '../shared/api/contract.ts';
 import type { ElData } from './graph.ts';
 import { deploymentManifest, formatLabels, parseLabels, serviceManifest } from './manifests.ts';
@@ -130,7 +130,8 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
         const [me, peer] = v.a.host === s.name ? [v.a, v.b] : [v.b, v.a];
         return [me.dev, `${me.ip ?? ''} ⇄ ${peer.host}:${peer.dev}`] as [string, string];
       })));
-      if (host) body.append(consoleBox(ctx, s.name));
+      // Hosts and nodes (a node is a host the cluster made) take console commands.
+      if (host || node) body.append(consoleBox(ctx, s.name));
       break;
     }
     case 'lan': {

@@ -1,9 +1,27 @@
 // Kubernetes manifests the palette and the inspector's forms make (applied through api.apply).
 
-import { stringify } from 'yaml';
+import { stringify } from './yaml-lite.ts';
 
-export function nodeManifest(name: string): string {
-  return stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
+/** A Node joins the cluster's LAN at its InternalIP (as a kubelet would report it). */
+export function nodeManifest(name: string, ip: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name } },
+    status: { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] },
+  });
+}
+
+/** The next free address for a node in the nodes' LAN (.1 is the gateway). */
+export function nextNodeIP(cidr: string, used: string[]): string {
+  const [base, len] = cidr.split('/');
+  const toInt = (s: string): number => s.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+  const toStr = (n: number): string => [24, 16, 8, 0].map((k) => Math.floor(n / 2 ** k) % 256).join('.');
+  const size = 2 ** (32 - Number(len));
+  const net = Math.floor(toInt(base) / size) * size;
+  const taken = new Set(used.map(toInt));
+  for (let i = 2; i < size - 1; i++) if (!taken.has(net + i)) return toStr(net + i);
+  return toStr(net + 2);
 }
 
 export function podManifest(name: string, opts: { node?: string; image?: string; port?: number; labels?: Record<string, string> } = {}): string {

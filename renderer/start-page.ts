@@ -2,10 +2,12 @@
 // duplicate, delete, import (file picker or a file dropped on the window) and export.
 
 import type { LabApi, LabSummary } from '../shared/api/contract.ts';
-import { busy, clear, dialog, download, formatBytes, h, relativeTime, toast } from './ui.ts';
+import { busy, clear, dialog, download, formatBytes, h, relativeTime, toast, type Field } from './ui.ts';
 import { topbar } from './topbar.ts';
 
-const NAME_HINT = 'letters, digits, spaces and . _ - (1-253 characters)';
+const CLUSTER = 'an empty Kubernetes cluster';
+const PLAIN = 'Linux hosts only (no cluster)';
+const NAME_HINT = 'up to 253 characters; no / or \\, not ending in .kpl or .json';
 
 export function labUrl(name: string): string {
   return `#/lab/${encodeURIComponent(name)}`;
@@ -23,7 +25,7 @@ export async function importFiles(api: LabApi, files: FileList | File[], after: 
       }
       const name = await freeName(api, base);
       await busy(async () => {
-        await api.createLab(name);
+        await api.createLab(name, { cluster: true, nodes: 1 });
         await api.apply(name, text);
         after(name);
       });
@@ -62,11 +64,21 @@ export function showStartPage(root: HTMLElement, api: LabApi): () => void {
     const labs = await api.listLabs();
     let n = labs.length + 1;
     while (labs.some((l) => l.name === `lab ${n}`)) n++;
-    const v = await dialog('New lab', [{ name: 'name', label: 'Name', value: `lab ${n}` }], {
+    const caps = await api.capabilities();
+    const fields: Field[] = [{ name: 'name', label: 'Name', value: `lab ${n}` }];
+    if (caps.cluster) {
+      fields.push(
+        { name: 'type', label: 'Start from', type: 'select', options: [CLUSTER, PLAIN], value: CLUSTER },
+        { name: 'nodes', label: 'Nodes', type: 'number', value: '1' },
+      );
+    }
+    const v = await dialog('New lab', fields, {
       ok: 'Create',
       check: async (v) => {
         try {
-          await api.createLab(v.name);
+          const nodes = Number(v.nodes ?? '1');
+          if (v.type === CLUSTER && (!Number.isInteger(nodes) || nodes < 0 || nodes > 250)) return 'nodes: expected a whole number 0-250';
+          await api.createLab(v.name, v.type === CLUSTER ? { cluster: true, nodes } : {});
           return null;
         } catch (e) {
           return (e as Error).message;

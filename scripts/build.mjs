@@ -28,7 +28,7 @@ export async function build({ quiet = false, only } = {}) {
         platform: 'browser',
         format: 'iife',
         target: 'chrome120',
-        minify: true,
+        minify: process.env.KPL_NO_MINIFY ? false : true,
         sourcemap: false,
         loader: { '.css': 'css' },
         metafile: true,
@@ -65,7 +65,11 @@ export async function build({ quiet = false, only } = {}) {
         platform: 'node',
         target: 'node20',
         format: 'esm',
-        packages: 'external',
+        // One file (only the native module outside): resolving and loading dozens of packages'
+        // files costs more at start than parsing one bundle. CommonJS dependencies get a require.
+        external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+        minify: true,
+        banner: { js: "import { createRequire as __kplCreateRequire } from 'node:module'; const require = __kplCreateRequire(import.meta.url);" },
         entryPoints: { server: 'main/web/main.ts' },
         outdir: join(out, 'web'),
         outExtension: { '.js': '.mjs' },

@@ -113,6 +113,8 @@ export class LabApiImpl implements Sync<LabMethods> {
     const lans = doc.lans.map((l) => ({ name: l.name }));
     if (cluster) {
       cluster.lan = CLUSTER_LAN;
+      const cdoc = (doc as unknown as { cluster?: { nodeCIDR?: string } }).cluster;
+      if (cdoc?.nodeCIDR) cluster.nodeCIDR = cdoc.nodeCIDR;
       if (!lans.some((l) => l.name === CLUSTER_LAN)) lans.unshift({ name: CLUSTER_LAN });
     }
     return {

@@ -89,8 +89,9 @@ export interface ViewEndpoint {
 }
 
 export interface ViewCluster {
-  /** The LAN the nodes are cabled to. */
+  /** The LAN the nodes are cabled to, and its addresses. */
   lan?: string;
+  nodeCIDR?: string;
   nodes: ViewNode[];
   pods: ViewPod[];
   deployments: ViewDeployment[];
