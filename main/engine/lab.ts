@@ -96,6 +96,7 @@ export class Lab implements Topology, ClusterTopology {
       const r = e.host === CLUSTER_CLIENT && lab.cluster ? lab.clusterCommand(e.argv, e.stdin ?? '') : runProgram(e.argv, e.stdin ?? '', lab.shellEnv(lab.hostOrThrow(e.host)));
       if (r.code !== 0) throw new LabError(`journal entry ${i + 1} (${e.host}: ${e.argv.join(' ')}) failed on load: ${r.stderr.trim()}`);
       if (r.changed) lab.cluster?.sync();
+      else lab.cluster?.flush();
       lab.doc.journal.push(e.stdin === undefined ? { host: e.host, argv: [...e.argv] } : { host: e.host, argv: [...e.argv], stdin: e.stdin });
     });
     if (doc.runtime !== undefined) lab.applyRuntime(doc.runtime);

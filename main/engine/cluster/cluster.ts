@@ -9,8 +9,9 @@ import type { ListenSpec } from '../../../shared/lab.ts';
 import type { Host } from '../host.ts';
 import { KubeStore } from '../kube/objects/store.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
-import { ANN_POD_IP, type Node, type Pod } from '../kube/objects/types.ts';
-import { generateKubeProxyRules, type GenerateInput, type GenerateResult, type ProxyConfig } from '../kube/proxy/index.ts';
+import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
+import { generateKubeProxyRules, type GenerateInput, type GenerateResult, type ProxyConfig, type ServicePort } from '../kube/proxy/index.ts';
+import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
 import { runProgram } from '../shell/programs.ts';
@@ -62,6 +63,7 @@ export class Cluster {
   private readonly felix = new Map<string, FelixState>();
   private syncing = false;
   private refresh = false;
+  private dirty = false;
   /** The cloud LB's routes: LoadBalancer address → node address (null: no healthy node). */
   private lb = new Map<string, string | null>();
   /** The cloud LB's backend link to each node: node → the LB's device. */
@@ -85,13 +87,21 @@ export class Cluster {
       },
     );
     topo.ensureLan(CLUSTER_LAN);
-    this.store.watch(() => this.sync());
+    // Changes are collected and the agents run once the command that made them is done
+    // (`flush`): an apply of a thousand objects is one sync, not a thousand.
+    this.store.watch(() => (this.dirty = true));
     const first = this.nodeAddress(0);
     this.store.bootstrap({ apiServer: first, dns: true });
     for (let i = 0; i < doc.nodes; i++) {
       const name = i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`;
       this.store.apply(makeNode({ name, internalIP: this.nodeAddress(i), version, controlPlane: i === 0 }));
     }
+    this.flush();
+  }
+
+  /** Runs the agents if the objects changed since they last ran. */
+  flush(): void {
+    if (this.dirty) this.sync();
   }
 
   /** Node N's address on the cluster LAN: .2, .3, … (the gateway is .1). */
@@ -192,16 +202,23 @@ export class Cluster {
   sync(refresh = false): void {
     if (this.syncing) return;
     this.syncing = true;
+    this.dirty = false;
     this.refresh = refresh;
     try {
-      const nodes = this.store.list('Node');
+      const nodes = this.store.view('Node') as Node[];
       this.syncNodes(nodes);
       this.syncPods();
       this.syncRoutes(nodes);
       this.syncCloudLb(nodes);
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n);
+      // What every node's agents read, taken once per sync.
+      const svcObjs = this.store.view('Service') as Service[];
+      const services = servicePortsOf(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
+      const servicesKey = JSON.stringify(services);
+      const proxyConfig = this.proxyConfig();
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, svcObjs, services, servicesKey, proxyConfig);
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncFelix(n.metadata.name);
+      const calico = calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() });
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncFelix(n.metadata.name, calico);
     } finally {
       this.syncing = false;
     }
@@ -248,7 +265,7 @@ export class Cluster {
 
   private syncPods(): void {
     const want = new Map<string, Pod>();
-    for (const p of this.store.list('Pod')) {
+    for (const p of this.store.view('Pod')) {
       if (p.spec.hostNetwork || !p.spec.nodeName || !p.status?.podIP || p.metadata.deletionTimestamp) continue;
       if (!this.nodes.has(p.spec.nodeName)) continue;
       want.set(podKey(p.metadata.namespace ?? 'default', p.metadata.name), p);
@@ -363,7 +380,7 @@ export class Cluster {
   private nextLbAddress(): string | null {
     const p = parsePrefix(this.doc.nodeCIDR)!;
     const size = 2 ** (32 - p.len);
-    const taken = new Set(this.store.list('Service').flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)));
+    const taken = new Set(this.store.view('Service').flatMap((s) => (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)));
     for (let i = Math.floor((size * 25) / 32); i < size - 2; i++) {
       const ip = formatIPv4((p.addr + i) >>> 0);
       if (!taken.has(ip)) return ip;
@@ -373,7 +390,7 @@ export class Cluster {
 
   /** The LB appliance: made with the first LoadBalancer address; routes follow health. */
   private syncCloudLb(nodes: Node[]): void {
-    const routes = lbRoutes(this.store.list('Service'), nodes, this.store.list('EndpointSlice'));
+    const routes = lbRoutes(this.store.view('Service') as Service[], nodes, this.store.view('EndpointSlice') as EndpointSlice[]);
     let host = this.topo.hosts.get(CLOUD_LB_HOST);
     if (!routes.size && !host) return;
     if (!host) {
@@ -413,10 +430,10 @@ export class Cluster {
 
   // ---- Felix ---------------------------------------------------------------------------------
 
-  private syncFelix(name: string): void {
+  private syncFelix(name: string, calico: CalicoCluster): void {
     const host = this.topo.hosts.get(name);
     if (!host) return;
-    const r = renderNode(this.store, name, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', flavor: this.doc.proxy === 'legacy' ? 'article' : 'v3.28', tunnelIPs: this.tunnelIPs() });
+    const r = renderNode(calico, name, this.doc.proxy === 'legacy' ? 'article' : 'v3.28');
     const key = r.restore + '\0' + r.ipsetRestore;
     const last = this.felix.get(name);
     if (last && last.key === key && (!this.refresh || last.generation === host.nf.generation)) return;
@@ -442,12 +459,10 @@ export class Cluster {
   }
 
   /** One full kube-proxy sync on a node, skipped when neither its input nor its rules changed. */
-  private syncKubeProxy(node: Node): void {
+  private syncKubeProxy(node: Node, svcObjs: readonly Service[], services: ServicePort[], servicesKey: string, config: ProxyConfig): void {
     const name = node.metadata.name;
     const host = this.topo.hosts.get(name);
     if (!host) return;
-    const svcObjs = this.store.list('Service');
-    const services = servicePortsOf(svcObjs, this.store.list('EndpointSlice'));
     // kube-proxy's health check server listens on every LoadBalancer Service's health port.
     host.listen = [...nodeListen(node), ...svcObjs.flatMap((s) => (s.spec.healthCheckNodePort ? [{ port: s.spec.healthCheckNodePort, proto: 'tcp' as const }] : []))];
     const ips = host.net.links().flatMap((l) => (l.kind === 'loopback' ? [] : host.net.addrs(l.name).map((a) => formatIPv4(a.local))));
@@ -455,10 +470,10 @@ export class Cluster {
       layout: this.doc.proxy,
       services,
       node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: false },
-      config: this.proxyConfig(),
+      config,
       existingNatChains: [...(host.nf.table('nat')?.chains.keys() ?? [])],
     };
-    const key = JSON.stringify([input.services, input.node, input.config]);
+    const key = servicesKey + JSON.stringify([input.node, input.config]);
     const last = this.synced.get(name);
     if (last && last.input === key && (!this.refresh || last.generation === host.nf.generation)) return;
     const gen = generateKubeProxyRules(input);

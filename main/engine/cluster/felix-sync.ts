@@ -5,6 +5,7 @@
 
 import { defaultPool, fromKube, renderFelix, type CalicoCluster, type FelixResult } from '../kube/calico/index.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
+import type { Namespace, NetworkPolicy, Node, Pod } from '../kube/objects/types.ts';
 import type { Host } from '../host.ts';
 import { runProgram } from '../shell/programs.ts';
 
@@ -16,17 +17,17 @@ export interface FelixState {
 const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;
 
 /** Renders the node's dataplane; `tunnelIPs` by node name. */
-export function renderNode(store: KubeStore, node: string, opts: { podCIDR: string; ipip: boolean; flavor: 'v3.28' | 'article'; tunnelIPs: Record<string, string> }): FelixResult {
-  return renderFelix(calicoCluster(store, opts), node, { flavor: opts.flavor });
+export function renderNode(cluster: CalicoCluster, node: string, flavor: 'v3.28' | 'article'): FelixResult {
+  return renderFelix(cluster, node, { flavor });
 }
 
 /** The cluster as Calico's datastore sees it (one IP pool: the pod CIDR). */
 export function calicoCluster(store: KubeStore, opts: { podCIDR: string; ipip: boolean; tunnelIPs: Record<string, string> }): CalicoCluster {
   return fromKube({
-    namespaces: store.list('Namespace'),
-    pods: store.list('Pod'),
-    policies: store.list('NetworkPolicy'),
-    nodes: store.list('Node'),
+    namespaces: store.view('Namespace') as Namespace[],
+    pods: store.view('Pod') as Pod[],
+    policies: store.view('NetworkPolicy') as NetworkPolicy[],
+    nodes: store.view('Node') as Node[],
     pools: [defaultPool(opts.podCIDR, opts.ipip)],
     tunnelIPs: opts.tunnelIPs,
   });

@@ -98,6 +98,7 @@ export class KubeStore {
   private proxy: KubeProxyConfiguration;
   private listeners = new Set<(events: WatchEvent[]) => void>();
   private pending: WatchEvent[] = [];
+  private batchDepth = 0;
   private readonly host: ControllerHost;
 
   constructor(config: Partial<ClusterConfig>, opts: StoreOptions) {
@@ -134,6 +135,14 @@ export class KubeStore {
   /** Objects of a kind, in a namespace or all (`undefined`), sorted by namespace then name. */
   list<K extends Kind>(kind: K, namespace?: string): ObjectOf<K>[] {
     return this.liveList(kind, namespace).map((o) => clone(o));
+  }
+
+  /**
+   * The live objects themselves, without copying (the node agents read every object on every
+   * sync; copying 60,000 objects each time costs seconds). Callers must not change them.
+   */
+  view<K extends Kind>(kind: K, namespace?: string): readonly Readonly<ObjectOf<K>>[] {
+    return this.liveList(kind, namespace);
   }
 
   proxyConfiguration(): KubeProxyConfiguration {
@@ -299,6 +308,7 @@ export class KubeStore {
   // Internals
 
   private op<T>(fn: () => T): T {
+    if (this.batchDepth > 0) return fn(); // reconciled once when the batch ends
     try {
       const r = fn();
       this.reconcile();
@@ -310,11 +320,37 @@ export class KubeStore {
     }
   }
 
+  /**
+   * Several writes with the controllers run once at the end (`kubectl apply` of a file of many
+   * objects: the real controllers run asynchronously too, after the writes are accepted).
+   */
+  batch<T>(fn: () => T): T {
+    this.batchDepth++;
+    try {
+      return fn();
+    } finally {
+      this.batchDepth--;
+      if (this.batchDepth === 0) this.op(() => undefined);
+    }
+  }
+
   private emit(type: WatchEvent['type'], object: KubeObject | KubeProxyConfiguration): void {
     this.pending.push({ type, object: clone(object) });
   }
 
+  /** Sorted live lists by kind and namespace, until the next write (controllers list often). */
+  private readonly lists = new Map<string, KubeObject[]>();
+
   private liveList<K extends Kind>(kind: K, namespace?: string): ObjectOf<K>[] {
+    const key = `${kind}/${namespace ?? '*'}`;
+    const cached = this.lists.get(key);
+    if (cached) return cached.slice() as ObjectOf<K>[];
+    const list = this.scanList(kind, namespace);
+    this.lists.set(key, list);
+    return list.slice();
+  }
+
+  private scanList<K extends Kind>(kind: K, namespace?: string): ObjectOf<K>[] {
     const out: ObjectOf<K>[] = [];
     for (const o of this.objects.values()) {
       if (o.kind === kind && (namespace === undefined || !KINDS[kind].namespaced || o.metadata.namespace === namespace)) out.push(o as ObjectOf<K>);
@@ -366,6 +402,7 @@ export class KubeStore {
     if (SPEC_KINDS.has(o.kind)) o.metadata.generation = 1;
     this.stamp(o);
     this.objects.set(key, o);
+    this.lists.clear();
     this.seq.set(key, this.nextSeq++);
     this.emit('ADDED', o);
     return clone(o);
@@ -392,6 +429,7 @@ export class KubeStore {
     }
     this.stamp(o);
     this.objects.set(keyOf(o.kind, o.metadata.namespace, o.metadata.name), o);
+    this.lists.clear();
     this.emit('MODIFIED', o);
     return clone(o);
   }
@@ -411,6 +449,7 @@ export class KubeStore {
   private removeOne(o: KubeObject): void {
     const key = keyOf(o.kind, o.metadata.namespace, o.metadata.name);
     if (!this.objects.delete(key)) return;
+    this.lists.clear();
     this.seq.delete(key);
     if (o.kind === 'Service') {
       this.alloc.release(o);
@@ -491,6 +530,7 @@ export class KubeStore {
         }
         this.stamp(o);
         this.objects.set(keyOf(o.kind, o.metadata.namespace, o.metadata.name), o);
+        this.lists.clear();
         this.emit('MODIFIED', o);
         return o;
       },

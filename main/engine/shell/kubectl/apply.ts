@@ -36,6 +36,8 @@ export function applyOrCreate(mode: 'apply' | 'create', p: Parsed, stdin: string
   const dryRun = dry === undefined || dry === 'none' ? '' : dry === 'server' ? ' (server dry run)' : ' (dry run)';
   const outName = str(p, 'output') === 'name';
   let stdout = '', stderr = '', changed = false, failed = false, any = false;
+  // One batch: the controllers (and the node agents after them) run once for the whole input.
+  store.batch(() => {
   for (const src of sources) {
     const parsed = parseManifests(src.text, src.name);
     for (const doc of parsed.docs) {
@@ -82,6 +84,7 @@ export function applyOrCreate(mode: 'apply' | 'create', p: Parsed, stdin: string
       break;
     }
   }
+  });
   if (!any && !failed) {
     failed = true;
     stderr += 'error: no objects passed to ' + mode + '\n';
