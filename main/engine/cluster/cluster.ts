@@ -64,6 +64,8 @@ export class Cluster {
   private syncing = false;
   private refresh = false;
   private dirty = false;
+  /** What the agents read at the last sync that saw the objects change. */
+  private read: { svcObjs: readonly Service[]; services: ServicePort[]; servicesKey: string; proxyConfig: ProxyConfig; calico: CalicoCluster | null } | null = null;
   /** The cloud LB's routes: LoadBalancer address → node address (null: no healthy node). */
   private lb = new Map<string, string | null>();
   /** The cloud LB's backend link to each node: node → the LB's device. */
@@ -202,6 +204,8 @@ export class Cluster {
   sync(refresh = false): void {
     if (this.syncing) return;
     this.syncing = true;
+    // A sync after a console command on a host (objects unchanged) reuses what the agents read.
+    const objectsChanged = this.dirty || !this.read;
     this.dirty = false;
     this.refresh = refresh;
     try {
@@ -211,14 +215,23 @@ export class Cluster {
       this.syncRoutes(nodes);
       this.syncCloudLb(nodes);
       // What every node's agents read, taken once per sync.
-      const svcObjs = this.store.view('Service') as Service[];
-      const services = servicePortsOf(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
-      const servicesKey = JSON.stringify(services);
-      const proxyConfig = this.proxyConfig();
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, svcObjs, services, servicesKey, proxyConfig);
+      if (objectsChanged) {
+        const svcObjs = this.store.view('Service') as Service[];
+        const services = servicePortsOf(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
+        this.read = { svcObjs, services, servicesKey: JSON.stringify(services), proxyConfig: this.proxyConfig(), calico: null };
+      }
+      const r = this.read!;
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.svcObjs, r.services, r.servicesKey, r.proxyConfig);
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
-      const calico = calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() });
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncFelix(n.metadata.name, calico);
+      // Its input is the objects only: unchanged objects and untouched rules need no render.
+      for (const n of nodes) {
+        const name = n.metadata.name;
+        if (!this.nodes.has(name)) continue;
+        const last = this.felix.get(name);
+        if (!objectsChanged && last && (!refresh || last.generation === this.topo.hosts.get(name)?.nf.generation)) continue;
+        r.calico ??= calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() });
+        this.syncFelix(name, r.calico);
+      }
     } finally {
       this.syncing = false;
     }
