@@ -33,6 +33,8 @@ export interface LabServicePort {
   doc(ref: string): LabDoc;
   /** The engine's lab, loaded (for the view of a cluster). */
   load(ref: string): Lab;
+  /** Reads the engine's lab of the current revision without rebuilding it (big labs). */
+  inspect?<T>(ref: string, fn: (lab: Lab) => T): T;
   history(ref: string): HistoryRow[];
   /** Whether anything moved. */
   undo(ref: string): boolean;

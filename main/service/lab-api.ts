@@ -109,7 +109,10 @@ export class LabApiImpl implements Sync<LabMethods> {
     const layout = toLayout(this.service.layout(ref));
     const kinds = layout?.kinds ?? {};
     let cluster: ViewCluster | null = null;
-    if ((doc as unknown as { cluster?: unknown }).cluster) cluster = clusterView(this.service.load(ref));
+    if ((doc as unknown as { cluster?: unknown }).cluster) {
+      // The service's own engine instance (no journal replay) when it offers one.
+      cluster = this.service.inspect ? this.service.inspect(ref, clusterView) : clusterView(this.service.load(ref));
+    }
     const lans = doc.lans.map((l) => ({ name: l.name }));
     if (cluster) {
       cluster.lan = CLUSTER_LAN;

@@ -256,4 +256,14 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await screenshot(page, 'app-cluster');
     assert.deepEqual(b.errors, []);
   }));
+
+  it('imports Kubernetes YAML as a new lab with a cluster', shot(async (page) => {
+    await page.goto(app.url);
+    const file = join(app.dir, 'webapp.yaml');
+    writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: webapp}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: webapp}}\n  template:\n    metadata: {labels: {app: webapp}}\n    spec: {containers: [{name: web, image: nginx}]}\n');
+    await page.getByTestId('import-input').setInputFiles(file);
+    await page.locator('tr[data-lab="webapp"]').waitFor();
+    const kube = (service.load('webapp') as unknown as { cluster: { store: { list(k: string): { metadata: { name: string } }[] } } }).cluster.store;
+    assert.ok(kube.list('Deployment').some((d) => d.metadata.name === 'webapp'));
+  }));
 });

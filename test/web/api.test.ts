@@ -119,6 +119,36 @@ describe('LabApi dispatcher', () => {
     await fails('importLab', ['{"format":"something else"}'], 'failed', /./);
   });
 
+  it('shows a cluster: nodes, pods in their nodes, Deployments, Services and endpoints', async () => {
+    await ok('createLab', 'kube', { cluster: true, nodes: 2 });
+    const out = await ok<{ output: string }>('apply', 'kube', [
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n',
+      'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n',
+    ].join('---\n'));
+    assert.match(out.output, /deployment.apps\/web created\nservice\/web created/);
+    const v = await ok<LabView>('view', 'kube');
+    const c = v.cluster!;
+    assert.deepEqual(c.nodes.map((n) => [n.name, n.ip]), [['minikube', '192.168.49.2'], ['minikube-m02', '192.168.49.3']]);
+    assert.equal(c.lan, 'minikube');
+    const web = c.pods.filter((p) => p.owner === 'web');
+    assert.equal(web.length, 2);
+    for (const p of web) {
+      assert.ok(p.node === 'minikube' || p.node === 'minikube-m02');
+      assert.match(String(p.ip), /^10\.244\./);
+    }
+    assert.deepEqual(c.deployments.find((d) => d.name === 'web'), { name: 'web', namespace: 'default', replicas: 2, selector: { app: 'web' } });
+    assert.deepEqual(c.endpoints.filter((e) => e.service === 'web').map((e) => e.pod).sort(), web.map((p) => p.name).sort());
+    // Refusals come back in kubectl's words, as 'invalid'.
+    await fails('apply', ['kube', 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: Bogus, ports: [{port: 80}]}\n'], 'invalid', /Unsupported value: "Bogus"/);
+    // Kubernetes objects are deleted through kubectl, as one undoable change.
+    await ok('remove', 'kube', [{ kind: 'service', name: 'web', namespace: 'default' }]);
+    assert.ok(!(await ok<LabView>('view', 'kube')).cluster!.services.some((s) => s.name === 'web'));
+    await ok('undo', 'kube');
+    assert.ok((await ok<LabView>('view', 'kube')).cluster!.services.some((s) => s.name === 'web'));
+    // A lab without a cluster refuses manifests.
+    await fails('apply', ['net', 'apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n'], 'failed', /no cluster/);
+  });
+
   it('never lets a lab reference reach a file', async () => {
     await fails('view', ['/etc/passwd'], 'invalid', /lab name/);
     await fails('doc', ['..'], 'invalid', /lab name/);
