@@ -215,6 +215,8 @@ interface Loaded {
   opts: ModOptions;
   /** The module `opts` belong to. */
   module: MatchModule | TargetModule | undefined;
+  /** How many of its options were given. */
+  options: number;
 }
 
 /** An option of a loaded module (which instance it belongs to is kept beside it). */
@@ -230,6 +232,17 @@ type Resolved =
   | { kind: 'unknown' };
 
 const UNKNOWN: Resolved = { kind: 'unknown' };
+
+/** Matches whose data, given no option, is the same for every rule (their finish only checks
+ *  -p): such a match (`-m tcp` alone, as in every kube-proxy DNAT rule) is one object shared
+ *  by all those rules, as match data is never changed after parsing. */
+const BARE = new Set(['tcp', 'udp']);
+const BARE_MATCHES = new Map<string, MatchSpec>();
+function bareMatch(mod: MatchModule): MatchSpec {
+  let m = BARE_MATCHES.get(mod.name);
+  if (!m) BARE_MATCHES.set(mod.name, (m = { module: mod.name, data: mod.create() }));
+  return m;
+}
 const NO_ARGS: string[] = [];
 const EMPTY_OPTIONS: ModOptions = { byToken: new Map(), byName: new Map() };
 
@@ -386,11 +399,12 @@ class ArgParser {
   /** Loads a module instance into the next slot. */
   private load(match: MatchModule | undefined, target: TargetModule | undefined, mod: MatchModule | TargetModule): Loaded {
     let l = this.loaded[this.nLoaded];
-    if (l === undefined) this.loaded[this.nLoaded] = l = { match: undefined, target: undefined, data: undefined, opts: EMPTY_OPTIONS, module: undefined };
+    if (l === undefined) this.loaded[this.nLoaded] = l = { match: undefined, target: undefined, data: undefined, opts: EMPTY_OPTIONS, module: undefined, options: 0 };
     this.nLoaded++;
     l.match = match;
     l.target = target;
     l.data = mod.create();
+    l.options = 0;
     // Lines like one another load the same modules in the same slots: most keep their options.
     if (l.module !== mod) {
       l.module = mod;
@@ -679,6 +693,7 @@ class ArgParser {
 
   private modOption(r: ModOpt, inst: Loaded, typed: string, inline: string | undefined, i: number): number {
     const mod = inst.match ?? inst.target!;
+    inst.options++;
     // The parser's arrays for an option's arguments, refilled for each option (modules read
     // them during the call and keep none): an array per option was a fair share of all that
     // a restore allocates.
@@ -839,7 +854,7 @@ class ArgParser {
       n = 0;
       for (let k = 0; k < this.nLoaded; k++) {
         const l = this.loaded[k];
-        if (l.match) given[n++] = { module: l.match.name, data: l.data };
+        if (l.match) given[n++] = l.options === 0 && BARE.has(l.match.name) ? bareMatch(l.match) : { module: l.match.name, data: l.data };
       }
       const matches = nftMatches(given);
       const proto: ProtoSpec | undefined = this.ctx.proto && (this.ctx.proto.num !== 0 || this.ctx.proto.neg) ? this.ctx.proto : undefined;
