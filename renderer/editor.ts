@@ -148,8 +148,9 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
   const handle: EditorHandle = { cy, lab, ready: new Promise<void>((r) => (readyResolve = r)), refreshed: 0 };
   (window as unknown as { kplEditor?: EditorHandle }).kplEditor = handle;
 
+  let big = false;
   const onTheme = (): void => {
-    cy.style(graphStyle());
+    cy.style(graphStyle(big));
   };
   window.addEventListener('kpl-theme', onTheme);
 
@@ -198,6 +199,10 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     const { nodes, edges } = elementsOf(v);
     const want = new Map<string, ElementDefinition>([...nodes, ...edges].map((e) => [e.data.id as string, e]));
     const fresh: string[] = [];
+    if (first && nodes.length > BIG_LAB) {
+      big = true;
+      cy.style(graphStyle(true));
+    }
     cy.batch(() => {
       cy.elements().forEach((el) => {
         if (!el.inside()) return;

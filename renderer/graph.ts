@@ -106,9 +106,27 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
-export function graphStyle(): StylesheetJson {
+/**
+ * The stylesheet. `big`: a lighter one for labs of thousands of elements (every style property
+ * an element gets costs a round of cache invalidation through its compound parents in
+ * Cytoscape, and edge labels are unreadable at that zoom anyway).
+ */
+export function graphStyle(big = false): StylesheetJson {
   const v = cssVar;
   const text = v('--text');
+  if (big) {
+    return [
+      { selector: 'node', style: { label: 'data(name)', color: text, 'font-size': 11, 'text-valign': 'bottom', 'min-zoomed-font-size': 9, width: 40, height: 40, 'background-color': v('--host') } },
+      { selector: 'node[kind = "node"]', style: { 'background-color': v('--node'), 'background-opacity': 0.55, 'text-valign': 'top', padding: '18px' } },
+      { selector: 'node[kind = "pod"]', style: { 'background-color': v('--pod'), width: 30, height: 30 } },
+      { selector: 'node[kind = "lan"]', style: { shape: 'rectangle', 'background-color': v('--lan'), width: 120, height: 14 } },
+      { selector: 'node[kind = "deployment"]', style: { 'background-color': v('--dep') } },
+      { selector: 'node[kind = "service"]', style: { 'background-color': v('--svc') } },
+      { selector: 'edge', style: { width: 1, 'line-color': v('--edge'), 'curve-style': 'haystack' } },
+      { selector: ':selected', style: { 'border-width': 3, 'border-color': v('--select'), 'line-color': v('--select') } },
+      { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn') } },
+    ];
+  }
   return [
     { selector: 'node', style: { label: 'data(label)', color: text, 'font-size': 11, 'text-wrap': 'wrap', 'text-valign': 'bottom', 'text-margin-y': 4, 'border-width': 1, 'border-color': v('--border'), width: 44, height: 44, 'min-zoomed-font-size': 6 } },
     { selector: 'node[kind = "host"]', style: { shape: 'round-rectangle', 'background-color': v('--host') } },
