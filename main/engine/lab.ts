@@ -12,6 +12,7 @@ import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type TraceReport } from './datapath/report.ts';
 import { runTrace } from './datapath/trace.ts';
+import { counterUndo, undoCounters } from './datapath/traverse.ts';
 import type { Injection } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
 import { parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
@@ -106,8 +107,13 @@ export class Lab implements Topology, ClusterTopology {
   // ---- topology -------------------------------------------------------------------------------
 
   host(name: string): Host | undefined {
-    return this.hosts.get(name);
+    const h = this.hosts.get(name);
+    if (h) for (const save of this.savers) save(h);
+    return h;
   }
+
+  /** Snapshots being taken (see `snapshot`): each saves a host the first time it is reached. */
+  private readonly savers: ((h: Host) => void)[] = [];
 
   private hostOrThrow(name: string): Host {
     const h = this.hosts.get(name);
@@ -344,6 +350,8 @@ export class Lab implements Topology, ClusterTopology {
     const inj = this.injection(spec);
     const seed = spec.seed ?? this.rng.state;
     const keep = spec.keep === true;
+    const undoDepth = counterUndo.depth;
+    const savers = this.savers.length;
     const restore = keep ? null : this.snapshot();
     const savedRng = this.rng;
     if (spec.seed !== undefined) this.rng = new Rng(spec.seed);
@@ -357,6 +365,10 @@ export class Lab implements Topology, ClusterTopology {
     } finally {
       if (spec.seed !== undefined && !keep) this.rng = savedRng;
       if (restore) restore();
+      // Snapshots taken inside (all-outcomes enumeration) end with the trace.
+      counterUndo.depth = undoDepth;
+      this.savers.length = savers;
+      if (undoDepth === 0) counterUndo.log.length = 0;
     }
   }
 
@@ -417,15 +429,28 @@ export class Lab implements Topology, ClusterTopology {
     const clock = this.clock;
     const rngState = this.rng.state;
     const rng = this.rng;
-    const saved = [...this.hosts.values()].map((h) => ({
-      h,
-      ct: h.ct.clone(),
-      ipsets: h.ipsets.clone(), // element counters and timeouts change while matching
-      recent: h.recent.clone(),
-      counters: h.nf.snapshotCounters(),
-      ruleState: new Map([...h.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))])),
-    }));
+    // Counters are put back from the walk's undo log (a big ruleset has too many to copy).
+    counterUndo.depth++;
+    const mark = counterUndo.log.length;
+    // A host is saved when the walk first reaches it (through `host()`): a trace across three
+    // hosts of a big lab copies three hosts' state, not every host's.
+    type Saved = { h: Host; ct: ConntrackTable; ipsets: Host['ipsets']; recent: Host['recent']; ruleState: Host['ruleState'] };
+    const saved: Saved[] = [];
+    const seen = new Set<Host>();
+    const save = (h: Host) => {
+      if (seen.has(h)) return;
+      seen.add(h);
+      saved.push({
+        h,
+        ct: h.ct.clone(),
+        ipsets: h.ipsets.clone(), // element counters and timeouts change while matching
+        recent: h.recent.clone(),
+        ruleState: new Map([...h.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))])),
+      });
+    };
+    this.savers.push(save);
     return () => {
+      undoCounters(mark);
       this.clock = clock;
       this.rng = rng;
       this.rng.state = rngState;
@@ -433,7 +458,6 @@ export class Lab implements Topology, ClusterTopology {
         s.h.ct = s.ct.clone();
         s.h.ipsets = s.ipsets.clone();
         s.h.recent.load(s.recent.toJSON());
-        s.h.nf.restoreCounters(s.counters);
         s.h.ruleState = new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
       }
     };

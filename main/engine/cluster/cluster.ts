@@ -101,6 +101,14 @@ export class Cluster {
     this.flush();
   }
 
+  /** Every agent rewrites all of its rules on every node (kube-proxy's full sync after a restart). */
+  resync(): void {
+    this.synced.clear();
+    this.felix.clear();
+    this.read = null;
+    this.sync(true);
+  }
+
   /** Runs the agents if the objects changed since they last ran. */
   flush(): void {
     if (this.dirty) this.sync();
@@ -450,7 +458,9 @@ export class Cluster {
     const key = r.restore + '\0' + r.ipsetRestore;
     const last = this.felix.get(name);
     if (last && last.key === key && (!this.refresh || last.generation === host.nf.generation)) return;
-    for (const e of programNode(host, r, this.topo.now(), !last)) this.agentError(`calico-node ${name}: ${e}`);
+    // Fresh: Felix's jumps are not in the kernel chains yet (not after a resync).
+    const fresh = !last && !host.nf.chain('filter', 'cali-FORWARD');
+    for (const e of programNode(host, r, this.topo.now(), fresh)) this.agentError(`calico-node ${name}: ${e}`);
     this.felix.set(name, { key, generation: host.nf.generation });
   }
 

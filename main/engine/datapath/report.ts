@@ -87,6 +87,19 @@ export function packetJson(p: Packet): PacketJson {
   return j;
 }
 
+/** An enumerable property computed on first read, then kept. */
+function lazy<T extends object, K extends keyof T>(o: T, key: K, make: () => T[K]): void {
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const v = make();
+      Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+      return v;
+    },
+  });
+}
+
 export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
   if (s.skipped !== undefined) return { host: s.host, hook: s.hook, table: s.table, chain: s.chain, skipped: s.skipped, from: s.from };
   const j: StepJson = {
@@ -105,7 +118,7 @@ export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
 }
 
 function walkJson(w: PacketWalk, first: Packet, text: ReportEnv): WalkJson {
-  return {
+  const j: WalkJson = {
     outcome: w.outcome,
     delivered: w.delivered,
     dnat: w.dnat,
@@ -114,9 +127,15 @@ function walkJson(w: PacketWalk, first: Packet, text: ReportEnv): WalkJson {
     reason: w.reason,
     packet: packetJson(first),
     final: packetJson(w.final),
-    steps: w.steps.map((s) => stepJson(s, text)),
-    events: w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })),
+    steps: [],
+    events: [],
   };
+  // The walk keeps its steps; their JSON form (rule texts, explanations of misses) is made
+  // when first read — by JSON.stringify too — so recording a walk past hundreds of rules does
+  // not format each of them.
+  lazy(j, 'steps', () => w.steps.map((s) => stepJson(s, text)));
+  lazy(j, 'events', () => w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })));
+  return j;
 }
 
 function firstPacket(w: PacketWalk): Packet {
@@ -124,20 +143,29 @@ function firstPacket(w: PacketWalk): Packet {
 }
 
 function runJson(r: TraceRun, text: ReportEnv) {
-  return {
-    ...walkJson(r.walk, firstPacket(r.walk), text),
-    reply: r.reply ? walkJson(r.reply, firstPacket(r.reply), text) : null,
-    ack: r.ack ? walkJson(r.ack, firstPacket(r.ack), text) : null,
-  };
+  const j = walkJson(r.walk, firstPacket(r.walk), text) as WalkJson & { reply: WalkJson | null; ack: WalkJson | null };
+  j.reply = r.reply ? walkJson(r.reply, firstPacket(r.reply), text) : null;
+  j.ack = r.ack ? walkJson(r.ack, firstPacket(r.ack), text) : null;
+  return j;
+}
+
+/** Adds `src`'s own properties to `target` as they are (getters stay getters). */
+function copyProps<T extends object>(target: T, src: object): T {
+  return Object.defineProperties(target, Object.getOwnPropertyDescriptors(src));
 }
 
 export function traceReport(t: TraceResult, seed: number, text: ReportEnv): TraceReport {
-  const json: TraceJson = {
-    ...runJson(t, text),
-    seed,
-    outcomes: (t.outcomes ?? []).map((o: Outcome) => ({ probability: round(o.probability), ...runJson(o, text) })),
+  // Copied by descriptor, not spread: spreading would make the lazy step lists at once.
+  const json = copyProps({}, runJson(t, text)) as TraceJson;
+  json.seed = seed;
+  json.outcomes = (t.outcomes ?? []).map((o: Outcome) => copyProps({ probability: round(o.probability) }, runJson(o, text)) as TraceJson['outcomes'][number]);
+  let made: string | undefined;
+  return {
+    json,
+    get text() {
+      return (made ??= traceText(t, seed, text));
+    },
   };
-  return { json, text: traceText(t, seed, text) };
 }
 
 function round(p: number): number {

@@ -135,11 +135,30 @@ function step(env: TraverseEnv, snap: Snapshot, chain: string, rule: number | nu
   return { host: env.host, hook: env.hook, table: env.table.name, chain, rule, ruleObj, matched, verdict, depth, snap };
 }
 
+/**
+ * Counter changes while a trace that must leave no trace is running (`depth` > 0): each entry
+ * is (rule or chain, packets before, bytes before), so a lab can put back only what a walk
+ * touched instead of copying every counter of every host first.
+ */
+export const counterUndo: { depth: number; log: (Rule | Chain | number)[] } = { depth: 0, log: [] };
+
+/** Puts counters back to how they were when the log had `mark` entries. */
+export function undoCounters(mark: number): void {
+  const log = counterUndo.log;
+  for (let i = log.length - 3; i >= mark; i -= 3) {
+    const o = log[i] as Rule | Chain;
+    o.packets = log[i + 1] as number;
+    o.bytes = log[i + 2] as number;
+  }
+  log.length = mark;
+}
+
 /** The built-in chain's policy ends the walk when it runs out of rules, RETURNs from its
  *  own level, or a chain reached by goto runs out with nothing on the stack. */
 function policy(env: TraverseEnv, snap: Snapshot, start: Chain): TableVerdict {
   const pol = start.policy ?? 'ACCEPT';
   if (env.countPolicy) {
+    if (counterUndo.depth) counterUndo.log.push(start, start.packets, start.bytes);
     start.packets++;
     start.bytes += env.ctx.pkt.len;
   }
@@ -210,6 +229,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       steps.push(s);
       continue;
     }
+    if (counterUndo.depth) counterUndo.log.push(rule, rule.packets, rule.bytes);
     rule.packets++;
     rule.bytes += ctx.pkt.len;
     const t = rule.target;

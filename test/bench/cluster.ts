@@ -1,0 +1,113 @@
+// The Kubernetes layer's speed table (issue 3): a cluster of 3 nodes with 10,000 Services and
+// 50,000 endpoints (selector-less Services with their EndpointSlices, as the kube-proxy scale
+// tests use), synced by kube-proxy and Felix on every node. Run by `npm run bench`, or alone
+// with `node --expose-gc --import tsx test/bench/cluster.ts [SERVICES]`.
+
+import { defaultCluster } from '../../shared/cluster.ts';
+import { emptyLab } from '../../shared/lab.ts';
+import { Lab } from '../../main/engine/lab.ts';
+
+const SERVICES = Number(process.argv[2] ?? 10_000);
+const PER = 5;
+const NODES = ['minikube', 'minikube-m02', 'minikube-m03'];
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  return s[s.length >> 1];
+}
+
+const epIP = (n: number) => `10.245.${(n >> 8) & 255}.${n & 255}`;
+
+function slice(i: number, shift = 0): object {
+  return {
+    apiVersion: 'discovery.k8s.io/v1beta1',
+    kind: 'EndpointSlice',
+    metadata: { name: `svc${i}-abcde`, labels: { 'kubernetes.io/service-name': `svc${i}` } },
+    addressType: 'IPv4',
+    endpoints: Array.from({ length: PER }, (_, k) => ({ addresses: [epIP(i * PER + k + shift)], conditions: { ready: true }, nodeName: NODES[k % 3] })),
+    ports: [{ name: '', port: 8080, protocol: 'TCP' }],
+  };
+}
+
+function objects(): object[] {
+  const out: object[] = [];
+  for (let i = 0; i < SERVICES; i++) {
+    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc${i}` }, spec: { ports: [{ port: 80, targetPort: 8080 }] } });
+    out.push(slice(i));
+  }
+  return out;
+}
+
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+gc();
+const heap0 = process.memoryUsage().heapUsed;
+const doc = emptyLab('bench');
+doc.cluster = { ...defaultCluster(), nodes: 3 };
+const lab = Lab.fromDoc(doc);
+// A client pod on minikube-m03, a server pod on minikube behind its Service.
+lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], `apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {nodeName: minikube-m03, containers: [{name: c, image: busybox}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: server, labels: {app: server}}
+spec: {nodeName: minikube, containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: server}
+spec: {selector: {app: server}, ports: [{port: 80}]}
+`);
+
+const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects() });
+let t0 = performance.now();
+const applied = lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], list);
+const applyMs = performance.now() - t0;
+if (applied.code !== 0) throw new Error(applied.stderr.slice(0, 500));
+t0 = performance.now();
+lab.cluster!.resync();
+const fullSyncMs = performance.now() - t0;
+const natRules = lab.host('minikube')!.nf.table('nat')!.chains;
+let rules = 0;
+for (const c of natRules.values()) rules += c.rules.length;
+
+// One Service's endpoints change: apply its slice with one endpoint replaced.
+const changes: number[] = [];
+for (let k = 0; k < 5; k++) {
+  const changed = JSON.stringify(slice(17 + k, SERVICES * PER + k));
+  t0 = performance.now();
+  const r = lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], changed);
+  changes.push(performance.now() - t0);
+  if (r.code !== 0) throw new Error(r.stderr);
+}
+
+// A recorded request from the client pod to the server's Service on another node, with the reply.
+const walks: number[] = [];
+for (let i = 0; i < 300; i++) {
+  t0 = performance.now();
+  const t = lab.trace({ from: 'pod/default/client', to: 'server:80', proto: 'tcp', sport: 20000 + i });
+  walks.push((performance.now() - t0) * 1000);
+  if (t.json.outcome !== 'delivered' || t.json.reply?.outcome !== 'delivered') throw new Error(`bench trace: ${t.json.reason}`);
+}
+gc();
+const heapMb = (process.memoryUsage().heapUsed - heap0) / 1024 / 1024;
+
+const rows: [string, string, string][] = [
+  [`kubectl apply of ${SERVICES.toLocaleString('en')} Services + ${(SERVICES * PER).toLocaleString('en')} endpoints (API writes, controllers, first sync of 3 nodes)`, ms(applyMs), ''],
+  [`full resync of all 3 nodes (kube-proxy + Felix; ${rules.toLocaleString('en')} nat rules per node)`, ms(fullSyncMs), '< 1.5 s'],
+  ['one Service\'s endpoint change, applied and re-synced on 3 nodes (median of 5)', ms(median(changes)), '< 20 ms'],
+  ['recorded request pod → Service on another node, with the reply (median of 300)', `${median(walks.slice(50)).toFixed(0)} µs`, '< 200 µs'],
+  ['memory of the whole lab (heap)', `${heapMb.toFixed(0)} MB`, '< 1 GB'],
+];
+const w = [0, 1, 2].map((i) => Math.max(...[['cluster measure', 'engine', 'target'], ...rows].map((r) => r[i].length)));
+const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
+console.log('');
+console.log(line(['cluster measure', 'engine', 'target']));
+console.log('|' + w.map((x) => '-'.repeat(x + 2)).join('|') + '|');
+for (const r of rows) console.log(line(r));
