@@ -105,6 +105,16 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.goto(app.url);
     await page.getByTestId('lab-list').getByText('No labs yet').waitFor();
     await newLab(page, 'net', 'Linux hosts only (no cluster)');
+    // The help overlay lists the shortcuts; the theme switches between dark and light.
+    await page.keyboard.press('?');
+    await page.getByTestId('help').getByText('Ctrl+Shift+Z').waitFor();
+    await page.keyboard.press('?');
+    await page.getByTestId('help').waitFor({ state: 'detached' });
+    const theme = await page.locator('html').getAttribute('data-theme');
+    await page.getByTestId('theme').click();
+    assert.notEqual(await page.locator('html').getAttribute('data-theme'), theme);
+    await page.getByTestId('theme').click();
+    assert.equal(await page.locator('html').getAttribute('data-theme'), theme);
     await drop(page, 'lan', 500, 150);
     await drop(page, 'host', 350, 350, { name: 'web', listen: '80' });
     await drop(page, 'client', 650, 350);
