@@ -96,8 +96,10 @@ export class Lab implements Topology, ClusterTopology {
     doc.journal.forEach((e, i) => {
       const r = e.host === CLUSTER_CLIENT && lab.cluster ? lab.clusterCommand(e.argv, e.stdin ?? '') : runProgram(e.argv, e.stdin ?? '', lab.shellEnv(lab.hostOrThrow(e.host)));
       if (r.code !== 0) throw new LabError(`journal entry ${i + 1} (${e.host}: ${e.argv.join(' ')}) failed on load: ${r.stderr.trim()}`);
-      if (r.changed) lab.cluster?.sync();
-      else lab.cluster?.flush();
+      if (r.changed) {
+        lab.cluster?.hostEdited(e.host);
+        lab.cluster?.sync();
+      } else lab.cluster?.flush();
       lab.doc.journal.push(e.stdin === undefined ? { host: e.host, argv: [...e.argv] } : { host: e.host, argv: [...e.argv], stdin: e.stdin });
     });
     if (doc.runtime !== undefined) lab.applyRuntime(doc.runtime);
@@ -268,6 +270,7 @@ export class Lab implements Topology, ClusterTopology {
     // kubectl apply -f -): replayed with it.
     if (r.changed) {
       this.doc.journal.push(stdin ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
+      this.cluster?.hostEdited(hostName);
       this.cluster?.sync(); // the agents follow a node's new addresses
     }
     return r;
@@ -278,7 +281,10 @@ export class Lab implements Topology, ClusterTopology {
     const r = runLine(lines, this.shellEnv(this.hostOrThrow(hostName)));
     if (!r) return null;
     for (const c of r.commands) if (c.changed) this.doc.journal.push(c.stdin !== undefined ? { host: hostName, argv: c.argv, stdin: c.stdin } : { host: hostName, argv: c.argv });
-    if (r.changed) this.cluster?.sync();
+    if (r.changed) {
+      this.cluster?.hostEdited(hostName);
+      this.cluster?.sync();
+    }
     return r;
   }
 

@@ -21,6 +21,7 @@ import { nodeBootCommands } from './node-boot.ts';
 import { calicoCluster, programNode, renderNode, type FelixState } from './felix-sync.ts';
 import type { CalicoctlEnv } from '../shell/calicoctl.ts';
 import { servicePortsOf } from './service-ports.ts';
+import { diffRestore, splitRestore, type ChainBlocks } from './restore-diff.ts';
 import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
@@ -55,8 +56,10 @@ export class Cluster {
   private readonly ipam: Ipam;
   private readonly pods = new Map<string, PodHost>();
   private readonly nodes = new Set<string>();
-  /** Per node: the last kube-proxy sync applied and the netfilter generation after it. */
-  private readonly synced = new Map<string, { input: string; generation: number }>();
+  /** Per node: the last kube-proxy sync applied (its input and its restore text by chain). */
+  private readonly synced = new Map<string, { input: string; blocks: ChainBlocks }>();
+  /** Nodes changed from a console since the agents last rewrote everything (hand edits). */
+  private readonly edited = new Set<string>();
   /** Per node: the cluster routes it holds (destination CIDR → gateway). */
   private readonly routes = new Map<string, Map<string, string>>();
   /** Per node: the last Felix programming applied. */
@@ -99,6 +102,11 @@ export class Cluster {
       this.store.apply(makeNode({ name, internalIP: this.nodeAddress(i), version, controlPlane: i === 0 }));
     }
     this.flush();
+  }
+
+  /** A console command changed this host: on a node, the agents' rules may have been edited. */
+  hostEdited(name: string): void {
+    if (this.nodes.has(name)) this.edited.add(name);
   }
 
   /** Every agent rewrites all of its rules on every node (kube-proxy's full sync after a restart). */
@@ -236,10 +244,12 @@ export class Cluster {
         const name = n.metadata.name;
         if (!this.nodes.has(name)) continue;
         const last = this.felix.get(name);
-        if (!objectsChanged && last && (!refresh || last.generation === this.topo.hosts.get(name)?.nf.generation)) continue;
+        if (!objectsChanged && last && (!refresh || !this.edited.has(name))) continue;
         r.calico ??= calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() });
         this.syncFelix(name, r.calico);
       }
+      // A refresh rewrote both agents' rules everywhere: hand edits are gone.
+      if (refresh) this.edited.clear();
     } finally {
       this.syncing = false;
     }
@@ -457,11 +467,11 @@ export class Cluster {
     const r = renderNode(calico, name, this.doc.proxy === 'legacy' ? 'article' : 'v3.28');
     const key = r.restore + '\0' + r.ipsetRestore;
     const last = this.felix.get(name);
-    if (last && last.key === key && (!this.refresh || last.generation === host.nf.generation)) return;
+    if (last && last.key === key && (!this.refresh || !this.edited.has(name))) return;
     // Fresh: Felix's jumps are not in the kernel chains yet (not after a resync).
     const fresh = !last && !host.nf.chain('filter', 'cali-FORWARD');
     for (const e of programNode(host, r, this.topo.now(), fresh)) this.agentError(`calico-node ${name}: ${e}`);
-    this.felix.set(name, { key, generation: host.nf.generation });
+    this.felix.set(name, { key });
   }
 
   // ---- kube-proxy ----------------------------------------------------------------------------
@@ -498,13 +508,17 @@ export class Cluster {
     };
     const key = servicesKey + JSON.stringify([input.node, input.config]);
     const last = this.synced.get(name);
-    if (last && last.input === key && (!this.refresh || last.generation === host.nf.generation)) return;
+    const edited = this.edited.has(name);
+    if (last && last.input === key && (!this.refresh || !edited)) return;
     const gen = generateKubeProxyRules(input);
-    this.applyProxyRules(host, gen);
-    this.synced.set(name, { input: key, generation: host.nf.generation });
+    const blocks = splitRestore(gen.text);
+    // No hand edit since the last sync: only the chains that differ are rewritten.
+    const partial = last && !edited ? diffRestore(last.blocks, blocks) : gen.text;
+    this.applyProxyRules(host, gen, partial);
+    this.synced.set(name, { input: key, blocks });
   }
 
-  private applyProxyRules(host: Host, gen: GenerateResult): void {
+  private applyProxyRules(host: Host, gen: GenerateResult, text: string | null): void {
     for (const c of gen.ensureChains) {
       if (!host.nf.chain(c.table, c.chain)) this.run(host, ['iptables', '-t', c.table, '-N', c.chain]);
     }
@@ -513,7 +527,7 @@ export class Cluster {
       if (check.code === 0) continue;
       this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]);
     }
-    this.run(host, ['iptables-restore', '--noflush'], gen.text);
+    if (text !== null) this.run(host, ['iptables-restore', '--noflush'], text);
     // Each rule remembers what made it.
     for (const table of ['filter', 'nat'] as const) {
       for (const [chain, origins] of gen.origins[table]) {

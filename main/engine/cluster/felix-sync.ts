@@ -11,7 +11,6 @@ import { runProgram } from '../shell/programs.ts';
 
 export interface FelixState {
   key: string;
-  generation: number;
 }
 
 const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;

@@ -266,3 +266,26 @@ test('LoadBalancer with ETP Local: the cloud LB sends only to nodes that pass th
   sh('@cluster', 'kubectl delete pod nginx-deployment-7759cc5c66-p45tz');
   assert.match(sh('cloud-lb', 'ip route').stdout, /^blackhole 192\.168\.49\.200 $/m);
 });
+
+test('partial kube-proxy syncs (only changed chains rewritten) leave the same rules as a full sync', () => {
+  const a = clusterLab({ nodes: 2 }, 3);
+  a.apply(WEBAPP_NODEPORT);
+  a.sh('minikube', 'kubectl scale deployment webapp --replicas=4');
+  a.sh('minikube', 'kubectl scale deployment webapp --replicas=1');
+  a.apply(WEBAPP_LOCAL.replace(/webapp/g, 'local'));
+  a.sh('@cluster', 'kubectl delete service webapp');
+  // The same objects, every node's rules written from scratch.
+  a.lab.cluster!.resync();
+  const full = new Map([...a.lab.hosts.keys()].map((h) => [h, a.lab.exec(h, ['iptables-save'], '').stdout]));
+  const b = clusterLab({ nodes: 2 }, 3);
+  b.apply(WEBAPP_NODEPORT);
+  b.sh('minikube', 'kubectl scale deployment webapp --replicas=4');
+  b.sh('minikube', 'kubectl scale deployment webapp --replicas=1');
+  b.apply(WEBAPP_LOCAL.replace(/webapp/g, 'local'));
+  b.sh('@cluster', 'kubectl delete service webapp');
+  for (const node of ['minikube', 'minikube-m02']) {
+    const save = b.lab.exec(node, ['iptables-save'], '').stdout;
+    assert.equal(save.replace(/^#.*\n/gm, ''), full.get(node)!.replace(/^#.*\n/gm, ''), node);
+    assert.doesNotMatch(save, /KUBE-SVC-2IRACUALRELARSND/, 'the deleted Service\'s chains are gone');
+  }
+});
