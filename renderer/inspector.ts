@@ -3,7 +3,7 @@
 // Hosts show their interfaces and take a console command.
 
 import { stringify } from './yaml-lite.ts';
-import type { LabApi, LabView } from '../shared/api/contract.ts';
+import type { ApplyResult, LabApi, LabView } from '../shared/api/contract.ts';
 import type { ElData } from './graph.ts';
 import { deploymentManifest, formatLabels, parseLabels, serviceManifest } from './manifests.ts';
 import { clear, errorText, h } from './ui.ts';
@@ -48,6 +48,13 @@ export function splitArgs(line: string): string[] {
   return out;
 }
 
+/** "rules: minikube +4 −0, minikube-m02 +4 −0" (nodes whose rules changed). */
+function rulesText(r: ApplyResult): string {
+  const changed = (r.rules ?? []).filter((x) => x.added || x.removed);
+  if (!r.rules?.length) return '';
+  return changed.length ? `rules: ${changed.map((x) => `${x.node} +${x.added} −${x.removed}`).join(', ')}\n` : 'rules: unchanged\n';
+}
+
 function kv(...rows: [string, string | Node][]): HTMLElement {
   const g = h('div', { class: 'kv' });
   for (const [k, v] of rows) g.append(h('label', {}, k), typeof v === 'string' ? h('span', {}, v) : v);
@@ -69,7 +76,7 @@ function yamlEditor(ctx: InspectorCtx, text: string, editable: boolean): HTMLEle
           try {
             const r = await ctx.api.apply(ctx.lab, area.value);
             msg.className = 'okmsg';
-            msg.textContent = r.output || 'applied';
+            msg.textContent = (r.output || 'applied') + rulesText(r);
           } catch (e) {
             msg.className = 'error';
             msg.textContent = errorText(e);
@@ -164,7 +171,7 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
             try {
               const r = await ctx.api.apply(ctx.lab, serviceManifest({ ...form, type: type.value, port: Number(port.value), selector: parseLabels(sel.value), externalTrafficPolicy: etp.value }));
               msg.className = 'okmsg';
-              msg.textContent = r.output;
+              msg.textContent = r.output + rulesText(r);
             } catch (e) {
               msg.className = 'error';
               msg.textContent = errorText(e);
@@ -190,7 +197,7 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
             try {
               const r = await ctx.api.apply(ctx.lab, deploymentManifest(d.name, Number(replicas.value), { namespace: d.namespace }));
               msg.className = 'okmsg';
-              msg.textContent = r.output;
+              msg.textContent = r.output + rulesText(r);
             } catch (e) {
               msg.className = 'error';
               msg.textContent = errorText(e);

@@ -208,10 +208,31 @@ export class LabApiImpl implements Sync<LabMethods> {
 
   apply(ref: string, yaml: string): ApplyResult {
     if (!this.service.apply) throw new ApiCallError('unsupported', 'Kubernetes manifests need the cluster layer, which this build of the service does not have yet');
+    const nodes = this.clusterNodes(ref);
+    const before = nodes.map((n) => this.ruleLines(ref, n));
     const r = this.service.apply(ref, yaml);
     // kubectl's own words: a refused manifest is an error, shown inline by the inspector.
     if (r.code !== 0) throw new ApiCallError('invalid', (r.stderr || r.stdout).trim() || 'the manifest was refused');
-    return { output: r.stdout };
+    const rules = nodes.map((node, i) => ({ node, ...lineDiff(before[i], this.ruleLines(ref, node)) }));
+    return { output: r.stdout, rules };
+  }
+
+  /** The cluster's nodes (none when there are more than 10: comparing their rules would cost too much). */
+  private clusterNodes(ref: string): string[] {
+    const doc = this.service.doc(ref) as unknown as { cluster?: unknown };
+    if (!doc.cluster) return [];
+    const c = this.service.inspect ? this.service.inspect(ref, clusterView) : clusterView(this.service.load(ref));
+    const names = c?.nodes.map((n) => n.name) ?? [];
+    return names.length <= 10 ? names : [];
+  }
+
+  private ruleLines(ref: string, node: string): string[] {
+    try {
+      const r = this.service.exec(ref, node, ['iptables-save'], '');
+      return r.stdout.split('\n').filter((l) => l.startsWith('-A '));
+    } catch {
+      return [];
+    }
   }
 
   exec(ref: string, host: string, argv: string[], stdin = ''): ExecResult {
@@ -239,6 +260,21 @@ export class LabApiImpl implements Sync<LabMethods> {
     const report = this.trace(ref, { ...spec, keep: false });
     this.service.saveTrace(ref, name, typeof report.seed === 'number' ? report.seed : (spec.seed ?? 1), report);
   }
+}
+
+/** Lines added and removed between two lists (as multisets). */
+export function lineDiff(before: string[], after: string[]): { added: number; removed: number } {
+  const count = new Map<string, number>();
+  for (const l of before) count.set(l, (count.get(l) ?? 0) + 1);
+  let added = 0;
+  for (const l of after) {
+    const n = count.get(l) ?? 0;
+    if (n > 0) count.set(l, n - 1);
+    else added++;
+  }
+  let removed = 0;
+  for (const n of count.values()) removed += n;
+  return { added, removed };
 }
 
 function removeFromDoc(doc: LabDoc, it: RemoveItem): LabDoc {

@@ -148,6 +148,8 @@ export type TraceResult = Record<string, unknown>;
 export interface ApplyResult {
   /** kubectl's lines ("deployment.apps/web created"). */
   output: string;
+  /** What the apply changed in each node's rules (`-A` lines of iptables-save), for up to 10 nodes. */
+  rules?: { node: string; added: number; removed: number }[];
 }
 
 /** What the service behind this API can do today (the Kubernetes wiring lands separately). */

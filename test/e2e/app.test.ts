@@ -243,6 +243,8 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await yaml.fill(text.replace('type: ClusterIP', 'type: NodePort'));
     await page.getByTestId('yaml-apply').click();
     await page.getByTestId('yaml-result').getByText('service/frontend configured').waitFor();
+    // The inspector says which nodes' rules changed.
+    await page.getByTestId('yaml-result').getByText(/rules: minikube \+\d+ −\d+, minikube-m02 \+\d+/).waitFor();
     const svc = service.load('article') as unknown as { cluster: { store: { get(k: string, ns: string, n: string): { spec: { type: string; ports: { nodePort?: number }[] } } } } };
     const fe = svc.cluster.store.get('Service', 'default', 'frontend');
     assert.equal(fe.spec.type, 'NodePort');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nextLanAddress, openLabApi, type ApiDispatcher } from '../../main/service/lab-api.ts';
+import { lineDiff, nextLanAddress, openLabApi, type ApiDispatcher } from '../../main/service/lab-api.ts';
 import { emptyLab } from '../../shared/lab.ts';
 import type { LabSummary, LabView } from '../../shared/api/contract.ts';
 
@@ -121,11 +121,14 @@ describe('LabApi dispatcher', () => {
 
   it('shows a cluster: nodes, pods in their nodes, Deployments, Services and endpoints', async () => {
     await ok('createLab', 'kube', { cluster: true, nodes: 2 });
-    const out = await ok<{ output: string }>('apply', 'kube', [
+    const out = await ok<{ output: string; rules: { node: string; added: number; removed: number }[] }>('apply', 'kube', [
       'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]}\n',
       'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n',
     ].join('---\n'));
     assert.match(out.output, /deployment.apps\/web created\nservice\/web created/);
+    // kube-proxy wrote the Service's rules on both nodes.
+    assert.deepEqual(out.rules.map((r) => r.node), ['minikube', 'minikube-m02']);
+    for (const r of out.rules) assert.ok(r.added > 0, `${r.node}: rules added`);
     const v = await ok<LabView>('view', 'kube');
     const c = v.cluster!;
     assert.deepEqual(c.nodes.map((n) => [n.name, n.ip]), [['minikube', '192.168.49.2'], ['minikube-m02', '192.168.49.3']]);
@@ -154,6 +157,11 @@ describe('LabApi dispatcher', () => {
     await fails('doc', ['..'], 'invalid', /lab name/);
     await fails('createLab', ['evil.json'], 'invalid', /lab name/);
     await fails('renameLab', ['net', 'a\\b'], 'invalid', /lab name/);
+  });
+
+  it('counts rule lines added and removed', () => {
+    assert.deepEqual(lineDiff(['a', 'b', 'b'], ['b', 'c', 'c']), { added: 2, removed: 2 });
+    assert.deepEqual(lineDiff([], []), { added: 0, removed: 0 });
   });
 
   it('picks the next free address on a LAN', () => {
