@@ -513,12 +513,12 @@ export class Cluster {
     const gen = generateKubeProxyRules(input);
     const blocks = splitRestore(gen.text);
     // No hand edit since the last sync: only the chains that differ are rewritten.
-    const partial = last && !edited ? diffRestore(last.blocks, blocks) : gen.text;
-    this.applyProxyRules(host, gen, partial);
+    const partial = last && !edited ? diffRestore(last.blocks, blocks) : { text: gen.text, chains: null };
+    this.applyProxyRules(host, gen, partial.text, partial.chains);
     this.synced.set(name, { input: key, blocks });
   }
 
-  private applyProxyRules(host: Host, gen: GenerateResult, text: string | null): void {
+  private applyProxyRules(host: Host, gen: GenerateResult, text: string | null, only: Set<string> | null): void {
     for (const c of gen.ensureChains) {
       if (!host.nf.chain(c.table, c.chain)) this.run(host, ['iptables', '-t', c.table, '-N', c.chain]);
     }
@@ -528,9 +528,11 @@ export class Cluster {
       this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]);
     }
     if (text !== null) this.run(host, ['iptables-restore', '--noflush'], text);
-    // Each rule remembers what made it.
+    // Each rule remembers what made it (rewritten chains only: the others kept their rules).
     for (const table of ['filter', 'nat'] as const) {
+      if (only && ![...only].some((k) => k.startsWith(`${table}/`))) continue;
       for (const [chain, origins] of gen.origins[table]) {
+        if (only && !only.has(`${table}/${chain}`)) continue;
         const c = host.nf.chain(table, chain);
         if (!c) continue;
         for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];

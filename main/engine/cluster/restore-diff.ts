@@ -35,8 +35,10 @@ export function splitRestore(text: string): ChainBlocks {
   return { tables, deletes };
 }
 
-/** The restore text that turns `prev` into `next` (null: nothing to do). */
-export function diffRestore(prev: ChainBlocks, next: ChainBlocks): string | null {
+/** The restore text that turns `prev` into `next` (null: nothing to do), and the chains it
+ *  rewrites as `table/chain` (null: all of them). */
+export function diffRestore(prev: ChainBlocks, next: ChainBlocks): { text: string | null; chains: Set<string> | null } {
+  const changed = new Set<string>();
   const out: string[] = [];
   let any = false;
   for (const [table, chains] of next.tables) {
@@ -47,7 +49,8 @@ export function diffRestore(prev: ChainBlocks, next: ChainBlocks): string | null
       const old = before.get(name);
       if (old && sameLines(old, block)) continue;
       // A built-in chain's rules cannot be refilled alone; send the whole text instead.
-      if (!block[0]?.startsWith(':')) return fullText(next);
+      if (!block[0]?.startsWith(':')) return { text: fullText(next), chains: null };
+      changed.add(`${table}/${name}`);
       decl.push(block[0]);
       for (let i = 1; i < block.length; i++) rules.push(block[i]);
     }
@@ -56,7 +59,7 @@ export function diffRestore(prev: ChainBlocks, next: ChainBlocks): string | null
     any = true;
     out.push(`*${table}`, ...decl, ...rules, ...dels, 'COMMIT');
   }
-  return any ? out.join('\n') + '\n' : null;
+  return { text: any ? out.join('\n') + '\n' : null, chains: changed };
 }
 
 function sameLines(a: string[], b: string[]): boolean {
