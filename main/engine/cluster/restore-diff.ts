@@ -57,7 +57,11 @@ export function diffRestore(prev: ChainBlocks, next: ChainBlocks): { text: strin
     const dels = next.deletes.get(table) ?? [];
     if (!decl.length && !dels.length) continue;
     any = true;
-    out.push(`*${table}`, ...decl, ...rules, ...dels, 'COMMIT');
+    out.push(`*${table}`);
+    for (const l of decl) out.push(l);
+    for (const l of rules) out.push(l);
+    for (const l of dels) out.push(l);
+    out.push('COMMIT');
   }
   return { text: any ? out.join('\n') + '\n' : null, chains: changed };
 }
@@ -74,7 +78,8 @@ function fullText(b: ChainBlocks): string {
     out.push(`*${table}`);
     for (const block of chains.values()) if (block[0]?.startsWith(':')) out.push(block[0]);
     for (const block of chains.values()) for (const l of block) if (!l.startsWith(':')) out.push(l);
-    out.push(...(b.deletes.get(table) ?? []), 'COMMIT');
+    for (const l of b.deletes.get(table) ?? []) out.push(l);
+    out.push('COMMIT');
   }
   return out.join('\n') + '\n';
 }
