@@ -589,6 +589,59 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     await busy(() => api.remove(lab, filtered));
   }
 
+  // ---- copy and paste (of the elements themselves; their cables are not copied) ----------------
+  let clipboard: { data: ElData; pos: Position }[] = [];
+  function copySelection(): void {
+    clipboard = cy.nodes(':selected').filter((n) => ['host', 'client', 'lb', 'lan', 'deployment', 'service', 'pod'].includes(n.data('kind') as string))
+      .nodes().map((n) => ({ data: n.data() as ElData, pos: { ...n.position() } }));
+    if (clipboard.length) toast(`Copied ${clipboard.length} element${clipboard.length > 1 ? 's' : ''}`);
+  }
+  function copyName(name: string): string {
+    const taken = new Set<string>([...(view?.hosts ?? []).map((x) => x.name), ...(view?.lans ?? []).map((x) => x.name), ...cy.nodes().map((n) => n.data('name') as string)]);
+    const base = name.replace(/-\d+$/, '');
+    for (let i = 2; ; i++) if (!taken.has(`${base}-${i}`)) return `${base}-${i}`;
+  }
+  async function paste(): Promise<void> {
+    if (!clipboard.length || !view) return;
+    await busy(async () => {
+      for (const { data, pos } of clipboard) {
+        const name = copyName(data.name);
+        const at = { x: pos.x + 50, y: pos.y + 50 };
+        const c = view?.cluster;
+        switch (data.kind) {
+          case 'host': case 'client': case 'lb': {
+            const h = view?.hosts.find((x) => x.name === data.name);
+            await place(`h:${name}`, at);
+            await api.addHost(lab, name, { listen: h?.listen ?? [], kind: data.kind });
+            break;
+          }
+          case 'lan':
+            await place(`l:${name}`, at);
+            await api.addLan(lab, name);
+            break;
+          case 'deployment': {
+            const d = c?.deployments.find((x) => x.name === data.name && x.namespace === data.namespace);
+            await place(`d:${data.namespace}/${name}`, at);
+            await api.apply(lab, deploymentManifest(name, d?.replicas ?? 1, { namespace: data.namespace }));
+            break;
+          }
+          case 'service': {
+            const sv = c?.services.find((x) => x.name === data.name && x.namespace === data.namespace);
+            const p = sv?.ports[0];
+            await place(`s:${data.namespace}/${name}`, at);
+            await api.apply(lab, serviceManifest({ name, namespace: data.namespace, type: sv?.type ?? 'ClusterIP', port: p?.port ?? 80, targetPort: p?.targetPort ?? p?.port ?? 80, selector: sv?.selector ?? {} }));
+            break;
+          }
+          case 'pod': {
+            const pd = c?.pods.find((x) => x.name === data.name && x.namespace === data.namespace);
+            await api.apply(lab, podManifest(name, { ...(pd?.node ? { node: pd.node } : {}), labels: pd?.labels ?? { app: name } }));
+            break;
+          }
+        }
+      }
+    });
+  }
+
   async function undo(): Promise<void> {
     const r = await busy(() => api.undo(lab));
     if (r && !r.changed) toast('Nothing to undo');
@@ -660,6 +713,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     if (mod && k === 'z' && !e.shiftKey) void undo();
     else if ((mod && k === 'z' && e.shiftKey) || (mod && k === 'y')) void redo();
     else if (mod && k === 'a') cy.elements().select();
+    else if (mod && k === 'c') copySelection();
+    else if (mod && k === 'v') void paste();
     else if (mod) return;
     else if (e.key === 'Delete' || e.key === 'Backspace') void deleteSelection();
     else if (k === 'f') cy.fit(undefined, 40);

@@ -11,6 +11,7 @@ export const SHORTCUTS: [string, string][] = [
   ['Ctrl+Shift+Z / Ctrl+Y', 'redo'],
   ['Shift+drag, Ctrl+click', 'select several'],
   ['Ctrl+A', 'select everything'],
+  ['Ctrl+C, Ctrl+V', 'copy and paste the selection (hosts, LANs, Deployments, Services, pods; not their cables)'],
   ['L', 'automatic layout (fcose)'],
   ['F', 'zoom to fit'],
   ['/', 'search by name or IP'],

@@ -181,6 +181,17 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.getByTestId('undo').click();
     await waitFor(page, (c) => !!has(c, 'h:client1') && c.edges.includes('k:client1:eth0'), 'the client back');
 
+    // Copy and paste a host: a new one with the same ports, uncabled.
+    c = await canvas(page);
+    await page.mouse.click(has(c, 'h:web')!.x, has(c, 'h:web')!.y);
+    await page.getByTestId('inspector').getByText('host web').waitFor();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await waitFor(page, (c) => !!has(c, 'h:web-2'), 'the pasted host');
+    assert.deepEqual(service.doc('net').hosts.find((h) => h.name === 'web-2'), { name: 'web-2', listen: [{ port: 80, proto: 'tcp' }], links: [] });
+    await page.keyboard.press('Control+z');
+    await waitFor(page, (c) => !has(c, 'h:web-2'), 'the paste undone');
+
     // Export .kpl, import it back from the start page.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-kpl').click()]);
     assert.equal(download.suggestedFilename(), 'net.kpl');
@@ -275,7 +286,10 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: webapp}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: webapp}}\n  template:\n    metadata: {labels: {app: webapp}}\n    spec: {containers: [{name: web, image: nginx}]}\n');
     await page.getByTestId('import-input').setInputFiles(file);
     await page.locator('tr[data-lab="webapp"]').waitFor();
-    const kube = (service.load('webapp') as unknown as { cluster: { store: { list(k: string): { metadata: { name: string } }[] } } }).cluster.store;
-    assert.ok(kube.list('Deployment').some((d) => d.metadata.name === 'webapp'));
+    // The row appears when the lab is made; the manifests are applied just after.
+    const has = (): boolean => (service.load('webapp') as unknown as { cluster: { store: { list(k: string): { metadata: { name: string } }[] } } }).cluster.store
+      .list('Deployment').some((d) => d.metadata.name === 'webapp');
+    for (let i = 0; i < 100 && !has(); i++) await page.waitForTimeout(50);
+    assert.ok(has(), 'the Deployment is in the new lab');
   }));
 });
