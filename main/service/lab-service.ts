@@ -155,6 +155,14 @@ export class LabService {
     this.store.labs.createLab(t.name, doc, `new ${shellQuote(t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}${opts.cluster ? ' --cluster' : ''}`);
   }
 
+  /** `kpl export --k8s`: the lab's cluster as manifests a real cluster accepts. */
+  exportK8s(ref: string): string {
+    return this.inspect(ref, (lab) => {
+      if (!lab.cluster) throw new LabError('export --k8s: this lab has no cluster (kpl new LAB --cluster makes one)');
+      return lab.cluster.manifests();
+    });
+  }
+
   /** `kpl apply`: Kubernetes manifests (multi-document YAML or JSON) into the lab's cluster. */
   apply(ref: string, manifests: string): CommandResult {
     return this.change(

@@ -92,3 +92,30 @@ test('kpl cluster errors: bad settings, apply without a cluster, bad manifests, 
     svc.close();
   }
 });
+
+test('kpl export --k8s: the cluster as manifests, applied again to a new lab they give the same objects', () => {
+  const dir = tmp();
+  const svc = new LabService({ db: join(dir, 'labs.db') });
+  try {
+    const a = join(dir, 'a.kpl');
+    kpl(svc, ['new', a, '--cluster', '--nodes', '2']);
+    kpl(svc, ['apply', a, '-f', '-'], WEBAPP_NODEPORT);
+    kpl(svc, ['exec', a, 'minikube', '--', 'kubectl', 'scale', 'deployment', 'webapp', '--replicas=3']);
+    const out = kpl(svc, ['export', a, '--k8s']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^kind: Deployment$/m);
+    assert.match(out.stdout, /^kind: Service$/m);
+    assert.doesNotMatch(out.stdout, /^ {2}(resourceVersion|uid|creationTimestamp):|kube-system|name: kubernetes$/m);
+    const b = join(dir, 'b.kpl');
+    kpl(svc, ['new', b, '--cluster', '--nodes', '2']);
+    assert.equal(kpl(svc, ['apply', b, '-f', '-'], out.stdout).code, 0);
+    for (const what of [['get', 'svc', 'webapp', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[0].nodePort}'], ['get', 'deploy', 'webapp', '-o', 'jsonpath={.spec.replicas}']]) {
+      assert.equal(kpl(svc, ['exec', b, 'minikube', '--', 'kubectl', ...what]).stdout, kpl(svc, ['exec', a, 'minikube', '--', 'kubectl', ...what]).stdout);
+    }
+    const plain = join(dir, 'p.kpl');
+    kpl(svc, ['new', plain]);
+    assert.equal(kpl(svc, ['export', plain, '--k8s']).code, 1);
+  } finally {
+    svc.close();
+  }
+});

@@ -21,6 +21,7 @@ import { nodeBootCommands } from './node-boot.ts';
 import { calicoCluster, programNode, renderNode, type FelixState } from './felix-sync.ts';
 import type { CalicoctlEnv } from '../shell/calicoctl.ts';
 import { servicePortsOf } from './service-ports.ts';
+import { exportManifests } from './export.ts';
 import { diffRestore, splitRestore, type ChainBlocks } from './restore-diff.ts';
 import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
 
@@ -102,6 +103,12 @@ export class Cluster {
       this.store.apply(makeNode({ name, internalIP: this.nodeAddress(i), version, controlPlane: i === 0 }));
     }
     this.flush();
+  }
+
+  /** The cluster's objects as manifests (`kpl export --k8s`). */
+  manifests(): string {
+    const boot = new Set(Array.from({ length: this.doc.nodes }, (_, i) => (i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`)));
+    return exportManifests(this.store, boot);
   }
 
   /** A console command changed this host: on a node, the agents' rules may have been edited. */
