@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { clusterProblem, defaultCluster, type ClusterDoc } from '../../shared/cluster.ts';
-import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, StoreForeignError, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
+import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, matrixJson, matrixText, StoreForeignError, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
 import { runStoreCommand, StoreUsageError, STORE_USAGE } from './store-commands.ts';
 
 const USAGE = `Usage: kpl COMMAND ...
@@ -14,6 +14,8 @@ const USAGE = `Usage: kpl COMMAND ...
           [--service-cidr CIDR] [--node-cidr CIDR] [--node-port-range A-B] [--tunnel ipip|none]
                                                  create a lab holding a minikube-like cluster
   kpl apply LAB -f FILE|-                        apply Kubernetes manifests (YAML or JSON)
+  kpl matrix LAB [--port 80] [--proto tcp|udp|sctp] [--namespace NS]... [--json] [--why]
+                                                 pod-to-pod reachability, each cell a traced connection
   kpl lan add LAB NAME                           add a LAN segment (a bridge)
   kpl host add LAB NAME [--listen 80,443,53/udp] add a Linux host listening on those ports
   kpl link add LAB HOST LAN --ip A.B.C.D/N [--dev IFNAME]
@@ -160,6 +162,30 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         const { pos, opt } = parseOpts(rest, ['name', 'seed', ...CLUSTER_OPTIONS], ['cluster']);
         need(pos, 1, 'kpl new LAB [--name NAME] [--seed N] [--cluster [--nodes N] [--proxy legacy|current] ...]');
         svc.create(pos[0], { name: opt.get('name'), seed: int(opt.get('seed'), '--seed', 0, 0xffffffff), cluster: clusterOptions(opt) });
+        return 0;
+      }
+      case 'matrix': {
+        // --namespace may be repeated: collected before the other options are read.
+        const namespaces: string[] = [];
+        const others: string[] = [];
+        for (let i = 0; i < rest.length; i++) {
+          const a = rest[i];
+          if (a === '--namespace' || a === '-n') {
+            if (rest[i + 1] === undefined) throw new UsageError('option --namespace needs a value');
+            namespaces.push(rest[++i]);
+          } else if (a.startsWith('--namespace=')) namespaces.push(a.slice(12));
+          else others.push(a);
+        }
+        const { pos, opt } = parseOpts(others, ['port', 'proto'], ['json', 'why']);
+        need(pos, 1, 'kpl matrix LAB [--port N] [--proto tcp|udp|sctp] [--namespace NS]... [--json] [--why]');
+        const proto = opt.get('proto') ?? 'tcp';
+        if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new UsageError(`--proto: expected tcp, udp or sctp, got "${proto}"`);
+        const m = svc.matrix(pos[0], { port: int(opt.get('port'), '--port', 1, 65535) ?? 80, proto: proto as 'tcp' | 'udp' | 'sctp', namespaces });
+        if (opt.has('json')) out.stdout(JSON.stringify(matrixJson(m), null, 2) + '\n');
+        else out.stdout(matrixText(m));
+        if (opt.has('why')) {
+          for (const from of m.pods) for (const to of m.pods) out.stdout(`${from} -> ${to}: ${m.cells[from][to].allowed ? '.' : 'X'} ${m.cells[from][to].reason}\n`);
+        }
         return 0;
       }
       case 'apply': {

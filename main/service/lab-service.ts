@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CLUSTER_CLIENT, type ClusterDoc } from '../../shared/cluster.ts';
+import { connectivityMatrix, matrixJson, matrixText, type Matrix, type MatrixOptions } from '../engine/cluster/matrix.ts';
 import { emptyLab, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
 import { LabFormatError, validateLab } from '../../shared/lab-validate.ts';
 import { canonicalDoc, scanJson, serializeScenario, type Scenario, type SavedTraceDoc } from '../../shared/scenario.ts';
@@ -23,7 +24,8 @@ import { commandText, labDiff, shellQuote, type LabDiff } from './lab-diff.ts';
 import { parseScenarioText } from './scenario.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
-export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff };
+export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions };
+export { matrixJson, matrixText };
 
 export interface LabSummary {
   name: string;
@@ -153,6 +155,14 @@ export class LabService {
     LabService.checkStoredName(t.name);
     const doc = withCluster(emptyLab(t.name), opts);
     this.store.labs.createLab(t.name, doc, `new ${shellQuote(t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}${opts.cluster ? ' --cluster' : ''}`);
+  }
+
+  /** `kpl matrix`: pod-to-pod reachability, each cell a traced connection (nothing is kept). */
+  matrix(ref: string, opts: MatrixOptions): Matrix {
+    return this.inspect(ref, (lab) => {
+      if (!lab.cluster) throw new LabError('matrix: this lab has no cluster (kpl new LAB --cluster makes one)');
+      return connectivityMatrix(lab, opts);
+    });
   }
 
   /** `kpl export --k8s`: the lab's cluster as manifests a real cluster accepts. */

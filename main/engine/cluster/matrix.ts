@@ -1,0 +1,67 @@
+// The connectivity matrix: for every pair of pods, a real connection traced through the lab
+// (no shortcut evaluator) — allowed when the probe reaches a socket listening on the port in
+// the destination pod and its answer comes back (TCP SYN-ACK, UDP reply, SCTP INIT-ACK).
+// Printed as Kubernetes' network-policy e2e tests print their truth tables.
+
+import type { Lab, TraceSpec } from '../lab.ts';
+import { podKey } from './cluster.ts';
+
+export interface MatrixOptions {
+  port: number;
+  proto: 'tcp' | 'udp' | 'sctp';
+  /** Namespaces whose pods take part (default: all but kube-system). */
+  namespaces?: string[];
+}
+
+export interface MatrixCell {
+  allowed: boolean;
+  /** Why, in the trace's words (the rule or event that decided). */
+  reason: string;
+}
+
+export interface Matrix {
+  port: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  pods: string[];
+  cells: Record<string, Record<string, MatrixCell>>;
+}
+
+export function connectivityMatrix(lab: Lab, opts: MatrixOptions): Matrix {
+  const c = lab.cluster;
+  if (!c) throw new Error('this lab has no cluster');
+  const wanted = opts.namespaces?.length ? new Set(opts.namespaces) : null;
+  const pods = c.store
+    .list('Pod')
+    .filter((p) => !p.spec.hostNetwork && p.status?.podIP && (wanted ? wanted.has(p.metadata.namespace ?? 'default') : p.metadata.namespace !== 'kube-system'))
+    .map((p) => ({ key: podKey(p.metadata.namespace ?? 'default', p.metadata.name), ip: p.status!.podIP! }))
+    .filter((p) => lab.hosts.has(p.key));
+  const cells: Matrix['cells'] = {};
+  for (const from of pods) {
+    const row: Record<string, MatrixCell> = (cells[from.key] = {});
+    for (const to of pods) {
+      const spec: TraceSpec = { from: from.key, to: `${to.ip}:${opts.port}`, proto: opts.proto, sport: 40000 };
+      const t = lab.trace(spec).json;
+      const reached = t.outcome === 'delivered' && t.delivered?.host === to.key;
+      const back = t.reply?.outcome === 'delivered' && t.reply.delivered?.host === from.key;
+      const allowed = reached && back;
+      row[to.key] = { allowed, reason: allowed ? `connected to ${to.key} ${to.ip}:${opts.port}` : !reached ? t.reason : `the answer did not come back: ${t.reply?.reason ?? 'none sent'}` };
+    }
+  }
+  return { port: opts.port, protocol: opts.proto.toUpperCase() as Matrix['protocol'], pods: pods.map((p) => p.key), cells };
+}
+
+/** The e2e tests' TruthTable.PrettyPrint: `.` allowed, `X` blocked, rows from, columns to. */
+export function matrixText(m: Matrix): string {
+  const lines = [['-', ...m.pods].join('\t')];
+  for (const from of m.pods) lines.push([from, ...m.pods.map((to) => (m.cells[from][to].allowed ? '.' : 'X'))].join('\t'));
+  return lines.join('\n') + '\n';
+}
+
+export function matrixJson(m: Matrix): { port: number; protocol: string; pods: string[]; allowed: Record<string, Record<string, boolean>> } {
+  const allowed: Record<string, Record<string, boolean>> = {};
+  for (const from of m.pods) {
+    allowed[from] = {};
+    for (const to of m.pods) allowed[from][to] = m.cells[from][to].allowed;
+  }
+  return { port: m.port, protocol: m.protocol, pods: m.pods, allowed };
+}
