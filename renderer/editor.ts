@@ -10,6 +10,7 @@ import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
 import { renderInspector } from './inspector.ts';
 import { deploymentManifest, nextNodeIP, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
 import { exportSvg } from './export-svg.ts';
+import { minimap } from './minimap.ts';
 import { toggleHelp, toggleTheme, topbar } from './topbar.ts';
 import { busy, dialog, download, errorText, h, toast } from './ui.ts';
 
@@ -144,6 +145,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     snap: true,
     hoverDelay: 100,
   });
+  const closeMinimap = minimap(cy, wrap);
   let readyResolve: () => void = () => undefined;
   const handle: EditorHandle = { cy, lab, ready: new Promise<void>((r) => (readyResolve = r)), refreshed: 0 };
   (window as unknown as { kplEditor?: EditorHandle }).kplEditor = handle;
@@ -767,6 +769,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     window.removeEventListener('keydown', onKey);
     window.removeEventListener('pagehide', onHide);
     window.removeEventListener('kpl-theme', onTheme);
+    closeMinimap();
     eh.destroy();
     cy.destroy();
   };

@@ -233,7 +233,15 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await drop(page, 'service', has(c, 'd:default/frontend')!.x, has(c, 'd:default/frontend')!.y, { name: 'frontend' });
     c = await canvas(page);
     await drop(page, 'service', has(c, 'd:default/backend')!.x, has(c, 'd:default/backend')!.y, { name: 'backend' });
-    c = await waitFor(page, (c) => c.edges.filter((e) => e.startsWith('e:default/frontend:') || e.startsWith('e:default/backend:')).length === 4, 'service endpoints');
+    await waitFor(page, (c) => c.edges.filter((e) => e.startsWith('e:default/frontend:') || e.startsWith('e:default/backend:')).length === 4, 'service endpoints');
+
+    // The navigator moves the view.
+    const pan0 = await page.evaluate(() => (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.pan());
+    await page.getByTestId('minimap').click({ position: { x: 10, y: 10 } });
+    const pan1 = await page.evaluate(() => (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.pan());
+    assert.notDeepEqual(pan1, pan0);
+    await page.getByTestId('fit').click();
+    c = await canvas(page);
 
     // The store holds the objects (replayed from the journal).
     const lab = service.load('article');
