@@ -8,7 +8,7 @@ import type { ControllerHost } from './controller-host.ts';
 import { deriveSliceGroups, deriveSubsets, type SliceGroup } from './endpoints.ts';
 import { randomString } from './hash.ts';
 import { fromMap, matches } from './selector.ts';
-import type { EndpointSlice, EndpointSubset, Endpoints, Service } from './types.ts';
+import type { EndpointSlice, EndpointSubset, Endpoints, Pod, Service } from './types.ts';
 import { clone, deepEqual } from './types.ts';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -122,23 +122,33 @@ function mirrorGroups(ep: Endpoints | undefined): SliceGroup[] {
 
 export function syncServiceEndpoints(host: ControllerHost): void {
   const nodes = new Map(host.list('Node').map((n) => [n.metadata.name, n]));
+  // Read once per pass, not once per Service (10,000 Services would make it quadratic).
+  const podsByNs = new Map<string, ReturnType<ControllerHost['list']>>();
+  const podsIn = (ns: string) => {
+    let l = podsByNs.get(ns);
+    if (!l) podsByNs.set(ns, (l = host.list('Pod', ns).sort((a, b) => host.seqOf(a) - host.seqOf(b))));
+    return l as Pod[];
+  };
+  const mirrored = new Map<string, EndpointSlice[]>();
+  for (const sl of host.list('EndpointSlice')) {
+    if (sl.metadata.labels?.[LABEL_MANAGED_BY] !== MIRROR_CONTROLLER) continue;
+    const key = `${sl.metadata.namespace}/${sl.metadata.labels?.[LABEL_SERVICE_NAME] ?? ''}`;
+    let l = mirrored.get(key);
+    if (!l) mirrored.set(key, (l = []));
+    l.push(sl);
+  }
   for (const svc of host.list('Service')) {
     const ns = svc.metadata.namespace as string;
     if (hasSelector(svc)) {
       const sel = fromMap(svc.spec.selector);
-      const pods = host
-        .list('Pod', ns)
-        .filter((p) => matches(sel, p.metadata.labels))
-        .sort((a, b) => host.seqOf(a) - host.seqOf(b));
+      const pods = podsIn(ns).filter((p) => matches(sel, p.metadata.labels));
       syncEndpoints(host, svc, deriveSubsets(svc, pods, host.minor < 22));
       syncSlices(host, svc, deriveSliceGroups(svc, pods, nodes), SLICE_CONTROLLER);
     } else if (svc.spec.type !== 'ExternalName') {
       const ep = host.get('Endpoints', ns, svc.metadata.name);
       if (ep?.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true') continue;
       if (ep) syncSlices(host, svc, mirrorGroups(ep), MIRROR_CONTROLLER);
-      else for (const s of host.list('EndpointSlice', ns)) {
-        if (s.metadata.labels?.[LABEL_SERVICE_NAME] === svc.metadata.name && s.metadata.labels?.[LABEL_MANAGED_BY] === MIRROR_CONTROLLER) host.remove('EndpointSlice', ns, s.metadata.name);
-      }
+      else for (const sl of mirrored.get(`${ns}/${svc.metadata.name}`) ?? []) host.remove('EndpointSlice', ns, sl.metadata.name);
     }
   }
 }
