@@ -9,8 +9,8 @@ import { compareScenario, engineOutcome, type Probe } from './compare.ts';
 import { flattenCluster, plainName } from './harness/flatten.ts';
 import { clusterLab, WEBAPP_NODEPORT } from '../engine/cluster/lab-cluster.ts';
 
-test('a generated two-node cluster (kube-proxy legacy + Felix, NetworkPolicy) on the kernel', async () => {
-  const { lab, apply, sh } = clusterLab({ nodes: 2, tunnel: 'none' }, 5);
+for (const proxy of ['legacy', 'current'] as const) test(`a generated two-node cluster (kube-proxy ${proxy} + Felix, NetworkPolicy) on the kernel`, async () => {
+  const { lab, apply, sh } = clusterLab({ nodes: 2, tunnel: 'none', proxy }, 5);
   apply(WEBAPP_NODEPORT);
   // One endpoint: the kernel's statistic match draws its own random numbers.
   sh('minikube', 'kubectl scale deployment webapp --replicas=1');

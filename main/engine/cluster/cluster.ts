@@ -333,6 +333,8 @@ export class Cluster {
     this.run(host, ['ip', 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', 'eth0']);
     const nodeHost = this.topo.hosts.get(node)!;
     this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.proxy_arp=1`]);
+    // Calico's CNI answers the pod's ARP at once (the default delays proxy replies up to 0.8 s).
+    this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.neigh.${iface}.proxy_delay=0`]);
     this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.forwarding=1`]);
     this.run(nodeHost, ['ip', 'route', 'add', `${ip}`, 'dev', iface, 'scope', 'link']);
     this.pods.set(key, { key, node, ip, iface });

@@ -48,6 +48,7 @@ export function flattenCluster(lab: Lab): LabDoc {
     for (const l of h.net.links()) {
       if (l.kind === 'loopback') continue;
       if (ex(['sysctl', '-n', `net.ipv4.conf.${l.name}.proxy_arp`]).trim() === '1') run(['sysctl', '-w', `net.ipv4.conf.${l.name}.proxy_arp=1`]);
+      if (ex(['sysctl', '-n', `net.ipv4.neigh.${l.name}.proxy_delay`]).trim() === '0') run(['sysctl', '-w', `net.ipv4.neigh.${l.name}.proxy_delay=0`]);
     }
     // Routes to devices first: a gateway must be reachable when a route through it is added.
     const routes = ex(['ip', 'route', 'show']).split('\n').filter((l) => l.trim() && !l.includes('proto kernel'));
