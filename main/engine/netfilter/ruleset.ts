@@ -86,7 +86,9 @@ export class TableState {
   clone(copyRules = false): TableState {
     const chains = new Map<string, Chain>();
     for (const [k, c] of this.table.chains) {
-      chains.set(k, { ...c, rules: copyRules ? c.rules.map(copyRule) : c.rules.slice() });
+      // One literal of the chain shape (an object spread is V8's slow copy: it dominated
+      // `iptables -A` and small --noflush restores on tables of 100,000 rules).
+      chains.set(k, { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: copyRules ? c.rules.map((r) => copyRule(r)) : c.rules.slice(), vpass: 0, vsum: 0 });
     }
     return new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
   }
