@@ -124,7 +124,9 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
     case 'host': case 'client': case 'lb': case 'node': {
       const node = view.cluster?.nodes.find((n) => n.name === s.name);
       if (tab === 'yaml') {
-        body.append(yamlEditor(ctx, stringify(node && ctx.applyOk ? { apiVersion: 'v1', kind: 'Node', metadata: { name: node.name } } : host ?? { name: s.name }), s.kind === 'node' && ctx.applyOk));
+        // Shown, not edited: a Node applied from this partial view would lose its status addresses.
+        const nodeDoc = node ? { apiVersion: 'v1', kind: 'Node', metadata: { name: node.name }, ...(node.podCIDR ? { spec: { podCIDR: node.podCIDR } } : {}), ...(node.ip ? { status: { addresses: [{ type: 'InternalIP', address: node.ip }] } } : {}) } : null;
+        body.append(yamlEditor(ctx, stringify(nodeDoc ?? host ?? { name: s.name }), false));
         break;
       }
       body.append(kv(['Kind', s.kind === 'lb' ? 'load balancer' : s.kind === 'client' ? 'external client' : s.kind],
