@@ -4,7 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { clusterProblem, defaultCluster, type ClusterDoc } from '../../shared/cluster.ts';
-import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, matrixJson, matrixText, StoreForeignError, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
+import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, matrixJson, matrixText, StoreForeignError, traceMarkdown, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
 import { runStoreCommand, StoreUsageError, STORE_USAGE } from './store-commands.ts';
 
 const USAGE = `Usage: kpl COMMAND ...
@@ -25,7 +25,7 @@ const USAGE = `Usage: kpl COMMAND ...
   kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
   kpl trace LAB --from HOST|IP@HOST|pod/NS/NAME|node/NAME --to IP[:PORT]|SERVICE[.NS]:PORT|NODE:PORT
             [--proto tcp|udp|sctp|icmp]
-            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json]
+            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json|--markdown]
                                                  send a packet and print every step
 `;
 
@@ -240,7 +240,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         return r.code;
       }
       case 'trace': {
-        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed'], ['all-outcomes', 'keep', 'json']);
+        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed'], ['all-outcomes', 'keep', 'json', 'markdown']);
         need(pos, 1, 'kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [options]');
         const from = opt.get('from');
         const to = opt.get('to');
@@ -258,7 +258,8 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
           keep: opt.has('keep'),
         };
         const report = svc.trace(pos[0], spec);
-        out.stdout(opt.has('json') ? JSON.stringify(report.json, null, 2) + '\n' : report.text);
+        if (opt.has('json') && opt.has('markdown')) throw new UsageError('kpl trace: --json and --markdown exclude each other');
+        out.stdout(opt.has('json') ? JSON.stringify(report.json, null, 2) + '\n' : opt.has('markdown') ? traceMarkdown(report.json) : report.text);
         return 0;
       }
       default: {

@@ -26,6 +26,7 @@ import { parseScenarioText } from './scenario.ts';
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
 export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions };
 export { matrixJson, matrixText };
+export { traceMarkdown } from '../engine/datapath/report-markdown.ts';
 
 export interface LabSummary {
   name: string;

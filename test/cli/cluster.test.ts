@@ -119,3 +119,21 @@ test('kpl export --k8s: the cluster as manifests, applied again to a new lab the
     svc.close();
   }
 });
+
+test('kpl trace --markdown: the trace as Markdown tables, one per packet', () => {
+  const dir = tmp();
+  const svc = new LabService({ db: join(dir, 'labs.db') });
+  try {
+    const f = join(dir, 'm.kpl');
+    kpl(svc, ['new', f, '--cluster']);
+    kpl(svc, ['apply', f, '-f', '-'], WEBAPP_NODEPORT);
+    const md = kpl(svc, ['trace', f, '--from', 'node/minikube', '--to', 'webapp:80', '--markdown']);
+    assert.equal(md.code, 0, md.stderr);
+    assert.match(md.stdout, /^## Trace tcp 192\.168\.49\.2:40000 → 10\.103\.46\.104:80 \(seed \d+\)$/m);
+    assert.match(md.stdout, /^### Answer: tcp /m);
+    assert.match(md.stdout, /^\| minikube \| OUTPUT \| nat \| KUBE-SERVICES \| #\d+ \| `-A KUBE-SERVICES -d 10\.103\.46\.104\/32 -p tcp -m comment --comment "default\/webapp cluster IP" -m tcp --dport 80 -j KUBE-SVC-2IRACUALRELARSND` \| ✔ \| KUBE-SVC-2IRACUALRELARSND \| +\|$/m);
+    assert.equal(kpl(svc, ['trace', f, '--from', 'node/minikube', '--to', 'webapp:80', '--markdown', '--json']).code, 2);
+  } finally {
+    svc.close();
+  }
+});
