@@ -8,6 +8,8 @@ import edgehandles from 'cytoscape-edgehandles';
 import type { LabApi, LabView, Layout, RemoveItem } from '../shared/api/contract.ts';
 import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
 import { renderInspector } from './inspector.ts';
+import { createConsole } from './console.ts';
+import { createStepper } from './debugger.ts';
 import { deploymentManifest, nextNodeIP, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
 import { exportSvg } from './export-svg.ts';
 import { minimap } from './minimap.ts';
@@ -125,7 +127,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
   const wrap = h('div', { class: 'canvas-wrap' }, cyBox, empty);
   const inspector = h('div', { class: 'inspector', 'data-testid': 'inspector' });
   const status = h('div', { class: 'status', 'data-testid': 'status' });
-  root.append(topbar(lab, tools), h('div', { class: 'editor' }, palette, wrap, inspector), status);
+  const dock = h('div', { class: 'dock', 'data-testid': 'dock' });
+  root.append(topbar(lab, tools), h('div', { class: 'editor' }, palette, wrap, inspector), dock, status);
 
   // ---- canvas ------------------------------------------------------------------------------
   const cy = cytoscape({
@@ -146,6 +149,40 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     hoverDelay: 100,
   });
   const closeMinimap = minimap(cy, wrap);
+
+  // ---- consoles and the packet stepper ------------------------------------------------------
+  const stepper = createStepper({ cy, api, lab });
+  const consoles = createConsole({
+    api,
+    lab,
+    names: () => {
+      const c = view?.cluster;
+      return [...(view?.hosts.map((x) => x.name) ?? []), ...(c?.nodes.map((n) => n.name) ?? []), ...(c?.pods.map((p) => p.name) ?? []), ...(c?.services.map((x) => x.name) ?? [])];
+    },
+    onPackets: (traces, line) => stepper.show(traces, line.split('\n')[0]),
+  });
+  dock.append(consoles.el, stepper.el);
+  tools.insertBefore(h('button', { title: 'Trace a packet and step through its walk (F5 runs to the end)', 'data-testid': 'open-stepper', onclick: () => stepper.open() }, 'Trace'), search);
+  /** Opens a console on a canvas element (node, pod or Linux host). */
+  function openConsoleOn(d: ElData): boolean {
+    if (d.kind === 'pod' && d.namespace) consoles.open(`${d.namespace}/${d.name}`, d.name);
+    else if (d.kind === 'node' || d.kind === 'host' || d.kind === 'client' || d.kind === 'lb') consoles.open(d.name, d.name);
+    else return false;
+    return true;
+  }
+  // The DOM's dblclick (a real double click), not Cytoscape's dbltap: two separate clicks on
+  // the same element soon after each other must not open a console and take the keyboard.
+  cyBox.addEventListener('dblclick', (e) => {
+    const r = cyBox.getBoundingClientRect();
+    const x = e.clientX - r.left;
+    const y = e.clientY - r.top;
+    // The innermost node under the pointer (a pod before the node that holds it).
+    const hits = cy.nodes().filter((n) => {
+      const b = n.renderedBoundingBox({ includeLabels: false });
+      return x >= b.x1 && x <= b.x2 && y >= b.y1 && y <= b.y2;
+    }).sort((a, b) => a.renderedBoundingBox({}).w * a.renderedBoundingBox({}).h - b.renderedBoundingBox({}).w * b.renderedBoundingBox({}).h);
+    for (const n of hits) if (openConsoleOn(n.data() as ElData)) break;
+  });
   let readyResolve: () => void = () => undefined;
   const handle: EditorHandle = { cy, lab, ready: new Promise<void>((r) => (readyResolve = r)), refreshed: 0 };
   (window as unknown as { kplEditor?: EditorHandle }).kplEditor = handle;
@@ -702,7 +739,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
   function showInspector(): void {
     if (!view) return;
     const sel = cy.elements(':selected').map((e) => e.data() as ElData);
-    renderInspector(inspector, { api, lab, view, selected: sel, applyOk, onDelete: () => void deleteSelection() });
+    renderInspector(inspector, { api, lab, view, selected: sel, applyOk, onDelete: () => void deleteSelection(), onConsole: (host, hostname) => consoles.open(host, hostname) });
   }
 
   // ---- keyboard -------------------------------------------------------------------------------
@@ -769,6 +806,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     window.removeEventListener('keydown', onKey);
     window.removeEventListener('pagehide', onHide);
     window.removeEventListener('kpl-theme', onTheme);
+    consoles.dispose();
+    stepper.dispose();
     closeMinimap();
     eh.destroy();
     cy.destroy();

@@ -125,6 +125,7 @@ export function graphStyle(big = false): StylesheetJson {
       { selector: 'edge', style: { width: 1, 'line-color': v('--edge'), 'curve-style': 'haystack' } },
       { selector: ':selected', style: { 'border-width': 3, 'border-color': v('--select'), 'line-color': v('--select') } },
       { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn') } },
+      { selector: '.stepping', style: { 'border-width': 5, 'border-color': v('--danger') } },
     ];
   }
   return [
@@ -144,6 +145,7 @@ export function graphStyle(big = false): StylesheetJson {
     { selector: 'edge[kind = "endpoint"]', style: { 'line-style': 'dashed', 'line-color': v('--svc'), 'target-arrow-shape': 'triangle', 'target-arrow-color': v('--svc'), 'arrow-scale': 0.8, label: '' } },
     { selector: ':selected', style: { 'border-width': 3, 'border-color': v('--select'), 'line-color': v('--select'), 'target-arrow-color': v('--select') } },
     { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn'), 'underlay-color': v('--warn'), 'underlay-opacity': 0.25, 'underlay-padding': 6 } },
+    { selector: '.stepping', style: { 'border-width': 5, 'border-color': v('--danger'), 'underlay-color': v('--danger'), 'underlay-opacity': 0.3, 'underlay-padding': 8 } },
     { selector: '.eh-handle', style: { 'background-color': v('--accent'), width: 12, height: 12, shape: 'ellipse', 'overlay-opacity': 0, 'border-width': 8, 'border-opacity': 0, label: '' } },
     { selector: '.eh-hover', style: { 'background-color': v('--accent') } },
     { selector: '.eh-source', style: { 'border-width': 3, 'border-color': v('--accent') } },

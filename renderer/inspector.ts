@@ -15,6 +15,8 @@ export interface InspectorCtx {
   selected: ElData[];
   applyOk: boolean;
   onDelete: () => void;
+  /** Opens the console panel on a host, node or pod (namespace/name). */
+  onConsole?: (host: string, hostname: string) => void;
 }
 
 let tab: 'form' | 'yaml' = 'form';
@@ -140,6 +142,7 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
         return [me.dev, `${me.ip ?? ''} ⇄ ${peer.host}:${peer.dev}`] as [string, string];
       })));
       // Hosts and nodes (a node is a host the cluster made) take console commands.
+      if ((host || node) && ctx.onConsole) body.append(h('button', { 'data-testid': 'open-console', onclick: () => ctx.onConsole?.(s.name, s.name) }, 'Open console'));
       if (host || node) body.append(consoleBox(ctx, s.name));
       break;
     }
@@ -214,6 +217,7 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
       if (tab === 'yaml') body.append(yamlEditor(ctx, stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: p.name, namespace: p.namespace, labels: p.labels }, spec: { nodeName: p.node }, status: { phase: p.phase, podIP: p.ip } }), false));
       else {
         body.append(kv(['Node', p.node ?? '—'], ['IP', p.ip ?? '—'], ['Phase', p.phase ?? '—'], ['Labels', formatLabels(p.labels) || '—'], ['Owner', p.owner ?? '—']));
+        if (ctx.onConsole) body.append(h('button', { 'data-testid': 'open-console', onclick: () => ctx.onConsole?.(`${p.namespace}/${p.name}`, p.name) }, 'Open console'));
         if (host) body.append(consoleBox(ctx, s.name));
       }
       break;

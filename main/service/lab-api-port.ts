@@ -51,6 +51,9 @@ export interface LabServicePort {
   traces(ref: string): { name: string; seed: number; at: number | string }[];
   exec(ref: string, host: string, argv: string[], stdin: string): CommandResult;
   trace(ref: string, spec: TraceSpec): TraceReport;
+  /** A console line (pipes, here-documents); null when more lines are needed. */
+  console?(ref: string, host: string, lines: string[]): (CommandResult & { consumed: number }) | null;
+  consoleTraces?(ref: string): TraceReport[];
   addLan(ref: string, name: string): void;
   addHost(ref: string, name: string, listen: ListenSpec[]): void;
   addLink(ref: string, host: string, lan: string, ip: string, dev?: string): string;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  checkCall, type ApiError, type ApplyResult, type Capabilities, type EventName, type ExecResult, type ExportResult,
+  checkCall, type ApiError, type ApplyResult, type Capabilities, type ConsoleResult, type EventName, type ExecResult, type ExportResult,
   type HistoryEntry, type HostKind, type LabEvents, type LabMethods, type LabSummary, type LabView, type Layout,
   type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type TraceRequest, type TraceResult, type UndoResult,
   type ViewCluster,
@@ -244,6 +244,18 @@ export class LabApiImpl implements Sync<LabMethods> {
     return JSON.parse(JSON.stringify(this.service.trace(ref, { ...spec }))) as TraceResult;
   }
 
+  consoleLine(ref: string, host: string, lines: string[]): ConsoleResult {
+    if (!this.service.console) throw new ApiCallError('unsupported', 'this service has no console shell');
+    const r = this.service.console(ref, host, lines);
+    if (!r) return { stdout: '', stderr: '', code: 0, more: true, consumed: 0, changed: false, packets: 0 };
+    const packets = this.service.consoleTraces ? this.service.consoleTraces(ref).length : 0;
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code, more: false, consumed: r.consumed, changed: r.changed, packets };
+  }
+
+  consoleTraces(ref: string): TraceResult[] {
+    return (this.service.consoleTraces?.(ref) ?? []).map((t) => JSON.parse(JSON.stringify(t)) as TraceResult);
+  }
+
   consoleHistory(ref: string, host: string): string[] {
     return this.service.consoleHistory(ref, host);
   }
@@ -320,7 +332,7 @@ export interface ApiDispatcher {
 }
 
 const LAB_LIST_CHANGES: ReadonlySet<MethodName> = new Set(['createLab', 'renameLab', 'duplicateLab', 'deleteLab', 'importLab']);
-const LAB_CHANGES: ReadonlySet<MethodName> = new Set(['undo', 'redo', 'addLan', 'addHost', 'addLink', 'addVeth', 'remove', 'apply', 'exec', 'trace']);
+const LAB_CHANGES: ReadonlySet<MethodName> = new Set(['undo', 'redo', 'addLan', 'addHost', 'addLink', 'addVeth', 'remove', 'apply', 'exec', 'trace', 'consoleLine']);
 
 function errorOf(e: unknown): ApiError {
   if (e instanceof ApiCallError) return { code: e.code, message: e.message };
@@ -347,7 +359,7 @@ export function createDispatcher(impl: LabApiImpl): ApiDispatcher {
         const result = fn.apply(impl, argv);
         if (LAB_LIST_CHANGES.has(m)) emit('labsChanged', {});
         if (LAB_CHANGES.has(m)) {
-          const changed = m === 'exec' ? true : m === 'trace' ? (argv[1] as TraceRequest).keep === true : m === 'undo' || m === 'redo' ? (result as UndoResult).changed : true;
+          const changed = m === 'exec' ? true : m === 'consoleLine' ? (result as ConsoleResult).changed : m === 'trace' ? (argv[1] as TraceRequest).keep === true : m === 'undo' || m === 'redo' ? (result as UndoResult).changed : true;
           if (changed) emit('labChanged', { lab: argv[0] as string });
         }
         if (m === 'renameLab' || m === 'deleteLab' || m === 'duplicateLab') emit('labChanged', { lab: argv[0] as string });

@@ -340,6 +340,34 @@ export class LabService {
     return this.change(ref, (lab) => lab.exec(host, argv, stdin), (r) => r.changed, `exec ${commandText({ host, argv, ...(stdin ? { stdin } : {}) }).replace(': ', ' -- ')}`);
   }
 
+  /**
+   * Runs a console line (pipes, lists, here-documents) as exec does: one change, journaled when
+   * it changed the host. Null when more lines are needed (an open here-document). The line goes
+   * into the host's console history; the packets it sent are kept for consoleTraces.
+   */
+  console(ref: string, host: string, lines: string[]): (CommandResult & { consumed: number }) | null {
+    let sent: TraceReport[] = [];
+    const r = this.change(ref, (lab) => {
+      const last = lab.consoleTraces.at(-1);
+      const res = lab.console(host, lines);
+      const i = last ? lab.consoleTraces.lastIndexOf(last) : -1;
+      sent = lab.consoleTraces.slice(i + 1);
+      return res;
+    }, (res) => res?.changed === true, `console ${shellQuote(host)} -- ${shellQuote(lines.join('\n'))}`);
+    if (!r) return null;
+    this.lastConsoleTraces.set(ref, sent);
+    const text = lines.slice(0, r.consumed).join('\n');
+    if (text.trim() && text.length <= MAX_CONSOLE_LINE) this.appendConsoleHistory(ref, host, text);
+    return r;
+  }
+
+  private readonly lastConsoleTraces = new Map<string, TraceReport[]>();
+
+  /** The walks of the packets the last console command on this lab sent (see console). */
+  consoleTraces(ref: string): TraceReport[] {
+    return this.lastConsoleTraces.get(ref) ?? [];
+  }
+
   trace(ref: string, spec: TraceSpec): TraceReport {
     const cmd = `trace --from ${shellQuote(spec.from)} --to ${shellQuote(spec.to)} --proto ${spec.proto}${spec.seed !== undefined ? ` --seed ${spec.seed}` : ''} --keep`;
     return this.change(ref, (lab) => lab.trace(spec), () => spec.keep === true, cmd);

@@ -5,7 +5,7 @@
 
 import { args, arr, bool, int, json, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
 import type {
-  ApplyResult, Capabilities, ExecResult, ExportResult, HistoryEntry, HostKind, LabSummary, LabView, Layout, ListenSpec,
+  ApplyResult, Capabilities, ConsoleResult, ExecResult, ExportResult, HistoryEntry, HostKind, LabSummary, LabView, Layout, ListenSpec,
   RemoveItem, SavedTrace, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
 
@@ -33,6 +33,8 @@ const name: Check = str({ min: 1, max: 253, re: NAME_RE, what: 'a name (letters,
 const dev: Check = str({ min: 1, max: 15, re: DEV_RE, what: 'a device name' });
 const cidr: Check = str({ max: 18, re: CIDR_RE, what: 'an address A.B.C.D/N' });
 const listen: Check = arr(obj({ port: int(1, 65535), proto: oneOf('tcp', 'udp', 'sctp') }), 1024);
+/** A console's host: a host or node name, or a pod as namespace/name. */
+const consoleHost: Check = str({ min: 1, max: 507, re: /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?(\/[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$/, what: 'a host, node or namespace/pod name' });
 const hostKind: Check = oneOf('host', 'client', 'lb');
 const vethEnd: Check = obj({ host: name, dev: opt(dev), ip: opt(cidr) });
 const text: Check = str({ max: API_LIMITS.textBytes });
@@ -85,6 +87,8 @@ export const METHOD_ARGS = {
   apply: args(labRef, text),
   exec: args(labRef, name, arr(str({ max: 1_000_000 }), 4096), opt(str({ max: 20 * 1024 * 1024 }))),
   trace: args(labRef, traceReq),
+  consoleLine: args(labRef, consoleHost, arr(str({ max: 20 * 1024 * 1024 }), 100_000)),
+  consoleTraces: args(labRef),
   consoleHistory: args(labRef, name),
   appendConsoleHistory: args(labRef, name, str({ max: 100_000 })),
   traces: args(labRef),
@@ -122,6 +126,14 @@ export interface LabMethods {
   apply(ref: string, yaml: string): Promise<ApplyResult>;
   exec(ref: string, host: string, argv: string[], stdin?: string): Promise<ExecResult>;
   trace(ref: string, spec: TraceRequest): Promise<TraceResult>;
+  /**
+   * Runs a console line on a host (or pod, as namespace/name) with the engine's shell: pipes,
+   * lists, here-documents over several lines (`more` when the here-document is still open).
+   * Records the line in the host's console history.
+   */
+  consoleLine(ref: string, host: string, lines: string[]): Promise<ConsoleResult>;
+  /** The walks (trace reports) of the packets the last console command on this lab sent. */
+  consoleTraces(ref: string): Promise<TraceResult[]>;
   consoleHistory(ref: string, host: string): Promise<string[]>;
   appendConsoleHistory(ref: string, host: string, line: string): Promise<void>;
   traces(ref: string): Promise<SavedTrace[]>;

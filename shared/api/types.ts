@@ -132,6 +132,21 @@ export interface ExecResult {
   code: number;
 }
 
+/** One console line run by the engine's shell (pipes, lists, here-documents). */
+export interface ConsoleResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+  /** The lines are an unfinished command (an open here-document): send them again with more. */
+  more: boolean;
+  /** How many of the lines the command used (the rest start the next command). */
+  consumed: number;
+  /** Whether the lab changed (the canvas and inspector refresh). */
+  changed: boolean;
+  /** Packets the command sent (curl, ping, nc, nslookup…): their walks come from consoleTraces. */
+  packets: number;
+}
+
 export interface TraceRequest {
   from: string;
   to: string;
