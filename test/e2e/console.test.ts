@@ -141,6 +141,8 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
     const pod = await page.evaluate(() => {
       const cy = (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy;
       const p = cy.nodes('[kind = "pod"]').first();
+      // Bring it into the middle of the visible canvas (the console dock covers its lower part).
+      cy.center(p);
       const box = document.getElementById('cy')!.getBoundingClientRect();
       return { id: p.id(), name: p.data('name') as string, x: box.left + p.renderedPosition().x, y: box.top + p.renderedPosition().y };
     });
