@@ -140,14 +140,15 @@ export async function compareScenario(
       assert.deepEqual([...ec.keys()].sort(), [...kc.keys()].sort(), `${name}: ${h} has different rules on the two sides`);
       for (const [rule, kn] of kc) {
         const en = ec.get(rule)!;
-        // nat chains see only a connection's first packet: exact. Elsewhere the kernel also
-        // counts data and FIN packets the engine does not send: compare hit / not hit.
-        // Hit or not hit must agree everywhere. nat chains see a connection's first packet
-        // only, but the kernel also counts stray teardown packets of closed probe connections
-        // that conntrack picks up again as new (loose TCP pickup): there the kernel may count
-        // more, never less.
-        assert.equal(en > 0, kn > 0, `${name}: ${h} "${rule}" matched ${en} times in the engine, ${kn} in the kernel`);
-        if (rule.startsWith('nat ')) assert.ok(en <= kn, `${name}: ${h} counter of "${rule}": engine ${en} > kernel ${kn}`);
+        // Outside nat the kernel also counts data and FIN packets the engine does not send:
+        // hit or not hit must agree. nat chains see a connection's first packet only, but the
+        // kernel also counts stray teardown packets of closed probe connections that conntrack
+        // picks up again as new (loose TCP pickup), and those can reach a nat rule or policy no
+        // probe did (seen in CI: nat PREROUTING's policy at 1): there the kernel may count more,
+        // never less.
+        if (rule.startsWith('nat ')) {
+          assert.ok(en <= kn, `${name}: ${h} counter of "${rule}": engine ${en} > kernel ${kn}`);
+        } else assert.equal(en > 0, kn > 0, `${name}: ${h} "${rule}" matched ${en} times in the engine, ${kn} in the kernel`);
       }
     }
   } finally {
