@@ -6,6 +6,7 @@
 import { CLUSTER_CLIENT } from '../../shared/cluster.ts';
 import { LAB_FORMAT, LAB_VERSION, type LabDoc, type ListenSpec, type VethEnd } from '../../shared/lab.ts';
 import { Cluster, type ClusterTopology } from './cluster/cluster.ts';
+import { DEFAULT_CLUSTER } from './kube/objects/store.ts';
 import { resolveFrom, resolveTo, TraceEndError } from './cluster/trace-ends.ts';
 import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster/net-clients.ts';
 import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
@@ -324,7 +325,7 @@ export class Lab implements Topology, ClusterTopology {
       },
       hostnameOf: (h) => this.hosts.get(h)?.hostname ?? h,
       random: () => this.rng.next(),
-      nowMs: () => ((this.cluster?.store.config.epoch ?? 1604553987) + this.clock) * 1000,
+      nowMs: () => ((this.cluster?.store.config.epoch ?? DEFAULT_CLUSTER.epoch) + this.clock) * 1000,
       kube: this.cluster?.store ?? null,
       isDnsServer: (h) => this.cluster?.isDnsPod(h) ?? false,
     };

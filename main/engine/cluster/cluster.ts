@@ -41,6 +41,9 @@ export class ClusterError extends Error {}
 /** kube-proxy's and Felix's periodic refresh, in seconds of lab time. */
 const SYNC_PERIOD = 30;
 
+/** minikube's names for the nodes `kpl new --cluster` makes: minikube, minikube-m02, … */
+const bootNodeName = (i: number) => (i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`);
+
 /** The journal/host key of a pod's host. */
 export const podKey = (ns: string, name: string) => `${ns}/${name}`;
 
@@ -99,7 +102,7 @@ export class Cluster {
     const first = this.nodeAddress(0);
     this.store.bootstrap({ apiServer: first, dns: true });
     for (let i = 0; i < doc.nodes; i++) {
-      const name = i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`;
+      const name = bootNodeName(i);
       this.store.apply(makeNode({ name, internalIP: this.nodeAddress(i), version, controlPlane: i === 0 }));
     }
     this.flush();
@@ -107,7 +110,7 @@ export class Cluster {
 
   /** The cluster's objects as manifests (`kpl export --k8s`). */
   manifests(): string {
-    const boot = new Set(Array.from({ length: this.doc.nodes }, (_, i) => (i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`)));
+    const boot = new Set(Array.from({ length: this.doc.nodes }, (_, i) => bootNodeName(i)));
     return exportManifests(this.store, boot);
   }
 

@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage, type DnsMessage } from '../kube/dns/messa
 import type { KubeDnsData } from '../kube/dns/records.ts';
 import { podResolvConf, type ResolvConf } from '../kube/dns/resolver.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
-import { parseIPv4, type IPv4 } from '../net/ipv4.ts';
+import { formatIPv4, parseIPv4, type IPv4 } from '../net/ipv4.ts';
 import { PROTO, TCP, type Packet } from '../netfilter/types.ts';
 import type { TraceRun } from '../datapath/trace.ts';
 import type { ConnectOutcome } from '../shell/netclients/common.ts';
@@ -109,14 +109,9 @@ export function dnsData(kube: KubeStore): KubeDnsData {
 export function runNetClient(name: string, argv: string[], stdin: string, lab: NetLab, host: string, resolv: ResolvConf): CommandResult | null {
   let dns: CoreDns | null = null;
   const coreDns = () => (dns ??= new CoreDns(dnsData(lab.kube!), { hosts: [{ ip: '192.168.49.1', names: ['host.minikube.internal'] }] }));
-  const connect = (ip: string, port: number, budgetMs: number): ConnectOutcome => {
-    const dst = parseIPv4(ip);
-    if (dst === null) return { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
-    return connectOutcome(lab.probe(host, tcpSyn(dst, port, ephemeralPort(lab.random))), host, ip, budgetMs);
-  };
-  // The web server of the host the last connection reached: every lab host answers with its name.
+  // Every connection is walked; the host it reached serves the HTTP answer (its name).
   let servedBy = '';
-  const connectAndRemember = (ip: string, port: number, budgetMs: number): ConnectOutcome => {
+  const connect = (ip: string, port: number, budgetMs: number): ConnectOutcome => {
     const dst = parseIPv4(ip);
     if (dst === null) return { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
     const run = lab.probe(host, tcpSyn(dst, port, ephemeralPort(lab.random)));
@@ -140,9 +135,9 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
   const http = () => (servedBy ? nginxResponse(lab.hostnameOf(servedBy) + '\n', { dateMs: lab.nowMs(), version: '1.14.2' }) : undefined);
   switch (name) {
     case 'curl':
-      return curl(argv, stdin, { ...base, connect: connectAndRemember, http });
+      return curl(argv, stdin, { ...base, connect, http });
     case 'wget':
-      return wget(argv, stdin, { ...base, connect: connectAndRemember, http });
+      return wget(argv, stdin, { ...base, connect, http });
     case 'nc':
       return nc(argv, stdin, { ...base, connect });
     case 'nslookup':
@@ -160,17 +155,13 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
           const r = run.reply;
           if (!r || r.outcome !== 'delivered' || r.endHost !== host) return { kind: 'lost' };
           if (r.final.icmpType === 0) return { kind: 'reply', from: ip, ttl: r.final.ttl, rttUs: 80 + seq };
-          const from = formatFrom(r.final.src);
+          const from = formatIPv4(r.final.src);
           return { kind: 'error', from, message: r.final.icmpCode === 1 ? 'Destination Host Unreachable' : r.final.icmpCode === 0 ? 'Destination Net Unreachable' : 'Destination Port Unreachable' };
         },
       });
     default:
       return null;
   }
-}
-
-function formatFrom(ip: IPv4): string {
-  return [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
 }
 
 export const NET_CLIENTS = ['curl', 'wget', 'nc', 'ping', 'nslookup', 'dig'];

@@ -6,6 +6,7 @@
 import type { LabDoc, HostDoc, VethDoc, JournalEntry } from '../../../shared/lab.ts';
 import { emptyLab } from '../../../shared/lab.ts';
 import type { Lab } from '../../../main/engine/lab.ts';
+import { formatIPv4 } from '../../../main/engine/net/ipv4.ts';
 
 /** Host names the plain document can hold: a pod's NS/NAME becomes NS-NAME. */
 export const plainName = (h: string) => h.replace('/', '-');
@@ -25,7 +26,7 @@ export function flattenCluster(lab: Lab): LabDoc {
     hosts.push(hd);
     for (const l of h.net.links()) {
       const a = l.attach;
-      const addrs = h.net.addrs(l.name).map((x) => `${[x.local >>> 24, (x.local >>> 16) & 255, (x.local >>> 8) & 255, x.local & 255].join('.')}/${x.prefixlen}`);
+      const addrs = h.net.addrs(l.name).map((x) => `${formatIPv4(x.local)}/${x.prefixlen}`);
       if (a?.lan) hd.links.push({ dev: l.name, lan: a.lan, ip: addrs[0] });
       else if (a?.peer) {
         const id = [key, l.name, a.peer.host, a.peer.dev].join('|');
@@ -33,7 +34,7 @@ export function flattenCluster(lab: Lab): LabDoc {
         if (seenPairs.has(rev)) continue;
         seenPairs.add(id);
         const peerHost = lab.hosts.get(a.peer.host)!;
-        const peerAddrs = peerHost.net.addrs(a.peer.dev).map((x) => `${[x.local >>> 24, (x.local >>> 16) & 255, (x.local >>> 8) & 255, x.local & 255].join('.')}/${x.prefixlen}`);
+        const peerAddrs = peerHost.net.addrs(a.peer.dev).map((x) => `${formatIPv4(x.local)}/${x.prefixlen}`);
         const end = (host: string, dev: string, ip: string | undefined) => (ip ? { host: plainName(host), dev, ip } : { host: plainName(host), dev });
         veths.push({ a: end(key, l.name, addrs[0]), b: end(a.peer.host, a.peer.dev, peerAddrs[0]) });
       }
