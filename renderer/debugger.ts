@@ -7,29 +7,12 @@
 import type { Core } from 'cytoscape';
 import type { LabApi, TraceResult } from '../shared/api/contract.ts';
 import { busy, clear, h } from './ui.ts';
+import type { StepJson, WalkJson } from '../shared/trace-json.ts';
 
-interface RuleStep {
-  host: string;
-  hook: string;
-  table: string;
-  chain: string;
-  rule?: number | null;
-  rule_spec?: string | null;
-  matched?: boolean;
-  verdict?: string | null;
-  why?: string;
-  skipped?: number;
-  from?: number;
-}
+type RuleStep = StepJson;
 
-interface Walk {
-  outcome?: string;
-  reason?: string;
-  packet?: { src: string; dst: string; proto: string; sport?: number; dport?: number };
-  steps?: RuleStep[];
-  reply?: Walk | null;
-  ack?: Walk | null;
-}
+/** A walk as the stepper reads it (a saved trace may lack parts). */
+type Walk = Partial<Pick<WalkJson, 'outcome' | 'reason' | 'packet' | 'steps'>> & { reply?: Walk | null; ack?: Walk | null };
 
 /** One row of the stepper: a step of the packet, its reply or its ACK. */
 export interface Row {

@@ -13,55 +13,13 @@ import type { PacketWalk } from './walk.ts';
 export type RuleText = (chain: string, rule: Rule) => string;
 
 /** What the report needs of the lab: rule text, and each host's environment to explain misses. */
+import type { PacketJson, StepJson, TraceJson, WalkJson } from '../../../shared/trace-json.ts';
+
+export type { PacketJson, StepJson, TraceJson, WalkJson };
+
 export interface ReportEnv {
   text: RuleText;
   env(host: string): HostEnv | undefined;
-}
-
-export interface StepJson {
-  host: string;
-  hook?: string;
-  table: string;
-  chain: string;
-  rule?: number | null;
-  rule_spec?: string | null;
-  matched?: boolean;
-  verdict?: string | null;
-  /** For a rule that did not match: the first test that failed, in words. */
-  why?: string;
-  skipped?: number;
-  from?: number;
-}
-
-export interface WalkJson {
-  outcome: PacketWalk['outcome'];
-  delivered: PacketWalk['delivered'];
-  dnat: string | null;
-  snat: string | null;
-  masquerade: boolean;
-  reason: string;
-  /** The packet as it was sent, and as it was when the walk ended (what the receiver saw). */
-  packet: PacketJson;
-  final: PacketJson;
-  steps: StepJson[];
-  events: { host: string; kind: string; hook?: string; text: string; at: number }[];
-}
-
-export interface PacketJson {
-  src: string;
-  dst: string;
-  proto: string;
-  sport: number | null;
-  dport: number | null;
-  /** ICMP only. */
-  icmp?: { type: number; code: number };
-}
-
-export interface TraceJson extends WalkJson {
-  seed: number;
-  reply: WalkJson | null;
-  ack: WalkJson | null;
-  outcomes: (WalkJson & { probability: number; reply: WalkJson | null })[];
 }
 
 export interface TraceReport {

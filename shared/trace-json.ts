@@ -1,0 +1,51 @@
+// The JSON of a trace (`kpl trace --json`, the app's stepper, saved traces): a public shape
+// (the field names are an interface users' scripts read), shared by the engine that writes it
+// and the renderer that shows it.
+
+export type TraceOutcome = 'delivered' | 'refused' | 'dropped' | 'rejected' | 'unroutable';
+
+export interface StepJson {
+  host: string;
+  hook?: string;
+  table: string;
+  chain: string;
+  rule?: number | null;
+  rule_spec?: string | null;
+  matched?: boolean;
+  verdict?: string | null;
+  /** For a rule that did not match: the first test that failed, in words. */
+  why?: string;
+  skipped?: number;
+  from?: number;
+}
+
+export interface PacketJson {
+  src: string;
+  dst: string;
+  proto: string;
+  sport: number | null;
+  dport: number | null;
+  /** ICMP only. */
+  icmp?: { type: number; code: number };
+}
+
+export interface WalkJson {
+  outcome: TraceOutcome;
+  delivered: { host: string; ip: string; port: number | null } | null;
+  dnat: string | null;
+  snat: string | null;
+  masquerade: boolean;
+  reason: string;
+  /** The packet as it was sent, and as it was when the walk ended (what the receiver saw). */
+  packet: PacketJson;
+  final: PacketJson;
+  steps: StepJson[];
+  events: { host: string; kind: string; hook?: string; text: string; at: number }[];
+}
+
+export interface TraceJson extends WalkJson {
+  seed: number;
+  reply: WalkJson | null;
+  ack: WalkJson | null;
+  outcomes: (WalkJson & { probability: number; reply: WalkJson | null })[];
+}
