@@ -4,6 +4,8 @@
 
 import { LAB_FORMAT, LAB_VERSION, type LabDoc } from './lab.ts';
 import { clusterProblem, type ClusterDoc } from './cluster.ts';
+import type { Exercise, Walkthrough } from './guide.ts';
+import { exercisesCheck, walkthroughCheck } from './guide-check.ts';
 
 /** A node, a pod (NAMESPACE/NAME) or the cluster's client (@cluster). */
 const CLUSTER_HOST_RE = /^(@cluster|[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?)$/;
@@ -57,13 +59,6 @@ function str(o: Obj, k: string, where: string, re?: RegExp, what = 'a string'): 
   return v;
 }
 
-/** A longer text (walkthrough prose, a command line). */
-function text(o: Obj, k: string, where: string): string {
-  const v = o[k];
-  if (typeof v !== 'string' || v.length > LIMITS.notesBytes) throw new LabFormatError(`${where}.${k}: expected a text of at most ${LIMITS.notesBytes} characters`);
-  return v;
-}
-
 function arr(o: Obj, k: string, where: string, max: number): unknown[] {
   const v = o[k];
   if (!Array.isArray(v)) throw new LabFormatError(`${where}.${k}: expected an array`);
@@ -103,7 +98,7 @@ function validateLabInner(raw: unknown, source: string): LabDoc {
     throw new LabFormatError(`${source}: bad version ${JSON.stringify(raw.version)}`);
   if (raw.version > LAB_VERSION)
     throw new LabFormatError(`${source}: lab file version ${raw.version} is newer than this Kube Packet Lab understands (${LAB_VERSION}); update the app`);
-  only(raw, ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime', 'cluster', 'notes', 'walkthrough'], source);
+  only(raw, ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime', 'cluster', 'notes', 'walkthrough', 'exercises'], source);
   const name = str(raw, 'name', source);
   const seed = raw.seed;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new LabFormatError(`${source}.seed: expected an integer 0..4294967295`);
@@ -212,23 +207,18 @@ function validateLabInner(raw: unknown, source: string): LabDoc {
   }
   if (raw.walkthrough !== undefined) {
     const w = `${source}.walkthrough`;
-    const wt = raw.walkthrough;
-    if (!isObj(wt)) throw new LabFormatError(`${w}: expected an object`);
-    only(wt, ['title', 'steps'], w);
-    const title = str(wt, 'title', w);
-    const steps = arr(wt, 'steps', w, LIMITS.walkthroughSteps).map((st, i) => {
-      const ws = `${w}.steps[${i}]`;
-      if (!isObj(st)) throw new LabFormatError(`${ws}: expected an object`);
-      only(st, ['title', 'text', 'host', 'command'], ws);
-      const step: { title: string; text: string; host?: string; command?: string } = { title: str(st, 'title', ws), text: text(st, 'text', ws) };
-      if (st.host !== undefined) {
-        step.host = str(st, 'host', ws);
-        if (!hostNames.has(step.host) && !(raw.cluster !== undefined && CLUSTER_HOST_RE.test(step.host))) throw new LabFormatError(`${ws}.host: no host named "${step.host}"`);
-      }
-      if (st.command !== undefined) step.command = text(st, 'command', ws);
-      return step;
+    const problem = walkthroughCheck(raw.walkthrough, w);
+    if (problem) throw new LabFormatError(problem);
+    const wt = raw.walkthrough as unknown as Walkthrough;
+    wt.steps.forEach((st, i) => {
+      if (st.host !== undefined && !hostNames.has(st.host) && !(raw.cluster !== undefined && CLUSTER_HOST_RE.test(st.host))) throw new LabFormatError(`${w}.steps[${i}].host: no host named "${st.host}"`);
     });
-    doc.walkthrough = { title, steps };
+    doc.walkthrough = structuredClone(wt);
+  }
+  if (raw.exercises !== undefined) {
+    const problem = exercisesCheck(raw.exercises, `${source}.exercises`);
+    if (problem) throw new LabFormatError(problem);
+    doc.exercises = structuredClone(raw.exercises as unknown as Exercise[]);
   }
   return doc;
 }

@@ -4,6 +4,9 @@
 // with a lab outside its revisions (layout, console history, saved traces): see scenario.ts.
 
 import type { ClusterDoc } from './cluster.ts';
+import type { Exercise, Walkthrough } from './guide.ts';
+
+export type { Exercise, Walkthrough, WalkthroughStep } from './guide.ts';
 
 export const LAB_FORMAT = 'kube-packet-lab';
 /** Version 2: the sharing format (notes, walkthrough, and in the file layout, console history, traces). */
@@ -43,21 +46,6 @@ export interface VethDoc {
   b: VethEnd;
 }
 
-/** One step of a guided walkthrough: text shown to the user, optionally a command to try. */
-export interface WalkthroughStep {
-  title: string;
-  text: string;
-  /** The host whose console the step is about. */
-  host?: string;
-  /** A console line the user is invited to type (never run automatically). */
-  command?: string;
-}
-
-export interface Walkthrough {
-  title: string;
-  steps: WalkthroughStep[];
-}
-
 /** A console command that changed a host, replayed in order on load. */
 export interface JournalEntry {
   host: string;
@@ -84,6 +72,8 @@ export interface LabDoc {
   notes?: string;
   /** An optional guided walkthrough for whoever opens the lab. */
   walkthrough?: Walkthrough;
+  /** Goals the lab checks with real traces (see shared/guide.ts). */
+  exercises?: Exercise[];
 }
 
 export function emptyLab(name: string): LabDoc {

@@ -112,7 +112,7 @@ export function migrateScenario(raw: Obj, from: number): Obj {
 /** Semantic checks of the companions, against the validated document. */
 export function checkCompanions(raw: Obj, doc: LabDoc, source: string): Omit<Scenario, 'doc'> {
   const out: Omit<Scenario, 'doc'> = {};
-  let objects = doc.lans.length + doc.hosts.length + (doc.veths?.length ?? 0) + doc.journal.length + (doc.walkthrough?.steps.length ?? 0);
+  let objects = doc.lans.length + doc.hosts.length + (doc.veths?.length ?? 0) + doc.journal.length + (doc.walkthrough?.steps.length ?? 0) + (doc.exercises?.length ?? 0);
   for (const h of doc.hosts) objects += h.links.length;
   if (raw.layout !== undefined) out.layout = raw.layout as Obj;
   if (raw.consoleHistory !== undefined) {
@@ -138,7 +138,7 @@ export function checkCompanions(raw: Obj, doc: LabDoc, source: string): Omit<Sce
   return out;
 }
 
-const DOC_KEYS = ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime', 'cluster', 'notes', 'walkthrough'];
+const DOC_KEYS = ['format', 'version', 'name', 'seed', 'lans', 'hosts', 'veths', 'journal', 'runtime', 'cluster', 'notes', 'walkthrough', 'exercises'];
 
 /**
  * The document with its keys in the canonical order (unknown keys kept, after the known ones),

@@ -63,7 +63,7 @@ export function objectChanges(a: LabDoc, b: LabDoc): ObjectChange[] {
   for (let i = pre; i < ja.length - suf; i++) out.push({ change: 'removed', kind: 'command', name: commandText(ja[i]) });
   for (let i = pre; i < jb.length - suf; i++) out.push({ change: 'added', kind: 'command', name: commandText(jb[i]) });
   const ra = a as unknown as Record<string, unknown>, rb = b as unknown as Record<string, unknown>;
-  for (const k of ['seed', 'runtime', 'cluster', 'notes', 'walkthrough']) {
+  for (const k of ['seed', 'runtime', 'cluster', 'notes', 'walkthrough', 'exercises']) {
     if (ra[k] === undefined && rb[k] !== undefined) out.push({ change: 'added', kind: 'setting', name: k });
     else if (ra[k] !== undefined && rb[k] === undefined) out.push({ change: 'removed', kind: 'setting', name: k });
     else if (!same(ra[k], rb[k])) out.push({ change: 'changed', kind: 'setting', name: k });

@@ -7,7 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CLUSTER_CLIENT, type ClusterDoc } from '../../shared/cluster.ts';
+import { CLUSTER_CLIENT, type ClusterDoc, type ProxyLayout } from '../../shared/cluster.ts';
 import { connectivityMatrix, matrixJson, matrixText, type Matrix, type MatrixOptions } from '../engine/cluster/matrix.ts';
 import { emptyLab, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
 import { LabFormatError, validateLab } from '../../shared/lab-validate.ts';
@@ -22,9 +22,19 @@ import { LabFileError, labFileExists, readScenarioFile, writeScenarioFile } from
 import { defaultDbPath, looksLikeFile, resolveRef, type LabTarget } from './lab-ref.ts';
 import { commandText, labDiff, shellQuote, type LabDiff } from './lab-diff.ts';
 import { parseScenarioText } from './scenario.ts';
+import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, type ExampleInfo, type ExerciseResult } from './guides.ts';
+import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
+import type { TraceJson } from '../../shared/trace-json.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
-export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions };
+export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions, ExampleInfo, ExerciseResult, CheckResult };
+
+/** What performing a walkthrough step did. */
+export interface StepRun {
+  action: StepAction;
+  output?: { stdout: string; stderr: string; code: number };
+  trace?: TraceJson;
+}
 export { matrixJson, matrixText };
 export { traceMarkdown } from '../engine/datapath/report-markdown.ts';
 
@@ -75,7 +85,7 @@ export interface LabServiceOptions {
 }
 
 /** Fields of the document the engine does not keep: carried from one revision to the next. */
-const DOC_ONLY = ['notes', 'walkthrough'] as const;
+const DOC_ONLY = ['notes', 'walkthrough', 'exercises'] as const;
 const MAX_LAYOUT_BYTES = 5 * 1024 * 1024;
 const MAX_CONSOLE_LINE = 64 * 1024;
 
@@ -147,15 +157,23 @@ export class LabService {
 
   create(ref: string, opts: { name?: string; seed?: number; cluster?: ClusterDoc } = {}): void {
     const t = resolveRef(ref);
+    const command = `new ${shellQuote(t.kind === 'file' ? t.path : t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}${opts.cluster ? ' --cluster' : ''}`;
+    this.createFrom(ref, (name) => withCluster(emptyLab(opts.name ?? name), opts), command);
+  }
+
+  /** A new lab (stored, or a `.kpl` file that must not exist yet) holding the document `make` builds for its name. */
+  createFrom(ref: string, make: (name: string) => LabDoc, command: string): void {
+    const t = resolveRef(ref);
     if (t.kind === 'file') {
       if (labFileExists(t.path)) throw new LabFileError(`${t.path}: already exists`);
-      const doc = withCluster(emptyLab(opts.name ?? defaultName(t.path)), opts);
-      writeScenarioFile(t.path, { doc });
+      writeScenarioFile(t.path, { doc: make(defaultName(t.path)) });
       return;
     }
     LabService.checkStoredName(t.name);
-    const doc = withCluster(emptyLab(t.name), opts);
-    this.store.labs.createLab(t.name, doc, `new ${shellQuote(t.name)}${opts.seed !== undefined ? ` --seed ${opts.seed}` : ''}${opts.cluster ? ' --cluster' : ''}`);
+    if (this.store.labs.listLabs().some((r) => r.name === t.name)) throw new LabStoreError(`a lab named ${JSON.stringify(t.name)} already exists`);
+    const doc = make(t.name);
+    doc.name = t.name;
+    this.store.labs.createLab(t.name, doc, command);
   }
 
   /** `kpl matrix`: pod-to-pod reachability, each cell a traced connection (nothing is kept). */
@@ -402,6 +420,84 @@ export class LabService {
       const next = { ...d };
       if (text === '') delete next.notes;
       else next.notes = text;
+      return next;
+    });
+  }
+
+  // ---- examples, walkthroughs, exercises -------------------------------------------------------
+
+  /** `kpl examples`: the built-in labs. */
+  examples(): ExampleInfo[] {
+    return exampleList();
+  }
+
+  /** `kpl example NAME LAB`: a new lab holding the example, built now from its manifests. */
+  createExample(example: string, ref: string, opts: { proxy?: ProxyLayout } = {}): void {
+    const ex = findExample(example);
+    this.createFrom(ref, (name) => buildExample(ex, name, opts.proxy), `example ${shellQuote(example)}${opts.proxy ? ` --proxy ${opts.proxy}` : ''}`);
+  }
+
+  /**
+   * Performs walkthrough step `i`'s action as the user would (a console line, a kept trace, an
+   * apply); a `show` step changes nothing. Returns what the action printed or sent.
+   */
+  runStep(ref: string, i: number): StepRun {
+    return this.perform(ref, actionOf(this.doc(ref), i));
+  }
+
+  /** Performs exercise `i`'s solution (its solutionActions, in order): the app's "show me". */
+  applySolution(ref: string, i: number): StepRun[] {
+    const ex = this.doc(ref).exercises?.[i];
+    if (!ex) throw new LabError(`the lab has no exercise ${i + 1}`);
+    if (!ex.solutionActions?.length) throw new LabError(`exercise ${i + 1} has no solution the lab can apply`);
+    return ex.solutionActions.map((a) => this.perform(ref, a));
+  }
+
+  /** Performs one guide action on the lab, as the user would. */
+  perform(ref: string, a: StepAction): StepRun {
+    switch (a.kind) {
+      case 'command': {
+        const r = this.console(ref, a.host, a.command.split('\n'));
+        if (!r) throw new LabError(`${a.command}: the command is not complete`);
+        return { action: a, output: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
+      }
+      case 'trace':
+        return { action: a, trace: this.trace(ref, { from: a.from, to: a.to, proto: a.proto ?? 'tcp', ...(a.seed !== undefined ? { seed: a.seed } : {}) }).json };
+      case 'apply': {
+        const r = this.apply(ref, a.yaml);
+        return { action: a, output: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
+      }
+      case 'show':
+        return { action: a };
+    }
+  }
+
+  /** Whether the lab, as it is now, shows what walkthrough step `i` expects. */
+  checkStep(ref: string, i: number): CheckResult {
+    return checkStep(this.doc(ref), i);
+  }
+
+  /** `kpl check`: every exercise's checks against the lab as it is now (or exercise `only`, 0-based). */
+  checkExercises(ref: string, only?: number): ExerciseResult[] {
+    return checkExercises(this.doc(ref), only);
+  }
+
+  /** Replaces (or with null removes) the lab's walkthrough. */
+  setWalkthrough(ref: string, w: Walkthrough | null): void {
+    this.update(ref, 'walkthrough', (d) => {
+      const next = { ...d };
+      if (w === null) delete next.walkthrough;
+      else next.walkthrough = w;
+      return next;
+    });
+  }
+
+  /** Replaces the lab's exercises (an empty list removes them). */
+  setExercises(ref: string, list: Exercise[]): void {
+    this.update(ref, 'exercises', (d) => {
+      const next = { ...d };
+      if (list.length === 0) delete next.exercises;
+      else next.exercises = list;
       return next;
     });
   }

@@ -139,3 +139,14 @@ export function args(...checks: Check[]): (v: unknown) => string | null {
     return null;
   };
 }
+
+/** A tagged union: `v[tag]` names which check applies (`{kind: 'trace', ...}`). */
+export function tagged(tag: string, variants: Record<string, Check>): Check {
+  const names = Object.keys(variants);
+  return (v, where) => {
+    if (!isObj(v)) return `${where}: expected an object, got ${show(v)}`;
+    const t = v[tag];
+    if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(variants, t)) return `${where}.${tag}: expected one of ${names.map((x) => JSON.stringify(x)).join(', ')}, got ${show(t)}`;
+    return variants[t](v, where);
+  };
+}
