@@ -6,6 +6,15 @@ import type { CommandResult } from '../engine/shell/types.ts';
 import type { TraceSpec } from '../engine/lab.ts';
 import type { TraceReport } from '../engine/datapath/report.ts';
 import type { Lab } from '../engine/lab.ts';
+import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
+import type { ExampleInfo, ExerciseResult } from './guides.ts';
+
+/** What a guide action did (the service's StepRun). */
+export interface StepRunRow {
+  action: StepAction;
+  output?: { stdout: string; stderr: string; code: number };
+  trace?: unknown;
+}
 
 export interface LabListRow {
   name: string;
@@ -62,5 +71,14 @@ export interface LabServicePort {
   update(ref: string, command: string, fn: (doc: LabDoc) => LabDoc): void;
   /** Kubernetes manifests (when the cluster layer is wired in). */
   apply?(ref: string, yamlText: string): CommandResult;
+  /** Examples, walkthroughs and exercises (guides.ts). */
+  examples?(): ExampleInfo[];
+  createExample?(example: string, ref: string, opts?: { proxy?: 'legacy' | 'current' }): void;
+  runStep?(ref: string, i: number): StepRunRow;
+  checkStep?(ref: string, i: number): CheckResult;
+  checkExercises?(ref: string, only?: number): ExerciseResult[];
+  applySolution?(ref: string, i: number): StepRunRow[];
+  setWalkthrough?(ref: string, w: Walkthrough | null): void;
+  setExercises?(ref: string, list: Exercise[]): void;
   close?(): void;
 }

@@ -9,10 +9,10 @@ import {
   checkCall, type ApiError, type ApplyResult, type Capabilities, type ConsoleResult, type EventName, type ExecResult, type ExportResult,
   type HistoryEntry, type HostKind, type LabEvents, type LabMethods, type LabSummary, type LabView, type Layout,
   type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type TraceRequest, type TraceResult, type UndoResult,
-  type ViewCluster,
+  type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
 import type { LabDoc } from '../../shared/lab.ts';
-import type { LabServicePort } from './lab-api-port.ts';
+import type { LabServicePort, StepRunRow } from './lab-api-port.ts';
 import { clusterView } from './lab-api-view.ts';
 import { CLUSTER_LAN, defaultCluster } from '../../shared/cluster.ts';
 import { LabService } from './lab-service.ts';
@@ -272,6 +272,54 @@ export class LabApiImpl implements Sync<LabMethods> {
     const report = this.trace(ref, { ...spec, keep: false });
     this.service.saveTrace(ref, name, typeof report.seed === 'number' ? report.seed : (spec.seed ?? 1), report);
   }
+
+  // ---- examples, walkthroughs, exercises ------------------------------------------------------
+
+  private guides(): Required<Pick<LabServicePort, 'examples' | 'createExample' | 'runStep' | 'checkStep' | 'checkExercises' | 'applySolution' | 'setWalkthrough' | 'setExercises'>> {
+    const s = this.service;
+    if (!s.examples || !s.createExample || !s.runStep || !s.checkStep || !s.checkExercises || !s.applySolution || !s.setWalkthrough || !s.setExercises) {
+      throw new ApiCallError('unsupported', 'this service has no examples, walkthroughs or exercises');
+    }
+    return s as Required<LabServicePort>;
+  }
+
+  examples(): ExampleInfo[] {
+    return this.guides().examples().map((e) => ({ ...e, layouts: [...e.layouts] }));
+  }
+
+  createExample(example: string, name: string, opts: { proxy?: 'legacy' | 'current' } = {}): LabSummary {
+    this.guides().createExample(example, name, opts.proxy ? { proxy: opts.proxy } : {});
+    return this.summary(name);
+  }
+
+  runStep(ref: string, i: number): StepRunResult {
+    return stepRun(this.guides().runStep(ref, i));
+  }
+
+  checkStep(ref: string, i: number): CheckVerdict {
+    const r = this.guides().checkStep(ref, i);
+    return { name: r.name, pass: r.pass, detail: r.detail };
+  }
+
+  checkExercises(ref: string, only?: number): ExerciseVerdict[] {
+    return this.guides().checkExercises(ref, only).map((x) => ({ index: x.index, title: x.title, pass: x.pass, checks: x.checks.map((c) => ({ name: c.name, pass: c.pass, detail: c.detail })) }));
+  }
+
+  applySolution(ref: string, i: number): StepRunResult[] {
+    return this.guides().applySolution(ref, i).map(stepRun);
+  }
+
+  setWalkthrough(ref: string, walkthrough: Walkthrough | null): void {
+    this.guides().setWalkthrough(ref, walkthrough ?? null);
+  }
+
+  setExercises(ref: string, list: Exercise[]): void {
+    this.guides().setExercises(ref, list);
+  }
+}
+
+function stepRun(r: StepRunRow): StepRunResult {
+  return JSON.parse(JSON.stringify({ action: r.action, ...(r.output ? { output: r.output } : {}), ...(r.trace !== undefined ? { trace: r.trace } : {}) })) as StepRunResult;
 }
 
 /** Lines added and removed between two lists (as multisets). */
@@ -331,8 +379,11 @@ export interface ApiDispatcher {
   close(): void;
 }
 
-const LAB_LIST_CHANGES: ReadonlySet<MethodName> = new Set(['createLab', 'renameLab', 'duplicateLab', 'deleteLab', 'importLab']);
-const LAB_CHANGES: ReadonlySet<MethodName> = new Set(['undo', 'redo', 'addLan', 'addHost', 'addLink', 'addVeth', 'remove', 'apply', 'exec', 'trace', 'consoleLine']);
+const LAB_LIST_CHANGES: ReadonlySet<MethodName> = new Set(['createLab', 'renameLab', 'duplicateLab', 'deleteLab', 'importLab', 'createExample']);
+const LAB_CHANGES: ReadonlySet<MethodName> = new Set(['undo', 'redo', 'addLan', 'addHost', 'addLink', 'addVeth', 'remove', 'apply', 'exec', 'trace', 'consoleLine', 'runStep', 'applySolution', 'setWalkthrough', 'setExercises']);
+
+/** Whether a guide action changes the lab (a trace is not kept, a `show` only points). */
+const actionChanges = (r: StepRunResult): boolean => r.action.kind === 'command' || r.action.kind === 'apply';
 
 function errorOf(e: unknown): ApiError {
   if (e instanceof ApiCallError) return { code: e.code, message: e.message };
@@ -353,13 +404,19 @@ export function createDispatcher(impl: LabApiImpl): ApiDispatcher {
       const m = method as MethodName;
       const argv = (params as unknown[]).map((a) => (a === null ? undefined : a));
       try {
-        if (m !== 'listLabs' && m !== 'capabilities' && m !== 'importLab') storeOnly(argv[0] as string);
-        if (m === 'renameLab' || m === 'duplicateLab') storeOnly(argv[1] as string);
+        if (m !== 'listLabs' && m !== 'capabilities' && m !== 'importLab' && m !== 'examples' && m !== 'createExample') storeOnly(argv[0] as string);
+        if (m === 'renameLab' || m === 'duplicateLab' || m === 'createExample') storeOnly(argv[1] as string);
         const fn = impl[m] as (...a: unknown[]) => unknown;
         const result = fn.apply(impl, argv);
         if (LAB_LIST_CHANGES.has(m)) emit('labsChanged', {});
         if (LAB_CHANGES.has(m)) {
-          const changed = m === 'exec' ? true : m === 'consoleLine' ? (result as ConsoleResult).changed : m === 'trace' ? (argv[1] as TraceRequest).keep === true : m === 'undo' || m === 'redo' ? (result as UndoResult).changed : true;
+          const changed = m === 'exec' ? true
+            : m === 'consoleLine' ? (result as ConsoleResult).changed
+            : m === 'trace' ? (argv[1] as TraceRequest).keep === true
+            : m === 'undo' || m === 'redo' ? (result as UndoResult).changed
+            : m === 'runStep' ? actionChanges(result as StepRunResult)
+            : m === 'applySolution' ? (result as StepRunResult[]).some(actionChanges)
+            : true;
           if (changed) emit('labChanged', { lab: argv[0] as string });
         }
         if (m === 'renameLab' || m === 'deleteLab' || m === 'duplicateLab') emit('labChanged', { lab: argv[0] as string });

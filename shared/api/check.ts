@@ -98,11 +98,18 @@ export function record(key: Check, value: Check, max = 100_000): Check {
   };
 }
 
-type OptCheck = Check & { optional?: true };
+type OptCheck = Check & { optional?: true; nullable?: true };
 
 export function opt(c: Check): Check {
   const o: OptCheck = (v, where) => (v === undefined ? null : c(v, where));
   o.optional = true;
+  return o;
+}
+
+/** A value that must be given but may be null (an argument that says "none" on purpose). */
+export function nullable(c: Check): Check {
+  const o: OptCheck = (v, where) => (v === null ? null : c(v, where));
+  o.nullable = true;
   return o;
 }
 
@@ -128,6 +135,7 @@ export function args(...checks: Check[]): (v: unknown) => string | null {
     if (v.length > checks.length) return `arguments: expected at most ${checks.length}, got ${v.length}`;
     for (let i = 0; i < checks.length; i++) {
       const c = checks[i] as OptCheck;
+      if (c.nullable && i < v.length && v[i] === null) continue;
       if (i >= v.length || v[i] === undefined || v[i] === null) {
         // null stands for a left-out argument (JSON has no undefined inside arrays).
         if (c.optional) continue;

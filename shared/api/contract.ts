@@ -3,13 +3,16 @@
 // arguments; every transport validates a call against it before the service sees it, and the
 // preload script builds one function per entry (never a generic invoke).
 
-import { args, arr, bool, int, json, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
+import { args, arr, bool, int, json, nullable, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
 import type {
-  ApplyResult, Capabilities, ConsoleResult, ExecResult, ExportResult, HistoryEntry, HostKind, LabSummary, LabView, Layout, ListenSpec,
-  RemoveItem, SavedTrace, TraceRequest, TraceResult, UndoResult,
+  ApplyResult, Capabilities, CheckVerdict, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
+  LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
+import type { Exercise, Walkthrough } from '../guide.ts';
+import { exercisesCheck, walkthroughCheck } from '../guide-check.ts';
 
 export * from './types.ts';
+export type { Exercise, Expectation, RuleRef, StepAction, Walkthrough, WalkthroughStep } from '../guide.ts';
 
 export const API_LIMITS = {
   /** A .kpl or YAML text crossing the boundary. */
@@ -62,6 +65,11 @@ const traceReq: Check = obj({
   keep: opt(bool),
 });
 
+/** A built-in example's name (lower-case words and dashes). */
+const exampleName: Check = str({ min: 1, max: 64, re: /^[a-z0-9]+(-[a-z0-9]+)*$/, what: 'an example name (lower-case words and dashes)' });
+/** A 0-based position in a walkthrough's steps or a lab's exercises. */
+const index: Check = int(0, 9999);
+
 /** The runtime schema of every method: its positional arguments. */
 export const METHOD_ARGS = {
   capabilities: args(),
@@ -93,6 +101,14 @@ export const METHOD_ARGS = {
   appendConsoleHistory: args(labRef, name, str({ max: 100_000 })),
   traces: args(labRef),
   saveTrace: args(labRef, str({ min: 1, max: 200 }), traceReq),
+  examples: args(),
+  createExample: args(exampleName, labRef, opt(obj({ proxy: opt(oneOf('legacy', 'current')) }))),
+  runStep: args(labRef, index),
+  checkStep: args(labRef, index),
+  checkExercises: args(labRef, opt(index)),
+  applySolution: args(labRef, index),
+  setWalkthrough: args(labRef, nullable(walkthroughCheck)),
+  setExercises: args(labRef, exercisesCheck),
 } as const satisfies Record<string, (v: unknown) => string | null>;
 
 export type MethodName = keyof typeof METHOD_ARGS;
@@ -138,6 +154,22 @@ export interface LabMethods {
   appendConsoleHistory(ref: string, host: string, line: string): Promise<void>;
   traces(ref: string): Promise<SavedTrace[]>;
   saveTrace(ref: string, name: string, spec: TraceRequest): Promise<void>;
+  /** The built-in examples (`kpl examples`). */
+  examples(): Promise<ExampleInfo[]>;
+  /** A new lab `name` holding the example (its walkthrough and exercises with it), as `kpl example`. */
+  createExample(example: string, name: string, opts?: { proxy?: 'legacy' | 'current' }): Promise<LabSummary>;
+  /** Performs walkthrough step `i`'s action (0-based) as the user would; a `show` step changes nothing. */
+  runStep(ref: string, i: number): Promise<StepRunResult>;
+  /** Whether the lab, as it is now, shows what step `i` expects (checked on a copy: the lab never changes). */
+  checkStep(ref: string, i: number): Promise<CheckVerdict>;
+  /** Every exercise's checks (or exercise `only`'s), each on a copy of the lab. */
+  checkExercises(ref: string, only?: number): Promise<ExerciseVerdict[]>;
+  /** Performs exercise `i`'s solutionActions in order. */
+  applySolution(ref: string, i: number): Promise<StepRunResult[]>;
+  /** Replaces the lab's walkthrough (null removes it). */
+  setWalkthrough(ref: string, walkthrough: Walkthrough | null): Promise<void>;
+  /** Replaces the lab's exercises (an empty list removes them). */
+  setExercises(ref: string, list: Exercise[]): Promise<void>;
 }
 
 /** Events pushed to the renderer. */

@@ -1,5 +1,7 @@
 // What the app's API carries: plain JSON values the renderer shows, whichever shell it runs in.
 
+import type { StepAction } from '../guide.ts';
+
 export type HostKind = 'host' | 'client' | 'lb';
 
 export interface ListenSpec {
@@ -202,4 +204,46 @@ export interface ApiError {
   message: string;
   /** 'invalid' (refused payload), 'notfound', 'conflict', 'unsupported', 'failed'. */
   code: string;
+}
+
+// ---- examples, walkthroughs, exercises ------------------------------------------------------
+
+/** A built-in example lab (the article's scenes). */
+export interface ExampleInfo {
+  name: string;
+  title: string;
+  /** The title in Korean. */
+  ko?: string;
+  summary: string;
+  /** Where in the article the scene is. */
+  scene: string;
+  /** The kube-proxy layouts offered, the default first (empty for a lab without a cluster). */
+  layouts: ('legacy' | 'current')[];
+  cluster: boolean;
+  /** Steps of its walkthrough, and its exercises. */
+  steps: number;
+  exercises: number;
+}
+
+/** What a walkthrough step's action (or a solution's) did: a command's output or a trace. */
+export interface StepRunResult {
+  action: StepAction;
+  output?: ExecResult;
+  trace?: TraceResult;
+}
+
+/** The verdict on one expected state. */
+export interface CheckVerdict {
+  name: string;
+  pass: boolean;
+  /** What was seen (why it failed, or what passed). */
+  detail: string;
+}
+
+/** One exercise's checks against the lab as it is now. */
+export interface ExerciseVerdict {
+  index: number;
+  title: string;
+  pass: boolean;
+  checks: CheckVerdict[];
 }

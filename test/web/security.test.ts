@@ -181,6 +181,11 @@ describe('browser mode server', () => {
     await bad({ id: 14, method: 'listLabs', params: 'x' }, /array/);
     await bad({ id: 15, method: 'setLayout', params: ['lab', { positions: { a: { x: 'NaN', y: 0 } } }] }, /number/);
     await bad({ id: 16, method: 'exec', params: ['lab', 'h1', 'iptables -L'] }, /array/);
+    await bad({ id: 18, method: 'createExample', params: ['../pod-to-pod', 'x'] }, /example name/);
+    await bad({ id: 19, method: 'runStep', params: ['lab', -1] }, /integer/);
+    await bad({ id: 20, method: 'setWalkthrough', params: ['lab', { title: 't', steps: [{ title: 's', text: '', action: { kind: 'exec', argv: ['sh'] } }] }] }, /kind/);
+    await bad({ id: 21, method: 'setExercises', params: ['lab', [{ title: 't', goal: 'g', checks: [], __proto__x: 1 }]] }, /unknown field/);
+    await bad({ id: 22, method: 'setWalkthrough', params: ['lab'] }, /argument 2: missing/);
     const good = await call(sock, { id: 17, method: 'createLab', params: ['lab one'] });
     assert.equal((good.result as { name: string }).name, 'lab one');
     sock.close();
