@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { clusterProblem, defaultCluster, type ClusterDoc } from '../../shared/cluster.ts';
 import { LabError, LabFileError, LabFormatError, LabService, LabStoreError, matrixJson, matrixText, StoreForeignError, traceMarkdown, type ListenSpec, type TraceSpec } from '../service/lab-service.ts';
-import { runStoreCommand, StoreUsageError, STORE_USAGE } from './store-commands.ts';
+import { runStoreCommand, STORE_USAGE } from './store-commands.ts';
+import { int, need, parseOpts, UsageError, type Out } from './options.ts';
+import { GUIDE_USAGE, runGuideCommand } from './guide-commands.ts';
 
 const USAGE = `Usage: kpl COMMAND ...
 
@@ -28,42 +30,6 @@ const USAGE = `Usage: kpl COMMAND ...
             [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json|--markdown]
                                                  send a packet and print every step
 `;
-
-class UsageError extends Error {}
-
-interface Out {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
-/** Splits `--flag value` / `--flag=value` options from positionals. `bools` take no value. */
-function parseOpts(args: string[], valued: readonly string[], bools: readonly string[]): { pos: string[]; opt: Map<string, string> } {
-  const pos: string[] = [];
-  const opt = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    let a = args[i];
-    if (/^-[a-z]$/.test(a) && valued.includes(a.slice(1))) a = '-' + a;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (bools.includes(key)) {
-        if (eq > 0) throw new UsageError(`option --${key} takes no value`);
-        opt.set(key, 'true');
-      } else if (valued.includes(key)) {
-        const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-        if (v === undefined) throw new UsageError(`option --${key} needs a value`);
-        opt.set(key, v);
-      } else throw new UsageError(`unknown option ${a}`);
-    } else pos.push(a);
-  }
-  return { pos, opt };
-}
-
-function int(v: string | undefined, what: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${what}: expected a number ${min}..${max}, got "${v}"`);
-  return Number(v);
-}
 
 function parseListen(v: string | undefined): ListenSpec[] {
   if (!v) return [];
@@ -116,9 +82,6 @@ function readManifest(file: string): string {
   }
 }
 
-function need(pos: string[], n: number, usage: string): void {
-  if (pos.length !== n) throw new UsageError(`usage: ${usage}`);
-}
 
 /**
  * Runs one kpl command. `--db PATH` (anywhere before a `--`) picks the lab database, else
@@ -156,7 +119,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
       case 'help':
       case '--help':
       case '-h':
-        out.stdout(USAGE + STORE_USAGE);
+        out.stdout(USAGE + STORE_USAGE + GUIDE_USAGE);
         return cmd === undefined ? 2 : 0;
       case 'new': {
         const { pos, opt } = parseOpts(rest, ['name', 'seed', ...CLUSTER_OPTIONS], ['cluster']);
@@ -263,13 +226,13 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         return 0;
       }
       default: {
-        const code = runStoreCommand(cmd, rest, svc, out, stdin);
+        const code = runStoreCommand(cmd, rest, svc, out, stdin) ?? runGuideCommand(cmd, rest, svc, out);
         if (code !== undefined) return code;
-        throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}${STORE_USAGE}`);
+        throw new UsageError(`unknown command "${cmd}"\n\n${USAGE}${STORE_USAGE}${GUIDE_USAGE}`);
       }
     }
   } catch (e) {
-    if (e instanceof UsageError || e instanceof StoreUsageError) {
+    if (e instanceof UsageError) {
       out.stderr(`kpl: ${e.message}\n`);
       return 2;
     }

@@ -6,13 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LabStoreError, type LabService } from '../service/lab-service.ts';
 import { writeFileAtomic } from '../service/lab-files.ts';
+import { need, parseOpts, UsageError, type Out } from './options.ts';
 
-export class StoreUsageError extends Error {}
-
-interface Out {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
 
 export const STORE_USAGE = `
 Labs in the store (any LAB that is not a file; --db PATH or KPL_DB picks the database):
@@ -33,30 +28,6 @@ Labs in the store (any LAB that is not a file; --db PATH or KPL_DB picks the dat
                                                  list, empty or restore from the trash
 `;
 
-function parse(args: string[], valued: readonly string[], bools: readonly string[]): { pos: string[]; opt: Map<string, string> } {
-  const pos: string[] = [];
-  const opt = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (bools.includes(key)) {
-        if (eq > 0) throw new StoreUsageError(`option --${key} takes no value`);
-        opt.set(key, 'true');
-      } else if (valued.includes(key)) {
-        const v = eq > 0 ? a.slice(eq + 1) : args[++i];
-        if (v === undefined) throw new StoreUsageError(`option --${key} needs a value`);
-        opt.set(key, v);
-      } else throw new StoreUsageError(`unknown option ${a}`);
-    } else pos.push(a);
-  }
-  return { pos, opt };
-}
-
-function need(pos: string[], n: number, usage: string): void {
-  if (pos.length !== n) throw new StoreUsageError(`usage: ${usage}`);
-}
 
 /** kubectl's tabwriter: minimum width 6, padding 3; the last column is not padded. */
 export function table(rows: string[][]): string {
@@ -104,7 +75,7 @@ function readInput(file: string, stdin: () => string, what: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof LabStoreError) throw e;
-    throw new StoreUsageError(`${what}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`${what}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
 }
 
@@ -125,7 +96,7 @@ function rev(v: string): number | string {
 export function runStoreCommand(cmd: string, rest: string[], svc: LabService, out: Out, stdin: () => string, now: () => number = Date.now): number | undefined {
   switch (cmd) {
     case 'labs': {
-      need(parse(rest, [], []).pos, 0, 'kpl labs');
+      need(parseOpts(rest, [], []).pos, 0, 'kpl labs');
       const labs = svc.list();
       if (!labs.length) {
         out.stderr('No labs found.\n');
@@ -136,13 +107,13 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'open': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 1, 'kpl open LAB');
       out.stdout(describeLab(svc, pos[0], now()));
       return 0;
     }
     case 'export': {
-      const { pos, opt } = parse(rest, [], ['k8s']);
+      const { pos, opt } = parseOpts(rest, [], ['k8s']);
       if (opt.has('k8s')) {
         need(pos, 1, 'kpl export LAB --k8s');
         const doc = svc.doc(pos[0]) as unknown as { cluster?: unknown };
@@ -159,7 +130,7 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'import': {
-      const { pos, opt } = parse(rest, ['name'], []);
+      const { pos, opt } = parseOpts(rest, ['name'], []);
       need(pos, 1, 'kpl import FILE|- [--name NAME]');
       const text = readInput(pos[0], stdin, 'import');
       const name = svc.importScenario(text, { ...(opt.has('name') ? { name: opt.get('name') } : {}), source: pos[0] === '-' ? 'stdin' : pos[0] });
@@ -167,12 +138,12 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'import-node': {
-      const { pos, opt } = parse(rest, ['iptables', 'ipset'], []);
+      const { pos, opt } = parseOpts(rest, ['iptables', 'ipset'], []);
       const usage = 'kpl import-node LAB NODE --iptables FILE [--ipset FILE]';
       need(pos, 2, usage);
       const ipt = opt.get('iptables');
-      if (!ipt) throw new StoreUsageError(`usage: ${usage} (--iptables is required)`);
-      if (ipt === '-' && opt.get('ipset') === '-') throw new StoreUsageError('import-node: only one of --iptables and --ipset can read standard input');
+      if (!ipt) throw new UsageError(`usage: ${usage} (--iptables is required)`);
+      if (ipt === '-' && opt.get('ipset') === '-') throw new UsageError('import-node: only one of --iptables and --ipset can read standard input');
       const iptables = readInput(ipt, stdin, 'import-node');
       const ipsetFile = opt.get('ipset');
       const ipset = ipsetFile === undefined ? undefined : readInput(ipsetFile, stdin, 'import-node');
@@ -181,7 +152,7 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'history': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 1, 'kpl history LAB');
       const t = now();
       const rows = svc.history(pos[0]).map((h) => [
@@ -195,7 +166,7 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
     }
     case 'undo':
     case 'redo': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 1, `kpl ${cmd} LAB`);
       const before = svc.history(pos[0]).find((h) => h.current)!;
       const moved = cmd === 'undo' ? svc.undo(pos[0]) : svc.redo(pos[0]);
@@ -208,7 +179,7 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'diff': {
-      const { pos, opt } = parse(rest, [], ['json']);
+      const { pos, opt } = parseOpts(rest, [], ['json']);
       need(pos, 3, 'kpl diff LAB REV1 REV2 [--json]');
       const d = svc.diff(pos[0], rev(pos[1]), rev(pos[2]));
       if (opt.has('json')) {
@@ -227,40 +198,40 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'snapshot': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 2, 'kpl snapshot LAB NAME');
       out.stdout(`snapshot ${pos[1]} = revision ${svc.snapshot(pos[0], pos[1])}\n`);
       return 0;
     }
     case 'restore': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 2, 'kpl restore LAB REV|SNAPSHOT');
       out.stdout(`restored ${pos[1]} as revision ${svc.restoreRevision(pos[0], rev(pos[1]))}\n`);
       return 0;
     }
     case 'rename':
     case 'mv': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 2, 'kpl rename LAB NEW');
       svc.rename(pos[0], pos[1]);
       return 0;
     }
     case 'cp': {
-      const { pos } = parse(rest, [], []);
+      const { pos } = parseOpts(rest, [], []);
       need(pos, 2, 'kpl cp LAB NEW');
       svc.duplicate(pos[0], pos[1]);
       return 0;
     }
     case 'rm': {
-      const { pos } = parse(rest, [], []);
-      if (!pos.length) throw new StoreUsageError('usage: kpl rm LAB...');
+      const { pos } = parseOpts(rest, [], []);
+      if (!pos.length) throw new UsageError('usage: kpl rm LAB...');
       for (const p of pos) svc.remove(p);
       return 0;
     }
     case 'trash': {
-      const { pos, opt } = parse(rest, ['restore', 'name'], ['empty']);
+      const { pos, opt } = parseOpts(rest, ['restore', 'name'], ['empty']);
       need(pos, 0, 'kpl trash [--empty | --restore NAME [--name NEW]]');
-      if (opt.has('empty') && opt.has('restore')) throw new StoreUsageError('kpl trash: --empty and --restore do not go together');
+      if (opt.has('empty') && opt.has('restore')) throw new UsageError('kpl trash: --empty and --restore do not go together');
       if (opt.has('empty')) {
         const n = svc.emptyTrash();
         out.stdout(`${n} lab${n === 1 ? '' : 's'} deleted\n`);

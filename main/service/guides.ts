@@ -138,3 +138,42 @@ export function actionOf(doc: LabDoc, i: number): StepAction {
   if (!a) throw new LabError(`step ${i + 1} of the walkthrough has no action`);
   return a;
 }
+
+/** Performs one guide action on an engine lab (no store): for rehearsals. */
+function performOn(lab: Lab, a: StepAction): void {
+  switch (a.kind) {
+    case 'command':
+      lab.console(a.host, a.command.split('\n'));
+      return;
+    case 'trace':
+      lab.trace({ from: a.from, to: a.to, proto: a.proto ?? 'tcp', ...(a.seed !== undefined ? { seed: a.seed } : {}) });
+      return;
+    case 'apply': {
+      const r = lab.exec(CLUSTER_CLIENT, ['kubectl', 'apply', '-f', '-'], a.yaml);
+      if (r.code !== 0) throw new LabError(r.stderr.trim());
+      return;
+    }
+    case 'show':
+      return;
+  }
+}
+
+/**
+ * `kpl check --walkthrough`: the walkthrough rehearsed on a copy of the lab (the lab itself is
+ * not changed): every step's action performed in order, then its expected state checked.
+ */
+export function rehearseWalkthrough(doc: LabDoc): CheckResult[] {
+  const lab = Lab.fromDoc(doc);
+  return (doc.walkthrough?.steps ?? []).map((step, i) => {
+    const name = `step ${i + 1}: ${step.title}`;
+    const a = stepAction(step);
+    try {
+      if (a) performOn(lab, a);
+    } catch (e) {
+      return { name, pass: false, detail: `the action failed: ${(e as Error).message}` };
+    }
+    if (!step.expect) return { name, pass: true, detail: 'nothing to check' };
+    const now = { ...lab.toDoc(), ...(doc.walkthrough ? { walkthrough: doc.walkthrough } : {}) };
+    return { name, ...checkExpectation(Lab.fromDoc(now), step.expect, a) };
+  });
+}

@@ -22,7 +22,7 @@ import { LabFileError, labFileExists, readScenarioFile, writeScenarioFile } from
 import { defaultDbPath, looksLikeFile, resolveRef, type LabTarget } from './lab-ref.ts';
 import { commandText, labDiff, shellQuote, type LabDiff } from './lab-diff.ts';
 import { parseScenarioText } from './scenario.ts';
-import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, type ExampleInfo, type ExerciseResult } from './guides.ts';
+import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, rehearseWalkthrough, type ExampleInfo, type ExerciseResult } from './guides.ts';
 import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
 import type { TraceJson } from '../../shared/trace-json.ts';
 
@@ -480,6 +480,11 @@ export class LabService {
   /** `kpl check`: every exercise's checks against the lab as it is now (or exercise `only`, 0-based). */
   checkExercises(ref: string, only?: number): ExerciseResult[] {
     return checkExercises(this.doc(ref), only);
+  }
+
+  /** `kpl check --walkthrough`: the walkthrough performed on a copy of the lab, each step checked. */
+  rehearseWalkthrough(ref: string): CheckResult[] {
+    return rehearseWalkthrough(this.doc(ref));
   }
 
   /** Replaces (or with null removes) the lab's walkthrough. */

@@ -18,8 +18,9 @@ let validator: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (!validator) {
     const schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object;
-    // allErrors off: the first error is the one reported; strict on: the schema itself is checked.
-    const ajv = new Ajv2020({ allErrors: false, strict: true });
+    // allErrors off: the first error is the one reported; strict on: the schema itself is checked;
+    // discriminator: a tagged union (a step's action) is checked against the variant its kind names.
+    const ajv = new Ajv2020({ allErrors: false, strict: true, discriminator: true });
     validator = ajv.compile(schema);
   }
   return validator;
