@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectivityMatrix, matrixText } from '../../../main/engine/cluster/matrix.ts';
 import { calicoCluster } from '../../../main/engine/cluster/felix-sync.ts';
-import { policyVerdict } from '../../../main/engine/kube/calico/index.ts';
-import { clusterLab } from './lab-cluster.ts';
+import { PolicyIndex, type Protocol } from '../../../main/engine/kube/calico/index.ts';
+import { clusterLab, type ClusterLab } from './lab-cluster.ts';
+import { modelYaml, NAMESPACES, PLACEMENT, podYaml, POLICY_SETS, type PolicySet } from './policy-sets.ts';
 
 const deploy = (name: string, extraLabels = '', pinned = '') => `apiVersion: apps/v1
 kind: Deployment
@@ -75,49 +76,123 @@ test('the article: frontend reaches backend, not db; backend reaches db; Calico 
   assert.match(sh('minikube', 'calicoctl get workloadendpoints').stdout, new RegExp(`${db} +${dbNode} +[0-9.]+/32 +cali95aa86cbb2a`));
 });
 
-// The e2e tests' model: namespaces x, y, z with pods a, b, c, all serving TCP 80 and 81.
-function model() {
-  const l = clusterLab({ nodes: 2 }, 11);
-  const docs: string[] = [];
-  for (const ns of ['x', 'y', 'z']) {
-    // Quoted: YAML 1.1, as kubectl reads it, takes a bare y for true.
-    docs.push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: "${ns}", labels: {ns: "${ns}"}}\n`);
-    for (const p of ['a', 'b', 'c']) {
-      docs.push(`apiVersion: v1\nkind: Pod\nmetadata: {name: ${p}, namespace: "${ns}", labels: {pod: ${p}}}\nspec: {containers: [{name: c, image: agnhost, ports: [{containerPort: 80, name: serve-80}, {containerPort: 81, name: serve-81}]}]}\n`);
-    }
+// The e2e tests' model (policy-sets.ts), built once: each set is applied, its matrices taken
+// and checked, and the set deleted again (`kubectl delete -f` of the same YAML), so every set
+// starts from a model without policies.
+let shared: ClusterLab | null = null;
+function xyz(): ClusterLab {
+  if (!shared) {
+    shared = clusterLab({ nodes: 2, proxy: 'current' }, 11);
+    shared.apply(modelYaml());
   }
-  l.apply(docs.join('---\n'));
-  return l;
+  return shared;
 }
 
-const POLICY_SETS: Record<string, string> = {
-  'deny all ingress in x': `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n`,
-  'x/a only from namespace y': `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-y, namespace: x}\nspec:\n  podSelector: {matchLabels: {pod: a}}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: "y"}}}]}]\n`,
-  'pod b in y, AND in one peer; port 81 only': `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: and-peer, namespace: z}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: "y"}}, podSelector: {matchLabels: {pod: b}}}], ports: [{port: 81}]}]\n`,
-  'egress of x/c denied but to pods c': `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: egress, namespace: x}\nspec:\n  podSelector: {matchLabels: {pod: c}}\n  policyTypes: [Egress]\n  egress: [{to: [{podSelector: {matchLabels: {pod: c}}, namespaceSelector: {}}]}]\n`,
-  'named port serve-80 from pods not a (NotIn)': `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: named, namespace: "y"}\nspec:\n  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {}, podSelector: {matchExpressions: [{key: pod, operator: NotIn, values: [a]}]}}], ports: [{port: serve-80}]}]\n`,
-};
+const namespaces = [...NAMESPACES];
+const policyCount = (l: ClusterLab) => l.lab.cluster!.store.list('NetworkPolicy').length;
 
-test('connectivity matrices of the x/y/z model agree with the NetworkPolicy semantics, cell by cell', () => {
-  const l = model();
-  const first = connectivityMatrix(l.lab, { port: 80, proto: 'tcp', namespaces: ['x', 'y', 'z'] });
-  assert.equal(first.pods.length, 9);
-  assert.ok(first.pods.every((f) => first.pods.every((t) => first.cells[f][t].allowed)), 'no policy: everything reaches everything');
-  assert.equal(matrixText(first).split('\n')[0], ['-', 'x/a', 'x/b', 'x/c', 'y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c'].join('\t'));
-  let blockedSomewhere = 0;
-  for (const [name, policy] of Object.entries(POLICY_SETS)) {
-    l.apply(policy);
-    const cluster = calicoCluster(l.lab.cluster!.store, { podCIDR: '10.244.0.0/16', ipip: true, tunnelIPs: {} });
+test('the x/y/z model: pods where placed, and without policy everything reaches everything (TCP, UDP, SCTP on 80 and 81)', () => {
+  const l = xyz();
+  for (const [key, at] of Object.entries(PLACEMENT)) {
+    const [ns, name] = key.split('/');
+    assert.equal(l.sh('@cluster', `kubectl get pod ${name} -n ${ns} -o jsonpath={.spec.nodeName},{.status.podIP}`).stdout, `${at.node},${at.ip}`, key);
+  }
+  for (const proto of ['tcp', 'udp', 'sctp'] as const) {
     for (const port of [80, 81]) {
-      const m = connectivityMatrix(l.lab, { port, proto: 'tcp', namespaces: ['x', 'y', 'z'] });
-      for (const from of m.pods) {
-        for (const to of m.pods) {
-          const want = from === to || policyVerdict(cluster, from, to, port, 'TCP').allowed;
-          assert.equal(m.cells[from][to].allowed, want, `${name}, port ${port}: ${from} -> ${to}: ${m.cells[from][to].reason}`);
-          if (!want) blockedSomewhere++;
-        }
-      }
+      const m = connectivityMatrix(l.lab, { port, proto, namespaces });
+      assert.equal(m.pods.length, 9);
+      const blocked = m.pods.flatMap((f) => m.pods.filter((t) => !m.cells[f][t].allowed).map((t) => `${f} -> ${t}: ${m.cells[f][t].reason}`));
+      assert.deepEqual(blocked, [], `${proto}/${port}`);
     }
   }
-  assert.ok(blockedSomewhere > 20, 'the policy sets do block');
+  // A port nothing listens on is refused, not allowed: the matrix sees the socket.
+  const closed = connectivityMatrix(l.lab, { port: 82, proto: 'tcp', namespaces });
+  assert.ok(closed.pods.every((f) => closed.pods.every((t) => !closed.cells[f][t].allowed)));
+  const m = connectivityMatrix(l.lab, { port: 80, proto: 'tcp', namespaces });
+  assert.equal(matrixText(m).split('\n')[0], ['-', 'x/a', 'x/b', 'x/c', 'y/a', 'y/b', 'y/c', 'z/a', 'z/b', 'z/c'].join('\t'));
+});
+
+/** "FROM TO PORT[/PROTO] ." or "… X" → the cell's key and the expected verdict. */
+function spot(s: string): { key: string; allowed: boolean } {
+  const [from, to, where, mark] = s.split(' ');
+  const [port, proto = 'tcp'] = where.split('/');
+  if (mark !== '.' && mark !== 'X') throw new Error(`bad spot check: ${s}`);
+  return { key: `${from} ${to} ${port}/${proto.toUpperCase()}`, allowed: mark === '.' };
+}
+
+/** Every cell of the set's matrices against the semantics; returns the cells (key -> allowed). */
+function checkSet(l: ClusterLab, set: PolicySet): Map<string, boolean> {
+  const cluster = calicoCluster(l.lab.cluster!.store, { podCIDR: '10.244.0.0/16', ipip: true, tunnelIPs: {} });
+  const semantics = new PolicyIndex(cluster);
+  const cells = new Map<string, boolean>();
+  const wrong: string[] = [];
+  for (const proto of set.protocols ?? (['TCP'] as Protocol[])) {
+    for (const port of [80, 81]) {
+      const m = connectivityMatrix(l.lab, { port, proto: proto.toLowerCase() as 'tcp' | 'udp' | 'sctp', namespaces });
+      assert.equal(m.pods.length, 9);
+      const want: string[] = [];
+      for (const from of m.pods) {
+        for (const to of m.pods) {
+          // A pod reaches itself over loopback: no policy sees it.
+          const expected = from === to || semantics.verdict(from, to, port, proto).allowed;
+          const got = m.cells[from][to].allowed;
+          cells.set(`${from} ${to} ${port}/${proto}`, got);
+          if (got !== expected) wrong.push(`${proto}/${port} ${from} -> ${to}: matrix ${got ? 'allowed' : 'blocked'} (${m.cells[from][to].reason}), semantics ${expected ? 'allowed' : 'blocked'}`);
+        }
+        want.push([from, ...m.pods.map((to) => (from === to || semantics.verdict(from, to, port, proto).allowed ? '.' : 'X'))].join('\t'));
+      }
+      if (wrong.length) assert.fail(`${wrong.join('\n')}\nmatrix ${proto}/${port}:\n${matrixText(m)}semantics:\n${want.join('\n')}`);
+    }
+  }
+  return cells;
+}
+
+let blockedInAll = 0;
+for (const set of POLICY_SETS) {
+  test(`policy set: ${set.name}`, () => {
+    const l = xyz();
+    assert.equal(policyCount(l), 0, 'the model starts without policies');
+    l.apply(set.yaml);
+    try {
+      const cells = checkSet(l, set);
+      blockedInAll += [...cells.values()].filter((v) => !v).length;
+      for (const s of set.spot) {
+        const { key, allowed } = spot(s);
+        assert.ok(cells.has(key), `spot check ${s}: no such cell among the matrices taken`);
+        assert.equal(cells.get(key), allowed, `spot check ${s}`);
+      }
+    } finally {
+      const r = l.sh('@cluster', 'kubectl delete -f -', set.yaml);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(policyCount(l), 0, 'the set is gone again');
+    }
+  });
+}
+
+test('a pod label change moves the pod in and out of the ipsets: the matrix follows', () => {
+  const l = xyz();
+  const set = POLICY_SETS.find((s) => s.name.startsWith('matchExpressions Exists'))!;
+  l.apply(set.yaml);
+  try {
+    assert.equal(checkSet(l, set).get('y/c x/a 80/TCP'), false, 'y/c has no tier: blocked');
+    l.apply(podYaml('y', 'c', 'tier: front'));
+    const cells = checkSet(l, set);
+    assert.equal(cells.get('y/c x/a 80/TCP'), true, 'y/c with a tier: allowed');
+    assert.equal(cells.get('y/c x/c 80/TCP'), true);
+    l.apply(podYaml('y', 'a', ''));
+    assert.equal(checkSet(l, set).get('y/a x/b 81/TCP'), false, 'y/a without its tier: blocked');
+  } finally {
+    l.apply(podYaml('y', 'c'));
+    l.apply(podYaml('y', 'a'));
+    l.sh('@cluster', 'kubectl delete -f -', set.yaml);
+  }
+  assert.equal(policyCount(l), 0);
+  assert.equal(checkSet(l, { name: 'none', yaml: '', spot: [] }).get('y/c x/a 80/TCP'), true);
+});
+
+test('the policy sets: at least 30, distinct names, each with spot checks, and they do block', () => {
+  assert.ok(POLICY_SETS.length >= 30, `${POLICY_SETS.length} sets`);
+  assert.equal(new Set(POLICY_SETS.map((s) => s.name)).size, POLICY_SETS.length);
+  for (const s of POLICY_SETS) assert.ok(s.spot.length >= 2, s.name);
+  assert.ok(blockedInAll > 500, `${blockedInAll} blocked cells`);
 });
