@@ -12,7 +12,7 @@ import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster
 import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type TraceReport } from './datapath/report.ts';
-import { runTrace } from './datapath/trace.ts';
+import { closeTcp, runTrace } from './datapath/trace.ts';
 import { counterUndo, undoCounters } from './datapath/traverse.ts';
 import type { Injection } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
@@ -315,9 +315,12 @@ export class Lab implements Topology, ClusterTopology {
   readonly consoleTraces: TraceReport[] = [];
 
   private netLab(): NetLab {
+    const nowMs = () => ((this.cluster?.store.config.epoch ?? DEFAULT_CLUSTER.epoch) + this.clock) * 1000;
     return {
-      probe: (host, pkt) => {
-        const t = runTrace({ topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() }, { host, pkt }, { now: this.clock, allOutcomes: false });
+      probe: (host, pkt, opts) => {
+        const hooks = { topo: this, decider: { set: (fn: ((p: number) => boolean) | null) => (this.decide = fn) }, snapshot: () => this.snapshot() };
+        const t = runTrace(hooks, { host, pkt }, { now: this.clock, allOutcomes: false });
+        if (opts?.close) closeTcp(hooks, { host, pkt }, t, { now: this.clock });
         this.runtimeChanged = true;
         this.consoleTraces.push(traceReport(t, this.rng.state, { text: ruleText, env: (h) => this.hosts.get(h)?.env }));
         if (this.consoleTraces.length > 50) this.consoleTraces.shift();
@@ -325,9 +328,10 @@ export class Lab implements Topology, ClusterTopology {
       },
       hostnameOf: (h) => this.hosts.get(h)?.hostname ?? h,
       random: () => this.rng.next(),
-      nowMs: () => ((this.cluster?.store.config.epoch ?? DEFAULT_CLUSTER.epoch) + this.clock) * 1000,
+      nowMs,
       kube: this.cluster?.store ?? null,
       isDnsServer: (h) => this.cluster?.isDnsPod(h) ?? false,
+      serverAnswer: (h, port) => this.cluster?.healthCheckAnswer(h, port, nowMs()),
     };
   }
 

@@ -24,6 +24,8 @@ import { servicePortsOf } from './service-ports.ts';
 import { exportManifests } from './export.ts';
 import { diffRestore, splitRestore, type ChainBlocks } from './restore-diff.ts';
 import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
+import { healthCheckResponse, healthCheckService, localReadyEndpoints } from './health-check.ts';
+import type { HttpResponse } from '../shell/netclients/curl.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
 export interface ClusterTopology {
@@ -469,6 +471,14 @@ export class Cluster {
       this.run(host, via && dev ? ['ip', 'route', 'replace', `${ip}/32`, 'via', via, 'dev', dev, 'onlink'] : ['ip', 'route', 'replace', 'blackhole', `${ip}/32`]);
       this.lb.set(ip, via);
     }
+  }
+
+  /** What kube-proxy's health check server on node `host` answers on `port` (undefined: not one of its ports). */
+  healthCheckAnswer(host: string, port: number, dateMs: number): HttpResponse | undefined {
+    if (!this.nodes.has(host)) return undefined;
+    const svc = healthCheckService(this.store.view('Service') as Service[], port);
+    if (!svc) return undefined;
+    return healthCheckResponse(svc, localReadyEndpoints(svc, host, this.store.view('EndpointSlice') as EndpointSlice[]), this.store.minor, dateMs);
   }
 
   // ---- Felix ---------------------------------------------------------------------------------

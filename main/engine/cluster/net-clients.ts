@@ -11,7 +11,7 @@ import { formatIPv4, parseIPv4, type IPv4 } from '../net/ipv4.ts';
 import { PROTO, TCP, type Packet } from '../netfilter/types.ts';
 import type { TraceRun } from '../datapath/trace.ts';
 import type { ConnectOutcome } from '../shell/netclients/common.ts';
-import { curl, nginxResponse } from '../shell/netclients/curl.ts';
+import { curl, nginxResponse, type HttpResponse } from '../shell/netclients/curl.ts';
 import { dig } from '../shell/netclients/dig.ts';
 import { nc } from '../shell/netclients/nc.ts';
 import { nslookup } from '../shell/netclients/nslookup.ts';
@@ -21,8 +21,11 @@ import type { CommandResult } from '../shell/types.ts';
 
 /** What the tools need from the lab. */
 export interface NetLab {
-  /** Walks one packet from the host (and its answer), keeping what it changes. */
-  probe(host: string, pkt: Packet): TraceRun;
+  /**
+   * Walks one packet from the host (and its answer), keeping what it changes; with `close`, a
+   * TCP connection that opened is then closed (FIN, FIN, ACK walked: conntrack ends in TIME_WAIT).
+   */
+  probe(host: string, pkt: Packet, opts?: { close?: boolean }): TraceRun;
   /** The hostname of the host a walk was delivered to (what its web server prints). */
   hostnameOf(host: string): string;
   random(): number;
@@ -32,6 +35,8 @@ export interface NetLab {
   kube: KubeStore | null;
   /** Whether a host is a CoreDNS pod (it answers DNS on 53). */
   isDnsServer(host: string): boolean;
+  /** The HTTP answer of a server other than nginx on a host's port (kube-proxy's health check on a node). */
+  serverAnswer?(host: string, port: number): HttpResponse | undefined;
 }
 
 /** Linux gives up on a SYN after tcp_syn_retries=6: 1+2+4+8+16+32+64 s. */
@@ -111,11 +116,16 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
   const coreDns = () => (dns ??= new CoreDns(dnsData(lab.kube!), { hosts: [{ ip: '192.168.49.1', names: ['host.minikube.internal'] }] }));
   // Every connection is walked; the host it reached serves the HTTP answer (its name).
   let servedBy = '';
+  let servedPort = 0;
   const connect = (ip: string, port: number, budgetMs: number): ConnectOutcome => {
     const dst = parseIPv4(ip);
     if (dst === null) return { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
-    const run = lab.probe(host, tcpSyn(dst, port, ephemeralPort(lab.random)));
-    if (run.walk.delivered) servedBy = run.walk.delivered.host;
+    // curl, wget and nc close the connection when done.
+    const run = lab.probe(host, tcpSyn(dst, port, ephemeralPort(lab.random)), { close: true });
+    if (run.walk.delivered) {
+      servedBy = run.walk.delivered.host;
+      servedPort = run.walk.delivered.port ?? 0;
+    }
     return connectOutcome(run, host, ip, budgetMs);
   };
   const ask = (server: string, query: DnsMessage) => {
@@ -132,7 +142,7 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     return { kind: 'reply' as const, reply: decodeMessage(bytes), size: bytes.length, rttMs: 0 };
   };
   const base = { resolvConf: resolv, ask, nowMs: lab.nowMs(), random: () => lab.random() };
-  const http = () => (servedBy ? nginxResponse(lab.hostnameOf(servedBy) + '\n', { dateMs: lab.nowMs(), version: '1.14.2' }) : undefined);
+  const http = () => (servedBy ? (lab.serverAnswer?.(servedBy, servedPort) ?? nginxResponse(lab.hostnameOf(servedBy) + '\n', { dateMs: lab.nowMs(), version: '1.14.2' })) : undefined);
   switch (name) {
     case 'curl':
       return curl(argv, stdin, { ...base, connect, http });
