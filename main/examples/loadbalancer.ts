@@ -31,6 +31,9 @@ ${pinned ? '  annotations:\n    lab.kpl.dev/pod-names: nginx-deployment-7759cc5c
         - containerPort: 80
 `;
 
+/** The Service's healthCheckNodePort, pinned (the API server would pick one from the NodePort range). */
+const HC = 32000;
+
 const SERVICE = `apiVersion: v1
 kind: Service
 metadata:
@@ -38,7 +41,7 @@ metadata:
 spec:
   type: LoadBalancer
   externalTrafficPolicy: Local
-  healthCheckNodePort: 32000
+  healthCheckNodePort: ${HC}
   clusterIP: 10.111.243.62
   selector:
     app: webserver
@@ -63,7 +66,7 @@ const toLb: StepAction = { kind: 'trace', from: CLIENT, to: `${LB_IP}:80` };
 
 function steps(layout: ProxyLayout): WalkthroughStep[] {
   const legacy = layout === 'legacy';
-  const out: WalkthroughStep[] = [
+  return [
     {
       title: 'A LoadBalancer Service',
       text: `Service webapp has type LoadBalancer: besides its ClusterIP (10.111.243.62) and its NodePort (30080), the cloud gave it an external address, ${LB_IP}, held by the cloud's load balancer (the host cloud-lb).`,
@@ -73,10 +76,31 @@ function steps(layout: ProxyLayout): WalkthroughStep[] {
     },
     {
       title: 'externalTrafficPolicy Local and its health check node port',
-      text: 'With externalTrafficPolicy: Local a LoadBalancer Service also gets a healthCheckNodePort (here pinned to 32000). kube-proxy serves an HTTP health check on that port on every node, answering healthy only where the Service has a local endpoint.',
-      ko: { title: 'externalTrafficPolicy Local과 health check 노드 포트', text: 'externalTrafficPolicy: Local인 LoadBalancer Service는 healthCheckNodePort도 받습니다(여기서는 32000으로 고정). kube-proxy는 모든 노드에서 이 포트로 HTTP health check에 응답하는데, 그 노드에 Service의 local endpoint가 있을 때만 정상으로 응답합니다.' },
+      text: `With externalTrafficPolicy: Local a LoadBalancer Service also gets a healthCheckNodePort (here pinned to ${HC}). kube-proxy serves an HTTP health check on that port on every node, answering healthy only where the Service has a local endpoint.`,
+      ko: { title: 'externalTrafficPolicy Local과 health check 노드 포트', text: `externalTrafficPolicy: Local인 LoadBalancer Service는 healthCheckNodePort도 받습니다(여기서는 ${HC}으로 고정). kube-proxy는 모든 노드에서 이 포트로 HTTP health check에 응답하는데, 그 노드에 Service의 local endpoint가 있을 때만 정상으로 응답합니다.` },
       action: { kind: 'command', host: 'minikube', command: 'kubectl describe svc webapp' },
-      expect: { kind: 'output', lines: [`LoadBalancer Ingress: ${LB_IP}`, 'NodePort: <unset> 30080/TCP', 'Endpoints: 10.244.120.111:80', 'External Traffic Policy: Local', 'HealthCheck NodePort: 32000'] },
+      expect: { kind: 'output', lines: [`LoadBalancer Ingress: ${LB_IP}`, 'NodePort: <unset> 30080/TCP', 'Endpoints: 10.244.120.111:80', 'External Traffic Policy: Local', `HealthCheck NodePort: ${HC}`] },
+    },
+    {
+      title: 'The health check on minikube: 200',
+      text: 'The load balancer probes every node on the health check port. minikube runs the nginx pod: kube-proxy answers 200 OK and counts one local endpoint.',
+      ko: { title: 'minikube의 health check: 200', text: '로드밸런서는 모든 노드의 health check 포트를 확인합니다. minikube에는 Nginx Pod가 있으므로 kube-proxy가 200 OK와 local endpoint 1개로 응답합니다.' },
+      action: { kind: 'command', host: 'cloud-lb', command: `curl -si http://192.168.49.2:${HC}/healthz` },
+      expect: { kind: 'output', lines: ['HTTP/1.1 200 OK', 'Content-Type: application/json'], contains: ['"name": "webapp"', '"localEndpoints": 1'] },
+    },
+    {
+      title: 'The health check on minikube-m02: 503',
+      text: legacy
+        ? 'minikube-m02 has no pod of the Service: kube-proxy answers 503 Service Unavailable with localEndpoints 0, and the load balancer takes the node out of its pool.'
+        : 'minikube-m02 has no pod of the Service: kube-proxy answers 503 Service Unavailable with localEndpoints 0 (and the weight header X-Load-Balancing-Endpoint-Weight: 0), and the load balancer takes the node out of its pool. The port itself is open on every node: the filter table\'s KUBE-NODEPORTS accepts it ("health check node port").',
+      ko: {
+        title: 'minikube-m02의 health check: 503',
+        text: legacy
+          ? 'minikube-m02에는 이 Service의 Pod가 없으므로 kube-proxy가 503 Service Unavailable과 localEndpoints 0으로 응답하고, 로드밸런서는 이 노드를 대상에서 뺍니다.'
+          : 'minikube-m02에는 이 Service의 Pod가 없으므로 kube-proxy가 503 Service Unavailable과 localEndpoints 0(가중치 헤더 X-Load-Balancing-Endpoint-Weight: 0)으로 응답하고, 로드밸런서는 이 노드를 대상에서 뺍니다. 포트 자체는 모든 노드에서 열려 있습니다(filter 테이블의 KUBE-NODEPORTS가 "health check node port"를 허용).',
+      },
+      action: { kind: 'command', host: 'cloud-lb', command: `curl -si http://192.168.49.3:${HC}/healthz` },
+      expect: { kind: 'output', lines: ['HTTP/1.1 503 Service Unavailable'], contains: ['"localEndpoints": 0'] },
     },
     {
       title: 'The load balancer sends only to minikube',
@@ -182,16 +206,6 @@ function steps(layout: ProxyLayout): WalkthroughStep[] {
           },
         },
   ];
-  if (!legacy) {
-    out.push({
-      title: 'The health check port is open on every node',
-      text: 'The current kube-proxy also accepts the health check port in the filter table on every node: the LB must be able to ask minikube-m02 too, and hear it answer unhealthy.',
-      ko: { title: 'health check 포트는 모든 노드에서 열려 있습니다', text: '현재 kube-proxy는 모든 노드의 filter 테이블에서 health check 포트를 허용합니다. 로드밸런서가 minikube-m02에도 물어보고 비정상이라는 응답을 받을 수 있어야 하기 때문입니다.' },
-      action: { kind: 'command', host: 'minikube-m02', command: 'iptables -L KUBE-NODEPORTS' },
-      expect: { kind: 'output', lines: ['ACCEPT tcp -- anywhere anywhere /* default/webapp health check node port */ tcp dpt:32000'] },
-    });
-  }
-  return out;
 }
 
 export const loadBalancer: Example = {
@@ -218,6 +232,7 @@ export const loadBalancer: Example = {
       goal: `Move the web server to minikube-m02 (and off minikube). The load balancer must then send ${LB_IP} to minikube-m02, and the client's address must still reach the pod.`,
       ko: { title: 'Pod를 따라가는 로드밸런서', goal: `웹 서버를 minikube에서 minikube-m02로 옮기세요. 그러면 로드밸런서가 ${LB_IP}를 minikube-m02로 보내야 하고, 클라이언트 IP는 여전히 Pod에 그대로 도착해야 합니다.` },
       checks: [
+        { name: 'minikube-m02 passes the health check', expect: { kind: 'output', host: 'cloud-lb', command: `curl -si http://192.168.49.3:${HC}/healthz`, lines: ['HTTP/1.1 200 OK'] } },
         { name: 'the load balancer sends to minikube-m02', expect: { kind: 'output', host: 'cloud-lb', command: 'ip route', contains: [`${LB_IP} via 192.168.49.3`] } },
         { name: 'the client IP reaches the pod unchanged', expect: { kind: 'trace', from: CLIENT, to: `${LB_IP}:80`, outcome: 'delivered', source: 'preserved' } },
       ],
@@ -231,5 +246,5 @@ export const loadBalancer: Example = {
   ],
   notes:
     'cloud-lb stands for the cloud\'s passthrough load balancer (GCP\'s network LB, MetalLB in L2 mode): it answers ARP for 192.168.49.200 and routes it, destination unchanged, to a node whose health check passes. ' +
-    'The lab computes the health check from the endpoints; it does not serve kube-proxy\'s HTTP health answer on port 32000.',
+    'kube-proxy\'s health check server answers on every node (curl http://NODE:32000/healthz): 200 where the Service has a ready local endpoint, 503 elsewhere.',
 };
