@@ -35,27 +35,49 @@ export interface TraceHooks {
   snapshot(): () => void;
 }
 
+/** The client's socket an answer to the trace's first packet is for (none for a packet from outside). */
+function clientSocket(inj: Injection, walk: PacketWalk): WalkOptions['socket'] {
+  if (inj.iif) return undefined;
+  const first = walk.events[0]?.pkt ?? inj.pkt;
+  return { host: inj.host, proto: first.proto, local: first.src, lport: first.proto === PROTO.icmp ? 0 : first.sport, remote: first.dst, rport: first.proto === PROTO.icmp ? 0 : first.dport };
+}
+
+/** The client's packet after its SYN-ACK came back, with `flags`. */
+function clientSegment(inj: Injection, reply: PacketWalk, flags: number): Packet {
+  return { ...inj.pkt, src: reply.final.dst, sport: reply.final.dport, tcpFlags: flags, len: 52 };
+}
+
 function runOnce(h: TraceHooks, inj: Injection, opts: WalkOptions): TraceRun {
   const walk = walkPacket(h.topo, inj, opts);
   const back = answerFor(walk, inj.pkt);
   let reply: PacketWalk | null = null;
   let ack: PacketWalk | null = null;
   if (back) {
-    const first = walk.events[0]?.pkt ?? inj.pkt;
-    const socket = inj.iif
-      ? undefined
-      : { host: inj.host, proto: first.proto, local: first.src, lport: first.proto === PROTO.icmp ? 0 : first.sport, remote: first.dst, rport: first.proto === PROTO.icmp ? 0 : first.dport };
-    reply = walkPacket(h.topo, back, { ...opts, virtualPeers: inj.iif ? opts.virtualPeers : undefined, socket });
+    reply = walkPacket(h.topo, back, { ...opts, virtualPeers: inj.iif ? opts.virtualPeers : undefined, socket: clientSocket(inj, walk) });
     // the client completes the handshake when its SYN-ACK arrived
     if (
       inj.pkt.proto === PROTO.tcp && walk.outcome === 'delivered' && reply.outcome === 'delivered' &&
       !inj.iif && reply.endHost === inj.host && (reply.final.tcpFlags & TCP.SYN) !== 0
     ) {
-      const p: Packet = { ...inj.pkt, src: reply.final.dst, sport: reply.final.dport, tcpFlags: TCP.ACK, len: 52 };
-      ack = walkPacket(h.topo, { host: inj.host, pkt: p }, opts);
+      ack = walkPacket(h.topo, { host: inj.host, pkt: clientSegment(inj, reply, TCP.ACK) }, opts);
     }
   }
   return { walk, reply, ack };
+}
+
+/**
+ * The client closes the connection a handshake opened, as curl or wget do when done: its FIN,
+ * the server's FIN, its last ACK — each walked, so every conntrack on the way ends in TIME_WAIT
+ * and the rules count the packets, as on a real node.
+ */
+export function closeTcp(h: TraceHooks, inj: Injection, run: TraceRun, opts: WalkOptions): void {
+  if (!run.ack || run.ack.outcome !== 'delivered' || !run.reply) return;
+  const back = answerFor(run.walk, inj.pkt);
+  if (!back) return;
+  const finAck = TCP.FIN | TCP.ACK;
+  walkPacket(h.topo, { host: inj.host, pkt: clientSegment(inj, run.reply, finAck) }, opts);
+  walkPacket(h.topo, { ...back, pkt: { ...back.pkt, tcpFlags: finAck, len: 52 } }, { ...opts, socket: clientSocket(inj, run.walk) });
+  walkPacket(h.topo, { host: inj.host, pkt: clientSegment(inj, run.reply, TCP.ACK) }, opts);
 }
 
 /** Where a run ended, to merge branches that end the same way. */

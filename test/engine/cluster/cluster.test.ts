@@ -145,6 +145,23 @@ spec: {containers: [{name: dnsutils, image: registry.k8s.io/e2e-test-images/jess
   assert.equal(notFound.code, 6);
 });
 
+test('a client tool closes its connection: FIN, FIN, ACK walked, conntrack ends in TIME_WAIT (120 s), as after the real curl', () => {
+  const { sh, apply } = clusterLab({ nodes: 1 });
+  apply(WEBAPP_NODEPORT);
+  apply('apiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {nodeName: minikube, containers: [{name: c, image: curlimages/curl}]}\n');
+  const before = sh('minikube', 'iptables -t filter -L cali-FORWARD -v -n -x').stdout;
+  // By address: a name would add the DNS packets to the count below.
+  const r = sh('minikube', 'kubectl exec client -- curl -s 10.103.46.104');
+  assert.equal(r.code, 0, r.stderr);
+  const ct = sh('minikube', 'conntrack -L -p tcp --dport 80');
+  const lines = ct.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, ct.stdout);
+  assert.match(lines[0], /^tcp {6}6 120 TIME_WAIT src=10\.244\.\d+\.\d+ dst=10\.103\.46\.104 sport=\d+ dport=80 src=10\.244\.120\.10[23] dst=10\.244\.\d+\.\d+ sport=80 dport=\d+ \[ASSURED\] mark=0 use=1$/);
+  // Six packets crossed the node's FORWARD (SYN, SYN-ACK, ACK, FIN, FIN, ACK).
+  const count = (t: string) => Number(/^Chain cali-FORWARD \(\d+ references\)\n[^\n]*\n\s*(\d+)/.exec(t)?.[1]);
+  assert.equal(count(sh('minikube', 'iptables -t filter -L cali-FORWARD -v -n -x').stdout) - count(before), 6);
+});
+
 test('a reloaded lab is the same cluster: rules, routes, sets, objects', () => {
   const { lab, apply, sh } = clusterLab({ nodes: 2 }, 7);
   apply(WEBAPP_NODEPORT);
