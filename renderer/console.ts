@@ -4,7 +4,7 @@
 // by line), history with ↑/↓ from the store, Tab completion, Ctrl+L. A plain <pre> and <input>:
 // output is text only, appended in chunks so a big output never freezes the window.
 
-import type { LabApi, TraceResult } from '../shared/api/contract.ts';
+import type { ConsoleResult, LabApi, TraceResult } from '../shared/api/contract.ts';
 import { complete } from './completion.ts';
 import { clear, errorText, h } from './ui.ts';
 
@@ -15,6 +15,20 @@ export interface ConsoleDeps {
   names(): string[];
   /** A command sent packets: their walks, for the stepper. */
   onPackets(traces: TraceResult[], line: string): void;
+  /** A command ran to its end (every line of it, a here-document whole), with what it printed. */
+  onLine?(host: string, line: string, result: ConsoleResult): void;
+}
+
+export interface ConsolePanel {
+  el: HTMLElement;
+  open(host: string, hostname: string): void;
+  has(host: string): boolean;
+  /**
+   * Opens the host's console and runs `text` there as if typed (each line echoed after the
+   * prompt): the walkthrough's "Run in console". Resolves with the results of the commands run.
+   */
+  run(host: string, hostname: string, text: string): Promise<ConsoleResult[]>;
+  dispose(): void;
 }
 
 interface Tab {
@@ -40,7 +54,7 @@ interface Tab {
 const CHUNK = 64 * 1024;
 const MAX_CHARS = 4 * 1024 * 1024;
 
-export function createConsole(deps: ConsoleDeps): { el: HTMLElement; open(host: string, hostname: string): void; has(host: string): boolean; dispose(): void } {
+export function createConsole(deps: ConsoleDeps): ConsolePanel {
   const tabsBar = h('div', { class: 'console-tabs', role: 'tablist' });
   const panes = h('div', { class: 'console-panes' });
   const el = h('div', { class: 'console', 'data-testid': 'console' }, tabsBar, panes);
@@ -111,9 +125,10 @@ export function createConsole(deps: ConsoleDeps): { el: HTMLElement; open(host: 
   }
 
   /** Runs the pending lines; keeps what the command did not use for the next one. */
-  async function run(t: Tab): Promise<void> {
+  async function run(t: Tab): Promise<ConsoleResult[]> {
     t.busy = true;
     t.input.disabled = true;
+    const results: ConsoleResult[] = [];
     try {
       while (t.pending.length) {
         const lines = [...t.pending];
@@ -131,6 +146,8 @@ export function createConsole(deps: ConsoleDeps): { el: HTMLElement; open(host: 
           const traces = await deps.api.consoleTraces(deps.lab);
           if (traces.length) deps.onPackets(traces, text);
         }
+        results.push(r);
+        if (text.trim()) deps.onLine?.(t.host, text, r);
       }
     } catch (e) {
       t.pending = [];
@@ -142,18 +159,19 @@ export function createConsole(deps: ConsoleDeps): { el: HTMLElement; open(host: 
       setPrompt(t);
       t.input.focus();
     }
+    return results;
   }
 
-  async function submit(t: Tab, lines: string[]): Promise<void> {
+  async function submit(t: Tab, lines: string[]): Promise<ConsoleResult[]> {
     for (const line of lines) write(t, `${t.pending.length ? '> ' : `${t.prompt} `}${line}\n`, 'echo');
     const real = lines.filter((l, i) => t.pending.length > 0 || i > 0 || l.trim() !== '');
-    if (!real.length) return;
+    if (!real.length) return [];
     if (t.pending.length === 0 && lines.length === 1 && /^\s*clear\s*$/.test(lines[0])) {
       clear(t.out);
-      return;
+      return [];
     }
     t.pending.push(...real);
-    await run(t);
+    return run(t);
   }
 
   function onKey(t: Tab, e: KeyboardEvent): void {
@@ -237,9 +255,23 @@ export function createConsole(deps: ConsoleDeps): { el: HTMLElement; open(host: 
     }).catch(() => undefined);
   }
 
+  async function runText(host: string, hostname: string, text: string): Promise<ConsoleResult[]> {
+    open(host, hostname);
+    const t = tabs.get(host);
+    if (!t) return [];
+    // Wait for a command still running on this console (typed, or a step's).
+    for (let i = 0; t.busy && i < 600; i++) await new Promise((r) => setTimeout(r, 50));
+    if (t.pending.length) {
+      write(t, '^C\n', 'echo');
+      t.pending = [];
+    }
+    return submit(t, text.replace(/\r\n?/g, '\n').split('\n'));
+  }
+
   return {
     el,
     open,
+    run: runText,
     has: (host) => tabs.has(host),
     dispose: () => {
       for (const t of [...tabs.values()]) close(t);

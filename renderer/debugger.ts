@@ -5,7 +5,10 @@
 // `stepping`). The walk is recorded, so going back is exact. Text only, never HTML.
 
 import type { Core } from 'cytoscape';
-import type { LabApi, TraceResult } from '../shared/api/contract.ts';
+import type { LabApi, RuleRef, TraceResult } from '../shared/api/contract.ts';
+import { rowAt, type StartedTrace } from './guide-steps.ts';
+
+export { rowAt, type StartedTrace };
 import { busy, clear, h } from './ui.ts';
 import type { StepJson, WalkJson } from '../shared/trace-json.ts';
 
@@ -43,7 +46,18 @@ export function stepText(r: Row): string {
 
 const WINDOW = 150;
 
-export function createStepper(deps: { cy: Core; api: LabApi; lab: string }): { el: HTMLElement; show(traces: TraceResult[], title: string): void; open(): void; dispose(): void } {
+export interface Stepper {
+  el: HTMLElement;
+  show(traces: TraceResult[], title: string): void;
+  open(): void;
+  /** Traces a packet and shows its walk; with `stepTo`, steps on to that rule. Null when it failed. */
+  trace(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null>;
+  /** The trace on show (started from the form or a step), or null (none, or a console's packets). */
+  current(): StartedTrace | null;
+  dispose(): void;
+}
+
+export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrace?(t: StartedTrace): void }): Stepper {
   const title = h('strong', { 'data-testid': 'step-title' });
   const pick = h('select', { 'data-testid': 'step-packet', 'aria-label': 'Packet' });
   const pos = h('span', { class: 'muted', 'data-testid': 'step-pos' });
@@ -68,12 +82,29 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string }): { e
   let rows: Row[] = [];
   let cur = 0;
 
+  let started: StartedTrace | null = null;
+
+  async function traceNow(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null> {
+    const t = await busy(() => deps.api.trace(deps.lab, { ...spec }));
+    if (!t) return null;
+    from.value = spec.from;
+    to.value = spec.to;
+    proto.value = spec.proto;
+    show([t], `trace ${spec.from} → ${spec.to}`);
+    const w = walkOf(t);
+    started = { spec: { ...spec }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
+    if (stepTo) {
+      const k = rowAt(rows, stepTo);
+      if (k >= 0) go(k);
+    }
+    return started;
+  }
+
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!from.value.trim() || !to.value.trim()) return;
-    void busy(async () => {
-      const t = await deps.api.trace(deps.lab, { from: from.value.trim(), to: to.value.trim(), proto: proto.value as 'tcp' });
-      show([t], `trace ${from.value.trim()} → ${to.value.trim()}`);
+    void traceNow({ from: from.value.trim(), to: to.value.trim(), proto: proto.value as StartedTrace['spec']['proto'] }).then((t) => {
+      if (t) deps.onTrace?.(t);
     });
   });
   form.addEventListener('keydown', (e) => e.stopPropagation());
@@ -119,6 +150,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string }): { e
   }
 
   function show(traces: TraceResult[], what: string): void {
+    started = null;
     walks = traces.map(walkOf);
     clear(pick);
     walks.forEach((w, i) => pick.append(h('option', { value: String(i) }, `packet ${i + 1}${w.outcome ? ` (${w.outcome})` : ''}`)));
@@ -152,6 +184,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string }): { e
       el.hidden = false;
       from.focus();
     },
+    trace: traceNow,
+    current: () => started,
     dispose: () => window.removeEventListener('keydown', onKey, true),
   };
 }

@@ -10,6 +10,7 @@ import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
 import { renderInspector } from './inspector.ts';
 import { createConsole } from './console.ts';
 import { createStepper } from './debugger.ts';
+import { createGuide, type GuidePanel } from './walkthrough.ts';
 import { deploymentManifest, nextNodeIP, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
 import { exportSvg } from './export-svg.ts';
 import { minimap } from './minimap.ts';
@@ -91,7 +92,7 @@ export interface EditorHandle {
   refreshed: number;
 }
 
-export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => void {
+export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { guide?: boolean } = {}): () => void {
   let view: LabView | null = null;
   let layout: Layout = { positions: {} };
   let connectMode = false;
@@ -151,7 +152,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
   const closeMinimap = minimap(cy, wrap);
 
   // ---- consoles and the packet stepper ------------------------------------------------------
-  const stepper = createStepper({ cy, api, lab });
+  let guide: GuidePanel | null = null;
+  const stepper = createStepper({ cy, api, lab, onTrace: (t) => guide?.onTrace(t) });
   const consoles = createConsole({
     api,
     lab,
@@ -160,8 +162,26 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
       return [...(view?.hosts.map((x) => x.name) ?? []), ...(c?.nodes.map((n) => n.name) ?? []), ...(c?.pods.map((p) => p.name) ?? []), ...(c?.services.map((x) => x.name) ?? [])];
     },
     onPackets: (traces, line) => stepper.show(traces, line.split('\n')[0]),
+    onLine: (host, line, r) => guide?.onConsoleLine(host, line, r),
   });
   dock.append(consoles.el, stepper.el);
+  // The walkthrough and exercises, beside the canvas.
+  guide = createGuide({ api, lab, consoles, stepper, show: showTarget, ...(opts.guide ? { open: true } : {}) });
+  wrap.after(guide.el);
+  tools.insertBefore(h('button', { title: 'Walkthrough and exercises (G)', 'data-testid': 'open-guide', onclick: () => guide?.toggle() }, 'Guide'), search);
+  /** Selects and highlights a host, node, pod, Service or Deployment on the canvas (a step's "Show"). */
+  function showTarget(target: string): boolean {
+    const t = target.replace(/^(pod|node|host|svc|service|deployment)\//, '');
+    const ids = [`n:${t}`, `h:${t}`, `l:${t}`, `p:${t}`, `p:default/${t}`, `s:${t}`, `s:default/${t}`, `d:${t}`, `d:default/${t}`];
+    const el = ids.map((id) => cy.getElementById(id)).find((e) => e.nonempty());
+    if (!el) return false;
+    cy.elements().unselect();
+    cy.elements('.match').removeClass('match');
+    el.select();
+    el.addClass('match');
+    cy.animate({ center: { eles: el } }, { duration: 250 });
+    return true;
+  }
   tools.insertBefore(h('button', { title: 'Trace a packet and step through its walk (F5 runs to the end)', 'data-testid': 'open-stepper', onclick: () => stepper.open() }, 'Trace'), search);
   /** Opens a console on a canvas element (node, pod or Linux host). */
   function openConsoleOn(d: ElData): boolean {
@@ -760,6 +780,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     else if (k === 'l') runLayout(true);
     else if (k === 'c') setConnect(!connectMode);
     else if (k === 't') toggleTheme();
+    else if (k === 'g') guide?.toggle();
     else if (e.key === '?') toggleHelp();
     else if (e.key === '/') search.focus();
     else if (e.key === 'Escape') {
@@ -808,6 +829,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string): () => v
     window.removeEventListener('kpl-theme', onTheme);
     consoles.dispose();
     stepper.dispose();
+    guide?.dispose();
     closeMinimap();
     eh.destroy();
     cy.destroy();

@@ -43,8 +43,9 @@ function route(): void {
   dispose?.();
   dispose = null;
   clear(root);
-  const m = /^#\/lab\/(.+)$/.exec(location.hash);
-  if (m) dispose = openEditor(root, api, decodeURIComponent(m[1]));
+  // #/lab/NAME, or #/lab/NAME?guide (opened from the examples: the guide panel shown).
+  const m = /^#\/lab\/([^?]+)(\?.*)?$/.exec(location.hash);
+  if (m) dispose = openEditor(root, api, decodeURIComponent(m[1]), { guide: /[?&]guide\b/.test(m[2] ?? '') });
   else dispose = showStartPage(root, api);
 }
 

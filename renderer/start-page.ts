@@ -1,7 +1,8 @@
 // The start page: saved labs (name, nodes, services, last change) with new, rename,
-// duplicate, delete, import (file picker or a file dropped on the window) and export.
+// duplicate, delete, import (file picker or a file dropped on the window) and export; and the
+// built-in examples (the article's scenes), each opened as a new lab with its walkthrough shown.
 
-import type { LabApi, LabSummary } from '../shared/api/contract.ts';
+import type { ExampleInfo, LabApi, LabSummary } from '../shared/api/contract.ts';
 import { busy, clear, dialog, download, formatBytes, h, relativeTime, toast, type Field } from './ui.ts';
 import { topbar } from './topbar.ts';
 
@@ -43,6 +44,37 @@ export async function importFiles(api: LabApi, files: FileList | File[], after: 
       after(name);
     });
   }
+}
+
+/** The examples: title (and Korean title), summary, layouts; "Open" makes a lab of one. */
+function examplesSection(api: LabApi): HTMLElement {
+  const box = h('div', { class: 'examples', 'data-testid': 'examples' });
+  const openExample = async (ex: ExampleInfo, layout: string | undefined): Promise<void> => {
+    const made = await busy(async () => {
+      const name = await freeName(api, ex.name);
+      await api.createExample(ex.name, name, layout === 'legacy' || layout === 'current' ? { proxy: layout } : {});
+      return name;
+    });
+    if (made) location.hash = `${labUrl(made)}?guide`;
+  };
+  const card = (ex: ExampleInfo): HTMLElement => {
+    const pick = ex.layouts.length > 1
+      ? h('select', { 'data-testid': 'example-layout', 'aria-label': `kube-proxy layout for ${ex.title}`, title: 'kube-proxy\'s iptables layout' }, ...ex.layouts.map((l) => h('option', { value: l }, l === 'legacy' ? 'legacy (KUBE-SVC, KUBE-SEP)' : 'current (1.28+)')))
+      : null;
+    return h('div', { class: 'example', 'data-testid': 'example', 'data-example': ex.name },
+      h('div', { class: 'ex-titles' }, h('strong', {}, ex.title), ex.ko ? h('span', { class: 'muted', lang: 'ko' }, ex.ko) : null),
+      h('p', {}, ex.summary),
+      h('div', { class: 'ex-meta muted' },
+        [ex.cluster ? 'cluster' : 'hosts only', `${ex.steps} step${ex.steps === 1 ? '' : 's'}`, ex.exercises ? `${ex.exercises} exercise${ex.exercises === 1 ? '' : 's'}` : '', ex.layouts.length === 1 ? `${ex.layouts[0]} layout` : ''].filter(Boolean).join(' · ')),
+      h('div', { class: 'ex-open' }, pick,
+        h('button', { class: 'primary', 'data-testid': `example-open-${ex.name}`, onclick: () => void openExample(ex, pick?.value ?? ex.layouts[0]) }, 'Open')));
+  };
+  void api.examples().then((list) => {
+    clear(box);
+    if (!list.length) box.append(h('div', { class: 'empty' }, 'No examples in this build.'));
+    box.append(...list.map(card));
+  }).catch((e: unknown) => box.append(h('div', { class: 'empty' }, `Examples are not available: ${(e as Error).message}`)));
+  return box;
 }
 
 async function freeName(api: LabApi, base: string): Promise<string> {
@@ -183,7 +215,10 @@ export function showStartPage(root: HTMLElement, api: LabApi): () => void {
       h('button', { onclick: () => fileInput.click(), 'data-testid': 'import' }, 'Import…'),
       fileInput),
     list,
-    h('p', { class: 'muted' }, `Lab names: ${NAME_HINT}. Every change is stored at once; there is nothing to save.`));
+    h('p', { class: 'muted' }, `Lab names: ${NAME_HINT}. Every change is stored at once; there is nothing to save.`),
+    h('h1', {}, 'Examples'),
+    h('p', { class: 'muted' }, 'The article\'s scenes as labs, each with a walkthrough to follow step by step and exercises the lab checks. Opening one makes a new lab.'),
+    examplesSection(api));
   root.append(topbar(null), body, zone);
   const off = api.onLabsChanged(() => void refresh());
   void refresh();
