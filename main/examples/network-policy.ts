@@ -273,5 +273,5 @@ export const networkPolicy: Example = {
       solutionActions: [{ kind: 'apply', yaml: POLICY_WITH_FRONTEND }],
     },
   ],
-  notes: 'The pods live in 10.88.0.0/16 as in the article\'s cluster; kube-proxy keeps minikube\'s clusterCIDR (10.244.0.0/16), so a pod\'s connection to a Service ClusterIP is also masqueraded on the way out to the endpoint (KUBE-MARK-MASQ). The policy is checked in filter FORWARD, before that MASQUERADE, on the pod\'s own address.',
+  notes: 'The pods live in 10.88.0.0/16 as in the article\'s cluster, and kube-proxy\'s clusterCIDR follows it, so a pod\'s connection to a Service ClusterIP keeps the pod\'s address on its way to the endpoint. The policy is checked in filter FORWARD, after the Service DNAT, on the pods\' own addresses.',
 };

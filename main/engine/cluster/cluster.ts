@@ -90,7 +90,7 @@ export class Cluster {
     const ipamRng = new Rng((seed ^ 0x1ba3) >>> 0);
     this.ipam = new Ipam(doc.podCIDR, () => ipamRng.next());
     this.store = new KubeStore(
-      { version, serviceCIDR: doc.serviceCIDR, nodePortRange: [lo, hi] },
+      { version, serviceCIDR: doc.serviceCIDR, nodePortRange: [lo, hi], podCIDR: doc.podCIDR },
       {
         rng: new Rng((seed ^ 0x6b756265) >>> 0),
         clock: () => topo.now(),

@@ -306,3 +306,11 @@ test('partial kube-proxy syncs (only changed chains rewritten) leave the same ru
     assert.doesNotMatch(save, /KUBE-SVC-2IRACUALRELARSND/, 'the deleted Service\'s chains are gone');
   }
 });
+
+test('kube-proxy\'s clusterCIDR is the cluster\'s pod range (minikube passes --pod-network-cidr)', () => {
+  const { sh, apply } = clusterLab({ podCIDR: '10.88.0.0/16' });
+  apply(WEBAPP_NODEPORT.replace('"10.244.120.102,10.244.120.103"', '"10.88.0.2,10.88.0.3"'));
+  const rules = sh('minikube', 'iptables -t nat -S KUBE-SERVICES').stdout;
+  assert.match(rules, /^-A KUBE-SERVICES ! -s 10\.88\.0\.0\/16 -d 10\.103\.46\.104\/32 -p tcp .*-j KUBE-MARK-MASQ$/m);
+  assert.doesNotMatch(rules, /10\.244\.0\.0\/16/);
+});

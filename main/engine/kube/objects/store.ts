@@ -30,6 +30,8 @@ export interface ClusterConfig {
   nodePortRange: [number, number];
   /** Unix time (seconds) of lab clock 0: creationTimestamps are epoch + clock. */
   epoch: number;
+  /** The pods' address range: kube-proxy's clusterCIDR (minikube passes its --pod-network-cidr). */
+  podCIDR: string;
 }
 
 export const DEFAULT_CLUSTER: ClusterConfig = {
@@ -37,6 +39,7 @@ export const DEFAULT_CLUSTER: ClusterConfig = {
   serviceCIDR: '10.96.0.0/12',
   nodePortRange: [30000, 32767],
   epoch: 1604553987, // 2020-11-05T05:26:27Z, the article's calicoctl timestamp
+  podCIDR: '10.244.0.0/16',
 };
 
 export interface StoreOptions {
@@ -61,12 +64,12 @@ export interface WatchEvent {
 }
 
 /** minikube's kube-proxy settings (its ConfigMap), the base every applied configuration merges into. */
-function defaultProxyConfig(minor: number): KubeProxyConfiguration {
+function defaultProxyConfig(minor: number, podCIDR: string): KubeProxyConfiguration {
   return {
     apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
     kind: 'KubeProxyConfiguration',
     metadata: { name: 'kube-proxy' },
-    clusterCIDR: '10.244.0.0/16',
+    clusterCIDR: podCIDR,
     detectLocalMode: '',
     mode: '',
     nodePortAddresses: null,
@@ -116,7 +119,7 @@ export class KubeStore {
       this.rng,
       this.minor,
     );
-    this.proxy = defaultProxyConfig(this.minor);
+    this.proxy = defaultProxyConfig(this.minor, this.config.podCIDR);
     this.host = this.makeHost();
   }
 
