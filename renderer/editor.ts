@@ -166,7 +166,14 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
   });
   dock.append(consoles.el, stepper.el);
   // The walkthrough and exercises, beside the canvas.
-  guide = createGuide({ api, lab, consoles, stepper, show: showTarget, ...(opts.guide ? { open: true } : {}) });
+  guide = createGuide({
+    api, lab, consoles, stepper, show: showTarget, ...(opts.guide ? { open: true } : {}),
+    resized: (first) => {
+      cy.resize();
+      // A lab opened with its guide: the picture fits the narrower canvas (unless a view was saved).
+      if (first && !(layout.zoom && layout.pan)) cy.fit(undefined, 40);
+    },
+  });
   wrap.after(guide.el);
   tools.insertBefore(h('button', { title: 'Walkthrough and exercises (G)', 'data-testid': 'open-guide', onclick: () => guide?.toggle() }, 'Guide'), search);
   /** Selects and highlights a host, node, pod, Service or Deployment on the canvas (a step's "Show"). */

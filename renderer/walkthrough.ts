@@ -25,6 +25,8 @@ export interface GuideDeps {
   stepper: Stepper;
   /** Selects and highlights a host, node, pod or Service on the canvas; false when it is not there. */
   show(target: string): boolean;
+  /** The panel opened or closed: the canvas's size changed (`first`: the lab's first opening). */
+  resized?(first: boolean): void;
 }
 
 export interface GuidePanel {
@@ -178,14 +180,17 @@ export function createGuide(deps: GuideDeps): GuidePanel {
     if (!exDirty) exDraft = structuredClone(exercises);
     if (first) {
       first = false;
-      if (deps.open || walk?.steps.length || exercises.length) open(walk?.steps.length || !exercises.length ? 'walkthrough' : 'exercises');
+      if (deps.open || walk?.steps.length || exercises.length) {
+        open(walk?.steps.length || !exercises.length ? 'walkthrough' : 'exercises');
+        deps.resized?.(true);
+      }
     }
     render();
   }
 
   async function save(): Promise<void> {
     const ok = await busy(async () => {
-      if (dirty || editing) {
+      if (dirty) {
         const clean = { ...draft, steps: draft.steps.map((s) => ({ ...s, title: s.title.trim() || '(untitled step)' })) };
         await api.setWalkthrough(lab, clean.steps.length || clean.title !== lab ? clean : null);
       }
@@ -584,14 +589,15 @@ export function createGuide(deps: GuideDeps): GuidePanel {
 
   function open(t?: 'walkthrough' | 'exercises'): void {
     if (t) tab = t;
+    const was = el.hidden;
     el.hidden = false;
     render();
-    window.dispatchEvent(new Event('resize'));
+    if (was) deps.resized?.(false);
   }
 
   function close(): void {
     el.hidden = true;
-    window.dispatchEvent(new Event('resize'));
+    deps.resized?.(false);
   }
 
   const off = api.onLabChanged((e) => {
