@@ -593,6 +593,10 @@ export function createGuide(deps: GuideDeps): GuidePanel {
     el.hidden = false;
     render();
     if (was) deps.resized?.(false);
+    if (stale) {
+      stale = false;
+      void reload();
+    }
   }
 
   function close(): void {
@@ -600,8 +604,12 @@ export function createGuide(deps: GuideDeps): GuidePanel {
     deps.resized?.(false);
   }
 
+  // Changes reload the guide while the panel shows (or Record is on); a hidden one reloads when opened.
+  let stale = false;
   const off = api.onLabChanged((e) => {
-    if (e.lab === lab) void reload();
+    if (e.lab !== lab) return;
+    if (el.hidden && !recording) stale = true;
+    else void reload();
   });
   void reload();
 

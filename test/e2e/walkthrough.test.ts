@@ -2,9 +2,10 @@
 // opened from the start page: every walkthrough step run by its button (the console for
 // commands, the stepper for traces) ends marked done, in English and in Korean. (b) Its exercise:
 // Check fails, the fix typed into minikube's console, Check passes; the solution revealed and
-// applied on a second copy. (c) Authoring: two console lines recorded, a title edited, saved,
-// the page reloaded: the walkthrough is there, and in the store. Also writes
-// docs/walkthrough.png (the panel beside the canvas, dark theme).
+// applied on another copy. (c) Authoring: two console lines recorded, a title edited, saved,
+// the page reloaded: the walkthrough is there, and in the store. (d) network-policy's steps (pod
+// consoles, an apply, a trace). (e) A show step and a trace step's stepTo. Also takes a picture of
+// the panel beside the canvas (KPL_DOCS=1: docs/walkthrough.png).
 
 import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,15 +60,19 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     return decodeURIComponent(/#\/lab\/([^?]+)/.exec(page.url())![1]);
   }
 
-  /** docs/walkthrough.png: the panel beside the canvas, two steps done, the third next. */
+  /**
+   * The panel beside the canvas, two steps done, the third next: into test-results/, or with
+   * KPL_DOCS=1 into docs/walkthrough.png (the README's picture).
+   */
   async function docsScreenshot(page: Page): Promise<void> {
     await page.evaluate(() => {
       (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.fit(undefined, 30);
       document.querySelector('[data-testid=guide-body]')?.scrollTo(0, 0);
     });
     await page.waitForTimeout(300);
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'docs', 'walkthrough.png') });
+    const dir = join(ROOT, process.env.KPL_DOCS === '1' ? 'docs' : 'test-results');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, 'walkthrough.png') });
   }
 
   const step = (page: Page, i: number) => page.locator(`[data-testid=guide-step][data-index="${i}"]`);
