@@ -8,6 +8,7 @@ import type { TraceReport } from '../engine/datapath/report.ts';
 import type { Lab } from '../engine/lab.ts';
 import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
 import type { ExampleInfo, ExerciseResult } from './guides.ts';
+import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
 
 /** What a guide action did (the service's StepRun). */
 export interface StepRunRow {
@@ -80,5 +81,7 @@ export interface LabServicePort {
   applySolution?(ref: string, i: number): StepRunRow[];
   setWalkthrough?(ref: string, w: Walkthrough | null): void;
   setExercises?(ref: string, list: Exercise[]): void;
+  /** The rules browser's view of a host (host-view.ts). */
+  rules?(ref: string, host: string, q?: RulesQuery): RulesView;
   close?(): void;
 }

@@ -11,6 +11,9 @@ import {
   type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type TraceRequest, type TraceResult, type UndoResult,
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
+import type { RulesQuery, RulesView } from '../../shared/api/contract.ts';
+import { hostView } from '../engine/host-view.ts';
+import type { Lab } from '../engine/lab.ts';
 import type { LabDoc } from '../../shared/lab.ts';
 import type { LabServicePort, StepRunRow } from './lab-api-port.ts';
 import { clusterView } from './lab-api-view.ts';
@@ -315,6 +318,20 @@ export class LabApiImpl implements Sync<LabMethods> {
 
   setExercises(ref: string, list: Exercise[]): void {
     this.guides().setExercises(ref, list);
+  }
+
+  // ---- the rules browser ----------------------------------------------------------------------
+
+  rules(ref: string, host: string, q: RulesQuery = {}): RulesView {
+    const query: RulesQuery = {};
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null) (query as Record<string, unknown>)[k] = v;
+    if (this.service.rules) return this.service.rules(ref, host, query);
+    const read = (lab: Lab): RulesView => {
+      const h = lab.hosts.get(host);
+      if (!h) throw new ApiCallError('notfound', `no host named "${host}"`);
+      return hostView(h, lab.clock, query);
+    };
+    return this.service.inspect ? this.service.inspect(ref, read) : read(this.service.load(ref));
   }
 }
 

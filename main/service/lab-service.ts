@@ -25,6 +25,8 @@ import { parseScenarioText } from './scenario.ts';
 import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, rehearseWalkthrough, type ExampleInfo, type ExerciseResult } from './guides.ts';
 import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
 import type { TraceJson } from '../../shared/trace-json.ts';
+import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
+import { hostView } from '../engine/host-view.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
 export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions, ExampleInfo, ExerciseResult, CheckResult };
@@ -181,6 +183,18 @@ export class LabService {
     return this.inspect(ref, (lab) => {
       if (!lab.cluster) throw new LabError('matrix: this lab has no cluster (kpl new LAB --cluster makes one)');
       return connectivityMatrix(lab, opts);
+    });
+  }
+
+  /**
+   * The rules browser's view of a host, node or pod (NS/NAME): its tables, chains and rules with
+   * counters and references, ipsets and conntrack entries (host-view.ts; reads only).
+   */
+  rules(ref: string, host: string, q: RulesQuery = {}): RulesView {
+    return this.inspect(ref, (lab) => {
+      const h = lab.hosts.get(host);
+      if (!h) throw new LabError(`no host named "${host}"`);
+      return hostView(h, lab.clock, q);
     });
   }
 

@@ -8,6 +8,7 @@ import type {
   ApplyResult, Capabilities, CheckVerdict, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
   LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
+import type { RulesQuery, RulesView } from './types.ts';
 import type { Exercise, Walkthrough } from '../guide.ts';
 import { exercisesCheck, walkthroughCheck } from '../guide-check.ts';
 
@@ -70,6 +71,17 @@ const exampleName: Check = str({ min: 1, max: 64, re: /^[a-z0-9]+(-[a-z0-9]+)*$/
 /** A 0-based position in a walkthrough's steps or a lab's exercises. */
 const index: Check = int(0, 9999);
 
+/** A chain name as iptables takes it (up to 28 characters, no spaces). */
+const chainName: Check = str({ min: 1, max: 28, re: /^[^\s!-][^\s]*$/, what: 'a chain name' });
+/** What the rules browser asks of a host (shared/rules-view.ts). */
+const rulesQuery: Check = obj({
+  table: opt(oneOf('raw', 'mangle', 'nat', 'filter', 'security')),
+  chain: opt(chainName),
+  filter: opt(str({ max: 200 })),
+  limit: opt(int(0, 100_000)),
+  chainLimit: opt(int(0, 100_000)),
+});
+
 /** The runtime schema of every method: its positional arguments. */
 export const METHOD_ARGS = {
   capabilities: args(),
@@ -109,6 +121,7 @@ export const METHOD_ARGS = {
   applySolution: args(labRef, index),
   setWalkthrough: args(labRef, nullable(walkthroughCheck)),
   setExercises: args(labRef, exercisesCheck),
+  rules: args(labRef, consoleHost, opt(rulesQuery)),
 } as const satisfies Record<string, (v: unknown) => string | null>;
 
 export type MethodName = keyof typeof METHOD_ARGS;
@@ -170,6 +183,14 @@ export interface LabMethods {
   setWalkthrough(ref: string, walkthrough: Walkthrough | null): Promise<void>;
   /** Replaces the lab's exercises (an empty list removes them). */
   setExercises(ref: string, list: Exercise[]): Promise<void>;
+  /**
+   * The rules browser's view of a host, node or pod (namespace/name): every table with its
+   * chains (policy, policy counters, references) and rules (`iptables -S` text without the
+   * `-A CHAIN ` prefix, counters, target), its ipsets with members and its `conntrack -L`
+   * lines. At most `q.limit` rules (default 5,000), chain by chain; ask for one chain's rules
+   * with `q.table` and `q.chain`, or for the rules containing a string with `q.filter`.
+   */
+  rules(ref: string, host: string, q?: RulesQuery): Promise<RulesView>;
 }
 
 /** Events pushed to the renderer. */

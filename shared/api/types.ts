@@ -2,6 +2,8 @@
 
 import type { StepAction } from '../guide.ts';
 
+export type { ChainRow, IpsetRow, RuleRow, RulesQuery, RulesTableName, RulesView, TableRow } from '../rules-view.ts';
+
 export type HostKind = 'host' | 'client' | 'lb';
 
 export interface ListenSpec {

@@ -1,0 +1,432 @@
+// The rules browser of one host, node or pod: a tab per netfilter table (raw, mangle, nat,
+// filter, security — those that exist), each chain with its policy, policy counters,
+// references and rule count, its rules (as `iptables -S` prints them) with their counters;
+// a filter box (over rule text and chain names, asked of the service); a jump or goto target
+// that is a chain scrolls to that chain and highlights it; a tab of ipsets with their members
+// and one of conntrack entries. It follows the lab (labChanged).
+//
+// Big nodes: the service answers at most a budget of chains and rules (LabApi.rules); chains
+// are shown collapsed with their rule counts when the table is big, a chain's rules are asked
+// for when it is opened, and a long chain shows its rules 500 at a time.
+
+import type { ChainRow, LabApi, RuleRow, RulesQuery, RulesView, TableRow } from '../shared/api/contract.ts';
+import { clear, errorText, h } from './ui.ts';
+
+export interface RulesBrowserOpts {
+  api: LabApi;
+  lab: string;
+  /** A host or node name, or a pod as namespace/name. */
+  host: string;
+  /** What the title calls it (a pod's own name). */
+  title?: string;
+}
+
+export interface RulesBrowser {
+  el: HTMLElement;
+  close(): void;
+  /** Resolves once the first answer is shown. */
+  ready: Promise<void>;
+}
+
+/** Rows of a chain rendered at once (then "Show more"). */
+const CHUNK = 500;
+/** A table with at most this many rules in the answer opens with every chain expanded. */
+const EXPAND_ALL = 600;
+/** Chains rendered at once, then per slice. */
+const FIRST_CHAINS = 120;
+/** Milliseconds of work per slice after the first. */
+const SLICE_MS = 12;
+/** Chains listed per answer (the service lists the built-in chains' jump targets past it). */
+const CHAIN_LIMIT = 1_000;
+/** Rules per answer (a chain cut short asks for its own when opened). */
+const RULE_LIMIT = 2_000;
+/** Characters of the filter before it is asked of the service (debounced). */
+const FILTER_DELAY = 200;
+
+let current: RulesBrowser | null = null;
+
+const fmt = (n: number): string => {
+  if (n < 100_000) return String(n);
+  const units = ['K', 'M', 'G', 'T'];
+  let v = n;
+  let i = -1;
+  while (v >= 10_000 && i < units.length - 1) {
+    v = Math.round(v / 1000);
+    i++;
+  }
+  return `${v}${units[i]}`;
+};
+
+/** Opens the rules browser (one at a time: opening another host replaces it). */
+export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
+  current?.close();
+  const { api, lab, host } = o;
+  let view: RulesView | null = null;
+  let tab = 'nat';
+  let filter = '';
+  let disposed = false;
+  /** Chains opened (or closed) by the user, per table: kept across refreshes. */
+  const open = new Map<string, boolean>();
+  /** Chains whose rules were fetched on their own (the answer did not carry them). */
+  const fetched = new Map<string, ChainRow>();
+  const key = (table: string, chain: string): string => `${table}\u0000${chain}`;
+  /** The table's chains still to render (see renderTable). */
+  let renderToken = 0;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  let flushPending: () => void = () => undefined;
+
+  const status = h('span', { class: 'rb-status muted', 'data-testid': 'rules-status' });
+  const filterBox = h('input', { class: 'rb-filter', type: 'search', placeholder: 'Filter rules and chains…', spellcheck: 'false', 'data-testid': 'rules-filter' });
+  const tabs = h('div', { class: 'rb-tabs', role: 'tablist' });
+  const body = h('div', { class: 'rb-body', 'data-testid': 'rules-body' });
+  const el = h('div', { class: 'rules-browser', role: 'dialog', 'aria-label': `Rules of ${o.title ?? host}`, 'data-testid': 'rules-browser', 'data-host': host },
+    h('div', { class: 'rb-head' },
+      h('strong', {}, 'Rules'), h('span', { class: 'rb-host' }, o.title ?? host), status,
+      h('span', { class: 'rb-spacer' }),
+      filterBox,
+      h('button', { title: 'Read the rules again', 'data-testid': 'rules-refresh', onclick: () => void load() }, 'Refresh'),
+      h('button', { title: 'Close (Esc)', 'aria-label': 'Close', 'data-testid': 'rules-close', onclick: () => close() }, '×')),
+    tabs, body);
+  document.body.append(el);
+
+  // Keys stay in the browser (the editor's shortcuts would act on the canvas).
+  el.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') {
+      if (e.target === filterBox && filterBox.value) {
+        filterBox.value = '';
+        setFilter('');
+      } else close();
+    }
+    e.stopPropagation();
+  });
+  let filterTimer: ReturnType<typeof setTimeout> | undefined;
+  filterBox.addEventListener('input', () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => setFilter(filterBox.value.trim()), FILTER_DELAY);
+  });
+  function setFilter(f: string): void {
+    if (f === filter) return;
+    filter = f;
+    void load();
+  }
+
+  let seq = 0;
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+
+  async function load(): Promise<void> {
+    const mine = ++seq;
+    status.textContent = 'reading…';
+    const q: RulesQuery = { chainLimit: CHAIN_LIMIT, limit: RULE_LIMIT, ...(filter ? { filter: filter.slice(0, 200) } : {}) };
+    const t0 = performance.now();
+    try {
+      const v = await api.rules(lab, host, q);
+      if (disposed || mine !== seq) return;
+      el.dataset.loadMs = String(Math.round(performance.now() - t0));
+      view = v;
+      fetched.clear();
+      if (!v.tables.some((t) => t.name === tab) && !['ipsets', 'conntrack'].includes(tab)) tab = v.tables.find((t) => t.name === 'nat')?.name ?? v.tables[0]?.name ?? 'ipsets';
+      render();
+    } catch (e) {
+      if (disposed || mine !== seq) return;
+      status.textContent = '';
+      clear(body);
+      body.append(h('div', { class: 'error', 'data-testid': 'rules-error' }, errorText(e)));
+    } finally {
+      if (mine === seq) resolveReady();
+    }
+  }
+
+  function render(keepScroll = true): void {
+    if (!view) return;
+    const top = body.scrollTop;
+    const v = view;
+    const n = (x: number): string => x.toLocaleString('en-US');
+    const listed = v.tables.reduce((k, t) => k + t.chains.length, 0);
+    const chains = v.tables.reduce((k, t) => k + t.chainCount, 0);
+    status.textContent = `${n(v.totalRules)} rules in ${v.tables.length} table${v.tables.length === 1 ? '' : 's'}` +
+      (filter ? ` · ${n(v.carriedRules)} match “${filter}”${v.truncated ? ' (more not shown)' : ''}` : listed < chains ? ` · ${n(listed)} of ${n(chains)} chains listed` : '');
+    clear(tabs);
+    for (const t of v.tables) tabs.append(tabButton(t.name, `${t.name} ${fmt(t.ruleCount)}`));
+    tabs.append(tabButton('ipsets', `ipsets ${v.ipsets.length}`), tabButton('conntrack', `conntrack ${fmt(v.conntrackCount)}`));
+    clear(body);
+    renderToken++;
+    clearTimeout(pending);
+    const t0 = performance.now();
+    if (tab === 'ipsets') renderIpsets(v);
+    else if (tab === 'conntrack') renderConntrack(v);
+    else {
+      const t = v.tables.find((x) => x.name === tab);
+      if (t) renderTable(t);
+    }
+    if (keepScroll) body.scrollTop = top;
+    el.dataset.renderMs = String(Math.round(performance.now() - t0));
+  }
+
+  function tabButton(name: string, label: string): HTMLElement {
+    return h('button', {
+      class: `rb-tab${tab === name ? ' on' : ''}`, role: 'tab', 'aria-selected': tab === name ? 'true' : 'false', 'data-testid': `rules-tab-${name}`,
+      onclick: () => {
+        tab = name;
+        render(false);
+        body.scrollTop = 0;
+      },
+    }, label);
+  }
+
+  // ---- a table --------------------------------------------------------------------------------
+
+  function renderTable(t: TableRow): void {
+    const carried = t.chains.reduce((n, c) => n + c.rules.length, 0);
+    const expandAll = filter !== '' || carried <= EXPAND_ALL;
+    if (!t.chains.length) body.append(h('p', { class: 'muted' }, filter ? `No chain or rule of ${t.name} contains “${filter}”.` : `${t.name} has no chains listed.`));
+    body.append(h('div', { class: 'rb-rule rb-columns' }, h('span', { class: 'rb-num' }, '#'), h('span', { class: 'rb-pk' }, 'pkts'), h('span', { class: 'rb-by' }, 'bytes'), h('span', {}, 'rule (as iptables -S prints it after -A CHAIN)')));
+    const list = h('div', { class: 'rb-chains' });
+    body.append(list);
+    // The first chains at once, the rest in slices between frames (2,000 chains of a big node
+    // would hold the window for a while).
+    let i = 0;
+    const slice = (n: number, ms = Infinity): void => {
+      const frag = document.createDocumentFragment();
+      const t0 = performance.now();
+      for (const end = Math.min(t.chains.length, i + n); i < end; i++) {
+        const c = t.chains[i];
+        frag.append(chainSection(t, c, open.get(key(t.name, c.name)) ?? (expandAll || c.builtin)));
+        if ((i & 15) === 15 && performance.now() - t0 > ms) {
+          i++;
+          break;
+        }
+      }
+      list.append(frag);
+    };
+    slice(FIRST_CHAINS);
+    const token = ++renderToken;
+    const next = (): void => {
+      if (token !== renderToken || disposed) return;
+      slice(t.chains.length, SLICE_MS);
+      if (i < t.chains.length) pending = setTimeout(next, 0);
+      else pending = undefined;
+    };
+    flushPending = () => {
+      if (token !== renderToken) return;
+      clearTimeout(pending);
+      pending = undefined;
+      slice(t.chains.length);
+    };
+    if (i < t.chains.length) pending = setTimeout(next, 0);
+    const more = t.chainCount - t.chains.length;
+    if (more > 0 && !filter) body.append(h('p', { class: 'muted rb-more-chains', 'data-testid': 'rules-more-chains' }, `${more.toLocaleString('en-US')} more chains not listed: type a name in the filter, or follow a jump.`));
+  }
+
+  function chainSection(t: TableRow, c0: ChainRow, expanded: boolean): HTMLElement {
+    const c = fetched.get(key(t.name, c0.name)) ?? c0;
+    const sec = h('section', { class: `rb-chain${c.builtin ? ' builtin' : ''}`, 'data-chain': c.name, 'data-testid': `chain-${c.name}` });
+    const twisty = h('span', { class: 'rb-twisty' }, expanded ? '▾' : '▸');
+    const head = h('div', { class: 'rb-chain-head', role: 'button', tabindex: '0', 'aria-expanded': expanded ? 'true' : 'false' },
+      twisty,
+      h('span', { class: 'rb-chain-name' }, c.name),
+      c.builtin
+        ? h('span', { class: `rb-policy ${c.policy === 'DROP' ? 'drop' : ''}` }, `policy ${c.policy ?? 'ACCEPT'} · ${fmt(c.packets)} packets, ${fmt(c.bytes)} bytes`)
+        : h('span', { class: 'rb-refs' }, `${c.references} reference${c.references === 1 ? '' : 's'}`),
+      h('span', { class: 'rb-count' }, `${c.ruleCount.toLocaleString('en-US')} rule${c.ruleCount === 1 ? '' : 's'}`));
+    const rules = h('div', { class: 'rb-rules' });
+    sec.append(head, rules);
+    const toggle = (): void => {
+      const on = head.getAttribute('aria-expanded') !== 'true';
+      open.set(key(t.name, c.name), on);
+      head.setAttribute('aria-expanded', on ? 'true' : 'false');
+      twisty.textContent = on ? '▾' : '▸';
+      if (on) void fill(t, c, rules);
+      else clear(rules);
+    };
+    head.addEventListener('click', toggle);
+    head.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        toggle();
+      }
+    });
+    if (expanded) void fill(t, c, rules);
+    return sec;
+  }
+
+  /** Shows a chain's rules: those the answer carried, or (a chain cut short by the budget)
+   *  the chain's own answer, 500 rows at a time. */
+  async function fill(t: TableRow, c: ChainRow, box: HTMLElement): Promise<void> {
+    clear(box);
+    let rows = c.rules;
+    if (c.partial && !filter) {
+      const got = fetched.get(key(t.name, c.name));
+      if (got) rows = got.rules;
+      else {
+        box.append(h('div', { class: 'muted rb-loading' }, 'reading…'));
+        try {
+          const one = await api.rules(lab, host, { table: t.name, chain: c.name, limit: 100_000, chainLimit: 1 });
+          const row = one.tables.find((x) => x.name === t.name)?.chains[0];
+          if (row) {
+            fetched.set(key(t.name, c.name), row);
+            rows = row.rules;
+          }
+        } catch (e) {
+          clear(box);
+          box.append(h('div', { class: 'error' }, errorText(e)));
+          return;
+        }
+        clear(box);
+      }
+    }
+    if (!rows.length) {
+      box.append(h('div', { class: 'muted rb-empty' }, c.ruleCount && filter ? 'no rule matches' : 'no rules'));
+      return;
+    }
+    let shown = 0;
+    const more = h('button', { class: 'rb-show-more', 'data-testid': 'rules-show-more' });
+    const step = (): void => {
+      const frag = document.createDocumentFragment();
+      const end = Math.min(rows.length, shown + CHUNK);
+      for (let i = shown; i < end; i++) frag.append(ruleRow(t, rows[i]));
+      shown = end;
+      more.before(frag);
+      if (shown >= rows.length) more.remove();
+      else more.textContent = `Show more (${(rows.length - shown).toLocaleString('en-US')} left)`;
+    };
+    more.addEventListener('click', step);
+    box.append(more);
+    step();
+    if (filter && c.partial) box.append(h('div', { class: 'muted rb-empty' }, 'more matching rules not loaded: narrow the filter'));
+  }
+
+  function ruleRow(t: TableRow, r: RuleRow): HTMLElement {
+    const spec = h('code', { class: 'rb-spec' });
+    const word = r.target === null ? '' : `${r.goto ? '-g' : '-j'} ${r.target}`;
+    const mark = word ? r.spec.lastIndexOf(word) : -1;
+    if (r.target === null || mark < 0) spec.append(r.spec || '(no match, no target: counts every packet)');
+    else {
+      const name = r.target;
+      // A chain is a link to follow; a verdict stands out (ACCEPT, DROP, DNAT…).
+      const target = r.targetChain
+        ? h('a', {
+          class: 'rb-target', href: '#', title: `${r.goto ? 'Go to' : 'Jump to'} ${name}`, 'data-target': name,
+          onclick: (e: Event) => {
+            e.preventDefault();
+            void showChain(t.name, name);
+          },
+        }, name)
+        : h('span', { class: `rb-verdict t-${verdictClass(name)}` }, name);
+      spec.append(r.spec.slice(0, mark + 3), target, r.spec.slice(mark + word.length));
+    }
+    return h('div', { class: `rb-rule${r.packets ? ' hit' : ''}`, 'data-num': String(r.num) },
+      h('span', { class: 'rb-num' }, String(r.num)),
+      h('span', { class: 'rb-pk', title: `${r.packets} packets` }, fmt(r.packets)),
+      h('span', { class: 'rb-by', title: `${r.bytes} bytes` }, fmt(r.bytes)),
+      spec);
+  }
+
+  function verdictClass(target: string): string {
+    if (target === 'DROP' || target === 'REJECT') return 'drop';
+    if (target === 'ACCEPT') return 'accept';
+    if (/NAT$|^MASQUERADE$|^REDIRECT$/.test(target)) return 'nat';
+    if (target === 'RETURN') return 'return';
+    return 'other';
+  }
+
+  /** Scrolls to a chain of the table and highlights it: opened, asked of the service when the
+   *  answer did not list it (the chain budget, or a filter that leaves it out). */
+  async function showChain(table: string, name: string): Promise<void> {
+    if (!view) return;
+    if (tab !== table) {
+      tab = table;
+      render(false);
+    }
+    const find = (): HTMLElement | null => body.querySelector<HTMLElement>(`section.rb-chain[data-chain="${CSS.escape(name)}"]`);
+    let sec = find();
+    if (!sec) {
+      flushPending();
+      sec = find();
+    }
+    const t = view.tables.find((x) => x.name === table);
+    if (!sec && t) {
+      try {
+        const one = await api.rules(lab, host, { table: t.name, chain: name, limit: 100_000, chainLimit: 1 });
+        const row = one.tables.find((x) => x.name === table)?.chains[0];
+        if (!row) return;
+        fetched.set(key(table, name), row);
+        t.chains.push({ ...row, rules: row.rules, partial: false });
+        open.set(key(table, name), true);
+        sec = chainSection(t, row, true);
+        const list = body.querySelector('.rb-chains');
+        (list ?? body).append(sec);
+      } catch (e) {
+        status.textContent = errorText(e);
+        return;
+      }
+    }
+    if (!sec) return;
+    const head = sec.querySelector<HTMLElement>('.rb-chain-head');
+    if (head && head.getAttribute('aria-expanded') !== 'true') head.click();
+    for (const old of body.querySelectorAll('.rb-highlight')) old.classList.remove('rb-highlight');
+    sec.classList.add('rb-highlight');
+    sec.scrollIntoView({ block: 'start', behavior: 'auto' });
+    head?.focus({ preventScroll: true });
+  }
+
+  // ---- ipsets and conntrack (filtered here: the answer holds them whole, up to their caps) ----
+
+  function renderIpsets(v: RulesView): void {
+    const f = filter.toLowerCase();
+    const sets = v.ipsets.filter((s) => !f || s.name.toLowerCase().includes(f) || s.members.some((m) => m.toLowerCase().includes(f)));
+    if (!sets.length) {
+      body.append(h('p', { class: 'muted' }, v.ipsets.length ? `No set or member contains “${filter}”.` : 'No ipsets on this host.'));
+      return;
+    }
+    for (const s of sets) {
+      const members = f && !s.name.toLowerCase().includes(f) ? s.members.filter((m) => m.toLowerCase().includes(f)) : s.members;
+      body.append(h('section', { class: 'rb-set', 'data-set': s.name, 'data-testid': `ipset-${s.name}` },
+        h('div', { class: 'rb-chain-head' },
+          h('span', { class: 'rb-chain-name' }, s.name), h('span', { class: 'rb-refs' }, s.type),
+          h('span', { class: 'rb-refs' }, `${s.references} reference${s.references === 1 ? '' : 's'}`),
+          h('span', { class: 'rb-count' }, `${s.elements.toLocaleString('en-US')} entr${s.elements === 1 ? 'y' : 'ies'}`)),
+        h('div', { class: 'rb-set-header muted' }, `Header: ${s.header}`),
+        h('pre', { class: 'rb-members' }, members.length ? members.join('\n') : '(no members)'),
+        s.members.length < s.elements ? h('div', { class: 'muted rb-empty' }, `first ${s.members.length.toLocaleString('en-US')} of ${s.elements.toLocaleString('en-US')} shown`) : null));
+    }
+  }
+
+  function renderConntrack(v: RulesView): void {
+    const f = filter.toLowerCase();
+    const lines = f ? v.conntrack.filter((l) => l.toLowerCase().includes(f)) : v.conntrack;
+    body.append(h('p', { class: 'muted' }, `conntrack -L: ${v.conntrackCount.toLocaleString('en-US')} flow entr${v.conntrackCount === 1 ? 'y' : 'ies'}` +
+      (v.conntrack.length < v.conntrackCount ? ` (first ${v.conntrack.length.toLocaleString('en-US')} shown)` : '') + (f ? `, ${lines.length} containing “${filter}”` : '')));
+    body.append(h('pre', { class: 'rb-conntrack', 'data-testid': 'rules-conntrack' }, lines.join('\n')));
+  }
+
+  // ---- life ---------------------------------------------------------------------------------
+
+  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  const offChanged = api.onLabChanged((e) => {
+    if (e.lab !== lab) return;
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => void load(), 150);
+  });
+  const onHash = (): void => close();
+  window.addEventListener('hashchange', onHash);
+
+  function close(): void {
+    if (disposed) return;
+    disposed = true;
+    clearTimeout(filterTimer);
+    clearTimeout(refreshTimer);
+    clearTimeout(pending);
+    offChanged();
+    window.removeEventListener('hashchange', onHash);
+    el.remove();
+    if (current === handle) current = null;
+    resolveReady();
+  }
+
+  const handle: RulesBrowser = { el, close, ready };
+  current = handle;
+  void load();
+  filterBox.focus();
+  return handle;
+}
