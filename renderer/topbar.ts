@@ -15,6 +15,7 @@ export const SHORTCUTS: [string, string][] = [
   ['L', 'automatic layout (fcose)'],
   ['F', 'zoom to fit'],
   ['/', 'search by name or IP'],
+  ['G', 'show or hide the guide: the lab’s walkthrough and exercises'],
   ['T', 'switch dark / light theme'],
   ['?', 'this help'],
   ['Esc', 'clear the selection, close dialogs'],

@@ -2,7 +2,7 @@
 // opened from the start page: every walkthrough step run by its button (the console for
 // commands, the stepper for traces) ends marked done, in English and in Korean. (b) Its exercise:
 // Check fails, the fix typed into minikube's console, Check passes; the solution revealed and
-// applied on another copy. (c) Authoring: two console lines recorded, a title edited, saved,
+// applied on another copy. (c) Authoring: console lines recorded, reordered, one removed, a title edited, saved,
 // the page reloaded: the walkthrough is there, and in the store. (d) network-policy's steps (pod
 // consoles, an apply, a trace). (e) A show step and a trace step's stepTo. Also takes a picture of
 // the panel beside the canvas (KPL_DOCS=1: docs/walkthrough.png).
@@ -238,7 +238,16 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('console-tab-minikube').waitFor();
     await typeLine(page, 'kubectl get nodes');
     await typeLine(page, 'hostname');
-    await page.locator('[data-testid=guide-step][data-index="1"]').waitFor();
+    await typeLine(page, 'uname -a');
+    await page.locator('[data-testid=guide-step][data-index="2"]').waitFor();
+    // Reordered and removed in the panel.
+    const titles = (): Promise<string[]> => page.getByTestId('step-edit-title').evaluateAll((is) => is.map((i) => (i as HTMLInputElement).value));
+    assert.deepEqual(await titles(), ['kubectl get nodes', 'hostname', 'uname -a']);
+    await step(page, 0).getByTestId('step-down').click();
+    assert.deepEqual(await titles(), ['hostname', 'kubectl get nodes', 'uname -a']);
+    await step(page, 1).getByTestId('step-up').click();
+    assert.deepEqual(await titles(), ['kubectl get nodes', 'hostname', 'uname -a']);
+    await step(page, 2).getByTestId('step-remove').click();
     assert.equal(await page.getByTestId('guide-step').count(), 2);
     assert.equal(await step(page, 0).getByTestId('step-edit-title').inputValue(), 'kubectl get nodes');
     await step(page, 0).getByTestId('step-edit-title').fill('List the nodes');
