@@ -45,7 +45,7 @@ test('one LAN: delivered, refused, ICMP echo', async () => {
   await compareScenario('lan', doc, probes);
 });
 
-test('routing: forwarding on and off, no route on the router', async () => {
+test('routing: forwarding on and off, no route on the router, a blackhole route', async () => {
   await compareScenario('fwd-on', labDoc(routed()), [
     { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
     { from: 'client', to: '10.0.2.3', port: 53, proto: 'udp', expect: 'delivered' },
@@ -54,6 +54,13 @@ test('routing: forwarding on and off, no route on the router', async () => {
   ]);
   await compareScenario('fwd-off', labDoc(routed([], false)), [
     { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'timeout' },
+  ]);
+  // A blackhole route (Calico's for a node's own block) drops silently: no ICMP, no martian.
+  await compareScenario('blackhole', labDoc(routed([['router', ['ip', 'route', 'add', 'blackhole', '10.0.2.0/26', 'proto', 'bird']]])), [
+    { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'timeout' },
+    { from: 'client', to: '10.0.2.2', proto: 'icmp', expect: 'timeout' },
+    // Outside the /26 the LAN route still applies (and nobody answers ARP there).
+    { from: 'client', to: '10.0.2.200', port: 80, proto: 'tcp', expect: 'timeout' },
   ]);
 });
 

@@ -38,6 +38,9 @@ export interface ClusterTopology {
   now(): number;
 }
 
+/** The routes map's mark for a node's own block (BIRD's `blackhole … proto bird`). */
+const BLACKHOLE = 'blackhole';
+
 export class ClusterError extends Error {}
 
 /** kube-proxy's and Felix's periodic refresh, in seconds of lab time. */
@@ -352,7 +355,7 @@ export class Cluster {
     this.pods.delete(key);
   }
 
-  /** Routes to other nodes' blocks (and borrowed addresses) through tunl0 or eth0. */
+  /** Routes to other nodes' blocks (and borrowed addresses) through tunl0 or eth0; own blocks blackholed. */
   private syncRoutes(nodes: Node[]): void {
     const ipip = this.doc.tunnel === 'ipip';
     // Where every block and borrowed address lives.
@@ -368,18 +371,25 @@ export class Cluster {
       const have = this.routes.get(name)!;
       const want = new Map<string, string>();
       for (const [cidr, owner] of dests) {
-        if (owner === name) continue;
+        // A node's own blocks get BIRD's blackhole route (the pods' /32s are more specific):
+        // an unused address of the block goes nowhere rather than out to the gateway.
+        if (owner === name) {
+          if (cidr.endsWith('/32')) continue;
+          want.set(cidr, BLACKHOLE);
+          continue;
+        }
         const gw = nodeIP.get(owner);
         if (gw) want.set(cidr, gw);
       }
       for (const [cidr, gw] of have) {
         if (want.get(cidr) === gw) continue;
-        this.run(host, ['ip', 'route', 'del', cidr]);
+        this.run(host, gw === BLACKHOLE ? ['ip', 'route', 'del', 'blackhole', cidr] : ['ip', 'route', 'del', cidr]);
         have.delete(cidr);
       }
       for (const [cidr, gw] of want) {
         if (have.get(cidr) === gw) continue;
-        this.run(host, ipip ? ['ip', 'route', 'add', cidr, 'via', gw, 'dev', 'tunl0', 'proto', 'bird', 'onlink'] : ['ip', 'route', 'add', cidr, 'via', gw, 'dev', 'eth0', 'proto', 'bird']);
+        if (gw === BLACKHOLE) this.run(host, ['ip', 'route', 'add', 'blackhole', cidr, 'proto', 'bird']);
+        else this.run(host, ipip ? ['ip', 'route', 'add', cidr, 'via', gw, 'dev', 'tunl0', 'proto', 'bird', 'onlink'] : ['ip', 'route', 'add', cidr, 'via', gw, 'dev', 'eth0', 'proto', 'bird']);
         have.set(cidr, gw);
       }
     }

@@ -500,6 +500,10 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
   // the routing decision (ip_route_input): local delivery, forwarding, or an error
   const rt = iif === 'lo' ? host.net.routeOutput({ dst: f.pkt.dst }) : host.net.routeInput({ dst: f.pkt.dst, src: f.pkt.src, iif, mark: f.pkt.mark || undefined });
   if (!rt.ok) {
+    if (rt.blackhole) {
+      ev(f, host.name, 'drop', `${formatIPv4(f.pkt.dst)}: blackhole route (dropped without an ICMP error)`);
+      return { stop: { outcome: 'dropped', reason: `${host.name}: blackhole route to ${formatIPv4(f.pkt.dst)}`, decidedBy: null } };
+    }
     if (rt.errno === 'EINVAL') {
       const rp = host.net.rpFilter(iif);
       const why = rp > 0 ? `martian source or reverse-path filter (rp_filter=${rp}) on ${iif}` : `martian packet on ${iif}`;

@@ -119,6 +119,8 @@ export interface RouteHit {
 export interface RouteMiss {
   ok: false;
   errno: 'ENETUNREACH' | 'EHOSTUNREACH' | 'EINVAL' | 'EACCES' | 'ENODEV';
+  /** The lookup hit a blackhole route (its EINVAL is no martian: ip_error drops silently). */
+  blackhole?: true;
 }
 
 export type RouteResult = RouteHit | RouteMiss;
@@ -1109,6 +1111,7 @@ export class NetNs {
     if (!res || 'error' in res) {
       if (!fwd) return miss('EHOSTUNREACH');
       const err = res && 'error' in res ? res.error : 'ENETUNREACH';
+      if (err === 'EINVAL') return { ok: false, errno: 'EINVAL', blackhole: true };
       return miss(err === 'EAGAIN' ? 'ENETUNREACH' : (err as RouteMiss['errno']));
     }
     if (res.type === 'broadcast') {

@@ -314,3 +314,15 @@ test('kube-proxy\'s clusterCIDR is the cluster\'s pod range (minikube passes --p
   assert.match(rules, /^-A KUBE-SERVICES ! -s 10\.88\.0\.0\/16 -d 10\.103\.46\.104\/32 -p tcp .*-j KUBE-MARK-MASQ$/m);
   assert.doesNotMatch(rules, /10\.244\.0\.0\/16/);
 });
+
+test('a node blackholes its own pod blocks (BIRD), so an unused pod address is dropped there, silently', () => {
+  const { lab, sh, apply } = clusterLab({ nodes: 2 });
+  apply(WEBAPP_NODEPORT);
+  const routes = sh('minikube', 'ip route').stdout;
+  assert.match(routes, /^blackhole 10\.244\.120\.64\/26 proto bird $/m);
+  assert.match(sh('minikube-m02', 'ip route').stdout, /^10\.244\.120\.64\/26 via 192\.168\.49\.2 dev tunl0 proto bird onlink $/m);
+  const t = lab.trace({ from: 'minikube-m02', to: '10.244.120.99:80', proto: 'tcp' }).json;
+  assert.equal(t.outcome, 'dropped');
+  assert.equal(t.reason, 'minikube: blackhole route to 10.244.120.99');
+  assert.equal(t.reply, null);
+});
