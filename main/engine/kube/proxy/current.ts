@@ -17,7 +17,7 @@ import {
   type EndpointInfo,
   type PortInfo,
 } from './normalize.ts';
-import { nodeOrigin as node, serviceOrigin, TableWriter, type LayoutOutput, type ServiceRole } from './origin.ts';
+import { nodeOrigin as node, serviceOrigin, TableWriter, type LayoutOutput, type RuleSink, type ServiceRole } from './origin.ts';
 import { categorizeEndpoints, externallyAccessible } from './topology.ts';
 import type { EnsuredChain, GenerateInput, StaticRule } from './model.ts';
 
@@ -27,19 +27,71 @@ const OURS = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];
 const LOCALHOST_NODEPORT_COUNTER = 'localhost_nps_accepted_pkts';
 const INVALID_DROP_COUNTER = 'ct_state_invalid_dropped_pkts';
 
+/** What every service port's rules depend on besides the port itself: the node, the
+ *  KubeProxyConfiguration and large-cluster mode (which follows the total endpoint count). */
+export interface CurrentContext {
+  nodeName: string;
+  zone: string;
+  mark: string;
+  masqueradeAll: boolean;
+  detector: ReturnType<typeof localDetector>;
+  nodeIP: ReturnType<typeof nodeIPv4>;
+  nfacct: boolean;
+  npa: ReturnType<typeof nodePortAddressing>;
+  localhostNodePorts: boolean;
+  largeClusterMode: boolean;
+}
+
+/** kube-proxy drops the per-endpoint comments above 1,000 endpoints. */
+export function currentLargeClusterMode(totalEndpoints: number): boolean {
+  return totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
+}
+
+export function currentContext(input: GenerateInput, largeClusterMode: boolean): CurrentContext {
+  const npa = nodePortAddressing(input.config, input.node, 'current');
+  return {
+    nodeName: input.node.name,
+    zone: input.node.zone ?? '',
+    mark: input.masqueradeMarkText ?? goMark(input.config.iptables?.masqueradeBit ?? 14),
+    masqueradeAll: input.config.iptables?.masqueradeAll === true,
+    detector: localDetector(input.config, input.node, 'current'),
+    nodeIP: nodeIPv4(input.node),
+    nfacct: input.node.nfacct !== false,
+    npa,
+    // kube-proxy turns localhostNodePorts off when nodePortAddresses exclude 127.0.0.0/8.
+    localhostNodePorts: (input.config.iptables?.localhostNodePorts ?? true) && npa.containsLoopback,
+    largeClusterMode,
+  };
+}
+
 export function generateCurrent(input: GenerateInput, ports: PortInfo[]): LayoutOutput {
   const filter = new TableWriter();
   const nat = new TableWriter();
-  const mark = input.masqueradeMarkText ?? goMark(input.config.iptables?.masqueradeBit ?? 14);
-  const masqueradeAll = input.config.iptables?.masqueradeAll === true;
-  const detector = localDetector(input.config, input.node, 'current');
-  const nodeIP = nodeIPv4(input.node);
-  const nfacct = input.node.nfacct !== false;
-  const npa = nodePortAddressing(input.config, input.node, 'current');
-  // kube-proxy turns localhostNodePorts off when nodePortAddresses exclude 127.0.0.0/8.
-  const localhostNodePorts = (input.config.iptables?.localhostNodePorts ?? true) && npa.containsLoopback;
-  const markSetting = 'iptables.masqueradeBit';
+  let totalEndpoints = 0;
+  for (const p of ports) totalEndpoints += p.endpoints.length;
+  const largeClusterMode = currentLargeClusterMode(totalEndpoints);
+  const ctx = currentContext(input, largeClusterMode);
+  currentPrologue(input, ctx, filter, nat);
+  // Active chains matter only for deleting stale ones, so they are tracked only then.
+  const track = (input.existingNatChains?.length ?? 0) > 0;
+  const active = new Set<string>();
+  for (const p of ports) writeCurrentPort(ctx, p, filter, nat, track ? active : null);
 
+  // Stale service chains (kube-proxy finds them with iptables-save): flush, then delete.
+  for (const chain of [...(input.existingNatChains ?? [])].sort()) {
+    if (active.has(chain) || !OURS.some((pre) => chain.startsWith(pre))) continue;
+    nat.declare(chain);
+    nat.raw(`-X ${chain}`);
+  }
+
+  currentEpilogue(input, ctx, filter, nat);
+  return { filter, nat, largeClusterMode, endpoints: totalEndpoints };
+}
+
+/** The chains every sync declares and the rules that belong to no service port. */
+export function currentPrologue(input: GenerateInput, ctx: CurrentContext, filter: RuleSink, nat: RuleSink): void {
+  const { mark, localhostNodePorts } = ctx;
+  const markSetting = 'iptables.masqueradeBit';
   for (const c of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL']) filter.declare(c);
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) nat.declare(c);
 
@@ -58,234 +110,227 @@ export function generateCurrent(input: GenerateInput, ports: PortInfo[]): Layout
       node('localnetFirewall', 'iptables.localhostNodePorts'),
     );
   }
+}
 
-  // Active chains matter only for deleting stale ones, so they are tracked only then.
-  const track = (input.existingNatChains?.length ?? 0) > 0;
-  const active = new Set<string>();
-  let totalEndpoints = 0;
-  for (const p of ports) totalEndpoints += p.endpoints.length;
-  const largeClusterMode = totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
+/** One service port's rules, in every chain it writes to (its own chains declared here). */
+export function writeCurrentPort(ctx: CurrentContext, p: PortInfo, filter: RuleSink, nat: RuleSink, active: Set<string> | null): void {
+  const { masqueradeAll, detector, nfacct, localhostNodePorts, nodeIP, largeClusterMode } = ctx;
+  const C = p.ref.servicePortName;
+  const proto = `-m ${p.protocol} -p ${p.protocol}`;
+  const { cluster, local, reachable, hasAny: hasEndpoints } = categorizeEndpoints(p, ctx.nodeName, ctx.zone);
 
-  for (const p of ports) {
-    const C = p.ref.servicePortName;
-    const proto = `-m ${p.protocol} -p ${p.protocol}`;
-    const { cluster, local, reachable, hasAny: hasEndpoints } = categorizeEndpoints(p, input.node.name, input.node.zone ?? '');
+  const clusterPolicyChain = svcChain(p.hash);
+  const usesClusterPolicyChain = cluster.length > 0;
+  const localPolicyChain = svlChain(p.hash);
+  const usesLocalPolicyChain = local.length > 0;
 
-    const clusterPolicyChain = svcChain(p.hash);
-    const usesClusterPolicyChain = cluster.length > 0;
-    const localPolicyChain = svlChain(p.hash);
-    const usesLocalPolicyChain = local.length > 0;
+  let internalTrafficChain = clusterPolicyChain;
+  let hasInternalEndpoints = hasEndpoints;
+  if (p.internalPolicyLocal) {
+    internalTrafficChain = localPolicyChain;
+    if (local.length === 0) hasInternalEndpoints = false;
+  }
+  let externalPolicyChain = clusterPolicyChain;
+  let hasExternalEndpoints = hasEndpoints;
+  if (p.externalPolicyLocal) {
+    externalPolicyChain = localPolicyChain;
+    if (local.length === 0) hasExternalEndpoints = false;
+  }
+  const externalTrafficChain = extChain(p.hash);
+  const usesExternalTrafficChain = hasEndpoints && externallyAccessible(p);
+  const fw = fwChain(p.hash);
+  const usesFWChain = hasEndpoints && p.loadBalancerIPs.length > 0 && p.sourceRanges.length > 0;
+  const loadBalancerTrafficChain = usesFWChain ? fw : externalTrafficChain;
 
-    let internalTrafficChain = clusterPolicyChain;
-    let hasInternalEndpoints = hasEndpoints;
-    if (p.internalPolicyLocal) {
-      internalTrafficChain = localPolicyChain;
-      if (local.length === 0) hasInternalEndpoints = false;
-    }
-    let externalPolicyChain = clusterPolicyChain;
-    let hasExternalEndpoints = hasEndpoints;
-    if (p.externalPolicyLocal) {
-      externalPolicyChain = localPolicyChain;
-      if (local.length === 0) hasExternalEndpoints = false;
-    }
-    const externalTrafficChain = extChain(p.hash);
-    const usesExternalTrafficChain = hasEndpoints && externallyAccessible(p);
-    const fw = fwChain(p.hash);
-    const usesFWChain = hasEndpoints && p.loadBalancerIPs.length > 0 && p.sourceRanges.length > 0;
-    const loadBalancerTrafficChain = usesFWChain ? fw : externalTrafficChain;
-
-    let internalTarget = '';
-    let internalComment = '';
-    let internalRole: ServiceRole = 'noEndpoints';
-    let externalTarget = '';
-    let externalComment = '';
-    let externalRole: ServiceRole = 'noEndpoints';
-    if (!hasEndpoints) {
-      internalTarget = externalTarget = 'REJECT';
-      internalComment = externalComment = quoted(`${C} has no endpoints`);
-    } else {
-      if (!hasInternalEndpoints) {
-        internalTarget = 'DROP';
-        internalComment = quoted(`${C} has no local endpoints`);
-        internalRole = 'noLocalEndpoints';
-      }
-      if (!hasExternalEndpoints) {
-        externalTarget = 'DROP';
-        externalComment = quoted(`${C} has no local endpoints`);
-        externalRole = 'noLocalEndpoints';
-      }
-    }
-
-    // Cluster IP.
-    const clusterArgs = '-m comment --comment "' + C + ' cluster IP" ' + proto + ' -d ' + p.clusterIP + ' --dport ' + p.port;
-    if (hasInternalEndpoints) {
-      nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIP', p.clusterIP), clusterArgs, ' -j ', internalTrafficChain);
-    } else {
-      filter.rule(
-        'KUBE-SERVICES',
-        `-m comment --comment ${internalComment} ${proto} -d ${p.clusterIP} --dport ${p.port} -j ${internalTarget}`,
-        serviceOrigin(p, internalRole, p.clusterIP),
-      );
-    }
-
-    // External IPs.
-    for (const ext of p.externalIPs) {
-      if (hasEndpoints) {
-        nat.rule(
-          'KUBE-SERVICES',
-          `-m comment --comment ${quoted(`${C} external IP`)} ${proto} -d ${ext} --dport ${p.port} -j ${externalTrafficChain}`,
-          serviceOrigin(p, 'externalIP', ext),
-        );
-      }
-      if (!hasExternalEndpoints) {
-        filter.rule(
-          'KUBE-EXTERNAL-SERVICES',
-          `-m comment --comment ${externalComment} ${proto} -d ${ext} --dport ${p.port} -j ${externalTarget}`,
-          serviceOrigin(p, externalRole, ext),
-        );
-      }
-    }
-
-    // Load-balancer IPs.
-    for (const lb of p.loadBalancerIPs) {
-      if (hasEndpoints) {
-        nat.rule(
-          'KUBE-SERVICES',
-          `-m comment --comment ${quoted(`${C} loadbalancer IP`)} ${proto} -d ${lb} --dport ${p.port} -j ${loadBalancerTrafficChain}`,
-          serviceOrigin(p, 'loadBalancerIP', lb),
-        );
-      }
-      if (usesFWChain) {
-        filter.rule(
-          'KUBE-PROXY-FIREWALL',
-          `-m comment --comment ${quoted(`${C} traffic not accepted by ${fw}`)} ${proto} -d ${lb} --dport ${p.port} -j DROP`,
-          serviceOrigin(p, 'loadBalancerFirewallDrop', lb),
-        );
-      }
+  let internalTarget = '';
+  let internalComment = '';
+  let internalRole: ServiceRole = 'noEndpoints';
+  let externalTarget = '';
+  let externalComment = '';
+  let externalRole: ServiceRole = 'noEndpoints';
+  if (!hasEndpoints) {
+    internalTarget = externalTarget = 'REJECT';
+    internalComment = externalComment = quoted(`${C} has no endpoints`);
+  } else {
+    if (!hasInternalEndpoints) {
+      internalTarget = 'DROP';
+      internalComment = quoted(`${C} has no local endpoints`);
+      internalRole = 'noLocalEndpoints';
     }
     if (!hasExternalEndpoints) {
-      for (const lb of p.loadBalancerIPs) {
-        filter.rule(
-          'KUBE-EXTERNAL-SERVICES',
-          `-m comment --comment ${externalComment} ${proto} -d ${lb} --dport ${p.port} -j ${externalTarget}`,
-          serviceOrigin(p, externalRole, lb),
-        );
-      }
+      externalTarget = 'DROP';
+      externalComment = quoted(`${C} has no local endpoints`);
+      externalRole = 'noLocalEndpoints';
     }
+  }
 
-    // NodePort (never subject to loadBalancerSourceRanges).
-    if (p.nodePort !== 0) {
-      const np = String(p.nodePort);
-      if (hasEndpoints) {
-        if (localhostNodePorts && nfacct) {
-          nat.rule(
-            'KUBE-NODEPORTS',
-            `-m comment --comment ${C} ${proto} -d 127.0.0.0/8 --dport ${np} -m nfacct --nfacct-name ${LOCALHOST_NODEPORT_COUNTER} -j ${externalTrafficChain}`,
-            serviceOrigin(p, 'nodePortLocalhost', np),
-          );
-        }
-        nat.rule('KUBE-NODEPORTS', `-m comment --comment ${C} ${proto} --dport ${np} -j ${externalTrafficChain}`, serviceOrigin(p, 'nodePort', np));
-      }
-      if (!hasExternalEndpoints) {
-        filter.rule(
-          'KUBE-EXTERNAL-SERVICES',
-          `-m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${proto} --dport ${np} -j ${externalTarget}`,
-          serviceOrigin(p, externalRole, np),
-        );
-      }
-    }
+  // Cluster IP.
+  const clusterArgs = '-m comment --comment "' + C + ' cluster IP" ' + proto + ' -d ' + p.clusterIP + ' --dport ' + p.port;
+  if (hasInternalEndpoints) {
+    nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIP', p.clusterIP), clusterArgs, ' -j ', internalTrafficChain);
+  } else {
+    filter.rule(
+      'KUBE-SERVICES',
+      `-m comment --comment ${internalComment} ${proto} -d ${p.clusterIP} --dport ${p.port} -j ${internalTarget}`,
+      serviceOrigin(p, internalRole, p.clusterIP),
+    );
+  }
 
-    // Health-check NodePort: accepted whether or not this node has local endpoints.
-    if (p.healthCheckNodePort !== 0) {
-      filter.rule(
-        'KUBE-NODEPORTS',
-        `-m comment --comment ${quoted(`${C} health check node port`)} -m tcp -p tcp --dport ${p.healthCheckNodePort} -j ACCEPT`,
-        serviceOrigin(p, 'healthCheckNodePort', String(p.healthCheckNodePort)),
+  // External IPs.
+  for (const ext of p.externalIPs) {
+    if (hasEndpoints) {
+      nat.rule(
+        'KUBE-SERVICES',
+        `-m comment --comment ${quoted(`${C} external IP`)} ${proto} -d ${ext} --dport ${p.port} -j ${externalTrafficChain}`,
+        serviceOrigin(p, 'externalIP', ext),
       );
     }
-
-    // Internal traffic: masquerade what did not come from a local pod (or everything).
-    if (hasInternalEndpoints) {
-      if (masqueradeAll) nat.ruleParts(internalTrafficChain, serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' -j KUBE-MARK-MASQ');
-      else if (detector) nat.ruleParts(internalTrafficChain, serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' ', detector.ifNotLocal, ' -j KUBE-MARK-MASQ');
+    if (!hasExternalEndpoints) {
+      filter.rule(
+        'KUBE-EXTERNAL-SERVICES',
+        `-m comment --comment ${externalComment} ${proto} -d ${ext} --dport ${p.port} -j ${externalTarget}`,
+        serviceOrigin(p, externalRole, ext),
+      );
     }
+  }
 
-    // External traffic: every external destination funnels through KUBE-EXT.
-    if (usesExternalTrafficChain) {
-      nat.declare(externalTrafficChain);
-      if (track) active.add(externalTrafficChain);
-      if (!p.externalPolicyLocal) {
-        nat.rule(
-          externalTrafficChain,
-          `-m comment --comment ${quoted(`masquerade traffic for ${C} external destinations`)} -j KUBE-MARK-MASQ`,
-          serviceOrigin(p, 'externalMasquerade'),
-        );
-      } else {
-        if (detector) {
-          nat.rule(
-            externalTrafficChain,
-            `-m comment --comment ${quoted(`pod traffic for ${C} external destinations`)} ${detector.ifLocal} -j ${clusterPolicyChain}`,
-            serviceOrigin(p, 'podShortCircuit'),
-          );
-        }
-        nat.rule(
-          externalTrafficChain,
-          `-m comment --comment ${quoted(`masquerade LOCAL traffic for ${C} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
-          serviceOrigin(p, 'localMasquerade'),
-        );
-        nat.rule(
-          externalTrafficChain,
-          `-m comment --comment ${quoted(`route LOCAL traffic for ${C} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterPolicyChain}`,
-          serviceOrigin(p, 'localShortCircuit'),
-        );
-      }
-      if (hasExternalEndpoints) nat.rule(externalTrafficChain, `-j ${externalPolicyChain}`, serviceOrigin(p, 'externalPolicy'));
+  // Load-balancer IPs.
+  for (const lb of p.loadBalancerIPs) {
+    if (hasEndpoints) {
+      nat.rule(
+        'KUBE-SERVICES',
+        `-m comment --comment ${quoted(`${C} loadbalancer IP`)} ${proto} -d ${lb} --dport ${p.port} -j ${loadBalancerTrafficChain}`,
+        serviceOrigin(p, 'loadBalancerIP', lb),
+      );
     }
-
-    // loadBalancerSourceRanges.
     if (usesFWChain) {
-      nat.declare(fw);
-      if (track) active.add(fw);
-      const args = `-m comment --comment ${quoted(`${C} loadbalancer IP`)}`;
-      for (const cidr of p.sourceRanges) nat.rule(fw, `${args} -s ${cidr} -j ${externalTrafficChain}`, serviceOrigin(p, 'loadBalancerSourceRange', cidr));
-      // A node connecting to its own (locally routed) LB VIP arrives with the VIP as source.
-      if (rangesContain(p.sourcePrefixes, nodeIP)) {
-        for (const lb of p.loadBalancerIPs) nat.rule(fw, `${args} -s ${lb} -j ${externalTrafficChain}`, serviceOrigin(p, 'loadBalancerSourceRange', lb));
+      filter.rule(
+        'KUBE-PROXY-FIREWALL',
+        `-m comment --comment ${quoted(`${C} traffic not accepted by ${fw}`)} ${proto} -d ${lb} --dport ${p.port} -j DROP`,
+        serviceOrigin(p, 'loadBalancerFirewallDrop', lb),
+      );
+    }
+  }
+  if (!hasExternalEndpoints) {
+    for (const lb of p.loadBalancerIPs) {
+      filter.rule(
+        'KUBE-EXTERNAL-SERVICES',
+        `-m comment --comment ${externalComment} ${proto} -d ${lb} --dport ${p.port} -j ${externalTarget}`,
+        serviceOrigin(p, externalRole, lb),
+      );
+    }
+  }
+
+  // NodePort (never subject to loadBalancerSourceRanges).
+  if (p.nodePort !== 0) {
+    const np = String(p.nodePort);
+    if (hasEndpoints) {
+      if (localhostNodePorts && nfacct) {
+        nat.rule(
+          'KUBE-NODEPORTS',
+          `-m comment --comment ${C} ${proto} -d 127.0.0.0/8 --dport ${np} -m nfacct --nfacct-name ${LOCALHOST_NODEPORT_COUNTER} -j ${externalTrafficChain}`,
+          serviceOrigin(p, 'nodePortLocalhost', np),
+        );
       }
-      nat.rule(fw, `-m comment --comment ${quoted(`other traffic to ${C} will be dropped by KUBE-PROXY-FIREWALL`)}`, serviceOrigin(p, 'loadBalancerFirewallEnd'));
+      nat.rule('KUBE-NODEPORTS', `-m comment --comment ${C} ${proto} --dport ${np} -j ${externalTrafficChain}`, serviceOrigin(p, 'nodePort', np));
     }
-
-    if (usesClusterPolicyChain) {
-      nat.declare(clusterPolicyChain);
-      if (track) active.add(clusterPolicyChain);
-      writeServiceToEndpoints(nat, p, clusterPolicyChain, cluster, largeClusterMode);
-    }
-    if (usesLocalPolicyChain) {
-      nat.declare(localPolicyChain);
-      if (track) active.add(localPolicyChain);
-      writeServiceToEndpoints(nat, p, localPolicyChain, local, largeClusterMode);
-    }
-
-    const comment = largeClusterMode ? '' : '-m comment --comment ' + C + ' ';
-    const dnatMid = proto + ' -j DNAT --to-destination ';
-    for (const ep of reachable) {
-      const c = ep.sep;
-      nat.declare(c);
-      if (track) active.add(c);
-      const sepHead = '-A ' + c + ' ' + comment;
-      nat.endpointLine(c, sepHead, ep, 'hairpinMasquerade', '-s ', ep.ip, ' -j KUBE-MARK-MASQ');
-      if (p.clientIPAffinity) nat.endpointLine(c, sepHead, ep, 'dnat', '-m recent --name ', c, ' --set ', dnatMid, ep.str);
-      else nat.endpointLine(c, sepHead, ep, 'dnat', dnatMid, ep.str);
+    if (!hasExternalEndpoints) {
+      filter.rule(
+        'KUBE-EXTERNAL-SERVICES',
+        `-m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${proto} --dport ${np} -j ${externalTarget}`,
+        serviceOrigin(p, externalRole, np),
+      );
     }
   }
 
-  // Stale service chains (kube-proxy finds them with iptables-save): flush, then delete.
-  for (const chain of [...(input.existingNatChains ?? [])].sort()) {
-    if (active.has(chain) || !OURS.some((pre) => chain.startsWith(pre))) continue;
-    nat.declare(chain);
-    nat.raw(`-X ${chain}`);
+  // Health-check NodePort: accepted whether or not this node has local endpoints.
+  if (p.healthCheckNodePort !== 0) {
+    filter.rule(
+      'KUBE-NODEPORTS',
+      `-m comment --comment ${quoted(`${C} health check node port`)} -m tcp -p tcp --dport ${p.healthCheckNodePort} -j ACCEPT`,
+      serviceOrigin(p, 'healthCheckNodePort', String(p.healthCheckNodePort)),
+    );
   }
 
+  // Internal traffic: masquerade what did not come from a local pod (or everything).
+  if (hasInternalEndpoints) {
+    if (masqueradeAll) nat.ruleParts(internalTrafficChain, serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' -j KUBE-MARK-MASQ');
+    else if (detector) nat.ruleParts(internalTrafficChain, serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' ', detector.ifNotLocal, ' -j KUBE-MARK-MASQ');
+  }
+
+  // External traffic: every external destination funnels through KUBE-EXT.
+  if (usesExternalTrafficChain) {
+    nat.declare(externalTrafficChain);
+    if (active) active.add(externalTrafficChain);
+    if (!p.externalPolicyLocal) {
+      nat.rule(
+        externalTrafficChain,
+        `-m comment --comment ${quoted(`masquerade traffic for ${C} external destinations`)} -j KUBE-MARK-MASQ`,
+        serviceOrigin(p, 'externalMasquerade'),
+      );
+    } else {
+      if (detector) {
+        nat.rule(
+          externalTrafficChain,
+          `-m comment --comment ${quoted(`pod traffic for ${C} external destinations`)} ${detector.ifLocal} -j ${clusterPolicyChain}`,
+          serviceOrigin(p, 'podShortCircuit'),
+        );
+      }
+      nat.rule(
+        externalTrafficChain,
+        `-m comment --comment ${quoted(`masquerade LOCAL traffic for ${C} external destinations`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+        serviceOrigin(p, 'localMasquerade'),
+      );
+      nat.rule(
+        externalTrafficChain,
+        `-m comment --comment ${quoted(`route LOCAL traffic for ${C} external destinations`)} -m addrtype --src-type LOCAL -j ${clusterPolicyChain}`,
+        serviceOrigin(p, 'localShortCircuit'),
+      );
+    }
+    if (hasExternalEndpoints) nat.rule(externalTrafficChain, `-j ${externalPolicyChain}`, serviceOrigin(p, 'externalPolicy'));
+  }
+
+  // loadBalancerSourceRanges.
+  if (usesFWChain) {
+    nat.declare(fw);
+    if (active) active.add(fw);
+    const args = `-m comment --comment ${quoted(`${C} loadbalancer IP`)}`;
+    for (const cidr of p.sourceRanges) nat.rule(fw, `${args} -s ${cidr} -j ${externalTrafficChain}`, serviceOrigin(p, 'loadBalancerSourceRange', cidr));
+    // A node connecting to its own (locally routed) LB VIP arrives with the VIP as source.
+    if (rangesContain(p.sourcePrefixes, nodeIP)) {
+      for (const lb of p.loadBalancerIPs) nat.rule(fw, `${args} -s ${lb} -j ${externalTrafficChain}`, serviceOrigin(p, 'loadBalancerSourceRange', lb));
+    }
+    nat.rule(fw, `-m comment --comment ${quoted(`other traffic to ${C} will be dropped by KUBE-PROXY-FIREWALL`)}`, serviceOrigin(p, 'loadBalancerFirewallEnd'));
+  }
+
+  if (usesClusterPolicyChain) {
+    nat.declare(clusterPolicyChain);
+    if (active) active.add(clusterPolicyChain);
+    writeServiceToEndpoints(nat, p, clusterPolicyChain, cluster, largeClusterMode);
+  }
+  if (usesLocalPolicyChain) {
+    nat.declare(localPolicyChain);
+    if (active) active.add(localPolicyChain);
+    writeServiceToEndpoints(nat, p, localPolicyChain, local, largeClusterMode);
+  }
+
+  const comment = largeClusterMode ? '' : '-m comment --comment ' + C + ' ';
+  const dnatMid = proto + ' -j DNAT --to-destination ';
+  for (const ep of reachable) {
+    const c = ep.sep;
+    nat.declare(c);
+    if (active) active.add(c);
+    const sepHead = '-A ' + c + ' ' + comment;
+    nat.endpointLine(c, sepHead, ep, 'hairpinMasquerade', '-s ', ep.ip, ' -j KUBE-MARK-MASQ');
+    if (p.clientIPAffinity) nat.endpointLine(c, sepHead, ep, 'dnat', '-m recent --name ', c, ' --set ', dnatMid, ep.str);
+    else nat.endpointLine(c, sepHead, ep, 'dnat', dnatMid, ep.str);
+  }
+}
+
+/** The rules written after every service port's: the NodePort dispatch and KUBE-FORWARD. */
+export function currentEpilogue(input: GenerateInput, ctx: CurrentContext, filter: RuleSink, nat: RuleSink): void {
+  const { mark, npa, localhostNodePorts, nfacct } = ctx;
+  const markSetting = 'iptables.masqueradeBit';
   // The last KUBE-SERVICES rule(s): NodePorts on the node's own addresses.
   if (npa.matchAll) {
     const notLoopback = localhostNodePorts ? '' : ' ! -d 127.0.0.0/8';
@@ -311,12 +356,10 @@ export function generateCurrent(input: GenerateInput, ports: PortInfo[]): Layout
     '-m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
     node('forward'),
   );
-
-  return { filter, nat, largeClusterMode, endpoints: totalEndpoints };
 }
 
 /** KUBE-SVC / KUBE-SVL: affinity checks, then one balancing rule per endpoint. */
-function writeServiceToEndpoints(nat: TableWriter, p: PortInfo, chain: string, eps: EndpointInfo[], largeClusterMode: boolean): void {
+function writeServiceToEndpoints(nat: RuleSink, p: PortInfo, chain: string, eps: EndpointInfo[], largeClusterMode: boolean): void {
   const C = p.ref.servicePortName;
   if (p.clientIPAffinity) {
     for (const ep of eps) {

@@ -20,21 +20,65 @@ import {
   type EndpointInfo,
   type PortInfo,
 } from './normalize.ts';
-import { nodeOrigin as node, serviceOrigin, TableWriter, type LayoutOutput } from './origin.ts';
+import { nodeOrigin as node, serviceOrigin, TableWriter, type LayoutOutput, type RuleSink } from './origin.ts';
 import type { EnsuredChain, GenerateInput, StaticRule } from './model.ts';
 
 const LARGE_CLUSTER_ENDPOINT_CHAINS = 1000;
 const NODEPORTS_COMMENT = '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
 const OURS = ['KUBE-SVC-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-XLB-'];
 
+/** What every service port's rules depend on besides the port itself: the node, the
+ *  KubeProxyConfiguration and large-cluster mode (which follows the endpoint chain count). */
+export interface LegacyContext {
+  mark: string;
+  masqueradeAll: boolean;
+  detector: ReturnType<typeof localDetector>;
+  nodeIP: ReturnType<typeof nodeIPv4>;
+  largeClusterMode: boolean;
+}
+
+/** kube-proxy v1.19 drops the per-endpoint comments above 1,000 endpoint chains. */
+export function legacyLargeClusterMode(endpointChains: number): boolean {
+  return endpointChains > LARGE_CLUSTER_ENDPOINT_CHAINS;
+}
+
+export function legacyContext(input: GenerateInput, largeClusterMode: boolean): LegacyContext {
+  return {
+    mark: input.masqueradeMarkText ?? goMark(input.config.iptables?.masqueradeBit ?? 14),
+    masqueradeAll: input.config.iptables?.masqueradeAll === true,
+    detector: localDetector(input.config, input.node, 'legacy'),
+    nodeIP: nodeIPv4(input.node),
+    largeClusterMode,
+  };
+}
+
 export function generateLegacy(input: GenerateInput, ports: PortInfo[]): LayoutOutput {
   const filter = new TableWriter();
   const nat = new TableWriter();
-  const mark = input.masqueradeMarkText ?? goMark(input.config.iptables?.masqueradeBit ?? 14);
-  const masqueradeAll = input.config.iptables?.masqueradeAll === true;
-  const detector = localDetector(input.config, input.node, 'legacy');
-  const nodeIP = nodeIPv4(input.node);
+  let endpointChains = 0;
+  for (const p of ports) endpointChains += p.endpoints.length;
+  const largeClusterMode = legacyLargeClusterMode(endpointChains);
+  const ctx = legacyContext(input, largeClusterMode);
+  legacyPrologue(input, ctx, filter, nat);
+  // Active chains matter only for deleting stale ones, so they are tracked only then.
+  const track = (input.existingNatChains?.length ?? 0) > 0;
+  const active = new Set<string>();
+  for (const p of ports) writeLegacyPort(ctx, p, filter, nat, track ? active : null);
 
+  // Stale service chains: a chain line flushes them, -X deletes them.
+  for (const chain of [...(input.existingNatChains ?? [])].sort()) {
+    if (active.has(chain) || !OURS.some((pre) => chain.startsWith(pre))) continue;
+    nat.declare(chain);
+    nat.raw(`-X ${chain}`);
+  }
+
+  legacyEpilogue(input, ctx, filter, nat);
+  return { filter, nat, largeClusterMode, endpoints: endpointChains };
+}
+
+/** The chains every sync declares and the rules that belong to no service port. */
+export function legacyPrologue(input: GenerateInput, ctx: LegacyContext, filter: RuleSink, nat: RuleSink): void {
+  const { mark } = ctx;
   for (const c of ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-FORWARD']) filter.declare(c);
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']) nat.declare(c);
 
@@ -44,173 +88,166 @@ export function generateLegacy(input: GenerateInput, ports: PortInfo[]): LayoutO
   const randomFully = input.node.randomFully !== false ? ' --random-fully' : '';
   nat.rule('KUBE-POSTROUTING', `-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE${randomFully}`, node('postrouting'));
   nat.rule('KUBE-MARK-MASQ', `-j MARK --or-mark ${mark}`, node('markMasquerade', markSetting));
+}
 
-  // Active chains matter only for deleting stale ones, so they are tracked only then.
-  const track = (input.existingNatChains?.length ?? 0) > 0;
-  const active = new Set<string>();
-  let endpointChains = 0;
-  for (const p of ports) endpointChains += p.endpoints.length;
-  const largeClusterMode = endpointChains > LARGE_CLUSTER_ENDPOINT_CHAINS;
+/** One service port's rules, in every chain it writes to (its own chains declared here). */
+export function writeLegacyPort(ctx: LegacyContext, p: PortInfo, filter: RuleSink, nat: RuleSink, active: Set<string> | null): void {
+  const { masqueradeAll, detector, nodeIP, largeClusterMode } = ctx;
+  const C = p.ref.servicePortName;
+  const proto = `-m ${p.protocol} -p ${p.protocol}`;
+  const allEndpoints = p.endpoints;
+  const hasEndpoints = allEndpoints.length > 0;
+  const svc = svcChain(p.hash);
+  const xlb = xlbChain(p.hash);
+  const fw = fwChain(p.hash);
+  if (hasEndpoints) {
+    nat.declare(svc);
+    if (active) active.add(svc);
+  }
+  if (p.onlyNodeLocalEndpoints) {
+    nat.declare(xlb);
+    if (active) active.add(xlb);
+  }
 
-  for (const p of ports) {
-    const C = p.ref.servicePortName;
-    const proto = `-m ${p.protocol} -p ${p.protocol}`;
-    const allEndpoints = p.endpoints;
-    const hasEndpoints = allEndpoints.length > 0;
-    const svc = svcChain(p.hash);
-    const xlb = xlbChain(p.hash);
-    const fw = fwChain(p.hash);
+  // Cluster IP.
+  if (hasEndpoints) {
+    const clusterArgs = '-m comment --comment "' + C + ' cluster IP" ' + proto + ' -d ' + p.clusterIP + '/32 --dport ' + p.port;
+    if (masqueradeAll) nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' -j KUBE-MARK-MASQ');
+    else if (detector) nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' ', detector.ifNotLocal, ' -j KUBE-MARK-MASQ');
+    nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIP', p.clusterIP), clusterArgs, ' -j ', svc);
+  } else {
+    filter.rule(
+      'KUBE-SERVICES',
+      `-m comment --comment ${quoted(`${C} has no endpoints`)} ${proto} -d ${p.clusterIP}/32 --dport ${p.port} -j REJECT`,
+      serviceOrigin(p, 'noEndpoints', p.clusterIP),
+    );
+  }
+
+  // External IPs: always masqueraded, externalTrafficPolicy is not consulted.
+  for (const ext of p.externalIPs) {
     if (hasEndpoints) {
-      nat.declare(svc);
-      if (track) active.add(svc);
-    }
-    if (p.onlyNodeLocalEndpoints) {
-      nat.declare(xlb);
-      if (track) active.add(xlb);
-    }
-
-    // Cluster IP.
-    if (hasEndpoints) {
-      const clusterArgs = '-m comment --comment "' + C + ' cluster IP" ' + proto + ' -d ' + p.clusterIP + '/32 --dport ' + p.port;
-      if (masqueradeAll) nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' -j KUBE-MARK-MASQ');
-      else if (detector) nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIPMasquerade', p.clusterIP), clusterArgs, ' ', detector.ifNotLocal, ' -j KUBE-MARK-MASQ');
-      nat.ruleParts('KUBE-SERVICES', serviceOrigin(p, 'clusterIP', p.clusterIP), clusterArgs, ' -j ', svc);
+      const args = `-m comment --comment ${quoted(`${C} external IP`)} ${proto} -d ${ext}/32 --dport ${p.port}`;
+      nat.rule('KUBE-SERVICES', `${args} -j KUBE-MARK-MASQ`, serviceOrigin(p, 'externalIPMasquerade', ext));
+      nat.rule('KUBE-SERVICES', `${args} -m physdev ! --physdev-is-in -m addrtype ! --src-type LOCAL -j ${svc}`, serviceOrigin(p, 'externalIP', ext));
+      nat.rule('KUBE-SERVICES', `${args} -m addrtype --dst-type LOCAL -j ${svc}`, serviceOrigin(p, 'externalIP', ext));
     } else {
       filter.rule(
+        'KUBE-EXTERNAL-SERVICES',
+        `-m comment --comment ${quoted(`${C} has no endpoints`)} ${proto} -d ${ext}/32 --dport ${p.port} -j REJECT`,
+        serviceOrigin(p, 'noEndpoints', ext),
+      );
+    }
+  }
+
+  // Load-balancer ingress. v1.19 declares KUBE-FW and writes its rules again for every LB IP
+  // (the later copies are never reached); the text keeps that.
+  for (const lb of p.loadBalancerIPs) {
+    if (!hasEndpoints) {
+      filter.rule(
         'KUBE-SERVICES',
-        `-m comment --comment ${quoted(`${C} has no endpoints`)} ${proto} -d ${p.clusterIP}/32 --dport ${p.port} -j REJECT`,
-        serviceOrigin(p, 'noEndpoints', p.clusterIP),
+        `-m comment --comment ${quoted(`${C} has no endpoints`)} ${proto} -d ${lb}/32 --dport ${p.port} -j REJECT`,
+        serviceOrigin(p, 'noEndpoints', lb),
       );
-    }
-
-    // External IPs: always masqueraded, externalTrafficPolicy is not consulted.
-    for (const ext of p.externalIPs) {
-      if (hasEndpoints) {
-        const args = `-m comment --comment ${quoted(`${C} external IP`)} ${proto} -d ${ext}/32 --dport ${p.port}`;
-        nat.rule('KUBE-SERVICES', `${args} -j KUBE-MARK-MASQ`, serviceOrigin(p, 'externalIPMasquerade', ext));
-        nat.rule('KUBE-SERVICES', `${args} -m physdev ! --physdev-is-in -m addrtype ! --src-type LOCAL -j ${svc}`, serviceOrigin(p, 'externalIP', ext));
-        nat.rule('KUBE-SERVICES', `${args} -m addrtype --dst-type LOCAL -j ${svc}`, serviceOrigin(p, 'externalIP', ext));
-      } else {
-        filter.rule(
-          'KUBE-EXTERNAL-SERVICES',
-          `-m comment --comment ${quoted(`${C} has no endpoints`)} ${proto} -d ${ext}/32 --dport ${p.port} -j REJECT`,
-          serviceOrigin(p, 'noEndpoints', ext),
-        );
-      }
-    }
-
-    // Load-balancer ingress. v1.19 declares KUBE-FW and writes its rules again for every LB IP
-    // (the later copies are never reached); the text keeps that.
-    for (const lb of p.loadBalancerIPs) {
-      if (!hasEndpoints) {
-        filter.rule(
-          'KUBE-SERVICES',
-          `-m comment --comment ${quoted(`${C} has no endpoints`)} ${proto} -d ${lb}/32 --dport ${p.port} -j REJECT`,
-          serviceOrigin(p, 'noEndpoints', lb),
-        );
-        continue;
-      }
-      nat.declare(fw);
-      if (track) active.add(fw);
-      const lbComment = `-m comment --comment ${quoted(`${C} loadbalancer IP`)}`;
-      nat.rule('KUBE-SERVICES', `${lbComment} ${proto} -d ${lb}/32 --dport ${p.port} -j ${fw}`, serviceOrigin(p, 'loadBalancerIP', lb));
-      let chosen = xlb;
-      if (!p.onlyNodeLocalEndpoints) {
-        nat.rule(fw, `${lbComment} -j KUBE-MARK-MASQ`, serviceOrigin(p, 'loadBalancerMasquerade', lb));
-        chosen = svc;
-      }
-      if (p.sourceRanges.length === 0) {
-        nat.rule(fw, `${lbComment} -j ${chosen}`, serviceOrigin(p, 'loadBalancerSourceRange', lb));
-      } else {
-        for (const src of p.sourceRanges) nat.rule(fw, `${lbComment} -s ${src} -j ${chosen}`, serviceOrigin(p, 'loadBalancerSourceRange', src));
-        if (rangesContain(p.sourcePrefixes, nodeIP)) nat.rule(fw, `${lbComment} -s ${lb}/32 -j ${chosen}`, serviceOrigin(p, 'loadBalancerSourceRange', lb));
-      }
-      nat.rule(fw, `${lbComment} -j KUBE-MARK-DROP`, serviceOrigin(p, 'loadBalancerFirewallEnd', lb));
-    }
-
-    // NodePort.
-    if (p.nodePort !== 0) {
-      if (hasEndpoints) {
-        const args = `-m comment --comment ${C} ${proto} --dport ${p.nodePort}`;
-        const np = String(p.nodePort);
-        if (!p.onlyNodeLocalEndpoints) {
-          nat.rule('KUBE-NODEPORTS', `${args} -j KUBE-MARK-MASQ`, serviceOrigin(p, 'nodePortMasquerade', np));
-          nat.rule('KUBE-NODEPORTS', `${args} -j ${svc}`, serviceOrigin(p, 'nodePort', np));
-        } else {
-          nat.rule('KUBE-NODEPORTS', `${args} -s 127.0.0.0/8 -j KUBE-MARK-MASQ`, serviceOrigin(p, 'nodePortMasquerade', np));
-          nat.rule('KUBE-NODEPORTS', `${args} -j ${xlb}`, serviceOrigin(p, 'nodePort', np));
-        }
-      } else {
-        filter.rule(
-          'KUBE-EXTERNAL-SERVICES',
-          `-m comment --comment ${quoted(`${C} has no endpoints`)} -m addrtype --dst-type LOCAL ${proto} --dport ${p.nodePort} -j REJECT`,
-          serviceOrigin(p, 'noEndpoints', String(p.nodePort)),
-        );
-      }
-    }
-
-    if (!hasEndpoints) continue;
-
-    const comment = largeClusterMode ? '' : `-m comment --comment ${C} `;
-    for (const ep of allEndpoints) {
-      nat.declare(ep.sep);
-      if (track) active.add(ep.sep);
-    }
-    if (p.clientIPAffinity) {
-      const seconds = String(p.stickySeconds);
-      for (const ep of allEndpoints) {
-        nat.endpointRule(svc, ep, 'affinity', comment, '-m recent --name ', ep.sep, ' --rcheck --seconds ', seconds, ' --reap -j ', ep.sep);
-      }
-    }
-    // Balancing rule and endpoint chain, interleaved per endpoint as kube-proxy writes them.
-    const n = allEndpoints.length;
-    const local: EndpointInfo[] = [];
-    const svcHead = '-A ' + svc + ' ' + comment;
-    const dnatMid = proto + ' -j DNAT --to-destination ';
-    for (let i = 0; i < n; i++) {
-      const ep = allEndpoints[i];
-      const c = ep.sep;
-      if (p.onlyNodeLocalEndpoints && ep.local) local.push(ep);
-      nat.endpointLine(svc, svcHead, ep, 'loadBalance', i < n - 1 ? statisticJump(n - i) : '-j ', c);
-      const sepHead = '-A ' + c + ' ' + comment;
-      nat.endpointLine(c, sepHead, ep, 'hairpinMasquerade', '-s ', ep.ip, '/32 -j KUBE-MARK-MASQ');
-      if (p.clientIPAffinity) nat.endpointLine(c, sepHead, ep, 'dnat', '-m recent --name ', c, ' --set ', dnatMid, ep.str);
-      else nat.endpointLine(c, sepHead, ep, 'dnat', dnatMid, ep.str);
-    }
-
-    if (!p.onlyNodeLocalEndpoints) continue;
-
-    if (detector) {
-      nat.rule(
-        xlb,
-        `-m comment --comment "Redirect pods trying to reach external loadbalancer VIP to clusterIP" ${detector.ifLocal} -j ${svc}`,
-        serviceOrigin(p, 'podShortCircuit'),
-      );
-    }
-    nat.rule(xlb, `-m comment --comment ${quoted(`masquerade LOCAL traffic for ${C} LB IP`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`, serviceOrigin(p, 'localMasquerade'));
-    nat.rule(xlb, `-m comment --comment ${quoted(`route LOCAL traffic for ${C} LB IP to service chain`)} -m addrtype --src-type LOCAL -j ${svc}`, serviceOrigin(p, 'localShortCircuit'));
-    if (local.length === 0) {
-      nat.rule(xlb, `-m comment --comment ${quoted(`${C} has no local endpoints`)} -j KUBE-MARK-DROP`, serviceOrigin(p, 'noLocalEndpoints'));
       continue;
     }
-    if (p.clientIPAffinity) {
-      for (const ep of local) {
-        nat.endpointRule(xlb, ep, 'affinity', `-m comment --comment ${C} -m recent --name ${ep.sep} --rcheck --seconds ${p.stickySeconds} --reap -j ${ep.sep}`);
-      }
+    nat.declare(fw);
+    if (active) active.add(fw);
+    const lbComment = `-m comment --comment ${quoted(`${C} loadbalancer IP`)}`;
+    nat.rule('KUBE-SERVICES', `${lbComment} ${proto} -d ${lb}/32 --dport ${p.port} -j ${fw}`, serviceOrigin(p, 'loadBalancerIP', lb));
+    let chosen = xlb;
+    if (!p.onlyNodeLocalEndpoints) {
+      nat.rule(fw, `${lbComment} -j KUBE-MARK-MASQ`, serviceOrigin(p, 'loadBalancerMasquerade', lb));
+      chosen = svc;
     }
-    local.forEach((ep, i) => {
-      const stat = i < local.length - 1 ? ` -m statistic --mode random --probability ${cachedProbability(local.length - i)}` : '';
-      nat.endpointRule(xlb, ep, 'loadBalance', `-m comment --comment ${quoted(`Balancing rule ${i} for ${C}`)}${stat} -j ${ep.sep}`);
-    });
+    if (p.sourceRanges.length === 0) {
+      nat.rule(fw, `${lbComment} -j ${chosen}`, serviceOrigin(p, 'loadBalancerSourceRange', lb));
+    } else {
+      for (const src of p.sourceRanges) nat.rule(fw, `${lbComment} -s ${src} -j ${chosen}`, serviceOrigin(p, 'loadBalancerSourceRange', src));
+      if (rangesContain(p.sourcePrefixes, nodeIP)) nat.rule(fw, `${lbComment} -s ${lb}/32 -j ${chosen}`, serviceOrigin(p, 'loadBalancerSourceRange', lb));
+    }
+    nat.rule(fw, `${lbComment} -j KUBE-MARK-DROP`, serviceOrigin(p, 'loadBalancerFirewallEnd', lb));
   }
 
-  // Stale service chains: a chain line flushes them, -X deletes them.
-  for (const chain of [...(input.existingNatChains ?? [])].sort()) {
-    if (active.has(chain) || !OURS.some((pre) => chain.startsWith(pre))) continue;
-    nat.declare(chain);
-    nat.raw(`-X ${chain}`);
+  // NodePort.
+  if (p.nodePort !== 0) {
+    if (hasEndpoints) {
+      const args = `-m comment --comment ${C} ${proto} --dport ${p.nodePort}`;
+      const np = String(p.nodePort);
+      if (!p.onlyNodeLocalEndpoints) {
+        nat.rule('KUBE-NODEPORTS', `${args} -j KUBE-MARK-MASQ`, serviceOrigin(p, 'nodePortMasquerade', np));
+        nat.rule('KUBE-NODEPORTS', `${args} -j ${svc}`, serviceOrigin(p, 'nodePort', np));
+      } else {
+        nat.rule('KUBE-NODEPORTS', `${args} -s 127.0.0.0/8 -j KUBE-MARK-MASQ`, serviceOrigin(p, 'nodePortMasquerade', np));
+        nat.rule('KUBE-NODEPORTS', `${args} -j ${xlb}`, serviceOrigin(p, 'nodePort', np));
+      }
+    } else {
+      filter.rule(
+        'KUBE-EXTERNAL-SERVICES',
+        `-m comment --comment ${quoted(`${C} has no endpoints`)} -m addrtype --dst-type LOCAL ${proto} --dport ${p.nodePort} -j REJECT`,
+        serviceOrigin(p, 'noEndpoints', String(p.nodePort)),
+      );
+    }
   }
 
+  if (!hasEndpoints) return;
+
+  const comment = largeClusterMode ? '' : `-m comment --comment ${C} `;
+  for (const ep of allEndpoints) {
+    nat.declare(ep.sep);
+    if (active) active.add(ep.sep);
+  }
+  if (p.clientIPAffinity) {
+    const seconds = String(p.stickySeconds);
+    for (const ep of allEndpoints) {
+      nat.endpointRule(svc, ep, 'affinity', comment, '-m recent --name ', ep.sep, ' --rcheck --seconds ', seconds, ' --reap -j ', ep.sep);
+    }
+  }
+  // Balancing rule and endpoint chain, interleaved per endpoint as kube-proxy writes them.
+  const n = allEndpoints.length;
+  const local: EndpointInfo[] = [];
+  const svcHead = '-A ' + svc + ' ' + comment;
+  const dnatMid = proto + ' -j DNAT --to-destination ';
+  for (let i = 0; i < n; i++) {
+    const ep = allEndpoints[i];
+    const c = ep.sep;
+    if (p.onlyNodeLocalEndpoints && ep.local) local.push(ep);
+    nat.endpointLine(svc, svcHead, ep, 'loadBalance', i < n - 1 ? statisticJump(n - i) : '-j ', c);
+    const sepHead = '-A ' + c + ' ' + comment;
+    nat.endpointLine(c, sepHead, ep, 'hairpinMasquerade', '-s ', ep.ip, '/32 -j KUBE-MARK-MASQ');
+    if (p.clientIPAffinity) nat.endpointLine(c, sepHead, ep, 'dnat', '-m recent --name ', c, ' --set ', dnatMid, ep.str);
+    else nat.endpointLine(c, sepHead, ep, 'dnat', dnatMid, ep.str);
+  }
+
+  if (!p.onlyNodeLocalEndpoints) return;
+
+  if (detector) {
+    nat.rule(
+      xlb,
+      `-m comment --comment "Redirect pods trying to reach external loadbalancer VIP to clusterIP" ${detector.ifLocal} -j ${svc}`,
+      serviceOrigin(p, 'podShortCircuit'),
+    );
+  }
+  nat.rule(xlb, `-m comment --comment ${quoted(`masquerade LOCAL traffic for ${C} LB IP`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`, serviceOrigin(p, 'localMasquerade'));
+  nat.rule(xlb, `-m comment --comment ${quoted(`route LOCAL traffic for ${C} LB IP to service chain`)} -m addrtype --src-type LOCAL -j ${svc}`, serviceOrigin(p, 'localShortCircuit'));
+  if (local.length === 0) {
+    nat.rule(xlb, `-m comment --comment ${quoted(`${C} has no local endpoints`)} -j KUBE-MARK-DROP`, serviceOrigin(p, 'noLocalEndpoints'));
+    return;
+  }
+  if (p.clientIPAffinity) {
+    for (const ep of local) {
+      nat.endpointRule(xlb, ep, 'affinity', `-m comment --comment ${C} -m recent --name ${ep.sep} --rcheck --seconds ${p.stickySeconds} --reap -j ${ep.sep}`);
+    }
+  }
+  local.forEach((ep, i) => {
+    const stat = i < local.length - 1 ? ` -m statistic --mode random --probability ${cachedProbability(local.length - i)}` : '';
+    nat.endpointRule(xlb, ep, 'loadBalance', `-m comment --comment ${quoted(`Balancing rule ${i} for ${C}`)}${stat} -j ${ep.sep}`);
+  });
+}
+
+/** The rules written after every service port's: the NodePort dispatch and KUBE-FORWARD. */
+export function legacyEpilogue(input: GenerateInput, ctx: LegacyContext, filter: RuleSink, nat: RuleSink): void {
+  const { mark } = ctx;
+  const markSetting = 'iptables.masqueradeBit';
   // The last KUBE-SERVICES rule hands packets for local addresses to KUBE-NODEPORTS.
   const npa = nodePortAddressing(input.config, input.node, 'legacy');
   if (npa.matchAll) {
@@ -233,8 +270,6 @@ export function generateLegacy(input: GenerateInput, ports: PortInfo[]): LayoutO
     '-m comment --comment "kubernetes forwarding conntrack pod destination rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
     node('forward'),
   );
-
-  return { filter, nat, largeClusterMode, endpoints: endpointChains };
 }
 
 /** kube-proxy v1.19's iptablesJumpChains, each ensured with EnsureChain + EnsureRule(Prepend). */

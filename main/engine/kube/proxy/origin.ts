@@ -115,11 +115,25 @@ class ChunkedText {
   }
 }
 
+/** Where a layout generator writes one table's chain declarations and rules. */
+export interface RuleSink {
+  /** `:CHAIN - [0:0]` — declares (and, with --noflush, flushes) the chain. */
+  declare(chain: string): void;
+  /** `-A CHAIN args`; `args` is already joined with single spaces as kube-proxy writes them. */
+  rule(chain: string, args: string, origin: Origin): void;
+  /** `-A CHAIN` followed by the concatenation of the pieces. */
+  ruleParts(chain: string, origin: Origin, a: string, b?: string, c?: string, d?: string, e?: string, f?: string, g?: string, h?: string, i?: string): void;
+  /** A rule made for one endpoint (balancing, affinity, hairpin, DNAT). */
+  endpointRule(chain: string, ep: EndpointSource, role: EndpointRole, a: string, b?: string, c?: string, d?: string, e?: string, f?: string, g?: string, h?: string, i?: string): void;
+  /** An endpoint rule whose start `head` ("-A CHAIN " plus fixed words) the caller built. */
+  endpointLine(chain: string, head: string, ep: EndpointSource, role: EndpointRole, a: string, b?: string, c?: string, d?: string, e?: string, f?: string): void;
+}
+
 /**
  * Collects one table's chain declarations and rule lines, with the origin of every rule.
  * Origins are kept as two flat arrays and grouped per chain only when someone asks.
  */
-export class TableWriter {
+export class TableWriter implements RuleSink {
   private readonly decls = new ChunkedText();
   private readonly lines = new ChunkedText();
   private readonly ruleChains: string[] = [];
