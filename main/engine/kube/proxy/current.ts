@@ -23,7 +23,7 @@ import type { EnsuredChain, GenerateInput, StaticRule } from './model.ts';
 
 const LARGE_CLUSTER_ENDPOINTS = 1000;
 const NODEPORTS_COMMENT = '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
-const OURS = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];
+export const CURRENT_OURS = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-EXT-'];
 const LOCALHOST_NODEPORT_COUNTER = 'localhost_nps_accepted_pkts';
 const INVALID_DROP_COUNTER = 'ct_state_invalid_dropped_pkts';
 
@@ -79,7 +79,7 @@ export function generateCurrent(input: GenerateInput, ports: PortInfo[]): Layout
 
   // Stale service chains (kube-proxy finds them with iptables-save): flush, then delete.
   for (const chain of [...(input.existingNatChains ?? [])].sort()) {
-    if (active.has(chain) || !OURS.some((pre) => chain.startsWith(pre))) continue;
+    if (active.has(chain) || !CURRENT_OURS.some((pre) => chain.startsWith(pre))) continue;
     nat.declare(chain);
     nat.raw(`-X ${chain}`);
   }

@@ -34,3 +34,5 @@ export function generateKubeProxyRules(input: GenerateInput): GenerateResult {
     },
   };
 }
+
+export { KubeProxySyncer, chainOrigins, type ChainLines, type ProxySync, type RewrittenChain } from './incremental.ts';

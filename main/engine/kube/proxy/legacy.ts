@@ -25,7 +25,7 @@ import type { EnsuredChain, GenerateInput, StaticRule } from './model.ts';
 
 const LARGE_CLUSTER_ENDPOINT_CHAINS = 1000;
 const NODEPORTS_COMMENT = '"kubernetes service nodeports; NOTE: this must be the last rule in this chain"';
-const OURS = ['KUBE-SVC-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-XLB-'];
+export const LEGACY_OURS = ['KUBE-SVC-', 'KUBE-SEP-', 'KUBE-FW-', 'KUBE-XLB-'];
 
 /** What every service port's rules depend on besides the port itself: the node, the
  *  KubeProxyConfiguration and large-cluster mode (which follows the endpoint chain count). */
@@ -67,7 +67,7 @@ export function generateLegacy(input: GenerateInput, ports: PortInfo[]): LayoutO
 
   // Stale service chains: a chain line flushes them, -X deletes them.
   for (const chain of [...(input.existingNatChains ?? [])].sort()) {
-    if (active.has(chain) || !OURS.some((pre) => chain.startsWith(pre))) continue;
+    if (active.has(chain) || !LEGACY_OURS.some((pre) => chain.startsWith(pre))) continue;
     nat.declare(chain);
     nat.raw(`-X ${chain}`);
   }

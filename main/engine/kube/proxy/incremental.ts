@@ -1,0 +1,480 @@
+// kube-proxy's syncs on one node, kept incremental. Every service port's share of the rules
+// (its lines in every chain, with their origins) depends only on that port's ServicePort and on
+// the node, the KubeProxyConfiguration, the layout and large-cluster mode; it is recorded once
+// per ServicePort object and replayed while those stay the same. A sync then hands back, per
+// chain, the blocks that changed since the last one (a chain owned by one service port is
+// compared line by line only when that port changed; a chain shared by all of them, such as
+// KUBE-SERVICES, only when a port that writes to it came or went), as the restore text that
+// brings the node to what a full sync writes, and the origins of the rewritten chains.
+//
+// The result on the node is the same as `iptables-restore --noflush` of generateKubeProxyRules'
+// text: the same chains with the same rules (tests compare the two, full and partial).
+
+import {
+  CURRENT_OURS,
+  currentContext,
+  currentEpilogue,
+  currentLargeClusterMode,
+  currentPrologue,
+  currentSetup,
+  writeCurrentPort,
+  type CurrentContext,
+} from './current.ts';
+import {
+  LEGACY_OURS,
+  legacyContext,
+  legacyEpilogue,
+  legacyLargeClusterMode,
+  legacyPrologue,
+  legacySetup,
+  writeLegacyPort,
+  type LegacyContext,
+} from './legacy.ts';
+import { normalizeServices, type PortInfo } from './normalize.ts';
+import type { EndpointRole, EndpointSource, Origin, RuleSink } from './origin.ts';
+import type { EnsuredChain, GenerateInput, ServicePort, StaticRule } from './model.ts';
+
+type Table = 'filter' | 'nat';
+const TABLES: readonly Table[] = ['filter', 'nat'];
+
+/** One chain's rules as one writer wrote them: the `-A` lines and, per line, its origin. */
+export interface ChainLines {
+  readonly lines: string[];
+  readonly srcs: Array<Origin | EndpointSource>;
+  readonly roles: Array<EndpointRole | ''>;
+}
+
+const EMPTY: ChainLines = { lines: [], srcs: [], roles: [] };
+
+/** A RuleSink that keeps each chain's lines apart (and the chains it declared). */
+export class ChainRecorder implements RuleSink {
+  readonly declared = new Set<string>();
+  readonly chains = new Map<string, ChainLines>();
+
+  declare(chain: string): void {
+    this.declared.add(chain);
+  }
+
+  private at(chain: string): ChainLines {
+    let g = this.chains.get(chain);
+    if (!g) this.chains.set(chain, (g = { lines: [], srcs: [], roles: [] }));
+    return g;
+  }
+
+  rule(chain: string, args: string, origin: Origin): void {
+    const g = this.at(chain);
+    g.lines.push('-A ' + chain + ' ' + args);
+    g.srcs.push(origin);
+    g.roles.push('');
+  }
+
+  ruleParts(chain: string, origin: Origin, a: string, b = '', c = '', d = '', e = '', f = '', g = '', h = '', i = ''): void {
+    const x = this.at(chain);
+    x.lines.push('-A ' + chain + ' ' + a + b + c + d + e + f + g + h + i);
+    x.srcs.push(origin);
+    x.roles.push('');
+  }
+
+  endpointRule(chain: string, ep: EndpointSource, role: EndpointRole, a: string, b = '', c = '', d = '', e = '', f = '', g = '', h = '', i = ''): void {
+    const x = this.at(chain);
+    x.lines.push('-A ' + chain + ' ' + a + b + c + d + e + f + g + h + i);
+    x.srcs.push(ep);
+    x.roles.push(role);
+  }
+
+  endpointLine(chain: string, head: string, ep: EndpointSource, role: EndpointRole, a: string, b = '', c = '', d = '', e = '', f = ''): void {
+    const x = this.at(chain);
+    x.lines.push(head + a + b + c + d + e + f);
+    x.srcs.push(ep);
+    x.roles.push(role);
+  }
+}
+
+/** What one writer (a service port, or the rules of no port) wrote in both tables. */
+interface Contribution {
+  readonly filter: ChainRecorder;
+  readonly nat: ChainRecorder;
+}
+
+/** A chain the sync rewrote: its rules are the lines of `parts`, in order. */
+export interface RewrittenChain {
+  table: Table;
+  chain: string;
+  parts: ChainLines[];
+  /** The text refills the chain (false: the chain kept its rules; only their origins are new). */
+  refill: boolean;
+}
+
+export interface ProxySync {
+  /** The `iptables-restore --noflush` input; null: nothing to change. */
+  text: string | null;
+  /** The chains the text rewrites (declared, refilled or deleted) as `table/chain`; null: all. */
+  chains: Set<string> | null;
+  /** The chains whose rules' origins are (re)set: the chains the text refills, and chains of
+   *  changed ports whose rules stayed the same. */
+  rewritten: RewrittenChain[];
+  ensureChains: EnsuredChain[];
+  staticRules: StaticRule[];
+}
+
+/** The origins of a rewritten chain's rules, in order. */
+export function chainOrigins(parts: readonly ChainLines[]): Origin[] {
+  const out: Origin[] = [];
+  for (const g of parts) {
+    for (let i = 0; i < g.lines.length; i++) {
+      const role = g.roles[i];
+      const o = g.srcs[i];
+      out.push(role === '' ? (o as Origin) : { kind: 'endpoint', service: (o as EndpointSource).service, endpoint: o as EndpointSource, role });
+    }
+  }
+  return out;
+}
+
+interface LayoutImpl<C> {
+  large(total: number): boolean;
+  context(input: GenerateInput, largeClusterMode: boolean): C;
+  prologue(input: GenerateInput, ctx: C, filter: RuleSink, nat: RuleSink): void;
+  port(ctx: C, p: PortInfo, filter: RuleSink, nat: RuleSink, active: Set<string> | null): void;
+  epilogue(input: GenerateInput, ctx: C, filter: RuleSink, nat: RuleSink): void;
+  ours: readonly string[];
+  setup(): { ensureChains: EnsuredChain[]; staticRules: StaticRule[] };
+}
+
+const CURRENT: LayoutImpl<CurrentContext> = {
+  large: currentLargeClusterMode,
+  context: currentContext,
+  prologue: currentPrologue,
+  port: writeCurrentPort,
+  epilogue: currentEpilogue,
+  ours: CURRENT_OURS,
+  setup: currentSetup,
+};
+
+const LEGACY: LayoutImpl<LegacyContext> = {
+  large: legacyLargeClusterMode,
+  context: legacyContext,
+  prologue: legacyPrologue,
+  port: writeLegacyPort,
+  epilogue: legacyEpilogue,
+  ours: LEGACY_OURS,
+  setup: legacySetup,
+};
+
+/** A ServicePort as this node's kube-proxy sees it, and its share of the rules. */
+interface PortEntry {
+  /** null: kube-proxy writes nothing for it (headless, ExternalName, no usable cluster IP). */
+  readonly info: PortInfo | null;
+  /** The sort key of normalizeServices ("ns/name:port", then the protocol). */
+  readonly sortKey: string;
+  readonly endpoints: number;
+  contrib: Contribution | null;
+  /** The large-cluster mode `contrib` was written in. */
+  large: boolean;
+  /** The sync that last used this entry (one ServicePort object given twice gets two). */
+  used: number;
+}
+
+interface LastSync {
+  large: boolean;
+  /** Sort keys of the proxied ports in input order, and the sorted order as input positions. */
+  keys: string[];
+  perm: number[];
+  contribs: Set<Contribution>;
+  /** `table/chain` → the lines of a chain one service port declared and owns. */
+  owned: Map<string, ChainLines>;
+  /** `table/chain` → the lines of a chain several writers share (KUBE-SERVICES, …). */
+  shared: Map<string, string[]>;
+  /** Chains the rules of no port declare (the shared chains kube-proxy always declares). */
+  declaredShared: Set<string>;
+  prologue: Contribution;
+  epilogue: Contribution;
+}
+
+function recorder(): Contribution {
+  return { filter: new ChainRecorder(), nat: new ChainRecorder() };
+}
+
+function sameLines(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function comparePorts(a: PortEntry, b: PortEntry): number {
+  const x = a.info!.ref.servicePortName;
+  const y = b.info!.ref.servicePortName;
+  if (x !== y) return x < y ? -1 : 1;
+  const p = a.info!.protocol;
+  const q = b.info!.protocol;
+  return p < q ? -1 : p > q ? 1 : 0;
+}
+
+/**
+ * One node's kube-proxy: `sync` returns what to restore so that the node holds the rules of a
+ * full sync of `input`. With `partial`, the node is taken to hold exactly the last sync's rules
+ * (no hand edit since), and only the chains that differ are rewritten; otherwise every chain is
+ * written and stale service chains are found among `existingNatChains()`.
+ */
+export class KubeProxySyncer {
+  private cache = new WeakMap<ServicePort, PortEntry>();
+  private globals = '';
+  private last: LastSync | null = null;
+  private generation = 0;
+
+  /** Forgets the last sync (the next one writes everything); the per-port cache stays. */
+  reset(): void {
+    this.last = null;
+  }
+
+  sync(input: GenerateInput, partial: boolean, existingNatChains: () => readonly string[]): ProxySync {
+    const L: LayoutImpl<unknown> = (input.layout === 'legacy' ? LEGACY : CURRENT) as LayoutImpl<unknown>;
+    const globals = JSON.stringify([input.layout, input.node, input.config, input.masqueradeMarkText ?? null]);
+    if (globals !== this.globals) {
+      this.globals = globals;
+      this.cache = new WeakMap();
+      this.last = null;
+    }
+    const gen = ++this.generation;
+
+    // The ports, normalized once per ServicePort object.
+    const proxied: PortEntry[] = [];
+    let total = 0;
+    for (const sp of input.services) {
+      let e = this.cache.get(sp);
+      if (!e || e.used === gen) {
+        const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
+        const fresh: PortEntry = {
+          info,
+          sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '',
+          endpoints: info ? info.endpoints.length : 0,
+          contrib: null,
+          large: false,
+          used: 0,
+        };
+        if (!e) this.cache.set(sp, fresh);
+        e = fresh;
+      }
+      e.used = gen;
+      if (!e.info) continue;
+      proxied.push(e);
+      total += e.endpoints;
+    }
+    // Sorted as normalizeServices sorts (stably): the last order when the keys did not move.
+    const last = this.last;
+    let perm: number[];
+    if (last && last.keys.length === proxied.length && proxied.every((e, i) => e.sortKey === last.keys[i])) perm = last.perm;
+    else {
+      perm = proxied.map((_, i) => i);
+      perm.sort((i, j) => comparePorts(proxied[i], proxied[j]) || i - j);
+    }
+    const sorted = perm.map((i) => proxied[i]);
+
+    const large = L.large(total);
+    const ctx = L.context(input, large);
+    for (const e of sorted) {
+      if (e.contrib && e.large === large) continue;
+      const c = recorder();
+      L.port(ctx, e.info!, c.filter, c.nat, null);
+      e.contrib = c;
+      e.large = large;
+    }
+    const prologue = recorder();
+    L.prologue(input, ctx, prologue.filter, prologue.nat);
+    const epilogue = recorder();
+    L.epilogue(input, ctx, epilogue.filter, epilogue.nat);
+    const contribs = sorted.map((e) => e.contrib!);
+    const setup = L.setup();
+    const keys = proxied.map((e) => e.sortKey);
+
+    if (partial && last && last.large === large) {
+      const r = this.partialSync(last, contribs, prologue, epilogue);
+      if (r) {
+        last.keys = keys;
+        last.perm = perm;
+        last.prologue = prologue;
+        last.epilogue = epilogue;
+        return { ...r, ...setup };
+      }
+    }
+    return { ...this.fullSync(L, contribs, prologue, epilogue, large, keys, perm, existingNatChains), ...setup };
+  }
+
+  private fullSync(
+    L: LayoutImpl<unknown>,
+    contribs: Contribution[],
+    prologue: Contribution,
+    epilogue: Contribution,
+    large: boolean,
+    keys: string[],
+    perm: number[],
+    existingNatChains: () => readonly string[],
+  ): Omit<ProxySync, 'ensureChains' | 'staticRules'> {
+    const owned = new Map<string, ChainLines>();
+    const sharedParts = new Map<string, RewrittenChain>();
+    const rewritten: RewrittenChain[] = [];
+    const declared: Record<Table, Set<string>> = { filter: new Set(), nat: new Set() };
+    const declaredShared = new Set<string>();
+    const addShared = (table: Table, chain: string, g: ChainLines) => {
+      const key = table + '/' + chain;
+      let r = sharedParts.get(key);
+      if (!r) {
+        sharedParts.set(key, (r = { table, chain, parts: [], refill: true }));
+        rewritten.push(r);
+      }
+      r.parts.push(g);
+    };
+    for (const t of TABLES) {
+      for (const c of prologue[t].declared) {
+        declared[t].add(c);
+        declaredShared.add(t + '/' + c);
+      }
+      for (const [chain, g] of prologue[t].chains) addShared(t, chain, g);
+    }
+    for (const contrib of contribs) {
+      for (const t of TABLES) {
+        const rec = contrib[t];
+        for (const c of rec.declared) {
+          declared[t].add(c);
+          const g = rec.chains.get(c) ?? EMPTY;
+          owned.set(t + '/' + c, g);
+          if (g.lines.length) rewritten.push({ table: t, chain: c, parts: [g], refill: true });
+        }
+        for (const [chain, g] of rec.chains) if (!rec.declared.has(chain)) addShared(t, chain, g);
+      }
+    }
+    for (const t of TABLES) {
+      for (const c of epilogue[t].declared) {
+        declared[t].add(c);
+        declaredShared.add(t + '/' + c);
+      }
+      for (const [chain, g] of epilogue[t].chains) addShared(t, chain, g);
+    }
+    // Stale service chains (kube-proxy finds them with iptables-save): flush, then delete.
+    const stale: string[] = [];
+    for (const chain of existingNatChains()) {
+      if (owned.has('nat/' + chain) || !L.ours.some((pre) => chain.startsWith(pre))) continue;
+      stale.push(chain);
+    }
+    stale.sort();
+
+    const out: string[] = [];
+    for (const t of TABLES) {
+      out.push(`*${t}`);
+      for (const c of declared[t]) out.push(`:${c} - [0:0]`);
+      if (t === 'nat') for (const c of stale) if (!declared.nat.has(c)) out.push(`:${c} - [0:0]`);
+      for (const r of rewritten) if (r.table === t) for (const g of r.parts) for (const l of g.lines) out.push(l);
+      if (t === 'nat') for (const c of stale) out.push(`-X ${c}`);
+      out.push('COMMIT');
+    }
+    const shared = new Map<string, string[]>();
+    for (const [key, r] of sharedParts) shared.set(key, flatten(r.parts));
+    this.last = { large, keys, perm, contribs: new Set(contribs), owned, shared, declaredShared, prologue, epilogue };
+    return { text: out.join('\n') + '\n', chains: null, rewritten };
+  }
+
+  /** The chains that changed since `last` (updated in place); null: a full sync is needed. */
+  private partialSync(last: LastSync, contribs: Contribution[], prologue: Contribution, epilogue: Contribution): Omit<ProxySync, 'ensureChains' | 'staticRules'> | null {
+    const now = new Set(contribs);
+    const removed: Contribution[] = [];
+    for (const c of last.contribs) if (!now.has(c)) removed.push(c);
+    const added: Contribution[] = [];
+    for (const c of contribs) if (!last.contribs.has(c)) added.push(c);
+    const dirty = new Set<string>();
+    // The rules of no port depend on the node and settings only, which did not change; still,
+    // a shared chain they write is compared like any other when they differ.
+    for (const t of TABLES) {
+      for (const [chain, g] of prologue[t].chains) if (!sameLines(g.lines, last.prologue[t].chains.get(chain)?.lines ?? [])) dirty.add(t + '/' + chain);
+      for (const [chain, g] of epilogue[t].chains) if (!sameLines(g.lines, last.epilogue[t].chains.get(chain)?.lines ?? [])) dirty.add(t + '/' + chain);
+    }
+    if (!removed.length && !added.length && !dirty.size) {
+      last.contribs = now;
+      return { text: null, chains: new Set(), rewritten: [] };
+    }
+    const before = new Map<string, ChainLines>();
+    for (const c of removed) {
+      for (const t of TABLES) {
+        const rec = c[t];
+        for (const chain of rec.declared) {
+          const key = t + '/' + chain;
+          const g = last.owned.get(key);
+          if (g) before.set(key, g);
+          last.owned.delete(key);
+        }
+        for (const chain of rec.chains.keys()) if (!rec.declared.has(chain)) dirty.add(t + '/' + chain);
+      }
+    }
+    const rewritten: RewrittenChain[] = [];
+    const changed = new Set<string>();
+    for (const c of added) {
+      for (const t of TABLES) {
+        const rec = c[t];
+        for (const chain of rec.declared) {
+          const key = t + '/' + chain;
+          const g = rec.chains.get(chain) ?? EMPTY;
+          const prev = before.get(key);
+          before.delete(key);
+          last.owned.set(key, g);
+          // The same rules keep their place (and counters); their origins are still renewed
+          // (an endpoint that moved to another node keeps its rules but not its origin).
+          if (prev && sameLines(prev.lines, g.lines)) {
+            if (g.lines.length) rewritten.push({ table: t, chain, parts: [g], refill: false });
+            continue;
+          }
+          changed.add(key);
+          rewritten.push({ table: t, chain, parts: [g], refill: true });
+        }
+        for (const chain of rec.chains.keys()) if (!rec.declared.has(chain)) dirty.add(t + '/' + chain);
+      }
+    }
+    for (const key of dirty) {
+      const slash = key.indexOf('/');
+      const t = key.slice(0, slash) as Table;
+      const chain = key.slice(slash + 1);
+      const parts: ChainLines[] = [];
+      const p0 = prologue[t].chains.get(chain);
+      if (p0) parts.push(p0);
+      for (const c of contribs) {
+        const rec = c[t];
+        const g = rec.chains.get(chain);
+        if (g && !rec.declared.has(chain)) parts.push(g);
+      }
+      const p1 = epilogue[t].chains.get(chain);
+      if (p1) parts.push(p1);
+      const lines = flatten(parts);
+      if (sameLines(lines, last.shared.get(key) ?? [])) continue;
+      // A built-in chain's rules cannot be refilled alone (nothing declares it).
+      if (!last.declaredShared.has(key)) return null;
+      last.shared.set(key, lines);
+      changed.add(key);
+      rewritten.push({ table: t, chain, parts, refill: true });
+    }
+    // Chains of ports that are gone (or no longer written): flushed, then deleted.
+    const stale: Record<Table, string[]> = { filter: [], nat: [] };
+    for (const key of [...before.keys()].sort()) {
+      const slash = key.indexOf('/');
+      stale[key.slice(0, slash) as Table].push(key.slice(slash + 1));
+      changed.add(key);
+    }
+    last.contribs = now;
+    if (!changed.size) return { text: null, chains: changed, rewritten };
+    const out: string[] = [];
+    for (const t of TABLES) {
+      const mine = rewritten.filter((r) => r.table === t && r.refill);
+      if (!mine.length && !stale[t].length) continue;
+      out.push(`*${t}`);
+      for (const r of mine) out.push(`:${r.chain} - [0:0]`);
+      for (const c of stale[t]) out.push(`:${c} - [0:0]`);
+      for (const r of mine) for (const g of r.parts) for (const l of g.lines) out.push(l);
+      for (const c of stale[t]) out.push(`-X ${c}`);
+      out.push('COMMIT');
+    }
+    return { text: out.join('\n') + '\n', chains: changed, rewritten };
+  }
+}
+
+function flatten(parts: readonly ChainLines[]): string[] {
+  if (parts.length === 1) return parts[0].lines.slice();
+  const out: string[] = [];
+  for (const g of parts) for (const l of g.lines) out.push(l);
+  return out;
+}
