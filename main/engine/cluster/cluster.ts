@@ -10,7 +10,7 @@ import type { Host } from '../host.ts';
 import { KubeStore } from '../kube/objects/store.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
-import { generateKubeProxyRules, type GenerateInput, type GenerateResult, type ProxyConfig, type ServicePort } from '../kube/proxy/index.ts';
+import { chainOrigins, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort } from '../kube/proxy/index.ts';
 import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
@@ -20,9 +20,8 @@ import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
 import { calicoCluster, programNode, renderNode, type FelixState } from './felix-sync.ts';
 import type { CalicoctlEnv } from '../shell/calicoctl.ts';
-import { servicePortsOf } from './service-ports.ts';
+import { ServicePortCache } from './service-ports.ts';
 import { exportManifests } from './export.ts';
-import { diffRestore, splitRestore, type ChainBlocks } from './restore-diff.ts';
 import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
 import { healthCheckResponse, healthCheckService, localReadyEndpoints } from './health-check.ts';
 import type { HttpResponse } from '../shell/netclients/curl.ts';
@@ -65,8 +64,12 @@ export class Cluster {
   private readonly ipam: Ipam;
   private readonly pods = new Map<string, PodHost>();
   private readonly nodes = new Set<string>();
-  /** Per node: the last kube-proxy sync applied (its input and its restore text by chain). */
-  private readonly synced = new Map<string, { input: string; blocks: ChainBlocks }>();
+  /** Per node: the input of the last kube-proxy sync applied (its ServicePorts, node and settings). */
+  private readonly synced = new Map<string, { services: ServicePort[]; nodeKey: string }>();
+  /** Per node: its kube-proxy, which remembers what it wrote for each service port. */
+  private readonly proxies = new Map<string, KubeProxySyncer>();
+  /** The ServicePorts made from each Service and its EndpointSlices, reused while they stay the same. */
+  private readonly servicePorts = new ServicePortCache();
   /** Nodes changed from a console since the agents last rewrote everything (hand edits). */
   private readonly edited = new Set<string>();
   /** Per node: the cluster routes it holds (destination CIDR → gateway). */
@@ -77,7 +80,7 @@ export class Cluster {
   private refresh = false;
   private dirty = false;
   /** What the agents read at the last sync that saw the objects change. */
-  private read: { svcObjs: readonly Service[]; services: ServicePort[]; servicesKey: string; proxyConfig: ProxyConfig; calico: CalicoCluster | null } | null = null;
+  private read: { svcObjs: readonly Service[]; services: ServicePort[]; proxyConfig: ProxyConfig; calico: CalicoCluster | null } | null = null;
   /** The cloud LB's routes: LoadBalancer address → node address (null: no healthy node). */
   private lb = new Map<string, string | null>();
   /** The cloud LB's backend link to each node: node → the LB's device. */
@@ -248,11 +251,11 @@ export class Cluster {
       // What every node's agents read, taken once per sync.
       if (objectsChanged) {
         const svcObjs = this.store.view('Service') as Service[];
-        const services = servicePortsOf(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
-        this.read = { svcObjs, services, servicesKey: JSON.stringify(services), proxyConfig: this.proxyConfig(), calico: null };
+        const services = this.servicePorts.of(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
+        this.read = { svcObjs, services, proxyConfig: this.proxyConfig(), calico: null };
       }
       const r = this.read!;
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.svcObjs, r.services, r.servicesKey, r.proxyConfig);
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.svcObjs, r.services, r.proxyConfig);
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
       // Its input is the objects only: unchanged objects and untouched rules need no render.
       for (const n of nodes) {
@@ -304,6 +307,7 @@ export class Cluster {
       this.nodes.delete(name);
       this.routes.delete(name);
       this.synced.delete(name);
+      this.proxies.delete(name);
       this.felix.delete(name);
       this.ipam.releaseNode(name);
     }
@@ -523,8 +527,12 @@ export class Cluster {
     return cfg;
   }
 
-  /** One full kube-proxy sync on a node, skipped when neither its input nor its rules changed. */
-  private syncKubeProxy(node: Node, svcObjs: readonly Service[], services: ServicePort[], servicesKey: string, config: ProxyConfig): void {
+  /**
+   * One kube-proxy sync on a node, skipped when neither its input nor its rules changed. With
+   * no hand edit since the last sync, only the chains that differ are rewritten (the syncer
+   * replays what it wrote for unchanged service ports); otherwise every chain is.
+   */
+  private syncKubeProxy(node: Node, svcObjs: readonly Service[], services: ServicePort[], config: ProxyConfig): void {
     const name = node.metadata.name;
     const host = this.topo.hosts.get(name);
     if (!host) return;
@@ -536,41 +544,44 @@ export class Cluster {
       services,
       node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: false },
       config,
-      existingNatChains: [...(host.nf.table('nat')?.chains.keys() ?? [])],
     };
-    const key = servicesKey + JSON.stringify([input.node, input.config]);
+    const nodeKey = JSON.stringify([input.node, input.config]);
     const last = this.synced.get(name);
     const edited = this.edited.has(name);
-    if (last && last.input === key && (!this.refresh || !edited)) return;
-    const gen = generateKubeProxyRules(input);
-    const blocks = splitRestore(gen.text);
-    // No hand edit since the last sync: only the chains that differ are rewritten.
-    const partial = last && !edited ? diffRestore(last.blocks, blocks) : { text: gen.text, chains: null };
-    this.applyProxyRules(host, gen, partial.text, partial.chains);
-    this.synced.set(name, { input: key, blocks });
+    if (last && last.nodeKey === nodeKey && sameServicePorts(last.services, services) && (!this.refresh || !edited)) return;
+    let syncer = this.proxies.get(name);
+    if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer()));
+    // Stale service chains are looked for among the node's chains (what iptables-save shows).
+    const res = syncer.sync(input, last !== undefined && !edited, () => [...(host.nf.table('nat')?.chains.keys() ?? [])]);
+    this.applyProxyRules(host, res);
+    this.synced.set(name, { services, nodeKey });
   }
 
-  private applyProxyRules(host: Host, gen: GenerateResult, text: string | null, only: Set<string> | null): void {
-    for (const c of gen.ensureChains) {
+  private applyProxyRules(host: Host, res: ProxySync): void {
+    for (const c of res.ensureChains) {
       if (!host.nf.chain(c.table, c.chain)) this.run(host, ['iptables', '-t', c.table, '-N', c.chain]);
     }
-    for (const r of gen.staticRules) {
+    for (const r of res.staticRules) {
       const check = runProgram(['iptables', '-t', r.table, '-C', r.chain, ...r.args], '', { host, now: this.topo.now() });
       if (check.code === 0) continue;
       this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]);
     }
-    if (text !== null) this.run(host, ['iptables-restore', '--noflush'], text);
+    if (res.text !== null) this.run(host, ['iptables-restore', '--noflush'], res.text);
     // Each rule remembers what made it (rewritten chains only: the others kept their rules).
-    for (const table of ['filter', 'nat'] as const) {
-      if (only && ![...only].some((k) => k.startsWith(`${table}/`))) continue;
-      for (const [chain, origins] of gen.origins[table]) {
-        if (only && !only.has(`${table}/${chain}`)) continue;
-        const c = host.nf.chain(table, chain);
-        if (!c) continue;
-        for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
-      }
+    for (const w of res.rewritten) {
+      const c = host.nf.chain(w.table, w.chain);
+      if (!c) continue;
+      const origins = chainOrigins(w.parts);
+      for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
     }
   }
+}
+
+/** The same ServicePorts (the same objects, or equal ones). */
+function sameServicePorts(a: readonly ServicePort[], b: readonly ServicePort[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && JSON.stringify(a[i]) !== JSON.stringify(b[i])) return false;
+  return true;
 }
 
 /** A node's own servers: the kubelet (10250), kube-proxy's health check (10256), and on the

@@ -7,7 +7,66 @@ import type { Endpoint, ServicePort } from '../kube/proxy/index.ts';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+/** A Service's ports as last made, with the objects (and their versions) they were made from. */
+interface Made {
+  svc: Service;
+  rv: string | undefined;
+  slices: EndpointSlice[];
+  rvs: Array<string | undefined>;
+  ports: ServicePort[];
+}
+
+/**
+ * servicePortsOf, remembered per Service: a Service whose object and EndpointSlices are the
+ * same (same objects, same resourceVersions) gets the same ServicePort objects as before, and
+ * so does one remade with equal content — which lets kube-proxy's syncer reuse what it wrote
+ * for them.
+ */
+export class ServicePortCache {
+  private made = new Map<string, Made>();
+
+  of(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePort[] {
+    const byService = slicesByService(slices);
+    const next = new Map<string, Made>();
+    const out: ServicePort[] = [];
+    for (const svc of services) {
+      const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
+      const mine = byService.get(key) ?? NO_SLICES;
+      const old = this.made.get(key);
+      let m: Made;
+      if (old && old.svc === svc && old.rv === svc.metadata.resourceVersion && sameSlices(old, mine)) m = old;
+      else {
+        let ports = portsOfService(svc, mine);
+        if (old && old.ports.length === ports.length && JSON.stringify(old.ports) === JSON.stringify(ports)) ports = old.ports;
+        m = { svc, rv: svc.metadata.resourceVersion, slices: mine, rvs: mine.map((s) => s.metadata.resourceVersion), ports };
+      }
+      next.set(key, m);
+      for (const p of m.ports) out.push(p);
+    }
+    this.made = next;
+    return out;
+  }
+}
+
+const NO_SLICES: EndpointSlice[] = [];
+
+function sameSlices(m: Made, slices: readonly EndpointSlice[]): boolean {
+  if (m.slices.length !== slices.length) return false;
+  for (let i = 0; i < slices.length; i++) if (m.slices[i] !== slices[i] || m.rvs[i] !== slices[i].metadata.resourceVersion) return false;
+  return true;
+}
+
 export function servicePortsOf(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePort[] {
+  const byService = slicesByService(slices);
+  const out: ServicePort[] = [];
+  for (const svc of services) {
+    const ns = svc.metadata.namespace ?? 'default';
+    for (const p of portsOfService(svc, byService.get(`${ns}/${svc.metadata.name}`) ?? NO_SLICES)) out.push(p);
+  }
+  return out;
+}
+
+function slicesByService(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
   const byService = new Map<string, EndpointSlice[]>();
   for (const s of slices) {
     if (s.addressType !== 'IPv4') continue;
@@ -18,13 +77,17 @@ export function servicePortsOf(services: readonly Service[], slices: readonly En
     if (!list) byService.set(key, (list = []));
     list.push(s);
   }
+  return byService;
+}
+
+/** One Service's ServicePorts, from its EndpointSlices. */
+function portsOfService(svc: Service, mySlices: readonly EndpointSlice[]): ServicePort[] {
   const out: ServicePort[] = [];
-  for (const svc of services) {
+  {
     const spec = svc.spec;
     const type = spec.type ?? 'ClusterIP';
-    if (type === 'ExternalName') continue;
+    if (type === 'ExternalName') return out;
     const ns = svc.metadata.namespace ?? 'default';
-    const mySlices = byService.get(`${ns}/${svc.metadata.name}`) ?? [];
     const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
     for (const p of spec.ports ?? []) {
       const protocol = p.protocol ?? 'TCP';

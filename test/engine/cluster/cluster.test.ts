@@ -326,3 +326,95 @@ test('a node blackholes its own pod blocks (BIRD), so an unused pod address is d
   assert.equal(t.reason, 'minikube: blackhole route to 10.244.120.99');
   assert.equal(t.reply, null);
 });
+
+// Randomized: Services (selector-less, with their EndpointSlices) created, changed and deleted
+// in random order; after every few steps each node's kube-proxy rules (incrementally synced)
+// must be those of a cluster freshly built from the same objects, in both layouts.
+for (const proxy of ['legacy', 'current'] as const) {
+  test(`random service and endpoint changes (${proxy}): incrementally synced nodes hold a fresh cluster's kube-proxy rules`, () => {
+    let seed = 0x2545f491 ^ (proxy === 'legacy' ? 1 : 2);
+    const rand = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 4294967296;
+    };
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+    const nodes = ['minikube', 'minikube-m02'];
+    const svcs = new Map<number, { svc: object; slice: object | null }>();
+    const serviceOf = (i: number): object => {
+      const type = pick(['ClusterIP', 'ClusterIP', 'NodePort']);
+      const spec: Record<string, unknown> = { clusterIP: `10.96.7.${i}`, ports: [{ port: 80, targetPort: 8080, ...(type === 'NodePort' ? { nodePort: 30100 + i } : {}) }], type };
+      if (type === 'NodePort' && rand() < 0.5) spec.externalTrafficPolicy = 'Local';
+      if (rand() < 0.2) spec.internalTrafficPolicy = 'Local';
+      if (rand() < 0.2) spec.sessionAffinity = 'ClientIP';
+      if (rand() < 0.15) spec.externalIPs = [`198.51.100.${i}`];
+      return { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}` }, spec };
+    };
+    const sliceOf = (i: number): object => ({
+      apiVersion: proxy === 'legacy' ? 'discovery.k8s.io/v1beta1' : 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `s${i}-x`, labels: { 'kubernetes.io/service-name': `s${i}` } },
+      addressType: 'IPv4',
+      endpoints: Array.from({ length: Math.floor(rand() * 4) }, () => ({
+        addresses: [`10.245.${i}.${1 + Math.floor(rand() * 200)}`],
+        conditions: { ready: rand() < 0.85 },
+        nodeName: pick(nodes),
+      })),
+      ports: [{ name: '', port: 8080, protocol: 'TCP' }],
+    });
+    const list = (items: object[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+    const kubeRules = (lab: Lab, node: string) =>
+      lab
+        .exec(node, ['iptables-save'], '')
+        .stdout.split('\n')
+        .filter((l) => l.includes('KUBE-'))
+        .join('\n');
+    const a = clusterLab({ nodes: 2, proxy }, 5);
+    const apply = (items: object[]) => {
+      const r = a.lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], list(items));
+      assert.equal(r.code, 0, r.stderr);
+    };
+    const del = (kind: string, name: string) => {
+      const r = a.lab.exec('@cluster', ['kubectl', 'delete', kind, name], '');
+      assert.equal(r.code, 0, r.stderr);
+    };
+    let next = 0;
+    for (let step = 0; step < 24; step++) {
+      const x = rand();
+      const keys = [...svcs.keys()];
+      const which = keys.length ? pick(keys) : -1;
+      if (x < 0.3 || which < 0) {
+        const i = next++;
+        const s = { svc: serviceOf(i), slice: sliceOf(i) };
+        svcs.set(i, s);
+        apply([s.svc, s.slice!]);
+      } else if (x < 0.65) {
+        const s = svcs.get(which)!;
+        s.slice = sliceOf(which);
+        apply([s.slice]);
+      } else if (x < 0.75) {
+        const s = svcs.get(which)!;
+        s.svc = serviceOf(which);
+        apply([s.svc]);
+      } else if (x < 0.85) {
+        const s = svcs.get(which)!;
+        svcs.delete(which);
+        del('service', `s${which}`);
+        if (s.slice) del('endpointslice', `s${which}-x`);
+      } else {
+        const s = svcs.get(which)!;
+        if (s.slice) del('endpointslice', `s${which}-x`);
+        s.slice = null;
+      }
+      if (step % 6 !== 5) continue;
+      const b = clusterLab({ nodes: 2, proxy }, 5);
+      const items = [...svcs.values()].flatMap((s) => (s.slice ? [s.svc, s.slice] : [s.svc]));
+      if (items.length) {
+        const r = b.lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], list(items));
+        assert.equal(r.code, 0, r.stderr);
+      }
+      for (const node of nodes) assert.equal(kubeRules(a.lab, node), kubeRules(b.lab, node), `step ${step}, ${node}`);
+    }
+  });
+}
