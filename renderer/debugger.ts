@@ -1,38 +1,28 @@
-// The packet stepper: the walk of a traced packet (from a console command that sent packets, or
-// the trace form) rule by rule, with Step / Back / Run to end (F10, Shift+F10, F5 — from
-// anywhere but a text field). The current step shows its host, hook, table, chain, rule and
-// whether it matched (or why not); the current host is highlighted on the canvas (class
-// `stepping`). The walk is recorded, so going back is exact. Text only, never HTML.
+// The packet debugger: the walk of a traced packet (from a console command that sent packets, or
+// the trace form) rule by rule, driven like a code debugger. Controls: step (next rule, F11 — and
+// the "Step" button), step over (past the chain this rule jumps to, F10), step out (back in the
+// calling chain, Shift+F11), next hook, next hop (next host), continue to the next breakpoint or
+// the end (F5), step back (Shift+F10), reverse-continue to the previous breakpoint (Shift+F5),
+// restart; F9 toggles a breakpoint on the current rule. Keys act from anywhere but a text field.
+// The walk is recorded, so going back is exact. Chain nesting, breakpoints and the packet at a
+// step come from renderer/trace-nav.ts; the panes (call stack, packet, conntrack and path,
+// events, breakpoints, outcomes) from renderer/debugger-panes.ts. Breakpoints are saved in the
+// lab's layout. The current host is highlighted on the canvas (class `stepping`). Text only.
 
 import type { Core } from 'cytoscape';
 import type { LabApi, RuleRef, TraceResult } from '../shared/api/contract.ts';
 import { rowAt, type StartedTrace } from './guide-steps.ts';
+import { busy, clear, h, toast, errorText } from './ui.ts';
+import {
+  anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
+  type Breakpoint, type Nav, type Row, type Walk,
+} from './trace-nav.ts';
+import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState } from './debugger-panes.ts';
 
-export { rowAt, type StartedTrace };
-import { busy, clear, h } from './ui.ts';
-import type { StepJson, WalkJson } from '../shared/trace-json.ts';
-
-type RuleStep = StepJson;
-
-/** A walk as the stepper reads it (a saved trace may lack parts). */
-type Walk = Partial<Pick<WalkJson, 'outcome' | 'reason' | 'packet' | 'steps'>> & { reply?: Walk | null; ack?: Walk | null };
-
-/** One row of the stepper: a step of the packet, its reply or its ACK. */
-export interface Row {
-  phase: 'packet' | 'reply' | 'ack';
-  step: RuleStep;
-}
-
-/** The trace report's JSON (the API gives `{ json, text }`, a saved one may be the bare JSON). */
-export function walkOf(t: TraceResult): Walk {
-  const j = (t as { json?: unknown }).json;
-  return (j && typeof j === 'object' ? j : t) as Walk;
-}
+export { rowAt, walkOf, type StartedTrace, type Row };
 
 export function rowsOf(w: Walk): Row[] {
-  const rows: Row[] = (w.steps ?? []).map((step) => ({ phase: 'packet', step }));
-  for (const phase of ['reply', 'ack'] as const) for (const step of w[phase]?.steps ?? []) rows.push({ phase, step });
-  return rows;
+  return navOf(w).rows;
 }
 
 export function stepText(r: Row): string {
@@ -42,6 +32,15 @@ export function stepText(r: Row): string {
   const rule = s.rule_spec ?? (s.rule === null ? `policy ${s.verdict ?? ''}` : `rule ${s.rule ?? '?'}`);
   const res = s.matched ? `matched${s.verdict ? ` → ${s.verdict}` : ''}` : `no match${s.why ? `: ${s.why}` : ''}`;
   return `${r.phase === 'packet' ? '' : `[${r.phase}] `}${where}\n  ${rule}\n  ${res}`;
+}
+
+/** A step in the list, under its host › hook › table header: chain, rule, result. */
+function listText(r: Row): string {
+  const s = r.step;
+  if (s.skipped !== undefined) return `${s.chain}: ${s.skipped} rules skipped`;
+  const rule = s.rule === null || s.rule === undefined ? `end → ${s.verdict ?? ''}` : `${s.rule}: ${(s.rule_spec ?? '').replace(/^-A \S+ /, '')}`;
+  const res = s.matched ? (s.rule === null ? '' : `  ⇒ ${s.verdict ?? 'matched'}`) : `  ✗ ${s.why ?? ''}`;
+  return `${s.chain} ${rule}${res}`;
 }
 
 const WINDOW = 150;
@@ -57,35 +56,110 @@ export interface Stepper {
   dispose(): void;
 }
 
+type Outcome = Walk & { probability?: number };
+
 export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrace?(t: StartedTrace): void }): Stepper {
+  const btn = (testid: string, label: string, title: string, fn: () => void): HTMLButtonElement =>
+    h('button', { 'data-testid': testid, title, onclick: fn }, label);
   const title = h('strong', { 'data-testid': 'step-title' });
   const pick = h('select', { 'data-testid': 'step-packet', 'aria-label': 'Packet' });
   const pos = h('span', { class: 'muted', 'data-testid': 'step-pos' });
-  const back = h('button', { 'data-testid': 'step-back', title: 'Step back (Shift+F10)', onclick: () => go(cur - 1) }, '◀ Back');
-  const next = h('button', { 'data-testid': 'step-next', title: 'Step (F10)', onclick: () => go(cur + 1) }, 'Step ▶');
-  const end = h('button', { 'data-testid': 'step-end', title: 'Run to end (F5)', onclick: () => go(rows.length - 1) }, 'Run to end ⏭');
-  const closeBtn = h('button', { title: 'Close the stepper', onclick: () => hide() }, '×');
+  const restart = btn('step-restart', '⟲', 'Restart: the first step', () => go(0));
+  const rcont = btn('step-rcontinue', '◀◀', 'Reverse-continue: back to the previous breakpoint (Shift+F5)', () => go(reverseContinueTo(nav, cur, bps)));
+  const back = btn('step-back', '◀', 'Step back (Shift+F10)', () => go(cur - 1));
+  const next = btn('step-next', 'Step', 'Step: the next rule (F11)', () => go(cur + 1));
+  const over = btn('step-over', 'Over', 'Step over: past the chain this rule jumps to (F10)', () => go(stepOver(nav, cur)));
+  const out = btn('step-out', 'Out', 'Step out: back in the calling chain (Shift+F11)', () => go(stepOut(nav, cur)));
+  const hook = btn('step-hook', 'Hook', 'Next hook', () => go(nextHook(nav, cur)));
+  const hop = btn('step-hop', 'Hop', 'Next hop: the next host', () => go(nextHop(nav, cur)));
+  const end = btn('step-end', 'Continue ▶▶', 'Continue to the next breakpoint or the end (F5)', () => go(continueTo(nav, cur, bps)));
+  const closeBtn = h('button', { title: 'Close the debugger', onclick: () => hide() }, '×');
   const current = h('pre', { class: 'step-current', 'data-testid': 'step-current' });
+  const why = h('div', { class: 'dbg-why', 'data-testid': 'step-why' });
   const list = h('div', { class: 'step-list', 'data-testid': 'step-list' });
-  const outcome = h('div', { class: 'step-outcome', 'data-testid': 'step-outcome' });
+  const outcome = h('span', { 'data-testid': 'step-outcome' });
+  const decider = btn('step-decider', 'deciding rule ⇢', 'Go to the rule that decided the outcome', () => go(decidingRow(nav)));
+  const reply = h('span', { class: 'muted', 'data-testid': 'step-reply' });
+  const outcomeBar = h('div', { class: 'step-outcome' }, outcome, ' ', decider, ' ', reply);
   const from = h('input', { placeholder: 'from (host, node, ns/pod)', 'data-testid': 'trace-from', spellcheck: 'false' });
   const to = h('input', { placeholder: 'to IP:PORT or name:port', 'data-testid': 'trace-to', spellcheck: 'false' });
   const proto = h('select', { 'data-testid': 'trace-proto' }, ...['tcp', 'udp', 'sctp', 'icmp'].map((p) => h('option', { value: p }, p)));
-  const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto, h('button', { type: 'submit' }, 'Trace'));
-  const el = h('div', { class: 'stepper', 'data-testid': 'stepper' },
-    h('div', { class: 'step-bar' }, title, pick, pos, back, next, end, closeBtn),
-    form, outcome, current, list);
+  const all = h('input', { type: 'checkbox', 'data-testid': 'trace-all' });
+  const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto,
+    h('label', { title: 'Trace every branch (random picks of endpoints) with its probability' }, all, ' all outcomes'), h('button', { type: 'submit' }, 'Trace'));
+  const stackP = pane('Call stack', 'dbg-stack');
+  const packetP = pane('Packet', 'dbg-packet');
+  const stateP = pane('Conntrack and path', 'dbg-state');
+  const eventsP = pane('Events', 'dbg-events');
+  const bpP = pane('Breakpoints', 'dbg-breakpoints');
+  const outcomesP = pane('Outcomes', 'dbg-outcomes');
+  const el = h('div', { class: 'stepper dbg', 'data-testid': 'stepper' },
+    h('div', { class: 'step-bar' }, title, pick, pos, restart, rcont, back, next, over, out, hook, hop, end, closeBtn),
+    form, outcomeBar,
+    h('div', { class: 'dbg-body' },
+      h('div', { class: 'dbg-main' }, current, why, list),
+      h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el)));
   el.hidden = true;
   pos.textContent = 'no trace yet';
 
   let walks: Walk[] = [];
-  let rows: Row[] = [];
+  let nav: Nav = navOf({});
   let cur = 0;
-
   let started: StartedTrace | null = null;
+  /** The branches of an all-outcomes trace, and which is on show (-1: the traced walk). */
+  let outcomes: Outcome[] = [];
+  let branch = -1;
+  let bps: Breakpoint[] = [];
+  let disposed = false;
 
+  // ---- breakpoints, saved in the lab's layout ----------------------------------------------------
+  void deps.api.layout(deps.lab).then((l) => {
+    if (!disposed && Array.isArray(l?.breakpoints)) {
+      bps = l.breakpoints;
+      renderBps();
+      if (nav.rows.length) go(cur, true);
+    }
+  }).catch(() => undefined);
+
+  let saving: Promise<void> = Promise.resolve();
+  function setBps(next: Breakpoint[]): void {
+    bps = next;
+    renderBps();
+    if (nav.rows.length) go(cur, true);
+    const copy = bps.map((b) => ({ ...b }));
+    saving = saving.then(async () => {
+      try {
+        const l = (await deps.api.layout(deps.lab)) ?? { positions: {} };
+        await deps.api.setLayout(deps.lab, { ...l, breakpoints: copy });
+      } catch (e) {
+        toast(`Could not save the breakpoints: ${errorText(e)}`, 'error');
+      }
+    });
+  }
+  function renderBps(): void {
+    renderBreakpoints(bpP.body, bps, setBps, (b) => nav.rows.length > 0 && anyHit(nav, cur, [b]));
+  }
+  function ruleBp(r: Row): Breakpoint | null {
+    const s = r.step;
+    if (s.skipped !== undefined || s.rule === null || s.rule === undefined) return null;
+    return { kind: 'rule', host: s.host, table: s.table, chain: s.chain, rule: s.rule, enabled: true };
+  }
+  function sameRule(a: Breakpoint, b: Breakpoint): boolean {
+    return a.kind === 'rule' && b.kind === 'rule' && a.host === b.host && a.table === b.table && a.chain === b.chain && a.rule === b.rule;
+  }
+  /** F9 or a gutter click: a breakpoint on a step's rule (on its chain's end: on the chain). */
+  function toggleBp(k: number): void {
+    const r = nav.rows[k];
+    if (!r) return;
+    const b = ruleBp(r) ?? { kind: 'chain' as const, host: r.step.host, table: r.step.table, chain: r.step.chain, enabled: true };
+    const at = bps.findIndex((x) => (b.kind === 'rule' ? sameRule(x, b) : x.kind === 'chain' && x.chain === b.chain && x.host === b.host && x.table === b.table));
+    setBps(at >= 0 ? bps.filter((_, j) => j !== at) : [...bps, b]);
+    toast(at >= 0 ? `Breakpoint removed: ${bpLabel(b)}` : `Breakpoint: ${bpLabel(b)}`);
+  }
+
+  // ---- tracing ----------------------------------------------------------------------------------
   async function traceNow(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null> {
-    const t = await busy(() => deps.api.trace(deps.lab, { ...spec }));
+    const t = await busy(() => deps.api.trace(deps.lab, { ...spec, ...(all.checked ? { allOutcomes: true } : {}) }));
     if (!t) return null;
     from.value = spec.from;
     to.value = spec.to;
@@ -94,7 +168,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     const w = walkOf(t);
     started = { spec: { ...spec }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
     if (stepTo) {
-      const k = rowAt(rows, stepTo);
+      const k = rowAt(nav.rows, stepTo);
       if (k >= 0) go(k);
     }
     return started;
@@ -112,9 +186,25 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
 
   function load(i: number): void {
     const w = walks[i];
-    rows = w ? rowsOf(w) : [];
-    const p = w?.packet;
-    outcome.textContent = w ? `${p ? `${p.proto} ${p.src}:${p.sport ?? ''} → ${p.dst}:${p.dport ?? ''}   ` : ''}${w.outcome ?? ''}${w.reason ? ` — ${w.reason}` : ''}` : '';
+    outcomes = ((w as { outcomes?: Outcome[] } | undefined)?.outcomes ?? []).filter((o) => o && typeof o === 'object');
+    if (outcomes.length < 2 && !all.checked) outcomes = [];
+    branch = -1;
+    loadWalk(w ?? {});
+  }
+
+  function loadWalk(w: Walk): void {
+    nav = navOf(w);
+    const p = w.packet;
+    outcome.textContent = w.outcome || p ? `${p ? `${p.proto} ${p.src}:${p.sport ?? ''} → ${p.dst}:${p.dport ?? ''}   ` : ''}${w.outcome ?? ''}${w.reason ? ` — ${w.reason}` : ''}` : '';
+    decider.hidden = !nav.rows.length;
+    const rp = w.reply;
+    reply.textContent = rp ? `reply: ${rp.outcome ?? '?'}${rp.final ? `, from ${rp.final.src}:${rp.final.sport ?? ''}` : ''}${rp.reason && rp.outcome !== 'delivered' ? ` — ${rp.reason}` : ''}` : '';
+    renderOutcomes(outcomesP.body, outcomes, branch, (k) => {
+      branch = k;
+      const o = outcomes[k];
+      loadWalk(o);
+      toast(`Replaying branch ${k + 1} of ${outcomes.length} (p=${(o.probability ?? 0).toFixed(2)})`);
+    });
     go(0, true);
   }
 
@@ -124,28 +214,53 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }
 
   function go(i: number, force = false): void {
+    const rows = nav.rows;
     const n = Math.max(0, Math.min(rows.length - 1, i));
     if (n === cur && !force) return;
     cur = n;
     const r = rows[cur];
     pos.textContent = rows.length ? `step ${cur + 1} / ${rows.length}` : 'no steps';
     pos.dataset.step = String(rows.length ? cur + 1 : 0);
-    back.disabled = cur <= 0;
-    next.disabled = end.disabled = cur >= rows.length - 1;
+    back.disabled = rcont.disabled = restart.disabled = cur <= 0;
+    next.disabled = end.disabled = over.disabled = out.disabled = hook.disabled = hop.disabled = cur >= rows.length - 1;
     current.textContent = r ? stepText(r) : '';
     current.classList.toggle('miss', !!r && r.step.skipped === undefined && !r.step.matched);
+    current.classList.toggle('bp', !!r && anyHit(nav, cur, bps));
+    why.textContent = r ? whyOf(nav, cur) : '';
     deps.cy.elements('.stepping').removeClass('stepping');
     const id = r ? hostId(r.step.host) : null;
     if (id) deps.cy.getElementById(id).addClass('stepping');
     current.dataset.host = r?.step.host ?? '';
-    // The list around the current step (a walk may have thousands).
+    renderStack(stackP.body, nav, cur, (k) => go(k));
+    renderPacket(packetP.body, nav, cur);
+    renderState(stateP.body, nav, cur);
+    renderEvents(eventsP.body, nav, cur, (k) => go(k));
+    renderBps();
+    // The list around the current step (a walk may have thousands), indented by chain depth.
     clear(list);
     const a = Math.max(0, cur - WINDOW / 2);
+    const ruleBps = bps.filter((b) => b.kind === 'rule' && b.enabled !== false);
     for (let k = a; k < Math.min(rows.length, a + WINDOW); k++) {
-      const row = h('div', { class: `step${k === cur ? ' current' : ''}${rows[k].step.matched ? ' hit' : ''}`, 'data-index': String(k) }, `${k + 1}. ${stepText(rows[k]).replace(/\n\s*/g, '  ')}`);
+      const rk = rows[k];
+      const rb = ruleBp(rk);
+      const marked = rb !== null && ruleBps.some((b) => sameRule(b, rb));
+      const gutter = h('span', { class: `gutter${marked ? ' on' : ''}`, title: 'Toggle a breakpoint on this rule (F9)', 'data-testid': 'bp-gutter' });
+      gutter.addEventListener('click', (e) => {
+        e.stopPropagation();
+        toggleBp(k);
+      });
+      const indent = h('span', { class: 'indent' }, ' '.repeat(2 * ((nav.stacks[k]?.length ?? 1) - 1)));
+      const s = rk.step;
+      const hit = s.skipped === undefined && s.matched;
+      // A header where the host, hook or table changes; the rows then show chain, rule and result.
+      if (k === a || rows[k - 1].phase !== rk.phase || rows[k - 1].step.host !== s.host || rows[k - 1].step.hook !== s.hook || rows[k - 1].step.table !== s.table) {
+        list.append(h('div', { class: 'step-seg' }, `${rk.phase === 'packet' ? '' : `[${rk.phase}] `}${s.host} › ${s.hook ?? '?'} › ${s.table}`));
+      }
+      const row = h('div', { class: `step${k === cur ? ' current' : ''}${hit ? ' hit' : ''}`, 'data-index': String(k), title: stepText(rk) },
+        gutter, `${k + 1}. `, indent, listText(rk));
       row.addEventListener('click', () => go(k));
       list.append(row);
-      if (k === cur) requestAnimationFrame(() => row.scrollIntoView({ block: 'nearest' }));
+      if (k === cur) requestAnimationFrame(() => (list.scrollTop = Math.max(0, row.offsetTop - list.clientHeight / 2)));
     }
   }
 
@@ -166,16 +281,21 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }
 
   const onKey = (e: KeyboardEvent): void => {
-    if (el.hidden || !rows.length) return;
+    if (el.hidden || !nav.rows.length) return;
     const t = e.target as HTMLElement | null;
     if (t && (t.tagName === 'TEXTAREA' || (t.tagName === 'INPUT' && !t.classList.contains('console-input')) || t.isContentEditable)) return;
-    if (e.key === 'F10') go(cur + (e.shiftKey ? -1 : 1));
-    else if (e.key === 'F5') go(rows.length - 1);
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === 'F10') go(e.shiftKey ? cur - 1 : stepOver(nav, cur));
+    else if (e.key === 'F11') go(e.shiftKey ? stepOut(nav, cur) : cur + 1);
+    else if (e.key === 'F5') go(e.shiftKey ? reverseContinueTo(nav, cur, bps) : continueTo(nav, cur, bps));
+    else if (e.key === 'F9' && !e.shiftKey) toggleBp(cur);
     else return;
     e.preventDefault();
     e.stopPropagation();
   };
   window.addEventListener('keydown', onKey, true);
+  renderBps();
+  renderOutcomes(outcomesP.body, [], -1, () => undefined);
 
   return {
     el,
@@ -186,6 +306,9 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     },
     trace: traceNow,
     current: () => started,
-    dispose: () => window.removeEventListener('keydown', onKey, true),
+    dispose: () => {
+      disposed = true;
+      window.removeEventListener('keydown', onKey, true);
+    },
   };
 }

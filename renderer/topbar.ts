@@ -17,6 +17,13 @@ export const SHORTCUTS: [string, string][] = [
   ['/', 'search by name or IP'],
   ['G', 'show or hide the guide: the lab’s walkthrough and exercises'],
   ['T', 'switch dark / light theme'],
+  ['F11', 'debugger: step into (the next rule)'],
+  ['F10', 'debugger: step over (past the chain this rule jumps to)'],
+  ['Shift+F11', 'debugger: step out (back in the calling chain)'],
+  ['Shift+F10', 'debugger: step back'],
+  ['F5', 'debugger: continue to the next breakpoint or the end'],
+  ['Shift+F5', 'debugger: reverse-continue to the previous breakpoint'],
+  ['F9', 'debugger: toggle a breakpoint on the current rule'],
   ['?', 'this help'],
   ['Esc', 'clear the selection, close dialogs'],
 ];

@@ -166,6 +166,11 @@ export class LabApiImpl implements Sync<LabMethods> {
   }
 
   setLayout(ref: string, layout: Layout): void {
+    // The debugger's breakpoints live in the layout: a layout saved without them keeps them.
+    if (layout.breakpoints === undefined) {
+      const bps = toLayout(this.service.layout(ref))?.breakpoints;
+      if (bps !== undefined) layout = { ...layout, breakpoints: bps };
+    }
     this.service.setLayout(ref, layout);
   }
 

@@ -42,6 +42,16 @@ const consoleHost: Check = str({ min: 1, max: 507, re: /^[A-Za-z0-9]([A-Za-z0-9.
 const hostKind: Check = oneOf('host', 'client', 'lb');
 const vethEnd: Check = obj({ host: name, dev: opt(dev), ip: opt(cidr) });
 const text: Check = str({ max: API_LIMITS.textBytes });
+const breakpoint: Check = obj({
+  kind: oneOf('rule', 'chain', 'hook', 'drop', 'nat', 'conntrack', 'host'),
+  host: opt(str({ min: 1, max: 507 })),
+  table: opt(oneOf('raw', 'mangle', 'nat', 'filter', 'security')),
+  chain: opt(str({ min: 1, max: 64, re: /^[^\s]+$/, what: 'a chain name' })),
+  rule: opt(int(1, 1_000_000)),
+  hook: opt(oneOf('PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING')),
+  state: opt(str({ min: 1, max: 32, re: /^[A-Za-z_]+$/, what: 'a conntrack state' })),
+  enabled: opt(bool),
+});
 const layout: Check = (v, where) =>
   json(API_LIMITS.layoutBytes)(v, where) ??
   obj({
@@ -49,6 +59,7 @@ const layout: Check = (v, where) =>
     kinds: opt(record(name, hostKind)),
     zoom: opt(num(0, 1000)),
     pan: opt(obj({ x: num(), y: num() })),
+    breakpoints: opt(arr(breakpoint, 500)),
   })(v, where);
 const removeItem: Check = obj({
   kind: oneOf('host', 'lan', 'link', 'veth', 'node', 'pod', 'deployment', 'service'),

@@ -109,6 +109,23 @@ export interface Layout {
   kinds?: Record<string, HostKind>;
   zoom?: number;
   pan?: { x: number; y: number };
+  /** The packet debugger's breakpoints (kept when a layout without this field is saved). */
+  breakpoints?: Breakpoint[];
+}
+
+/**
+ * A debugger breakpoint: on a rule, a chain (a trailing `*` matches a prefix: `KUBE-SEP-*`), a
+ * hook (on a host, or any), any DROP/REJECT, any NAT, a conntrack state, a host being entered.
+ */
+export interface Breakpoint {
+  kind: 'rule' | 'chain' | 'hook' | 'drop' | 'nat' | 'conntrack' | 'host';
+  host?: string;
+  table?: string;
+  chain?: string;
+  rule?: number;
+  hook?: string;
+  state?: string;
+  enabled?: boolean;
 }
 
 /** Everything the canvas draws for one lab. */

@@ -1,7 +1,7 @@
 // End-to-end: the console panel and the packet stepper in browser mode. A cluster lab made
 // through the API adapter (as `kpl new --cluster`); the console of node minikube opened from the
 // inspector; kubectl, a pipe, a here-document over several lines (the `> ` prompt), history, and a
-// curl whose walk is stepped through in the stepper (buttons and F10 / Shift+F10), the current
+// curl whose walk is stepped through in the stepper (buttons and F11 / Shift+F10), the current
 // host highlighted on the canvas.
 
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -117,7 +117,7 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
     await page.locator('[data-testid=step-pos][data-step="2"]').waitFor();
     await page.getByTestId('step-next').click();
     await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
-    await page.keyboard.press('F10');
+    await page.keyboard.press('F11');
     await page.locator('[data-testid=step-pos][data-step="4"]').waitFor();
     await page.keyboard.press('Shift+F10');
     await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();

@@ -1,0 +1,176 @@
+// The debugger's pure navigation (renderer/trace-nav.ts) on real walks from the engine: the
+// article's ETP scene (example 'traffic-policy', legacy kube-proxy). Chain nesting from jumps,
+// gotos, RETURNs and chain ends; step over / out, next hook; breakpoints (rule, chain prefix,
+// NAT, DROP, conntrack state, host); the packet before and after a DNAT, the mark, the why line
+// (with kube-proxy's random pick of an endpoint), the path and the deciding rule.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabService } from '../../main/service/lab-service.ts';
+import { LabApiImpl } from '../../main/service/lab-api.ts';
+import {
+  continueTo, conntrackAt, decidingRow, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
+} from '../../renderer/trace-nav.ts';
+
+const XLB = 'KUBE-XLB-2IRACUALRELARSND';
+const SEP = 'KUBE-SEP-5T4S2ILYSXWY3R2J';
+
+describe('trace navigation on the article’s externalTrafficPolicy walks', () => {
+  let dir: string;
+  let service: LabService;
+  let api: LabApiImpl;
+  let drop: Nav;
+  let local: Nav;
+
+  const find = (nav: Nav, f: (s: Nav['rows'][number]['step']) => boolean, from = 0): number => {
+    const i = nav.rows.findIndex((r, k) => k >= from && f(r.step));
+    assert.ok(i >= 0, 'row found');
+    return i;
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kpl-trace-nav-'));
+    service = new LabService({ db: join(dir, 'labs.db') });
+    api = new LabApiImpl(service);
+    api.createExample('traffic-policy', 'tp', { proxy: 'legacy' });
+    api.runStep('tp', 4); // externalTrafficPolicy: Local
+    drop = navOf(walkOf(api.trace('tp', { from: 'client', to: 'minikube-m02:30080', proto: 'tcp' })));
+    local = navOf(walkOf(api.trace('tp', { from: 'client', to: 'minikube:30080', proto: 'tcp' })));
+  });
+  after(() => {
+    service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('derives the call stack from jumps and returns', () => {
+    const jump = find(drop, (s) => s.chain === XLB && s.verdict === 'KUBE-MARK-DROP');
+    assert.deepEqual(drop.stacks[jump].map((f) => f.chain), ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS', XLB]);
+    assert.equal(drop.rows[jump].step.table, 'nat');
+    assert.deepEqual(drop.stacks[jump + 1].map((f) => f.chain), ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS', XLB, 'KUBE-MARK-DROP']);
+    // The caller frames point at the rows that jumped.
+    const callers = drop.stacks[jump + 1].slice(0, -1).map((f) => drop.rows[f.row].step.verdict);
+    assert.deepEqual(callers, ['KUBE-SERVICES', 'KUBE-NODEPORTS', XLB, 'KUBE-MARK-DROP']);
+    // KUBE-MARK-DROP's end returns into KUBE-XLB, then its end into KUBE-NODEPORTS.
+    const back = find(drop, (s) => s.chain === XLB && s.rule === null, jump);
+    assert.equal(depth(drop, back), 3);
+    assert.equal(depth(drop, back + 1), 2);
+    // A new table starts a new stack.
+    const filter = find(drop, (s) => s.table === 'filter');
+    assert.equal(depth(drop, filter), 0);
+    // A goto replaces its caller's frame: cali-tw-… returns straight into cali-FORWARD.
+    const go = find(local, (s) => /-g cali-tw-/.test(s.rule_spec ?? ''));
+    assert.equal(depth(local, go + 1), depth(local, go));
+    const ret = find(local, (s) => s.chain.startsWith('cali-tw-') && s.verdict === 'RETURN', go);
+    assert.equal(local.rows[ret + 1].step.chain, 'cali-FORWARD');
+    assert.equal(depth(local, ret + 1), depth(local, go) - 1);
+  });
+
+  it('steps over, out, to the next hook and hop', () => {
+    const jump = find(drop, (s) => s.chain === XLB && s.verdict === 'KUBE-MARK-DROP');
+    // Over the jump: past KUBE-MARK-DROP's body, back in KUBE-XLB.
+    const over = stepOver(drop, jump);
+    assert.equal(drop.rows[over].step.chain, XLB);
+    assert.equal(depth(drop, over), depth(drop, jump));
+    // Over a rule that does not jump: the next row.
+    assert.equal(stepOver(drop, jump - 1), jump);
+    // Out of KUBE-MARK-DROP: back in KUBE-XLB; out of KUBE-XLB: back in KUBE-NODEPORTS.
+    assert.equal(drop.rows[stepOut(drop, jump + 1)].step.chain, XLB);
+    const out = stepOut(drop, jump);
+    assert.equal(drop.rows[out].step.chain, 'KUBE-NODEPORTS');
+    assert.ok(depth(drop, out) < depth(drop, jump));
+    // From a built-in chain, out goes to the next table.
+    assert.notEqual(drop.rows[stepOut(drop, 0)].step.table, 'raw');
+    // Next hook: from PREROUTING to INPUT.
+    assert.equal(drop.rows[nextHook(drop, 0)].step.hook, 'INPUT');
+    // Next hop: the walk's only host with rules is minikube-m02 (the client has none): the end.
+    assert.equal(nextHop(drop, 0), drop.rows.length - 1);
+    // The reply starts on another host (the pod) or phase: next hop leaves the packet's rows.
+    const ph = local.phases.find((p) => p.phase === 'reply');
+    assert.ok(ph && ph.end > ph.start);
+    assert.ok(nextHop(local, 0) <= ph.start);
+  });
+
+  it('stops at breakpoints both ways', () => {
+    const sep = find(local, (s) => s.chain === SEP);
+    assert.equal(continueTo(local, 0, [{ kind: 'chain', chain: 'KUBE-SEP-*' }]), sep);
+    assert.equal(continueTo(local, 0, [{ kind: 'chain', chain: SEP, host: 'minikube-m02' }]), local.rows.length - 1, 'not on this host');
+    assert.equal(continueTo(local, 0, [{ kind: 'chain', chain: 'KUBE-SEP-*', enabled: false }]), local.rows.length - 1, 'disabled');
+    const dnat = continueTo(local, sep, [{ kind: 'chain', chain: 'KUBE-SEP-*' }, { kind: 'nat' }]);
+    assert.equal(local.rows[dnat].step.verdict, 'DNAT');
+    assert.equal(reverseContinueTo(local, dnat, [{ kind: 'chain', chain: 'KUBE-SEP-*' }]), sep);
+    assert.equal(reverseContinueTo(local, sep, [{ kind: 'chain', chain: 'KUBE-SEP-*' }]), 0);
+    const rule = local.rows[dnat].step;
+    assert.equal(continueTo(local, 0, [{ kind: 'rule', host: 'minikube', table: 'nat', chain: SEP, rule: rule.rule as number }]), dnat);
+    const fw = continueTo(drop, 0, [{ kind: 'drop' }]);
+    assert.equal(drop.rows[fw].step.chain, 'KUBE-FIREWALL');
+    assert.equal(fw, decidingRow(drop));
+    // Conntrack NEW: where the entry is made (before the mangle table).
+    const ct = continueTo(drop, 0, [{ kind: 'conntrack', state: 'NEW' }]);
+    assert.ok(ct > 0);
+    assert.match(conntrackAt(drop, ct)?.text ?? '', /^NEW/);
+    assert.equal(conntrackAt(drop, 0), null);
+    // A hook on a host; entering a host.
+    assert.equal(drop.rows[continueTo(drop, 0, [{ kind: 'hook', hook: 'INPUT', host: 'minikube-m02' }])].step.hook, 'INPUT');
+    assert.equal(hits(drop, 0, { kind: 'host', host: 'minikube-m02' }), true);
+    assert.equal(hits(drop, 1, { kind: 'host' }), false);
+  });
+
+  it('shows the packet before and after the DNAT, the mark, the why and the path', () => {
+    const dnat = find(local, (s) => s.verdict === 'DNAT');
+    const p = packetAt(local, dnat);
+    assert.ok(p);
+    assert.equal(p.before.dst, '192.168.49.2');
+    assert.equal(p.before.dport, 30080);
+    assert.equal(p.after.dst, '10.244.120.111');
+    assert.equal(p.after.dport, 80);
+    assert.equal(p.after.src, '192.168.49.100', 'ETP Local keeps the client’s address');
+    assert.deepEqual(p.changed, ['dst', 'dport']);
+    assert.equal(whyOf(local, dnat), 'DNAT to 10.244.120.111:80');
+    assert.equal(packetAt(local, dnat + 1)?.before.dst, '10.244.120.111');
+    // KUBE-MARK-DROP sets 0x8000, and the filter table sees it.
+    const mark = find(drop, (s) => s.chain === 'KUBE-MARK-DROP' && s.verdict === 'MARK');
+    assert.equal(packetAt(drop, mark)?.after.mark, 0x8000);
+    assert.deepEqual(packetAt(drop, mark)?.changed, ['mark']);
+    assert.equal(packetAt(drop, decidingRow(drop))?.before.mark, 0x8000);
+    assert.match(whyOf(drop, mark), /^MARK: mark 0x0 → 0x8000$/);
+    const miss = find(drop, (s) => s.chain === 'KUBE-SERVICES' && s.matched === false);
+    assert.match(whyOf(drop, miss), /^no match: dst 192\.168\.49\.3 not in /);
+    assert.equal(whyOf(drop, find(drop, (s) => s.verdict === 'KUBE-MARK-DROP')), 'jump to KUBE-MARK-DROP');
+    assert.deepEqual(pathSoFar(drop, 0), ['client', 'minikube-m02']);
+    const end = local.phases[0].end - 1;
+    assert.deepEqual(pathSoFar(local, end), ['client', 'minikube', 'default/nginx-deployment-7759cc5c66-p45tz']);
+    const dropEv = drop.events.find((e) => e.kind === 'drop');
+    assert.ok(dropEv);
+    assert.equal(rowOfEvent(drop, dropEv), drop.rows.length - 1);
+  });
+
+  it('names kube-proxy’s random pick of an endpoint', () => {
+    api.apply('tp', `apiVersion: v1
+kind: Pod
+metadata:
+  name: nginx-m02
+  labels:
+    app: webserver
+spec:
+  nodeName: minikube-m02
+  containers:
+  - name: nginx
+    image: nginx:1.14.2
+`);
+    api.apply('tp', 'apiVersion: v1\nkind: Service\nmetadata:\n  name: webapp\nspec:\n  type: NodePort\n  externalTrafficPolicy: Cluster\n  clusterIP: 10.111.243.62\n  selector:\n    app: webserver\n  ports:\n  - port: 80\n    targetPort: 80\n    nodePort: 30080\n');
+    const seen = new Set<string>();
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const nav = navOf(walkOf(api.trace('tp', { from: 'client', to: 'minikube:30080', proto: 'tcp', seed })));
+      const row = nav.rows.findIndex((r) => r.step.verdict === 'DNAT');
+      if (row < 0) continue;
+      const why = whyOf(nav, row);
+      const m = /^DNAT to (10\.244\.\d+\.\d+):80 — statistic random picked endpoint ([12]) of 2, p=0\.50$/.exec(why);
+      assert.ok(m, why);
+      seen.add(m[2]);
+    }
+    assert.ok(seen.size >= 1);
+  });
+});
