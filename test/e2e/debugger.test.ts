@@ -208,6 +208,16 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     assert.ok(end > sep + 2, 'the NAT breakpoint is disabled');
     await page.locator('[data-testid=bp-remove]').nth(2).click();
     await page.locator('[data-testid=bp]').nth(2).waitFor({ state: 'detached' });
+    // A step's gutter toggles a breakpoint on its rule.
+    await page.getByTestId('step-restart').click();
+    await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
+    const gutter = page.locator('.step-list .step.current [data-testid=bp-gutter]');
+    await gutter.click();
+    await page.locator('.step-list .step.current .gutter.on').waitFor();
+    assert.equal(await page.locator('[data-testid=bp]').count(), 3);
+    await page.locator('.step-list .step.current [data-testid=bp-gutter]').click();
+    await page.locator('.step-list .step.current .gutter.on').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('[data-testid=bp]').count(), 2);
 
     // All outcomes: the one branch of ETP Local on minikube, with its probability; a click replays it.
     await page.getByTestId('trace-all').check();

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
+import { checkCall } from '../../shared/api/contract.ts';
 import {
   continueTo, conntrackAt, decidingRow, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
 } from '../../renderer/trace-nav.ts';
@@ -171,6 +172,48 @@ spec:
       assert.ok(m, why);
       seen.add(m[2]);
     }
-    assert.ok(seen.size >= 1);
+    assert.equal(seen.size, 2, "both endpoints picked over the seeds");
+    // All outcomes: a branch per endpoint, p=0.5 each; each branch's walk navigates on its own.
+    const all = walkOf(api.trace('tp', { from: 'client', to: 'minikube:30080', proto: 'tcp', allOutcomes: true })) as { outcomes?: (Parameters<typeof navOf>[0] & { probability: number })[] };
+    assert.equal(all.outcomes?.length, 2);
+    const ips = all.outcomes.map((o) => {
+      assert.equal(o.probability, 0.5);
+      const nav = navOf(o);
+      const row = nav.rows.findIndex((r) => r.step.verdict === 'DNAT');
+      return packetAt(nav, row)?.after.dst;
+    });
+    assert.equal(new Set(ips).size, 2);
+  });
+});
+
+describe('breakpoints saved in the layout', () => {
+  it('validates them strictly', () => {
+    const ok = (bps: unknown): void => assert.equal(checkCall('setLayout', ['lab', { positions: {}, breakpoints: bps }]), null, JSON.stringify(bps));
+    const bad = (bps: unknown, re: RegExp): void => assert.match(checkCall('setLayout', ['lab', { positions: {}, breakpoints: bps }])?.message ?? '', re);
+    ok([]);
+    ok([{ kind: 'rule', host: 'minikube', table: 'nat', chain: SEP, rule: 2, enabled: true }, { kind: 'chain', chain: 'KUBE-SEP-*' }, { kind: 'hook', hook: 'INPUT', host: 'default/web-1' }, { kind: 'drop' }, { kind: 'nat', enabled: false }, { kind: 'conntrack', state: 'NEW' }, { kind: 'host', host: 'client' }]);
+    bad([{ kind: 'watch' }], /kind: expected one of/);
+    bad([{ kind: 'rule', rule: 0 }], /rule/);
+    bad([{ kind: 'chain', chain: 'A B' }], /a chain name/);
+    bad([{ kind: 'hook', hook: 'INGRESS' }], /hook/);
+    bad([{ kind: 'drop', note: 'x' }], /unknown field "note"/);
+    bad({ kind: 'drop' }, /expected an array|expected a list/);
+  });
+
+  it('keeps them when a layout without them is saved (the canvas saves positions only)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpl-bp-'));
+    const service = new LabService({ db: join(dir, 'labs.db') });
+    try {
+      const api = new LabApiImpl(service);
+      api.createLab('bp', {});
+      api.setLayout('bp', { positions: { a: { x: 1, y: 2 } }, breakpoints: [{ kind: 'nat', enabled: true }] });
+      api.setLayout('bp', { positions: { a: { x: 3, y: 4 } } });
+      assert.deepEqual(api.layout('bp'), { positions: { a: { x: 3, y: 4 } }, breakpoints: [{ kind: 'nat', enabled: true }] });
+      api.setLayout('bp', { positions: {}, breakpoints: [] });
+      assert.deepEqual(api.layout('bp')?.breakpoints, []);
+    } finally {
+      service.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
