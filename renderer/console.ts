@@ -1,11 +1,13 @@
 // The console panel: a tab per open host (node, pod as namespace/name, or Linux host), each a
 // root shell on that machine run by the engine's shell (api.consoleLine): pipes, here-documents
 // (a line that leaves one open keeps reading with a `> ` prompt; a multi-line paste is fed line
-// by line), history with ↑/↓ from the store, Tab completion, Ctrl+L. A plain <pre> and <input>:
-// output is text only, appended in chunks so a big output never freezes the window.
+// by line), history with ↑/↓ and Ctrl+R (reverse-i-search) from the store, Tab completion as
+// bash does it (completion.ts: the common prefix on one Tab, the candidates listed on the
+// second), Ctrl+L, copy (selection, Ctrl+Shift+C) and paste (Ctrl+V, Ctrl+Shift+V). A plain
+// <pre> and <input>: output is text only, appended in chunks so a big output never freezes the window.
 
-import type { ConsoleResult, LabApi, TraceResult } from '../shared/api/contract.ts';
-import { complete } from './completion.ts';
+import type { ConsoleResult, LabApi, RulesQuery, TraceResult } from '../shared/api/contract.ts';
+import { chainsTable, complete, formatColumns, needsHost, reverseSearch, type HostTables, type KubeNames } from './completion.ts';
 import { clear, errorText, h } from './ui.ts';
 
 export interface ConsoleDeps {
@@ -13,6 +15,8 @@ export interface ConsoleDeps {
   lab: string;
   /** Names to complete after the command: hosts, nodes, pods, services. */
   names(): string[];
+  /** The cluster's names by kind (kubectl and calicoctl complete them). */
+  kube?(): KubeNames;
   /** A command sent packets: their walks, for the stepper. */
   onPackets(traces: TraceResult[], line: string): void;
   /** A command ran to its end (every line of it, a here-document whole), with what it printed. */
@@ -49,6 +53,13 @@ interface Tab {
   queue: string[];
   flushing: boolean;
   busy: boolean;
+  /** The line as the last Tab left it (a second Tab on it lists the candidates). */
+  tabbed: string | null;
+  /** Ctrl+R in progress: the query, the matching entry (-1: none), the line before the search. */
+  search: { query: string; at: number; original: string; failed: boolean } | null;
+  lastQuery: string;
+  /** The host's chains and sets for completion, briefly cached (one Tab after another). */
+  tables: { key: string; time: number; value: HostTables } | null;
 }
 
 const CHUNK = 64 * 1024;
@@ -136,6 +147,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
         if (r.more) break;
         const used = t.pending.splice(0, Math.max(1, r.consumed));
         const text = used.join('\n');
+        t.tables = null;
         if (text.trim()) {
           t.history.push(text);
           if (t.history.length > 1000) t.history.shift();
@@ -177,7 +189,16 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
   function onKey(t: Tab, e: KeyboardEvent): void {
     e.stopPropagation();
     if (t.busy) return;
-    if (e.key === 'Enter') {
+    if (e.key !== 'Tab') t.tabbed = null;
+    if (t.search && searchKey(t, e)) return;
+    if (e.key === 'r' && e.ctrlKey) {
+      e.preventDefault();
+      t.search = { query: '', at: -1, original: t.input.value, failed: false };
+      showSearch(t);
+    } else if ((e.key === 'C' || e.key === 'V') && e.ctrlKey && e.shiftKey) {
+      e.preventDefault();
+      clipboard(t, e.key === 'C');
+    } else if (e.key === 'Enter') {
       e.preventDefault();
       const line = t.input.value;
       // A multi-line entry chosen from the history (a here-document) runs whole.
@@ -194,9 +215,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
       t.input.dataset.entry = t.at === t.history.length ? '' : String(t.at);
     } else if (e.key === 'Tab') {
       e.preventDefault();
-      const r = complete(t.input.value, deps.names());
-      t.input.value = r.line;
-      if (r.candidates.length) write(t, `${t.prompt} ${t.input.value}\n${r.candidates.join('  ')}\n`, 'echo');
+      void tab(t);
     } else if (e.key === 'l' && e.ctrlKey) {
       e.preventDefault();
       clear(t.out);
@@ -208,6 +227,128 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
       t.input.value = '';
       setPrompt(t);
     }
+  }
+
+  /** Tab: the common prefix; a second Tab on an ambiguous word lists the candidates under the prompt. */
+  async function tab(t: Tab): Promise<void> {
+    const line = t.input.value;
+    const host = needsHost(line) ? await hostTables(t, chainsTable(line)).catch(() => undefined) : undefined;
+    if (t.input.value !== line) return;
+    const r = complete(line, deps.names(), { ...(deps.kube ? { kube: deps.kube() } : {}), ...(host ? { host } : {}) });
+    if (r.line !== line) t.input.value = r.line;
+    else if (r.candidates.length && t.tabbed === line) {
+      const cols = Math.floor(t.out.clientWidth / charWidth(t)) - 2;
+      write(t, `${t.prompt} ${line}\n${formatColumns(r.candidates, Math.max(40, cols))}`, 'echo');
+    }
+    t.tabbed = t.input.value;
+  }
+
+  function charWidth(t: Tab): number {
+    const text = t.promptEl.textContent ?? '';
+    return text.length ? Math.max(4, t.promptEl.getBoundingClientRect().width / text.length) : 7.5;
+  }
+
+  /** The host's chains (of one table) and ipset names, from LabApi.rules (reads only, no history). */
+  async function hostTables(t: Tab, table: string | null): Promise<HostTables> {
+    const key = table ?? '';
+    if (t.tables && t.tables.key === key && performance.now() - t.tables.time < 3000) return t.tables.value;
+    const v = await deps.api.rules(deps.lab, t.host, { ...(table ? { table: table as RulesQuery['table'] } : {}), limit: 0, chainLimit: 100_000 });
+    const value: HostTables = { chains: {}, sets: v.ipsets.map((s) => s.name) };
+    for (const tb of v.tables) if (tb.chains.length) value.chains[tb.name] = tb.chains.map((c) => c.name);
+    t.tables = { key, time: performance.now(), value };
+    return value;
+  }
+
+  function showSearch(t: Tab): void {
+    const s = t.search;
+    if (!s) return;
+    t.promptEl.textContent = `(${s.failed ? 'failed ' : ''}reverse-i-search)\`${s.query}': `;
+    const entry = s.at >= 0 ? t.history[s.at] : undefined;
+    if (entry !== undefined) {
+      t.input.value = entry.split('\n')[0];
+      t.input.dataset.entry = String(s.at);
+      const i = t.input.value.indexOf(s.query);
+      if (i >= 0) t.input.setSelectionRange(i, i);
+    } else {
+      // Nothing found yet: the line as it was (bash shows it after the search prompt).
+      t.input.value = s.original;
+      t.input.dataset.entry = '';
+    }
+  }
+
+  /** Moves the search to the newest entry at or before `from` holding the query (and not the one shown). */
+  function seek(t: Tab, from: number): void {
+    const s = t.search;
+    if (!s) return;
+    let i = reverseSearch(t.history, s.query, from);
+    while (i >= 0 && s.at >= 0 && i !== s.at && t.history[i] === t.history[s.at]) i = reverseSearch(t.history, s.query, i - 1);
+    s.failed = i < 0 && s.query !== '';
+    if (i >= 0) s.at = i;
+    showSearch(t);
+  }
+
+  function endSearch(t: Tab, keep: boolean): void {
+    const s = t.search;
+    if (!s) return;
+    t.search = null;
+    if (s.query) t.lastQuery = s.query;
+    if (!keep) {
+      t.input.value = s.original;
+      t.input.dataset.entry = '';
+    } else if (s.at >= 0) t.at = s.at;
+    setPrompt(t);
+  }
+
+  /** A key while Ctrl+R searches; false when the key ends the search and still does its own work. */
+  function searchKey(t: Tab, e: KeyboardEvent): boolean {
+    const s = t.search;
+    if (!s) return false;
+    if (e.key === 'r' && e.ctrlKey) {
+      e.preventDefault();
+      if (!s.query && t.lastQuery) {
+        s.query = t.lastQuery;
+        seek(t, t.history.length - 1);
+      } else seek(t, s.at >= 0 ? s.at - 1 : t.history.length - 1);
+    } else if (e.key === 'Escape' || (e.key === 'g' && e.ctrlKey) || (e.key === 'c' && e.ctrlKey)) {
+      e.preventDefault();
+      endSearch(t, false);
+    } else if (e.key === 'Backspace') {
+      e.preventDefault();
+      s.query = s.query.slice(0, -1);
+      s.at = -1;
+      seek(t, t.history.length - 1);
+    } else if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      s.query += e.key;
+      seek(t, s.at >= 0 ? s.at : t.history.length - 1);
+    } else if (['Shift', 'Control', 'Alt', 'Meta'].includes(e.key)) {
+      return true;
+    } else {
+      // Enter runs the match; any other key (arrows, Tab, Home, End…) leaves it on the line to edit.
+      endSearch(t, true);
+      return false;
+    }
+    return true;
+  }
+
+  /** Ctrl+Shift+C copies the selection (output or line); Ctrl+Shift+V pastes as Ctrl+V does. */
+  function clipboard(t: Tab, copy: boolean): void {
+    const cb = navigator.clipboard as Clipboard | undefined;
+    if (copy) {
+      const inLine = t.input.selectionStart !== t.input.selectionEnd ? t.input.value.slice(t.input.selectionStart ?? 0, t.input.selectionEnd ?? 0) : '';
+      const text = inLine || (getSelection()?.toString() ?? '');
+      if (text) void cb?.writeText(text).catch(() => undefined);
+    } else void cb?.readText().then((text) => paste(t, text)).catch(() => undefined);
+  }
+
+  /** Pasted text: one line goes into the line being typed; several lines run one by one. */
+  function paste(t: Tab, text: string): void {
+    if (t.busy || !text) return;
+    const start = t.input.selectionStart ?? t.input.value.length;
+    const end = t.input.selectionEnd ?? start;
+    const lines = (t.input.value.slice(0, start) + text.replace(/\r\n?/g, '\n') + t.input.value.slice(end)).split('\n');
+    t.input.value = lines.pop() ?? '';
+    if (lines.length) void submit(t, lines);
   }
 
   function open(host: string, hostname: string): void {
@@ -224,7 +365,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     const button = h('button', { class: 'console-tab', role: 'tab', 'data-testid': `console-tab-${host}`, title: host }, hostname);
     const x = h('span', { class: 'close', title: 'Close this console', 'aria-label': 'Close' }, '×');
     button.append(x);
-    const t: Tab = { host, prompt: `root@${hostname}:/#`, button, pane, out, promptEl, input, pending: [], history: [], at: 0, draft: '', queue: [], flushing: false, busy: false };
+    const t: Tab = { host, prompt: `root@${hostname}:/#`, button, pane, out, promptEl, input, pending: [], history: [], at: 0, draft: '', queue: [], flushing: false, busy: false, tabbed: null, search: null, lastQuery: '', tables: null };
     x.addEventListener('click', (e) => {
       e.stopPropagation();
       close(t);
@@ -233,15 +374,30 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     input.addEventListener('keydown', (e) => onKey(t, e));
     input.addEventListener('paste', (e) => {
       const text = e.clipboardData?.getData('text/plain') ?? '';
+      if (t.search) endSearch(t, true);
       if (!text.includes('\n') || t.busy) return;
       e.preventDefault();
-      const lines = (t.input.value + text).replace(/\r\n?/g, '\n').split('\n');
-      const last = lines.pop() ?? '';
-      t.input.value = last;
-      void submit(t, lines);
+      paste(t, text);
     });
     out.addEventListener('click', () => {
       if (!getSelection()?.toString()) input.focus();
+    });
+    // Copying a selection of the output (Ctrl+C, Ctrl+Shift+C) is the browser's, not the
+    // canvas's copy; Ctrl+V pastes into the line.
+    out.addEventListener('keydown', (e) => {
+      const k = e.key.toLowerCase();
+      if (!(e.ctrlKey || e.metaKey) || !['c', 'v', 'insert'].includes(k)) return;
+      e.stopPropagation();
+      if (k === 'c' && e.shiftKey) {
+        e.preventDefault();
+        clipboard(t, true);
+      } else if (k === 'v') {
+        if (e.shiftKey) {
+          e.preventDefault();
+          clipboard(t, false);
+        }
+        input.focus();
+      }
     });
     tabs.set(host, t);
     tabsBar.append(button);
