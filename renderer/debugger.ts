@@ -87,6 +87,9 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const all = h('input', { type: 'checkbox', 'data-testid': 'trace-all' });
   const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto,
     h('label', { title: 'Trace every branch (random picks of endpoints) with its probability' }, all, ' all outcomes'), h('button', { type: 'submit' }, 'Trace'));
+  const play = h('button', { type: 'button', 'data-testid': 'step-play', title: 'Play: step rule by rule (stops at a breakpoint or the end)', onclick: () => togglePlay() }, '▷ Play');
+  const speed = h('select', { 'data-testid': 'step-speed', 'aria-label': 'Speed', title: 'Speed of Play' },
+    h('option', { value: '900' }, 'slow'), h('option', { value: '300', selected: true }, 'normal'), h('option', { value: '60' }, 'fast'));
   const stackP = pane('Call stack', 'dbg-stack');
   const packetP = pane('Packet', 'dbg-packet');
   const stateP = pane('Conntrack and path', 'dbg-state');
@@ -95,7 +98,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const outcomesP = pane('Outcomes', 'dbg-outcomes');
   const el = h('div', { class: 'stepper dbg', 'data-testid': 'stepper' },
     h('div', { class: 'step-bar' }, title, pick, pos, restart, rcont, back, next, over, out, hook, hop, end, closeBtn),
-    form, outcomeBar,
+    h('div', { class: 'step-bar' }, form, play, speed), outcomeBar,
     h('div', { class: 'dbg-body' },
       h('div', { class: 'dbg-main' }, current, why, list),
       h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el)));
@@ -111,6 +114,34 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   let branch = -1;
   let bps: Breakpoint[] = [];
   let disposed = false;
+  let timer: ReturnType<typeof setInterval> | null = null;
+
+  // ---- play: the walk animated rule by rule (the current host moving on the canvas) -------------
+  function stopPlay(): void {
+    if (timer) clearInterval(timer);
+    timer = null;
+    play.textContent = '▷ Play';
+    play.classList.remove('on');
+  }
+  function togglePlay(): void {
+    if (timer) return stopPlay();
+    if (!nav.rows.length) return;
+    if (cur >= nav.rows.length - 1) go(0);
+    play.textContent = '❚❚ Pause';
+    play.classList.add('on');
+    timer = setInterval(() => {
+      const j = cur + 1;
+      if (j >= nav.rows.length) return stopPlay();
+      go(j);
+      if (j >= nav.rows.length - 1 || anyHit(nav, j, bps)) stopPlay();
+    }, Number(speed.value));
+  }
+  speed.addEventListener('change', () => {
+    if (timer) {
+      stopPlay();
+      togglePlay();
+    }
+  });
 
   // ---- breakpoints, saved in the lab's layout ----------------------------------------------------
   void deps.api.layout(deps.lab).then((l) => {
@@ -193,6 +224,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }
 
   function loadWalk(w: Walk): void {
+    stopPlay();
     nav = navOf(w);
     const p = w.packet;
     outcome.textContent = w.outcome || p ? `${p ? `${p.proto} ${p.src}:${p.sport ?? ''} → ${p.dst}:${p.dport ?? ''}   ` : ''}${w.outcome ?? ''}${w.reason ? ` — ${w.reason}` : ''}` : '';
@@ -276,6 +308,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }
 
   function hide(): void {
+    stopPlay();
     el.hidden = true;
     deps.cy.elements('.stepping').removeClass('stepping');
   }
@@ -308,6 +341,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     current: () => started,
     dispose: () => {
       disposed = true;
+      stopPlay();
       window.removeEventListener('keydown', onKey, true);
     },
   };

@@ -4,7 +4,7 @@
 // client → minikube-m02:30080 is stepped (F11) until KUBE-MARK-DROP, stepped back three steps,
 // stepped over the jump (F10) and out of the chain (Shift+F11), continued to the drop (F5); a
 // breakpoint on the KUBE-SEP chains and one on any NAT are set in the panel; a trace to
-// minikube:30080 continues to the KUBE-SEP chain, then to the DNAT, with the client's source
+// minikube:30080 plays to the KUBE-SEP chain, then to the DNAT, with the client's source
 // address preserved in the packet pane; reverse-continue goes back; the breakpoints are saved in
 // the lab. Takes docs/debugger.png (KPL_DOCS=1; else into test-results/).
 
@@ -164,7 +164,11 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     // Switch to minikube: continue to the breakpoint on the KUBE-SEP chain, then to the DNAT.
     await traceTo(page, 'minikube:30080');
     assert.match((await page.getByTestId('step-outcome').textContent()) ?? '', /delivered/);
-    await press(page, 'F5');
+    // Play, fast: rule by rule until the breakpoint.
+    await page.getByTestId('step-speed').selectOption('60');
+    await page.getByTestId('step-play').click();
+    await page.getByTestId('step-play').filter({ hasText: 'Pause' }).waitFor();
+    await page.getByTestId('step-play').filter({ hasText: 'Play' }).waitFor({ timeout: 20_000 });
     assert.match(await currentText(page), new RegExp(`^minikube › PREROUTING › nat › ${SEP}\\n`));
     assert.equal(await page.locator('[data-testid=bp].hit .bp-label').textContent(), 'chain KUBE-SEP-*');
     const sep = await pos(page);
