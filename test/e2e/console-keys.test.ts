@@ -171,6 +171,10 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     await page.keyboard.press('Control+Shift+C');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), selected);
     assert.match(selected, /minikube\s+Ready/);
+    // Ctrl+C on the selection is the browser's copy (not the canvas's copy of selected elements).
+    await page.evaluate(() => navigator.clipboard.writeText(''));
+    await page.keyboard.press('Control+c');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), selected);
     assert.deepEqual(b.errors, []);
   }));
 
