@@ -217,3 +217,49 @@ describe('breakpoints saved in the layout', () => {
     }
   });
 });
+
+describe('trace navigation on every example’s traced walks', () => {
+  it('nests, steps and explains every row consistently', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpl-nav-all-'));
+    const service = new LabService({ db: join(dir, 'labs.db') });
+    try {
+      const api = new LabApiImpl(service);
+      let walks = 0;
+      for (const ex of api.examples()) {
+        const lab = `x-${ex.name}`;
+        api.createExample(ex.name, lab, { proxy: ex.layouts[0] });
+        const steps = (api.doc(lab) as { walkthrough?: { steps: { action?: { kind: string; from?: string; to?: string; proto?: 'tcp' } }[] } }).walkthrough?.steps ?? [];
+        steps.forEach((st, i) => {
+          const a = st.action;
+          if (a?.kind !== 'trace') {
+            if (a) api.runStep(lab, i);
+            return;
+          }
+          const nav = navOf(walkOf(api.trace(lab, { from: a.from as string, to: a.to as string, proto: a.proto ?? 'tcp', allOutcomes: true })));
+          walks++;
+          const n = nav.rows.length;
+          for (let k = 0; k < n; k++) {
+            const where = `${ex.name} step ${i + 1} row ${k}`;
+            const stack = nav.stacks[k];
+            assert.ok(stack.length >= 1, where);
+            assert.equal(stack[stack.length - 1].chain, nav.rows[k].step.chain, where);
+            assert.equal(stack[stack.length - 1].row, k, where);
+            for (const f of stack.slice(0, -1)) assert.ok(f.row < k, where);
+            if (k < n - 1) {
+              for (const j of [stepOver(nav, k), stepOut(nav, k), nextHook(nav, k), nextHop(nav, k)]) assert.ok(j > k && j < n, where);
+              assert.ok(stepOver(nav, k) <= stepOut(nav, k), where);
+            }
+            assert.equal(typeof whyOf(nav, k), 'string', where);
+            assert.ok(packetAt(nav, k), where);
+            assert.ok(pathSoFar(nav, k).length >= 1, where);
+          }
+          if (n) assert.ok(decidingRow(nav) < n);
+        });
+      }
+      assert.ok(walks >= 5, `${walks} walks`);
+    } finally {
+      service.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
