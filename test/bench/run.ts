@@ -14,6 +14,12 @@ import { iptablesRestore } from '../../main/engine/shell/iptables.ts';
 import { PROTO, TCP, type Packet } from '../../main/engine/netfilter/types.ts';
 import { kubeNatDump } from './gen-kube.ts';
 
+// `run.ts policy`: only the NetworkPolicy table (issue 4).
+if (process.argv.slice(2).includes('policy')) {
+  await import('./policy.ts');
+  process.exit(0);
+}
+
 type Row = [string, string, string, string];
 const rows: Row[] = [];
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -191,3 +197,4 @@ for (const r of rows) console.log(line(r));
 await import('./store.ts'); // the store's table (issue 5)
 await import('./app.ts'); // the app's table (issue 6)
 await import('./cluster.ts'); // the Kubernetes layer's table (issue 3)
+await import('./policy.ts'); // the NetworkPolicy table (issue 4)

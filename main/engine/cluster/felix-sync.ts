@@ -3,7 +3,7 @@
 // (declared, so flushed and refilled), its jumps in the kernel chains kept in place (checked
 // with `iptables -C` like kube-proxy's), stale cali chains and sets removed afterwards.
 
-import { defaultPool, fromKube, renderFelix, type CalicoCluster, type FelixResult } from '../kube/calico/index.ts';
+import { defaultPool, ipsetUpdate, nodeInfo, podInfo, renderFelix, renderShare, type CalicoCluster, type FelixResult, type NamespaceInfo, type PodInfo, type RenderShare } from '../kube/calico/index.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
 import type { Namespace, NetworkPolicy, Node, Pod } from '../kube/objects/types.ts';
 import type { Host } from '../host.ts';
@@ -15,24 +15,78 @@ export interface FelixState {
 
 const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;
 
-/** Renders the node's dataplane; `tunnelIPs` by node name. */
+// The clusters calicoCluster() made (snapshots of the store nobody changes): every node's render
+// of one of them shares the endpoints, policies and selector sets (computed once per sync).
+const shares = new WeakMap<CalicoCluster, RenderShare | null>();
+
+/** Renders the node's dataplane. */
 export function renderNode(cluster: CalicoCluster, node: string, flavor: 'v3.28' | 'article'): FelixResult {
-  return renderFelix(cluster, node, { flavor });
+  let share = shares.get(cluster);
+  if (share === null) shares.set(cluster, (share = renderShare(cluster)));
+  return renderFelix(cluster, node, { flavor }, share);
 }
 
-/** The cluster as Calico's datastore sees it (one IP pool: the pod CIDR). */
+// The API server replaces an object on every write (new resourceVersion) and never changes it:
+// the Calico view of an unchanged pod or namespace is the same (frozen) object sync after sync,
+// so the renderer can keep what it derived from it (endpoints, IP set memberships).
+const podInfos = new WeakMap<Pod, { rv: string; info: PodInfo }>();
+const nsInfos = new WeakMap<Namespace, { rv: string; info: NamespaceInfo }>();
+
+function frozenPod(p: Pod): PodInfo {
+  const rv = p.metadata.resourceVersion ?? '';
+  const hit = podInfos.get(p);
+  if (hit && hit.rv === rv) return hit.info;
+  const info = podInfo(p);
+  Object.freeze(info.labels);
+  for (const x of info.ports ?? []) Object.freeze(x);
+  if (info.ports) Object.freeze(info.ports);
+  Object.freeze(info);
+  podInfos.set(p, { rv, info });
+  return info;
+}
+
+function frozenNamespace(n: Namespace): NamespaceInfo {
+  const rv = n.metadata.resourceVersion ?? '';
+  const hit = nsInfos.get(n);
+  if (hit && hit.rv === rv) return hit.info;
+  const info: NamespaceInfo = Object.freeze({ name: n.metadata.name, labels: Object.freeze({ ...(n.metadata.labels ?? {}) }) });
+  nsInfos.set(n, { rv, info });
+  return info;
+}
+
+/** The cluster as Calico's datastore sees it (one IP pool: the pod CIDR); not to be changed
+ *  afterwards (renderNode shares what it computes for one node with the others; its pods and
+ *  namespaces are frozen). */
 export function calicoCluster(store: KubeStore, opts: { podCIDR: string; ipip: boolean; tunnelIPs: Record<string, string> }): CalicoCluster {
-  return fromKube({
-    namespaces: store.view('Namespace') as Namespace[],
-    pods: store.view('Pod') as Pod[],
+  const c: CalicoCluster = {
+    namespaces: (store.view('Namespace') as Namespace[]).map(frozenNamespace),
+    pods: (store.view('Pod') as Pod[]).map(frozenPod),
     policies: store.view('NetworkPolicy') as NetworkPolicy[],
-    nodes: store.view('Node') as Node[],
     pools: [defaultPool(opts.podCIDR, opts.ipip)],
-    tunnelIPs: opts.tunnelIPs,
-  });
+    nodes: (store.view('Node') as Node[]).map((n) => nodeInfo(n, opts.tunnelIPs[n.metadata.name])),
+  };
+  shares.set(c, null);
+  return c;
 }
 
-/** Programs a rendering on the host; returns the errors met (the commands' stderr). */
+/** What Felix last programmed on a host, and the host's ruleset generation right after. */
+interface Programmed {
+  r: FelixResult;
+  nf: Host['nf'];
+  generation: number;
+}
+const programmed = new WeakMap<Host, Programmed>();
+
+/**
+ * Programs a rendering on the host; returns the errors met (the commands' stderr).
+ *
+ * Like Felix, which keeps the dataplane it wrote in mind and sends the kernel only the
+ * differences: when the host's rules are as this function left them (nothing else changed
+ * them since) and the rendering differs from the last one, only the chains whose rules changed
+ * are rewritten, and the IP sets get the `add`/`del` of the members that changed. Otherwise —
+ * a fresh node, rules changed by someone else, or the same rendering again (a refresh putting
+ * back hand edits) — every cali chain is rewritten and every set flushed and refilled.
+ */
 export function programNode(host: Host, r: FelixResult, now: number, fresh: boolean): string[] {
   const errors: string[] = [];
   const run = (argv: string[], stdin = '') => {
@@ -40,48 +94,87 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
     if (res.code !== 0) errors.push(`${argv.join(' ')}: ${res.stderr.trim()}`);
     return res.code;
   };
-  // Sets: existing ones are flushed and refilled, new ones created.
-  const want = new Set<string>();
-  const lines: string[] = [];
-  for (const line of r.ipsetRestore.split('\n')) {
-    const m = /^create (\S+)/.exec(line);
-    if (m) {
-      want.add(m[1]);
-      lines.push(host.ipsets.exists(m[1]) ? `flush ${m[1]}` : line);
-    } else if (line) lines.push(line);
+  const last = programmed.get(host);
+  const incremental = !fresh && last !== undefined && last.nf === host.nf && last.generation === host.nf.generation && (last.r.restore !== r.restore || last.r.ipsetRestore !== r.ipsetRestore);
+  let rewritten: Set<string> | null = null;
+  // An update the kernel refuses (a set or chain changed by hand since) is not retried: the
+  // whole rendering is written instead, as Felix resyncs after a failed update.
+  let failed = false;
+  const tryRun = (argv: string[], stdin: string) => {
+    if (runProgram(argv, stdin, { host, now }).code !== 0) failed = true;
+  };
+  if (incremental) {
+    // Sets: new ones created and filled, changed members added and deleted (destroys after the rules).
+    const u = ipsetUpdate(last.r.ipsets, r.ipsets);
+    if (u.before) tryRun(['ipset', 'restore'], u.before);
+    // Only the chains whose rules changed (declared: flushed and refilled), table by table.
+    const before = last.r.chainText;
+    const after = r.chainText;
+    rewritten = new Set<string>();
+    if (before !== after) {
+      const changed = new Map<string, [string, string][]>();
+      for (const [k, v] of after) {
+        if (before.get(k) === v) continue;
+        const sp = k.indexOf(' ');
+        const t = k.slice(0, sp);
+        const list = changed.get(t);
+        if (list) list.push([k.slice(sp + 1), v]);
+        else changed.set(t, [[k.slice(sp + 1), v]]);
+        rewritten.add(k);
+      }
+      const text: string[] = [];
+      for (const t of TABLES) {
+        const list = changed.get(t);
+        if (list) text.push(`*${t}`, ...list.map(([c]) => `:${c} - [0:0]`), ...list.flatMap(([, v]) => (v ? [v] : [])), 'COMMIT');
+      }
+      if (text.length && !failed) tryRun(['iptables-restore', '--noflush'], text.join('\n') + '\n');
+    }
   }
-  if (lines.length) run(['ipset', 'restore'], lines.join('\n') + '\n');
-  // Chains, then Felix's rules in the kernel chains.
-  if (fresh) run(['iptables-restore', '--noflush'], r.restore);
-  else {
-    run(['iptables-restore', '--noflush'], r.chainsText);
-    for (const b of r.builtin) {
-      const spec = splitSpec(b.spec);
-      if (runProgram(['iptables', '-t', b.table, '-C', b.chain, ...spec], '', { host, now }).code === 0) continue;
-      run(b.op === '-I' ? ['iptables', '-t', b.table, '-I', b.chain, '1', ...spec] : ['iptables', '-t', b.table, '-A', b.chain, ...spec]);
+  if (!incremental || failed) {
+    rewritten = null;
+    // Sets: existing ones are flushed and refilled, new ones created.
+    const lines: string[] = [];
+    for (const line of r.ipsetRestore.split('\n')) {
+      const m = /^create (\S+)/.exec(line);
+      if (m) lines.push(host.ipsets.exists(m[1]) ? `flush ${m[1]}` : line);
+      else if (line) lines.push(line);
+    }
+    if (lines.length) run(['ipset', 'restore'], lines.join('\n') + '\n');
+    // Chains, then Felix's rules in the kernel chains.
+    if (fresh) run(['iptables-restore', '--noflush'], r.restore);
+    else {
+      run(['iptables-restore', '--noflush'], r.chainsText);
+      for (const b of r.builtin) {
+        const spec = splitSpec(b.spec);
+        if (runProgram(['iptables', '-t', b.table, '-C', b.chain, ...spec], '', { host, now }).code === 0) continue;
+        run(b.op === '-I' ? ['iptables', '-t', b.table, '-I', b.chain, '1', ...spec] : ['iptables', '-t', b.table, '-A', b.chain, ...spec]);
+      }
     }
   }
   // Stale chains (a deleted policy's, a gone pod's), then stale sets.
-  const chains = new Set(r.rules.map((x) => `${x.table}/${x.chain}`));
+  // (Every chain the rendering has, empty or not, is declared in its origins.)
+  const want = new Set(r.ipsets.map((x) => x.name));
   for (const t of TABLES) {
     for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) {
-      if (!c.startsWith('cali-') || chains.has(`${t}/${c}`) || declared(r, t, c)) continue;
+      if (!c.startsWith('cali-') || declared(r, t, c)) continue;
       run(['iptables', '-t', t, '-F', c]);
     }
     for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) {
-      if (!c.startsWith('cali-') || chains.has(`${t}/${c}`) || declared(r, t, c)) continue;
+      if (!c.startsWith('cali-') || declared(r, t, c)) continue;
       run(['iptables', '-t', t, '-X', c]);
     }
   }
   for (const s of host.ipsets.names()) if (s.startsWith('cali40') && !want.has(s)) run(['ipset', 'destroy', s]);
-  // Each rule remembers what made it.
+  // Each rule remembers what made it (the rewritten chains only, when incremental).
   for (const t of TABLES) {
     for (const [chain, origins] of r.origins[t] ?? []) {
+      if (rewritten && !rewritten.has(`${t} ${chain}`)) continue;
       const c = host.nf.chain(t, chain);
       if (!c) continue;
       for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
     }
   }
+  programmed.set(host, { r, nf: host.nf, generation: host.nf.generation });
   return errors;
 }
 

@@ -19,6 +19,7 @@ import {
   type CalicoPort,
   type CalicoRule,
 } from './convert.ts';
+import type { NetworkPolicy } from '../objects/types.ts';
 import type {
   BuiltinRule,
   CalicoCluster,
@@ -64,31 +65,145 @@ export function endpointLabels(pod: PodInfo, nsLabels: Record<string, string>): 
   return out;
 }
 
+// The endpoint of a frozen pod (one that cannot change: felix-sync's view of an API object)
+// with frozen namespace labels is the same frozen object every time, so what is derived from
+// it can be kept by identity.
+const endpointOf = new WeakMap<PodInfo, { nsLabels: Record<string, string>; ep: WorkloadEndpoint }>();
+
 /** Every workload endpoint of the cluster (pods with an IP that are not hostNetwork). */
 export function workloadEndpoints(cluster: CalicoCluster): WorkloadEndpoint[] {
   const ns = new Map(cluster.namespaces.map((n) => [n.name, n.labels]));
   const out: WorkloadEndpoint[] = [];
   for (const pod of cluster.pods) {
     if (pod.hostNetwork || !pod.ip) continue;
-    out.push({
+    const nsLabels = ns.get(pod.namespace) ?? {};
+    const frozen = Object.isFrozen(pod) && Object.isFrozen(pod.labels) && Object.isFrozen(nsLabels);
+    const hit = frozen ? endpointOf.get(pod) : undefined;
+    if (hit && hit.nsLabels === nsLabels) {
+      out.push(hit.ep);
+      continue;
+    }
+    const ep: WorkloadEndpoint = {
       pod,
       iface: vethName(pod.namespace, pod.name, IFACE_PREFIX),
       ip: pod.ip,
-      labels: endpointLabels(pod, ns.get(pod.namespace) ?? {}),
+      labels: endpointLabels(pod, nsLabels),
       profiles: [`kns.${pod.namespace}`, `ksa.${pod.namespace}.${pod.serviceAccount ?? 'default'}`],
-    });
+    };
+    if (frozen) {
+      Object.freeze(ep.labels);
+      Object.freeze(ep.profiles);
+      endpointOf.set(pod, { nsLabels, ep: Object.freeze(ep) });
+    }
+    out.push(ep);
   }
   return out;
 }
 
+// A selector set's members, kept per set name with the endpoint list they were computed from:
+// the next computation over a list of (mostly) the same endpoint objects re-evaluates the
+// selector only for the endpoints that are new at their position (a relabelled pod).
+const memberMemo = new Map<string, { eps: readonly WorkloadEndpoint[]; flags: Uint8Array; info: IpsetInfo }>();
+const memberOf = new WeakMap<WorkloadEndpoint, IpsetMember>();
+/** A set's `ipset restore` lines (sets are not changed once made). */
+const setTexts = new WeakMap<IpsetInfo, string>();
+/** A frozen endpoint's part of its node's chain inputs. */
+const endpointInputs = new WeakMap<WorkloadEndpoint, string>();
+
+function member(e: WorkloadEndpoint): IpsetMember {
+  let m = memberOf.get(e);
+  if (!m) memberOf.set(e, (m = { entry: e.ip, origin: { kind: 'pod', pod: `${e.pod.namespace}/${e.pod.name}`, labels: e.pod.labels } }));
+  return m;
+}
+
+/** A selector set (hash:net of the selected endpoints), or with `namedPort` a named-port set
+ *  (hash:ip,port of the selected endpoints' ports of that name and protocol). */
+function setMembers(name: string, canonical: string, sel: Sel | null, eps: readonly WorkloadEndpoint[], namedPort?: { protocol: 'tcp' | 'udp' | 'sctp'; name: string }): IpsetInfo {
+  const old = memberMemo.get(name);
+  const same = old !== undefined && old.eps.length === eps.length && old.info.selector === canonical;
+  const flags = new Uint8Array(eps.length);
+  let changed = !same;
+  for (let i = 0; i < eps.length; i++) {
+    if (same && old.eps[i] === eps[i]) flags[i] = old.flags[i];
+    else {
+      flags[i] = !sel || evalSelector(sel, eps[i].labels) ? 1 : 0;
+      // a member (or one that was) is another endpoint object now: its entry and origin are rebuilt
+      if (!same || flags[i] || old.flags[i]) changed = true;
+    }
+  }
+  // Same members: the same (immutable) set object as last time.
+  let info = old?.info;
+  if (changed || !info) {
+    const members: IpsetMember[] = [];
+    for (let i = 0; i < eps.length; i++) {
+      if (!flags[i]) continue;
+      const e = eps[i];
+      if (!namedPort) members.push(member(e));
+      else {
+        for (const cp of e.pod.ports ?? []) {
+          if (cp.name === namedPort.name && cp.protocol.toLowerCase() === namedPort.protocol) {
+            members.push({ entry: `${e.ip},${namedPort.protocol}:${cp.port}`, origin: { kind: 'pod', pod: `${e.pod.namespace}/${e.pod.name}`, labels: e.pod.labels } });
+          }
+        }
+      }
+    }
+    info = namedPort ? { name, type: 'hash:ip,port', selector: canonical, namedPort, members } : { name, type: 'hash:net', selector: canonical, members };
+  }
+  if (memberMemo.size >= 20_000) memberMemo.clear();
+  memberMemo.set(name, { eps, flags, info });
+  return info;
+}
+
 /** Policies in Felix's order: order (all 1000 for k8s), then name ("<ns>/knp.default.<name>"). */
 export function calicoPolicies(cluster: CalicoCluster): CalicoPolicy[] {
-  return cluster.policies.map(k8sPolicyToCalico).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return cluster.policies.map(converted).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+// The API server's objects are replaced, never changed, on a write (a new resourceVersion):
+// one of them converts the same way every time. Hand-made policies (no resourceVersion) are
+// converted on every call.
+const conversions = new WeakMap<NetworkPolicy, { rv: string; policy: CalicoPolicy }>();
+function converted(np: NetworkPolicy): CalicoPolicy {
+  const rv = np.metadata.resourceVersion;
+  if (rv === undefined) return k8sPolicyToCalico(np);
+  const hit = conversions.get(np);
+  if (hit && hit.rv === rv) return hit.policy;
+  const policy = k8sPolicyToCalico(np);
+  conversions.set(np, { rv, policy });
+  return policy;
 }
 
 interface Group {
   policies: CalicoPolicy[];
   selector: string;
+}
+
+/**
+ * What the renders of every node of one cluster have in common — its workload endpoints, its
+ * policies in Felix's order and the IP sets of selectors (the members are the cluster's
+ * endpoints, whichever node renders) — computed once for all nodes. Only for a cluster that
+ * does not change afterwards (felix-sync's snapshot of the store, taken once per sync).
+ */
+export interface RenderShare {
+  readonly cluster: CalicoCluster;
+  readonly eps: WorkloadEndpoint[];
+  readonly pols: CalicoPolicy[];
+  readonly polsByNs: Map<string, CalicoPolicy[]>;
+  /** Selector and named-port sets by IP set name, filled as renders ask for them. */
+  readonly sets: Map<string, IpsetInfo>;
+  /** Every policy's id and spec, as one text (part of every node's chain inputs). */
+  polsKey?: string;
+}
+
+export function renderShare(cluster: CalicoCluster): RenderShare {
+  const pols = calicoPolicies(cluster);
+  const polsByNs = new Map<string, CalicoPolicy[]>();
+  for (const p of pols) {
+    const list = polsByNs.get(p.namespace);
+    if (list) list.push(p);
+    else polsByNs.set(p.namespace, [p]);
+  }
+  return { cluster, eps: workloadEndpoints(cluster), pols, polsByNs, sets: new Map() };
 }
 
 /** What a memoized policy chain needs registered: its IP sets. */
@@ -98,8 +213,18 @@ type SetRequest = { kind: 'sel'; sel: Sel; canonical: string } | { kind: 'np'; s
 // label change rebuilds only what changed; ids are remembered per rule list in output()).
 const policyMemo = new Map<string, { rules: FRule[]; sets: SetRequest[] }>();
 const endpointMemo = new Map<string, FRule[]>();
-const renderedMemo = new WeakMap<FRule[], { bodies: string[]; hashes: string[] }>();
+/** A chain's rules as rendered: the restore lines (one text) and the rules with their ids. */
+interface RenderedChain {
+  table: Table;
+  name: string;
+  text: string;
+  rendered: RenderedRule[];
+  origins: RuleOrigin[];
+}
+const renderedMemo = new WeakMap<FRule[], RenderedChain>();
 const MEMO_MAX = 20_000;
+/** A policy's spec as JSON (the policy memo's key), once per converted policy. */
+const specJson = new WeakMap<CalicoPolicy, string>();
 
 function remember<V>(m: Map<string, V>, k: string, v: V): V {
   if (m.size >= MEMO_MAX) m.clear();
@@ -128,10 +253,10 @@ class Renderer {
   readonly chains = new Map<string, { table: Table; chain: FChain }>();
   readonly sets = new Map<string, IpsetInfo>();
   private readonly eps: WorkloadEndpoint[];
-  private readonly pols: CalicoPolicy[];
-  private readonly polsByNs = new Map<string, CalicoPolicy[]>();
+  private readonly polsByNs: Map<string, CalicoPolicy[]>;
+  private readonly shared: Map<string, IpsetInfo>;
 
-  constructor(private readonly cluster: CalicoCluster, private readonly nodeName: string, cfg: FelixConfig) {
+  constructor(private readonly cluster: CalicoCluster, private readonly nodeName: string, cfg: FelixConfig, share: RenderShare) {
     this.cfg = {
       flavor: cfg.flavor ?? 'v3.28',
       defaultEndpointToHostAction: cfg.defaultEndpointToHostAction ?? 'ACCEPT',
@@ -141,13 +266,9 @@ class Renderer {
       allowVXLANPacketsFromWorkloads: cfg.allowVXLANPacketsFromWorkloads ?? false,
     };
     this.article = this.cfg.flavor === 'article';
-    this.eps = workloadEndpoints(cluster);
-    this.pols = calicoPolicies(cluster);
-    for (const p of this.pols) {
-      const list = this.polsByNs.get(p.namespace);
-      if (list) list.push(p);
-      else this.polsByNs.set(p.namespace, [p]);
-    }
+    this.eps = share.eps;
+    this.polsByNs = share.polsByNs;
+    this.shared = share.sets;
   }
 
   get ipipEnabled(): boolean {
@@ -166,14 +287,20 @@ class Renderer {
 
   private setLog: SetRequest[] | null = null;
 
+  /** Every selector and named-port set this render asked for, by set name. */
+  readonly requests = new Map<string, SetRequest>();
+
   private selectorSet(sel: Sel, canonical: string): string {
     this.setLog?.push({ kind: 'sel', sel, canonical });
     const name = ipsetName(selectorSetId(canonical));
+    if (!this.requests.has(name)) this.requests.set(name, { kind: 'sel', sel, canonical });
     if (!this.sets.has(name)) {
-      const members: IpsetMember[] = this.eps
-        .filter((e) => evalSelector(sel, e.labels))
-        .map((e) => ({ entry: e.ip, origin: { kind: 'pod', pod: `${e.pod.namespace}/${e.pod.name}`, labels: e.pod.labels } }));
-      this.sets.set(name, { name, type: 'hash:net', selector: canonical, members });
+      let set = this.shared.get(name);
+      if (!set) {
+        set = setMembers(name, canonical, sel, this.eps);
+        this.shared.set(name, set);
+      }
+      this.sets.set(name, set);
     }
     return name;
   }
@@ -183,22 +310,18 @@ class Renderer {
     const canonical = sel ? printSelector(sel) : 'all()';
     const id = namedPortSetId(selectorSetId(canonical), proto, port);
     const name = ipsetName(id);
+    if (!this.requests.has(name)) this.requests.set(name, { kind: 'np', sel, proto, port });
+    const known = this.sets.has(name) ? undefined : this.shared.get(name);
+    if (known) this.sets.set(name, known);
     if (!this.sets.has(name)) {
-      const members: IpsetMember[] = [];
-      for (const e of this.eps) {
-        if (sel && !evalSelector(sel, e.labels)) continue;
-        for (const cp of e.pod.ports ?? []) {
-          if (cp.name === port && cp.protocol.toLowerCase() === proto) {
-            members.push({ entry: `${e.ip},${proto}:${cp.port}`, origin: { kind: 'pod', pod: `${e.pod.namespace}/${e.pod.name}`, labels: e.pod.labels } });
-          }
-        }
-      }
-      this.sets.set(name, { name, type: 'hash:ip,port', selector: canonical, namedPort: { protocol: proto, name: port }, members });
+      const set = setMembers(name, canonical, sel, this.eps, { protocol: proto, name: port });
+      this.shared.set(name, set);
+      this.sets.set(name, set);
     }
     return name;
   }
 
-  private poolSets(): void {
+  poolSets(): void {
     const pools = this.cluster.pools.filter((p) => !p.disabled);
     this.sets.set(ALL_POOLS, { name: ALL_POOLS, type: 'hash:net', members: pools.map((p) => ({ entry: p.cidr, origin: { kind: 'pool', pool: p.name } })) });
     this.sets.set(MASQ_POOLS, {
@@ -323,7 +446,9 @@ class Renderer {
   policyChainFor(p: CalicoPolicy, dir: 'ingress' | 'egress'): string {
     const name = policyChain(dir, p.id);
     if (this.has('filter', name)) return name;
-    const key = `${this.cfg.flavor}\n${dir}\n${p.id}\n${JSON.stringify(p.source.spec)}`;
+    let spec = specJson.get(p);
+    if (spec === undefined) specJson.set(p, (spec = JSON.stringify(p.source.spec)));
+    const key = `${this.cfg.flavor}\n${dir}\n${p.id}\n${spec}`;
     const hit = policyMemo.get(key);
     if (hit) {
       for (const r of hit.sets) {
@@ -607,13 +732,43 @@ class Renderer {
     ];
   }
 
+  /** The node's workload endpoints, in interface order. */
+  local(): WorkloadEndpoint[] {
+    return this.eps.filter((e) => e.pod.node === this.nodeName).sort((a, b) => (a.iface < b.iface ? -1 : 1));
+  }
+
+  /** The sets of a previous render of the same chains, with this cluster's members. */
+  setsAgain(requests: Map<string, SetRequest>): { ipsets: IpsetInfo[]; ipsetRestore: string } {
+    this.poolSets();
+    for (const r of requests.values()) {
+      if (r.kind === 'sel') this.selectorSet(r.sel, r.canonical);
+      else this.namedPortSet(r.sel, r.proto, r.port);
+    }
+    return this.ipsetOutput();
+  }
+
+  private ipsetOutput(): { ipsets: IpsetInfo[]; ipsetRestore: string } {
+    const ipsets = [...this.sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const blocks: string[] = [];
+    for (const s of ipsets) {
+      let text = setTexts.get(s);
+      if (text === undefined) {
+        const lines = [`create ${s.name} ${s.type} family inet hashsize 1024 maxelem 1048576`];
+        for (const m of s.members) lines.push(`add ${s.name} ${m.entry}`);
+        setTexts.set(s, (text = lines.join('\n')));
+      }
+      blocks.push(text);
+    }
+    return { ipsets, ipsetRestore: blocks.length ? blocks.join('\n') + '\n' : '' };
+  }
+
   render(): FelixResult {
     this.poolSets();
     this.staticRaw();
     this.staticMangle();
     this.staticNat();
     this.staticFilter();
-    const local = this.eps.filter((e) => e.pod.node === this.nodeName).sort((a, b) => (a.iface < b.iface ? -1 : 1));
+    const local = this.local();
     this.dispatch(local, 'from');
     this.dispatch(local, 'to');
     for (const ep of local) {
@@ -629,21 +784,27 @@ class Renderer {
     const origins = { raw: new Map(), mangle: new Map(), nat: new Map(), filter: new Map() } as FelixResult['origins'];
     const perTable = new Map<Table, { decls: string[]; lines: string[] }>(tables.map((t) => [t, { decls: [], lines: [] }]));
     const all = [...this.chains.values()].sort((a, b) => (a.chain.name < b.chain.name ? -1 : a.chain.name > b.chain.name ? 1 : 0));
+    const chainText = new Map<string, string>();
     for (const { table, chain } of all) {
       const t = perTable.get(table) as { decls: string[]; lines: string[] };
       t.decls.push(`:${chain.name} - [0:0]`);
       let done = renderedMemo.get(chain.rules);
-      if (!done) {
-        const b = chain.rules.map(ruleBody);
-        done = { bodies: b, hashes: ruleHashes(chain.name, b) };
+      if (!done || done.table !== table || done.name !== chain.name) {
+        const bodies = chain.rules.map(ruleBody);
+        const hashes = ruleHashes(chain.name, bodies);
+        done = {
+          table,
+          name: chain.name,
+          text: bodies.map((b, i) => `-A ${chain.name} ${hashComment(hashes[i])}${b ? ' ' + b : ''}`).join('\n'),
+          rendered: bodies.map((b, i) => ({ table, chain: chain.name, spec: b, hash: hashes[i], origin: chain.rules[i].origin })),
+          origins: chain.rules.map((r) => r.origin),
+        };
         renderedMemo.set(chain.rules, done);
       }
-      const { bodies, hashes } = done;
-      bodies.forEach((b, i) => {
-        t.lines.push(`-A ${chain.name} ${hashComment(hashes[i])}${b ? ' ' + b : ''}`);
-        rules.push({ table, chain: chain.name, spec: b, hash: hashes[i], origin: chain.rules[i].origin });
-      });
-      origins[table].set(chain.name, chain.rules.map((r) => r.origin));
+      if (done.text) t.lines.push(done.text);
+      for (const r of done.rendered) rules.push(r);
+      origins[table].set(chain.name, done.origins);
+      chainText.set(`${table} ${chain.name}`, done.text);
     }
     const builtin: BuiltinRule[] = [];
     const byHashChain = new Map<string, FRule[]>();
@@ -677,21 +838,17 @@ class Renderer {
       }
       return out.join('\n') + '\n';
     };
-    const ipsets = [...this.sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
-    const ipsetLines: string[] = [];
-    for (const s of ipsets) {
-      ipsetLines.push(`create ${s.name} ${s.type} family inet hashsize 1024 maxelem 1048576`);
-      for (const m of s.members) ipsetLines.push(`add ${s.name} ${m.entry}`);
-    }
+    const { ipsets, ipsetRestore } = this.ipsetOutput();
     return {
       node: this.nodeName,
       restore: text(true),
       chainsText: text(false),
       builtin,
-      ipsetRestore: ipsetLines.length ? ipsetLines.join('\n') + '\n' : '',
+      ipsetRestore,
       ipsets,
       rules,
       origins,
+      chainText,
       endpoints: local,
     };
   }
@@ -719,7 +876,57 @@ function portList(ports: CalicoPort[]): string {
   return ports.map((p) => (p.min === p.max ? `${p.min}` : `${p.min}:${p.max}`)).join(',');
 }
 
-/** Everything Felix programs on node `nodeName`. */
-export function renderFelix(cluster: CalicoCluster, nodeName: string, config: FelixConfig = {}): FelixResult {
-  return new Renderer(cluster, nodeName, config).render();
+// The last render of each node, keyed by everything its chains depend on (the settings, the
+// pools, the node, its local endpoints with their labels, and every policy): a render whose
+// chains would come out the same — a label change of a pod on another node, say — reuses them
+// and computes only the IP sets' members again, which depend on every endpoint of the cluster.
+const nodeMemo = new Map<string, { inputs: string; result: FelixResult; requests: Map<string, SetRequest> }>();
+const NODE_MEMO_MAX = 256;
+
+function chainInputs(r: Renderer, share: RenderShare, cluster: CalicoCluster, nodeName: string, local: WorkloadEndpoint[]): string {
+  const node = cluster.nodes.find((n) => n.name === nodeName);
+  share.polsKey ??= share.pols
+    .map((p) => {
+      let spec = specJson.get(p);
+      if (spec === undefined) specJson.set(p, (spec = JSON.stringify(p.source.spec)));
+      return `${p.id}\n${spec}`;
+    })
+    .join('\n');
+  const eps = local.map((e) => {
+    let t = endpointInputs.get(e);
+    if (t === undefined) {
+      t = JSON.stringify([e.iface, e.pod.namespace, e.pod.name, e.ip, e.labels, e.profiles]);
+      if (Object.isFrozen(e)) endpointInputs.set(e, t);
+    }
+    return t;
+  });
+  return JSON.stringify([r.cfg, cluster.pools, node ?? null]) + '\n' + eps.join('\n') + '\n' + share.polsKey;
+}
+
+/** Forgets every render kept for reuse (tests compare a reusing render with one from scratch). */
+export function forgetRenders(): void {
+  nodeMemo.clear();
+  memberMemo.clear();
+  policyMemo.clear();
+  endpointMemo.clear();
+}
+
+/** Everything Felix programs on node `nodeName`; `share` (from renderShare(cluster)) lets the
+ *  renders of several nodes of one unchanging cluster compute their common parts once. */
+export function renderFelix(cluster: CalicoCluster, nodeName: string, config: FelixConfig = {}, share?: RenderShare): FelixResult {
+  if (share && share.cluster !== cluster) throw new Error('renderFelix: the share belongs to another cluster');
+  const sh = share ?? renderShare(cluster);
+  const r = new Renderer(cluster, nodeName, config, sh);
+  const local = r.local();
+  const inputs = chainInputs(r, sh, cluster, nodeName, local);
+  const memoKey = `${nodeName}\n${JSON.stringify(r.cfg)}`;
+  const hit = nodeMemo.get(memoKey);
+  if (hit && hit.inputs === inputs) {
+    const { ipsets, ipsetRestore } = r.setsAgain(hit.requests);
+    return { ...hit.result, ipsets, ipsetRestore, endpoints: local };
+  }
+  const result = r.render();
+  if (nodeMemo.size >= NODE_MEMO_MAX) nodeMemo.clear();
+  nodeMemo.set(memoKey, { inputs, result, requests: r.requests });
+  return result;
 }

@@ -39,7 +39,7 @@
 //   change rebuilds only what changed.
 
 export type * from './model.ts';
-export { renderFelix, workloadEndpoints, endpointLabels, calicoPolicies, MARK_ACCEPT, MARK_PASS } from './felix.ts';
+export { renderFelix, renderShare, forgetRenders, type RenderShare, workloadEndpoints, endpointLabels, calicoPolicies, MARK_ACCEPT, MARK_PASS } from './felix.ts';
 export { fromKube, podInfo, nodeInfo, defaultPool, type KubeObjects } from './cluster.ts';
 export { k8sPolicyToCalico, k8sSelectorToCalico, canonicalRuleSelector, type CalicoPolicy, type CalicoRule } from './convert.ts';
 export { policyVerdict, policyTypes, PolicyIndex, type Verdict, type SideVerdict, type RuleRef } from './semantics.ts';

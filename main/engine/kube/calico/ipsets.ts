@@ -34,6 +34,7 @@ export function ipsetUpdate(prev: readonly IpsetInfo[], next: readonly IpsetInfo
       for (const m of s.members) before.push(`add ${s.name} ${m.entry}`);
       continue;
     }
+    if (o === s || (o.members.length === s.members.length && o.members.every((m, i) => m.entry === s.members[i].entry))) continue;
     const had = new Set(o.members.map((m) => m.entry));
     const has = new Set(s.members.map((m) => m.entry));
     for (const e of had) if (!has.has(e)) before.push(`del ${s.name} ${e}`);

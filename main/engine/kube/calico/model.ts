@@ -157,5 +157,7 @@ export interface FelixResult {
   rules: RenderedRule[];
   /** Per table, per chain: the origin of each rule in order. */
   origins: Record<Table, Map<string, RuleOrigin[]>>;
+  /** Per "table chain" (every chain declared, empty ones too): its rules as restore lines. */
+  chainText: Map<string, string>;
   endpoints: WorkloadEndpoint[];
 }
