@@ -393,7 +393,8 @@ function lineReader(nf: Netfilter, table: TableName, words: LineWords): LineRead
 
 /** The state a section starts from: an empty table, or a copy of the host's (--noflush). */
 function startState(nf: Netfilter, name: TableName, noflush: boolean, copyRules: boolean): TableState {
-  return noflush ? nf.state(name).clone(copyRules) : new TableState(name);
+  // The working copy takes the table's jump counts along: it replaces the table at COMMIT.
+  return noflush ? nf.state(name).clone(copyRules, !copyRules) : new TableState(name);
 }
 
 /** One `*table` ... `COMMIT` section being read. Commands are applied to a working copy as

@@ -77,20 +77,62 @@ export class TableState {
   constructor(name: TableName, table?: Table, present = false, created?: Set<string>, counted?: Set<string>) {
     this.name = name;
     this.table = table ?? freshTable(name);
+    if (!table) for (const c of this.table.chains.values()) this.mine.add(c);
     this.present = present;
     this.created = created ?? new Set();
     this.counted = counted ?? new Set();
   }
 
-  /** A copy whose chains and rule lists can change without touching this one. */
-  clone(copyRules = false): TableState {
-    const chains = new Map<string, Chain>();
-    for (const [k, c] of this.table.chains) {
-      // One literal of the chain shape (an object spread is V8's slow copy: it dominated
-      // `iptables -A` and small --noflush restores on tables of 100,000 rules).
-      chains.set(k, { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: copyRules ? c.rules.map((r) => copyRule(r)) : c.rules.slice(), vpass: 0, vsum: 0 });
+  /**
+   * The chain objects this state may change in place. A copy shares the others' chain objects
+   * (copy on write: `own` copies a chain the first time a state changes it), so a restore
+   * into a table of 60,000 chains copies the few it rewrites, not all of them.
+   */
+  private mine = new Set<Chain>();
+
+  /**
+   * A copy whose chains and rule lists can change without touching this one (nor this one's
+   * the copy's). `copyRules`: the rules too (counters included); otherwise rule objects are
+   * shared. `takeReferences`: the copy takes this state's jump counts along (this state then
+   * counts again if asked) — for the working copy of a restore, which replaces this state.
+   */
+  clone(copyRules = false, takeReferences = false): TableState {
+    if (copyRules) {
+      const chains = new Map<string, Chain>();
+      for (const [k, c] of this.table.chains) {
+        // One literal of the chain shape (an object spread is V8's slow copy).
+        chains.set(k, { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: c.rules.map((r) => copyRule(r)), vpass: 0, vsum: 0 });
+      }
+      const s = new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
+      for (const c of chains.values()) s.mine.add(c);
+      return s;
     }
-    return new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
+    // Both now share every chain object: neither may change one in place any more.
+    this.mine = new Set();
+    const s = new TableState(this.name, { name: this.name, chains: new Map(this.table.chains) }, this.present, new Set(this.created), new Set(this.counted));
+    if (takeReferences) {
+      s.refs = this.refs;
+      this.refs = null;
+    }
+    return s;
+  }
+
+  /** The chain as this state may change it: a copy (put in its place) unless it is its own. */
+  private own(c: Chain, keepRules = true): Chain {
+    if (this.mine.has(c)) return c;
+    const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: 0, vsum: 0 };
+    this.table.chains.set(c.name, w);
+    this.mine.add(w);
+    if (this.lastChain === c) this.lastChain = w;
+    if (this.lastJump === c) this.lastJump = w;
+    return w;
+  }
+
+  /** Forgets what this state knew of its chains (they were replaced from outside). */
+  dropCaches(): void {
+    this.forgetChains();
+    this.mine = new Set();
+    this.refs = null;
   }
 
   chain(name: string): Chain | undefined {
@@ -130,14 +172,20 @@ export class TableState {
   /** Called by every change to which chains the table holds. */
   forgetChains(): void {
     this.lastChain = this.lastJump = undefined;
-    this.refs = null;
   }
 
   /** Per target name, how many rules jump or go to it (or name it as their target module):
-   *  made by `references` when first asked, dropped by every change to rules or chains but
-   *  the deletion of an empty, unreferenced chain (which changes no count). A restore that
-   *  deletes many chains then looks at every rule once, not once per deleted chain. */
+   *  counted by `references` when first asked, then kept up to date by every change to the
+   *  rules (and handed on to a restore's working copy), so deleting chains does not look at
+   *  every rule of the table again. */
   private refs: Map<string, number> | null = null;
+
+  private countRef(rule: Rule, d: number): void {
+    const refs = this.refs;
+    const t = rule.target?.name;
+    if (refs === null || t === undefined) return;
+    refs.set(t, (refs.get(t) ?? 0) + d);
+  }
 
   /** "Chain 'X' does not exist" for a jump to a missing chain (checked before anything else). */
   checkJump(rule: Rule): void {
@@ -202,9 +250,10 @@ export class TableState {
     if (c.builtin) this.created.add(c.name);
     // A first rule gets a list made to measure (push would reserve 17 slots): most chains
     // of a kube-proxy ruleset hold one rule or two.
-    if (c.rules.length === 0) c.rules = [rule];
-    else c.rules.push(rule);
-    this.refs = null;
+    const w = this.own(c, c.rules.length > 0);
+    if (w.rules.length === 0) w.rules = [rule];
+    else w.rules.push(rule);
+    this.countRef(rule, 1);
     return undefined;
   }
 
@@ -217,8 +266,8 @@ export class TableState {
     if (refused) return this.failure('RULE_INSERT', refused, chainName);
     this.touch();
     if (c.builtin) this.created.add(c.name);
-    c.rules.splice(pos - 1, 0, rule);
-    this.refs = null;
+    this.own(c).rules.splice(pos - 1, 0, rule);
+    this.countRef(rule, 1);
     return undefined;
   }
 
@@ -230,8 +279,10 @@ export class TableState {
     const refused = this.refusal(rule, c, jump);
     if (refused) return this.failure('RULE_REPLACE', refused, chainName);
     this.touch();
-    c.rules[num - 1] = rule;
-    this.refs = null;
+    const w = this.own(c);
+    this.countRef(w.rules[num - 1], -1);
+    w.rules[num - 1] = rule;
+    this.countRef(rule, 1);
     return undefined;
   }
 
@@ -248,16 +299,18 @@ export class TableState {
     if (!c) throw noSuchChain();
     const i = this.find(c, rule);
     if (i < 0) throw badRule();
-    this.refs = null;
-    return c.rules.splice(i, 1)[0];
+    const gone = this.own(c).rules.splice(i, 1)[0];
+    this.countRef(gone, -1);
+    return gone;
   }
 
   /** -D with a rule number. */
   deleteNum(chainName: string, num: number): Rule {
     const c = this.need(chainName, true);
     if (num > c.rules.length) throw new OpError('E2BIG', 'Index of deletion too big');
-    this.refs = null;
-    return c.rules.splice(num - 1, 1)[0];
+    const gone = this.own(c).rules.splice(num - 1, 1)[0];
+    this.countRef(gone, -1);
+    return gone;
   }
 
   /** -C */
@@ -271,7 +324,9 @@ export class TableState {
   newChain(name: string): void {
     if (this.table.chains.has(name)) throw new OpError('EEXIST', 'Chain already exists');
     this.touch();
-    this.table.chains.set(name, { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
+    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
+    this.table.chains.set(name, c);
+    this.mine.add(c);
   }
 
   /** A chain line of iptables-restore for a user chain: created (returns true), or flushed
@@ -283,8 +338,13 @@ export class TableState {
     // chains have no counters, and the map keeps its place in the order).
     const chains = this.table.chains;
     const size = chains.size;
-    chains.set(name, { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
-    this.refs = null;
+    if (this.refs !== null) {
+      const old = chains.get(name);
+      if (old) for (const r of old.rules) this.countRef(r, -1);
+    }
+    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
+    chains.set(name, c);
+    this.mine.add(c);
     if (chains.size !== size) return true;
     this.forgetChains();
     return false;
@@ -317,15 +377,15 @@ export class TableState {
       if (c.rules.length) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
       this.created.delete(name);
       this.counted.delete(name);
-      c.packets = c.bytes = 0;
+      const w = this.own(c);
+      w.packets = w.bytes = 0;
       return undefined;
     }
     if (c.rules.length || this.references(name)) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
     this.table.chains.delete(name);
-    // An empty chain nothing jumps to: every other name keeps its count.
-    const refs = this.refs;
+    this.mine.delete(c);
+    // An empty chain nothing jumps to: every count stays as it is.
     this.forgetChains();
-    this.refs = refs;
     return undefined;
   }
 
@@ -344,21 +404,22 @@ export class TableState {
 
   /** -F [chain] */
   flush(name?: string): void {
-    this.refs = null;
     if (name === undefined) {
-      for (const c of this.table.chains.values()) c.rules = [];
+      for (const c of [...this.table.chains.values()]) this.own(c, false).rules = [];
+      if (this.refs !== null) this.refs = new Map();
       return;
     }
     const c = this.table.chains.get(name);
     if (!c) throw noSuchChain();
     if (c.builtin && this.present) this.created.add(name);
-    c.rules = [];
+    for (const r of c.rules) this.countRef(r, -1);
+    this.own(c, false).rules = [];
   }
 
   /** -Z [chain [n]] */
   zero(name?: string, num?: number): void {
-    this.refs = null;
-    const chains = name === undefined ? [...this.table.chains.values()] : [this.need(name, true)];
+    // Zeroing copies no rule's target: the jump counts stay.
+    const chains = (name === undefined ? [...this.table.chains.values()] : [this.need(name, true)]).map((c) => this.own(c));
     const zeroAt = (c: Chain, i: number) => {
       if (this.copyOnZero) c.rules[i] = { ...c.rules[i], packets: 0, bytes: 0 };
       else c.rules[i].packets = c.rules[i].bytes = 0;
@@ -379,10 +440,11 @@ export class TableState {
     this.touch();
     this.created.add(name);
     this.counted.add(name);
-    c.policy = policy;
+    const w = this.own(c);
+    w.policy = policy;
     if (counters) {
-      c.packets = counters.packets;
-      c.bytes = counters.bytes;
+      w.packets = counters.packets;
+      w.bytes = counters.bytes;
     }
   }
 
@@ -394,14 +456,21 @@ export class TableState {
     const chains = new Map<string, Chain>();
     for (const [k, v] of this.table.chains) {
       if (k === oldName) {
-        v.name = newName;
-        chains.set(newName, v);
+        const w: Chain = { name: newName, builtin: v.builtin, policy: v.policy, packets: v.packets, bytes: v.bytes, rules: v.rules.slice(), vpass: 0, vsum: 0 };
+        this.mine.add(w);
+        chains.set(newName, w);
       } else chains.set(k, v);
     }
     this.table.chains = chains;
     this.forgetChains();
-    for (const ch of chains.values()) {
-      for (const r of ch.rules) if (r.target && r.target.name === oldName && !TARGETS.has(oldName)) r.target = { ...r.target, name: newName };
+    this.refs = null;
+    if (TARGETS.has(oldName)) return;
+    // Jumps follow the new name: the rules that jump are replaced by copies (rule objects may
+    // be shared with another state's chains).
+    for (const ch of [...chains.values()]) {
+      if (!ch.rules.some((r) => r.target?.name === oldName)) continue;
+      const w = this.own(ch);
+      w.rules = w.rules.map((r) => (r.target && r.target.name === oldName ? { ...r, target: { ...r.target, name: newName } } : r));
     }
   }
 
@@ -575,7 +644,7 @@ export class Netfilter {
 
   private restoreState(from: TableState, into: TableState): void {
     into.table.chains = from.table.chains;
-    into.forgetChains();
+    into.dropCaches();
     into.present = from.present;
     into.created.clear();
     for (const c of from.created) into.created.add(c);

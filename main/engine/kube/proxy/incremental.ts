@@ -37,27 +37,46 @@ import type { EnsuredChain, GenerateInput, ServicePort, StaticRule } from './mod
 type Table = 'filter' | 'nat';
 const TABLES: readonly Table[] = ['filter', 'nat'];
 
-/** One chain's rules as one writer wrote them: the `-A` lines and, per line, its origin. */
+/** One chain's rules as one writer wrote them: the `-A` lines (joined by newlines, one flat
+ *  string: a few hundred thousand lines kept as strings of pieces would cost the garbage
+ *  collector dearly) and, per line, its origin. */
 export interface ChainLines {
-  readonly lines: string[];
+  readonly text: string;
   readonly srcs: Array<Origin | EndpointSource>;
   readonly roles: Array<EndpointRole | ''>;
 }
 
-const EMPTY: ChainLines = { lines: [], srcs: [], roles: [] };
+interface Building {
+  lines: string[];
+  srcs: Array<Origin | EndpointSource>;
+  roles: Array<EndpointRole | ''>;
+}
+
+const EMPTY: ChainLines = { text: '', srcs: [], roles: [] };
 
 /** A RuleSink that keeps each chain's lines apart (and the chains it declared). */
 export class ChainRecorder implements RuleSink {
   readonly declared = new Set<string>();
-  readonly chains = new Map<string, ChainLines>();
+  private readonly building = new Map<string, Building>();
+  private done: Map<string, ChainLines> | null = null;
 
   declare(chain: string): void {
     this.declared.add(chain);
   }
 
-  private at(chain: string): ChainLines {
-    let g = this.chains.get(chain);
-    if (!g) this.chains.set(chain, (g = { lines: [], srcs: [], roles: [] }));
+  /** Per chain, its lines (once the writer is done). */
+  get chains(): Map<string, ChainLines> {
+    if (!this.done) {
+      this.done = new Map();
+      for (const [chain, b] of this.building) this.done.set(chain, { text: b.lines.join('\n'), srcs: b.srcs, roles: b.roles });
+      this.building.clear();
+    }
+    return this.done;
+  }
+
+  private at(chain: string): Building {
+    let g = this.building.get(chain);
+    if (!g) this.building.set(chain, (g = { lines: [], srcs: [], roles: [] }));
     return g;
   }
 
@@ -121,7 +140,7 @@ export interface ProxySync {
 export function chainOrigins(parts: readonly ChainLines[]): Origin[] {
   const out: Origin[] = [];
   for (const g of parts) {
-    for (let i = 0; i < g.lines.length; i++) {
+    for (let i = 0; i < g.srcs.length; i++) {
       const role = g.roles[i];
       const o = g.srcs[i];
       out.push(role === '' ? (o as Origin) : { kind: 'endpoint', service: (o as EndpointSource).service, endpoint: o as EndpointSource, role });
@@ -182,7 +201,7 @@ interface LastSync {
   contribs: Set<Contribution>;
   /** `table/chain` → the lines of a chain one service port declared and owns. */
   owned: Map<string, ChainLines>;
-  /** `table/chain` → the lines of a chain several writers share (KUBE-SERVICES, …). */
+  /** `table/chain` → the texts of the writers of a chain several share (KUBE-SERVICES, …). */
   shared: Map<string, string[]>;
   /** Chains the rules of no port declare (the shared chains kube-proxy always declares). */
   declaredShared: Set<string>;
@@ -192,12 +211,6 @@ interface LastSync {
 
 function recorder(): Contribution {
   return { filter: new ChainRecorder(), nat: new ChainRecorder() };
-}
-
-function sameLines(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function comparePorts(a: PortEntry, b: PortEntry): number {
@@ -337,7 +350,7 @@ export class KubeProxySyncer {
           declared[t].add(c);
           const g = rec.chains.get(c) ?? EMPTY;
           owned.set(t + '/' + c, g);
-          if (g.lines.length) rewritten.push({ table: t, chain: c, parts: [g], refill: true });
+          if (g.srcs.length) rewritten.push({ table: t, chain: c, parts: [g], refill: true });
         }
         for (const [chain, g] of rec.chains) if (!rec.declared.has(chain)) addShared(t, chain, g);
       }
@@ -362,12 +375,12 @@ export class KubeProxySyncer {
       out.push(`*${t}`);
       for (const c of declared[t]) out.push(`:${c} - [0:0]`);
       if (t === 'nat') for (const c of stale) if (!declared.nat.has(c)) out.push(`:${c} - [0:0]`);
-      for (const r of rewritten) if (r.table === t) for (const g of r.parts) for (const l of g.lines) out.push(l);
+      for (const r of rewritten) if (r.table === t) for (const g of r.parts) if (g.text !== '') out.push(g.text);
       if (t === 'nat') for (const c of stale) out.push(`-X ${c}`);
       out.push('COMMIT');
     }
     const shared = new Map<string, string[]>();
-    for (const [key, r] of sharedParts) shared.set(key, flatten(r.parts));
+    for (const [key, r] of sharedParts) shared.set(key, r.parts.map((g) => g.text));
     this.last = { large, keys, perm, contribs: new Set(contribs), owned, shared, declaredShared, prologue, epilogue };
     return { text: out.join('\n') + '\n', chains: null, rewritten };
   }
@@ -383,8 +396,8 @@ export class KubeProxySyncer {
     // The rules of no port depend on the node and settings only, which did not change; still,
     // a shared chain they write is compared like any other when they differ.
     for (const t of TABLES) {
-      for (const [chain, g] of prologue[t].chains) if (!sameLines(g.lines, last.prologue[t].chains.get(chain)?.lines ?? [])) dirty.add(t + '/' + chain);
-      for (const [chain, g] of epilogue[t].chains) if (!sameLines(g.lines, last.epilogue[t].chains.get(chain)?.lines ?? [])) dirty.add(t + '/' + chain);
+      for (const [chain, g] of prologue[t].chains) if (g.text !== last.prologue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
+      for (const [chain, g] of epilogue[t].chains) if (g.text !== last.epilogue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
     }
     if (!removed.length && !added.length && !dirty.size) {
       last.contribs = now;
@@ -416,8 +429,8 @@ export class KubeProxySyncer {
           last.owned.set(key, g);
           // The same rules keep their place (and counters); their origins are still renewed
           // (an endpoint that moved to another node keeps its rules but not its origin).
-          if (prev && sameLines(prev.lines, g.lines)) {
-            if (g.lines.length) rewritten.push({ table: t, chain, parts: [g], refill: false });
+          if (prev && prev.text === g.text) {
+            if (g.srcs.length) rewritten.push({ table: t, chain, parts: [g], refill: false });
             continue;
           }
           changed.add(key);
@@ -440,8 +453,8 @@ export class KubeProxySyncer {
       }
       const p1 = epilogue[t].chains.get(chain);
       if (p1) parts.push(p1);
-      const lines = flatten(parts);
-      if (sameLines(lines, last.shared.get(key) ?? [])) continue;
+      const lines = parts.map((g) => g.text);
+      if (sameText(lines, last.shared.get(key) ?? [])) continue;
       // A built-in chain's rules cannot be refilled alone (nothing declares it).
       if (!last.declaredShared.has(key)) return null;
       last.shared.set(key, lines);
@@ -464,7 +477,7 @@ export class KubeProxySyncer {
       out.push(`*${t}`);
       for (const r of mine) out.push(`:${r.chain} - [0:0]`);
       for (const c of stale[t]) out.push(`:${c} - [0:0]`);
-      for (const r of mine) for (const g of r.parts) for (const l of g.lines) out.push(l);
+      for (const r of mine) for (const g of r.parts) if (g.text !== '') out.push(g.text);
       for (const c of stale[t]) out.push(`-X ${c}`);
       out.push('COMMIT');
     }
@@ -472,9 +485,12 @@ export class KubeProxySyncer {
   }
 }
 
-function flatten(parts: readonly ChainLines[]): string[] {
-  if (parts.length === 1) return parts[0].lines.slice();
-  const out: string[] = [];
-  for (const g of parts) for (const l of g.lines) out.push(l);
-  return out;
+/** The same lines, given as texts of one or more lines each (mostly the very same strings). */
+function sameText(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length === b.length) {
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    if (i === a.length) return true;
+  }
+  return a.join('\n') === b.join('\n');
 }
