@@ -207,7 +207,7 @@ export function renderShare(cluster: CalicoCluster): RenderShare {
 }
 
 /** What a memoized policy chain needs registered: its IP sets. */
-type SetRequest = { kind: 'sel'; sel: Sel; canonical: string } | { kind: 'np'; sel: Sel | null; proto: 'tcp' | 'udp' | 'sctp'; port: string };
+type SetRequest = { kind: 'sel'; name: string; sel: Sel; canonical: string } | { kind: 'np'; name: string; sel: Sel | null; canonical: string; proto: 'tcp' | 'udp' | 'sctp'; port: string };
 
 // Chains whose content is a function of their key are kept across renders (a re-render after a
 // label change rebuilds only what changed; ids are remembered per rule list in output()).
@@ -223,6 +223,13 @@ interface RenderedChain {
 }
 const renderedMemo = new WeakMap<FRule[], RenderedChain>();
 const MEMO_MAX = 20_000;
+/** Group and profile chains by what determines them; static and dispatch chains likewise. */
+const chainMemo = new Map<string, FRule[]>();
+const addMemo = new Map<string, [Table, string, FRule[]][]>();
+/** A converted policy's chains, by flavor and direction. */
+let policyHits = new WeakMap<CalicoPolicy, Map<string, { rules: FRule[]; sets: SetRequest[] }>>();
+/** A policy's selector as Felix prints it (for grouping). */
+const selTexts = new WeakMap<CalicoPolicy, string>();
 /** A policy's spec as JSON (the policy memo's key), once per converted policy. */
 const specJson = new WeakMap<CalicoPolicy, string>();
 
@@ -290,35 +297,28 @@ class Renderer {
   /** Every selector and named-port set this render asked for, by set name. */
   readonly requests = new Map<string, SetRequest>();
 
-  private selectorSet(sel: Sel, canonical: string): string {
-    this.setLog?.push({ kind: 'sel', sel, canonical });
-    const name = ipsetName(selectorSetId(canonical));
-    if (!this.requests.has(name)) this.requests.set(name, { kind: 'sel', sel, canonical });
-    if (!this.sets.has(name)) {
-      let set = this.shared.get(name);
+  /** A selector or named-port set this render needs (its members computed once per share). */
+  private requestSet(r: SetRequest): string {
+    this.setLog?.push(r);
+    if (!this.requests.has(r.name)) this.requests.set(r.name, r);
+    if (!this.sets.has(r.name)) {
+      let set = this.shared.get(r.name);
       if (!set) {
-        set = setMembers(name, canonical, sel, this.eps);
-        this.shared.set(name, set);
+        set = r.kind === 'sel' ? setMembers(r.name, r.canonical, r.sel, this.eps) : setMembers(r.name, r.canonical, r.sel, this.eps, { protocol: r.proto, name: r.port });
+        this.shared.set(r.name, set);
       }
-      this.sets.set(name, set);
+      this.sets.set(r.name, set);
     }
-    return name;
+    return r.name;
+  }
+
+  private selectorSet(sel: Sel, canonical: string): string {
+    return this.requestSet({ kind: 'sel', name: ipsetName(selectorSetId(canonical)), sel, canonical });
   }
 
   private namedPortSet(sel: Sel | null, proto: 'tcp' | 'udp' | 'sctp', port: string): string {
-    this.setLog?.push({ kind: 'np', sel, proto, port });
     const canonical = sel ? printSelector(sel) : 'all()';
-    const id = namedPortSetId(selectorSetId(canonical), proto, port);
-    const name = ipsetName(id);
-    if (!this.requests.has(name)) this.requests.set(name, { kind: 'np', sel, proto, port });
-    const known = this.sets.has(name) ? undefined : this.shared.get(name);
-    if (known) this.sets.set(name, known);
-    if (!this.sets.has(name)) {
-      const set = setMembers(name, canonical, sel, this.eps, { protocol: proto, name: port });
-      this.shared.set(name, set);
-      this.sets.set(name, set);
-    }
-    return name;
+    return this.requestSet({ kind: 'np', name: ipsetName(namedPortSetId(selectorSetId(canonical), proto, port)), sel, canonical, proto, port });
   }
 
   poolSets(): void {
@@ -446,15 +446,20 @@ class Renderer {
   policyChainFor(p: CalicoPolicy, dir: 'ingress' | 'egress'): string {
     const name = policyChain(dir, p.id);
     if (this.has('filter', name)) return name;
-    let spec = specJson.get(p);
-    if (spec === undefined) specJson.set(p, (spec = JSON.stringify(p.source.spec)));
-    const key = `${this.cfg.flavor}\n${dir}\n${p.id}\n${spec}`;
-    const hit = policyMemo.get(key);
+    // (a converted policy's chain is the same every time: kept with the policy object too)
+    let mine = policyHits.get(p);
+    if (!mine) policyHits.set(p, (mine = new Map()));
+    let hit = mine.get(`${this.cfg.flavor} ${dir}`);
+    let key = '';
+    if (!hit) {
+      let spec = specJson.get(p);
+      if (spec === undefined) specJson.set(p, (spec = JSON.stringify(p.source.spec)));
+      key = `${this.cfg.flavor}\n${dir}\n${p.id}\n${spec}`;
+      hit = policyMemo.get(key);
+      if (hit) mine.set(`${this.cfg.flavor} ${dir}`, hit);
+    }
     if (hit) {
-      for (const r of hit.sets) {
-        if (r.kind === 'sel') this.selectorSet(r.sel, r.canonical);
-        else this.namedPortSet(r.sel, r.proto, r.port);
-      }
+      for (const r of hit.sets) this.requestSet(r);
       this.add('filter', name, hit.rules);
       return name;
     }
@@ -468,6 +473,7 @@ class Renderer {
       rules[0] = { ...rules[0], comments: [...(rules[0].comments ?? []), `Policy ${p.id} ${dir}`] };
     }
     remember(policyMemo, key, { rules, sets });
+    mine.set(`${this.cfg.flavor} ${dir}`, { rules, sets });
     this.add('filter', name, rules);
     return name;
   }
@@ -475,6 +481,12 @@ class Renderer {
   profileChainFor(profile: string, dir: 'ingress' | 'egress'): string {
     const name = profileChain(dir, profile);
     if (this.has('filter', name)) return name;
+    const memoKey = `profile ${this.cfg.flavor} ${dir} ${profile}`;
+    const hit = chainMemo.get(memoKey);
+    if (hit) {
+      this.add('filter', name, hit);
+      return name;
+    }
     const origin: RuleOrigin = { kind: 'profile', profile, direction: dir };
     const rules: FRule[] = [];
     if (profile.startsWith('kns.')) {
@@ -485,17 +497,16 @@ class Renderer {
       if (rules.length === 0) rules.push({ origin });
       rules[0] = { ...rules[0], comments: [...(rules[0].comments ?? []), `Profile ${profile} ${dir}`] };
     }
+    remember(chainMemo, memoKey, rules);
     this.add('filter', name, rules);
     return name;
   }
 
-  private readonly selText = new Map<CalicoPolicy, string>();
-
   private policySelectorText(p: CalicoPolicy): string {
-    let t = this.selText.get(p);
+    let t = selTexts.get(p);
     if (t === undefined) {
       t = printSelector(felixPolicySelector(p));
-      this.selText.set(p, t);
+      selTexts.set(p, t);
     }
     return t;
   }
@@ -515,6 +526,13 @@ class Renderer {
   private groupChainFor(g: Group, dir: 'ingress' | 'egress'): string {
     const name = groupChainName(dir, g);
     if (this.has('filter', name)) return name;
+    const memoKey = `group ${this.cfg.flavor} ${name}`;
+    const hit = chainMemo.get(memoKey);
+    if (hit) {
+      for (const p of g.policies) this.policyChainFor(p, dir);
+      this.add('filter', name, hit);
+      return name;
+    }
     const origin: RuleOrigin = { kind: 'group', policies: g.policies.map((p) => p.id), direction: dir };
     const rules: FRule[] = [];
     g.policies.forEach((p, i) => {
@@ -522,6 +540,7 @@ class Renderer {
       const match = i % 5 === 0 ? [] : [M.markClear(MARK_PASS | MARK_ACCEPT)];
       rules.push({ match, action: A.jump(this.policyChainFor(p, dir)), origin });
     });
+    remember(chainMemo, memoKey, rules);
     this.add('filter', name, rules);
     return name;
   }
@@ -740,10 +759,7 @@ class Renderer {
   /** The sets of a previous render of the same chains, with this cluster's members. */
   setsAgain(requests: Map<string, SetRequest>): { ipsets: IpsetInfo[]; ipsetRestore: string } {
     this.poolSets();
-    for (const r of requests.values()) {
-      if (r.kind === 'sel') this.selectorSet(r.sel, r.canonical);
-      else this.namedPortSet(r.sel, r.proto, r.port);
-    }
+    for (const r of requests.values()) this.requestSet(r);
     return this.ipsetOutput();
   }
 
@@ -762,15 +778,42 @@ class Renderer {
     return { ipsets, ipsetRestore: blocks.length ? blocks.join('\n') + '\n' : '' };
   }
 
+  /** Runs `make` (which adds chains), or adds what it added last time under the same key. */
+  private recorded(key: string, make: () => void): void {
+    const hit = addMemo.get(key);
+    if (hit) {
+      for (const [table, name, rules] of hit) this.add(table, name, rules);
+      return;
+    }
+    const log: [Table, string, FRule[]][] = [];
+    const add = this.add;
+    this.add = (table, name, rules) => {
+      log.push([table, name, rules]);
+      add.call(this, table, name, rules);
+    };
+    try {
+      make();
+    } finally {
+      this.add = add;
+    }
+    remember(addMemo, key, log);
+  }
+
   render(): FelixResult {
     this.poolSets();
-    this.staticRaw();
-    this.staticMangle();
-    this.staticNat();
-    this.staticFilter();
+    const node = this.cluster.nodes.find((n) => n.name === this.nodeName);
+    this.recorded(`static\n${JSON.stringify([this.cfg, this.cluster.pools, node ?? null])}`, () => {
+      this.staticRaw();
+      this.staticMangle();
+      this.staticNat();
+      this.staticFilter();
+    });
     const local = this.local();
-    this.dispatch(local, 'from');
-    this.dispatch(local, 'to');
+    const ifaces = local.map((e) => `${e.iface} ${e.pod.namespace}/${e.pod.name}`).join('\n');
+    this.recorded(`dispatch\n${ifaces}`, () => {
+      this.dispatch(local, 'from');
+      this.dispatch(local, 'to');
+    });
     for (const ep of local) {
       this.endpointChainFor(ep, 'ingress');
       this.endpointChainFor(ep, 'egress');
@@ -907,6 +950,9 @@ function chainInputs(r: Renderer, share: RenderShare, cluster: CalicoCluster, no
 export function forgetRenders(): void {
   nodeMemo.clear();
   memberMemo.clear();
+  chainMemo.clear();
+  addMemo.clear();
+  policyHits = new WeakMap();
   policyMemo.clear();
   endpointMemo.clear();
 }
