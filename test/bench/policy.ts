@@ -7,6 +7,7 @@
 // `node --expose-gc --import tsx test/bench/run.ts policy`, or directly with
 // `node --expose-gc --import tsx test/bench/policy.ts`.
 
+import os from 'node:os';
 import { defaultCluster } from '../../shared/cluster.ts';
 import { emptyLab } from '../../shared/lab.ts';
 import { Lab } from '../../main/engine/lab.ts';
@@ -89,6 +90,7 @@ function median(a: number[]): number {
 
 const fmt = (x: number) => (x >= 10_000 ? `${(x / 1000).toFixed(0)} s` : x >= 1000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(1)} ms`);
 
+const load = os.loadavg()[0];
 gc();
 const heap0 = process.memoryUsage().heapUsed;
 const doc = emptyLab('bench-policy');
@@ -114,14 +116,21 @@ const relabeled = (k: number) => {
   return pod(i, { app: APPS[(i + 1 + (k % 4)) % APPS.length], canary: k % 2 ? 'true' : 'false' }); // another app than its own
 };
 const syncs: number[] = [];
+const syncCpu: number[] = [];
 for (let k = 0; k < 24; k++) {
   const d = decodeObject(relabeled(k), cluster.store.minor, 'bench');
   if (!d.ok) throw new Error(d.message);
   cluster.store.apply(d.obj);
   const ipset = node0.ipsets;
   t0 = performance.now();
+  const c0 = process.cpuUsage();
   cluster.flush();
-  if (k >= 3) syncs.push(performance.now() - t0); // after 3 warm-up changes
+  const c1 = process.cpuUsage(c0);
+  if (k >= 3) {
+    // after 3 warm-up changes
+    syncs.push(performance.now() - t0);
+    syncCpu.push((c1.user + c1.system) / 1000);
+  }
   if (node0.ipsets !== ipset) throw new Error('bench: the ipsets were replaced');
 }
 // The same change end to end: kubectl apply (API write, controllers) and the re-sync.
@@ -159,12 +168,13 @@ const heapMb = (process.memoryUsage().heapUsed - heap0) / 1024 / 1024;
 
 const rows: [string, string, string][] = [
   [`kubectl apply of ${NAMESPACES} namespaces, ${PODS} pods, ${POLICIES} policies on ${NODES} nodes (first sync: ${filterRules.toLocaleString('en')} filter rules, ${ipsets} cali ipsets on minikube)`, fmt(applyMs), ''],
-  [`one pod label change: the agents' re-sync (Felix re-renders and reprograms ${NODES} nodes), median of 21 after 3 warm-up`, fmt(median(syncs)), '< 50 ms'],
+  [`one pod label change: the agents' re-sync (Felix re-renders and reprograms ${NODES} nodes), median of 21 after 3 warm-up`, `${fmt(median(syncs))} (CPU ${fmt(median(syncCpu))})`, '< 50 ms'],
   ['the same change end to end: kubectl apply (API write, controllers) + re-sync, median of 9', fmt(median(applies)), ''],
   [`${PODS}×${PODS} matrix at TCP 80, EXTRAPOLATED from a ${n}×${n} part (${PART}, ${fmt(partMs)}, ${allowed} of ${n * n} allowed): ${(perCellMs * 1000).toFixed(0)} µs per cell`, fmt(perCellMs * PODS * PODS), '< 10 s'],
   [`  of which the walks alone (same cells, no per-trace save/restore of host state): ${((walkMs / (n * n)) * 1000).toFixed(0)} µs per cell`, fmt((walkMs / (n * n)) * PODS * PODS), '(reference)'],
   ['memory of the whole lab (heap)', `${heapMb.toFixed(0)} MB`, '< 1 GB'],
 ];
+rows.push([`(load average when the table started: ${load.toFixed(1)} on ${os.cpus().length} CPUs)`, '', '']);
 const w = [0, 1, 2].map((i) => Math.max(...[['policy measure', 'engine', 'target'], ...rows].map((r) => r[i].length)));
 const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
 console.log('');
