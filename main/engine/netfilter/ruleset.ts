@@ -113,12 +113,16 @@ export class TableState {
     if (takeReferences) {
       s.refs = this.refs;
       this.refs = null;
+      s.vlineage = this.vlineage;
+      s.vdirty = this.vdirty;
+      this.vdirty = null;
     }
     return s;
   }
 
   /** The chain as this state may change it: a copy (put in its place) unless it is its own. */
   private own(c: Chain, keepRules = true): Chain {
+    this.vdirty?.add(c.name);
     if (this.mine.has(c)) return c;
     const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: 0, vsum: 0 };
     this.table.chains.set(c.name, w);
@@ -133,6 +137,7 @@ export class TableState {
     this.forgetChains();
     this.mine = new Set();
     this.refs = null;
+    this.vdirty = null;
   }
 
   chain(name: string): Chain | undefined {
@@ -178,14 +183,38 @@ export class TableState {
    *  counted by `references` when first asked, then kept up to date by every change to the
    *  rules (and handed on to a restore's working copy), so deleting chains does not look at
    *  every rule of the table again. */
-  private refs: Map<string, number> | null = null;
+  private refs: Map<string, Map<string, number>> | null = null;
 
-  private countRef(rule: Rule, d: number): void {
+  /** A rule of chain `from` came (d = 1) or went (d = -1). Jump counts are kept per chain
+   *  that jumps: they are also the way up from a changed chain to what jumps to it. */
+  private countRef(from: string, rule: Rule, d: number): void {
     const refs = this.refs;
     const t = rule.target?.name;
-    if (refs === null || t === undefined) return;
-    refs.set(t, (refs.get(t) ?? 0) + d);
+    if (refs === null || t === undefined || TARGETS.has(t) || STANDARD.has(t)) return;
+    let m = refs.get(t);
+    if (!m) refs.set(t, (m = new Map()));
+    const n = (m.get(from) ?? 0) + d;
+    if (n === 0) m.delete(from);
+    else m.set(from, n);
   }
+
+  /** The jump counts, counted from every rule if they are not kept yet. */
+  private jumpCounts(): Map<string, Map<string, number>> {
+    if (this.refs) return this.refs;
+    this.refs = new Map();
+    for (const c of this.table.chains.values()) for (const r of c.rules) this.countRef(c.name, r, 1);
+    return this.refs;
+  }
+
+  /**
+   * Validation memos (Chain.vpass/vsum) kept from one validation to the next: `vlineage` is
+   * the pass number this state's memos carry, `vdirty` the chains changed since (null: no
+   * memo is to be trusted). A validation recomputes the changed chains and every chain that
+   * jumps to one of them, directly or not; the others' summaries stand (they are functions of
+   * their unchanged subtrees). A copy that takes the jump counts takes the memos too.
+   */
+  private vlineage = 0;
+  private vdirty: Set<string> | null = null;
 
   /** "Chain 'X' does not exist" for a jump to a missing chain (checked before anything else). */
   checkJump(rule: Rule): void {
@@ -253,7 +282,7 @@ export class TableState {
     const w = this.own(c, c.rules.length > 0);
     if (w.rules.length === 0) w.rules = [rule];
     else w.rules.push(rule);
-    this.countRef(rule, 1);
+    this.countRef(c.name, rule, 1);
     return undefined;
   }
 
@@ -267,7 +296,7 @@ export class TableState {
     this.touch();
     if (c.builtin) this.created.add(c.name);
     this.own(c).rules.splice(pos - 1, 0, rule);
-    this.countRef(rule, 1);
+    this.countRef(c.name, rule, 1);
     return undefined;
   }
 
@@ -280,9 +309,9 @@ export class TableState {
     if (refused) return this.failure('RULE_REPLACE', refused, chainName);
     this.touch();
     const w = this.own(c);
-    this.countRef(w.rules[num - 1], -1);
+    this.countRef(c.name, w.rules[num - 1], -1);
     w.rules[num - 1] = rule;
-    this.countRef(rule, 1);
+    this.countRef(c.name, rule, 1);
     return undefined;
   }
 
@@ -300,7 +329,7 @@ export class TableState {
     const i = this.find(c, rule);
     if (i < 0) throw badRule();
     const gone = this.own(c).rules.splice(i, 1)[0];
-    this.countRef(gone, -1);
+    this.countRef(c.name, gone, -1);
     return gone;
   }
 
@@ -309,7 +338,7 @@ export class TableState {
     const c = this.need(chainName, true);
     if (num > c.rules.length) throw new OpError('E2BIG', 'Index of deletion too big');
     const gone = this.own(c).rules.splice(num - 1, 1)[0];
-    this.countRef(gone, -1);
+    this.countRef(c.name, gone, -1);
     return gone;
   }
 
@@ -327,6 +356,7 @@ export class TableState {
     const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
     this.table.chains.set(name, c);
     this.mine.add(c);
+    this.vdirty?.add(name);
   }
 
   /** A chain line of iptables-restore for a user chain: created (returns true), or flushed
@@ -340,11 +370,12 @@ export class TableState {
     const size = chains.size;
     if (this.refs !== null) {
       const old = chains.get(name);
-      if (old) for (const r of old.rules) this.countRef(r, -1);
+      if (old) for (const r of old.rules) this.countRef(name, r, -1);
     }
     const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
     chains.set(name, c);
     this.mine.add(c);
+    this.vdirty?.add(name);
     if (chains.size !== size) return true;
     this.forgetChains();
     return false;
@@ -353,18 +384,15 @@ export class TableState {
   /** Rules (in this table) that jump or go to `name`. */
   references(name: string): number {
     if (TARGETS.has(name)) return 0;
-    let refs = this.refs;
-    if (!refs) {
-      refs = new Map();
-      for (const c of this.table.chains.values()) {
-        for (const r of c.rules) {
-          const t = r.target?.name;
-          if (t !== undefined) refs.set(t, (refs.get(t) ?? 0) + 1);
-        }
-      }
-      this.refs = refs;
+    if (STANDARD.has(name)) {
+      let n = 0;
+      for (const c of this.table.chains.values()) for (const r of c.rules) if (r.target?.name === name) n++;
+      return n;
     }
-    return refs.get(name) ?? 0;
+    const m = this.jumpCounts().get(name);
+    let n = 0;
+    if (m) for (const k of m.values()) n += k;
+    return n;
   }
 
   /** -X NAME: the kernel's refusal (busy), or undefined once deleted. */
@@ -384,6 +412,7 @@ export class TableState {
     if (c.rules.length || this.references(name)) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
     this.table.chains.delete(name);
     this.mine.delete(c);
+    this.vdirty?.add(name);
     // An empty chain nothing jumps to: every count stays as it is.
     this.forgetChains();
     return undefined;
@@ -398,6 +427,7 @@ export class TableState {
       if (c.rules.length || this.references(n)) failures.push({ op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${n}` });
     }
     if (failures.length === 0) for (const n of names) this.table.chains.delete(n);
+    if (failures.length === 0) for (const n of names) this.vdirty?.add(n);
     this.forgetChains();
     return failures;
   }
@@ -407,12 +437,13 @@ export class TableState {
     if (name === undefined) {
       for (const c of [...this.table.chains.values()]) this.own(c, false).rules = [];
       if (this.refs !== null) this.refs = new Map();
+      this.vdirty = null;
       return;
     }
     const c = this.table.chains.get(name);
     if (!c) throw noSuchChain();
     if (c.builtin && this.present) this.created.add(name);
-    for (const r of c.rules) this.countRef(r, -1);
+    for (const r of c.rules) this.countRef(name, r, -1);
     this.own(c, false).rules = [];
   }
 
@@ -464,6 +495,7 @@ export class TableState {
     this.table.chains = chains;
     this.forgetChains();
     this.refs = null;
+    this.vdirty = null;
     if (TARGETS.has(oldName)) return;
     // Jumps follow the new name: the rules that jump are replaced by copies (rule objects may
     // be shared with another state's chains).
@@ -480,7 +512,28 @@ export class TableState {
     // One pass over every chain finds how deep its jumps go and which hooks its targets
     // allow; a built-in chain whose subtree is fine needs no walk. Otherwise walk it as the
     // kernel does to find the first error in rule order.
-    const pass = (validations = validations < 0x3fffffff ? validations + 1 : 1); // never 0, a new chain's
+    let pass: number;
+    const refs = this.vdirty !== null ? this.refs : null;
+    if (this.vdirty === null || refs === null) {
+      pass = validations = validations < 0x3fffffff ? validations + 1 : 1; // never 0, a new chain's
+      this.jumpCounts();
+    } else {
+      // The changed chains and all that jump to them, directly or not, are summarized again.
+      pass = this.vlineage;
+      const todo = [...this.vdirty];
+      const seen = new Set<string>();
+      while (todo.length) {
+        const n = todo.pop()!;
+        if (seen.has(n)) continue;
+        seen.add(n);
+        const c = this.table.chains.get(n);
+        if (c) c.vpass = 0;
+        const up = refs.get(n);
+        if (up) for (const from of up.keys()) if (!seen.has(from)) todo.push(from);
+      }
+    }
+    this.vlineage = pass;
+    this.vdirty = new Set();
     for (const base of BUILTIN_CHAINS[this.name]) {
       const chain = this.table.chains.get(base);
       if (!chain) continue;
