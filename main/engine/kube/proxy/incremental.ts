@@ -74,6 +74,17 @@ export class ChainRecorder implements RuleSink {
     return this.done;
   }
 
+  private shared: Array<[string, ChainLines]> | null = null;
+
+  /** The chains it writes to without declaring them (the shared ones), with its lines there. */
+  get sharedParts(): Array<[string, ChainLines]> {
+    if (!this.shared) {
+      this.shared = [];
+      for (const [chain, g] of this.chains) if (!this.declared.has(chain)) this.shared.push([chain, g]);
+    }
+    return this.shared;
+  }
+
   private at(chain: string): Building {
     let g = this.building.get(chain);
     if (!g) this.building.set(chain, (g = { lines: [], srcs: [], roles: [] }));
@@ -198,7 +209,8 @@ interface LastSync {
   /** Sort keys of the proxied ports in input order, and the sorted order as input positions. */
   keys: string[];
   perm: number[];
-  contribs: Set<Contribution>;
+  /** The ports' contributions in sort order. */
+  sorted: Contribution[];
   /** `table/chain` → the lines of a chain one service port declared and owns. */
   owned: Map<string, ChainLines>;
   /** `table/chain` → the texts of the writers of a chain several share (KUBE-SERVICES, …). */
@@ -381,18 +393,38 @@ export class KubeProxySyncer {
     }
     const shared = new Map<string, string[]>();
     for (const [key, r] of sharedParts) shared.set(key, r.parts.map((g) => g.text));
-    this.last = { large, keys, perm, contribs: new Set(contribs), owned, shared, declaredShared, prologue, epilogue };
+    this.last = { large, keys, perm, sorted: contribs, owned, shared, declaredShared, prologue, epilogue };
     return { text: out.join('\n') + '\n', chains: null, rewritten };
   }
 
   /** The chains that changed since `last` (updated in place); null: a full sync is needed. */
   private partialSync(last: LastSync, contribs: Contribution[], prologue: Contribution, epilogue: Contribution): Omit<ProxySync, 'ensureChains' | 'staticRules'> | null {
-    const now = new Set(contribs);
     const removed: Contribution[] = [];
-    for (const c of last.contribs) if (!now.has(c)) removed.push(c);
     const added: Contribution[] = [];
-    for (const c of contribs) if (!last.contribs.has(c)) added.push(c);
     const dirty = new Set<string>();
+    if (last.sorted.length === contribs.length) {
+      // As many ports as before (the common case: some changed): compared place by place. A
+      // port whose lines in the shared chains are the very same as its predecessor's there
+      // leaves those chains as they are.
+      for (let i = 0; i < contribs.length; i++) {
+        const was = last.sorted[i];
+        const now = contribs[i];
+        if (was === now) continue;
+        removed.push(was);
+        added.push(now);
+        for (const t of TABLES) {
+          if (sameParts(was[t].sharedParts, now[t].sharedParts)) continue;
+          for (const [chain] of was[t].sharedParts) dirty.add(t + '/' + chain);
+          for (const [chain] of now[t].sharedParts) dirty.add(t + '/' + chain);
+        }
+      }
+    } else {
+      const now = new Set(contribs);
+      const then = new Set(last.sorted);
+      for (const c of last.sorted) if (!now.has(c)) removed.push(c);
+      for (const c of contribs) if (!then.has(c)) added.push(c);
+      for (const list of [removed, added]) for (const c of list) for (const t of TABLES) for (const [chain] of c[t].sharedParts) dirty.add(t + '/' + chain);
+    }
     // The rules of no port depend on the node and settings only, which did not change; still,
     // a shared chain they write is compared like any other when they differ.
     for (const t of TABLES) {
@@ -400,7 +432,7 @@ export class KubeProxySyncer {
       for (const [chain, g] of epilogue[t].chains) if (g.text !== last.epilogue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
     }
     if (!removed.length && !added.length && !dirty.size) {
-      last.contribs = now;
+      last.sorted = contribs;
       return { text: null, chains: new Set(), rewritten: [] };
     }
     const before = new Map<string, ChainLines>();
@@ -413,7 +445,6 @@ export class KubeProxySyncer {
           if (g) before.set(key, g);
           last.owned.delete(key);
         }
-        for (const chain of rec.chains.keys()) if (!rec.declared.has(chain)) dirty.add(t + '/' + chain);
       }
     }
     const rewritten: RewrittenChain[] = [];
@@ -436,7 +467,6 @@ export class KubeProxySyncer {
           changed.add(key);
           rewritten.push({ table: t, chain, parts: [g], refill: true });
         }
-        for (const chain of rec.chains.keys()) if (!rec.declared.has(chain)) dirty.add(t + '/' + chain);
       }
     }
     for (const key of dirty) {
@@ -446,11 +476,7 @@ export class KubeProxySyncer {
       const parts: ChainLines[] = [];
       const p0 = prologue[t].chains.get(chain);
       if (p0) parts.push(p0);
-      for (const c of contribs) {
-        const rec = c[t];
-        const g = rec.chains.get(chain);
-        if (g && !rec.declared.has(chain)) parts.push(g);
-      }
+      for (const c of contribs) for (const [name, g] of c[t].sharedParts) if (name === chain) parts.push(g);
       const p1 = epilogue[t].chains.get(chain);
       if (p1) parts.push(p1);
       const lines = parts.map((g) => g.text);
@@ -468,7 +494,7 @@ export class KubeProxySyncer {
       stale[key.slice(0, slash) as Table].push(key.slice(slash + 1));
       changed.add(key);
     }
-    last.contribs = now;
+    last.sorted = contribs;
     if (!changed.size) return { text: null, chains: changed, rewritten };
     const out: string[] = [];
     for (const t of TABLES) {
@@ -483,6 +509,13 @@ export class KubeProxySyncer {
     }
     return { text: out.join('\n') + '\n', chains: changed, rewritten };
   }
+}
+
+/** The same chains with the same lines, in the same order. */
+function sameParts(a: ReadonlyArray<[string, ChainLines]>, b: ReadonlyArray<[string, ChainLines]>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1].text !== b[i][1].text) return false;
+  return true;
 }
 
 /** The same lines, given as texts of one or more lines each (mostly the very same strings). */
