@@ -375,7 +375,7 @@ export class Lab implements Topology, ClusterTopology {
       return traceReport(result, seed, { text: ruleText, env: (h) => this.hosts.get(h)?.env });
     } finally {
       if (spec.seed !== undefined && !keep) this.rng = savedRng;
-      if (restore) restore();
+      if (restore) restore(true);
       // Snapshots taken inside (all-outcomes enumeration) end with the trace.
       counterUndo.depth = undoDepth;
       this.savers.length = savers;
@@ -435,8 +435,12 @@ export class Lab implements Topology, ClusterTopology {
 
   // ---- runtime --------------------------------------------------------------------------------
 
-  /** Saves everything a packet can change; the returned function puts it back. */
-  snapshot(): () => void {
+  /**
+   * Saves everything a packet can change; the returned function puts it back. Called with
+   * `last`, it hands the saved copies over instead of copying them again (the snapshot is then
+   * used up): a plain trace restores once, the all-outcomes enumeration once per branch.
+   */
+  snapshot(): (last?: boolean) => void {
     const clock = this.clock;
     const rngState = this.rng.state;
     const rng = this.rng;
@@ -460,16 +464,16 @@ export class Lab implements Topology, ClusterTopology {
       });
     };
     this.savers.push(save);
-    return () => {
+    return (last = false) => {
       undoCounters(mark);
       this.clock = clock;
       this.rng = rng;
       this.rng.state = rngState;
       for (const s of saved) {
-        s.h.ct = s.ct.clone();
-        s.h.ipsets = s.ipsets.clone();
+        s.h.ct = last ? s.ct : s.ct.clone();
+        s.h.ipsets = last ? s.ipsets : s.ipsets.clone();
         s.h.recent.load(s.recent.toJSON());
-        s.h.ruleState = new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
+        s.h.ruleState = last ? s.ruleState : new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
       }
     };
   }
