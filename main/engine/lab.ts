@@ -458,7 +458,7 @@ export class Lab implements Topology, ClusterTopology {
       saved.push({
         h,
         ct: h.ct.clone(),
-        ipsets: h.ipsets.clone(), // element counters and timeouts change while matching
+        ipsets: h.ipsets.cloneForWalk(), // element counters change while matching
         recent: h.recent.clone(),
         ruleState: new Map([...h.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))])),
       });
@@ -471,7 +471,7 @@ export class Lab implements Topology, ClusterTopology {
       this.rng.state = rngState;
       for (const s of saved) {
         s.h.ct = last ? s.ct : s.ct.clone();
-        s.h.ipsets = last ? s.ipsets : s.ipsets.clone();
+        s.h.ipsets = last ? s.ipsets : s.ipsets.cloneForWalk();
         s.h.recent.load(s.recent.toJSON());
         s.h.ruleState = last ? s.ruleState : new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
       }

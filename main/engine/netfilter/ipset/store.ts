@@ -290,6 +290,19 @@ export class IpsetStore {
     return c;
   }
 
+  /**
+   * A copy for a packet walk's snapshot. Matching a packet changes only the element counters
+   * of sets created with `counters` (nothing in a walk adds, deletes or expires elements), so
+   * only those sets are copied; the others are shared with this store.
+   */
+  cloneForWalk(): IpsetStore {
+    const c = new IpsetStore({ seed: this.seed, now: this.clock });
+    c.created = this.created;
+    c.refCounter = this.refCounter;
+    c.slots = this.slots.map((s) => (s ? { name: s.name, set: s.set.ext.counters ? s.set.clone() : s.set } : null));
+    return c;
+  }
+
   toJSON(): IpsetStoreJSON {
     return {
       version: 1,
