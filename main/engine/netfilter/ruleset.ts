@@ -77,7 +77,8 @@ export class TableState {
   constructor(name: TableName, table?: Table, present = false, created?: Set<string>, counted?: Set<string>) {
     this.name = name;
     this.table = table ?? freshTable(name);
-    if (!table) for (const c of this.table.chains.values()) this.mine.add(c);
+    // A table of its own (not a copy) owns all its chains.
+    this.mine = table ? new Set() : null;
     this.present = present;
     this.created = created ?? new Set();
     this.counted = counted ?? new Set();
@@ -88,7 +89,7 @@ export class TableState {
    * (copy on write: `own` copies a chain the first time a state changes it), so a restore
    * into a table of 60,000 chains copies the few it rewrites, not all of them.
    */
-  private mine = new Set<Chain>();
+  private mine: Set<Chain> | null;
 
   /**
    * A copy whose chains and rule lists can change without touching this one (nor this one's
@@ -104,7 +105,7 @@ export class TableState {
         chains.set(k, { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: c.rules.map((r) => copyRule(r)), vpass: 0, vsum: 0 });
       }
       const s = new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
-      for (const c of chains.values()) s.mine.add(c);
+      s.mine = null;
       return s;
     }
     // Both now share every chain object: neither may change one in place any more.
@@ -123,7 +124,7 @@ export class TableState {
   /** The chain as this state may change it: a copy (put in its place) unless it is its own. */
   private own(c: Chain, keepRules = true): Chain {
     this.vdirty?.add(c.name);
-    if (this.mine.has(c)) return c;
+    if (this.mine === null || this.mine.has(c)) return c;
     const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: 0, vsum: 0 };
     this.table.chains.set(c.name, w);
     this.mine.add(w);
@@ -355,7 +356,7 @@ export class TableState {
     this.touch();
     const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
     this.table.chains.set(name, c);
-    this.mine.add(c);
+    this.mine?.add(c);
     this.vdirty?.add(name);
   }
 
@@ -374,7 +375,7 @@ export class TableState {
     }
     const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
     chains.set(name, c);
-    this.mine.add(c);
+    this.mine?.add(c);
     this.vdirty?.add(name);
     if (chains.size !== size) return true;
     this.forgetChains();
@@ -411,7 +412,7 @@ export class TableState {
     }
     if (c.rules.length || this.references(name)) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
     this.table.chains.delete(name);
-    this.mine.delete(c);
+    this.mine?.delete(c);
     this.vdirty?.add(name);
     // An empty chain nothing jumps to: every count stays as it is.
     this.forgetChains();
@@ -488,7 +489,7 @@ export class TableState {
     for (const [k, v] of this.table.chains) {
       if (k === oldName) {
         const w: Chain = { name: newName, builtin: v.builtin, policy: v.policy, packets: v.packets, bytes: v.bytes, rules: v.rules.slice(), vpass: 0, vsum: 0 };
-        this.mine.add(w);
+        this.mine?.add(w);
         chains.set(newName, w);
       } else chains.set(k, v);
     }
@@ -513,10 +514,11 @@ export class TableState {
     // allow; a built-in chain whose subtree is fine needs no walk. Otherwise walk it as the
     // kernel does to find the first error in rule order.
     let pass: number;
-    const refs = this.vdirty !== null ? this.refs : null;
+    // A table validated once is validated again with its memos (and its jump counts, counted
+    // then: a table loaded once and never changed does not pay for them).
+    const refs = this.vdirty !== null ? this.jumpCounts() : null;
     if (this.vdirty === null || refs === null) {
       pass = validations = validations < 0x3fffffff ? validations + 1 : 1; // never 0, a new chain's
-      this.jumpCounts();
     } else {
       // The changed chains and all that jump to them, directly or not, are summarized again.
       pass = this.vlineage;
