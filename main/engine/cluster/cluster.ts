@@ -163,7 +163,7 @@ export class Cluster {
   isDnsPod(key: string): boolean {
     if (!this.pods.has(key)) return false;
     const [ns, name] = key.split('/');
-    return this.store.get('Pod', ns, name)?.metadata.labels?.['k8s-app'] === 'kube-dns';
+    return this.store.peek('Pod', ns, name)?.metadata.labels?.['k8s-app'] === 'kube-dns';
   }
 
   /** The node a pod host runs on. */

@@ -21,7 +21,7 @@ export function resolveFrom(cluster: Cluster | null, from: string, hostExists: (
     const parts = rest.split('/');
     const [ns, name] = parts.length === 2 ? parts : ['default', parts[0]];
     const key = podKey(ns, name);
-    const pod = cluster.store.get('Pod', ns, name);
+    const pod = cluster.store.peek('Pod', ns, name);
     if (!pod) throw new TraceEndError(`--from ${from}: pods "${name}" not found in namespace "${ns}"`);
     if (pod.spec.hostNetwork) {
       if (!pod.spec.nodeName) throw new TraceEndError(`--from ${from}: the pod is not scheduled`);
@@ -44,12 +44,12 @@ export function resolveTo(cluster: Cluster | null, to: string): string {
   if (target.startsWith('pod/')) {
     const parts = target.slice(4).split('/');
     const [ns, name] = parts.length === 2 ? parts : ['default', parts[0]];
-    const pod = cluster.store.get('Pod', ns, name);
+    const pod = cluster.store.peek('Pod', ns, name);
     if (!pod) throw new TraceEndError(`--to ${to}: pods "${name}" not found in namespace "${ns}"`);
     if (!pod.status?.podIP) throw new TraceEndError(`--to ${to}: the pod has no IP yet`);
     return pod.status.podIP + port;
   }
-  const node = cluster.store.get('Node', undefined, target.startsWith('node/') ? target.slice(5) : target);
+  const node = cluster.store.peek('Node', undefined, target.startsWith('node/') ? target.slice(5) : target);
   if (node) {
     const ip = nodeInternalIP(node);
     if (!ip) throw new TraceEndError(`--to ${to}: node ${node.metadata.name} has no InternalIP`);
@@ -60,7 +60,7 @@ export function resolveTo(cluster: Cluster | null, to: string): string {
   const name = dot >= 0 ? svcName.slice(0, dot) : svcName;
   let ns = dot >= 0 ? svcName.slice(dot + 1) : 'default';
   ns = ns.replace(/\.svc(\.cluster\.local)?$/, '');
-  const svc = cluster.store.get('Service', ns, name);
+  const svc = cluster.store.peek('Service', ns, name);
   if (!svc) throw new TraceEndError(`--to ${to}: no node, and services "${name}" not found in namespace "${ns}"`);
   if (svc.spec.type === 'ExternalName') throw new TraceEndError(`--to ${to}: ${ns}/${name} is an ExternalName Service (a DNS alias for ${svc.spec.externalName}): it has no address to send to`);
   const ip = svc.spec.clusterIP;

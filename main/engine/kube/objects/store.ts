@@ -135,6 +135,11 @@ export class KubeStore {
     return o ? (clone(o) as ObjectOf<K>) : undefined;
   }
 
+  /** The live object itself, without copying (for hot read-only paths); callers must not change it. */
+  peek<K extends Kind>(kind: K, namespace: string | undefined, name: string): Readonly<ObjectOf<K>> | undefined {
+    return this.objects.get(keyOf(kind, namespace, name)) as ObjectOf<K> | undefined;
+  }
+
   /** Objects of a kind, in a namespace or all (`undefined`), sorted by namespace then name. */
   list<K extends Kind>(kind: K, namespace?: string): ObjectOf<K>[] {
     return this.liveList(kind, namespace).map((o) => clone(o));
