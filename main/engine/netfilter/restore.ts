@@ -392,10 +392,15 @@ function lineReader(nf: Netfilter, table: TableName, words: LineWords): LineRead
 }
 
 /** The state a section starts from: an empty table, or a copy of the host's (--noflush). */
-function startState(nf: Netfilter, name: TableName, noflush: boolean, copyRules: boolean): TableState {
-  // The working copy takes the table's jump counts along: it replaces the table at COMMIT.
-  return noflush ? nf.state(name).clone(copyRules, !copyRules) : new TableState(name);
+function startState(nf: Netfilter, name: TableName, noflush: boolean, copyRules: boolean, small = false): TableState {
+  // The working copy of a small restore takes the table's jump counts and validation memos
+  // along (it replaces the table at COMMIT); a big one rewrites most of the table and is
+  // cheaper validated afresh.
+  return noflush ? nf.state(name).clone(copyRules, !copyRules && small) : new TableState(name);
 }
+
+/** Inputs below this size are small restores (a partial sync of a few chains). */
+const SMALL_RESTORE = 256 * 1024;
 
 /** One `*table` ... `COMMIT` section being read. Commands are applied to a working copy as
  *  they are parsed (nothing is kept but the rules); what iptables reports at COMMIT — the
@@ -411,9 +416,9 @@ class Section {
    *  validation (their texts and numbers are found again then). */
   readonly starts: number[] = [];
 
-  constructor(nf: Netfilter, name: TableName, opts: RestoreOptions) {
+  constructor(nf: Netfilter, name: TableName, opts: RestoreOptions, small: boolean) {
     this.name = name;
-    this.state = startState(nf, name, opts.noflush, false);
+    this.state = startState(nf, name, opts.noflush, false, small);
     this.fresh = opts.noflush ? new FreshChains() : undefined;
     if (opts.noflush) this.state.copyOnZero = true;
   }
@@ -609,7 +614,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
         inTable = true;
-        sec = opts.test ? undefined : new Section(nf, current, opts);
+        sec = opts.test ? undefined : new Section(nf, current, opts, input.length < SMALL_RESTORE);
         continue;
       }
       if (skipping) continue;

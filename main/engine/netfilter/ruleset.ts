@@ -516,7 +516,9 @@ export class TableState {
     let pass: number;
     // A table validated once is validated again with its memos (and its jump counts, counted
     // then: a table loaded once and never changed does not pay for them).
-    const refs = this.vdirty !== null ? this.jumpCounts() : null;
+    // Many changed chains: walking up from each costs more than summarizing every chain.
+    const few = this.vdirty !== null && this.vdirty.size * 8 < this.table.chains.size;
+    const refs = few ? this.jumpCounts() : null;
     if (this.vdirty === null || refs === null) {
       pass = validations = validations < 0x3fffffff ? validations + 1 : 1; // never 0, a new chain's
     } else {
