@@ -70,11 +70,15 @@ async function bigCanvas(nodes: number, pods: number): Promise<void> {
       content: `(() => {
         const v = ${JSON.stringify(view)};
         const ok = (x) => Promise.resolve(x);
-        window.lab = {
+        const known = {
           capabilities: () => ok({ apply: true, remove: true, cluster: true }),
-          view: () => ok(v), setLayout: () => ok(null), listLabs: () => ok([]),
+          view: () => ok(v), setLayout: () => ok(null), listLabs: () => ok([]), layout: () => ok(null),
+          doc: () => ok({ name: 'big', hosts: [], lans: [], journal: [] }), history: () => ok([]), traces: () => ok([]),
+          consoleHistory: () => ok([]), examples: () => ok([]),
           onLabChanged: () => () => undefined, onLabsChanged: () => () => undefined,
         };
+        // Any other method the renderer may call answers "nothing" (the canvas is what is measured).
+        window.lab = new Proxy(known, { get: (t, k) => (k in t ? t[k] : () => ok(null)) });
       })();`,
     });
     const file = `file://${join(ROOT, 'dist', 'renderer', 'index.html')}#/lab/big`;
