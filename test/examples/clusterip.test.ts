@@ -2,28 +2,9 @@
 // scale; a second port without a targetPort (it defaults to the port, 8080, where nginx does
 // not listen) or one that replaces port 80 leaves the exercise unsolved.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LabService } from '../../main/service/lab-service.ts';
-
-function service(t: TestContext): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-clusterip-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return svc;
-}
-
-const stepIndex = (svc: LabService, title: string) => {
-  const i = svc.doc('lab').walkthrough!.steps.findIndex((s) => s.title === title);
-  assert.ok(i >= 0, `no step "${title}"`);
-  return i;
-};
+import { service, stepIndex } from './helpers.ts';
 
 const service8080 = (ports: string) => `apiVersion: v1
 kind: Service

@@ -2,28 +2,10 @@
 // stateful FORWARD steps fail before their rule is in; a DNAT on the wrong node or to the wrong
 // port leaves the exercise unsolved.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
-
-function service(t: TestContext): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-conntrack-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return svc;
-}
-
-const stepIndex = (svc: LabService, title: string) => {
-  const i = svc.doc('lab').walkthrough!.steps.findIndex((s) => s.title === title);
-  assert.ok(i >= 0, `no step "${title}"`);
-  return i;
-};
+import { service, stepIndex } from './helpers.ts';
 
 const run = (svc: LabService, host: string, line: string) => {
   const r = svc.console('lab', host, [line]);

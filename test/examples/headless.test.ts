@@ -4,28 +4,10 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LabService } from '../../main/service/lab-service.ts';
+import { service as labService, stepIndex } from './helpers.ts';
 import type { ProxyLayout } from '../../shared/cluster.ts';
 
-function service(t: TestContext, layout: ProxyLayout): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-headless-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  svc.createExample('headless', 'lab', { proxy: layout });
-  return svc;
-}
-
-const stepIndex = (svc: LabService, title: string) => {
-  const i = svc.doc('lab').walkthrough!.steps.findIndex((s) => s.title === title);
-  assert.ok(i >= 0, `no step "${title}"`);
-  return i;
-};
+const service = (t: TestContext, layout: ProxyLayout) => labService(t, 'headless', layout);
 
 const endpoints = (ip: string, port: number) => `apiVersion: v1
 kind: Endpoints

@@ -3,29 +3,10 @@
 // port; the refusal step fails once the port is free; the article's (legacy) listings do not
 // hold on a current node, which is why the walkthrough follows the layout.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LabService } from '../../main/service/lab-service.ts';
+import { service, stepIndex } from './helpers.ts';
 import { nodePort } from '../../main/examples/nodeport.ts';
-
-function service(t: TestContext): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-nodeport-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return svc;
-}
-
-const stepIndex = (svc: LabService, title: string) => {
-  const i = svc.doc('lab').walkthrough!.steps.findIndex((s) => s.title === title);
-  assert.ok(i >= 0, `no step "${title}"`);
-  return i;
-};
 
 const frontend = (type: string, port: string) => `apiVersion: v1
 kind: Service

@@ -2,28 +2,9 @@
 // pod has talked to the outside; half a solution (no MASQUERADE, but no route back) leaves the
 // exercise unsolved because the reply to the pod address is lost at the router.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LabService } from '../../main/service/lab-service.ts';
-
-function service(t: TestContext): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-pod-to-outside-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return svc;
-}
-
-const stepIndex = (svc: LabService, title: string) => {
-  const i = svc.doc('lab').walkthrough!.steps.findIndex((s) => s.title === title);
-  assert.ok(i >= 0, `no step "${title}"`);
-  return i;
-};
+import { service, stepIndex } from './helpers.ts';
 
 test('pod-to-outside: the conntrack step fails until the pod has reached the server', (t) => {
   const svc = service(t);

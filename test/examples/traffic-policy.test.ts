@@ -3,29 +3,13 @@
 // minikube-m02 drops; a second pod without Local leaves "keep the client's address" unsolved
 // because Cluster still masquerades.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
+import { service, stepIndex as stepAt } from './helpers.ts';
 import type { ProxyLayout } from '../../shared/cluster.ts';
 
-function service(t: TestContext): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-traffic-policy-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return svc;
-}
-
-const stepIndex = (svc: LabService, prefix: string) => {
-  const i = svc.doc('lab').walkthrough!.steps.findIndex((s) => s.title.startsWith(prefix));
-  assert.ok(i >= 0, `no step "${prefix}…"`);
-  return i;
-};
+const stepIndex = (svc: LabService, prefix: string) => stepAt(svc, prefix, true);
 
 const LOCAL = `apiVersion: v1
 kind: Service

@@ -2,22 +2,10 @@
 // headlessly through the service: each step's action is performed as the user would, then its
 // expected state must hold. Every exercise starts unsolved and is solved by its own solution.
 
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
-
-function service(t: TestContext): LabService {
-  const dir = mkdtempSync(join(tmpdir(), 'kpl-examples-'));
-  const svc = new LabService({ db: join(dir, 'labs.db') });
-  t.after(() => {
-    svc.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return svc;
-}
+import { service } from './helpers.ts';
 
 const svc0 = new LabService({ db: ':memory:' });
 const list = svc0.examples();
