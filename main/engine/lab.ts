@@ -335,6 +335,18 @@ export class Lab implements Topology, ClusterTopology {
     };
   }
 
+  /**
+   * `kpl apply`: manifests into the cluster as the cluster's admin (`kubectl apply -f -`). What
+   * the node agents could not do (a pinned address taken, say) is said at once, as `warning:`
+   * lines after kubectl's, and listed in `agentErrors`.
+   */
+  applyManifests(manifests: string): CommandResult & { agentErrors: string[] } {
+    this.cluster?.takeErrors();
+    const r = this.exec(CLUSTER_CLIENT, ['kubectl', 'apply', '-f', '-'], manifests);
+    const agentErrors = this.cluster?.takeErrors() ?? [];
+    return { ...r, stderr: r.stderr + agentErrors.map((e) => `warning: ${e}\n`).join(''), agentErrors };
+  }
+
   /** `kpl apply` and friends: kubectl as the cluster's admin, outside any host. */
   clusterCommand(argv: string[], stdin: string): CommandResult {
     if (!this.cluster) throw new LabError('this lab has no cluster (create it with kpl new LAB --cluster)');

@@ -2,25 +2,17 @@
 // a walkthrough step's action on a lab, and checking expected states. Checks always run on a
 // fresh copy of the lab's current revision, so checking never changes the lab.
 
-import { CLUSTER_CLIENT, defaultCluster, type ProxyLayout } from '../../shared/cluster.ts';
+import { defaultCluster, type ProxyLayout } from '../../shared/cluster.ts';
 import { stepAction, type CheckResult, type Exercise, type StepAction, type WalkthroughStep } from '../../shared/guide.ts';
 import { emptyLab, type LabDoc } from '../../shared/lab.ts';
 import { Lab, LabError } from '../engine/lab.ts';
 import { checkExpectation } from '../engine/guide/expect.ts';
 import { EXAMPLES } from '../examples/index.ts';
 import type { Example, SetupStep } from '../examples/example.ts';
+import type { ExampleInfo } from '../../shared/api/types.ts';
 
-export interface ExampleInfo {
-  name: string;
-  title: string;
-  ko?: string;
-  summary: string;
-  scene: string;
-  layouts: ProxyLayout[];
-  cluster: boolean;
-  steps: number;
-  exercises: number;
-}
+export type { ExampleInfo };
+
 
 export function exampleList(): ExampleInfo[] {
   return EXAMPLES.map((e) => {
@@ -51,10 +43,9 @@ function runSetup(lab: Lab, s: SetupStep): void {
   };
   switch (s.kind) {
     case 'apply': {
-      const r = lab.exec(CLUSTER_CLIENT, ['kubectl', 'apply', '-f', '-'], s.yaml);
+      const r = lab.applyManifests(s.yaml);
       if (r.code !== 0) fail(r.stderr);
-      const errs = lab.cluster?.takeErrors() ?? [];
-      if (errs.length) fail(errs.join('; '));
+      if (r.agentErrors.length) fail(r.agentErrors.join('; '));
       return;
     }
     case 'lan':
@@ -149,7 +140,7 @@ function performOn(lab: Lab, a: StepAction): void {
       lab.trace({ from: a.from, to: a.to, proto: a.proto ?? 'tcp', ...(a.seed !== undefined ? { seed: a.seed } : {}) });
       return;
     case 'apply': {
-      const r = lab.exec(CLUSTER_CLIENT, ['kubectl', 'apply', '-f', '-'], a.yaml);
+      const r = lab.applyManifests(a.yaml);
       if (r.code !== 0) throw new LabError(r.stderr.trim());
       return;
     }

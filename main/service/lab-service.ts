@@ -7,7 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CLUSTER_CLIENT, type ClusterDoc, type ProxyLayout } from '../../shared/cluster.ts';
+import type { ClusterDoc, ProxyLayout } from '../../shared/cluster.ts';
 import { connectivityMatrix, matrixJson, matrixText, type Matrix, type MatrixOptions } from '../engine/cluster/matrix.ts';
 import { emptyLab, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
 import { LabFormatError, validateLab } from '../../shared/lab-validate.ts';
@@ -211,11 +211,8 @@ export class LabService {
     return this.change(
       ref,
       (lab) => {
-        lab.cluster?.takeErrors();
-        const r = lab.exec(CLUSTER_CLIENT, ['kubectl', 'apply', '-f', '-'], manifests);
-        // What the node agents could not do (a pinned address taken, say) is said at once.
-        const errs = lab.cluster?.takeErrors() ?? [];
-        return errs.length ? { ...r, stderr: r.stderr + errs.map((e) => `warning: ${e}\n`).join('') } : r;
+        const { agentErrors: _, ...r } = lab.applyManifests(manifests);
+        return r;
       },
       (r) => r.changed,
       'apply',
