@@ -31,7 +31,6 @@ export const LIMITS = {
   argv: 4096,
   name: 253,
   notesBytes: 1024 * 1024,
-  walkthroughSteps: 1000,
 };
 
 /** `lab.hosts[0].links[1].lan` (the path in our messages) as a JSON pointer: `/hosts/0/links/1/lan`. */
