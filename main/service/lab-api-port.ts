@@ -58,7 +58,8 @@ export interface LabServicePort {
   consoleHistory(ref: string, host: string): string[];
   appendConsoleHistory(ref: string, host: string, line: string): void;
   saveTrace(ref: string, name: string, seed: number, report: unknown): unknown;
-  traces(ref: string): { name: string; seed: number; at: number | string }[];
+  /** Saved traces; `report` is the saved walk (LabService gives it). */
+  traces(ref: string): { name: string; seed: number; at: number | string; report?: unknown }[];
   exec(ref: string, host: string, argv: string[], stdin: string): CommandResult;
   trace(ref: string, spec: TraceSpec): TraceReport;
   /** A console line (pipes, here-documents); null when more lines are needed. */

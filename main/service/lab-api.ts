@@ -8,11 +8,13 @@ import { dirname, resolve } from 'node:path';
 import {
   checkCall, type ApiError, type ApplyResult, type Capabilities, type ConsoleResult, type EventName, type ExecResult, type ExportResult,
   type HistoryEntry, type HostKind, type LabEvents, type LabMethods, type LabSummary, type LabView, type Layout,
-  type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type TraceRequest, type TraceResult, type UndoResult,
+  type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type SavedTraceReport, type TraceRequest, type TraceResult, type UndoResult,
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
 import type { RulesQuery, RulesView } from '../../shared/api/contract.ts';
 import { hostView } from '../engine/host-view.ts';
+import { traceMarkdown } from '../engine/datapath/report-markdown.ts';
+import type { TraceJson } from '../../shared/trace-json.ts';
 import type { Lab } from '../engine/lab.ts';
 import type { LabDoc } from '../../shared/lab.ts';
 import type { LabServicePort, StepRunRow } from './lab-api-port.ts';
@@ -278,7 +280,24 @@ export class LabApiImpl implements Sync<LabMethods> {
 
   saveTrace(ref: string, name: string, spec: TraceRequest): void {
     const report = this.trace(ref, { ...spec, keep: false });
-    this.service.saveTrace(ref, name, typeof report.seed === 'number' ? report.seed : (spec.seed ?? 1), report);
+    // The seed the walk used (the lab's random state when the spec gave none), so it replays.
+    const json = isObj(report.json) ? report.json : report;
+    this.service.saveTrace(ref, name, typeof json.seed === 'number' ? json.seed : (spec.seed ?? 1), report);
+  }
+
+  savedTrace(ref: string, name: string): SavedTraceReport {
+    const t = this.service.traces(ref).find((x) => x.name === name);
+    if (!t) throw new ApiCallError('notfound', `no saved trace ${JSON.stringify(name)} in lab ${JSON.stringify(ref)}`);
+    if (!isObj(t.report)) throw new ApiCallError('failed', `saved trace ${JSON.stringify(name)} has no report`);
+    return { name: t.name, seed: t.seed, at: ms(t.at), trace: JSON.parse(JSON.stringify(t.report)) as TraceResult };
+  }
+
+  exportTrace(ref: string, report: TraceResult, format: 'markdown' | 'json', name?: string): ExportResult {
+    const base = `${ref}-${name ?? 'trace'}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '') || 'trace';
+    if (format === 'json') return { fileName: `${base}.json`, text: JSON.stringify(report, null, 2) + '\n' };
+    // The API's schema checked the fields the Markdown reads; the optional parts default here.
+    const t = { ...report, reply: report.reply ?? null, ack: report.ack ?? null, outcomes: report.outcomes ?? [] } as unknown as TraceJson;
+    return { fileName: `${base}.md`, text: traceMarkdown(t) };
   }
 
   // ---- examples, walkthroughs, exercises ------------------------------------------------------

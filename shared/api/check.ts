@@ -84,6 +84,27 @@ export function obj(shape: Record<string, Check>): Check {
   };
 }
 
+/**
+ * An object whose listed fields pass their checks (those wrapped in opt() may be absent); other
+ * fields are let through unchecked — for data whose shape grows, read only by its listed fields.
+ */
+export function loose(shape: Record<string, Check>): Check {
+  const keys = Object.keys(shape);
+  return (v, where) => {
+    if (!isObj(v)) return `${where}: expected an object, got ${show(v)}`;
+    for (const k of keys) {
+      const check = shape[k];
+      if (!Object.prototype.hasOwnProperty.call(v, k) || v[k] === undefined) {
+        if ((check as OptCheck).optional) continue;
+        return `${where}.${k}: missing`;
+      }
+      const e = check(v[k], `${where}.${k}`);
+      if (e) return e;
+    }
+    return null;
+  };
+}
+
 /** A map from names to values of one kind. */
 export function record(key: Check, value: Check, max = 100_000): Check {
   return (v, where) => {

@@ -3,10 +3,10 @@
 // arguments; every transport validates a call against it before the service sees it, and the
 // preload script builds one function per entry (never a generic invoke).
 
-import { args, arr, bool, int, json, nullable, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
+import { args, arr, bool, int, json, loose, nullable, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
 import type {
   ApplyResult, Capabilities, CheckVerdict, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
-  LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, StepRunResult, TraceRequest, TraceResult, UndoResult,
+  LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, SavedTraceReport, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
 import type { RulesQuery, RulesView } from './types.ts';
 import type { Exercise, Walkthrough } from '../guide.ts';
@@ -93,6 +93,42 @@ const rulesQuery: Check = obj({
   chainLimit: opt(int(0, 100_000)),
 });
 
+/** A saved trace's name, as saveTrace takes it. */
+const traceName: Check = str({ min: 1, max: 200 });
+
+/**
+ * The checks a deep link's parameters pass (shared/api/trace-link.ts): a lab name as the API
+ * takes it, a saved trace's name without control characters, a host, node or namespace/pod.
+ */
+export const linkChecks = {
+  lab: labRef,
+  // eslint-disable-next-line no-control-regex
+  trace: str({ min: 1, max: 200, re: /^[^\u0000-\u001f\u007f]+$/, what: 'a trace name (no control characters)' }),
+  node: consoleHost,
+} as const;
+
+/** A trace report (`kpl trace --json`): the fields the Markdown export reads are checked, others let through. */
+const shortText: Check = str({ max: 100_000 });
+const packetJson: Check = loose({ src: str({ max: 64 }), dst: str({ max: 64 }), proto: str({ max: 16 }), sport: nullable(int(0, 65535)), dport: nullable(int(0, 65535)) });
+const stepJson: Check = loose({
+  host: str({ max: 507 }), hook: opt(nullable(str({ max: 32 }))), table: str({ max: 32 }), chain: str({ max: 64 }),
+  rule: opt(nullable(int(0, 10_000_000))), rule_spec: opt(nullable(shortText)), matched: opt(bool), verdict: opt(nullable(str({ max: 64 }))),
+  why: opt(shortText), skipped: opt(int(0, 100_000_000)), from: opt(int(0, 100_000_000)),
+});
+const walkShape = {
+  outcome: str({ max: 32 }), reason: shortText, packet: packetJson, steps: arr(stepJson, 5_000_000),
+  events: arr(loose({ host: str({ max: 507 }), kind: str({ max: 32 }), hook: opt(nullable(str({ max: 32 }))), text: shortText, at: int(0, 100_000_000) }), 5_000_000),
+  dnat: opt(nullable(str({ max: 64 }))), snat: opt(nullable(str({ max: 64 }))), masquerade: opt(bool),
+  delivered: opt(nullable(loose({ host: str({ max: 507 }), ip: str({ max: 64 }), port: nullable(int(0, 65535)) }))),
+};
+const walkJson: Check = loose(walkShape);
+const traceReport: Check = (v, where) =>
+  json(API_LIMITS.textBytes)(v, where) ??
+  loose({
+    ...walkShape, seed: int(0, 2 ** 32 - 1), reply: opt(nullable(walkJson)), ack: opt(nullable(walkJson)),
+    outcomes: opt(arr(loose({ ...walkShape, probability: num(0, 1), reply: opt(nullable(walkJson)) }), 100_000)),
+  })(v, where);
+
 /** The runtime schema of every method: its positional arguments. */
 export const METHOD_ARGS = {
   capabilities: args(),
@@ -124,6 +160,8 @@ export const METHOD_ARGS = {
   appendConsoleHistory: args(labRef, name, str({ max: 100_000 })),
   traces: args(labRef),
   saveTrace: args(labRef, str({ min: 1, max: 200 }), traceReq),
+  savedTrace: args(labRef, traceName),
+  exportTrace: args(labRef, traceReport, oneOf('markdown', 'json'), opt(traceName)),
   examples: args(),
   createExample: args(exampleName, labRef, opt(obj({ proxy: opt(oneOf('legacy', 'current')) }))),
   runStep: args(labRef, index),
@@ -178,6 +216,14 @@ export interface LabMethods {
   appendConsoleHistory(ref: string, host: string, line: string): Promise<void>;
   traces(ref: string): Promise<SavedTrace[]>;
   saveTrace(ref: string, name: string, spec: TraceRequest): Promise<void>;
+  /** A saved trace with its report (the walk the debugger steps through), by name. */
+  savedTrace(ref: string, name: string): Promise<SavedTraceReport>;
+  /**
+   * A trace report (`trace`'s `json`, or a saved one) as a file to download: Markdown (a
+   * readable walk with the rules, as `kpl trace --markdown`) or two-space JSON (as
+   * `kpl trace --json`); `name` (a saved trace's) goes into the file name.
+   */
+  exportTrace(ref: string, report: TraceResult, format: 'markdown' | 'json', name?: string): Promise<ExportResult>;
   /** The built-in examples (`kpl examples`). */
   examples(): Promise<ExampleInfo[]>;
   /** A new lab `name` holding the example (its walkthrough and exercises with it), as `kpl example`. */

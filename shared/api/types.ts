@@ -210,6 +210,11 @@ export interface SavedTrace {
   at: number;
 }
 
+/** A saved trace with its report (`kpl trace --json`'s shape), as the debugger reopens it. */
+export interface SavedTraceReport extends SavedTrace {
+  trace: TraceResult;
+}
+
 /** Element of a removal: a host, a LAN, a link of a host, or a Kubernetes object. */
 export interface RemoveItem {
   kind: 'host' | 'lan' | 'link' | 'veth' | 'node' | 'pod' | 'deployment' | 'service';
