@@ -27,7 +27,7 @@ const USAGE = `Usage: kpl COMMAND ...
   kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
   kpl trace LAB --from HOST|IP@HOST|pod/NS/NAME|node/NAME --to IP[:PORT]|SERVICE[.NS]:PORT|NODE:PORT
             [--proto tcp|udp|sctp|icmp]
-            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json|--markdown]
+            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json|--markdown] [--save NAME]
                                                  send a packet and print every step
 `;
 
@@ -203,7 +203,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         return r.code;
       }
       case 'trace': {
-        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed'], ['all-outcomes', 'keep', 'json', 'markdown']);
+        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed', 'save'], ['all-outcomes', 'keep', 'json', 'markdown']);
         need(pos, 1, 'kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [options]');
         const from = opt.get('from');
         const to = opt.get('to');
@@ -220,9 +220,18 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
           allOutcomes: opt.has('all-outcomes'),
           keep: opt.has('keep'),
         };
+        const saveName = opt.get('save');
+        // eslint-disable-next-line no-control-regex
+        if (saveName !== undefined && !/^[^\u0000-\u001f\u007f]{1,200}$/.test(saveName)) throw new UsageError('--save: expected a trace name of 1-200 characters (no control characters)');
         const report = svc.trace(pos[0], spec);
         if (opt.has('json') && opt.has('markdown')) throw new UsageError('kpl trace: --json and --markdown exclude each other');
         out.stdout(opt.has('json') ? JSON.stringify(report.json, null, 2) + '\n' : opt.has('markdown') ? traceMarkdown(report.json) : report.text);
+        const save = saveName;
+        if (save !== undefined) {
+          // With the seed the walk used, so the saved trace is this walk (kpl open LAB --trace NAME).
+          const saved = svc.saveTrace(pos[0], save, report.json.seed, report);
+          out.stderr(`kpl: trace saved as ${JSON.stringify(saved.name)} (seed ${saved.seed})\n`);
+        }
         return 0;
       }
       default: {

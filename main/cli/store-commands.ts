@@ -7,12 +7,18 @@ import { readFileSync, statSync } from 'node:fs';
 import { LabStoreError, type LabService } from '../service/lab-service.ts';
 import { writeFileAtomic } from '../service/lab-files.ts';
 import { need, parseOpts, UsageError, type Out } from './options.ts';
+import { decidingRow, navOf, packetAt, walkOf, whyOf, type Nav } from '../../shared/api/trace-nav.ts';
+import { linkChecks } from '../../shared/api/contract.ts';
+import { linkHash, linkRow, linkUrl, type TraceLink } from '../../shared/api/trace-link.ts';
+import type { PacketJson } from '../../shared/trace-json.ts';
 
 
 export const STORE_USAGE = `
 Labs in the store (any LAB that is not a file; --db PATH or KPL_DB picks the database):
   kpl labs                                       list stored labs
   kpl open LAB                                   load a lab and summarize it
+  kpl open LAB --trace NAME [--step N] [--node HOST] [--rule N]
+                                                 a saved trace at a step, and the app's link to it
   kpl export LAB FILE|-                          write the lab as a .kpl scenario file
   kpl import FILE|- [--name NAME]                store a scenario file; prints the lab's name
   kpl import-node LAB NODE --iptables FILE [--ipset FILE]
@@ -107,8 +113,10 @@ export function runStoreCommand(cmd: string, rest: string[], svc: LabService, ou
       return 0;
     }
     case 'open': {
-      const { pos } = parseOpts(rest, [], []);
-      need(pos, 1, 'kpl open LAB');
+      const { pos, opt } = parseOpts(rest, ['trace', 'step', 'node', 'rule'], []);
+      need(pos, 1, 'kpl open LAB [--trace NAME [--step N] [--node HOST] [--rule N]]');
+      if (opt.has('trace')) return openTrace(svc, pos[0], opt, out);
+      if (opt.size) throw new UsageError('kpl open: --step, --node and --rule need --trace NAME');
       out.stdout(describeLab(svc, pos[0], now()));
       return 0;
     }
@@ -300,4 +308,69 @@ function describeLab(svc: LabService, ref: string, now: number): string {
   if (doc.notes) field('Notes', safe(doc.notes.split('\n')[0]) + (doc.notes.includes('\n') ? ' …' : ''));
   if (doc.walkthrough) field('Walkthrough', `${safe(doc.walkthrough.title)} (${doc.walkthrough.steps.length} steps)`);
   return lines.join('\n') + '\n';
+}
+
+function num(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,10}$/.test(v)) throw new UsageError(`kpl open: ${flag}: expected a number, got "${safe(v)}"`);
+  return Number(v);
+}
+
+function pktText(p: PacketJson & { mark?: number }): string {
+  const ports = p.sport !== null && p.sport !== undefined;
+  return `${p.proto} ${p.src}${ports ? `:${p.sport}` : ''} -> ${p.dst}${ports ? `:${p.dport}` : ''}${p.mark ? ` mark 0x${p.mark.toString(16)}` : ''}`;
+}
+
+const PHASE_TITLE = { packet: 'packet', reply: 'answer', ack: 'handshake ACK' } as const;
+
+/** One step as `kpl trace` prints it: hook, table, chain (indented by its depth), rule, verdict. */
+function stepLine(nav: Nav, i: number): string {
+  const s = nav.rows[i].step;
+  const where = `${(s.hook ?? '').padEnd(11)} ${s.table.padEnd(8)} ${'  '.repeat(Math.max(0, (nav.stacks[i]?.length ?? 1) - 1))}${s.chain}`;
+  if (s.skipped !== undefined) return `    ${where} rules ${s.from ?? '?'}-${(s.from ?? 0) + s.skipped - 1} skipped (cannot match)`;
+  if (s.rule === null || s.rule === undefined) return `    ${where} ${s.verdict === 'RETURN' ? 'end of chain: RETURN' : `policy ${s.verdict ?? ''}`}`;
+  return `    ${where} #${s.rule} ${s.matched ? '✔' : '✘'} ${s.rule_spec ?? ''}${s.matched && s.verdict ? `  => ${s.verdict}` : ''}${!s.matched && s.why ? `  (${s.why})` : ''}`;
+}
+
+/**
+ * `kpl open LAB --trace NAME [--step N] [--node HOST] [--rule N]`: the saved trace at that step
+ * (numbered as the app's debugger numbers them), printed as `kpl trace` prints a step, with the
+ * packet as it is there, and the links that open the app at the same place.
+ */
+function openTrace(svc: LabService, ref: string, opt: Map<string, string>, out: Out): number {
+  const name = opt.get('trace')!;
+  const want = { step: num(opt.get('step'), '--step'), node: opt.get('node'), rule: num(opt.get('rule'), '--rule') };
+  const saved = svc.traces(ref).find((t) => t.name === name);
+  if (!saved) {
+    out.stderr(`kpl open: no saved trace ${JSON.stringify(safe(name))} in lab ${JSON.stringify(safe(ref))}\n`);
+    return 1;
+  }
+  const nav = navOf(walkOf(saved.report));
+  const row = linkRow(nav, { ...(want.step !== undefined ? { step: want.step } : {}), ...(want.node !== undefined ? { node: want.node } : {}), ...(want.rule !== undefined ? { rule: want.rule } : {}) });
+  if (typeof row === 'string') {
+    out.stderr(`kpl open: ${safe(row)} in trace ${JSON.stringify(safe(name))} of lab ${JSON.stringify(safe(ref))}\n`);
+    return 1;
+  }
+  const r = nav.rows[row];
+  const ph = nav.phases.find((p) => row >= p.start && row < p.end)!;
+  const lines: string[] = [];
+  lines.push(`trace ${JSON.stringify(name)} of lab ${JSON.stringify(ref)}, saved ${saved.at}: step ${row + 1} of ${nav.rows.length}`);
+  const sent = ph.walk.packet;
+  lines.push(`${PHASE_TITLE[r.phase]}${r.phase === 'packet' ? ` (seed ${saved.seed})` : ''}: ${sent ? pktText(sent) : '?'}`);
+  lines.push(`  [${r.step.host}]`);
+  lines.push(stepLine(nav, row));
+  const p = packetAt(nav, row);
+  if (p) lines.push(`  packet here: ${pktText(p.before)}${p.changed.length ? `  => ${pktText(p.after)}` : ''}`);
+  const why = whyOf(nav, row);
+  if (why) lines.push(`  why: ${why}`);
+  const w = ph.walk;
+  if (w.outcome) lines.push(`  => ${w.outcome.toUpperCase()}${w.reason ? `: ${w.reason}` : ''}${decidingRow(nav, r.phase) === row && r.step.matched && /^(DROP|REJECT)$/.test(r.step.verdict ?? '') ? ' (decided here)' : ''}`);
+  // The link names the step found (node and rule kept, so the link says what was asked for).
+  const link: TraceLink = { lab: ref, trace: name, step: row + 1, ...(want.node !== undefined ? { node: want.node } : {}), ...(want.rule !== undefined ? { rule: want.rule } : {}) };
+  if (linkChecks.lab(ref, 'lab') === null && linkChecks.trace(name, 'trace') === null && (want.node === undefined || linkChecks.node(want.node, 'node') === null)) {
+    lines.push(`app link: ${linkUrl(link)}`);
+    lines.push(`browser mode: ${linkHash(link)} after the app's address`);
+  } else lines.push('app link: none (the app opens stored labs only: kpl import a lab file first)');
+  out.stdout(lines.map(safe).join('\n') + '\n');
+  return 0;
 }
