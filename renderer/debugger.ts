@@ -8,11 +8,18 @@
 // step come from renderer/trace-nav.ts; the panes (call stack, packet, conntrack and path,
 // events, breakpoints, outcomes) from renderer/debugger-panes.ts. Breakpoints are saved in the
 // lab's layout. The current host is highlighted on the canvas (class `stepping`). Text only.
+// Save keeps the trace on show in the lab under a name (replayed with its seed, so it is the same
+// walk); the Saved traces pane lists the lab's and reopens one at a chosen step; Export downloads
+// it as Markdown or JSON; Link gives the kpl:// and browser-mode links to the saved trace's step.
+// Opened with such a link (#/lab/NAME?trace=T&step=N&node=H&rule=R), the editor's debugger opens
+// that saved trace there (shared/api/trace-link.ts checks every parameter).
 
 import type { Core } from 'cytoscape';
 import type { LabApi, RuleRef, TraceResult } from '../shared/api/contract.ts';
 import { rowAt, type StartedTrace } from './guide-steps.ts';
-import { busy, clear, h, toast, errorText } from './ui.ts';
+import { busy, clear, dialog, download, h, toast, errorText } from './ui.ts';
+import { linkHash, linkRow, linkUrl, parseLinkHash, type TraceLink } from '../shared/api/trace-link.ts';
+import { nextTraceName, replayRequest, savedList, traceNameProblem } from './saved-traces.ts';
 import {
   anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
   type Breakpoint, type Nav, type Row, type Walk,
@@ -53,6 +60,8 @@ export interface Stepper {
   trace(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null>;
   /** The trace on show (started from the form or a step), or null (none, or a console's packets). */
   current(): StartedTrace | null;
+  /** Reopens a saved trace at a step (1-based), narrowed by node and rule as a link does; false when it failed. */
+  openSaved(name: string, at?: Omit<TraceLink, 'lab' | 'trace'>): Promise<boolean>;
   dispose(): void;
 }
 
@@ -96,12 +105,17 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const eventsP = pane('Events', 'dbg-events');
   const bpP = pane('Breakpoints', 'dbg-breakpoints');
   const outcomesP = pane('Outcomes', 'dbg-outcomes');
+  const savedP = pane('Saved traces', 'dbg-saved');
+  const saveBtn = h('button', { type: 'button', 'data-testid': 'step-save', title: 'Save this trace in the lab (with its seed: reopened, it is the same walk)', onclick: () => void saveCurrent() }, 'Save');
+  const mdBtn = h('button', { type: 'button', 'data-testid': 'step-export-md', title: 'Export this trace as Markdown (a readable walk with the rules)', onclick: () => void exportAs('markdown') }, '⇩ MD');
+  const jsonBtn = h('button', { type: 'button', 'data-testid': 'step-export-json', title: 'Export this trace as JSON (as kpl trace --json)', onclick: () => void exportAs('json') }, '⇩ JSON');
+  const linkBtn = h('button', { type: 'button', 'data-testid': 'step-link', title: 'A link that opens the lab at this saved trace and step', onclick: () => void showLink() }, 'Link');
   const el = h('div', { class: 'stepper dbg', 'data-testid': 'stepper' },
     h('div', { class: 'step-bar' }, title, pick, pos, restart, rcont, back, next, over, out, hook, hop, end, closeBtn),
-    h('div', { class: 'step-bar' }, form, play, speed), outcomeBar,
+    h('div', { class: 'step-bar' }, form, play, speed, saveBtn, mdBtn, jsonBtn, linkBtn), outcomeBar,
     h('div', { class: 'dbg-body' },
       h('div', { class: 'dbg-main' }, current, why, list),
-      h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el)));
+      h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el, savedP.el)));
   el.hidden = true;
   pos.textContent = 'no trace yet';
 
@@ -109,6 +123,10 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   let nav: Nav = navOf({});
   let cur = 0;
   let started: StartedTrace | null = null;
+  /** The request a trace on show was made with (the form's, a guide step's), for Save. */
+  let request: StartedTrace['spec'] | null = null;
+  /** The name of the saved trace on show (reopened or just saved), or null. */
+  let savedName: string | null = null;
   /** The branches of an all-outcomes trace, and which is on show (-1: the traced walk). */
   let outcomes: Outcome[] = [];
   let branch = -1;
@@ -196,6 +214,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     to.value = spec.to;
     proto.value = spec.proto;
     show([t], `trace ${spec.from} → ${spec.to}`);
+    request = { ...spec };
     const w = walkOf(t);
     started = { spec: { ...spec }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
     if (stepTo) {
@@ -213,7 +232,10 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     });
   });
   form.addEventListener('keydown', (e) => e.stopPropagation());
-  pick.addEventListener('change', () => load(Number(pick.value)));
+  pick.addEventListener('change', () => {
+    load(Number(pick.value));
+    setTraceButtons();
+  });
 
   function load(i: number): void {
     const w = walks[i];
@@ -298,6 +320,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
 
   function show(traces: TraceResult[], what: string): void {
     started = null;
+    request = null;
+    savedName = null;
     walks = traces.map(walkOf);
     clear(pick);
     walks.forEach((w, i) => pick.append(h('option', { value: String(i) }, `packet ${i + 1}${w.outcome ? ` (${w.outcome})` : ''}`)));
@@ -305,6 +329,88 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     title.textContent = what;
     el.hidden = false;
     load(0);
+    setTraceButtons();
+  }
+
+  // ---- saving, the saved list, export and links ----------------------------------------------------
+  const saved = savedList(savedP.body, { api: deps.api, lab: deps.lab, open: (name, step) => void openSaved(name, { step }), current: () => savedName });
+  function setTraceButtons(): void {
+    const w = walks[Number(pick.value) || 0];
+    saveBtn.disabled = !w || savedName !== null || replayRequest(w, request) === null;
+    mdBtn.disabled = jsonBtn.disabled = !w;
+    linkBtn.disabled = savedName === null;
+  }
+  /** The walk on show as the API knows it (the traced one, not a replayed branch). */
+  function shownReport(): TraceResult | null {
+    const w = walks[Number(pick.value) || 0];
+    return w ? (w as unknown as TraceResult) : null;
+  }
+
+  async function saveCurrent(): Promise<void> {
+    const w = walks[Number(pick.value) || 0];
+    const req = w ? replayRequest(w, request) : null;
+    if (!req) {
+      toast('This trace cannot be saved: it does not say where it was sent from.', 'error');
+      return;
+    }
+    const list = await saved.refresh();
+    const taken = list.map((t) => t.name);
+    const v = await dialog('Save trace', [{ name: 'name', label: 'Name', value: nextTraceName(taken) }], {
+      ok: 'Save',
+      check: (x) => traceNameProblem(x.name ?? '') ?? (taken.includes(x.name) ? `A saved trace is already named "${x.name}".` : null),
+    });
+    if (!v) return;
+    const done = await busy(async () => {
+      await deps.api.saveTrace(deps.lab, v.name, req);
+      return true;
+    });
+    if (!done) return;
+    savedName = v.name;
+    title.textContent = `saved trace "${v.name}"`;
+    setTraceButtons();
+    await saved.refresh();
+    toast(`Saved as "${v.name}"${req.seed !== undefined ? ` (seed ${req.seed})` : ''}`);
+  }
+
+  async function exportAs(format: 'markdown' | 'json'): Promise<void> {
+    const report = shownReport();
+    if (!report) return;
+    const r = await busy(() => deps.api.exportTrace(deps.lab, report, format, savedName ?? undefined));
+    if (r) download(r.fileName, new Blob([r.text], { type: format === 'json' ? 'application/json' : 'text/markdown' }));
+  }
+
+  function linkHere(): TraceLink | null {
+    if (savedName === null) return null;
+    const s = nav.rows[cur]?.step;
+    return { lab: deps.lab, trace: savedName, step: cur + 1, ...(s ? { node: s.host } : {}), ...(s && s.skipped === undefined && typeof s.rule === 'number' ? { rule: s.rule } : {}) };
+  }
+
+  async function showLink(): Promise<void> {
+    const l = linkHere();
+    if (!l) {
+      toast('Save the trace first: a link names a saved trace.', 'error');
+      return;
+    }
+    await dialog(`Link to "${l.trace ?? ''}" at step ${l.step ?? 1}`, [
+      { name: 'app', label: 'Desktop app', value: linkUrl(l) },
+      { name: 'web', label: 'Browser mode (after the address)', value: linkHash(l) },
+    ], { ok: 'Close' });
+  }
+
+  async function openSaved(name: string, at: Omit<TraceLink, 'lab' | 'trace'> = {}): Promise<boolean> {
+    const t = await busy(() => deps.api.savedTrace(deps.lab, name));
+    if (!t || disposed) return false;
+    show([t.trace], `saved trace "${name}" (seed ${t.seed})`);
+    savedName = name;
+    setTraceButtons();
+    void saved.refresh();
+    const k = linkRow(nav, at);
+    if (typeof k === 'string') {
+      toast(`Saved trace "${name}": ${k}`, 'error');
+      return false;
+    }
+    go(k, true);
+    return true;
   }
 
   function hide(): void {
@@ -329,6 +435,16 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   window.addEventListener('keydown', onKey, true);
   renderBps();
   renderOutcomes(outcomesP.body, [], -1, () => undefined);
+  setTraceButtons();
+  void saved.refresh();
+
+  // Opened with a link to a saved trace (#/lab/NAME?trace=T&step=N&node=H&rule=R): show it there.
+  const link = parseLinkHash(location.hash);
+  if (typeof link === 'string') toast(`The link was not opened: ${link}`, 'error');
+  else if (link && link.lab === deps.lab && link.trace !== undefined) {
+    const at = { ...(link.step !== undefined ? { step: link.step } : {}), ...(link.node !== undefined ? { node: link.node } : {}), ...(link.rule !== undefined ? { rule: link.rule } : {}) };
+    void openSaved(link.trace, at);
+  }
 
   return {
     el,
@@ -339,6 +455,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     },
     trace: traceNow,
     current: () => started,
+    openSaved,
     dispose: () => {
       disposed = true;
       stopPlay();
