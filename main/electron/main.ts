@@ -1,12 +1,16 @@
 // Electron's main process: one window (contextIsolation, sandbox, no nodeIntegration, strict
 // CSP, navigation and new windows refused), the service in a utilityProcess, and one IPC
 // handler per API method that checks the sender and the payload before forwarding the call.
+// `kpl://open?lab=…&trace=…&step=…` links (registered for packaged builds; macOS `open-url`, an
+// argument elsewhere, handed to the running instance) are checked and opened as the renderer's
+// `#/lab/NAME?trace=…` fragment, which the debugger reads (shared/api/trace-link.ts).
 
 import { app, BrowserWindow, ipcMain, session, shell, utilityProcess, type IpcMainInvokeEvent, type UtilityProcess } from 'electron';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_EVENT, IPC_PREFIX, METHOD_NAMES } from '../../shared/api/contract.ts';
 import { RENDERER_CSP, guardCall, navigationAllowed, type SenderInfo } from './ipc-guard.ts';
+import { linkHash, parseLinkUrl } from '../../shared/api/trace-link.ts';
 
 const here = __dirname; // dist/electron (bundled as CommonJS)
 const pageFile = join(here, '..', 'renderer', 'index.html');
@@ -125,7 +129,53 @@ function createWindow(): void {
     windowUp = true;
     announceReady();
   });
-  void win.loadFile(pageFile);
+  void win.loadFile(pageFile, pendingHash ? { hash: pendingHash } : undefined);
+  pendingHash = undefined;
+}
+
+// ---- kpl:// links ----------------------------------------------------------------------------
+const PROTOCOL = 'kpl';
+/** The fragment a link asked for before the window existed. */
+let pendingHash: string | undefined;
+const linkArg = (argv: readonly string[]): string | undefined => argv.find((a) => typeof a === 'string' && /^kpl:\/\//i.test(a));
+
+/** Opens a checked link in the window (at start: when it opens); a bad link is refused and said so. */
+function openLink(url: string): void {
+  const link = parseLinkUrl(url);
+  if (typeof link === 'string') {
+    console.error(`Kube Packet Lab: link refused: ${link}`);
+    return;
+  }
+  const hash = linkHash(link).slice(1);
+  const win = [...windows].find((w) => !w.isDestroyed());
+  if (!win) {
+    pendingHash = hash;
+    return;
+  }
+  if (win.isMinimized()) win.restore();
+  win.focus();
+  void win.loadFile(pageFile, { hash });
+}
+
+// A link opened while the app runs starts a second instance (Windows, Linux): it hands the link
+// to the first one and quits. Instances started without a link run side by side as before.
+const startLink = linkArg(process.argv);
+const primary = typeof app.requestSingleInstanceLock === 'function' ? app.requestSingleInstanceLock() : true;
+const handOver = startLink !== undefined && !primary;
+if (handOver) app.quit();
+else if (startLink !== undefined) openLink(startLink);
+app.on('second-instance', (_e, argv: string[]) => {
+  const url = linkArg(argv);
+  if (url) openLink(url);
+});
+app.on('open-url', (e, url: string) => {
+  e.preventDefault();
+  openLink(url);
+});
+// Packaged builds become the handler of kpl:// (a development run does not touch the desktop's settings).
+if (app.isPackaged && typeof app.setAsDefaultProtocolClient === 'function') {
+  if (process.defaultApp && process.argv[1]) app.setAsDefaultProtocolClient(PROTOCOL, process.execPath, [resolve(process.argv[1])]);
+  else app.setAsDefaultProtocolClient(PROTOCOL);
 }
 
 let quitting = false;
@@ -137,6 +187,7 @@ app.on('web-contents-created', (_e, contents) => {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 });
 app.whenReady().then(() => {
+  if (handOver) return;
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [RENDERER_CSP] } });
   });
