@@ -8,8 +8,7 @@
 // step come from renderer/trace-nav.ts; the panes (call stack, packet, conntrack and path,
 // events, breakpoints, outcomes) from renderer/debugger-panes.ts. Breakpoints are saved in the
 // lab's layout. The current host is highlighted on the canvas (class `stepping`). Text only.
-// Save keeps the trace on show in the lab under a name (replayed with its seed, so it is the same
-// walk); the Saved traces pane lists the lab's and reopens one at a chosen step; Export downloads
+// Save keeps the trace on show in the lab under a name, as shown, with the seed its walk used; the Saved traces pane lists the lab's and reopens one at a chosen step; Export downloads
 // it as Markdown or JSON; Link gives the kpl:// and browser-mode links to the saved trace's step.
 // Opened with such a link (#/lab/NAME?trace=T&step=N&node=H&rule=R), the editor's debugger opens
 // that saved trace there (shared/api/trace-link.ts checks every parameter).
@@ -19,7 +18,7 @@ import type { LabApi, RuleRef, TraceResult } from '../shared/api/contract.ts';
 import { rowAt, type StartedTrace } from './guide-steps.ts';
 import { busy, clear, dialog, download, h, toast, errorText } from './ui.ts';
 import { linkHash, linkRow, linkUrl, parseLinkHash, type TraceLink } from '../shared/api/trace-link.ts';
-import { nextTraceName, replayRequest, savedList, traceNameProblem } from './saved-traces.ts';
+import { nextTraceName, savedList, traceNameProblem } from './saved-traces.ts';
 import {
   anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
   type Breakpoint, type Nav, type Row, type Walk,
@@ -106,7 +105,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const bpP = pane('Breakpoints', 'dbg-breakpoints');
   const outcomesP = pane('Outcomes', 'dbg-outcomes');
   const savedP = pane('Saved traces', 'dbg-saved');
-  const saveBtn = h('button', { type: 'button', 'data-testid': 'step-save', title: 'Save this trace in the lab (with its seed: reopened, it is the same walk)', onclick: () => void saveCurrent() }, 'Save');
+  const saveBtn = h('button', { type: 'button', 'data-testid': 'step-save', title: 'Save this trace in the lab, as shown, with the seed its walk used', onclick: () => void saveCurrent() }, 'Save');
   const mdBtn = h('button', { type: 'button', 'data-testid': 'step-export-md', title: 'Export this trace as Markdown (a readable walk with the rules)', onclick: () => void exportAs('markdown') }, '⇩ MD');
   const jsonBtn = h('button', { type: 'button', 'data-testid': 'step-export-json', title: 'Export this trace as JSON (as kpl trace --json)', onclick: () => void exportAs('json') }, '⇩ JSON');
   const linkBtn = h('button', { type: 'button', 'data-testid': 'step-link', title: 'A link that opens the lab at this saved trace and step', onclick: () => void showLink() }, 'Link');
@@ -123,8 +122,6 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   let nav: Nav = navOf({});
   let cur = 0;
   let started: StartedTrace | null = null;
-  /** The request a trace on show was made with (the form's, a guide step's), for Save. */
-  let request: StartedTrace['spec'] | null = null;
   /** The name of the saved trace on show (reopened or just saved), or null. */
   let savedName: string | null = null;
   /** The branches of an all-outcomes trace, and which is on show (-1: the traced walk). */
@@ -214,7 +211,6 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     to.value = spec.to;
     proto.value = spec.proto;
     show([t], `trace ${spec.from} → ${spec.to}`);
-    request = { ...spec };
     const w = walkOf(t);
     started = { spec: { ...spec }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
     if (stepTo) {
@@ -320,7 +316,6 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
 
   function show(traces: TraceResult[], what: string): void {
     started = null;
-    request = null;
     savedName = null;
     walks = traces.map(walkOf);
     clear(pick);
@@ -336,7 +331,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const saved = savedList(savedP.body, { api: deps.api, lab: deps.lab, open: (name, step) => void openSaved(name, { step }), current: () => savedName });
   function setTraceButtons(): void {
     const w = walks[Number(pick.value) || 0];
-    saveBtn.disabled = !w || savedName !== null || replayRequest(w, request) === null;
+    saveBtn.disabled = !w || savedName !== null;
     mdBtn.disabled = jsonBtn.disabled = !w;
     linkBtn.disabled = savedName === null;
   }
@@ -347,12 +342,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }
 
   async function saveCurrent(): Promise<void> {
-    const w = walks[Number(pick.value) || 0];
-    const req = w ? replayRequest(w, request) : null;
-    if (!req) {
-      toast('This trace cannot be saved: it does not say where it was sent from.', 'error');
-      return;
-    }
+    const report = shownReport();
+    if (!report) return;
     const list = await saved.refresh();
     const taken = list.map((t) => t.name);
     const v = await dialog('Save trace', [{ name: 'name', label: 'Name', value: nextTraceName(taken) }], {
@@ -361,7 +352,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     });
     if (!v) return;
     const done = await busy(async () => {
-      await deps.api.saveTrace(deps.lab, v.name, req);
+      await deps.api.saveTraceReport(deps.lab, v.name, report);
       return true;
     });
     if (!done) return;
@@ -369,7 +360,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     title.textContent = `saved trace "${v.name}"`;
     setTraceButtons();
     await saved.refresh();
-    toast(`Saved as "${v.name}"${req.seed !== undefined ? ` (seed ${req.seed})` : ''}`);
+    toast(`Saved as "${v.name}"${typeof report.seed === 'number' ? ` (seed ${report.seed})` : ''}`);
   }
 
   async function exportAs(format: 'markdown' | 'json'): Promise<void> {

@@ -1,9 +1,8 @@
 // The debugger's saved traces: the lab's list (name, seed, when) in a pane, each reopened at the
-// step chosen beside the list; what a trace on show is saved as (the request that replays it
-// with its seed); the next free name ("trace N", as the service names them). Text only.
+// step chosen above the list; the next free name ("trace N", as the service names them) and the
+// names that can be saved. Text only.
 
-import type { LabApi, SavedTrace, TraceRequest } from '../shared/api/contract.ts';
-import type { Walk } from './trace-nav.ts';
+import type { LabApi, SavedTrace } from '../shared/api/contract.ts';
 import { clear, errorText, h, relativeTime } from './ui.ts';
 
 /** The next free "trace N" (N from the count up, as the service picks its default). */
@@ -21,25 +20,6 @@ export function traceNameProblem(name: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'No control characters.';
   return null;
-}
-
-const PROTOS = new Set(['tcp', 'udp', 'sctp', 'icmp']);
-
-/**
- * The request that replays a walk: the one it was started with (the form, a guide step), else
- * (a console's packet) its sending host, destination, protocol and source port; with the seed
- * the walk used, so the saved trace takes the same branch. Null when the walk says too little.
- */
-export function replayRequest(w: Walk & { seed?: unknown; outcomes?: unknown }, started: { from: string; to: string; proto: TraceRequest['proto']; seed?: number } | null): TraceRequest | null {
-  const seed = typeof w.seed === 'number' ? w.seed : started?.seed;
-  const all = Array.isArray(w.outcomes) && w.outcomes.length > 0;
-  const extra = { ...(seed !== undefined ? { seed } : {}), ...(all ? { allOutcomes: true } : {}) };
-  if (started) return { from: started.from, to: started.to, proto: started.proto, ...extra };
-  const p = w.packet;
-  const from = w.events?.[0]?.host ?? w.steps?.[0]?.host;
-  if (!p || !from || !PROTOS.has(p.proto)) return null;
-  const ports = p.dport !== null && p.dport !== undefined;
-  return { from, to: ports ? `${p.dst}:${p.dport}` : p.dst, proto: p.proto as TraceRequest['proto'], ...(ports && p.sport ? { sport: p.sport } : {}), ...extra };
 }
 
 export interface SavedList {

@@ -285,6 +285,11 @@ export class LabApiImpl implements Sync<LabMethods> {
     this.service.saveTrace(ref, name, typeof json.seed === 'number' ? json.seed : (spec.seed ?? 1), report);
   }
 
+  saveTraceReport(ref: string, name: string, report: TraceResult): void {
+    // The schema checked the report's shape and its seed (0..2^32-1).
+    this.service.saveTrace(ref, name, typeof report.seed === 'number' ? report.seed : 0, report);
+  }
+
   savedTrace(ref: string, name: string): SavedTraceReport {
     const t = this.service.traces(ref).find((x) => x.name === name);
     if (!t) throw new ApiCallError('notfound', `no saved trace ${JSON.stringify(name)} in lab ${JSON.stringify(ref)}`);

@@ -160,6 +160,7 @@ export const METHOD_ARGS = {
   appendConsoleHistory: args(labRef, name, str({ max: 100_000 })),
   traces: args(labRef),
   saveTrace: args(labRef, str({ min: 1, max: 200 }), traceReq),
+  saveTraceReport: args(labRef, traceName, traceReport),
   savedTrace: args(labRef, traceName),
   exportTrace: args(labRef, traceReport, oneOf('markdown', 'json'), opt(traceName)),
   examples: args(),
@@ -216,6 +217,11 @@ export interface LabMethods {
   appendConsoleHistory(ref: string, host: string, line: string): Promise<void>;
   traces(ref: string): Promise<SavedTrace[]>;
   saveTrace(ref: string, name: string, spec: TraceRequest): Promise<void>;
+  /**
+   * Saves a trace as the debugger shows it (a report from `trace` or `consoleTraces`, with the
+   * seed its walk used) under a name; a trace of that name is replaced.
+   */
+  saveTraceReport(ref: string, name: string, report: TraceResult): Promise<void>;
   /** A saved trace with its report (the walk the debugger steps through), by name. */
   savedTrace(ref: string, name: string): Promise<SavedTraceReport>;
   /**

@@ -1,8 +1,8 @@
 // Saved traces through LabApi (the debugger's Save, its list, reopening one, Export): the
-// arguments of savedTrace and exportTrace checked by the shared schema every transport applies,
-// and the dispatcher's answers: a trace saved with the seed it used (so it replays), reopened
-// with its report, exported as Markdown and as JSON; a missing trace, a file path and a report
-// that is not one refused.
+// arguments of saveTraceReport, savedTrace and exportTrace checked by the shared schema every
+// transport applies, and the dispatcher's answers: a trace saved with the seed it used (traced
+// again by saveTrace, or as shown by saveTraceReport), reopened with its report, exported as
+// Markdown and as JSON; a missing trace, a file path and a report that is not one refused.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +30,7 @@ describe('savedTrace, exportTrace: argument validation', () => {
 
   it('takes what the debugger sends', () => {
     good('savedTrace', ['lab', 'trace 1']);
+    good('saveTraceReport', ['lab', 'trace 1', report]);
     good('exportTrace', ['lab', report, 'markdown']);
     good('exportTrace', ['lab', report, 'json', 'trace 1']);
     good('exportTrace', ['lab', { ...report, reply: null, ack: null, outcomes: [] }, 'json']);
@@ -47,6 +48,11 @@ describe('savedTrace, exportTrace: argument validation', () => {
     bad('exportTrace', ['lab', { ...report, reply: { outcome: 'x' } }, 'json'], /reply\.reason: missing/);
     bad('exportTrace', ['lab', { ...report, seed: -1 }, 'json'], /seed/);
     bad('exportTrace', ['lab', report, 'json', 'x'.repeat(201)], /1-200/);
+    bad('saveTraceReport', ['lab', 'n', { ...report, events: [{ host: 'a', kind: 'k', text: 't' }] }], /events\[0\]\.at: missing/);
+    bad('saveTraceReport', ['lab', 'n', { ...report, seed: undefined }], /seed: missing/);
+    bad('saveTraceReport', ['lab', 'n', { ...report, reason: 7 }], /reason: expected a string/);
+    bad('saveTraceReport', ['lab', '', report], /1-200 characters/);
+    bad('saveTraceReport', ['lab', 'n'], /argument 3: missing/);
   });
 });
 
@@ -88,6 +94,17 @@ describe('saved traces on the service', () => {
     assert.equal(saved.seed, live.json.seed);
     assert.deepEqual(saved.trace.steps, live.json.steps);
     assert.equal(saved.trace.outcome, 'delivered');
+  });
+
+  it('saves a trace as shown (a console packet, whose walk depends on the packets before it)', async () => {
+    await ok('saveTraceReport', 'demo', 'shown', report);
+    const saved = await ok<SavedTraceReport>('savedTrace', 'demo', 'shown');
+    assert.equal(saved.seed, 3);
+    assert.deepEqual(saved.trace, report);
+    // The same name again replaces it.
+    await ok('saveTraceReport', 'demo', 'shown', { ...report, seed: 4 });
+    const list = await ok<SavedTrace[]>('traces', 'demo');
+    assert.deepEqual(list.map((t) => [t.name, t.seed]).filter(([n]) => n === 'shown'), [['shown', 4]]);
   });
 
   it('exports a report as Markdown and as JSON', async () => {
