@@ -367,10 +367,12 @@ function openTrace(svc: LabService, ref: string, opt: Map<string, string>, out: 
   if (w.outcome) lines.push(`  => ${w.outcome.toUpperCase()}${w.reason ? `: ${w.reason}` : ''}${decidingRow(nav, r.phase) === row && r.step.matched && /^(DROP|REJECT)$/.test(r.step.verdict ?? '') ? ' (decided here)' : ''}`);
   // The link names the step found (node and rule kept, so the link says what was asked for).
   const link: TraceLink = { lab: ref, trace: name, step: row + 1, ...(want.node !== undefined ? { node: want.node } : {}), ...(want.rule !== undefined ? { rule: want.rule } : {}) };
-  if (linkChecks.lab(ref, 'lab') === null && linkChecks.trace(name, 'trace') === null && (want.node === undefined || linkChecks.node(want.node, 'node') === null)) {
+  if (linkChecks.lab(ref, 'lab') !== null) lines.push('app link: none (the app opens stored labs only: kpl import a lab file first)');
+  else if (linkChecks.trace(name, 'trace') !== null || (want.node !== undefined && linkChecks.node(want.node, 'node') !== null)) lines.push('app link: none (a link cannot carry this name: control characters)');
+  else {
     lines.push(`app link: ${linkUrl(link)}`);
     lines.push(`browser mode: ${linkHash(link)} after the app's address`);
-  } else lines.push('app link: none (the app opens stored labs only: kpl import a lab file first)');
+  }
   out.stdout(lines.map(safe).join('\n') + '\n');
   return 0;
 }
