@@ -12,9 +12,9 @@ import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster
 import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type TraceReport } from './datapath/report.ts';
-import { closeTcp, runTrace } from './datapath/trace.ts';
+import { clientSocket, closeTcp, runTrace } from './datapath/trace.ts';
 import { counterUndo, undoCounters } from './datapath/traverse.ts';
-import type { Injection } from './datapath/walk.ts';
+import { answerFor, walkPacket, type Injection, type PacketWalk } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
 import { parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
 import type { RecentJson } from './netfilter/recent-store.ts';
@@ -372,6 +372,33 @@ export class Lab implements Topology, ClusterTopology {
   trace(spec: TraceSpec): TraceReport {
     const inj = this.injection(spec);
     const seed = spec.seed ?? this.rng.state;
+    return this.experiment(spec, () => {
+      const result = runTrace(
+        { topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() },
+        inj.injection,
+        { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true },
+      );
+      return traceReport(result, seed, { text: ruleText, env: (h) => this.hosts.get(h)?.env });
+    });
+  }
+
+  /**
+   * A connection attempt as the connectivity matrix makes it: the first packet and the answer
+   * it gets (SYN-ACK, UDP reply, INIT-ACK, RST or ICMP error), walked and then forgotten — the
+   * same walks a trace makes, without the client's ACK or a report.
+   */
+  connect(spec: Omit<TraceSpec, 'allOutcomes' | 'keep'>): { walk: PacketWalk; reply: PacketWalk | null } {
+    const inj = this.injection(spec);
+    return this.experiment(spec, () => {
+      const opts = { now: this.clock, virtualPeers: inj.virtualPeers };
+      const walk = walkPacket(this, inj.injection, opts);
+      const back = answerFor(walk, inj.injection.pkt);
+      return { walk, reply: back ? walkPacket(this, back, { ...opts, socket: clientSocket(inj.injection, walk) }) : null };
+    });
+  }
+
+  /** Runs `fn` (walks) and, unless `spec.keep`, puts back everything the packets changed. */
+  private experiment<T>(spec: Pick<TraceSpec, 'seed' | 'keep'>, fn: () => T): T {
     const keep = spec.keep === true;
     const undoDepth = counterUndo.depth;
     const savers = this.savers.length;
@@ -379,12 +406,7 @@ export class Lab implements Topology, ClusterTopology {
     const savedRng = this.rng;
     if (spec.seed !== undefined) this.rng = new Rng(spec.seed);
     try {
-      const result = runTrace(
-        { topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() },
-        inj.injection,
-        { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true },
-      );
-      return traceReport(result, seed, { text: ruleText, env: (h) => this.hosts.get(h)?.env });
+      return fn();
     } finally {
       if (spec.seed !== undefined && !keep) this.rng = savedRng;
       if (restore) restore(true);

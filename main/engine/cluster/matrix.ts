@@ -3,7 +3,7 @@
 // the destination pod and its answer comes back (TCP SYN-ACK, UDP reply, SCTP INIT-ACK).
 // Printed as Kubernetes' network-policy e2e tests print their truth tables.
 
-import type { Lab, TraceSpec } from '../lab.ts';
+import type { Lab } from '../lab.ts';
 import { podKey } from './cluster.ts';
 
 export interface MatrixOptions {
@@ -31,7 +31,7 @@ export function connectivityMatrix(lab: Lab, opts: MatrixOptions): Matrix {
   if (!c) throw new Error('this lab has no cluster');
   const wanted = opts.namespaces?.length ? new Set(opts.namespaces) : null;
   const pods = c.store
-    .list('Pod')
+    .view('Pod')
     .filter((p) => !p.spec.hostNetwork && p.status?.podIP && (wanted ? wanted.has(p.metadata.namespace ?? 'default') : p.metadata.namespace !== 'kube-system'))
     .map((p) => ({ key: podKey(p.metadata.namespace ?? 'default', p.metadata.name), ip: p.status!.podIP! }))
     .filter((p) => lab.hosts.has(p.key));
@@ -39,12 +39,11 @@ export function connectivityMatrix(lab: Lab, opts: MatrixOptions): Matrix {
   for (const from of pods) {
     const row: Record<string, MatrixCell> = (cells[from.key] = {});
     for (const to of pods) {
-      const spec: TraceSpec = { from: from.key, to: `${to.ip}:${opts.port}`, proto: opts.proto, sport: 40000 };
-      const t = lab.trace(spec).json;
-      const reached = t.outcome === 'delivered' && t.delivered?.host === to.key;
+      const t = lab.connect({ from: from.key, to: `${to.ip}:${opts.port}`, proto: opts.proto, sport: 40000 });
+      const reached = t.walk.outcome === 'delivered' && t.walk.delivered?.host === to.key;
       const back = t.reply?.outcome === 'delivered' && t.reply.delivered?.host === from.key;
       const allowed = reached && back;
-      row[to.key] = { allowed, reason: allowed ? `connected to ${to.key} ${to.ip}:${opts.port}` : !reached ? t.reason : `the answer did not come back: ${t.reply?.reason ?? 'none sent'}` };
+      row[to.key] = { allowed, reason: allowed ? `connected to ${to.key} ${to.ip}:${opts.port}` : !reached ? t.walk.reason : `the answer did not come back: ${t.reply?.reason ?? 'none sent'}` };
     }
   }
   return { port: opts.port, protocol: opts.proto.toUpperCase() as Matrix['protocol'], pods: pods.map((p) => p.key), cells };

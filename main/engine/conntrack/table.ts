@@ -471,7 +471,13 @@ export class ConntrackTable {
   }
 
   clone(): ConntrackTable {
-    return ConntrackTable.fromJSON(this.toJSON());
+    // Entry by entry, not through JSON: every trace saves the tables of the hosts it crosses.
+    const t = new ConntrackTable(this.settings);
+    t.stats = { ...this.stats };
+    t.nextId = this.nextId;
+    for (const [id, e] of this.entries) t.entries.set(id, cloneEntry(e));
+    for (const [k, ref] of this.index) t.index.set(k, { entry: t.entries.get(ref.entry.id) as CtEntry, dir: ref.dir });
+    return t;
   }
 
   toJSON(): ConntrackJSON {

@@ -36,7 +36,7 @@ export interface TraceHooks {
 }
 
 /** The client's socket an answer to the trace's first packet is for (none for a packet from outside). */
-function clientSocket(inj: Injection, walk: PacketWalk): WalkOptions['socket'] {
+export function clientSocket(inj: Injection, walk: PacketWalk): WalkOptions['socket'] {
   if (inj.iif) return undefined;
   const first = walk.events[0]?.pkt ?? inj.pkt;
   return { host: inj.host, proto: first.proto, local: first.src, lport: first.proto === PROTO.icmp ? 0 : first.sport, remote: first.dst, rport: first.proto === PROTO.icmp ? 0 : first.dport };

@@ -153,6 +153,11 @@ export class NetNs {
   private proxyList: ProxyNeighbour[] = [];
   private customLocal = false;
   readonly sysctl: Sysctls;
+  // Derived lookups, rebuilt on first use after a change (every change to devices, addresses
+  // or routes goes through this class and drops them): a walk routes several times per host,
+  // and a node with hundreds of pods has hundreds of devices and routes.
+  private fibIdx: FibIndex | null = null;
+  private devIdx: DevIndex | null = null;
 
   constructor(host: string, opts: NetNsOptions = {}, state?: NetNsState) {
     this.host = host;
@@ -213,12 +218,23 @@ export class NetNs {
   /** Devices in ifindex order. These are the live records: change them through the methods
    *  below, which keep routes, neighbours and sysctls consistent. */
   links(): Iface[] {
-    return [...this.devs.values()].sort((a, b) => a.ifindex - b.ifindex);
+    return [...this.devIndex().sorted];
   }
 
   link(name: string): Iface | undefined {
-    for (const d of this.devs.values()) if (d.name === name) return d;
-    return undefined;
+    return this.devIndex().byName.get(name);
+  }
+
+  private devIndex(): DevIndex {
+    if (this.devIdx) return this.devIdx;
+    const sorted = [...this.devs.values()].sort((a, b) => a.ifindex - b.ifindex);
+    const byName = new Map<string, Iface>();
+    const owner = new Map<IPv4, Iface>();
+    for (const d of sorted) {
+      byName.set(d.name, d);
+      for (const a of d.addrs) if (!owner.has(a.local)) owner.set(a.local, d);
+    }
+    return (this.devIdx = { sorted, byName, owner });
   }
 
   linkByIndex(ifindex: number): Iface | undefined {
@@ -257,6 +273,7 @@ export class NetNs {
     if (spec.remote) dev.remote = { ...spec.remote };
     if (spec.attach) dev.attach = structuredCopy(spec.attach);
     this.devs.set(dev.ifindex, dev);
+    this.devIdx = null;
     this.sysctl.addDev(dev.name, dev.kind === 'loopback');
     return dev;
   }
@@ -298,9 +315,11 @@ export class NetNs {
       this.proxyList = this.proxyList.filter((n) => n.dev !== d.ifindex);
       while (d.addrs.length) {
         const a = d.addrs.shift() as IfAddr;
+        this.devIdx = null;
         this.fibDelIfaddr(d, a, null);
       }
       this.devs.delete(d.ifindex);
+      this.devIdx = null;
       this.sysctl.delDev(d.name);
     }
     this.refreshCarriers();
@@ -363,6 +382,7 @@ export class NetNs {
       a.label = to.length + dot.length < 16 ? to + dot : to.slice(0, 15 - dot.length) + dot;
     });
     dev.name = to;
+    this.devIdx = null;
     this.sysctl.renameDev(name, to);
   }
 
@@ -516,6 +536,7 @@ export class NetNs {
       const i = findForDelete(list, { dst: prefix, plen: cur.prefixlen, type: 'unicast', proto: PROTO.kernel, dev: dev.ifindex, prefsrc: cur.local });
       if (i >= 0) {
         list.splice(i, 1);
+        this.fibIdx = null;
         this.fibMagic('add', 'unicast', prefix, cur.prefixlen, dev, cur, cur.metric);
       }
     }
@@ -535,6 +556,7 @@ export class NetNs {
     }
     if (ifa.secondary) dev.addrs.push(ifa);
     else dev.addrs.splice(lastPrimary, 0, ifa);
+    this.devIdx = null;
     this.fibAddIfaddr(dev, ifa);
   }
 
@@ -568,6 +590,7 @@ export class NetNs {
         }
         if (!promoteOn) {
           dev.addrs.splice(i, 1);
+          this.devIdx = null;
           this.fibDelIfaddr(dev, a, null);
           continue;
         }
@@ -580,6 +603,7 @@ export class NetNs {
       for (const a of dev.addrs.slice(from)) if (sameSubnet(a)) this.fibDelIfaddr(dev, a, ifa1);
     }
     dev.addrs.splice(dev.addrs.indexOf(ifa1), 1);
+    this.devIdx = null;
     this.fibDelIfaddr(dev, ifa1, null);
     if (dev.addrs.length === 0) {
       // The last address went: fib_disable_ip(dev, force).
@@ -592,6 +616,7 @@ export class NetNs {
         dev.addrs.splice(dev.addrs.indexOf(p), 1);
         const at = lastPrim ? dev.addrs.indexOf(lastPrim) + 1 : 0;
         dev.addrs.splice(at, 0, p);
+        this.devIdx = null;
       }
       p.secondary = false;
       this.fibAddIfaddr(dev, p);
@@ -708,6 +733,7 @@ export class NetNs {
       if (gone && this.addrTypeDevTable(undefined, ifa.local) !== 'LOCAL') {
         // fib_sync_down_addr: routes preferring the vanished address die.
         for (const [t, list] of this.fib) this.fib.set(t, list.filter((r) => r.prefsrc !== ifa.local));
+        this.fibIdx = null;
       }
     }
   }
@@ -720,6 +746,7 @@ export class NetNs {
     if (cmd === 'del') {
       const i = findForDelete(list, { dst, plen, type, scope, prefsrc: prim.local, proto: PROTO.kernel, dev: dev.ifindex, metric });
       if (i >= 0) list.splice(i, 1);
+      this.fibIdx = null;
       return;
     }
     const r: Route = {
@@ -728,6 +755,7 @@ export class NetNs {
       nhScope: scope === SCOPE.host ? SCOPE.nowhere : SCOPE.host,
     };
     insertRoute(list, r, 'kernel');
+    this.fibIdx = null;
   }
 
   /** fib_sync_down_dev + fib_flush: drop routes through `ifindex` (host-scope ones only when
@@ -736,6 +764,7 @@ export class NetNs {
     for (const [t, list] of this.fib) {
       this.fib.set(t, list.filter((r) => !(r.dev === ifindex && (force || r.nhScope !== SCOPE.nowhere))));
     }
+    this.fibIdx = null;
   }
 
   // ---- the FIB ---------------------------------------------------------------------------------
@@ -808,6 +837,7 @@ export class NetNs {
       }
     }
     insertRoute(this.table(cfg.table), r, mode);
+    this.fibIdx = null;
     if (cfg.type === 'local') this.customLocal = true;
   }
 
@@ -849,6 +879,7 @@ export class NetNs {
     const i = findForDelete(list, sel);
     if (i < 0) throw new KernelError('ESRCH');
     list.splice(i, 1);
+    this.fibIdx = null;
   }
 
   /** Remove one exact route object (`ip route flush`). */
@@ -856,6 +887,7 @@ export class NetNs {
     const list = this.fib.get(r.table);
     const i = list ? list.indexOf(r) : -1;
     if (list && i >= 0) list.splice(i, 1);
+    this.fibIdx = null;
   }
 
   /** fib_table_lookup over one table's list (already in trie order per prefix). */
@@ -885,14 +917,17 @@ export class NetNs {
 
   /** fib_lookup without rules: the merged local+main trie. */
   private fibLookup(dst: IPv4, flow: { scope: number; oif?: number; ignoreLinkstate?: boolean }): Route | { error: string } | null {
-    const matches = (r: Route): boolean => inPrefix(dst, { addr: r.dst, len: r.plen });
-    const local = this.routes(TABLE.local).filter(matches);
-    const main = this.routes(TABLE.main).filter(matches);
     // Longest prefix first; on equal prefixes the local table's aliases come first.
-    const cands = [...local, ...main].sort((a, b) => b.plen - a.plen || b.table - a.table);
-    const res = this.pick(cands, flow);
-    if (res && 'error' in res && res.error === 'EAGAIN') return null; // throw: next table, none
-    return res;
+    const idx = this.fibIdx ?? (this.fibIdx = buildFibIndex(this.routes(TABLE.local), this.routes(TABLE.main)));
+    for (let i = 0; i < idx.plens.length; i++) {
+      const cands = idx.buckets[i].get((dst & maskOf(idx.plens[i])) >>> 0);
+      if (!cands) continue;
+      const res = this.pick(cands, flow);
+      if (!res) continue;
+      if ('error' in res && res.error === 'EAGAIN') return null; // throw: next table, none
+      return res;
+    }
+    return null;
   }
 
   /** Route type of `addr` in table `tb` (__inet_dev_addr_type without a device). */
@@ -972,7 +1007,6 @@ export class NetNs {
 
   /** ip_route_output_key_hash_rcu + __mkroute_output. */
   routeOutput(q: RouteQuery): RouteResult {
-    const miss = (errno: RouteMiss['errno']): RouteMiss => ({ ok: false, errno });
     let saddr = q.src ?? 0;
     const dst = q.dst;
     let oif = 0;
@@ -1068,36 +1102,26 @@ export class NetNs {
 
   /** __ip_dev_find: the device holding local address `a` (any device), if any. */
   private ipDevFind(a: IPv4): Iface | undefined {
-    for (const d of this.links()) if (d.addrs.some((x) => x.local === a)) return d;
+    const d = this.devIndex().owner.get(a);
+    if (d) return d;
     return this.addrTypeDevTable(undefined, a) === 'LOCAL' ? this.link('lo') : undefined;
   }
 
   /** ip_route_input_slow: forwarding or local delivery of a packet arriving on `iif`. */
   routeInput(q: RouteQuery): RouteResult {
-    const miss = (errno: RouteMiss['errno']): RouteMiss => ({ ok: false, errno });
     const inDev = q.iif !== undefined ? this.link(q.iif) : undefined;
     if (!inDev) return miss('ENODEV');
     const saddr = q.src ?? 0;
     const daddr = q.dst;
     const flags = { local: false, brd: false, mc: false, redirect: false };
-    const lo = this.link('lo') as Iface;
-    const local = (type: RouteHit['type'], r: Route | null): RouteHit => {
-      flags.local = true;
-      return { ok: true, type, dev: lo.name, gateway: null, prefsrc: saddr, table: r?.table ?? null, scope: r?.scope ?? SCOPE.host, input: true, flags, route: r };
-    };
-    const brdInput = (r: Route | null): RouteResult => {
-      if (!isZeronet(saddr) && this.validateSource(saddr, 0, 0, inDev) < 0) return miss('EINVAL');
-      flags.brd = true;
-      return local('broadcast', r);
-    };
     if (isMulticast(daddr)) {
       // Multicast input is its own path (ip_route_input_mc); report it as local delivery.
       if (isMulticast(saddr) || isLbcast(saddr) || isZeronet(saddr)) return miss('EINVAL');
       flags.mc = true;
-      return local('multicast', null);
+      return this.localInput('multicast', null, saddr, flags);
     }
     if (isMulticast(saddr) || isLbcast(saddr)) return miss('EINVAL');
-    if (isLbcast(daddr) || (saddr === 0 && daddr === 0)) return brdInput(null);
+    if (isLbcast(daddr) || (saddr === 0 && daddr === 0)) return this.brdInput(null, saddr, inDev, flags);
     if (isZeronet(saddr)) return miss('EINVAL');
     if (isZeronet(daddr)) return miss('EINVAL');
     const localnet = this.routeLocalnet(inDev.name);
@@ -1116,15 +1140,29 @@ export class NetNs {
     }
     if (res.type === 'broadcast') {
       if (this.sysctl.conf('all', 'bc_forwarding') && this.sysctl.conf(inDev.name, 'bc_forwarding')) return this.forwardInput(res, inDev, saddr, daddr, flags);
-      return brdInput(res);
+      return this.brdInput(res, saddr, inDev, flags);
     }
     if (res.type === 'local') {
       if (this.validateSource(saddr, daddr, 0, inDev) < 0) return miss('EINVAL');
-      return local('local', res);
+      return this.localInput('local', res, saddr, flags);
     }
     if (!fwd) return miss('EHOSTUNREACH');
     if (res.type !== 'unicast') return miss('EINVAL');
     return this.forwardInput(res, inDev, saddr, daddr, flags);
+  }
+
+  /** Local delivery of an input route (through lo). */
+  private localInput(type: RouteHit['type'], r: Route | null, saddr: IPv4, flags: RouteHit['flags']): RouteHit {
+    flags.local = true;
+    const lo = this.link('lo') as Iface;
+    return { ok: true, type, dev: lo.name, gateway: null, prefsrc: saddr, table: r?.table ?? null, scope: r?.scope ?? SCOPE.host, input: true, flags, route: r };
+  }
+
+  /** ip_route_input_slow's brd_input. */
+  private brdInput(r: Route | null, saddr: IPv4, inDev: Iface, flags: RouteHit['flags']): RouteResult {
+    if (!isZeronet(saddr) && this.validateSource(saddr, 0, 0, inDev) < 0) return miss('EINVAL');
+    flags.brd = true;
+    return this.localInput('broadcast', r, saddr, flags);
   }
 
   private forwardInput(res: Route, inDev: Iface, saddr: IPv4, daddr: IPv4, flags: RouteHit['flags']): RouteResult {
@@ -1161,7 +1199,7 @@ export class NetNs {
     if (!r && (inDev.ifindex !== oif || !txRedirects)) {
       if (this.orConf(inDev.name, 'accept_local')) return 0;
       // A source that is one of our addresses is a martian (inet_lookup_ifaddr_rcu).
-      if (!this.customLocal) return this.links().some((d) => d.addrs.some((a) => a.local === src)) ? -1 : 0;
+      if (!this.customLocal) return this.devIndex().owner.has(src) ? -1 : 0;
     }
     const noAddr = inDev.addrs.length === 0;
     const res = this.fibLookup(src, { scope: SCOPE.universe });
@@ -1196,27 +1234,11 @@ export class NetNs {
     const dev = this.link(onDev);
     if (!dev || !dev.adminUp) return false;
     const arpIgnore = Math.max(this.sysctl.conf('all', 'arp_ignore'), this.sysctl.conf(dev.name, 'arp_ignore'));
-    const ignored = (): boolean => {
-      switch (arpIgnore) {
-        case 0:
-          return false;
-        case 1:
-          return !dev.addrs.some((a) => a.local === target && a.scope <= SCOPE.host);
-        case 2:
-          return !dev.addrs.some((a) => a.local === target && inPrefix(sender, { addr: a.local, len: a.prefixlen }));
-        case 3:
-          return !this.links().some((d) => d.addrs.some((a) => a.local === target && a.scope <= SCOPE.link));
-        case 8:
-          return true;
-        default:
-          return false;
-      }
-    };
-    if (sender === 0) return this.addrTypeDevTable(undefined, target) === 'LOCAL' && !ignored();
+    if (sender === 0) return this.addrTypeDevTable(undefined, target) === 'LOCAL' && !this.arpIgnored(arpIgnore, dev, target, sender);
     if (isMulticast(target)) return false;
     const rt = this.routeInput({ dst: target, src: sender, iif: dev.name });
     if (!rt.ok) return false;
-    if (rt.type === 'local') return !ignored();
+    if (rt.type === 'local') return !this.arpIgnored(arpIgnore, dev, target, sender);
     if (!this.forwarding(dev.name) || rt.type !== 'unicast') return false;
     if (rt.dev !== dev.name && this.proxyArp(dev.name)) {
       const imi = this.sysctl.conf(dev.name, 'medium_id');
@@ -1227,6 +1249,24 @@ export class NetNs {
       }
     }
     return rt.dev !== dev.name && this.proxyList.some((p) => p.ip === target && p.dev === dev.ifindex);
+  }
+
+  /** arp_ignore: whether a request for local `target` on `dev` goes unanswered. */
+  private arpIgnored(arpIgnore: number, dev: Iface, target: IPv4, sender: IPv4): boolean {
+    switch (arpIgnore) {
+      case 0:
+        return false;
+      case 1:
+        return !dev.addrs.some((a) => a.local === target && a.scope <= SCOPE.host);
+      case 2:
+        return !dev.addrs.some((a) => a.local === target && inPrefix(sender, { addr: a.local, len: a.prefixlen }));
+      case 3:
+        return !this.links().some((d) => d.addrs.some((a) => a.local === target && a.scope <= SCOPE.link));
+      case 8:
+        return true;
+      default:
+        return false;
+    }
   }
 
   // ---- neighbours ------------------------------------------------------------------------------
@@ -1299,3 +1339,37 @@ function structuredCopy<T>(v: T): T {
   return JSON.parse(JSON.stringify(v)) as T;
 }
 
+
+function miss(errno: RouteMiss['errno']): RouteMiss {
+  return { ok: false, errno };
+}
+
+/** The merged local+main trie as a lookup table: prefix lengths longest first, and per length
+ *  the routes by masked destination, local table before main, each in dump order. */
+interface FibIndex {
+  plens: number[];
+  buckets: Map<number, Route[]>[];
+}
+
+function buildFibIndex(local: readonly Route[], main: readonly Route[]): FibIndex {
+  const byLen = new Map<number, Map<number, Route[]>>();
+  for (const list of [local, main]) {
+    for (const r of list) {
+      let m = byLen.get(r.plen);
+      if (!m) byLen.set(r.plen, (m = new Map()));
+      const key = (r.dst & maskOf(r.plen)) >>> 0;
+      const b = m.get(key);
+      if (b) b.push(r);
+      else m.set(key, [r]);
+    }
+  }
+  const plens = [...byLen.keys()].sort((a, b) => b - a);
+  return { plens, buckets: plens.map((l) => byLen.get(l) as Map<number, Route[]>) };
+}
+
+/** Devices in ifindex order, by name, and the first device holding each local address. */
+interface DevIndex {
+  sorted: Iface[];
+  byName: Map<string, Iface>;
+  owner: Map<IPv4, Iface>;
+}

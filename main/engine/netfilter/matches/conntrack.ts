@@ -170,40 +170,42 @@ const TUPLE_OF: Record<AddrKey | PortKey, ['orig' | 'reply', 'src' | 'dst']> = {
   origsrcport: ['orig', 'src'], origdstport: ['orig', 'dst'], replsrcport: ['reply', 'src'], repldstport: ['reply', 'dst'],
 };
 
-/** The first failing test, or '' when the packet matches. */
-function firstMiss(d: ConntrackData, ctx: MatchCtx): string {
-  const inv = (bit: number) => (d.inv & bit) !== 0;
+const MISS = 'miss';
+
+/** The first failing test, or '' when the packet matches. Without `explain` a miss is just
+ *  MISS: the walk asks this for every rule, and words are only needed when shown. */
+function firstMiss(d: ConntrackData, ctx: MatchCtx, explain: boolean): string {
   if (d.seen & BIT.ctstate) {
     const bits = ctStateBits(ctx.ct);
-    if (((d.states & bits) !== 0) === inv(BIT.ctstate)) return `ctstate ${stateListText(bits, CT_STATES)}`;
+    if (((d.states & bits) !== 0) === ((d.inv & BIT.ctstate) !== 0)) return explain ? `ctstate ${stateListText(bits, CT_STATES)}` : MISS;
   }
   const ct = realCt(ctx.ct);
-  if (!ct) return d.seen & BIT.ctstate ? '' : 'no conntrack entry';
-  if (d.seen & BIT.ctdir && (ct.dir === 'REPLY') !== d.reply) return `ctdir ${ct.dir}`;
+  if (!ct) return d.seen & BIT.ctstate ? '' : explain ? 'no conntrack entry' : MISS;
+  if (d.seen & BIT.ctdir && (ct.dir === 'REPLY') !== d.reply) return explain ? `ctdir ${ct.dir}` : MISS;
   for (const k of ['origsrc', 'origdst', 'replsrc', 'repldst'] as const) {
     const a = d[k];
     if (!a) continue;
     const [dir, end] = TUPLE_OF[k];
     const v = (dir === 'orig' ? ct.orig : ct.reply)[end];
-    if ((((v ^ a.addr) & a.mask) === 0) === inv(BIT['ct' + k])) return `ct${k} ${formatIPv4(v)}`;
+    if ((((v ^ a.addr) & a.mask) === 0) === ((d.inv & BIT['ct' + k]) !== 0)) return explain ? `ct${k} ${formatIPv4(v)}` : MISS;
   }
-  if (d.seen & BIT.ctproto && (ct.orig.proto === d.proto) === inv(BIT.ctproto)) return `ctproto ${ct.orig.proto}`;
+  if (d.seen & BIT.ctproto && (ct.orig.proto === d.proto) === ((d.inv & BIT.ctproto) !== 0)) return explain ? `ctproto ${ct.orig.proto}` : MISS;
   for (const k of ['origsrcport', 'origdstport', 'replsrcport', 'repldstport'] as const) {
     const r = d[k];
     if (!r) continue;
     const [dir, end] = TUPLE_OF[k];
     const t = dir === 'orig' ? ct.orig : ct.reply;
     const p = end === 'src' ? t.sport : t.dport;
-    if ((p >= r[0] && p <= r[1]) === inv(BIT['ct' + k])) return `ct${k} ${p}`;
+    if ((p >= r[0] && p <= r[1]) === ((d.inv & BIT['ct' + k]) !== 0)) return explain ? `ct${k} ${p}` : MISS;
   }
   if (d.seen & BIT.ctstatus) {
     let bits = 0;
     for (const [n, b] of CT_STATUS) if (ct.status.has(n as never)) bits |= b;
-    if (((d.status & bits) !== 0) === inv(BIT.ctstatus)) return `ctstatus ${bits ? stateListText(bits, CT_STATUS) : 'NONE'}`;
+    if (((d.status & bits) !== 0) === ((d.inv & BIT.ctstatus) !== 0)) return explain ? `ctstatus ${bits ? stateListText(bits, CT_STATUS) : 'NONE'}` : MISS;
   }
   if (d.seen & BIT.ctexpire) {
     const e = ct.expires;
-    if ((e >= d.expires[0] && e <= d.expires[1]) === inv(BIT.ctexpire)) return `ctexpire ${e}`;
+    if ((e >= d.expires[0] && e <= d.expires[1]) === ((d.inv & BIT.ctexpire) !== 0)) return explain ? `ctexpire ${e}` : MISS;
   }
   return '';
 }
@@ -270,6 +272,6 @@ export const conntrackMatch: MatchModule<ConntrackData> = {
   },
   save: (d) => dump(d, '--', true),
   list: (d, numeric) => dump(d, '', numeric),
-  match: (d, ctx) => firstMiss(d, ctx) === '',
-  why: (d, ctx) => firstMiss(d, ctx),
+  match: (d, ctx) => firstMiss(d, ctx, false) === '',
+  why: (d, ctx) => firstMiss(d, ctx, true),
 };
