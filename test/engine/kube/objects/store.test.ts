@@ -241,3 +241,29 @@ test('a pinned pod name held by another pod is skipped, not a failed apply', () 
   assert.ok(names.includes('db-1'));
   assert.equal(names.length, 3);
 });
+
+test('cached lists follow every write in place: random applies, scales and deletes, cached vs freshly scanned', () => {
+  const { store, apply } = cluster();
+  const rng = new Rng(7);
+  const KINDS_SEEN = ['Pod', 'ReplicaSet', 'Deployment', 'Service', 'Endpoints', 'EndpointSlice', 'Namespace', 'Node'] as const;
+  const names = (kind: (typeof KINDS_SEEN)[number], ns?: string) => store.view(kind, ns).map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+  const lists = (store as unknown as { lists: Map<string, unknown> }).lists; // the cache under test
+  let writes = 0;
+  for (let i = 0; i < 60; i++) {
+    const name = ['web', 'api', 'db', 'zz', 'a'][Math.floor(rng.next() * 5)];
+    const r = rng.next();
+    if (r < 0.45) apply(deploy(name, 1 + Math.floor(rng.next() * 3)));
+    else if (r < 0.7) apply(nodePortSvc(name));
+    else if (r < 0.85 && store.get('Deployment', 'default', name)) store.delete('Deployment', name, 'default');
+    else if (store.get('Service', 'default', name)) store.delete('Service', name, 'default');
+    else continue;
+    writes++;
+    // read every list (cached now), then compare each with a scan from scratch
+    const cached = KINDS_SEEN.flatMap((k) => [names(k), names(k, 'default'), names(k, 'kube-system')]);
+    lists.clear();
+    const fresh = KINDS_SEEN.flatMap((k) => [names(k), names(k, 'default'), names(k, 'kube-system')]);
+    assert.deepEqual(cached, fresh, `after write ${writes}`);
+  }
+  assert.ok(writes > 30, `${writes} writes`);
+  assert.ok(store.view('Pod', 'default').length > 0);
+});
