@@ -90,6 +90,9 @@ const SYSTEM_TARGETS = new Set([
   'TOS', 'TPROXY', 'TRACE', 'TTL', 'ULOG',
 ]);
 
+/** The target modules `-j NAME` loads (a verdict never does): one lookup per jump. */
+const JUMP_MODULES: ReadonlyMap<string, TargetModule> = new Map([...TARGETS].filter(([n]) => !STANDARD_TARGETS.has(n)));
+
 /** Every name isTargetName knows, in one set (one lookup per chain name). */
 const TARGET_NAMES = new Set([...STANDARD_TARGETS, ...TARGETS.keys(), ...SYSTEM_TARGETS]);
 
@@ -217,6 +220,8 @@ interface Loaded {
   module: MatchModule | TargetModule | undefined;
   /** How many of its options were given. */
   options: number;
+  /** The shared data of the module given no option (a BARE match), else undefined. */
+  bare: MatchSpec | undefined;
 }
 
 /** An option of a loaded module (which instance it belongs to is kept beside it). */
@@ -244,6 +249,8 @@ function bareMatch(mod: MatchModule): MatchSpec {
   return m;
 }
 const NO_ARGS: string[] = [];
+/** The rules of a non-rule command read by a line parser (never added to). */
+const NO_RULES: Rule[] = [];
 const EMPTY_OPTIONS: ModOptions = { byToken: new Map(), byName: new Map() };
 
 /** -s/-d absent from a rule command: one rule for any address. Shared: never changed. */
@@ -317,8 +324,13 @@ function networkByName(s: string): number | null {
 }
 
 /** The addresses of -s/-d, `neg` when inverted. Rules share them (they are never changed). */
-function parseAddrList(spec: string, neg: boolean): readonly AddrSpec[] {
-  return spec.indexOf(',') < 0 ? [parseAddrItem(spec, neg)] : spec.split(',').map((item) => parseAddrItem(item, neg));
+function parseAddrList(spec: string, neg: boolean, one: AddrSpec[]): readonly AddrSpec[] {
+  if (spec.indexOf(',') < 0) {
+    // one address (nearly every rule): the parser's own array, used only while it builds rules
+    one[0] = parseAddrItem(spec, neg);
+    return one;
+  }
+  return spec.split(',').map((item) => parseAddrItem(item, neg));
 }
 
 function parseIface(name: string, warnings: string[]): string {
@@ -359,6 +371,8 @@ class ArgParser {
   private unknownArgs = false;
   /** The loaded module the option last resolved to a ModOpt belongs to. */
   private optInst: Loaded | undefined;
+  private readonly oneSrc: AddrSpec[] = [ANY_ADDR[0]];
+  private readonly oneDst: AddrSpec[] = [ANY_ADDR[0]];
   private oneArg: string[] | undefined;
   private twoArgs: string[] | undefined;
   private args: readonly string[] = NO_ARGS;
@@ -366,8 +380,12 @@ class ArgParser {
   private n = 0;
   private readonly env: ParseEnv;
 
-  constructor(env: ParseEnv) {
+  /** Whether parse() may return the same ParsedArgs object every time (lineParser). */
+  private readonly reuse: boolean;
+
+  constructor(env: ParseEnv, reuse = false) {
     this.env = env;
+    this.reuse = reuse;
     this.ctx = { table: (env.table ?? 'filter') as TableName, proto: undefined, mode: env.mode, setExists: env.setExists };
   }
 
@@ -378,11 +396,22 @@ class ArgParser {
     // Every field from the start (absent ones undefined): one object, no property store
     // added to it later.
     const env = this.env;
-    this.out = {
-      command: 0, table: env.table ?? 'filter', chain: undefined, rulenum: undefined, newName: undefined,
-      policy: undefined, rules: [], numeric: false, verbose: false, exact: false, lineNumbers: false,
-      counters: undefined, help: false, version: false, warnings: env.warnings ?? NO_WARNINGS,
-    };
+    const out = this.reuse ? this.out : undefined;
+    if (out !== undefined) {
+      // A line parser's result is read before the next line is parsed: one object for all.
+      out.command = 0;
+      out.table = env.table ?? 'filter';
+      out.chain = out.rulenum = out.newName = out.policy = out.counters = undefined;
+      out.rules = NO_RULES;
+      out.numeric = out.verbose = out.exact = out.lineNumbers = out.help = out.version = false;
+      out.warnings = env.warnings ?? NO_WARNINGS;
+    } else {
+      this.out = {
+        command: 0, table: env.table ?? 'filter', chain: undefined, rulenum: undefined, newName: undefined,
+        policy: undefined, rules: this.reuse ? NO_RULES : [], numeric: false, verbose: false, exact: false, lineNumbers: false,
+        counters: undefined, help: false, version: false, warnings: env.warnings ?? NO_WARNINGS,
+      };
+    }
     this.ctx.table = (env.table ?? 'filter') as TableName;
     this.ctx.proto = undefined;
     this.nLoaded = 0;
@@ -399,17 +428,19 @@ class ArgParser {
   /** Loads a module instance into the next slot. */
   private load(match: MatchModule | undefined, target: TargetModule | undefined, mod: MatchModule | TargetModule): Loaded {
     let l = this.loaded[this.nLoaded];
-    if (l === undefined) this.loaded[this.nLoaded] = l = { match: undefined, target: undefined, data: undefined, opts: EMPTY_OPTIONS, module: undefined, options: 0 };
+    if (l === undefined) this.loaded[this.nLoaded] = l = { match: undefined, target: undefined, data: undefined, opts: EMPTY_OPTIONS, module: undefined, options: 0, bare: undefined };
     this.nLoaded++;
     l.match = match;
     l.target = target;
-    l.data = mod.create();
     l.options = 0;
     // Lines like one another load the same modules in the same slots: most keep their options.
     if (l.module !== mod) {
       l.module = mod;
       l.opts = modOptions(mod);
+      l.bare = match !== undefined && BARE.has(mod.name) ? bareMatch(match) : undefined;
     }
+    // A bare tcp/udp match shares one data object: its own is made once an option is given.
+    l.data = l.bare !== undefined ? undefined : mod.create();
     return l;
   }
 
@@ -628,8 +659,8 @@ class ArgParser {
         this.setOption(OPT.JUMP);
         this.jumpName = this.parseTargetName(optarg!);
         this.gotoFlag = c === 'g';
-        if (c === 'j' && !STANDARD_TARGETS.has(this.jumpName)) {
-          const mod = TARGETS.get(this.jumpName);
+        if (c === 'j') {
+          const mod = JUMP_MODULES.get(this.jumpName);
           if (mod) this.target = this.load(undefined, mod, mod);
         }
         return i;
@@ -694,6 +725,7 @@ class ArgParser {
   private modOption(r: ModOpt, inst: Loaded, typed: string, inline: string | undefined, i: number): number {
     const mod = inst.match ?? inst.target!;
     inst.options++;
+    if (inst.data === undefined) inst.data = mod.create();
     // The parser's arrays for an option's arguments, refilled for each option (modules read
     // them during the call and keep none): an array per option was a fair share of all that
     // a restore allocates.
@@ -817,14 +849,14 @@ class ArgParser {
     }
     for (let k = 0; k < this.nLoaded; k++) {
       const l = this.loaded[k];
-      (l.match ?? l.target!).finish?.(l.data as never, this.ctx);
+      (l.match ?? l.target!).finish?.((l.data ?? l.bare!.data) as never, this.ctx);
     }
 
     const ruleCmd = (this.out.command & (CMD.APPEND | CMD.DELETE | CMD.INSERT | CMD.REPLACE | CMD.CHECK)) !== 0;
     const srcNeg = (this.invflags & OPT.SOURCE) !== 0;
     const dstNeg = (this.invflags & OPT.DESTINATION) !== 0;
-    const srcs = this.srcSpec !== undefined ? parseAddrList(this.srcSpec, srcNeg) : ruleCmd ? ANY_ADDR : NO_ADDR;
-    const dsts = this.dstSpec !== undefined ? parseAddrList(this.dstSpec, dstNeg) : ruleCmd ? ANY_ADDR : NO_ADDR;
+    const srcs = this.srcSpec !== undefined ? parseAddrList(this.srcSpec, srcNeg, this.oneSrc) : ruleCmd ? ANY_ADDR : NO_ADDR;
+    const dsts = this.dstSpec !== undefined ? parseAddrList(this.dstSpec, dstNeg, this.oneDst) : ruleCmd ? ANY_ADDR : NO_ADDR;
     if ((srcs.length > 1 || dsts.length > 1) && this.invflags & (OPT.SOURCE | OPT.DESTINATION)) {
       throw perr('! not allowed with multiple source or destination IP addresses');
     }
@@ -854,7 +886,7 @@ class ArgParser {
       n = 0;
       for (let k = 0; k < this.nLoaded; k++) {
         const l = this.loaded[k];
-        if (l.match) given[n++] = l.options === 0 && BARE.has(l.match.name) ? bareMatch(l.match) : { module: l.match.name, data: l.data };
+        if (l.match) given[n++] = l.data === undefined && l.bare !== undefined ? l.bare : { module: l.match.name, data: l.data };
       }
       const matches = nftMatches(given);
       const proto: ProtoSpec | undefined = this.ctx.proto && (this.ctx.proto.num !== 0 || this.ctx.proto.neg) ? this.ctx.proto : undefined;
@@ -863,8 +895,10 @@ class ArgParser {
       const fragment = this.fragment ? { neg: (this.invflags & OPT.FRAGMENT) !== 0 } : undefined;
       const rules: Rule[] = (this.out.rules = new Array<Rule>(srcs.length * dsts.length));
       let k = 0;
-      for (const s of srcs) {
-        for (const d of dsts) {
+      for (let si = 0; si < srcs.length; si++) {
+        const s = srcs[si];
+        for (let di = 0; di < dsts.length; di++) {
+          const d = dsts[di];
           // Every rule has all the fields (absent ones undefined): one object of one shape,
           // which is smaller to keep and quicker for the walk to read.
           rules[k++] = {
@@ -892,11 +926,12 @@ export function parseArgs(args: readonly string[], env: ParseEnv): ParsedArgs {
 }
 
 /** Parses many lines with one parser: `parse(words, n)` reads the first `n` words (the
- *  array may be reused for the next line once the call returns). */
+ *  array may be reused for the next line once the call returns). The result is valid until
+ *  the next call (the same object is refilled; its `rules` arrays are new each time). */
 export interface LineParser {
   parse(args: readonly string[], n: number): ParsedArgs;
 }
 
 export function lineParser(env: ParseEnv): LineParser {
-  return new ArgParser(env);
+  return new ArgParser(env, true);
 }

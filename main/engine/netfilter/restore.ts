@@ -530,7 +530,8 @@ function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreO
     let end = input.indexOf('\n', start);
     if (end < 0) end = input.length;
     const op = lineToOp(rd, input, start, end, line, opts, []);
-    if (op) ops.push(op);
+    // kept: a copy of the parser's result (refilled by the next line)
+    if (op) ops.push(op.kind === 'cmd' ? { kind: 'cmd', line: op.line, args: { ...op.args } } : op);
   }
   const replay = (k: number) => {
     const s = startState(nf, sec.name, opts.noflush, true);
