@@ -384,11 +384,15 @@ interface LineReader {
   env: ParseEnv;
   words: LineWords;
   parser: LineParser;
+  /** The ops lineToOp returns for command and user chain lines, refilled for each line. */
+  cmd: Op & { kind: 'cmd' };
+  chain: Op & { kind: 'chain' };
 }
 
 function lineReader(nf: Netfilter, table: TableName, words: LineWords): LineReader {
   const env: ParseEnv = { mode: 'restore', table, setExists: nf.setExists };
-  return { env, words, parser: lineParser(env) };
+  const parser = lineParser(env);
+  return { env, words, parser, cmd: { kind: 'cmd', line: 0, args: undefined as unknown as ParsedArgs }, chain: { kind: 'chain', line: 0, name: '' } };
 }
 
 /** The state a section starts from: an empty table, or a copy of the host's (--noflush). */
@@ -412,9 +416,12 @@ class Section {
   readonly failures: KernelFailure[] = [];
   /** The first command refused in userspace (reported at COMMIT). */
   error?: RestoreFail | IptablesError;
-  /** Where the section's chain and command lines start in the input, for replaying a failed
-   *  validation (their texts and numbers are found again then). */
-  readonly starts: number[] = [];
+  /** Where the section's lines start in the input (after its `*table` line) and their first
+   *  line number, for replaying a failed validation (its lines are read again then); `to`:
+   *  where its COMMIT line starts. */
+  from = 0;
+  fromLine = 0;
+  to = 0;
 
   constructor(nf: Netfilter, name: TableName, opts: RestoreOptions, small: boolean) {
     this.name = name;
@@ -425,7 +432,8 @@ class Section {
 }
 
 /** The line text[start, end) of a section as an op; parse errors throw (they stop
- *  iptables-restore at once). */
+ *  iptables-restore at once). A command or user chain op is the reader's, valid until the
+ *  next line is read. */
 function lineToOp(rd: LineReader, text: string, start: number, end: number, line: number, opts: RestoreOptions, stdout: string[]): Op | undefined {
   const table = rd.env.table!;
   const c0 = text.charCodeAt(start);
@@ -452,7 +460,9 @@ function lineToOp(rd: LineReader, text: string, start: number, end: number, line
       if (e instanceof IptablesError) throw paramError(e, line);
       throw e;
     }
-    return { kind: 'chain', line, name: chain };
+    rd.chain.line = line;
+    rd.chain.name = chain;
+    return rd.chain;
   }
   // a command line, maybe after [pkts:bytes]
   let counters: [string, string] | undefined;
@@ -490,7 +500,9 @@ function lineToOp(rd: LineReader, text: string, start: number, end: number, line
     stdout.push(`${PROG} ${XT_VERSION}\n`);
     return undefined;
   }
-  return { kind: 'cmd', line, args: parsed };
+  rd.cmd.line = line;
+  rd.cmd.args = parsed;
+  return rd.cmd;
 }
 
 /** Applies an op to the section, remembering (not throwing) what COMMIT will report. */
@@ -523,15 +535,19 @@ function commitSection(nf: Netfilter, sec: Section, input: string, opts: Restore
 function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreOptions): KernelFailure[] {
   const ops: Op[] = [];
   const rd = lineReader(nf, sec.name, new LineWords(input));
-  let line = 1;
-  let counted = 0; // input[0, counted) holds line - 1 newlines
-  for (const start of sec.starts) {
-    for (; counted < start; counted++) if (input.charCodeAt(counted) === 10) line++;
-    let end = input.indexOf('\n', start);
+  // The section's lines as restoreText read them: every one but empty and comment lines.
+  let line = sec.fromLine;
+  for (let pos = sec.from; pos < sec.to; line++) {
+    let end = input.indexOf('\n', pos);
     if (end < 0) end = input.length;
+    const start = pos;
+    pos = end + 1;
+    if (end === start || input.charCodeAt(start) === 35 /* # */) continue;
     const op = lineToOp(rd, input, start, end, line, opts, []);
-    // kept: a copy of the parser's result (refilled by the next line)
-    if (op) ops.push(op.kind === 'cmd' ? { kind: 'cmd', line: op.line, args: { ...op.args } } : op);
+    // kept: copies of the reader's ops (refilled by the next line)
+    if (op?.kind === 'cmd') ops.push({ kind: 'cmd', line: op.line, args: { ...op.args } });
+    else if (op?.kind === 'chain') ops.push({ kind: 'chain', line: op.line, name: op.name });
+    else if (op) ops.push(op);
   }
   const replay = (k: number) => {
     const s = startState(nf, sec.name, opts.noflush, true);
@@ -597,6 +613,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
         inTable = false;
         if (skipping) continue;
         if (sec) {
+          sec.to = start;
           nf.commit(commitSection(nf, sec, input, opts, line));
           changed = true;
         }
@@ -616,6 +633,10 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
         if (skipping) continue;
         inTable = true;
         sec = opts.test ? undefined : new Section(nf, current, opts, input.length < SMALL_RESTORE);
+        if (sec) {
+          sec.from = pos;
+          sec.fromLine = line + 1;
+        }
         continue;
       }
       if (skipping) continue;
@@ -624,7 +645,6 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       }
       const op = lineToOp(rd!, input, start, end, line, opts, stdout);
       if (!op || !sec) continue;
-      sec.starts.push(start);
       sectionApply(sec, op, stdout);
     }
     if (inTable) {

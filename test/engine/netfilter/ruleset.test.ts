@@ -216,6 +216,25 @@ test('a failing validation names the first rule after which the table is invalid
   assert.equal(nf.table('filter'), undefined);
 });
 
+test('a failing validation is replayed from the section alone: comments, blank lines and an earlier section keep the line numbers', () => {
+  const text = [
+    '# a comment', '*nat', ':X - [0:0]', 'COMMIT', '', '*filter', '# inside', ':A - [0:0]', '', ':B - [0:0]', '-A INPUT -j A',
+    '-A A -m comment --comment "to B" -j B', '# between', '-A B -j A', '', '-A B -j ACCEPT', '-D B 2', '-A B -j RETURN', 'COMMIT', '',
+  ].join('\n');
+  for (const noflush of [false, true]) {
+    const nf = new Netfilter();
+    const r = restore(nf, text, noflush);
+    assert.equal(
+      r.stderr,
+      'iptables-restore v1.8.9 (nf_tables): \nline 14: RULE_APPEND failed (Too many links): rule in chain B\n' +
+        'line 16: RULE_APPEND failed (Too many links): rule in chain B\nline 18: RULE_APPEND failed (Too many links): rule in chain B\n',
+    );
+    assert.equal(r.code, 4);
+    assert.ok(nf.chain('nat', 'X')); // the nat section was committed before
+    assert.equal(nf.table('filter'), undefined);
+  }
+});
+
 test('the iptables-save header is dated by the clock given', () => {
   const nf = new Netfilter();
   sh(nf, 'iptables -N X');
