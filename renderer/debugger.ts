@@ -7,7 +7,8 @@
 // The walk is recorded, so going back is exact. Chain nesting, breakpoints and the packet at a
 // step come from renderer/trace-nav.ts; the panes (call stack, packet, conntrack and path,
 // events, breakpoints, outcomes) from renderer/debugger-panes.ts. Breakpoints are saved in the
-// lab's layout. The current host is highlighted on the canvas (class `stepping`). Text only.
+// lab's layout. The current host is highlighted on the canvas (class `stepping`), the path walked
+// so far drawn across it (renderer/trace-path.ts). Text only.
 // Save keeps the trace on show in the lab under a name, as shown, with the seed its walk used; the Saved traces pane lists the lab's and reopens one at a chosen step; Export downloads
 // it as Markdown or JSON; Link gives the kpl:// and browser-mode links to the saved trace's step.
 // Opened with such a link (#/lab/NAME?trace=T&step=N&node=H&rule=R), the editor's debugger opens
@@ -23,6 +24,7 @@ import {
   anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
   type Breakpoint, type Nav, type Row, type Walk,
 } from './trace-nav.ts';
+import { hostNode, tracePath, type TracePath } from './trace-path.ts';
 import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState } from './debugger-panes.ts';
 
 export { rowAt, walkOf, type StartedTrace, type Row };
@@ -241,9 +243,13 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     loadWalk(w ?? {});
   }
 
+  let path: TracePath | null = null;
+
   function loadWalk(w: Walk): void {
     stopPlay();
     nav = navOf(w);
+    path?.clear();
+    path = tracePath(deps.cy, nav);
     const p = w.packet;
     outcome.textContent = w.outcome || p ? `${p ? `${p.proto} ${p.src}:${p.sport ?? ''} → ${p.dst}:${p.dport ?? ''}   ` : ''}${w.outcome ?? ''}${w.reason ? ` — ${w.reason}` : ''}` : '';
     decider.hidden = !nav.rows.length;
@@ -258,10 +264,6 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     go(0, true);
   }
 
-  function hostId(host: string): string | null {
-    for (const id of [`n:${host}`, `p:${host}`, `h:${host}`]) if (deps.cy.getElementById(id).nonempty()) return id;
-    return null;
-  }
 
   function go(i: number, force = false): void {
     const rows = nav.rows;
@@ -278,8 +280,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     current.classList.toggle('bp', !!r && anyHit(nav, cur, bps));
     why.textContent = r ? whyOf(nav, cur) : '';
     deps.cy.elements('.stepping').removeClass('stepping');
-    const id = r ? hostId(r.step.host) : null;
-    if (id) deps.cy.getElementById(id).addClass('stepping');
+    if (r) hostNode(deps.cy, r.step.host)?.addClass('stepping');
+    path?.show(cur);
     current.dataset.host = r?.step.host ?? '';
     renderStack(stackP.body, nav, cur, (k) => go(k));
     renderPacket(packetP.body, nav, cur);
@@ -408,6 +410,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     stopPlay();
     el.hidden = true;
     deps.cy.elements('.stepping').removeClass('stepping');
+    path?.clear();
   }
 
   const onKey = (e: KeyboardEvent): void => {

@@ -106,6 +106,16 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** A trace's path (renderer/trace-path.ts): dashed where it will go, solid where it went. */
+function pathStyle(v: (name: string) => string): StylesheetJson {
+  return [
+    { selector: 'node.on-path', style: { 'border-width': 2, 'border-style': 'dashed', 'border-color': v('--accent') } },
+    { selector: 'edge.on-path', style: { 'line-color': v('--accent'), 'line-style': 'dashed' } },
+    { selector: 'node.walked', style: { 'border-width': 3, 'border-style': 'solid' } },
+    { selector: 'edge.walked', style: { 'line-style': 'solid', width: 3 } },
+  ];
+}
+
 /**
  * The stylesheet. `big`: a lighter one for labs of thousands of elements (every style property
  * an element gets costs a round of cache invalidation through its compound parents in
@@ -125,6 +135,7 @@ export function graphStyle(big = false): StylesheetJson {
       { selector: 'edge', style: { width: 1, 'line-color': v('--edge'), 'curve-style': 'haystack' } },
       { selector: ':selected', style: { 'border-width': 3, 'border-color': v('--select'), 'line-color': v('--select') } },
       { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn') } },
+      ...pathStyle(v),
       { selector: '.stepping', style: { 'border-width': 5, 'border-color': v('--danger') } },
     ];
   }
@@ -145,6 +156,7 @@ export function graphStyle(big = false): StylesheetJson {
     { selector: 'edge[kind = "endpoint"]', style: { 'line-style': 'dashed', 'line-color': v('--svc'), 'target-arrow-shape': 'triangle', 'target-arrow-color': v('--svc'), 'arrow-scale': 0.8, label: '' } },
     { selector: ':selected', style: { 'border-width': 3, 'border-color': v('--select'), 'line-color': v('--select'), 'target-arrow-color': v('--select') } },
     { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn'), 'underlay-color': v('--warn'), 'underlay-opacity': 0.25, 'underlay-padding': 6 } },
+    ...pathStyle(v),
     { selector: '.stepping', style: { 'border-width': 5, 'border-color': v('--danger'), 'underlay-color': v('--danger'), 'underlay-opacity': 0.3, 'underlay-padding': 8 } },
     { selector: '.eh-handle', style: { 'background-color': v('--accent'), width: 12, height: 12, shape: 'ellipse', 'overlay-opacity': 0, 'border-width': 8, 'border-opacity': 0, label: '' } },
     { selector: '.eh-hover', style: { 'background-color': v('--accent') } },

@@ -21,6 +21,14 @@ const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
 const SEP = 'KUBE-SEP-5T4S2ILYSXWY3R2J';
 
+/** What the canvas marks of the trace's path (renderer/trace-path.ts). */
+async function canvasPath(page: Page): Promise<{ walked: string[]; onPath: string[]; walkedEdges: number }> {
+  return page.evaluate(() => {
+    const cy = (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy;
+    return { walked: cy.nodes('.walked').map((n) => n.id()).sort(), onPath: cy.nodes('.on-path').map((n) => n.id()).sort(), walkedEdges: cy.edges('.walked').length };
+  });
+}
+
 describe('the packet debugger replays the article', { skip, timeout: 120_000 }, () => {
   let app: App;
   let b: Browsing;
@@ -115,6 +123,10 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     assert.equal(await page.locator('[data-testid=dbg-stack] .dbg-where').textContent(), 'minikube-m02 › PREROUTING › nat');
     assert.match((await page.getByTestId('dbg-conntrack').textContent()) ?? '', /minikube-m02: NEW/);
     assert.equal(await page.getByTestId('dbg-path').textContent(), 'path: client → minikube-m02');
+    // The canvas draws the same path: client and minikube-m02 walked, joined by their LAN's links.
+    const drawn = await canvasPath(page);
+    assert.ok(drawn.walked.includes('n:minikube-m02') && drawn.walked.some((id) => id.endsWith(':client')), drawn.walked.join(' '));
+    assert.ok(drawn.walkedEdges >= 1, `${drawn.walkedEdges} walked links`);
 
     // Three steps back: KUBE-XLB's rule 2 (masquerade LOCAL traffic), which does not match.
     await press(page, 'Shift+F10');
@@ -164,6 +176,11 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     // Switch to minikube: continue to the breakpoint on the KUBE-SEP chain, then to the DNAT.
     await traceTo(page, 'minikube:30080');
     assert.match((await page.getByTestId('step-outcome').textContent()) ?? '', /delivered/);
+    // A new trace redraws the path: at its first step (on minikube) the client and minikube are
+    // walked, minikube-m02 is off the path, and the server's pod lies ahead.
+    const ahead = await canvasPath(page);
+    assert.deepEqual(ahead.walked.filter((id) => !id.startsWith('l:')), ['h:client', 'n:minikube']);
+    assert.ok(!ahead.onPath.includes('n:minikube-m02') && ahead.onPath.some((id) => id.startsWith('p:')), ahead.onPath.join(' '));
     // Play, fast: rule by rule until the breakpoint.
     await page.getByTestId('step-speed').selectOption('60');
     await page.getByTestId('step-play').click();
