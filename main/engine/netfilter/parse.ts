@@ -103,6 +103,9 @@ export function isTargetName(name: string): boolean {
 /** XT_EXTENSION_MAXNAMELEN: names must be shorter than this. */
 export const MAX_NAME = 29;
 
+/** isspace(): a regular expression tests a name twice as fast as a loop over its characters. */
+const BLANK = /[\t-\r ]/;
+
 /** assert_valid_chain_name (for -N and restore's chain lines). */
 export function checkChainName(name: string): void {
   if (name.length >= MAX_NAME) {
@@ -110,10 +113,7 @@ export function checkChainName(name: string): void {
   }
   if (name[0] === '-' || name[0] === '!') throw new IptablesError(`chain name not allowed to start with \`${name[0]}'`, 2);
   if (isTargetName(name)) throw new IptablesError('chain name may not clash with target name', 2);
-  for (let k = 0; k < name.length; k++) {
-    const c = name.charCodeAt(k);
-    if (c === 32 || (c >= 9 && c <= 13)) throw new IptablesError(`Invalid chain name \`${name}'`, 2);
-  }
+  if (BLANK.test(name)) throw new IptablesError(`Invalid chain name \`${name}'`, 2);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,6 +372,7 @@ class ArgParser {
   /** The loaded module the option last resolved to a ModOpt belongs to. */
   private optInst: Loaded | undefined;
   private readonly oneSrc: AddrSpec[] = [ANY_ADDR[0]];
+  private readonly oneRule: Rule[] = [];
   private readonly oneDst: AddrSpec[] = [ANY_ADDR[0]];
   private oneArg: string[] | undefined;
   private twoArgs: string[] | undefined;
@@ -546,10 +547,7 @@ class ArgParser {
   private parseTargetName(name: string): string {
     if (name.length < 1) throw perr('Invalid target name (too short)');
     if (name.length >= MAX_NAME) throw perr(`Invalid target name \`${name}' (${MAX_NAME - 1} chars max)`);
-    for (let k = 0; k < name.length; k++) {
-      const c = name.charCodeAt(k);
-      if (c === 32 || (c >= 9 && c <= 13)) throw perr(`Invalid target name \`${name}'`);
-    }
+    if (BLANK.test(name)) throw perr(`Invalid target name \`${name}'`);
     return name;
   }
 
@@ -893,7 +891,9 @@ class ArgParser {
       const inIface = this.inIface && this.inIface.name !== '' && this.inIface.name !== '+' ? this.inIface : undefined;
       const outIface = this.outIface && this.outIface.name !== '' && this.outIface.name !== '+' ? this.outIface : undefined;
       const fragment = this.fragment ? { neg: (this.invflags & OPT.FRAGMENT) !== 0 } : undefined;
-      const rules: Rule[] = (this.out.rules = new Array<Rule>(srcs.length * dsts.length));
+      // A line parser's single rule goes in its own array, refilled for each line.
+      const count = srcs.length * dsts.length;
+      const rules: Rule[] = (this.out.rules = this.reuse && count === 1 ? this.oneRule : new Array<Rule>(count));
       let k = 0;
       for (let si = 0; si < srcs.length; si++) {
         const s = srcs[si];
@@ -927,7 +927,7 @@ export function parseArgs(args: readonly string[], env: ParseEnv): ParsedArgs {
 
 /** Parses many lines with one parser: `parse(words, n)` reads the first `n` words (the
  *  array may be reused for the next line once the call returns). The result is valid until
- *  the next call (the same object is refilled; its `rules` arrays are new each time). */
+ *  the next call (the same object, and the same `rules` array for one rule, are refilled). */
 export interface LineParser {
   parse(args: readonly string[], n: number): ParsedArgs;
 }

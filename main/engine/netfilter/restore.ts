@@ -545,7 +545,7 @@ function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreO
     if (end === start || input.charCodeAt(start) === 35 /* # */) continue;
     const op = lineToOp(rd, input, start, end, line, opts, []);
     // kept: copies of the reader's ops (refilled by the next line)
-    if (op?.kind === 'cmd') ops.push({ kind: 'cmd', line: op.line, args: { ...op.args } });
+    if (op?.kind === 'cmd') ops.push({ kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.slice() } });
     else if (op?.kind === 'chain') ops.push({ kind: 'chain', line: op.line, name: op.name });
     else if (op) ops.push(op);
   }
