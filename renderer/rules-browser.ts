@@ -8,8 +8,11 @@
 // Big nodes: the service answers at most a budget of chains and rules (LabApi.rules); chains
 // are shown collapsed with their rule counts when the table is big, a chain's rules are asked
 // for when it is opened, and a long chain shows its rules 500 at a time.
+//
+// Compare: another host's rules against these (LabApi.compareRules), in a tab of their own —
+// per table, the chains that differ, with the rules only this host has (−) and only the other (+).
 
-import type { ChainRow, LabApi, RuleRow, RulesQuery, RulesView, TableRow } from '../shared/api/contract.ts';
+import type { ChainRow, LabApi, RuleRow, RulesCompare, RulesQuery, RulesView, TableRow } from '../shared/api/contract.ts';
 import { clear, errorText, h } from './ui.ts';
 
 export interface RulesBrowserOpts {
@@ -78,12 +81,16 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
   const status = h('span', { class: 'rb-status muted', 'data-testid': 'rules-status' });
   const filterBox = h('input', { class: 'rb-filter', type: 'search', placeholder: 'Filter rules and chains…', spellcheck: 'false', 'data-testid': 'rules-filter' });
   const tabs = h('div', { class: 'rb-tabs', role: 'tablist' });
+  const compareWith = h('select', { title: 'Compare these rules with another host’s', 'data-testid': 'rules-compare' }, h('option', { value: '' }, 'Compare with…')) as HTMLSelectElement;
+  let compared: RulesCompare | null = null;
+  compareWith.addEventListener('focus', () => void fillCompareChoices(), { once: true });
+  compareWith.addEventListener('change', () => void compareTo(compareWith.value));
   const body = h('div', { class: 'rb-body', 'data-testid': 'rules-body' });
   const el = h('div', { class: 'rules-browser', role: 'dialog', 'aria-label': `Rules of ${o.title ?? host}`, 'data-testid': 'rules-browser', 'data-host': host },
     h('div', { class: 'rb-head' },
       h('strong', {}, 'Rules'), h('span', { class: 'rb-host' }, o.title ?? host), status,
       h('span', { class: 'rb-spacer' }),
-      filterBox,
+      filterBox, compareWith,
       h('button', { title: 'Read the rules again', 'data-testid': 'rules-refresh', onclick: () => void load() }, 'Refresh'),
       h('button', { title: 'Close (Esc)', 'aria-label': 'Close', 'data-testid': 'rules-close', onclick: () => close() }, '×')),
     tabs, body);
@@ -125,7 +132,9 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
       el.dataset.loadMs = String(Math.round(performance.now() - t0));
       view = v;
       fetched.clear();
-      if (!v.tables.some((t) => t.name === tab) && !['ipsets', 'conntrack'].includes(tab)) tab = v.tables.find((t) => t.name === 'nat')?.name ?? v.tables[0]?.name ?? 'ipsets';
+      if (compared) compared = await api.compareRules(lab, host, compared.b).catch(() => null);
+      if (disposed || mine !== seq) return;
+      if (!v.tables.some((t) => t.name === tab) && !['ipsets', 'conntrack', ...(compared ? ['compare'] : [])].includes(tab)) tab = v.tables.find((t) => t.name === 'nat')?.name ?? v.tables[0]?.name ?? 'ipsets';
       render();
     } catch (e) {
       if (disposed || mine !== seq) return;
@@ -149,12 +158,14 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     clear(tabs);
     for (const t of v.tables) tabs.append(tabButton(t.name, `${t.name} ${fmt(t.ruleCount)}`));
     tabs.append(tabButton('ipsets', `ipsets ${v.ipsets.length}`), tabButton('conntrack', `conntrack ${fmt(v.conntrackCount)}`));
+    if (compared) tabs.append(tabButton('compare', `vs ${compared.b}: −${fmt(compared.onlyA)} +${fmt(compared.onlyB)}`));
     clear(body);
     renderToken++;
     clearTimeout(pending);
     const t0 = performance.now();
     if (tab === 'ipsets') renderIpsets(v);
     else if (tab === 'conntrack') renderConntrack(v);
+    else if (tab === 'compare') renderCompare();
     else {
       const t = v.tables.find((x) => x.name === tab);
       if (t) renderTable(t);
@@ -368,6 +379,57 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     sec.classList.add('rb-highlight');
     sec.scrollIntoView({ block: 'start', behavior: 'auto' });
     head?.focus({ preventScroll: true });
+  }
+
+  // ---- compare with another host ----------------------------------------------------------------
+
+  async function fillCompareChoices(): Promise<void> {
+    const v = await api.view(lab).catch(() => null);
+    if (!v || disposed) return;
+    const names = [...(v.cluster?.nodes.map((n) => n.name) ?? []), ...v.hosts.map((x) => x.name), ...(v.cluster?.pods.slice(0, 500).map((p) => `${p.namespace}/${p.name}`) ?? [])];
+    for (const n of names) if (n !== host && ![...compareWith.options].some((o) => o.value === n)) compareWith.append(h('option', { value: n }, n));
+  }
+
+  async function compareTo(other: string): Promise<void> {
+    if (!other) {
+      compared = null;
+      if (tab === 'compare') tab = 'nat';
+      render(false);
+      return;
+    }
+    try {
+      compared = await api.compareRules(lab, host, other);
+    } catch (e) {
+      compared = null;
+      clear(body);
+      body.append(h('div', { class: 'error', 'data-testid': 'rules-error' }, errorText(e)));
+      return;
+    }
+    if (disposed) return;
+    tab = 'compare';
+    render(false);
+  }
+
+  function renderCompare(): void {
+    const c = compared;
+    if (!c) return;
+    const n = (x: number): string => x.toLocaleString('en-US');
+    body.append(h('p', { class: 'rb-compare-sum', 'data-testid': 'compare-summary' },
+      `${c.a} vs ${c.b}: ${n(c.onlyA)} rules only on ${c.a} (−), ${n(c.onlyB)} only on ${c.b} (+), ${n(c.same)} on both.` +
+      (c.truncated ? ' (Not every differing rule is listed.)' : '')));
+    for (const t of c.tables) {
+      if (!t.chains.length) continue;
+      body.append(h('h4', { class: 'rb-compare-table' }, `${t.name}`, h('span', { class: 'muted' }, ` · ${t.chains.length} chains differ, ${t.sameChains} alike`)));
+      for (const ch of t.chains) {
+        const note = !ch.inB ? `only on ${c.a}` : !ch.inA ? `only on ${c.b}` : ch.policyA !== ch.policyB ? `policy ${ch.policyA ?? '-'} vs ${ch.policyB ?? '-'}` : `${ch.same} rules alike`;
+        const box = h('div', { class: 'rb-chain', 'data-testid': 'compare-chain', 'data-chain': ch.name },
+          h('div', { class: 'rb-chain-head' }, h('span', { class: 'rb-chain-name' }, ch.name), h('span', { class: 'rb-refs' }, note)));
+        for (const r of ch.onlyA) box.append(h('div', { class: 'rb-rule rb-only-a', 'data-testid': 'compare-only-a' }, h('span', { class: 'rb-num' }, '−'), h('span', { class: 'rb-spec' }, r)));
+        for (const r of ch.onlyB) box.append(h('div', { class: 'rb-rule rb-only-b', 'data-testid': 'compare-only-b' }, h('span', { class: 'rb-num' }, '+'), h('span', { class: 'rb-spec' }, r)));
+        body.append(box);
+      }
+    }
+    if (!c.onlyA && !c.onlyB && c.tables.every((t) => !t.chains.length)) body.append(h('p', { class: 'muted' }, 'The two hosts have the same rules.'));
   }
 
   // ---- ipsets and conntrack (filtered here: the answer holds them whole, up to their caps) ----

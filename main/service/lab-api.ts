@@ -11,7 +11,8 @@ import {
   type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type SavedTraceReport, type TraceRequest, type TraceResult, type UndoResult,
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
-import type { RulesQuery, RulesView } from '../../shared/api/contract.ts';
+import type { RulesCompare, RulesQuery, RulesView } from '../../shared/api/contract.ts';
+import { compareSaves } from '../../shared/rules-compare.ts';
 import { hostView } from '../engine/host-view.ts';
 import { traceMarkdown } from '../engine/datapath/report-markdown.ts';
 import type { TraceJson } from '../../shared/trace-json.ts';
@@ -361,6 +362,15 @@ export class LabApiImpl implements Sync<LabMethods> {
       return hostView(h, lab.clock, query);
     };
     return this.service.inspect ? this.service.inspect(ref, read) : read(this.service.load(ref));
+  }
+
+  compareRules(ref: string, a: string, b: string): RulesCompare {
+    const save = (host: string): string => {
+      const r = this.service.exec(ref, host, ['iptables-save'], '');
+      if (r.code !== 0) throw new ApiCallError('failed', r.stderr.trim() || `iptables-save on ${host} failed`);
+      return r.stdout;
+    };
+    return compareSaves(save(a), save(b), { a, b });
   }
 }
 

@@ -8,7 +8,7 @@ import type {
   ApplyResult, Capabilities, CheckVerdict, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
   LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, SavedTraceReport, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
-import type { RulesQuery, RulesView } from './types.ts';
+import type { RulesCompare, RulesQuery, RulesView } from './types.ts';
 import type { Exercise, Walkthrough } from '../guide.ts';
 import { exercisesCheck, walkthroughCheck } from '../guide-check.ts';
 
@@ -172,6 +172,7 @@ export const METHOD_ARGS = {
   setWalkthrough: args(labRef, nullable(walkthroughCheck)),
   setExercises: args(labRef, exercisesCheck),
   rules: args(labRef, consoleHost, opt(rulesQuery)),
+  compareRules: args(labRef, consoleHost, consoleHost),
 } as const satisfies Record<string, (v: unknown) => string | null>;
 
 export type MethodName = keyof typeof METHOD_ARGS;
@@ -254,6 +255,11 @@ export interface LabMethods {
    * with `q.table` and `q.chain`, or for the rules containing a string with `q.filter`.
    */
   rules(ref: string, host: string, q?: RulesQuery): Promise<RulesView>;
+  /**
+   * Two hosts' rules compared (the rules browser's Compare): per table, the chains that differ,
+   * with the rules (`-A CHAIN ` stripped) only one side has, from their `iptables-save`.
+   */
+  compareRules(ref: string, a: string, b: string): Promise<RulesCompare>;
 }
 
 /** Events pushed to the renderer. */

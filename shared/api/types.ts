@@ -3,6 +3,7 @@
 import type { StepAction } from '../guide.ts';
 
 export type { ChainRow, IpsetRow, RuleRow, RulesQuery, RulesTableName, RulesView, TableRow } from '../rules-view.ts';
+export type { ChainCompare, RulesCompare, TableCompare } from '../rules-compare.ts';
 
 export type HostKind = 'host' | 'client' | 'lb';
 

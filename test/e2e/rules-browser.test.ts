@@ -2,7 +2,7 @@
 // `kpl new --cluster`) with a kept trace (counters, a conntrack entry); the browser opened on
 // node minikube from the inspector's "Rules" button: KUBE-SERVICES in nat, a KUBE-SVC-… target
 // followed (that chain scrolled to and highlighted), the filter, the ipsets and conntrack tabs,
-// a change in the lab showing without reopening. Saves docs/rules-browser.png (KPL_DOCS=1; else into test-results/). Then the speed
+// a change in the lab showing without reopening; two nodes of another lab compared. Saves docs/rules-browser.png (KPL_DOCS=1; else into test-results/). Then the speed
 // target of issue 7: opening the rules browser of a 60,000-rule node (measured and printed).
 
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -43,6 +43,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     const api = new LabApiImpl(service);
     api.createLab('rules', { cluster: true });
     api.trace('rules', { from: 'minikube', to: '10.96.0.1:443', proto: 'tcp', keep: true });
+    api.createLab('pair', { cluster: true, nodes: 2 });
   });
   after(async () => {
     service?.close();
@@ -146,6 +147,29 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await page.getByTestId('rules-filter').focus();
     await page.keyboard.press('Escape');
     await rb.waitFor({ state: 'detached' });
+    assert.deepEqual(b.errors, []);
+  }));
+
+  it('compares two nodes: the CoreDNS pod’s Calico chains only on minikube, kube-proxy’s alike', shot(async (page) => {
+    await openLab(page, app.url, 'pair', 'n:minikube');
+    await page.getByTestId('open-rules').click();
+    const rb = page.getByTestId('rules-browser');
+    await page.getByTestId('rules-status').filter({ hasText: /rules in \d+ tables/ }).waitFor();
+    await page.getByTestId('rules-compare').focus(); // the choices are read when it is first used
+    await page.locator('[data-testid=rules-compare] option[value=minikube-m02]').waitFor({ state: 'attached' });
+    await page.getByTestId('rules-compare').selectOption('minikube-m02');
+    await page.getByTestId('rules-tab-compare').filter({ hasText: /^vs minikube-m02: −\d+ \+\d+$/ }).waitFor();
+    assert.match((await page.getByTestId('compare-summary').textContent()) ?? '', /^minikube vs minikube-m02: \d+ rules only on minikube \(−\), \d+ only on minikube-m02 \(\+\), \d+ on both\.$/);
+    const fw = rb.locator('[data-testid=compare-chain][data-chain^="cali-fw-cali"]');
+    assert.match((await fw.locator('.rb-chain-head').textContent()) ?? '', /only on minikube$/);
+    assert.ok((await fw.getByTestId('compare-only-a').count()) > 0);
+    await rb.locator('[data-testid=compare-chain][data-chain=cali-from-wl-dispatch] [data-testid=compare-only-b]', { hasText: 'Unknown interface' }).waitFor();
+    assert.equal(await rb.locator('[data-testid=compare-chain][data-chain^="KUBE-"]').count(), 0, 'kube-proxy wrote the same rules on both');
+    mkdirSync(join(ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'rules-compare.png') });
+    // Back to one host's rules.
+    await page.getByTestId('rules-compare').selectOption('');
+    await page.getByTestId('rules-tab-compare').waitFor({ state: 'detached' });
     assert.deepEqual(b.errors, []);
   }));
 
