@@ -52,6 +52,9 @@ const KNOWN_KEY1 = new Int32Array(KNOWN_SLOTS);
 const KNOWN_KEY2 = new Int32Array(KNOWN_SLOTS);
 const KNOWN_LEN = new Int32Array(KNOWN_SLOTS);
 let knownMaxLength = 0;
+/** Whether a known word starts with this character: most other words (addresses, ports,
+ *  kube-proxy's chain names) are told apart by their first character alone. */
+const KNOWN_FIRST = new Uint8Array(0x10000);
 
 // The characters sampled: at 0, 2 (or the last), the middle and the last; for a length of
 // three or less, that is every character.
@@ -69,12 +72,14 @@ for (const w of new Set(parserWords())) {
   KNOWN_KEY2[k] = k2;
   KNOWN_LEN[k] = w.length;
   if (w.length > knownMaxLength) knownMaxLength = w.length;
+  KNOWN_FIRST[w.charCodeAt(0)] = 1;
 }
 
 /** s[start, end) as a string: the known word it equals, else a slice. */
 function knownOrSlice(s: string, start: number, end: number): string {
   const len = end - start;
-  if (len <= knownMaxLength) {
+  const c0 = s.charCodeAt(start);
+  if (len <= knownMaxLength && KNOWN_FIRST[c0] === 1) {
     const k1 = key1(s, start, len);
     const k2 = key2(s, start, len);
     for (let k = slotOf(k1, k2, len); ; k = (k + 1) & (KNOWN_SLOTS - 1)) {
