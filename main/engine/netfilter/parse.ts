@@ -162,6 +162,25 @@ function modOptions(mod: { options: Readonly<Record<string, number>> }): ModOpti
   return m;
 }
 
+/** Every "--name" token of the base options and of the modules, with what it resolves to:
+ *  the base option, else the option of each module that has one of that name (one lookup
+ *  per option instead of one per loaded module). */
+interface TokenInfo {
+  base: Resolved | undefined;
+  owners: (MatchModule | TargetModule)[];
+  opts: ModOpt[];
+}
+const TOKENS = new Map<string, TokenInfo>();
+for (const [token, r] of LONG_BY_TOKEN) TOKENS.set(token, { base: r, owners: [], opts: [] });
+for (const mod of [...MATCHES.values(), ...TARGETS.values()]) {
+  for (const [token, r] of modOptions(mod).byToken) {
+    let t = TOKENS.get(token);
+    if (!t) TOKENS.set(token, (t = { base: undefined, owners: [], opts: [] }));
+    t.owners.push(mod);
+    t.opts.push(r);
+  }
+}
+
 /** The short options of IPT_OPTSTRING with their argument kind, by character code (-1: not
  *  an option). */
 const SHORT = new Int8Array(128).fill(-1);
@@ -475,14 +494,17 @@ class ArgParser {
 
   /** The option a whole "--name" word names exactly (the common case: no slicing). */
   private resolveToken(word: string): Resolved | undefined {
-    const b = LONG_BY_TOKEN.get(word);
-    if (b) return b;
+    const t = TOKENS.get(word);
+    if (t === undefined) return undefined;
+    if (t.base !== undefined) return t.base;
+    // The last loaded module that has the option.
     for (let k = this.nLoaded - 1; k >= 0; k--) {
       const inst = this.loaded[k];
-      const hit = inst.opts.byToken.get(word);
-      if (hit !== undefined) {
-        this.optInst = inst;
-        return hit;
+      for (let j = 0; j < t.owners.length; j++) {
+        if (t.owners[j] === inst.module) {
+          this.optInst = inst;
+          return t.opts[j];
+        }
       }
     }
     return undefined;
