@@ -175,6 +175,8 @@ export interface Decision {
   comments: string[];
   /** The Kubernetes objects behind it, in words ("Service default/webapp has no local endpoints"). */
   objects: string[];
+  /** Whether a DROP or REJECT decided it (else the row is the walk's last step). */
+  dropped: boolean;
 }
 
 function ruleLine(s: StepJson): string {
@@ -188,7 +190,7 @@ function ruleLine(s: StepJson): string {
  * to the objects they stand for ("NetworkPolicy default/allow-db-access", "pod default/db-…").
  */
 export function decisionOf(nav: Nav, names: ReadonlyMap<string, string> = new Map()): Decision {
-  if (!nav.rows.length) return { row: -1, rule: '', comments: [], objects: [] };
+  if (!nav.rows.length) return { row: -1, rule: '', comments: [], objects: [], dropped: false };
   const row = decidingRow(nav);
   const s = nav.rows[row].step;
   const comments = commentsOf(s.rule_spec);
@@ -197,7 +199,7 @@ export function decisionOf(nav: Nav, names: ReadonlyMap<string, string> = new Ma
     if (o && !objects.includes(o)) objects.push(o);
   };
   const ph = nav.phases.find((p) => row >= p.start && row < p.end) ?? nav.phases[0];
-  const dropped = s.matched && DROP_TARGETS.has(s.verdict ?? '');
+  const dropped = !!s.matched && DROP_TARGETS.has(s.verdict ?? '');
   for (const c of comments) {
     const svc = serviceOf(c);
     if (svc) add(`Service ${svc}${c.slice(c.indexOf(' ') >= 0 ? c.indexOf(' ') : c.length)}`);
@@ -231,7 +233,7 @@ export function decisionOf(nav: Nav, names: ReadonlyMap<string, string> = new Ma
     }
   }
   if (!objects.length) add(names.get(s.chain));
-  return { row, rule: ruleLine(s), comments, objects };
+  return { row, rule: ruleLine(s), comments, objects, dropped };
 }
 
 /** A policy chain's name from Calico's "Policy … ingress" comment on one of its steps in [from, to). */
@@ -250,7 +252,7 @@ function policyNameIn(nav: Nav, from: number, to: number, chain: string): string
 /** The decision in one line: "dropped — DROP by rule 7 of … ("Drop if no policies passed packet"); NetworkPolicy …". */
 export function decisionText(outcome: string | undefined, d: Decision): string {
   if (d.row < 0) return outcome ?? '';
-  const parts = [`${outcome ?? '?'} — ${d.rule}`];
+  const parts = [`${outcome ?? '?'} — ${d.dropped ? '' : 'no rule dropped it; last step: '}${d.rule}`];
   if (d.comments.length) parts[0] += ` (“${d.comments.join('”, “')}”)`;
   return [...parts, ...d.objects].join('; ');
 }

@@ -121,6 +121,8 @@ test('why: the deciding rule, its comments, the pod and the NetworkPolicy behind
   // Delivered: the last step decides, nothing behind it.
   const ok = decisionOf(navOf(delivered), names);
   assert.equal(ok.rule, 'policy ACCEPT of filter FORWARD on minikube');
+  assert.equal(ok.dropped, false);
+  assert.equal(decisionText('delivered', ok), 'delivered — no rule dropped it; last step: policy ACCEPT of filter FORWARD on minikube');
 });
 
 test('why: kube-proxy’s KUBE-MARK-DROP names the Service; comments and Services are read from rule text', () => {
