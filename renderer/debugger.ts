@@ -26,6 +26,7 @@ import {
 } from './trace-nav.ts';
 import { hostNode, tracePath, type TracePath } from './trace-path.ts';
 import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState } from './debugger-panes.ts';
+import { createWhatIf } from './what-if.ts';
 
 export { rowAt, walkOf, type StartedTrace, type Row };
 
@@ -111,12 +112,26 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const mdBtn = h('button', { type: 'button', 'data-testid': 'step-export-md', title: 'Export this trace as Markdown (a readable walk with the rules)', onclick: () => void exportAs('markdown') }, '⇩ MD');
   const jsonBtn = h('button', { type: 'button', 'data-testid': 'step-export-json', title: 'Export this trace as JSON (as kpl trace --json)', onclick: () => void exportAs('json') }, '⇩ JSON');
   const linkBtn = h('button', { type: 'button', 'data-testid': 'step-link', title: 'A link that opens the lab at this saved trace and step', onclick: () => void showLink() }, 'Link');
+  const body = h('div', { class: 'dbg-body' },
+    h('div', { class: 'dbg-main' }, current, why, list),
+    h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el, savedP.el));
+  // What if…: fork the walk on show at this step, change the lab, replay and compare (renderer/what-if.ts).
+  const whatIf = createWhatIf({
+    api: deps.api,
+    lab: deps.lab,
+    single: [outcomeBar, body],
+    base: () => {
+      const w = walks[Number(pick.value) || 0];
+      return w ? { walk: w, asked: started?.spec ?? null, step: cur, title: title.textContent ?? 'the trace' } : null;
+    },
+    open: (t, what, row) => {
+      show([t], what);
+      go(row, true);
+    },
+  });
   const el = h('div', { class: 'stepper dbg', 'data-testid': 'stepper' },
     h('div', { class: 'step-bar' }, title, pick, pos, restart, rcont, back, next, over, out, hook, hop, end, closeBtn),
-    h('div', { class: 'step-bar' }, form, play, speed, saveBtn, mdBtn, jsonBtn, linkBtn), outcomeBar,
-    h('div', { class: 'dbg-body' },
-      h('div', { class: 'dbg-main' }, current, why, list),
-      h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el, savedP.el)));
+    h('div', { class: 'step-bar' }, form, play, speed, saveBtn, mdBtn, jsonBtn, linkBtn, whatIf.button), whatIf.bar, outcomeBar, body, whatIf.view);
   el.hidden = true;
   pos.textContent = 'no trace yet';
 
@@ -453,6 +468,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     dispose: () => {
       disposed = true;
       stopPlay();
+      whatIf.dispose();
       window.removeEventListener('keydown', onKey, true);
     },
   };

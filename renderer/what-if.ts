@@ -1,0 +1,327 @@
+// "What if…" in the debugger: Fork here remembers the walk on show (kept as recorded: it is data,
+// the lab changes after it), its request and seed, and the current step. The user then changes
+// the lab — a rule edited or deleted in a node's console, a pod relabelled, a NetworkPolicy
+// deleted or a Deployment scaled with kubectl, anything from the inspector — and Replay traces
+// the same request (same from, to, protocol, source port and seed, so the random picks of
+// endpoints are the same) on the changed lab. The compare view shows both walks side by side,
+// aligned by shared/api/trace-diff.ts, the first divergence marked and scrolled to, each side's
+// outcome and the rule that decided it with the Kubernetes object behind it. While the compare
+// view is open, every further change of the lab replays again (the view follows the lab); before
+// it, changes are only counted, so a change made in several commands does not flash half-done
+// comparisons. A click on a step opens that walk in the debugger at that step; Back returns to
+// the single view, Compare to the comparison; × ends the fork. Text only.
+
+import type { LabApi, TraceRequest, TraceResult } from '../shared/api/contract.ts';
+import { alignRows, decisionOf, decisionText, foldPairs, networkPoliciesIn, replayRequest, type Alignment, type Decision } from '../shared/api/trace-diff.ts';
+import { navOf, walkOf, type Nav, type Row, type Walk } from '../shared/api/trace-nav.ts';
+import { busy, clear, h, toast } from './ui.ts';
+
+export interface WhatIfBase {
+  /** The walk on show (a trace report's JSON). */
+  walk: Walk & { seed?: unknown };
+  /** What the trace form (or a walkthrough step) asked, when the walk came from there. */
+  asked: { from: string; to: string; proto: TraceRequest['proto'] } | null;
+  /** The current step (0-based row). */
+  step: number;
+  title: string;
+}
+
+export interface WhatIf {
+  /** "What if…": forks the trace at the current step. */
+  button: HTMLButtonElement;
+  /** The fork's bar: what was forked, Replay, Compare/Back, end. */
+  bar: HTMLElement;
+  /** The compare view (in place of the single view while shown). */
+  view: HTMLElement;
+  dispose(): void;
+}
+
+interface Side {
+  walk: Walk;
+  nav: Nav;
+  decision: Decision;
+}
+
+/** One step in a compare column: number, chain, rule and result. */
+function cellText(k: number, r: Row): string {
+  const s = r.step;
+  if (s.skipped !== undefined) return `${k + 1}. ${s.chain}: ${s.skipped} rules skipped`;
+  const rule = s.rule === null || s.rule === undefined ? `end → ${s.verdict ?? ''}` : `${s.rule}: ${(s.rule_spec ?? '').replace(/^-A \S+ /, '').replace(/-m comment --comment "cali:[^"]*" /g, '')}`;
+  const res = s.matched ? (s.rule === null || s.rule === undefined ? '' : `  ⇒ ${s.verdict ?? 'matched'}`) : '  ✗';
+  return `${k + 1}. ${s.chain} ${rule}${res}`;
+}
+
+function where(r: Row): string {
+  const s = r.step;
+  return `${r.phase === 'packet' ? '' : `[${r.phase}] `}${s.host} › ${s.hook ?? '?'} › ${s.table}`;
+}
+
+function outcomeLine(w: Walk): string {
+  const p = w.packet;
+  return `${p ? `${p.proto} ${p.src}:${p.sport ?? ''} → ${p.dst}:${p.dport ?? ''}  ` : ''}${w.outcome ?? '?'}${w.reason ? ` — ${w.reason}` : ''}`;
+}
+
+// ---- Calico's hashed chain names, from the lab's pods and NetworkPolicies ------------------------
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+function base64url(b: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < b.length; i += 3) {
+    const v = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
+    out += B64URL[v >> 18] + B64URL[(v >> 12) & 63] + (i + 1 < b.length ? B64URL[(v >> 6) & 63] : '') + (i + 2 < b.length ? B64URL[v & 63] : '');
+  }
+  return out;
+}
+async function digest(alg: 'SHA-1' | 'SHA-256', text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest(alg, new TextEncoder().encode(text)));
+}
+/** Felix's length-limited chain name (prefix + suffix, or prefix + "_" + base64url(SHA-256(suffix)) cut to 28). */
+async function limited(prefix: string, suffix: string): Promise<string> {
+  if (prefix.length + suffix.length <= 28 && !(prefix.length + suffix.length === 28 && suffix.startsWith('_'))) return prefix + suffix;
+  return `${prefix}_${base64url(await digest('SHA-256', suffix)).slice(0, 28 - 1 - prefix.length)}`;
+}
+
+/** Chain names → the objects they stand for: each pod's cali-tw-/cali-fw- chains, each NetworkPolicy's cali-pi-/cali-po-. */
+async function calicoNames(api: LabApi, lab: string, into: Map<string, string>): Promise<void> {
+  if (!globalThis.crypto?.subtle) return;
+  const [view, doc] = await Promise.all([api.view(lab).catch(() => null), api.doc(lab).catch(() => null)]);
+  for (const p of view?.cluster?.pods ?? []) {
+    const iface = `cali${[...(await digest('SHA-1', `${p.namespace}.${p.name}`))].map((x) => x.toString(16).padStart(2, '0')).join('').slice(0, 11)}`;
+    for (const dir of ['tw', 'fw']) into.set(await limited(`cali-${dir}-`, iface), `pod ${p.namespace}/${p.name}`);
+  }
+  for (const np of networkPoliciesIn((doc as { journal?: unknown } | null)?.journal)) {
+    for (const id of [`${np.namespace}/knp.default.${np.name}`, `knp.default.${np.name}`]) {
+      into.set(await limited('cali-pi-', id), `NetworkPolicy ${np.namespace}/${np.name}`);
+      into.set(await limited('cali-po-', id), `NetworkPolicy ${np.namespace}/${np.name}`);
+    }
+  }
+}
+
+export function createWhatIf(deps: {
+  api: LabApi;
+  lab: string;
+  /** The walk on show, or null. */
+  base(): WhatIfBase | null;
+  /** The debugger's single view (its outcome line and body), hidden while the compare view shows. */
+  single: HTMLElement[];
+  /** Shows a walk in the debugger at a row (a click on a compared step). */
+  open(report: TraceResult, title: string, row: number): void;
+}): WhatIf {
+  const button = h('button', { type: 'button', 'data-testid': 'whatif-fork', title: 'What if…: fork the trace here. Change the lab (a rule in a console, kubectl, the inspector), then Replay: the same packet and seed on the changed lab, compared with this walk side by side.' }, 'What if…');
+  const info = h('span', { class: 'wi-info', 'data-testid': 'whatif-info' });
+  const changes = h('span', { class: 'muted', 'data-testid': 'whatif-changes' });
+  const replayBtn = h('button', { type: 'button', class: 'primary', 'data-testid': 'whatif-replay', title: 'Trace the same request and seed on the lab as it is now and compare the two walks' }, 'Replay');
+  const toggleBtn = h('button', { type: 'button', 'data-testid': 'whatif-toggle', title: 'Switch between the comparison and the single view' }, 'Compare');
+  const endBtn = h('button', { type: 'button', 'data-testid': 'whatif-end', title: 'End the fork' }, '×');
+  const bar = h('div', { class: 'wi-bar', 'data-testid': 'whatif-bar' }, h('strong', {}, 'What if: '), info, ' ', changes, replayBtn, toggleBtn, endBtn);
+  bar.hidden = true;
+
+  const headA = h('div', { class: 'wi-head', 'data-testid': 'whatif-head-a' });
+  const headB = h('div', { class: 'wi-head', 'data-testid': 'whatif-head-b' });
+  const divergence = h('div', { class: 'wi-divergence', 'data-testid': 'whatif-divergence' });
+  const rows = h('div', { class: 'wi-rows', 'data-testid': 'whatif-rows' });
+  const back = h('button', { type: 'button', 'data-testid': 'whatif-back', title: 'Back to the single view' }, '← Back to the debugger');
+  const view = h('div', { class: 'wi-view', 'data-testid': 'whatif-view' },
+    h('div', { class: 'wi-top' }, divergence, back), h('div', { class: 'wi-heads' }, headA, headB), rows);
+  view.hidden = true;
+
+  interface Fork { base: Side; request: TraceRequest; step: number; title: string }
+  let fork: Fork | null = null;
+  let replay: Side | null = null;
+  let al: Alignment | null = null;
+  let changed = 0;
+  let expanded = new Set<number>();
+  const names = new Map<string, string>();
+  let disposed = false;
+
+  const side = (w: Walk): Side => {
+    const nav = navOf(w);
+    return { walk: w, nav, decision: decisionOf(nav, names) };
+  };
+
+  function setBar(): void {
+    bar.hidden = !fork;
+    if (!fork) return;
+    const r = fork.request;
+    info.title = `forked at step ${fork.step + 1} of ${fork.title}; replays ${r.from} → ${r.to} ${r.proto}${r.sport ? ` sport ${r.sport}` : ''}${r.seed !== undefined ? ` seed ${r.seed}` : ''}.`;
+    info.textContent = info.title;
+    changes.textContent = changed ? `The lab changed ${changed} time${changed > 1 ? 's' : ''} since.` : 'Now change the lab, then Replay.';
+    toggleBtn.hidden = !replay;
+    toggleBtn.textContent = view.hidden ? 'Compare' : 'Single view';
+  }
+
+  function showCompare(on: boolean): void {
+    view.hidden = !on;
+    for (const e of deps.single) e.hidden = on;
+    setBar();
+  }
+
+  async function doFork(): Promise<void> {
+    const b = deps.base();
+    if (!b || !b.walk.steps?.length) {
+      toast('What if: trace a packet first, then fork it at a step.', 'error');
+      return;
+    }
+    const request = replayRequest(b.walk, b.asked);
+    if (typeof request === 'string') {
+      toast(`What if: ${request}.`, 'error');
+      return;
+    }
+    // The base is kept as recorded: a copy, whatever the debugger shows next.
+    const walk = JSON.parse(JSON.stringify(b.walk)) as Walk;
+    fork = { base: side(walk), request, step: b.step, title: b.title };
+    replay = null;
+    al = null;
+    changed = 0;
+    showCompare(false);
+    await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
+    if (fork) fork.base = side(walk);
+    setBar();
+    toast(`Forked at step ${b.step + 1}. Change the lab, then Replay to compare.`);
+  }
+
+  let replaying: Promise<void> | null = null;
+  let again = false;
+  async function doReplay(): Promise<void> {
+    if (!fork) return;
+    if (replaying) {
+      again = true;
+      return replaying;
+    }
+    replaying = (async () => {
+      do {
+        again = false;
+        const f: Fork | null = fork;
+        if (!f) return;
+        const t = await busy(() => deps.api.trace(deps.lab, f.request));
+        if (!t || disposed || fork !== f) return;
+        await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
+        f.base = side(f.base.walk);
+        replay = side(walkOf(t));
+        al = alignRows(f.base.nav.rows, replay.nav.rows);
+        expanded = new Set();
+        render();
+        showCompare(true);
+      } while (again);
+    })().finally(() => {
+      replaying = null;
+    });
+    return replaying;
+  }
+
+  function head(el: HTMLElement, label: string, s: Side, which: 'a' | 'b'): void {
+    clear(el);
+    const go = h('button', { type: 'button', 'data-testid': `whatif-decider-${which}`, title: 'Open this walk in the debugger at the rule that decided it' }, 'deciding rule ⇢');
+    go.addEventListener('click', () => openSide(which, s.decision.row));
+    el.append(
+      h('div', { class: 'wi-label' }, label),
+      h('div', { class: `wi-outcome ${s.walk.outcome ?? ''}`, 'data-testid': `whatif-outcome-${which}` }, outcomeLine(s.walk)),
+      h('div', { class: 'wi-why', 'data-testid': `whatif-why-${which}` }, decisionText(s.walk.outcome, s.decision), ' ', s.decision.row >= 0 ? go : null),
+    );
+  }
+
+  function openSide(which: 'a' | 'b', row: number): void {
+    if (!fork) return;
+    const s = which === 'a' ? fork.base : replay;
+    if (!s) return;
+    showCompare(false);
+    deps.open(s.walk as unknown as TraceResult, which === 'a' ? `${fork.title} (as forked)` : `replay of ${fork.request.from} → ${fork.request.to} on the changed lab`, Math.max(0, row));
+    setBar();
+  }
+
+  function render(): void {
+    if (!fork || !replay || !al) return;
+    const a = fork.base;
+    const b = replay;
+    head(headA, 'Before: as recorded', a, 'a');
+    head(headB, 'After: replayed on the changed lab', b, 'b');
+    const d = al.divergence;
+    clear(divergence);
+    if (d < 0) divergence.textContent = 'The walks are the same: the change does not touch this packet.';
+    else {
+      const p = al.pairs[d];
+      const ra = p.a !== null ? a.nav.rows[p.a] : null;
+      const rb = p.b !== null ? b.nav.rows[p.b] : null;
+      const at = (r: Row | null, k: number | null): string => (r && k !== null ? `step ${k + 1} (${r.step.host} › ${r.step.table} › ${r.step.chain}${typeof r.step.rule === 'number' ? ` rule ${r.step.rule}` : ' end'})` : 'no step');
+      divergence.append(h('span', { class: 'wi-mark' }, '≠ '), `First divergence: before ${at(ra, p.a)}, after ${at(rb, p.b)}`);
+      divergence.dataset.a = p.a === null ? '' : String(p.a + 1);
+      divergence.dataset.b = p.b === null ? '' : String(p.b + 1);
+    }
+    clear(rows);
+    let lastSeg = '';
+    let divEl: HTMLElement | null = null;
+    const lines = foldPairs(al, 2).flatMap((l) => ('fold' in l && expanded.has(l.fold[0]) ? Array.from({ length: l.fold[1] - l.fold[0] }, (_, k) => ({ pair: l.fold[0] + k })) : [l]));
+    for (const l of lines) {
+      if ('fold' in l) {
+        const [s, e] = l.fold;
+        const f = h('div', { class: 'wi-fold', 'data-testid': 'whatif-fold', title: 'Show these steps' }, `⋯ ${e - s} identical steps (${s + 1}–${e})`);
+        f.addEventListener('click', () => {
+          expanded.add(s);
+          render();
+        });
+        rows.append(f);
+        lastSeg = '';
+        continue;
+      }
+      const k = l.pair;
+      const p = al.pairs[k];
+      const ra = p.a !== null ? a.nav.rows[p.a] : null;
+      const rb = p.b !== null ? b.nav.rows[p.b] : null;
+      const seg = where((ra ?? rb) as Row);
+      const segB = rb ? where(rb) : seg;
+      if (seg !== lastSeg || (ra && rb && segB !== seg)) {
+        rows.append(h('div', { class: 'wi-seg' }, h('span', {}, ra ? where(ra) : ''), h('span', {}, rb ? segB : '')));
+        lastSeg = seg;
+      }
+      const cell = (r: Row | null, i: number | null, which: 'a' | 'b'): HTMLElement => {
+        const c = h('div', { class: `wi-cell${r && r.step.matched && r.step.skipped === undefined ? ' hit' : ''}${which === 'a' && i === fork?.step ? ' forked' : ''}`, 'data-testid': `whatif-cell-${which}` }, r && i !== null ? cellText(i, r) : '');
+        if (r && i !== null) {
+          c.title = `${where(r)} › ${r.step.chain}\n${r.step.rule_spec ?? ''}${r.step.why ? `\nno match: ${r.step.why}` : ''}\nClick: open in the debugger here`;
+          c.addEventListener('click', () => openSide(which, i));
+        }
+        return c;
+      };
+      const row = h('div', { class: `wi-row ${p.kind}${k === d ? ' first' : ''}`, 'data-testid': 'whatif-row', 'data-kind': p.kind }, cell(ra, p.a, 'a'), cell(rb, p.b, 'b'));
+      rows.append(row);
+      if (k === d) divEl = row;
+    }
+    const target = divEl as HTMLElement | null;
+    if (target) requestAnimationFrame(() => (rows.scrollTop = Math.max(0, target.offsetTop - rows.offsetTop - 48)));
+  }
+
+  function end(): void {
+    fork = null;
+    replay = null;
+    al = null;
+    showCompare(false);
+  }
+
+  button.addEventListener('click', () => void doFork());
+  replayBtn.addEventListener('click', () => void doReplay());
+  toggleBtn.addEventListener('click', () => showCompare(!!view.hidden));
+  back.addEventListener('click', () => showCompare(false));
+  endBtn.addEventListener('click', () => end());
+
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const off = deps.api.onLabChanged((e) => {
+    if (e.lab !== deps.lab || !fork) return;
+    changed++;
+    setBar();
+    // The comparison follows the lab while it is on show.
+    if (!view.hidden) {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void doReplay(), 150);
+    }
+  });
+
+  return {
+    button,
+    bar,
+    view,
+    dispose: () => {
+      disposed = true;
+      if (timer) clearTimeout(timer);
+      off();
+    },
+  };
+}

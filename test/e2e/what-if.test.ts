@@ -1,0 +1,152 @@
+// End-to-end: "What if…" in the debugger, on the example 'network-policy' (legacy layout) with
+// its allow-db-access policy applied. A trace frontend → db:80 is dropped by Calico in db's
+// cali-tw chain; it is forked at a step, the policy is deleted with kubectl in minikube's console,
+// and Replay compares the recorded walk with the replay on the changed lab: the first divergence
+// is in cali-tw-<db's interface>, the left side dropped by "Drop if no policies passed packet"
+// with the NetworkPolicy named, the right side delivered. A click on a compared step opens that
+// walk in the debugger; Back returns to the single view. With the comparison open, applying
+// the deletion undone (Undo) replays by itself: the walks are the same.
+// Takes test-results/what-if.png (docs/what-if.png with KPL_DOCS=1).
+
+import { after, before, describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { LabService } from '../../main/service/lab-service.ts';
+import { LabApiImpl } from '../../main/service/lab-api.ts';
+import { CHROMIUM, ROOT, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+
+const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
+const FRONTEND = 'frontend-8b474f47-zdqdv';
+const TW = 'cali-tw-cali95aa86cbb2a';
+describe('what if: a forked trace replayed on the changed lab', { skip, timeout: 120_000 }, () => {
+  let app: App;
+  let b: Browsing;
+  let service: LabService;
+
+  before(async () => {
+    app = await startApp();
+    b = await openBrowser();
+    service = new LabService({ db: app.db });
+    const api = new LabApiImpl(service);
+    api.createExample('network-policy', 'np', { proxy: 'legacy' });
+    // The walkthrough's steps 1-3: curl backend, curl db, the policy applied.
+    for (let i = 0; i < 3; i++) api.runStep('np', i);
+  });
+  after(async () => {
+    service?.close();
+    await b?.close();
+    await app?.stop();
+  });
+
+  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
+    try {
+      await fn(b.page);
+    } catch (e) {
+      const file = await screenshot(b.page, `e2e-${t.name}`);
+      t.diagnostic(`screenshot: ${file}`);
+      throw e;
+    }
+  };
+
+  async function run(page: Page, line: string): Promise<void> {
+    const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
+    await input.fill(line);
+    await input.press('Enter');
+    await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
+  }
+  const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
+
+  it('forks a dropped trace, deletes the NetworkPolicy, replays and compares', shot(async (page) => {
+    await page.goto(`${app.url}#/lab/np`);
+    await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached' });
+    if (await page.getByTestId('guide').isVisible()) await page.getByTestId('open-guide').click();
+
+    // The trace frontend → db:80: dropped by Calico on minikube.
+    await page.getByTestId('open-stepper').click();
+    await page.getByTestId('trace-from').fill(`pod/default/${FRONTEND}`);
+    await page.getByTestId('trace-to').fill('db:80');
+    await page.getByTestId('trace-form').locator('button[type=submit]').click();
+    await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
+    assert.match(await text(page, 'step-outcome'), /dropped/);
+    // Forked at step 3 (the What if bar says so).
+    await page.locator('[data-testid=step-current]').click();
+    await page.keyboard.press('F11');
+    await page.keyboard.press('F11');
+    await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
+    await page.getByTestId('whatif-fork').click();
+    await page.getByTestId('whatif-bar').waitFor();
+    assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step 3 of trace pod/default/${FRONTEND} → db:80; replays pod/default/${FRONTEND} → db:80 tcp sport 40000 seed \\d+\\.$`));
+
+    // The lab changes: the policy deleted in minikube's console.
+    await page.evaluate(() => {
+      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube').select();
+    });
+    await page.getByTestId('open-console').click();
+    await page.getByTestId('console-tab-minikube').waitFor();
+    await run(page, 'kubectl delete networkpolicy allow-db-access');
+    await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
+    // The compare view is not open yet: a change only counts until Replay.
+    assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
+
+    await page.getByTestId('whatif-replay').click();
+    await page.getByTestId('whatif-view').waitFor();
+    assert.equal(await page.locator('.dbg-body').isVisible(), false, 'the compare view takes the single view’s place');
+    assert.match(await text(page, 'whatif-outcome-a'), /^tcp 10\.88\.0\.24:40000 → 10\.106\.125\.191:80\s+dropped — dropped by rule 7 of filter cali-tw-cali95aa86cbb2a on minikube/);
+    assert.match(await text(page, 'whatif-outcome-b'), /delivered — delivered to default\/db-8d66ff5f7-bp6kf 10\.88\.0\.26:80/);
+    const whyA = await text(page, 'whatif-why-a');
+    assert.match(whyA, new RegExp(`^dropped — DROP by rule 7 of filter ${TW} on minikube \\(“Drop if no policies passed packet”\\)`));
+    assert.match(whyA, /ingress of pod default\/db-8d66ff5f7-bp6kf/);
+    assert.match(whyA, /NetworkPolicy default\/allow-db-access did not allow it/);
+    assert.match(await text(page, 'whatif-why-b'), /^delivered — /);
+    // The first divergence: in db's endpoint chain, where the policy's rules were.
+    const div = await text(page, 'whatif-divergence');
+    assert.match(div, new RegExp(`First divergence: before step \\d+ \\(minikube › filter › ${TW} rule \\d+\\), after step \\d+ \\(minikube › filter › ${TW} rule \\d+\\)`));
+    const first = page.locator('[data-testid=whatif-row].first');
+    assert.equal(await first.count(), 1);
+    assert.match((await first.locator('[data-testid=whatif-cell-a]').textContent()) ?? '', new RegExp(`^\\d+\\. ${TW} \\d+: `));
+    // Everything before it is the same, folded or shown; the forked step is marked.
+    const kinds = await page.locator('[data-testid=whatif-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
+    const at = kinds.findIndex((k) => k !== 'same');
+    assert.ok(at > 0 && kinds.slice(0, at).every((k) => k === 'same'), kinds.join(' '));
+    assert.ok(await page.locator('[data-testid=whatif-fold]').count() >= 1);
+    // The first divergence is scrolled into view.
+    assert.ok(await first.evaluate((r) => {
+      const box = r.closest('[data-testid=whatif-rows]')?.getBoundingClientRect();
+      const me = r.getBoundingClientRect();
+      return !!box && me.top >= box.top && me.bottom <= box.bottom;
+    }), 'the first divergence is in view');
+
+    const docs = join(ROOT, process.env.KPL_DOCS === '1' ? 'docs' : 'test-results');
+    mkdirSync(docs, { recursive: true });
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: join(docs, 'what-if.png') });
+
+    // The left side's deciding rule opens the recorded walk in the debugger at Calico's DROP.
+    await page.getByTestId('whatif-decider-a').click();
+    await page.locator('.dbg-body').waitFor();
+    assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
+    assert.match(await text(page, 'step-current'), new RegExp(`^minikube › FORWARD › filter › ${TW}\\n.*Drop if no policies passed packet.*\\n {2}matched → DROP`));
+    // Compare again, then Back to the single view.
+    await page.getByTestId('whatif-toggle').click();
+    await page.getByTestId('whatif-view').waitFor();
+    await page.getByTestId('whatif-back').click();
+    await page.locator('.dbg-body').waitFor();
+    await page.getByTestId('whatif-toggle').click();
+    await page.getByTestId('whatif-view').waitFor();
+
+    // With the comparison open, the lab changing replays by itself: the deletion undone (the
+    // editor's Undo), the policy is back and so is the same walk.
+    await page.getByTestId('undo').click();
+    await page.getByTestId('whatif-divergence').filter({ hasText: 'The walks are the same' }).waitFor({ timeout: 10_000 });
+    assert.match(await text(page, 'whatif-outcome-b'), /dropped/);
+    assert.equal(await page.locator('[data-testid=whatif-row].first').count(), 0);
+
+    // × ends the fork: the single view is back, the bar gone.
+    await page.getByTestId('whatif-end').click();
+    await page.locator('.dbg-body').waitFor();
+    assert.equal(await page.getByTestId('whatif-bar').isVisible(), false);
+    assert.deepEqual(b.errors, []);
+  }));
+});
