@@ -392,6 +392,9 @@ class ArgParser {
   private optInst: Loaded | undefined;
   private readonly oneSrc: AddrSpec[] = [ANY_ADDR[0]];
   private readonly oneRule: Rule[] = [];
+  private lastProto: string | undefined;
+  private lastProtoName = '';
+  private lastProtoNum = 0;
   private readonly oneDst: AddrSpec[] = [ANY_ADDR[0]];
   private oneArg: string[] | undefined;
   private twoArgs: string[] | undefined;
@@ -656,9 +659,22 @@ class ArgParser {
         return i;
       case 'p': {
         this.setOption(OPT.PROTOCOL);
-        const name = (word ?? optarg!).toLowerCase();
+        // The protocol of the line before is most often given again (the same word, when
+        // read by iptables-restore): its lower-cased name and number are kept.
+        const given = word ?? optarg!;
+        let name: string;
+        let num: number;
+        if (given === this.lastProto) {
+          name = this.lastProtoName;
+          num = this.lastProtoNum;
+        } else {
+          name = given.toLowerCase();
+          num = parseProtocol(name);
+          this.lastProto = given;
+          this.lastProtoName = name;
+          this.lastProtoNum = num;
+        }
         this.protocolName = name;
-        const num = parseProtocol(name);
         if (num === 0 && this.invflags & OPT.PROTOCOL) throw perr('rule would never match protocol');
         this.ctx.proto = protoSpec(num, (this.invflags & OPT.PROTOCOL) !== 0);
         return i;
