@@ -158,7 +158,7 @@ export function createWhatIf(deps: {
 
   async function doFork(): Promise<void> {
     const b = deps.base();
-    if (!b || !b.walk.steps?.length) {
+    if (!b || !b.walk.packet) {
       toast('What if: trace a packet first, then fork it at a step.', 'error');
       return;
     }
@@ -237,7 +237,11 @@ export function createWhatIf(deps: {
     head(headB, 'After: replayed on the changed lab', b, 'b');
     const d = al.divergence;
     clear(divergence);
-    if (d < 0) divergence.textContent = 'The walks are the same: the change does not touch this packet.';
+    if (d < 0) {
+      divergence.textContent = a.walk.outcome === b.walk.outcome && a.walk.reason === b.walk.reason
+        ? 'The walks are the same: the change does not touch this packet.'
+        : `The rules walked are the same, the outcomes are not: ${a.walk.outcome ?? '?'} before, ${b.walk.outcome ?? '?'} after (routing, addresses or conntrack changed).`;
+    }
     else {
       const p = al.pairs[d];
       const ra = p.a !== null ? a.nav.rows[p.a] : null;
@@ -250,7 +254,8 @@ export function createWhatIf(deps: {
     clear(rows);
     let lastSeg = '';
     let divEl: HTMLElement | null = null;
-    const lines = foldPairs(al, 2).flatMap((l) => ('fold' in l && expanded.has(l.fold[0]) ? Array.from({ length: l.fold[1] - l.fold[0] }, (_, k) => ({ pair: l.fold[0] + k })) : [l]));
+    const pinned = new Set(al.pairs.flatMap((p, k) => (p.a === fork?.step ? [k] : [])));
+    const lines = foldPairs(al, 2, pinned).flatMap((l) => ('fold' in l && expanded.has(l.fold[0]) ? Array.from({ length: l.fold[1] - l.fold[0] }, (_, k) => ({ pair: l.fold[0] + k })) : [l]));
     for (const l of lines) {
       if ('fold' in l) {
         const [s, e] = l.fold;

@@ -35,7 +35,7 @@ export function stepKey(r: Row): string {
 }
 
 /** Above this many cells the middle part is not searched for common steps: it is zipped as it is. */
-const LCS_CELLS = 16_000_000;
+const LCS_CELLS = 4_000_000;
 
 /** The aligned rows of two walks (their Navs' rows). */
 export function alignRows(a: readonly Row[], b: readonly Row[]): Alignment {
@@ -95,17 +95,18 @@ function lcs(a: readonly string[], b: readonly string[]): [number, number][] {
 /** The compare view's lines: pairs, with runs of more than 2·keep+1 identical pairs folded. */
 export type Line = { pair: number } | { fold: [number, number] };
 
-export function foldPairs(al: Alignment, keep = 2): Line[] {
+/** Folds long runs of identical pairs; a pinned pair (the forked step) is never folded away. */
+export function foldPairs(al: Alignment, keep = 2, pinned: ReadonlySet<number> = new Set()): Line[] {
   const out: Line[] = [];
   const ps = al.pairs;
   let k = 0;
   while (k < ps.length) {
-    if (ps[k].kind !== 'same') {
+    if (ps[k].kind !== 'same' || pinned.has(k)) {
       out.push({ pair: k++ });
       continue;
     }
     let e = k;
-    while (e < ps.length && ps[e].kind === 'same') e++;
+    while (e < ps.length && ps[e].kind === 'same' && !pinned.has(e)) e++;
     // The run [k, e): keep its first `keep` (unless it starts the walk) and last `keep` (unless it ends it).
     const lead = k === 0 ? 0 : keep;
     const trail = e === ps.length ? (k === 0 ? keep : 0) : keep;

@@ -111,6 +111,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     const at = kinds.findIndex((k) => k !== 'same');
     assert.ok(at > 0 && kinds.slice(0, at).every((k) => k === 'same'), kinds.join(' '));
     assert.ok(await page.locator('[data-testid=whatif-fold]').count() >= 1);
+    assert.match((await page.locator('[data-testid=whatif-cell-a].forked').textContent()) ?? '', /^3\. /);
     // The first divergence is scrolled into view.
     assert.ok(await first.evaluate((r) => {
       const box = r.closest('[data-testid=whatif-rows]')?.getBoundingClientRect();

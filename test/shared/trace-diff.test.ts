@@ -93,6 +93,9 @@ test('long runs of identical steps fold, keeping two on each side of a differenc
   // A short run stays; a run at the end keeps none after the difference when the walk ends there.
   assert.deepEqual(foldPairs({ pairs: [{ a: 0, b: 0, kind: 'differ' }, ...[1, 2, 3, 4, 5, 6, 7].map((i) => ({ a: i, b: i, kind: 'same' as const }))], divergence: 0 }),
     [{ pair: 0 }, { pair: 1 }, { pair: 2 }, { fold: [3, 8] }]);
+  // A pinned pair (the forked step) stays, with the folds on either side of it.
+  assert.deepEqual(foldPairs(al, 2, new Set([4])), [{ fold: [0, 2] }, { pair: 2 }, { pair: 3 }, { pair: 4 }, { pair: 5 }, { pair: 6 }, { pair: 7 }, { pair: 8 }, { pair: 9 }, { pair: 10 }]);
+  assert.deepEqual(foldPairs(al, 1, new Set([4])), [{ fold: [0, 3] }, { pair: 3 }, { pair: 4 }, { pair: 5 }, { fold: [6, 9] }, { pair: 9 }, { pair: 10 }]);
 });
 
 test('the replay asks the same: the form’s request, or the sender and packet, with seed and source port', () => {
