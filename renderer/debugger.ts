@@ -332,6 +332,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }
 
   function show(traces: TraceResult[], what: string): void {
+    whatIf.single();
     started = null;
     savedName = null;
     walks = traces.map(walkOf);

@@ -33,6 +33,8 @@ export interface WhatIf {
   bar: HTMLElement;
   /** The compare view (in place of the single view while shown). */
   view: HTMLElement;
+  /** The debugger shows another walk (a console's packets, the form): the single view comes back. */
+  single(): void;
   dispose(): void;
 }
 
@@ -323,6 +325,9 @@ export function createWhatIf(deps: {
     button,
     bar,
     view,
+    single: () => {
+      if (!view.hidden) showCompare(false);
+    },
     dispose: () => {
       disposed = true;
       if (timer) clearTimeout(timer);

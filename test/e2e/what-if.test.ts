@@ -144,6 +144,14 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     assert.match(await text(page, 'whatif-outcome-b'), /dropped/);
     assert.equal(await page.locator('[data-testid=whatif-row].first').count(), 0);
 
+    // A new trace from the form shows in the single view; the fork stays.
+    await page.getByTestId('trace-form').locator('button[type=submit]').click();
+    await page.locator('.dbg-body').waitFor();
+    assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
+    assert.equal(await page.getByTestId('whatif-bar').isVisible(), true);
+    await page.getByTestId('whatif-toggle').click();
+    await page.getByTestId('whatif-view').waitFor();
+
     // × ends the fork: the single view is back, the bar gone.
     await page.getByTestId('whatif-end').click();
     await page.locator('.dbg-body').waitFor();
