@@ -99,6 +99,11 @@ async function calicoNames(api: LabApi, lab: string, into: Map<string, string>):
   }
 }
 
+/** Whether a walk goes through Calico chains not named yet (the lab is asked only then). */
+function unnamed(walks: Walk[], names: ReadonlyMap<string, string>): boolean {
+  return walks.some((w) => (w.steps ?? []).some((s) => /^cali-(p[io]|tw|fw)-/.test(s.chain) && !names.has(s.chain)));
+}
+
 export function createWhatIf(deps: {
   api: LabApi;
   lab: string;
@@ -171,13 +176,16 @@ export function createWhatIf(deps: {
     }
     // The base is kept as recorded: a copy, whatever the debugger shows next.
     const walk = JSON.parse(JSON.stringify(b.walk)) as Walk;
-    fork = { base: side(walk), request, step: b.step, title: b.title };
+    const f: Fork = { base: side(walk), request, step: b.step, title: b.title };
+    fork = f;
     replay = null;
     al = null;
     changed = 0;
     showCompare(false);
-    await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
-    if (fork) fork.base = side(walk);
+    if (unnamed([walk], names)) {
+      await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
+      if (fork === f) f.base = side(walk);
+    }
     setBar();
     toast(`Forked at step ${b.step + 1}. Change the lab, then Replay to compare.`);
   }
@@ -197,9 +205,10 @@ export function createWhatIf(deps: {
         if (!f) return;
         const t = await busy(() => deps.api.trace(deps.lab, f.request));
         if (!t || disposed || fork !== f) return;
-        await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
+        const w = walkOf(t);
+        if (unnamed([f.base.walk, w], names)) await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
         f.base = side(f.base.walk);
-        replay = side(walkOf(t));
+        replay = side(w);
         al = alignRows(f.base.nav.rows, replay.nav.rows);
         expanded = new Set();
         render();
