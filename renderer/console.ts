@@ -49,8 +49,11 @@ interface Tab {
   /** Position in history while browsing with ↑/↓ (history.length: the new line). */
   at: number;
   draft: string;
-  /** Output waiting to be appended (chunked). */
+  /** Output waiting to be appended (chunked), and its characters. */
   queue: string[];
+  queued: number;
+  /** Characters on screen (kept to MAX_CHARS). */
+  size: number;
   flushing: boolean;
   busy: boolean;
   /** The line as the last Tab left it (a second Tab on it lists the candidates). */
@@ -63,7 +66,10 @@ interface Tab {
 }
 
 const CHUNK = 64 * 1024;
-const MAX_CHARS = 4 * 1024 * 1024;
+/** The screen keeps this much output, like a terminal's scrollback. */
+const MAX_CHARS = 2 * 1024 * 1024;
+/** Output appended per frame at most (the browser lays the screen out once per frame). */
+const FRAME_CHARS = 1024 * 1024;
 
 export function createConsole(deps: ConsoleDeps): ConsolePanel {
   const tabsBar = h('div', { class: 'console-tabs', role: 'tablist' });
@@ -78,31 +84,47 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     if (cls) {
       // Short lines (the echoed command, errors) go at once, in their own span.
       t.out.append(h('span', { class: cls }, text));
+      t.size += text.length;
       scroll(t);
       return;
     }
     for (let i = 0; i < text.length; i += CHUNK) t.queue.push(text.slice(i, i + CHUNK));
+    t.queued += text.length;
+    // What would scroll out of the kept screen before it is even drawn is never drawn (a
+    // terminal streaming 15 MB shows the end of it, not every frame of it).
+    if (t.queued > MAX_CHARS) {
+      while (t.queue.length > 1 && t.queued - t.queue[0].length >= MAX_CHARS) t.queued -= (t.queue.shift() as string).length;
+      wipe(t);
+    }
     if (!t.flushing) flush(t);
   }
 
   function flush(t: Tab): void {
-    const next = t.queue.shift();
-    if (next === undefined) {
+    if (!t.queue.length) {
       t.flushing = false;
       t.out.dataset.idle = 'true';
       return;
     }
     t.flushing = true;
     t.out.dataset.idle = 'false';
-    t.out.append(document.createTextNode(next));
-    // Keep the screen to the last few MiB.
-    let size = t.out.textContent?.length ?? 0;
-    while (size > MAX_CHARS && t.out.firstChild) {
-      size -= t.out.firstChild.textContent?.length ?? 0;
+    let text = '';
+    while (t.queue.length && text.length < FRAME_CHARS) text += t.queue.shift() as string;
+    t.queued -= text.length;
+    t.out.append(document.createTextNode(text));
+    t.size += text.length;
+    // Keep the screen to the last MAX_CHARS.
+    while (t.size > MAX_CHARS && t.out.firstChild) {
+      t.size -= t.out.firstChild.textContent?.length ?? 0;
       t.out.firstChild.remove();
     }
     scroll(t);
     requestAnimationFrame(() => flush(t));
+  }
+
+  /** Empties the screen (clear, Ctrl+L, or output that replaces all of it). */
+  function wipe(t: Tab): void {
+    clear(t.out);
+    t.size = 0;
   }
 
   function scroll(t: Tab): void {
@@ -179,7 +201,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     const real = lines.filter((l, i) => t.pending.length > 0 || i > 0 || l.trim() !== '');
     if (!real.length) return [];
     if (t.pending.length === 0 && lines.length === 1 && /^\s*clear\s*$/.test(lines[0])) {
-      clear(t.out);
+      wipe(t);
       return [];
     }
     t.pending.push(...real);
@@ -218,7 +240,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
       void tab(t);
     } else if (e.key === 'l' && e.ctrlKey) {
       e.preventDefault();
-      clear(t.out);
+      wipe(t);
     } else if (e.key === 'c' && e.ctrlKey && t.input.selectionStart === t.input.selectionEnd) {
       // Ctrl+C without a selection: drop the line (and an unfinished here-document).
       e.preventDefault();
@@ -365,7 +387,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     const button = h('button', { class: 'console-tab', role: 'tab', 'data-testid': `console-tab-${host}`, title: host }, hostname);
     const x = h('span', { class: 'close', title: 'Close this console', 'aria-label': 'Close' }, '×');
     button.append(x);
-    const t: Tab = { host, prompt: `root@${hostname}:/#`, button, pane, out, promptEl, input, pending: [], history: [], at: 0, draft: '', queue: [], flushing: false, busy: false, tabbed: null, search: null, lastQuery: '', tables: null };
+    const t: Tab = { host, prompt: `root@${hostname}:/#`, button, pane, out, promptEl, input, pending: [], history: [], at: 0, draft: '', queue: [], queued: 0, size: 0, flushing: false, busy: false, tabbed: null, search: null, lastQuery: '', tables: null };
     x.addEventListener('click', (e) => {
       e.stopPropagation();
       close(t);

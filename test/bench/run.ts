@@ -196,5 +196,6 @@ console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));
 await import('./store.ts'); // the store's table (issue 5)
 await import('./app.ts'); // the app's table (issue 6)
+await import('./debugger.ts'); // the debugger's and console's rows (issue 7)
 await import('./cluster.ts'); // the Kubernetes layer's table (issue 3)
 await import('./policy.ts'); // the NetworkPolicy table (issue 4)
