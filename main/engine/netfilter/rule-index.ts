@@ -16,16 +16,17 @@ export class ChainIndex {
   private readonly wild: number[] = [];
 
   constructor(rules: readonly Rule[]) {
-    rules.forEach((r, i) => {
-      const key = classify(r);
-      if (key === null) this.wild.push(i);
+    // A loop with no object per rule: chains of kube-proxy's are indexed whole after a load.
+    for (let i = 0; i < rules.length; i++) {
+      const kind = classify(rules[i]);
+      if (kind === NONE) this.wild.push(i);
       else {
-        const map = key.kind === 'dst' ? this.byDst : this.byPort;
-        const list = map.get(key.value);
+        const map = kind === DST ? this.byDst : this.byPort;
+        const list = map.get(classified);
         if (list) list.push(i);
-        else map.set(key.value, [i]);
+        else map.set(classified, [i]);
       }
-    });
+    }
   }
 
   /** Candidate rule positions (0-based, ascending) for `pkt`. */
@@ -44,18 +45,32 @@ function portKey(proto: number, port: number): number {
  *  these comes before its port match (the kernel would run them before the port misses). */
 const STATEFUL = new Set(['statistic', 'recent', 'limit', 'hashlimit', 'connlimit', 'quota']);
 
-function classify(r: Rule): { kind: 'dst' | 'port'; value: number } | null {
+const NONE = 0;
+const DST = 1;
+const PORT = 2;
+/** The key of the rule classify() last classified by DST or PORT. */
+let classified = 0;
+
+/** Whether a rule is indexed by its destination or its protocol and port (the key is left in
+ *  `classified`), or not at all. */
+function classify(r: Rule): typeof NONE | typeof DST | typeof PORT {
   // -d is a core field: the kernel tests it before any match module runs
-  if (r.dst && !r.dst.neg && r.dst.len === 32) return { kind: 'dst', value: r.dst.addr >>> 0 };
+  if (r.dst && !r.dst.neg && r.dst.len === 32) {
+    classified = r.dst.addr >>> 0;
+    return DST;
+  }
   if (r.proto && !r.proto.neg && r.proto.num !== 0) {
     for (const m of r.matches) {
       const mod = MATCHES.get(m.module);
       const port = mod?.exactDport?.(m.data);
-      if (port !== undefined) return { kind: 'port', value: portKey(r.proto.num, port) };
-      if (STATEFUL.has(m.module)) return null;
+      if (port !== undefined) {
+        classified = portKey(r.proto.num, port);
+        return PORT;
+      }
+      if (STATEFUL.has(m.module)) return NONE;
     }
   }
-  return null;
+  return NONE;
 }
 
 const EMPTY: readonly number[] = [];
