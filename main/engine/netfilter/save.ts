@@ -20,7 +20,20 @@ function addrText(letter: string, a: { addr: number; len: number; neg: boolean }
 
 /** The rule's part after `-A CHAIN`; `counters` puts ` -c p b` where `-S -v` prints it
  *  (after the matches, before the target). */
+/** Rule texts already made. Rules are never changed in place (a change replaces the rule
+ *  object), so a rule's text is made once: a 100,000-rule iptables-save is mostly this. */
+const specs = new WeakMap<Rule, string>();
+
 export function ruleSpec(r: Rule, counters = false): string {
+  if (!counters) {
+    let s = specs.get(r);
+    if (s === undefined) specs.set(r, (s = makeSpec(r, false)));
+    return s;
+  }
+  return makeSpec(r, true);
+}
+
+function makeSpec(r: Rule, counters: boolean): string {
   let s = addrText('s', r.src) + addrText('d', r.dst);
   if (r.inIface) s += `${r.inIface.neg ? ' !' : ''} -i ${r.inIface.name}`;
   if (r.outIface) s += `${r.outIface.neg ? ' !' : ''} -o ${r.outIface.name}`;
@@ -51,10 +64,16 @@ export function byName(a: Chain, b: Chain): number {
 /** Built-in chains in hook order, then user chains sorted by name. */
 export function orderedChains(t: Table): Chain[] {
   const builtin: Chain[] = [];
-  const user: Chain[] = [];
-  for (const c of t.chains.values()) (c.builtin ? builtin : user).push(c);
-  user.sort(byName);
-  return builtin.concat(user);
+  const names: string[] = [];
+  for (const c of t.chains.values()) {
+    if (c.builtin) builtin.push(c);
+    else names.push(c.name);
+  }
+  // The default sort compares UTF-16 code units: strcmp's order for the ASCII names chains
+  // have, and much faster than a comparator on 60,000 chains.
+  names.sort();
+  for (const n of names) builtin.push(t.chains.get(n) as Chain);
+  return builtin;
 }
 
 /** ctime(3) of a clock value in seconds (UTC): "Thu Nov 26 13:49:04 2026". */
@@ -75,15 +94,17 @@ export function saveTable(t: Table, opts: { counters: boolean; clock: number }):
   for (const c of chains) {
     lines.push(c.builtin ? `:${c.name} ${c.policy ?? 'ACCEPT'} [${c.packets}:${c.bytes}]` : `:${c.name} - [0:0]`);
   }
+  // Pieces joined once (no string per line: a 100,000-rule save is mostly allocation).
+  const parts: string[] = [lines.join('\n'), '\n'];
   for (const c of chains) {
-    const head = ` -A ${c.name}`;
+    const head = `-A ${c.name}`;
     for (const r of c.rules) {
-      const spec = ruleSpec(r);
-      lines.push(opts.counters ? `[${r.packets}:${r.bytes}]${head}${spec}` : `-A ${c.name}${spec}`);
+      if (opts.counters) parts.push(`[${r.packets}:${r.bytes}] `);
+      parts.push(head, ruleSpec(r), '\n');
     }
   }
-  lines.push('COMMIT', `# Completed on ${when}`);
-  return lines.join('\n') + '\n';
+  parts.push('COMMIT\n# Completed on ', when, '\n');
+  return parts.join('');
 }
 
 /** `-S [chain [n]]` lines. */
