@@ -21,7 +21,7 @@ import { busy, clear, dialog, download, h, toast, errorText } from './ui.ts';
 import { linkHash, linkRow, linkUrl, parseLinkHash, type TraceLink } from '../shared/api/trace-link.ts';
 import { nextTraceName, savedList, traceNameProblem } from './saved-traces.ts';
 import {
-  anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
+  anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, originText, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
   type Breakpoint, type Nav, type Row, type Walk,
 } from './trace-nav.ts';
 import { hostNode, tracePath, type TracePath } from './trace-path.ts';
@@ -87,6 +87,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const closeBtn = h('button', { title: 'Close the debugger', onclick: () => hide() }, '×');
   const current = h('pre', { class: 'step-current', 'data-testid': 'step-current' });
   const why = h('div', { class: 'dbg-why', 'data-testid': 'step-why' });
+  const behind = h('div', { class: 'dbg-origin muted', 'data-testid': 'step-origin', title: 'The Kubernetes object behind this rule' });
   const list = h('div', { class: 'step-list', 'data-testid': 'step-list' });
   const outcome = h('span', { 'data-testid': 'step-outcome' });
   const decider = btn('step-decider', 'deciding rule ⇢', 'Go to the rule that decided the outcome', () => go(decidingRow(nav)));
@@ -113,7 +114,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const jsonBtn = h('button', { type: 'button', 'data-testid': 'step-export-json', title: 'Export this trace as JSON (as kpl trace --json)', onclick: () => void exportAs('json') }, '⇩ JSON');
   const linkBtn = h('button', { type: 'button', 'data-testid': 'step-link', title: 'A link that opens the lab at this saved trace and step', onclick: () => void showLink() }, 'Link');
   const body = h('div', { class: 'dbg-body' },
-    h('div', { class: 'dbg-main' }, current, why, list),
+    h('div', { class: 'dbg-main' }, current, why, behind, list),
     h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el, savedP.el));
   // What if…: fork the walk on show at this step, change the lab, replay and compare (renderer/what-if.ts).
   const whatIf = createWhatIf({
@@ -294,6 +295,9 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     current.classList.toggle('miss', !!r && r.step.skipped === undefined && !r.step.matched);
     current.classList.toggle('bp', !!r && anyHit(nav, cur, bps));
     why.textContent = r ? whyOf(nav, cur) : '';
+    const o = r ? originText(r.step.origin) : '';
+    behind.textContent = o ? `behind it: ${o}` : '';
+    behind.hidden = !o;
     deps.cy.elements('.stepping').removeClass('stepping');
     if (r) hostNode(deps.cy, r.step.host)?.addClass('stepping');
     path?.show(cur);

@@ -12,7 +12,7 @@
 // the single view, Compare to the comparison; × ends the fork. Text only.
 
 import type { LabApi, TraceRequest, TraceResult } from '../shared/api/contract.ts';
-import { alignRows, decisionOf, decisionText, foldPairs, networkPoliciesIn, replayRequest, type Alignment, type Decision } from '../shared/api/trace-diff.ts';
+import { alignRows, decisionOf, decisionText, foldPairs, replayRequest, type Alignment, type Decision } from '../shared/api/trace-diff.ts';
 import { navOf, walkOf, type Nav, type Row, type Walk } from '../shared/api/trace-nav.ts';
 import { busy, clear, h, toast } from './ui.ts';
 
@@ -63,47 +63,6 @@ function outcomeLine(w: Walk): string {
   return `${p ? `${p.proto} ${p.src}:${p.sport ?? ''} → ${p.dst}:${p.dport ?? ''}  ` : ''}${w.outcome ?? '?'}${w.reason ? ` — ${w.reason}` : ''}`;
 }
 
-// ---- Calico's hashed chain names, from the lab's pods and NetworkPolicies ------------------------
-
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-function base64url(b: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < b.length; i += 3) {
-    const v = (b[i] << 16) | ((b[i + 1] ?? 0) << 8) | (b[i + 2] ?? 0);
-    out += B64URL[v >> 18] + B64URL[(v >> 12) & 63] + (i + 1 < b.length ? B64URL[(v >> 6) & 63] : '') + (i + 2 < b.length ? B64URL[v & 63] : '');
-  }
-  return out;
-}
-async function digest(alg: 'SHA-1' | 'SHA-256', text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest(alg, new TextEncoder().encode(text)));
-}
-/** Felix's length-limited chain name (prefix + suffix, or prefix + "_" + base64url(SHA-256(suffix)) cut to 28). */
-async function limited(prefix: string, suffix: string): Promise<string> {
-  if (prefix.length + suffix.length <= 28 && !(prefix.length + suffix.length === 28 && suffix.startsWith('_'))) return prefix + suffix;
-  return `${prefix}_${base64url(await digest('SHA-256', suffix)).slice(0, 28 - 1 - prefix.length)}`;
-}
-
-/** Chain names → the objects they stand for: each pod's cali-tw-/cali-fw- chains, each NetworkPolicy's cali-pi-/cali-po-. */
-async function calicoNames(api: LabApi, lab: string, into: Map<string, string>): Promise<void> {
-  if (!globalThis.crypto?.subtle) return;
-  const [view, doc] = await Promise.all([api.view(lab).catch(() => null), api.doc(lab).catch(() => null)]);
-  for (const p of view?.cluster?.pods ?? []) {
-    const iface = `cali${[...(await digest('SHA-1', `${p.namespace}.${p.name}`))].map((x) => x.toString(16).padStart(2, '0')).join('').slice(0, 11)}`;
-    for (const dir of ['tw', 'fw']) into.set(await limited(`cali-${dir}-`, iface), `pod ${p.namespace}/${p.name}`);
-  }
-  for (const np of networkPoliciesIn((doc as { journal?: unknown } | null)?.journal)) {
-    for (const id of [`${np.namespace}/knp.default.${np.name}`, `knp.default.${np.name}`]) {
-      into.set(await limited('cali-pi-', id), `NetworkPolicy ${np.namespace}/${np.name}`);
-      into.set(await limited('cali-po-', id), `NetworkPolicy ${np.namespace}/${np.name}`);
-    }
-  }
-}
-
-/** Whether a walk goes through Calico chains not named yet (the lab is asked only then). */
-function unnamed(walks: Walk[], names: ReadonlyMap<string, string>): boolean {
-  return walks.some((w) => (w.steps ?? []).some((s) => /^cali-(p[io]|tw|fw)-/.test(s.chain) && !names.has(s.chain)));
-}
-
 export function createWhatIf(deps: {
   api: LabApi;
   lab: string;
@@ -138,12 +97,11 @@ export function createWhatIf(deps: {
   let al: Alignment | null = null;
   let changed = 0;
   let expanded = new Set<number>();
-  const names = new Map<string, string>();
   let disposed = false;
 
   const side = (w: Walk): Side => {
     const nav = navOf(w);
-    return { walk: w, nav, decision: decisionOf(nav, names) };
+    return { walk: w, nav, decision: decisionOf(nav) };
   };
 
   function setBar(): void {
@@ -182,10 +140,6 @@ export function createWhatIf(deps: {
     al = null;
     changed = 0;
     showCompare(false);
-    if (unnamed([walk], names)) {
-      await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
-      if (fork === f) f.base = side(walk);
-    }
     setBar();
     toast(`Forked at step ${b.step + 1}. Change the lab, then Replay to compare.`);
   }
@@ -206,8 +160,6 @@ export function createWhatIf(deps: {
         const t = await busy(() => deps.api.trace(deps.lab, f.request));
         if (!t || disposed || fork !== f) return;
         const w = walkOf(t);
-        if (unnamed([f.base.walk, w], names)) await calicoNames(deps.api, deps.lab, names).catch(() => undefined);
-        f.base = side(f.base.walk);
         replay = side(w);
         al = alignRows(f.base.nav.rows, replay.nav.rows);
         expanded = new Set();

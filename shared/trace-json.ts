@@ -17,7 +17,30 @@ export interface StepJson {
   why?: string;
   skipped?: number;
   from?: number;
+  /** Why the rule exists, when a node agent (kube-proxy, Calico's Felix) wrote it. */
+  origin?: StepOrigin;
 }
+
+/** The object behind a rule: which agent wrote it and for what. */
+export type StepOrigin =
+  | ({ agent: 'calico' } & CalicoOrigin)
+  /** `service`: kube-proxy's service port name (`ns/name` or `ns/name:port`). */
+  | { agent: 'kube-proxy'; kind: 'service'; service: string; role: string; address?: string }
+  | { agent: 'kube-proxy'; kind: 'endpoint'; service: string; endpoint: string; role: string }
+  | { agent: 'kube-proxy'; kind: 'node'; role: string; setting?: string };
+
+/**
+ * Why a rule of Felix's exists. `policy` is Calico's id (`ns/knp.default.NAME` for a Kubernetes
+ * NetworkPolicy), `rule` its 0-based rule index (-1: none), `pod` namespace/name.
+ */
+export type CalicoOrigin =
+  | { kind: 'static'; what: string }
+  | { kind: 'dispatch'; pod: string; iface: string }
+  | { kind: 'endpoint'; pod: string; iface: string; direction: 'ingress' | 'egress'; role: string; policy?: string; profile?: string }
+  | { kind: 'policy'; policy: string; direction: 'ingress' | 'egress'; rule: number; peer?: number; role: string; selector?: string }
+  | { kind: 'profile'; profile: string; direction: 'ingress' | 'egress' }
+  | { kind: 'group'; policies: string[]; direction: 'ingress' | 'egress' }
+  | { kind: 'pool'; pools: string[]; what: string };
 
 export interface PacketJson {
   src: string;

@@ -10,7 +10,7 @@
 
 import type { StepJson } from '../trace-json.ts';
 import type { TraceRequest } from './types.ts';
-import { decidingRow, DROP_TARGETS, type Nav, type Row, type Walk } from './trace-nav.ts';
+import { decidingRow, DROP_TARGETS, policyName, type Nav, type Row, type Walk } from './trace-nav.ts';
 
 /** One line of the compare view: a row of each walk (or of one), and how they relate. */
 export interface Pair {
@@ -186,11 +186,29 @@ function ruleLine(s: StepJson): string {
 }
 
 /**
+ * Chain names → the objects behind them, from the origins the walk's steps carry (Calico's
+ * hashed chains: cali-tw-/cali-fw- are a pod's, cali-pi-/cali-po- a policy's). Walks recorded
+ * before steps carried origins give none.
+ */
+export function originNames(nav: Nav): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const { step: s } of nav.rows) {
+    const o = s.origin;
+    if (o?.agent !== 'calico') continue;
+    if (o.kind === 'dispatch' && s.verdict && /^cali-[tf]w-/.test(s.verdict)) names.set(s.verdict, `pod ${o.pod}`);
+    else if (o.kind === 'endpoint') names.set(s.chain, `pod ${o.pod}`);
+    else if (o.kind === 'policy') names.set(s.chain, policyName(o.policy));
+  }
+  return names;
+}
+
+/**
  * The rule that decided the packet's outcome and what is behind it. `names` maps chain names the
  * walk cannot explain by itself (Calico's hashed cali-pi-/cali-po- and cali-tw-/cali-fw- chains)
- * to the objects they stand for ("NetworkPolicy default/allow-db-access", "pod default/db-…").
+ * to the objects they stand for ("NetworkPolicy default/allow-db-access", "pod default/db-…");
+ * by default, what the steps' origins say (originNames).
  */
-export function decisionOf(nav: Nav, names: ReadonlyMap<string, string> = new Map()): Decision {
+export function decisionOf(nav: Nav, names: ReadonlyMap<string, string> = originNames(nav)): Decision {
   if (!nav.rows.length) return { row: -1, rule: '', comments: [], objects: [], dropped: false };
   const row = decidingRow(nav);
   const s = nav.rows[row].step;
@@ -256,32 +274,4 @@ export function decisionText(outcome: string | undefined, d: Decision): string {
   const parts = [`${outcome ?? '?'} — ${d.dropped ? '' : 'no rule dropped it; last step: '}${d.rule}`];
   if (d.comments.length) parts[0] += ` (“${d.comments.join('”, “')}”)`;
   return [...parts, ...d.objects].join('; ');
-}
-
-/**
- * The NetworkPolicies named in a lab's manifests (any strings inside `value`, e.g. a lab's
- * journal: each YAML document of `kind: NetworkPolicy`, its namespace and name). Deleted ones
- * count too: a recorded walk may go through the chain of a policy deleted since.
- */
-export function networkPoliciesIn(value: unknown): { namespace: string; name: string }[] {
-  const out: { namespace: string; name: string }[] = [];
-  const seen = new Set<string>();
-  const visit = (v: unknown, depth: number): void => {
-    if (depth > 20) return;
-    if (typeof v === 'string') {
-      if (v.includes('NetworkPolicy')) for (const doc of v.split(/^---[ \t]*$|(?=^apiVersion:)/m)) one(doc);
-    } else if (Array.isArray(v)) for (const x of v) visit(x, depth + 1);
-    else if (v && typeof v === 'object') for (const x of Object.values(v)) visit(x, depth + 1);
-  };
-  const one = (doc: string): void => {
-    if (!/^kind:[ \t]*["']?NetworkPolicy["']?[ \t]*$/m.test(doc)) return;
-    const meta = /^metadata:[ \t]*\n((?:[ \t]+.*(?:\n|$))*)/m.exec(doc)?.[1] ?? '';
-    const name = /^[ \t]+name:[ \t]*["']?([A-Za-z0-9.-]+)/m.exec(meta)?.[1];
-    const ns = /^[ \t]+namespace:[ \t]*["']?([A-Za-z0-9.-]+)/m.exec(meta)?.[1] ?? 'default';
-    if (!name || seen.has(`${ns}/${name}`)) return;
-    seen.add(`${ns}/${name}`);
-    out.push({ namespace: ns, name });
-  };
-  visit(value, 0);
-  return out;
 }

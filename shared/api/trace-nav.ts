@@ -6,7 +6,7 @@
 // step (from the walk's NAT events and the MARK rules), the conntrack event and the path so far,
 // and the one-line "why" of a step.
 
-import type { PacketJson, StepJson, WalkJson } from '../trace-json.ts';
+import type { PacketJson, StepJson, StepOrigin, WalkJson } from '../trace-json.ts';
 import type { Breakpoint } from './types.ts';
 
 export type { Breakpoint };
@@ -381,6 +381,42 @@ export function whyOf(nav: Nav, i: number): string {
   if (v === 'RETURN') return stack.length > 1 ? `RETURN to ${stack[stack.length - 2].chain}` : `RETURN: policy of ${s.chain}`;
   if (DROP_TARGETS.has(v)) return `${v}: the packet ends here`;
   return `${v || 'matched'}`;
+}
+
+/** A Calico policy id as the Kubernetes object it came from (`ns/knp.default.NAME`). */
+export function policyName(id: string): string {
+  const m = /^(?:([^/]+)\/)?knp\.default\.(.+)$/.exec(id);
+  return m ? `NetworkPolicy ${m[1] ?? 'default'}/${m[2]}` : `Calico policy ${id}`;
+}
+
+/**
+ * The object behind a rule, in words, from the origin its step carries: "NetworkPolicy
+ * default/allow-db-access, ingress rule 1", "pod default/db-… (ingress)", "Service default/db
+ * (clusterIP)". Empty for a rule no object stands behind (the agents' own plumbing).
+ */
+export function originText(o: StepOrigin | undefined): string {
+  if (!o) return '';
+  if (o.agent === 'kube-proxy') {
+    if (o.kind === 'service') return `Service ${o.service} (${o.role}${o.address ? ` ${o.address}` : ''})`;
+    if (o.kind === 'endpoint') return `Service ${o.service}, endpoint ${o.endpoint} (${o.role})`;
+    return o.setting ? `kube-proxy setting ${o.setting}` : '';
+  }
+  switch (o.kind) {
+    case 'policy':
+      return `${policyName(o.policy)}, ${o.direction}${o.rule >= 0 ? ` rule ${o.rule + 1}` : ''}`;
+    case 'endpoint':
+      return `pod ${o.pod} (${o.direction}${o.policy ? `, ${policyName(o.policy)}` : o.profile ? `, profile ${o.profile}` : ''})`;
+    case 'dispatch':
+      return `pod ${o.pod} (interface ${o.iface})`;
+    case 'profile':
+      return `profile ${o.profile} (${o.direction})`;
+    case 'group':
+      return o.policies.map(policyName).join(', ');
+    case 'pool':
+      return `IP pool ${o.pools.join(', ')} (${o.what})`;
+    default:
+      return '';
+  }
 }
 
 /** The row that decided a phase's outcome: its last terminal verdict (DROP, REJECT, ACCEPT), or its last row. */

@@ -134,6 +134,8 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     const back3 = await press(page, 'Shift+F10');
     assert.equal(back3, markDrop - 3);
     assert.match(await currentText(page), new RegExp(`^minikube-m02 › PREROUTING › nat › ${XLB}\\n.*masquerade LOCAL traffic`));
+    // The object behind the rule, from the origin kube-proxy gave it.
+    assert.match((await page.getByTestId('step-origin').textContent()) ?? '', /^behind it: Service default\/webapp\b/);
     assert.match((await page.getByTestId('step-why').textContent()) ?? '', /^no match: src 192\.168\.49\.100 is UNICAST/);
 
     // Step over: a rule that does not jump goes to the next; the jump to KUBE-MARK-DROP is passed over.

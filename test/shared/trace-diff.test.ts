@@ -2,7 +2,7 @@
 // the replay's request, and the deciding rule with the Kubernetes object behind it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alignRows, commentsOf, decisionOf, decisionText, foldPairs, networkPoliciesIn, replayRequest, serviceOf, stepKey } from '../../shared/api/trace-diff.ts';
+import { alignRows, commentsOf, decisionOf, decisionText, foldPairs, originNames, replayRequest, serviceOf, stepKey } from '../../shared/api/trace-diff.ts';
 import { navOf, type Walk } from '../../shared/api/trace-nav.ts';
 import type { StepJson } from '../../shared/trace-json.ts';
 
@@ -146,11 +146,17 @@ test('why: kube-proxy’s KUBE-MARK-DROP names the Service; comments and Service
   assert.equal(serviceOf('kubernetes service portals'), null);
 });
 
-test('NetworkPolicies named in a lab’s journal, deleted ones too', () => {
-  const journal = [
-    { argv: ['kubectl', 'apply', '-f', '-'], stdin: 'apiVersion: v1\nkind: Service\nmetadata:\n  name: db\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-db-access\nspec:\n  podSelector: {}\n' },
-    { stdin: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  labels:\n    a: b\n  namespace: prod\n  name: deny-all\napiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n' },
-    { argv: ['kubectl', 'delete', 'networkpolicy', 'allow-db-access'] },
-  ];
-  assert.deepEqual(networkPoliciesIn(journal), [{ namespace: 'default', name: 'allow-db-access' }, { namespace: 'prod', name: 'deny-all' }]);
+test('why from the steps’ origins: the pod and the NetworkPolicy behind Calico’s hashed chains', () => {
+  const withOrigins = structuredClone(dropped);
+  const st = withOrigins.steps ?? [];
+  st[2].origin = { agent: 'calico', kind: 'dispatch', pod: 'default/db-8d66ff5f7-bp6kf', iface: 'cali95aa86cbb2a' };
+  st[5].origin = { agent: 'calico', kind: 'policy', policy: 'default/knp.default.allow-db-access', direction: 'ingress', rule: 0, role: 'allow', selector: 'x' };
+  st[8].origin = { agent: 'calico', kind: 'endpoint', pod: 'default/db-8d66ff5f7-bp6kf', iface: 'cali95aa86cbb2a', direction: 'ingress', role: 'drop' };
+  const nav = navOf(withOrigins);
+  assert.deepEqual([...originNames(nav)], [[TW, 'pod default/db-8d66ff5f7-bp6kf'], [PI, 'NetworkPolicy default/allow-db-access']]);
+  assert.deepEqual(decisionOf(nav).objects, ['ingress of pod default/db-8d66ff5f7-bp6kf', 'NetworkPolicy default/allow-db-access did not allow it']);
+  // kube-proxy's origins name no Calico chain; a policy id of Calico's own stays as it is.
+  st[5].origin = { agent: 'calico', kind: 'policy', policy: 'default.deny-egress', direction: 'ingress', rule: -1, role: 'comment' };
+  st[0].origin = { agent: 'kube-proxy', kind: 'node', role: 'jump' };
+  assert.deepEqual([...originNames(navOf(withOrigins))], [[TW, 'pod default/db-8d66ff5f7-bp6kf'], [PI, 'Calico policy default.deny-egress']]);
 });

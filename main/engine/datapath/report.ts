@@ -13,7 +13,7 @@ import type { PacketWalk } from './walk.ts';
 export type RuleText = (chain: string, rule: Rule) => string;
 
 /** What the report needs of the lab: rule text, and each host's environment to explain misses. */
-import type { PacketJson, StepJson, TraceJson, WalkJson } from '../../../shared/trace-json.ts';
+import type { CalicoOrigin, PacketJson, StepJson, StepOrigin, TraceJson, WalkJson } from '../../../shared/trace-json.ts';
 
 export type { PacketJson, StepJson, TraceJson, WalkJson };
 
@@ -72,6 +72,8 @@ export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
   };
   const env = !s.matched && s.ruleObj ? r.env(s.host) : undefined;
   if (env) j.why = whyNot(s, env);
+  const origin = s.ruleObj?.origin ? originJson(s.ruleObj.origin) : undefined;
+  if (origin) j.origin = origin;
   return j;
 }
 
@@ -187,4 +189,25 @@ export function traceText(t: TraceResult, seed: number, text: ReportEnv): string
     }
   }
   return s;
+}
+
+/**
+ * A rule's origin as the trace JSON carries it. The agents keep their own shapes on the rule
+ * (kube-proxy: Service and endpoint objects; Felix: pod, policy and profile names), told apart
+ * here by their fields; kube-proxy's objects shrink to their names.
+ */
+function originJson(o: unknown): StepOrigin | undefined {
+  if (!o || typeof o !== 'object') return undefined;
+  const x = o as Record<string, unknown>;
+  const svc = x.service as { servicePortName?: string } | undefined;
+  if (svc && typeof svc === 'object') {
+    const service = svc.servicePortName ?? '';
+    if (x.kind === 'endpoint') {
+      const ep = x.endpoint as { ip: string; port: number };
+      return { agent: 'kube-proxy', kind: 'endpoint', service, endpoint: `${ep.ip}:${ep.port}`, role: String(x.role) };
+    }
+    return { agent: 'kube-proxy', kind: 'service', service, role: String(x.role), ...(typeof x.address === 'string' ? { address: x.address } : {}) };
+  }
+  if (x.kind === 'node') return { agent: 'kube-proxy', kind: 'node', role: String(x.role), ...(typeof x.setting === 'string' ? { setting: x.setting } : {}) };
+  return { agent: 'calico', ...(o as CalicoOrigin) };
 }

@@ -4,6 +4,7 @@
 // needs nothing from the store; `fromKube` in cluster.ts builds them from API objects.
 
 import type { NetworkPolicy } from '../objects/types.ts';
+import type { CalicoOrigin as RuleOrigin } from '../../../../shared/trace-json.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 
@@ -89,15 +90,9 @@ export interface FelixConfig {
 
 export type Table = 'raw' | 'mangle' | 'nat' | 'filter';
 
-/** Why a rule exists: the object (policy rule, pod, pool, setting) behind it. */
-export type RuleOrigin =
-  | { kind: 'static'; what: string }
-  | { kind: 'dispatch'; pod: string; iface: string }
-  | { kind: 'endpoint'; pod: string; iface: string; direction: 'ingress' | 'egress'; role: string; policy?: string; profile?: string }
-  | { kind: 'policy'; policy: string; direction: 'ingress' | 'egress'; rule: number; peer?: number; role: string; selector?: string }
-  | { kind: 'profile'; profile: string; direction: 'ingress' | 'egress' }
-  | { kind: 'group'; policies: string[]; direction: 'ingress' | 'egress' }
-  | { kind: 'pool'; pools: string[]; what: string };
+/** Why a rule exists: the object (policy rule, pod, pool, setting) behind it (the trace JSON
+ *  carries it on each step). */
+export type { CalicoOrigin as RuleOrigin } from '../../../../shared/trace-json.ts';
 
 export interface RenderedRule {
   table: Table;
