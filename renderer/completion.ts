@@ -103,7 +103,7 @@ const IP_COMMANDS: Record<string, string[]> = {
   rule: ['show', 'list', 'add', 'del', 'flush'],
 };
 
-const KUBECTL_VERBS = ['get', 'describe', 'apply', 'create', 'delete', 'scale'];
+const KUBECTL_VERBS = ['get', 'describe', 'apply', 'create', 'delete', 'scale', 'label'];
 const KUBECTL_OPTS = [
   '-n', '--namespace', '-o', '--output', '-l', '--selector', '-A', '--all-namespaces', '--show-labels', '--no-headers', '--show-kind',
   '-f', '--filename', '--replicas', '--show-events', '--context', '--kubeconfig',
@@ -258,7 +258,7 @@ function kubectlSlot(args: string[], word: string): Slot {
   const pos = positionals(args, new Set(['-n', '--namespace', '-o', '--output', '-l', '--selector', '-f', '--filename', '--context', '--kubeconfig', '-s', '--server']));
   if (!pos.length) return { kind: 'words', words: KUBECTL_VERBS };
   const verb = pos[0];
-  if (!['get', 'describe', 'delete', 'scale'].includes(verb)) return { kind: 'words', words: [] };
+  if (!['get', 'describe', 'delete', 'scale', 'label'].includes(verb)) return { kind: 'words', words: [] };
   // TYPE/NAME in one word.
   const slash = word.indexOf('/');
   if (slash > 0) {

@@ -94,6 +94,9 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   return out;
 }
 
+/** kubectl's own refusal (not the API server's): printed as `error: …`. */
+export class LabelOverwriteError extends Error {}
+
 export class KubeStore {
   readonly config: ClusterConfig;
   readonly minor: number;
@@ -231,6 +234,30 @@ export class KubeStore {
       const d = clone(live);
       d.spec.replicas = replicas;
       return clone(this.updateObject(d, live) ?? live) as ObjectOf<'Deployment'>;
+    });
+  }
+
+  /**
+   * `kubectl label`: sets and removes labels of one object (the API server validates the
+   * result). Returns the object and whether anything changed. Without `overwrite` a key that
+   * already has a value is refused, in kubectl's words (kubectl checks it before sending).
+   */
+  relabel(kind: Kind, name: string, namespace: string | undefined, set: Record<string, string>, remove: string[], overwrite: boolean): { object: KubeObject; changed: boolean } {
+    return this.op(() => {
+      const ns = KINDS[kind].namespaced ? namespace ?? 'default' : undefined;
+      const live = this.objects.get(keyOf(kind, ns, name));
+      if (!live) throw notFound(KINDS[kind].plural, name, KINDS[kind].group);
+      const labels = { ...(live.metadata.labels ?? {}) };
+      if (!overwrite) {
+        for (const k of Object.keys(set)) if (k in labels) throw new LabelOverwriteError(`'${k}' already has a value (${labels[k]}), and --overwrite is false`);
+      }
+      for (const k of remove) delete labels[k];
+      Object.assign(labels, set);
+      const next = clone(live);
+      if (Object.keys(labels).length) next.metadata.labels = labels;
+      else delete next.metadata.labels;
+      const updated = this.updateObject(next, live);
+      return { object: clone(updated ?? live), changed: updated !== null };
     });
   }
 

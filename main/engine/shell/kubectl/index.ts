@@ -1,4 +1,4 @@
-// The `kubectl` console command: get, describe, apply, create, delete, scale against the lab's
+// The `kubectl` console command: get, describe, apply, create, delete, scale, label against the lab's
 // KubeStore. Flags go anywhere (pflag), errors are kubectl's and exit with status 1.
 
 import { StatusError } from '../../kube/objects/status.ts';
@@ -11,6 +11,7 @@ import type { KubectlEnv } from './env.ts';
 import { get, parseRequests } from './get.ts';
 import { isNamespaced, typeOf } from './resources.ts';
 import { scale } from './scale.ts';
+import { label } from './label.ts';
 
 const GLOBAL: FlagSpec[] = [
   { long: 'namespace', short: 'n', kind: 'string' },
@@ -66,6 +67,9 @@ const COMMANDS: Record<string, FlagSpec[]> = {
     { long: 'replicas', kind: 'string' },
     { long: 'current-replicas', kind: 'string' },
   ],
+  label: [
+    { long: 'overwrite', kind: 'bool' },
+  ],
 };
 
 const HELP = `kubectl controls the Kubernetes cluster manager.
@@ -81,6 +85,9 @@ Basic Commands (Intermediate):
 
 Deploy Commands:
   scale           Set a new size for a deployment, replica set, or replication controller
+
+Settings Commands:
+  label           Update the labels on a resource
 
 Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources
@@ -162,6 +169,8 @@ export function kubectl(argv: string[], stdin: string, env: KubectlEnv): Command
         return del(p, stdin, env);
       case 'scale':
         return scale(p, env);
+      case 'label':
+        return label(p, env);
       default:
         return fail(`error: unknown command "${cmd}" for "kubectl"`);
     }
