@@ -3,13 +3,12 @@
 // connect mode, the inspector's YAML), then checked on the canvas and in the store, reloaded,
 // undone and redone, exported and imported. A failing test leaves a screenshot in test-results/.
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
-import { CHROMIUM, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, appSuite, screenshot } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -70,39 +69,16 @@ async function newLab(page: Page, name: string, type?: string, nodes?: string): 
 }
 
 describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
-  });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  /** Runs a test body, leaving a screenshot behind when it fails. */
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const suite = appSuite();
+  const { shot } = suite;
 
   it('refuses the page without the token', async () => {
-    const r = await fetch(`${app.origin}/`);
+    const r = await fetch(`${suite.app.origin}/`);
     assert.equal(r.status, 401);
   });
 
   it('builds hosts and LANs with the mouse, keeps them over a reload, undoes, redoes, exports and imports', shot(async (page) => {
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await page.getByTestId('lab-list').getByText('No labs yet').waitFor();
     await newLab(page, 'net', 'Linux hosts only (no cluster)');
     // The help overlay lists the shortcuts; the theme switches between dark and light.
@@ -140,7 +116,7 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     c = await waitFor(page, (c) => c.edges.includes('k:web:eth0') && c.edges.includes('k:client1:eth0'), 'the two links');
 
     // The store has it all.
-    let doc = service.doc('net');
+    let doc = suite.service.doc('net');
     assert.deepEqual(doc.lans, [{ name: 'lan1' }]);
     assert.deepEqual(doc.hosts.map((h) => [h.name, h.links.map((l) => `${l.lan} ${l.ip}`)]), [['web', ['lan1 10.0.1.1/24']], ['client1', ['lan1 10.0.1.2/24']]]);
     assert.deepEqual(doc.hosts[0].listen, [{ port: 80, proto: 'tcp' }]);
@@ -167,7 +143,7 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.locator('#cy').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+z');
     await waitFor(page, (c) => !c.edges.includes('k:client1:eth0'), 'the undone link');
-    assert.equal(service.doc('net').hosts[1].links.length, 0);
+    assert.equal(suite.service.doc('net').hosts[1].links.length, 0);
     await page.keyboard.press('Control+Shift+Z');
     await waitFor(page, (c) => c.edges.includes('k:client1:eth0'), 'the redone link');
 
@@ -177,7 +153,7 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.getByTestId('inspector').getByText('client client1').waitFor();
     await page.keyboard.press('Delete');
     await waitFor(page, (c) => !has(c, 'h:client1'), 'the deleted client');
-    assert.deepEqual(service.doc('net').hosts.map((h) => h.name), ['web']);
+    assert.deepEqual(suite.service.doc('net').hosts.map((h) => h.name), ['web']);
     await page.getByTestId('undo').click();
     await waitFor(page, (c) => !!has(c, 'h:client1') && c.edges.includes('k:client1:eth0'), 'the client back');
 
@@ -188,38 +164,38 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
     await waitFor(page, (c) => !!has(c, 'h:web-2'), 'the pasted host');
-    assert.deepEqual(service.doc('net').hosts.find((h) => h.name === 'web-2'), { name: 'web-2', listen: [{ port: 80, proto: 'tcp' }], links: [] });
+    assert.deepEqual(suite.service.doc('net').hosts.find((h) => h.name === 'web-2'), { name: 'web-2', listen: [{ port: 80, proto: 'tcp' }], links: [] });
     await page.keyboard.press('Control+z');
     await waitFor(page, (c) => !has(c, 'h:web-2'), 'the paste undone');
 
     // Export .kpl, import it back from the start page.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-kpl').click()]);
     assert.equal(download.suggestedFilename(), 'net.kpl');
-    const file = join(app.dir, 'net.kpl');
+    const file = join(suite.app.dir, 'net.kpl');
     await download.saveAs(file);
     const text = readFileSync(file, 'utf8');
     assert.match(text, /"kube-packet-lab"/);
     assert.match(text, /10\.0\.1\.2\/24/);
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await page.getByTestId('import-input').setInputFiles(file);
     // The name is taken, so the copy gets another one (the service picks it).
     await page.locator('.toast', { hasText: 'Imported net.kpl as' }).waitFor();
     await page.locator('table.labs tbody tr').nth(1).waitFor();
-    const copy = service.list().map((l) => l.name).find((n) => n !== 'net')!;
+    const copy = suite.service.list().map((l) => l.name).find((n) => n !== 'net')!;
     await page.locator(`tr[data-lab="${copy}"]`).waitFor();
-    doc = service.doc(copy);
+    doc = suite.service.doc(copy);
     assert.deepEqual(doc.hosts.map((h) => h.name), ['web', 'client1']);
     // A broken file is refused with a message, and nothing is added.
-    const bad = join(app.dir, 'broken.kpl');
+    const bad = join(suite.app.dir, 'broken.kpl');
     writeFileSync(bad, '{"format": "kube-packet-lab", "version": 1, "name": 5}');
     await page.getByTestId('import-input').setInputFiles(bad);
     await page.locator('.toast.error').first().waitFor();
-    assert.deepEqual(service.list().map((l) => l.name).sort(), ['net', copy]);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.service.list().map((l) => l.name).sort(), ['net', copy]);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('builds a two-node cluster by drag and drop: nodes, Deployments, Services; edits a Service in YAML', shot(async (page) => {
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     await newLab(page, 'article', 'an empty Kubernetes cluster', '0');
     await drop(page, 'node', 300, 250);
     await drop(page, 'node', 700, 250);
@@ -244,7 +220,7 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     c = await canvas(page);
 
     // The store holds the objects (replayed from the journal).
-    const lab = service.load('article');
+    const lab = suite.service.load('article');
     const kube = (lab as unknown as { cluster: { store: { list(k: string): { metadata: { name: string }; spec: { type?: string } }[] } } }).cluster.store;
     assert.deepEqual(kube.list('Node').map((n) => n.metadata.name), ['minikube', 'minikube-m02']);
     assert.deepEqual(kube.list('Deployment').map((n) => n.metadata.name).filter((n) => n !== 'coredns').sort(), ['backend', 'frontend']);
@@ -264,13 +240,13 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.getByTestId('yaml-result').getByText('service/frontend configured').waitFor();
     // The inspector says which nodes' rules changed.
     await page.getByTestId('yaml-result').getByText(/rules: minikube \+\d+ −\d+, minikube-m02 \+\d+/).waitFor();
-    const svc = service.load('article') as unknown as { cluster: { store: { get(k: string, ns: string, n: string): { spec: { type: string; ports: { nodePort?: number }[] } } } } };
+    const svc = suite.service.load('article') as unknown as { cluster: { store: { get(k: string, ns: string, n: string): { spec: { type: string; ports: { nodePort?: number }[] } } } } };
     const fe = svc.cluster.store.get('Service', 'default', 'frontend');
     assert.equal(fe.spec.type, 'NodePort');
     const nodePort = fe.spec.ports[0].nodePort;
     assert.ok(nodePort && nodePort >= 30000);
     // The node's rules changed: kube-proxy now has a NodePort rule for it.
-    const r = service.exec('article', 'minikube', ['iptables-save', '-t', 'nat'], '');
+    const r = suite.service.exec('article', 'minikube', ['iptables-save', '-t', 'nat'], '');
     assert.match(r.stdout, new RegExp(`--dport ${nodePort}`));
 
     // Reload: the cluster is all there; undo the NodePort change.
@@ -278,24 +254,24 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await waitFor(page, (c) => c.nodes.filter((n) => n.id.startsWith('p:default/')).length === 4 && !!has(c, 's:default/backend'), 'the cluster after a reload');
     await page.locator('#cy').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('Control+z');
-    const typeNow = (): string => (service.load('article') as unknown as typeof svc).cluster.store.get('Service', 'default', 'frontend').spec.type;
+    const typeNow = (): string => (suite.service.load('article') as unknown as typeof svc).cluster.store.get('Service', 'default', 'frontend').spec.type;
     for (let i = 0; i < 100 && typeNow() !== 'ClusterIP'; i++) await page.waitForTimeout(50);
     assert.equal(typeNow(), 'ClusterIP');
     await page.keyboard.press('Control+Shift+Z');
     for (let i = 0; i < 100 && typeNow() !== 'NodePort'; i++) await page.waitForTimeout(50);
     assert.equal(typeNow(), 'NodePort');
     await screenshot(page, 'app-cluster');
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('imports Kubernetes YAML as a new lab with a cluster', shot(async (page) => {
-    await page.goto(app.url);
-    const file = join(app.dir, 'webapp.yaml');
+    await page.goto(suite.app.url);
+    const file = join(suite.app.dir, 'webapp.yaml');
     writeFileSync(file, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: webapp}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: webapp}}\n  template:\n    metadata: {labels: {app: webapp}}\n    spec: {containers: [{name: web, image: nginx}]}\n');
     await page.getByTestId('import-input').setInputFiles(file);
     await page.locator('tr[data-lab="webapp"]').waitFor();
     // The row appears when the lab is made; the manifests are applied just after.
-    const has = (): boolean => (service.load('webapp') as unknown as { cluster: { store: { list(k: string): { metadata: { name: string } }[] } } }).cluster.store
+    const has = (): boolean => (suite.service.load('webapp') as unknown as { cluster: { store: { list(k: string): { metadata: { name: string } }[] } } }).cluster.store
       .list('Deployment').some((d) => d.metadata.name === 'webapp');
     for (let i = 0; i < 100 && !has(); i++) await page.waitForTimeout(50);
     assert.ok(has(), 'the Deployment is in the new lab');

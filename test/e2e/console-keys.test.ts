@@ -6,51 +6,29 @@
 // example) `ipset list cali40…` completes a set name. Then the Layout menu's dagre moves the
 // elements into layers (the LAN above the node, the Service below its pod).
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, appSuite } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
 type Cy = import('cytoscape').Core;
 
 describe('console keys and the layered layout', { skip, timeout: 120_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
   let api: LabApiImpl;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    await b.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.origin });
-    service = new LabService({ db: app.db });
+  const suite = appSuite(async (service) => {
+    await suite.b.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: suite.app.origin });
     api = new LabApiImpl(service);
     api.createLab('keys', { cluster: true });
     api.createExample('network-policy', 'np');
   });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const { shot } = suite;
 
   async function openConsole(page: Page, lab: string, node: string): Promise<void> {
-    await page.goto(`${app.url}#/lab/${lab}`);
+    await page.goto(`${suite.app.url}#/lab/${lab}`);
     await page.waitForFunction((id) => {
       const ed = (window as unknown as { kplEditor?: { cy: Cy; lab: string } }).kplEditor;
       return !!ed && ed.cy.getElementById(id).nonempty();
@@ -121,7 +99,7 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     assert.equal((await prompt(page).textContent())?.trim(), 'root@minikube:/#');
     const out = await outText(page);
     assert.equal(out.split('v1.19.2').length - 1, 2, 'kubectl get nodes ran twice');
-    assert.equal(service.consoleHistory('keys', 'minikube').at(-1), 'kubectl get nodes');
+    assert.equal(suite.service.consoleHistory('keys', 'minikube').at(-1), 'kubectl get nodes');
     // Ctrl+R on an empty query reuses the last search, as bash does.
     await input(page).press('Control+r');
     await input(page).press('Control+r');
@@ -175,7 +153,7 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     await page.evaluate(() => navigator.clipboard.writeText(''));
     await page.keyboard.press('Control+c');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), selected);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('completes an ipset name on a Calico node', shot(async (page) => {
@@ -196,11 +174,11 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     await page.waitForFunction((n) => (document.querySelector('.console-pane:not([hidden]) [data-testid=console-output]')?.textContent ?? '').length > n, before.length);
     const listed = (await outText(page)).slice(before.length);
     for (const s of sets.filter((x) => x.startsWith('cali40'))) assert.ok(listed.includes(s), `${s} listed`);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('lays the lab out in layers with dagre from the Layout menu', shot(async (page) => {
-    await page.goto(`${app.url}#/lab/keys`);
+    await page.goto(`${suite.app.url}#/lab/keys`);
     await page.waitForFunction(() => !!(window as unknown as { kplEditor?: { cy: Cy } }).kplEditor?.cy.getElementById('n:minikube').nonempty());
     await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached' });
     const positions = () => page.evaluate(() => {
@@ -230,6 +208,6 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     // The saved positions came back (the layout was stored).
     const again = await positions();
     assert.ok(Math.abs(again['l:minikube'].y - now['l:minikube'].y) < 1 && Math.abs(again[pod].y - now[pod].y) < 1);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 });

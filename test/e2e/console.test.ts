@@ -4,42 +4,20 @@
 // curl whose walk is stepped through in the stepper (buttons and F11 / Shift+F10), the current
 // host highlighted on the canvas.
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, appSuite } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
 describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
+  const suite = appSuite((service) => {
     new LabApiImpl(service).createLab('cons', { cluster: true });
   });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const { shot } = suite;
 
   /** Types a line into the active console and waits until the console takes input again. */
   async function run(page: Page, line: string): Promise<void> {
@@ -52,7 +30,7 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
   const output = (page: Page, text: string) => page.locator('.console-pane:not([hidden]) [data-testid=console-output]', { hasText: text }).waitFor({ timeout: 10_000 });
 
   it('runs kubectl, pipes and a here-document on node minikube, and steps a curl through the stepper', shot(async (page) => {
-    await page.goto(`${app.url}#/lab/cons`);
+    await page.goto(`${suite.app.url}#/lab/cons`);
     await page.waitForFunction(() => {
       const ed = (window as unknown as { kplEditor?: { cy: import('cytoscape').Core } }).kplEditor;
       return !!ed && ed.cy.getElementById('n:minikube').nonempty();
@@ -91,8 +69,8 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
     await run(page, 'iptables -S INPUT | grep e2e-heredoc');
     await output(page, '-A INPUT -p tcp -m tcp --dport 9999');
     // Stored: the rule is in the lab, and the lines in the console history.
-    assert.match(service.exec('cons', 'minikube', ['iptables', '-S', 'INPUT'], '').stdout, /e2e-heredoc/);
-    assert.ok(service.consoleHistory('cons', 'minikube').some((l) => l.startsWith('iptables-restore --noflush <<EOF\n*filter\n') && l.endsWith('\nEOF')));
+    assert.match(suite.service.exec('cons', 'minikube', ['iptables', '-S', 'INPUT'], '').stdout, /e2e-heredoc/);
+    assert.ok(suite.service.consoleHistory('cons', 'minikube').some((l) => l.startsWith('iptables-restore --noflush <<EOF\n*filter\n') && l.endsWith('\nEOF')));
     // History: ↑ brings back the last line.
     const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
     await input.press('ArrowUp');
@@ -151,6 +129,6 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
     assert.equal((await page.locator('.console-pane:not([hidden]) [data-testid=console-prompt]').textContent())?.trim(), `root@${pod.name}:/#`);
     await run(page, 'hostname');
     await output(page, pod.name);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 });

@@ -8,14 +8,13 @@
 // address preserved in the packet pane; reverse-continue goes back; the breakpoints are saved in
 // the lab. Takes docs/debugger.png (KPL_DOCS=1; else into test-results/).
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -30,35 +29,14 @@ async function canvasPath(page: Page): Promise<{ walked: string[]; onPath: strin
 }
 
 describe('the packet debugger replays the article', { skip, timeout: 120_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
+  const suite = appSuite((service) => {
     const api = new LabApiImpl(service);
     api.createExample('traffic-policy', 'etp', { proxy: 'legacy' });
     // The walkthrough's step 5: the Service applied again with externalTrafficPolicy: Local.
     const run = api.runStep('etp', 4);
     assert.equal(run.action.kind, 'apply');
   });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const { shot } = suite;
 
   async function run(page: Page, line: string): Promise<void> {
     const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
@@ -89,7 +67,7 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
 
   it('steps the dropped NodePort connection on minikube-m02 and the delivered one on minikube', shot(async (page) => {
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.goto(`${app.url}#/lab/etp`);
+    await page.goto(`${suite.app.url}#/lab/etp`);
     await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached' });
     // The example's guide opens beside the canvas: closed, for room.
     if (await page.getByTestId('guide').isVisible()) await page.getByTestId('open-guide').click();
@@ -215,7 +193,7 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
 
     // Reverse-continue: back to the KUBE-SEP chain; the breakpoints are saved in the lab.
     assert.equal(await press(page, 'Shift+F5'), sep);
-    const saved = (service.layout('etp') as { breakpoints?: unknown[] } | null)?.breakpoints;
+    const saved = (suite.service.layout('etp') as { breakpoints?: unknown[] } | null)?.breakpoints;
     assert.deepEqual(saved, [{ kind: 'chain', chain: 'KUBE-SEP-*', enabled: true }, { kind: 'nat', enabled: true }]);
     // F9 toggles a breakpoint on the current rule; disabling one in the list skips it.
     await press(page, 'F11');
@@ -252,6 +230,6 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     // The shortcuts are in the help.
     await page.locator('body').press('?');
     assert.match((await page.getByTestId('help').textContent()) ?? '', /F9debugger: toggle a breakpoint on the current rule/);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 });

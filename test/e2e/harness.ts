@@ -7,7 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { LabService } from '../../main/service/lab-service.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const CHROMIUM = process.env.KPL_CHROMIUM ?? '/usr/bin/chromium';
@@ -140,4 +142,66 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(dir, `${name.replace(/[^A-Za-z0-9._-]+/g, '_')}.png`);
   await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
   return file;
+}
+
+/** What a suite shares: the app, a browser on it, and the lab service on the app's store. */
+export interface AppSuite {
+  readonly app: App;
+  readonly b: Browsing;
+  readonly service: LabService;
+  /** A test body that leaves a screenshot in test-results/ when it fails. */
+  shot(fn: (page: Page, t: TestContext) => Promise<void>): (t: TestContext) => Promise<void>;
+}
+
+/**
+ * The app in browser mode, a browser and the lab service for the enclosing describe: started
+ * before its tests (then `setup` makes the labs they need), stopped after them.
+ */
+export function appSuite(setup?: (service: LabService) => void | Promise<void>): AppSuite {
+  let app: App | undefined;
+  let b: Browsing | undefined;
+  let service: LabService | undefined;
+  before(async () => {
+    app = await startApp();
+    b = await openBrowser();
+    service = new LabService({ db: app.db });
+    await setup?.(service);
+  });
+  after(async () => {
+    service?.close();
+    await b?.close();
+    await app?.stop();
+  });
+  const started = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('the suite has not started');
+    return x;
+  };
+  return {
+    get app() {
+      return started(app);
+    },
+    get b() {
+      return started(b);
+    },
+    get service() {
+      return started(service);
+    },
+    shot: (fn) => async (t) => {
+      const page = started(b).page;
+      try {
+        await fn(page, t);
+      } catch (e) {
+        t.diagnostic(`screenshot: ${await screenshot(page, `e2e-${t.name}`)}`);
+        throw e;
+      }
+    },
+  };
+}
+
+/** Types a line into the console on show and waits until it has run. */
+export async function consoleRun(page: Page, line: string): Promise<void> {
+  const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
+  await input.fill(line);
+  await input.press('Enter');
+  await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
 }

@@ -5,15 +5,14 @@
 // a change in the lab showing without reopening; two nodes of another lab compared. Saves docs/rules-browser.png (KPL_DOCS=1; else into test-results/). Then the speed
 // target of issue 7: opening the rules browser of a 60,000-rule node (measured and printed).
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { kubeNatDump } from '../bench/gen-kube.ts';
-import { CHROMIUM, ROOT, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -32,37 +31,16 @@ async function openLab(page: Page, url: string, lab: string, element: string): P
 }
 
 describe('the rules browser', { skip, timeout: 240_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
+  const suite = appSuite((service) => {
     const api = new LabApiImpl(service);
     api.createLab('rules', { cluster: true });
     api.trace('rules', { from: 'minikube', to: '10.96.0.1:443', proto: 'tcp', keep: true });
     api.createLab('pair', { cluster: true, nodes: 2 });
   });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page, t: TestContext) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page, t);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const { shot } = suite;
 
   it('follows a jump from KUBE-SERVICES to its KUBE-SVC chain, filters, shows ipsets and conntrack, and follows the lab', shot(async (page) => {
-    await openLab(page, app.url, 'rules', 'n:minikube');
+    await openLab(page, suite.app.url, 'rules', 'n:minikube');
     await page.getByTestId('open-rules').click();
     const rb = page.getByTestId('rules-browser');
     await rb.waitFor();
@@ -147,11 +125,11 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await page.getByTestId('rules-filter').focus();
     await page.keyboard.press('Escape');
     await rb.waitFor({ state: 'detached' });
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('compares two nodes: the CoreDNS pod’s Calico chains only on minikube, kube-proxy’s alike', shot(async (page) => {
-    await openLab(page, app.url, 'pair', 'n:minikube');
+    await openLab(page, suite.app.url, 'pair', 'n:minikube');
     await page.getByTestId('open-rules').click();
     const rb = page.getByTestId('rules-browser');
     await page.getByTestId('rules-status').filter({ hasText: /rules in \d+ tables/ }).waitFor();
@@ -170,17 +148,17 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     // Back to one host's rules.
     await page.getByTestId('rules-compare').selectOption('');
     await page.getByTestId('rules-tab-compare').waitFor({ state: 'detached' });
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('opens the rules of a 60,000-rule node in under a second (measured)', shot(async (page, t) => {
-    const api = new LabApiImpl(service);
+    const api = new LabApiImpl(suite.service);
     api.createLab('big');
     api.addHost('big', 'node1');
     const dump = kubeNatDump(20_000);
     const r = api.exec('big', 'node1', ['iptables-restore'], dump.text);
     assert.equal(r.code, 0, r.stderr);
-    await openLab(page, app.url, 'big', 'h:node1');
+    await openLab(page, suite.app.url, 'big', 'h:node1');
     // The service builds its engine of the lab (replaying the 60,000-rule restore) on the first
     // command: that is the lab's cost, not the browser's, so it comes first.
     const e0 = Date.now();
@@ -205,7 +183,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     const status = (await page.getByTestId('rules-status').textContent()) ?? '';
     assert.match(status, /60,008 rules in 1 table · 1,00\d of 40,008 chains listed/);
     await page.getByTestId('rules-more-chains').waitFor();
-    // KUBE-SERVICES (20,001 rules) opened: its rules asked of the service, the first 500 shown.
+    // KUBE-SERVICES (20,001 rules) opened: its rules asked of the suite.service, the first 500 shown.
     const t1 = Date.now();
     await rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] .rb-chain-head').click();
     await rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] .rb-rule').nth(499).waitFor({ timeout: 30_000 });
@@ -233,6 +211,6 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     console.log(line);
     // The issue's target is 1 s; the assertion leaves room for a loaded test machine.
     assert.ok(openMs < 10_000, line);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 });

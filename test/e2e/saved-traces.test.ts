@@ -6,25 +6,17 @@
 // the page opened afresh at such a fragment shows the saved trace at the linked step (by step
 // number, and by node and rule); a link to a step out of range says so.
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, appSuite } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
 describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
+  const suite = appSuite((service) => {
     const api = new LabApiImpl(service);
     api.createLab('demo', { seed: 5 });
     api.addLan('demo', 'lan1');
@@ -39,21 +31,7 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
       ['-A', 'INPUT', '-p', 'tcp', '--dport', '80', '-j', 'ACCEPT'],
     ]) assert.equal(api.exec('demo', 'server', ['iptables', ...rule]).code, 0);
   });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const { shot } = suite;
 
   const pos = async (page: Page): Promise<number> => Number(await page.getByTestId('step-pos').getAttribute('data-step'));
   const currentText = async (page: Page): Promise<string> => (await page.getByTestId('step-current').textContent()) ?? '';
@@ -71,7 +49,7 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
   }
 
   it('saves a trace, exports it, reopens it from the list at a step, and opens links to a step', shot(async (page) => {
-    await page.goto(`${app.url}#/lab/demo`);
+    await page.goto(`${suite.app.url}#/lab/demo`);
     await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached' });
     await page.getByTestId('open-stepper').click();
     await page.locator('[data-testid=saved-list]').filter({ hasText: 'none saved yet' }).waitFor();
@@ -85,7 +63,7 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
     await page.locator('[data-testid=saved-trace][data-name="trace 1"]').waitFor();
     assert.match((await page.locator('[data-testid=saved-trace][data-name="trace 1"]').textContent()) ?? '', /^trace 1 seed \d+ · just now$/);
     assert.equal(await page.getByTestId('step-save').isDisabled(), true, 'saved already');
-    const stored = service.traces('demo');
+    const stored = suite.service.traces('demo');
     assert.deepEqual(stored.map((t) => t.name), ['trace 1']);
     const report = stored[0].report as { seed: number; steps: unknown[] };
     assert.equal(stored[0].seed, report.seed);
@@ -120,23 +98,23 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
 
     // The page opened afresh at a link: the saved trace at that step.
     await page.goto('about:blank');
-    await page.goto(`${app.url}#/lab/demo?trace=trace%201&step=2`);
+    await page.goto(`${suite.app.url}#/lab/demo?trace=trace%201&step=2`);
     await page.getByTestId('step-title').filter({ hasText: 'saved trace "trace 1"' }).waitFor();
     await page.locator('[data-testid=step-pos][data-step="2"]').waitFor();
     assert.match(await currentText(page), /^server › INPUT › filter › INPUT\n {2}-A INPUT -p udp -j DROP\n/);
     assert.equal(await pos(page), 2);
 
     // By node and rule (the first such step); a link followed while the app is open works too.
-    await page.goto(`${app.url}#/lab/demo?trace=trace%201&node=server&rule=3`);
+    await page.goto(`${suite.app.url}#/lab/demo?trace=trace%201&node=server&rule=3`);
     await page.locator('[data-testid=step-pos][data-step="4"]').waitFor();
     assert.match(await currentText(page), /-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT\n {2}matched → ACCEPT/);
 
     // The link just shown, and a step out of range.
-    await page.goto(`${app.url}${fragment}`);
+    await page.goto(`${suite.app.url}${fragment}`);
     await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
-    await page.goto(`${app.url}#/lab/demo?trace=trace%201&step=99`);
+    await page.goto(`${suite.app.url}#/lab/demo?trace=trace%201&step=99`);
     await page.locator('.toast.error').filter({ hasText: 'Saved trace "trace 1": step 99 is out of range (1-7)' }).waitFor();
-    await page.goto(`${app.url}#/lab/demo?trace=trace%201&step=abc`);
+    await page.goto(`${suite.app.url}#/lab/demo?trace=trace%201&step=abc`);
     await page.locator('.toast.error').filter({ hasText: 'The link was not opened: step: expected a number' }).waitFor();
   }));
 });

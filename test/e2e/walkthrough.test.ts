@@ -7,49 +7,26 @@
 // consoles, an apply, a trace). (e) A show step and a trace step's stepTo. Also takes a picture of
 // the panel beside the canvas (KPL_DOCS=1: docs/walkthrough.png).
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
 describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
-  });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
+  const suite = appSuite();
+  const { shot } = suite;
 
   const editorReady = (page: Page): Promise<unknown> =>
     page.waitForFunction(() => ((window as unknown as { kplEditor?: { refreshed: number } }).kplEditor?.refreshed ?? 0) > 0);
 
   /** Opens an example from the start page; resolves with the new lab's name. */
   async function openExample(page: Page, name: string, layout?: string): Promise<string> {
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     const card = page.locator(`[data-testid=example][data-example="${name}"]`);
     await card.waitFor();
     if (layout) await card.getByTestId('example-layout').selectOption(layout);
@@ -87,7 +64,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
 
   it('(a) opens Pod to Pod from the start page and runs every step to done', shot(async (page) => {
     await page.emulateMedia({ colorScheme: 'dark' });
-    await page.goto(app.url);
+    await page.goto(suite.app.url);
     // The examples: titles, Korean titles, a layout choice where two are offered.
     const card = page.locator('[data-testid=example][data-example="pod-to-pod"]');
     await card.waitFor();
@@ -97,7 +74,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
 
     const lab = await openExample(page, 'pod-to-pod', 'current');
     assert.equal(lab, 'pod-to-pod');
-    assert.equal((service.doc(lab) as unknown as { cluster: { proxy: string } }).cluster.proxy, 'current');
+    assert.equal((suite.service.doc(lab) as unknown as { cluster: { proxy: string } }).cluster.proxy, 'current');
     await page.getByTestId('guide-title').filter({ hasText: 'Pod to Pod: routes, no NAT' }).waitFor();
     const n = await page.getByTestId('guide-step').count();
     assert.equal(n, 5);
@@ -125,7 +102,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.getByTestId('guide-progress').getAttribute('data-done'), '5');
     assert.match((await page.locator('[data-testid=console-output][data-host=minikube]').textContent()) ?? '', /10\.244\.205\.130/);
     // The lab changed as the steps said: web-a is gone.
-    assert.ok(!service.exec(lab, 'minikube', ['kubectl', 'get', 'pods'], '').stdout.includes('web-a'));
+    assert.ok(!suite.service.exec(lab, 'minikube', ['kubectl', 'get', 'pods'], '').stdout.includes('web-a'));
 
     // In Korean: the steps' own Korean text.
     await page.getByTestId('guide-lang').click();
@@ -136,7 +113,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('guide-lang').click();
     assert.equal(await step(page, 0).getByTestId('step-title').textContent(), 'The pods and their addresses');
 
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('(b) an exercise: Check fails, the fix in the console, Check passes; the solution applied', shot(async (page) => {
@@ -175,7 +152,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     assert.match((await ex3.getByTestId('exercise-solution').textContent()) ?? '', /ip route del 10\.244\.205\.128\/26/);
     await ex3.getByTestId('exercise-apply').click();
     await ex3.locator('[data-testid=exercise-result][data-state=passed]').waitFor({ timeout: 20_000 });
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('(d) network-policy: pod consoles, an apply step and a trace step, every step done', shot(async (page) => {
@@ -194,12 +171,12 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     assert.ok(kinds.includes('kubectl'), `an apply step among ${kinds.join(', ')}`);
     assert.ok(kinds.includes('trace'), `a trace step among ${kinds.join(', ')}`);
     // The apply step applied the policy to the lab.
-    assert.match(service.exec(lab, 'minikube', ['kubectl', 'get', 'networkpolicy'], '').stdout, /allow-db-access/);
-    assert.deepEqual(b.errors, []);
+    assert.match(suite.service.exec(lab, 'minikube', ['kubectl', 'get', 'networkpolicy'], '').stdout, /allow-db-access/);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('(e) a show step highlights on the canvas; a trace step with stepTo stops at its rule', shot(async (page) => {
-    const api = new LabApiImpl(service);
+    const api = new LabApiImpl(suite.service);
     api.createLab('pointing', { cluster: true });
     api.setWalkthrough('pointing', {
       title: 'Pointing',
@@ -208,7 +185,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
         { title: 'To KUBE-SERVICES', text: '', action: { kind: 'trace', from: 'minikube', to: '10.96.0.1:443', stepTo: { table: 'nat', chain: 'KUBE-SERVICES' } }, expect: { kind: 'trace', outcome: 'delivered' } },
       ],
     });
-    await page.goto(`${app.url}#/lab/pointing`);
+    await page.goto(`${suite.app.url}#/lab/pointing`);
     await editorReady(page);
     // A lab with a walkthrough opens with its panel.
     await page.getByTestId('guide').waitFor();
@@ -220,12 +197,12 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.locator('[data-testid=guide-step][data-index="1"][data-state=done]').waitFor({ timeout: 20_000 });
     assert.match((await page.getByTestId('step-current').textContent()) ?? '', /› nat › KUBE-SERVICES/);
     assert.notEqual(await page.getByTestId('step-pos').getAttribute('data-step'), '1');
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 
   it('(c) records two console lines as steps, edits a title, saves; the walkthrough survives a reload', shot(async (page) => {
-    new LabApiImpl(service).createLab('authoring', { cluster: true });
-    await page.goto(`${app.url}#/lab/authoring`);
+    new LabApiImpl(suite.service).createLab('authoring', { cluster: true });
+    await page.goto(`${suite.app.url}#/lab/authoring`);
     await editorReady(page);
     await page.getByTestId('open-guide').click();
     await page.getByTestId('guide').waitFor();
@@ -268,14 +245,14 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('exercise-edit-check').first().waitFor();
     await page.getByTestId('guide-save').click();
     await page.locator('[data-testid=guide-save][data-saved="1"]').waitFor({ state: 'attached' });
-    const exs = (service.doc('authoring') as unknown as { exercises?: unknown[] }).exercises;
+    const exs = (suite.service.doc('authoring') as unknown as { exercises?: unknown[] }).exercises;
     assert.deepEqual(exs, [{
       title: 'Reach the API', goal: 'minikube reaches the kubernetes Service.', hints: ['Look at KUBE-SERVICES', 'kubectl get svc'],
       checks: [{ name: 'minikube → 10.96.0.1:443 delivered', expect: { kind: 'trace', from: 'minikube', to: '10.96.0.1:443', proto: 'tcp', outcome: 'delivered' } }],
     }]);
     // The trace started while Record was off made no step.
-    assert.equal((service.doc('authoring') as unknown as { walkthrough?: { steps: unknown[] } }).walkthrough?.steps.length, 2);
-    const stored = (service.doc('authoring') as unknown as { walkthrough?: { steps: { title: string; action?: unknown; expect?: unknown }[] } }).walkthrough;
+    assert.equal((suite.service.doc('authoring') as unknown as { walkthrough?: { steps: unknown[] } }).walkthrough?.steps.length, 2);
+    const stored = (suite.service.doc('authoring') as unknown as { walkthrough?: { steps: { title: string; action?: unknown; expect?: unknown }[] } }).walkthrough;
     assert.deepEqual(stored?.steps.map((s) => s.title), ['List the nodes', 'hostname']);
     assert.deepEqual(stored?.steps[0].action, { kind: 'command', host: 'minikube', command: 'kubectl get nodes' });
     assert.deepEqual(stored?.steps[1].expect, { kind: 'output', contains: ['minikube'] });
@@ -302,9 +279,9 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('exercise').first().getByTestId('exercise-check').click();
     await page.locator('[data-testid=exercise-result][data-state=passed]').waitFor({ timeout: 20_000 });
     // And both travel in the exported .kpl file.
-    const kpl = JSON.parse(new LabApiImpl(service).exportLab('authoring').text) as { walkthrough?: { steps: { title: string }[] }; exercises?: { title: string }[] };
+    const kpl = JSON.parse(new LabApiImpl(suite.service).exportLab('authoring').text) as { walkthrough?: { steps: { title: string }[] }; exercises?: { title: string }[] };
     assert.deepEqual(kpl.walkthrough?.steps.map((x) => x.title), ['List the nodes', 'hostname']);
     assert.deepEqual(kpl.exercises?.map((x) => x.title), ['Reach the API']);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 });

@@ -8,58 +8,29 @@
 // the deletion undone (Undo) replays by itself: the walks are the same.
 // Takes test-results/what-if.png (docs/what-if.png with KPL_DOCS=1).
 
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, openBrowser, screenshot, startApp, type App, type Browsing } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const FRONTEND = 'frontend-8b474f47-zdqdv';
 const TW = 'cali-tw-cali95aa86cbb2a';
 describe('what if: a forked trace replayed on the changed lab', { skip, timeout: 120_000 }, () => {
-  let app: App;
-  let b: Browsing;
-  let service: LabService;
-
-  before(async () => {
-    app = await startApp();
-    b = await openBrowser();
-    service = new LabService({ db: app.db });
+  const suite = appSuite((service) => {
     const api = new LabApiImpl(service);
     api.createExample('network-policy', 'np', { proxy: 'legacy' });
     // The walkthrough's steps 1-3: curl backend, curl db, the policy applied.
     for (let i = 0; i < 3; i++) api.runStep('np', i);
   });
-  after(async () => {
-    service?.close();
-    await b?.close();
-    await app?.stop();
-  });
-
-  const shot = (fn: (page: Page) => Promise<void>) => async (t: TestContext): Promise<void> => {
-    try {
-      await fn(b.page);
-    } catch (e) {
-      const file = await screenshot(b.page, `e2e-${t.name}`);
-      t.diagnostic(`screenshot: ${file}`);
-      throw e;
-    }
-  };
-
-  async function run(page: Page, line: string): Promise<void> {
-    const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
-    await input.fill(line);
-    await input.press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
-  }
+  const { shot } = suite;
   const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
 
   it('forks a dropped trace, deletes the NetworkPolicy, replays and compares', shot(async (page) => {
-    await page.goto(`${app.url}#/lab/np`);
+    await page.goto(`${suite.app.url}#/lab/np`);
     await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached' });
     if (await page.getByTestId('guide').isVisible()) await page.getByTestId('open-guide').click();
 
@@ -85,7 +56,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     });
     await page.getByTestId('open-console').click();
     await page.getByTestId('console-tab-minikube').waitFor();
-    await run(page, 'kubectl delete networkpolicy allow-db-access');
+    await consoleRun(page, 'kubectl delete networkpolicy allow-db-access');
     await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
     // The compare view is not open yet: a change only counts until Replay.
     assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
@@ -156,6 +127,6 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.getByTestId('whatif-end').click();
     await page.locator('.dbg-body').waitFor();
     assert.equal(await page.getByTestId('whatif-bar').isVisible(), false);
-    assert.deepEqual(b.errors, []);
+    assert.deepEqual(suite.b.errors, []);
   }));
 });
