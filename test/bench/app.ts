@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { LabService } from '../../main/service/lab-service.ts';
 import type { LabView } from '../../shared/api/contract.ts';
+import { printTable } from './table.ts';
 import { CHROMIUM, ROOT, ensureBuilt, openBrowser, startApp } from '../e2e/harness.ts';
 
 const rows: string[][] = [];
@@ -130,10 +131,4 @@ if (existsSync(CHROMIUM)) {
   rows.push(['browser measurements', `n/a (no chromium at ${CHROMIUM})`, '']);
 }
 
-const head = ['app (issue 6)', 'measured', 'target'];
-const widths = [0, 1, 2].map((i) => Math.max(...[head, ...rows].map((r) => r[i].length)));
-const line = (r: string[]): string => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-console.log('');
-console.log(line(head));
-console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-for (const r of rows) console.log(line(r));
+printTable(['app (issue 6)', 'measured', 'target'], rows);

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { kubeNatDump } from './gen-kube.ts';
+import { printTable } from './table.ts';
 import { CHROMIUM, ensureBuilt, openBrowser, startApp } from '../e2e/harness.ts';
 
 const rows: string[][] = [];
@@ -122,10 +123,4 @@ await ensureBuilt();
 if (existsSync(CHROMIUM)) await measure().catch((e: unknown) => rows.push(['debugger and console measurements', `n/a (${(e as Error).message.split('\n')[0]})`, '']));
 else rows.push(['debugger and console measurements', `n/a (no chromium at ${CHROMIUM})`, '']);
 
-const head = ['debugger and console (issue 7)', 'measured', 'target'];
-const widths = [0, 1, 2].map((i) => Math.max(...[head, ...rows].map((r) => r[i].length)));
-const line = (r: string[]): string => '| ' + r.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
-console.log('');
-console.log(line(head));
-console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
-for (const r of rows) console.log(line(r));
+printTable(['debugger and console (issue 7)', 'measured', 'target'], rows);
