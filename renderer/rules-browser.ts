@@ -9,7 +9,8 @@
 // are shown collapsed with their rule counts when the table is big, a chain's rules are asked
 // for when it is opened, and a long chain shows its rules 500 at a time.
 //
-// Compare: another host's rules against these (LabApi.compareRules), in a tab of their own —
+// Compare: another host's rules, or this host's at an earlier revision of the lab, against these
+// (LabApi.compareRules), in a tab of their own —
 // per table, the chains that differ, with the rules only this host has (−) and only the other (+).
 
 import type { ChainRow, LabApi, RuleRow, RulesCompare, RulesQuery, RulesView, TableRow } from '../shared/api/contract.ts';
@@ -132,7 +133,10 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
       el.dataset.loadMs = String(Math.round(performance.now() - t0));
       view = v;
       fetched.clear();
-      if (compared) compared = await api.compareRules(lab, host, compared.b).catch(() => null);
+      if (compared) {
+        const rev = /^rev:(\d+)$/.exec(compareWith.value);
+        compared = await (rev ? api.compareRules(lab, host, host, { rev: Number(rev[1]) }) : api.compareRules(lab, host, compared.b)).catch(() => null);
+      }
       if (disposed || mine !== seq) return;
       if (!v.tables.some((t) => t.name === tab) && !['ipsets', 'conntrack', ...(compared ? ['compare'] : [])].includes(tab)) tab = v.tables.find((t) => t.name === 'nat')?.name ?? v.tables[0]?.name ?? 'ipsets';
       render();
@@ -384,8 +388,13 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
   // ---- compare with another host ----------------------------------------------------------------
 
   async function fillCompareChoices(): Promise<void> {
-    const v = await api.view(lab).catch(() => null);
+    const [v, history] = await Promise.all([api.view(lab).catch(() => null), api.history(lab).catch(() => [])]);
     if (!v || disposed) return;
+    // This host at its earlier revisions (the lab's history, newest first), then the others.
+    for (const r of history.filter((x) => !x.current).slice(-10).reverse()) {
+      const what = r.command.length > 60 ? `${r.command.slice(0, 57)}…` : r.command;
+      compareWith.append(h('option', { value: `rev:${r.seq}` }, `${host} at revision ${r.seq} (${what})`));
+    }
     const names = [...(v.cluster?.nodes.map((n) => n.name) ?? []), ...v.hosts.map((x) => x.name), ...(v.cluster?.pods.slice(0, 500).map((p) => `${p.namespace}/${p.name}`) ?? [])];
     for (const n of names) if (n !== host && ![...compareWith.options].some((o) => o.value === n)) compareWith.append(h('option', { value: n }, n));
   }
@@ -398,7 +407,8 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
       return;
     }
     try {
-      compared = await api.compareRules(lab, host, other);
+      const rev = /^rev:(\d+)$/.exec(other);
+      compared = rev ? await api.compareRules(lab, host, host, { rev: Number(rev[1]) }) : await api.compareRules(lab, host, other);
     } catch (e) {
       compared = null;
       clear(body);

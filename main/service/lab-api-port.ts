@@ -84,5 +84,7 @@ export interface LabServicePort {
   setExercises?(ref: string, list: Exercise[]): void;
   /** The rules browser's view of a host (host-view.ts). */
   rules?(ref: string, host: string, q?: RulesQuery): RulesView;
+  /** A host's iptables-save at a revision of a stored lab. */
+  rulesAt?(ref: string, rev: number, host: string): string;
   close?(): void;
 }

@@ -364,13 +364,15 @@ export class LabApiImpl implements Sync<LabMethods> {
     return this.service.inspect ? this.service.inspect(ref, read) : read(this.service.load(ref));
   }
 
-  compareRules(ref: string, a: string, b: string): RulesCompare {
+  compareRules(ref: string, a: string, b: string, opts: { rev?: number } = {}): RulesCompare {
     const save = (host: string): string => {
       const r = this.service.exec(ref, host, ['iptables-save'], '');
       if (r.code !== 0) throw new ApiCallError('failed', r.stderr.trim() || `iptables-save on ${host} failed`);
       return r.stdout;
     };
-    return compareSaves(save(a), save(b), { a, b });
+    if (opts.rev === undefined) return compareSaves(save(a), save(b), { a, b });
+    if (!this.service.rulesAt) throw new ApiCallError('unsupported', 'revisions need the lab store');
+    return compareSaves(save(a), this.service.rulesAt(ref, opts.rev, b), { a, b: `${b} at revision ${opts.rev}` });
   }
 }
 

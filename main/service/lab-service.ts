@@ -562,6 +562,14 @@ export class LabService {
     return labDiff(a, this.storedDoc(row, a), b, this.storedDoc(row, b));
   }
 
+  /** A host's `iptables-save` as it was at a revision (or snapshot) of a stored lab, rebuilt. */
+  rulesAt(ref: string, rev: number | string, host: string): string {
+    const row = this.store.labs.find(this.stored(ref, 'compare'));
+    const lab = Lab.fromDoc(this.storedDoc(row, this.revOf(row, rev)));
+    if (!lab.hosts.has(host)) throw new LabStoreError(`no host named "${host}" at revision ${rev} of lab ${JSON.stringify(row.name)}`);
+    return lab.exec(host, ['iptables-save'], '').stdout;
+  }
+
   /** Makes an old revision (or snapshot) current again, as a new change that can be undone. */
   restoreRevision(ref: string, rev: number | string): number {
     const row = this.store.labs.find(this.stored(ref, 'restore'));

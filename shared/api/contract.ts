@@ -172,7 +172,7 @@ export const METHOD_ARGS = {
   setWalkthrough: args(labRef, nullable(walkthroughCheck)),
   setExercises: args(labRef, exercisesCheck),
   rules: args(labRef, consoleHost, opt(rulesQuery)),
-  compareRules: args(labRef, consoleHost, consoleHost),
+  compareRules: args(labRef, consoleHost, consoleHost, opt(obj({ rev: opt(int(0, 1_000_000_000)) }))),
 } as const satisfies Record<string, (v: unknown) => string | null>;
 
 export type MethodName = keyof typeof METHOD_ARGS;
@@ -257,9 +257,10 @@ export interface LabMethods {
   rules(ref: string, host: string, q?: RulesQuery): Promise<RulesView>;
   /**
    * Two hosts' rules compared (the rules browser's Compare): per table, the chains that differ,
-   * with the rules (`-A CHAIN ` stripped) only one side has, from their `iptables-save`.
+   * with the rules (`-A CHAIN ` stripped) only one side has, from their `iptables-save`. With
+   * `rev`, host `b` as it was at that revision of the lab (its history), rebuilt.
    */
-  compareRules(ref: string, a: string, b: string): Promise<RulesCompare>;
+  compareRules(ref: string, a: string, b: string, opts?: { rev?: number }): Promise<RulesCompare>;
 }
 
 /** Events pushed to the renderer. */

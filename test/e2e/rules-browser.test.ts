@@ -128,7 +128,9 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     assert.deepEqual(suite.b.errors, []);
   }));
 
-  it('compares two nodes: the CoreDNS pod’s Calico chains only on minikube, kube-proxy’s alike', shot(async (page) => {
+  it('compares two nodes (the CoreDNS pod’s Calico chains only on minikube, kube-proxy’s alike) and a node with its previous revision', shot(async (page) => {
+    // A change after the lab was made: a revision of its own, to compare with the one before.
+    assert.equal(new LabApiImpl(suite.service).exec('pair', 'minikube', ['iptables', '-A', 'INPUT', '-s', '10.9.9.9', '-j', 'DROP']).code, 0);
     await openLab(page, suite.app.url, 'pair', 'n:minikube');
     await page.getByTestId('open-rules').click();
     const rb = page.getByTestId('rules-browser');
@@ -145,6 +147,11 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     assert.equal(await rb.locator('[data-testid=compare-chain][data-chain^="KUBE-"]').count(), 0, 'kube-proxy wrote the same rules on both');
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'rules-compare.png') });
+    // minikube at the revision before the rule was added: that rule is all that differs.
+    const revision = (await page.locator('[data-testid=rules-compare] option[value^="rev:"]').first().getAttribute('value'))!;
+    await page.getByTestId('rules-compare').selectOption(revision);
+    await page.getByTestId('rules-tab-compare').filter({ hasText: /^vs minikube at revision \d+: −1 \+0$/ }).waitFor();
+    assert.deepEqual(await rb.getByTestId('compare-only-a').allTextContents(), ['−-s 10.9.9.9/32 -j DROP']);
     // Back to one host's rules.
     await page.getByTestId('rules-compare').selectOption('');
     await page.getByTestId('rules-tab-compare').waitFor({ state: 'detached' });

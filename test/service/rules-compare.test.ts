@@ -37,3 +37,33 @@ test('compareRules: the CoreDNS pod’s Calico chains only on minikube, kube-pro
     service.close();
   }
 });
+
+test('compareRules with a revision: a host against itself earlier in the lab’s history', async () => {
+  const service = new LabService({ db: ':memory:' });
+  try {
+    const api = new LabApiImpl(service);
+    api.createLab('h');
+    api.addHost('h', 'r1');
+    assert.equal(api.exec('h', 'r1', ['iptables', '-A', 'INPUT', '-s', '10.0.0.1', '-j', 'ACCEPT']).code, 0);
+    const before = api.history('h').find((x) => x.current)!.seq;
+    assert.equal(api.exec('h', 'r1', ['iptables', '-A', 'INPUT', '-p', 'tcp', '--dport', '22', '-j', 'DROP']).code, 0);
+    assert.equal(api.exec('h', 'r1', ['iptables', '-P', 'FORWARD', 'DROP']).code, 0);
+    const c = api.compareRules('h', 'r1', 'r1', { rev: before });
+    assert.equal(c.b, `r1 at revision ${before}`);
+    const filter = c.tables.find((t) => t.name === 'filter');
+    assert.ok(filter, JSON.stringify(c.tables.map((t) => t.name)));
+    assert.deepEqual(filter.chains.map((x) => [x.name, x.onlyA, x.onlyB, x.policyA, x.policyB]), [
+      ['INPUT', ['-p tcp -m tcp --dport 22 -j DROP'], [], 'ACCEPT', 'ACCEPT'],
+      ['FORWARD', [], [], 'DROP', 'ACCEPT'],
+    ]);
+    assert.equal(filter.sameChains, 1); // OUTPUT
+    assert.deepEqual([c.onlyA, c.onlyB, c.same], [1, 0, 1]);
+    const d = createDispatcher(api);
+    const bad = await d.call('compareRules', ['h', 'r1', 'r1', { rev: -1 }]);
+    assert.ok('error' in bad, JSON.stringify(bad));
+    const none = await d.call('compareRules', ['h', 'r1', 'r1', { rev: 99999 }]);
+    assert.ok('error' in none && /revision/.test(none.error.message), JSON.stringify(none));
+  } finally {
+    service.close();
+  }
+});
