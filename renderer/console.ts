@@ -6,7 +6,7 @@
 // second), Ctrl+L, copy (selection, Ctrl+Shift+C) and paste (Ctrl+V, Ctrl+Shift+V). A plain
 // <pre> and <input>: output is text only, appended in chunks so a big output never freezes the window.
 
-import type { ConsoleResult, LabApi, RulesQuery, TraceResult } from '../shared/api/contract.ts';
+import { CONSOLE_KEEP_CHARS, type ConsoleResult, type LabApi, type RulesQuery, type TraceResult } from '../shared/api/contract.ts';
 import { chainsTable, complete, formatColumns, needsHost, reverseSearch, type HostTables, type KubeNames } from './completion.ts';
 import { clear, errorText, h } from './ui.ts';
 
@@ -67,7 +67,7 @@ interface Tab {
 
 const CHUNK = 64 * 1024;
 /** The screen keeps this much output, like a terminal's scrollback. */
-const MAX_CHARS = 2 * 1024 * 1024;
+const MAX_CHARS = CONSOLE_KEEP_CHARS + 256 * 1024; // (room for the command lines around an output cut to CONSOLE_KEEP_CHARS)
 /** Output appended per frame at most (the browser lays the screen out once per frame). */
 const FRAME_CHARS = 1024 * 1024;
 
@@ -174,6 +174,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
           t.history.push(text);
           if (t.history.length > 1000) t.history.shift();
         }
+        if (r.stdoutCut) write(t, `[${(r.stdoutCut / 1024 / 1024).toFixed(1)} MB of output above this scrolled out of the console, which keeps the last ${(CONSOLE_KEEP_CHARS / 1024 / 1024).toFixed(0)} MB; pipe into grep, head or tail to see the rest]\n`, 'cut');
         write(t, r.stdout);
         if (r.stderr) write(t, r.stderr, 'stderr');
         if (r.packets > 0) {

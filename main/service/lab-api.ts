@@ -12,6 +12,7 @@ import {
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
 import type { RulesCompare, RulesQuery, RulesView } from '../../shared/api/contract.ts';
+import { CONSOLE_KEEP_CHARS } from '../../shared/api/contract.ts';
 import { compareSaves } from '../../shared/rules-compare.ts';
 import { hostView } from '../engine/host-view.ts';
 import { traceMarkdown } from '../engine/datapath/report-markdown.ts';
@@ -260,7 +261,16 @@ export class LabApiImpl implements Sync<LabMethods> {
     const r = this.service.console(ref, host, lines);
     if (!r) return { stdout: '', stderr: '', code: 0, more: true, consumed: 0, changed: false, packets: 0 };
     const packets = this.service.consoleTraces ? this.service.consoleTraces(ref).length : 0;
-    return { stdout: r.stdout, stderr: r.stderr, code: r.code, more: false, consumed: r.consumed, changed: r.changed, packets };
+    // Only the tail a console keeps travels (from a line start): 15 MB of iptables-save would
+    // take seconds to carry and parse for a screen that shows its last 2 MiB.
+    let stdout = r.stdout;
+    let cut = 0;
+    if (stdout.length > CONSOLE_KEEP_CHARS) {
+      const nl = stdout.indexOf('\n', stdout.length - CONSOLE_KEEP_CHARS);
+      cut = nl < 0 ? stdout.length - CONSOLE_KEEP_CHARS : nl + 1;
+      stdout = stdout.slice(cut);
+    }
+    return { stdout, stderr: r.stderr, code: r.code, more: false, consumed: r.consumed, changed: r.changed, packets, ...(cut ? { stdoutCut: cut } : {}) };
   }
 
   consoleTraces(ref: string): TraceResult[] {

@@ -167,7 +167,13 @@ export interface ConsoleResult {
   changed: boolean;
   /** Packets the command sent (curl, ping, nc, nslookup…): their walks come from consoleTraces. */
   packets: number;
+  /** Characters left out at the start of `stdout`: a console keeps the last CONSOLE_KEEP_CHARS,
+   *  like a terminal's scrollback (`exec` gives the whole output). */
+  stdoutCut?: number;
 }
+
+/** What a console keeps of an output (and so what consoleLine sends of a bigger one). */
+export const CONSOLE_KEEP_CHARS = 2 * 1024 * 1024;
 
 export interface TraceRequest {
   from: string;
