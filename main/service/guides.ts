@@ -5,7 +5,9 @@
 import { defaultCluster, type ProxyLayout } from '../../shared/cluster.ts';
 import { stepAction, type CheckResult, type Exercise, type StepAction, type WalkthroughStep } from '../../shared/guide.ts';
 import { emptyLab, type LabDoc } from '../../shared/lab.ts';
-import { Lab, LabError } from '../engine/lab.ts';
+import { Lab, LabError, type TraceSpec } from '../engine/lab.ts';
+import type { CommandResult } from '../engine/shell/types.ts';
+import type { TraceJson } from '../../shared/trace-json.ts';
 import { checkExpectation } from '../engine/guide/expect.ts';
 import { EXAMPLES } from '../examples/index.ts';
 import type { Example, SetupStep } from '../examples/example.ts';
@@ -130,23 +132,43 @@ export function actionOf(doc: LabDoc, i: number): StepAction {
   return a;
 }
 
-/** Performs one guide action on an engine lab (no store): for rehearsals. */
-function performOn(lab: Lab, a: StepAction): void {
+/** What performing a walkthrough step did. */
+export interface StepRun {
+  action: StepAction;
+  output?: { stdout: string; stderr: string; code: number };
+  trace?: TraceJson;
+}
+
+/** Where a guide action is performed: a stored lab (through the service, saved) or an engine lab (a rehearsal). */
+export interface ActionTarget {
+  console(host: string, lines: string[]): CommandResult | null;
+  trace(spec: TraceSpec): { json: TraceJson };
+  apply(yaml: string): CommandResult;
+}
+
+/** Performs one guide action as the user would: the command typed, the trace started, the manifests applied. */
+export function performAction(t: ActionTarget, a: StepAction): StepRun {
   switch (a.kind) {
-    case 'command':
-      lab.console(a.host, a.command.split('\n'));
-      return;
+    case 'command': {
+      const r = t.console(a.host, a.command.split('\n'));
+      if (!r) throw new LabError(`${a.command}: the command is not complete`);
+      return { action: a, output: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
+    }
     case 'trace':
-      lab.trace({ from: a.from, to: a.to, proto: a.proto ?? 'tcp', ...(a.seed !== undefined ? { seed: a.seed } : {}) });
-      return;
+      return { action: a, trace: t.trace({ from: a.from, to: a.to, proto: a.proto ?? 'tcp', ...(a.seed !== undefined ? { seed: a.seed } : {}) }).json };
     case 'apply': {
-      const r = lab.applyManifests(a.yaml);
-      if (r.code !== 0) throw new LabError(r.stderr.trim());
-      return;
+      const r = t.apply(a.yaml);
+      return { action: a, output: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
     }
     case 'show':
-      return;
+      return { action: a };
   }
+}
+
+/** Performs one guide action on an engine lab (no store), for rehearsals: a refused manifest fails the step. */
+function performOn(lab: Lab, a: StepAction): void {
+  const r = performAction({ console: (h, l) => lab.console(h, l), trace: (s) => lab.trace(s), apply: (y) => lab.applyManifests(y) }, a);
+  if (a.kind === 'apply' && r.output && r.output.code !== 0) throw new LabError(r.output.stderr.trim());
 }
 
 /**

@@ -22,21 +22,15 @@ import { LabFileError, labFileExists, readScenarioFile, writeScenarioFile } from
 import { defaultDbPath, looksLikeFile, resolveRef, type LabTarget } from './lab-ref.ts';
 import { commandText, labDiff, shellQuote, type LabDiff } from './lab-diff.ts';
 import { parseScenarioText } from './scenario.ts';
-import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, rehearseWalkthrough, type ExampleInfo, type ExerciseResult } from './guides.ts';
+import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, performAction, rehearseWalkthrough, type ExampleInfo, type ExerciseResult, type StepRun } from './guides.ts';
 import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
-import type { TraceJson } from '../../shared/trace-json.ts';
 import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
 import { hostView } from '../engine/host-view.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
 export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions, ExampleInfo, ExerciseResult, CheckResult };
 
-/** What performing a walkthrough step did. */
-export interface StepRun {
-  action: StepAction;
-  output?: { stdout: string; stderr: string; code: number };
-  trace?: TraceJson;
-}
+export type { StepRun };
 export { matrixJson, matrixText };
 export { traceMarkdown } from '../engine/datapath/report-markdown.ts';
 
@@ -464,23 +458,9 @@ export class LabService {
     return ex.solutionActions.map((a) => this.perform(ref, a));
   }
 
-  /** Performs one guide action on the lab, as the user would. */
+  /** Performs one guide action on the lab, as the user would (saved, as their changes are). */
   perform(ref: string, a: StepAction): StepRun {
-    switch (a.kind) {
-      case 'command': {
-        const r = this.console(ref, a.host, a.command.split('\n'));
-        if (!r) throw new LabError(`${a.command}: the command is not complete`);
-        return { action: a, output: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
-      }
-      case 'trace':
-        return { action: a, trace: this.trace(ref, { from: a.from, to: a.to, proto: a.proto ?? 'tcp', ...(a.seed !== undefined ? { seed: a.seed } : {}) }).json };
-      case 'apply': {
-        const r = this.apply(ref, a.yaml);
-        return { action: a, output: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
-      }
-      case 'show':
-        return { action: a };
-    }
+    return performAction({ console: (h, l) => this.console(ref, h, l), trace: (s) => this.trace(ref, s), apply: (y) => this.apply(ref, y) }, a);
   }
 
   /** Whether the lab, as it is now, shows what walkthrough step `i` expects. */
