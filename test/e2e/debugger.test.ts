@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, traceFromForm } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -56,11 +56,7 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     return pos(page);
   }
   async function traceTo(page: Page, to: string): Promise<void> {
-    await page.getByTestId('trace-from').fill('client');
-    await page.getByTestId('trace-to').fill(to);
-    await page.getByTestId('trace-form').locator('button[type=submit]').click();
-    await page.getByTestId('step-title').filter({ hasText: `trace client → ${to}` }).waitFor();
-    await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
+    await traceFromForm(page, 'client', to);
     // Keys go to the page, not the form's fields.
     await page.locator('[data-testid=step-current]').click();
   }

@@ -198,6 +198,15 @@ export function appSuite(setup?: (service: LabService) => void | Promise<void>):
   };
 }
 
+/** Traces from the debugger's form and waits for its first step. */
+export async function traceFromForm(page: Page, from: string, to: string): Promise<void> {
+  await page.getByTestId('trace-from').fill(from);
+  await page.getByTestId('trace-to').fill(to);
+  await page.getByTestId('trace-form').locator('button[type=submit]').click();
+  await page.getByTestId('step-title').filter({ hasText: `trace ${from} → ${to}` }).waitFor();
+  await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
+}
+
 /** Types a line into the console on show and waits until it has run. */
 export async function consoleRun(page: Page, line: string): Promise<void> {
   const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite } from './harness.ts';
+import { CHROMIUM, appSuite, traceFromForm } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -35,13 +35,7 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
 
   const pos = async (page: Page): Promise<number> => Number(await page.getByTestId('step-pos').getAttribute('data-step'));
   const currentText = async (page: Page): Promise<string> => (await page.getByTestId('step-current').textContent()) ?? '';
-  async function traceTo(page: Page, to: string): Promise<void> {
-    await page.getByTestId('trace-from').fill('client');
-    await page.getByTestId('trace-to').fill(to);
-    await page.getByTestId('trace-form').locator('button[type=submit]').click();
-    await page.getByTestId('step-title').filter({ hasText: `trace client → ${to}` }).waitFor();
-    await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
-  }
+  const traceTo = (page: Page, to: string): Promise<void> => traceFromForm(page, 'client', to);
   async function download(page: Page, testid: string): Promise<{ name: string; text: string }> {
     const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()]);
     const path = await d.path();
