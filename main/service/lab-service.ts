@@ -545,10 +545,19 @@ export class LabService {
   /** A host's `iptables-save` as it was at a revision (or snapshot) of a stored lab, rebuilt. */
   rulesAt(ref: string, rev: number | string, host: string): string {
     const row = this.store.labs.find(this.stored(ref, 'compare'));
-    const lab = Lab.fromDoc(this.storedDoc(row, this.revOf(row, rev)));
+    const seq = this.revOf(row, rev);
+    // A revision never changes: the rules browser asks again on every change of the lab while
+    // it compares, so the last answer is kept rather than the revision rebuilt each time.
+    const key = `${row.id}\u0000${seq}\u0000${host}`;
+    if (this.lastRulesAt?.key === key) return this.lastRulesAt.text;
+    const lab = Lab.fromDoc(this.storedDoc(row, seq));
     if (!lab.hosts.has(host)) throw new LabStoreError(`no host named "${host}" at revision ${rev} of lab ${JSON.stringify(row.name)}`);
-    return lab.exec(host, ['iptables-save'], '').stdout;
+    const text = lab.exec(host, ['iptables-save'], '').stdout;
+    this.lastRulesAt = { key, text };
+    return text;
   }
+
+  private lastRulesAt: { key: string; text: string } | null = null;
 
   /** Makes an old revision (or snapshot) current again, as a new change that can be undone. */
   restoreRevision(ref: string, rev: number | string): number {

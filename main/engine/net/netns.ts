@@ -983,7 +983,7 @@ export class NetNs {
       if (addr) return addr;
     }
     // Any device, lo first: a primary address that is not link-scoped.
-    for (const d of this.links()) {
+    for (const d of this.devIndex().sorted) {
       for (const a of d.addrs) {
         if (a.secondary) continue;
         if (a.scope !== SCOPE.link && a.scope <= scope) return a.local;
@@ -1261,7 +1261,7 @@ export class NetNs {
       case 2:
         return !dev.addrs.some((a) => a.local === target && inPrefix(sender, { addr: a.local, len: a.prefixlen }));
       case 3:
-        return !this.links().some((d) => d.addrs.some((a) => a.local === target && a.scope <= SCOPE.link));
+        return !this.devIndex().sorted.some((d) => d.addrs.some((a) => a.local === target && a.scope <= SCOPE.link));
       case 8:
         return true;
       default:

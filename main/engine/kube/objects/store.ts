@@ -94,9 +94,6 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   return out;
 }
 
-/** kubectl's own refusal (not the API server's): printed as `error: …`. */
-export class LabelOverwriteError extends Error {}
-
 export class KubeStore {
   readonly config: ClusterConfig;
   readonly minor: number;
@@ -238,19 +235,15 @@ export class KubeStore {
   }
 
   /**
-   * `kubectl label`: sets and removes labels of one object (the API server validates the
-   * result). Returns the object and whether anything changed. Without `overwrite` a key that
-   * already has a value is refused, in kubectl's words (kubectl checks it before sending).
+   * `kubectl label`'s patch: sets and removes labels of one object (validated as any update).
+   * Returns the object and whether anything changed.
    */
-  relabel(kind: Kind, name: string, namespace: string | undefined, set: Record<string, string>, remove: string[], overwrite: boolean): { object: KubeObject; changed: boolean } {
+  relabel(kind: Kind, name: string, namespace: string | undefined, set: Record<string, string>, remove: string[]): { object: KubeObject; changed: boolean } {
     return this.op(() => {
       const ns = KINDS[kind].namespaced ? namespace ?? 'default' : undefined;
       const live = this.objects.get(keyOf(kind, ns, name));
       if (!live) throw notFound(KINDS[kind].plural, name, KINDS[kind].group);
       const labels = { ...(live.metadata.labels ?? {}) };
-      if (!overwrite) {
-        for (const k of Object.keys(set)) if (k in labels) throw new LabelOverwriteError(`'${k}' already has a value (${labels[k]}), and --overwrite is false`);
-      }
       for (const k of remove) delete labels[k];
       Object.assign(labels, set);
       const next = clone(live);

@@ -3,7 +3,6 @@
 // a key that has a value needs --overwrite. Labels of pods, namespaces and nodes drive
 // selectors, so Services' endpoints and Calico's policy sets follow at once.
 
-import { LabelOverwriteError } from '../../kube/objects/store.ts';
 import { StatusError } from '../../kube/objects/status.ts';
 import { KINDS } from '../../kube/objects/types.ts';
 import type { CommandResult } from '../types.ts';
@@ -13,6 +12,14 @@ import { parseRequests } from './get.ts';
 import { typeOf } from './resources.ts';
 
 const fail = (stderr: string): CommandResult => ({ stdout: '', stderr: stderr.endsWith('\n') ? stderr : stderr + '\n', code: 1, changed: false });
+
+/** kubectl's updateDataChangeMsg: "unlabeled" when, without --overwrite, the object's JSON got
+ *  shorter (only the labels change here, and an empty map is left out as Go's omitempty does). */
+function changeMsg(before: Record<string, string>, after: Record<string, string>, changed: boolean, overwrite: boolean): string {
+  if (!changed) return 'not labeled';
+  const size = (l: Record<string, string>): number => (Object.keys(l).length ? JSON.stringify({ labels: l }).length : 0);
+  return !overwrite && size(after) < size(before) ? 'unlabeled' : 'labeled';
+}
 
 export function label(p: Parsed, env: KubectlEnv): CommandResult {
   // As kubectl splits them: an argument with `=` or a trailing `-` is a label change (no
@@ -39,16 +46,23 @@ export function label(p: Parsed, env: KubectlEnv): CommandResult {
     const t = typeOf(r.kind);
     const prefix = t.group ? `${t.singular}.${t.group}` : t.singular;
     for (const name of r.names) {
+      const namespace = KINDS[r.kind].namespaced ? ns : undefined;
       try {
-        const res = env.store.relabel(r.kind, name, KINDS[r.kind].namespaced ? ns : undefined, set, remove, bool(p, 'overwrite'));
+        // kubectl refuses a key that has a value before it sends anything (validateNoOverwrites).
+        const before = env.store.peek(r.kind, namespace, name)?.metadata.labels ?? {};
+        const taken = bool(p, 'overwrite') ? undefined : Object.keys(set).find((k) => k in before);
+        if (taken !== undefined) {
+          failed = true;
+          stderr += `error: '${taken}' already has a value (${before[taken]}), and --overwrite is false\n`;
+          continue;
+        }
+        const res = env.store.relabel(r.kind, name, namespace, set, remove);
         changed ||= res.changed;
-        const msg = !res.changed ? 'not labeled' : !bool(p, 'overwrite') && !Object.keys(set).length ? 'unlabeled' : 'labeled';
-        stdout += `${prefix}/${name} ${msg}\n`;
+        stdout += `${prefix}/${name} ${changeMsg(before, res.object.metadata.labels ?? {}, res.changed, bool(p, 'overwrite'))}\n`;
       } catch (e) {
+        if (!(e instanceof StatusError)) throw e;
         failed = true;
-        if (e instanceof LabelOverwriteError) stderr += `error: ${e.message}\n`;
-        else if (e instanceof StatusError) stderr += e.reason === 'Invalid' ? e.message + '\n' : `Error from server (${e.reason}): ${e.message}\n`;
-        else throw e;
+        stderr += e.reason === 'Invalid' ? e.message + '\n' : `Error from server (${e.reason}): ${e.message}\n`;
       }
     }
   }
