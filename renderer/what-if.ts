@@ -121,7 +121,7 @@ export function createWhatIf(deps: {
     setBar();
   }
 
-  async function doFork(): Promise<void> {
+  function doFork(): void {
     const b = deps.base();
     if (!b || !b.walk.packet) {
       toast('What if: trace a packet first, then fork it at a step.', 'error');
@@ -140,7 +140,6 @@ export function createWhatIf(deps: {
     al = null;
     changed = 0;
     showCompare(false);
-    setBar();
     toast(`Forked at step ${b.step + 1}. Change the lab, then Replay to compare.`);
   }
 
@@ -264,7 +263,7 @@ export function createWhatIf(deps: {
     showCompare(false);
   }
 
-  button.addEventListener('click', () => void doFork());
+  button.addEventListener('click', doFork);
   replayBtn.addEventListener('click', () => void doReplay());
   toggleBtn.addEventListener('click', () => showCompare(!!view.hidden));
   back.addEventListener('click', () => showCompare(false));
