@@ -400,12 +400,10 @@ function lineReader(nf: Netfilter, table: TableName, words: LineWords): LineRead
   return { env, words, parser, cmd: { kind: 'cmd', line: 0, args: undefined as unknown as ParsedArgs }, chain: { kind: 'chain', line: 0, name: '' } };
 }
 
-/** The state a section starts from: an empty table, or a copy of the host's (--noflush). */
-function startState(nf: Netfilter, name: TableName, noflush: boolean, copyRules: boolean, small = false): TableState {
-  // The working copy of a small restore takes the table's jump counts and validation memos
-  // along (it replaces the table at COMMIT); a big one rewrites most of the table and is
-  // cheaper validated afresh.
-  return noflush ? nf.state(name).clone(copyRules, !copyRules && small) : new TableState(name);
+/** A copy of the state a section starts from (an empty table, or the host's with --noflush),
+ *  for replaying a failed section. */
+function startState(nf: Netfilter, name: TableName, noflush: boolean): TableState {
+  return noflush ? nf.state(name).clone() : new TableState(name);
 }
 
 /** Inputs below this size are small restores (a partial sync of a few chains). */
@@ -430,9 +428,17 @@ class Section {
 
   constructor(nf: Netfilter, name: TableName, opts: RestoreOptions, small: boolean) {
     this.name = name;
-    this.state = startState(nf, name, opts.noflush, false, small);
     this.fresh = opts.noflush ? new FreshChains() : undefined;
-    if (opts.noflush) this.state.copyOnZero = true;
+    if (!opts.noflush) {
+      this.state = new TableState(name);
+      return;
+    }
+    // --noflush changes the host's table in place, undone unless COMMIT succeeds. A small
+    // restore keeps the table's jump counts and validation memos; a big one rewrites most of
+    // the table and is cheaper validated afresh.
+    this.state = nf.state(name);
+    this.state.begin(true);
+    if (!small) this.state.dropCaches();
   }
 }
 
@@ -526,11 +532,18 @@ function sectionApply(sec: Section, op: Op, stdout: string[]): void {
 
 /** COMMIT: the section's table, or the failure iptables-restore reports. */
 function commitSection(nf: Netfilter, sec: Section, input: string, opts: RestoreOptions, commitLine: number): TableState {
-  if (sec.error instanceof RestoreFail) throw sec.error;
-  if (sec.error) throw paramError(sec.error, commitLine);
-  if (sec.failures.length) throw kernelFail(sec.failures);
-  if (sec.state.validate()) throw kernelFail(invalidRules(nf, sec, input, opts));
-  sec.state.copyOnZero = false;
+  const fail = (e: RestoreFail) => {
+    sec.state.rollback();
+    return e;
+  };
+  if (sec.error instanceof RestoreFail) throw fail(sec.error);
+  if (sec.error) throw fail(paramError(sec.error, commitLine));
+  if (sec.failures.length) throw fail(kernelFail(sec.failures));
+  if (sec.state.validate()) {
+    sec.state.rollback();
+    throw kernelFail(invalidRules(nf, sec, input, opts));
+  }
+  sec.state.end();
   return sec.state;
 }
 
@@ -555,7 +568,7 @@ function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreO
     else if (op) ops.push(op);
   }
   const replay = (k: number) => {
-    const s = startState(nf, sec.name, opts.noflush, true);
+    const s = startState(nf, sec.name, opts.noflush);
     const fresh = opts.noflush ? new FreshChains() : undefined;
     for (let i = 0; i < k; i++) applyOp(s, ops[i], [], fresh);
     return { s, fresh };
@@ -594,8 +607,9 @@ function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreO
 export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions): RestoreOutcome {
   let changed = false;
   const stdout: string[] = [];
+  // The section being read: its changes are undone if the restore stops before its COMMIT.
+  let sec: Section | undefined;
   try {
-    let sec: Section | undefined;
     let inTable = false;
     let current: TableName | undefined;
     let rd: LineReader | undefined;
@@ -656,6 +670,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       throw new RestoreFail({ stdout: '', stderr: `${PROG}: COMMIT expected at line ${line + 1}\n`, code: 1, changed: false });
     }
   } catch (e) {
+    sec?.state.rollback();
     if (e instanceof RestoreFail) return { ...e.out, stdout: stdout.join('') + e.out.stdout, changed };
     if (e instanceof KernelError) return { stdout: stdout.join(''), stderr: e.message, code: 4, changed };
     throw e;

@@ -34,6 +34,8 @@ const ON_STACK = -1;
 const heightOf = (s: ChainSummary) => s >> 5;
 /** Numbers TableState.validate's passes (see Chain.vpass). */
 let validations = 0;
+/** Numbers chains as they are made (see Chain.seq). */
+let chainSeq = 0;
 const allowedOf = (s: ChainSummary) => s & ALL_HOOKS;
 
 const HOOK_MASKS = new Map<readonly Hook[], number>();
@@ -52,7 +54,7 @@ function hookMask(hooks: readonly Hook[]): number {
 function freshTable(name: TableName): Table {
   const chains = new Map<string, Chain>();
   for (const h of BUILTIN_CHAINS[name]) {
-    chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 });
+    chains.set(h, { name: h, builtin: true, policy: 'ACCEPT', packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0, seq: ++chainSeq });
   }
   return { name, chains };
 }
@@ -85,47 +87,89 @@ export class TableState {
   }
 
   /**
-   * The chain objects this state may change in place. A copy shares the others' chain objects
-   * (copy on write: `own` copies a chain the first time a state changes it), so a restore
-   * into a table of 60,000 chains copies the few it rewrites, not all of them.
+   * The chain objects this state may change in place (null: all of them). During a change
+   * that may be undone, the others are shared with the undo log (copy on write: `own` copies
+   * a chain the first time it changes), so a restore into a table of 60,000 chains copies
+   * the few it rewrites, not all of them.
    */
   private mine: Set<Chain> | null;
 
-  /**
-   * A copy whose chains and rule lists can change without touching this one (nor this one's
-   * the copy's). `copyRules`: the rules too (counters included); otherwise rule objects are
-   * shared. `takeReferences`: the copy takes this state's jump counts along (this state then
-   * counts again if asked) — for the working copy of a restore, which replaces this state.
-   */
-  clone(copyRules = false, takeReferences = false): TableState {
-    if (copyRules) {
-      const chains = new Map<string, Chain>();
-      for (const [k, c] of this.table.chains) {
-        // One literal of the chain shape (an object spread is V8's slow copy).
-        chains.set(k, { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: c.rules.map((r) => copyRule(r)), vpass: 0, vsum: 0 });
-      }
-      const s = new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
-      s.mine = null;
-      return s;
+  /** A copy of its own: chains, rules and counters (a lab experiment's or a replay's). */
+  clone(): TableState {
+    const chains = new Map<string, Chain>();
+    for (const [k, c] of this.table.chains) {
+      // One literal of the chain shape (an object spread is V8's slow copy).
+      chains.set(k, { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: c.rules.map((r) => copyRule(r)), vpass: 0, vsum: 0, seq: c.seq });
     }
-    // Both now share every chain object: neither may change one in place any more.
-    this.mine = new Set();
-    const s = new TableState(this.name, { name: this.name, chains: new Map(this.table.chains) }, this.present, new Set(this.created), new Set(this.counted));
-    if (takeReferences) {
-      s.refs = this.refs;
-      this.refs = null;
-      s.vlineage = this.vlineage;
-      s.vdirty = this.vdirty;
-      this.vdirty = null;
-    }
+    const s = new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
+    s.mine = null;
     return s;
+  }
+
+  /**
+   * A change made in place that may have to be undone (a command the kernel refuses, a
+   * restore that fails before COMMIT): `begin` starts it, `rollback` puts the table back as it
+   * was, `end` keeps it. Chains are copied on their first change (as for a copy of the state)
+   * and the map entries they replace are logged, so a change to a few of 60,000 chains costs
+   * a few entries, not a copy of the map.
+   */
+  private undo: {
+    /** Each changed map entry as it was (undefined: the name was absent). */
+    entries: Map<string, Chain | undefined>;
+    present: boolean;
+    created: Set<string>;
+    counted: Set<string>;
+  } | null = null;
+
+  /** `copyOnZero`: zeroing counters is undone too (a single `-Z` cannot fail: it zeroes in place). */
+  begin(copyOnZero: boolean): void {
+    this.mine = new Set();
+    this.copyOnZero = copyOnZero;
+    this.undo = { entries: new Map(), present: this.present, created: new Set(this.created), counted: new Set(this.counted) };
+  }
+
+  /** Keeps the change begun by `begin`. */
+  end(): void {
+    this.undo = null;
+    this.copyOnZero = false;
+  }
+
+  /** Undoes everything since `begin` (nothing if no change is under way). */
+  rollback(): void {
+    const u = this.undo;
+    if (u === null) return;
+    const chains = this.table.chains;
+    // A chain put back after a removal (or a rename) comes last: the order is then rebuilt.
+    let moved = false;
+    for (const [name, c] of u.entries) {
+      if (c === undefined) chains.delete(name);
+      else {
+        if (!chains.has(name)) moved = true;
+        chains.set(name, c);
+      }
+    }
+    if (moved) this.table.chains = new Map([...chains].sort((a, b) => a[1].seq! - b[1].seq!));
+    this.present = u.present;
+    this.created.clear();
+    for (const c of u.created) this.created.add(c);
+    this.counted.clear();
+    for (const c of u.counted) this.counted.add(c);
+    this.dropCaches();
+    this.end();
+  }
+
+  /** Before a map entry is replaced or removed. */
+  private logEntry(name: string): void {
+    const e = this.undo?.entries;
+    if (e && !e.has(name)) e.set(name, this.table.chains.get(name));
   }
 
   /** The chain as this state may change it: a copy (put in its place) unless it is its own. */
   private own(c: Chain, keepRules = true): Chain {
     this.vdirty?.add(c.name);
     if (this.mine === null || this.mine.has(c)) return c;
-    const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: 0, vsum: 0 };
+    const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: 0, vsum: 0, seq: c.seq };
+    this.logEntry(c.name);
     this.table.chains.set(c.name, w);
     this.mine.add(w);
     if (this.lastChain === c) this.lastChain = w;
@@ -354,7 +398,8 @@ export class TableState {
   newChain(name: string): void {
     if (this.table.chains.has(name)) throw new OpError('EEXIST', 'Chain already exists');
     this.touch();
-    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
+    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0, seq: ++chainSeq };
+    this.logEntry(name);
     this.table.chains.set(name, c);
     this.mine?.add(c);
     this.vdirty?.add(name);
@@ -364,20 +409,19 @@ export class TableState {
    *  if it exists. */
   declareChain(name: string): boolean {
     this.touch();
-    // One map operation, not a lookup then an insertion: an existing user chain is replaced
-    // by an empty one, which is flushing it (nothing else holds chain objects here, user
-    // chains have no counters, and the map keeps its place in the order).
+    // An existing user chain is replaced by an empty one, which is flushing it (nothing else
+    // holds chain objects here, user chains have no counters, and the map keeps its place in
+    // the order).
     const chains = this.table.chains;
-    const size = chains.size;
-    if (this.refs !== null) {
-      const old = chains.get(name);
-      if (old) for (const r of old.rules) this.countRef(name, r, -1);
-    }
-    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0 };
+    const old = chains.get(name);
+    if (old && this.refs !== null) for (const r of old.rules) this.countRef(name, r, -1);
+    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0, seq: old ? old.seq : ++chainSeq };
+    const u = this.undo;
+    if (u !== null && !u.entries.has(name)) u.entries.set(name, old);
     chains.set(name, c);
     this.mine?.add(c);
     this.vdirty?.add(name);
-    if (chains.size !== size) return true;
+    if (!old) return true;
     this.forgetChains();
     return false;
   }
@@ -411,6 +455,7 @@ export class TableState {
       return undefined;
     }
     if (c.rules.length || this.references(name)) return { op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${name}` };
+    this.logEntry(name);
     this.table.chains.delete(name);
     this.mine?.delete(c);
     this.vdirty?.add(name);
@@ -427,7 +472,12 @@ export class TableState {
       const c = this.table.chains.get(n)!;
       if (c.rules.length || this.references(n)) failures.push({ op: 'CHAIN_DEL', errno: 'EBUSY', object: `chain ${n}` });
     }
-    if (failures.length === 0) for (const n of names) this.table.chains.delete(n);
+    if (failures.length === 0) {
+      for (const n of names) {
+        this.logEntry(n);
+        this.table.chains.delete(n);
+      }
+    }
     if (failures.length === 0) for (const n of names) this.vdirty?.add(n);
     this.forgetChains();
     return failures;
@@ -485,10 +535,12 @@ export class TableState {
     const c = this.table.chains.get(oldName);
     if (!c || c.builtin) throw noSuchChain();
     if (this.table.chains.has(newName)) throw new OpError('EEXIST', 'File exists');
+    this.logEntry(oldName);
+    this.logEntry(newName);
     const chains = new Map<string, Chain>();
     for (const [k, v] of this.table.chains) {
       if (k === oldName) {
-        const w: Chain = { name: newName, builtin: v.builtin, policy: v.policy, packets: v.packets, bytes: v.bytes, rules: v.rules.slice(), vpass: 0, vsum: 0 };
+        const w: Chain = { name: newName, builtin: v.builtin, policy: v.policy, packets: v.packets, bytes: v.bytes, rules: v.rules.slice(), vpass: 0, vsum: 0, seq: v.seq };
         this.mine?.add(w);
         chains.set(newName, w);
       } else chains.set(k, v);
@@ -678,13 +730,13 @@ export class Netfilter {
    *  change returns kernel refusals (the kernel applies nothing then). */
   change(table: TableName, op: KernelOp, chain: string, fn: (s: TableState) => KernelFailure[] | KernelFailure | undefined): void {
     const s = this.states.get(table)!;
-    const backup = s.clone();
+    s.begin(false);
     let failures: KernelFailure[];
     try {
       const r = fn(s);
       failures = r === undefined ? [] : Array.isArray(r) ? r : [r];
     } catch (e) {
-      this.restoreState(backup, s);
+      s.rollback();
       throw e;
     }
     if (failures.length === 0 && (op === 'RULE_APPEND' || op === 'RULE_INSERT' || op === 'RULE_REPLACE')) {
@@ -692,21 +744,12 @@ export class Netfilter {
       if (v) failures = [{ op, errno: v, object: `rule in chain ${chain}` }];
     }
     if (failures.length) {
-      this.restoreState(backup, s);
+      s.rollback();
       // iptables prints the last refusal of its batch.
       throw kernelError([failures[failures.length - 1]]);
     }
+    s.end();
     this.generation++;
-  }
-
-  private restoreState(from: TableState, into: TableState): void {
-    into.table.chains = from.table.chains;
-    into.dropCaches();
-    into.present = from.present;
-    into.created.clear();
-    for (const c of from.created) into.created.add(c);
-    into.counted.clear();
-    for (const c of from.counted) into.counted.add(c);
   }
 
   // ---- the iptables commands ------------------------------------------------------------
@@ -814,7 +857,7 @@ export class Netfilter {
     n.generation = this.generation;
     n.services = this.services;
     n.setExists = this.setExists;
-    for (const [name, s] of this.states) n.states.set(name, s.clone(true));
+    for (const [name, s] of this.states) n.states.set(name, s.clone());
     return n;
   }
 }

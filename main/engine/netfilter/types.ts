@@ -81,6 +81,9 @@ export interface Chain {
    *  Nothing else reads them. */
   vpass?: number;
   vsum?: number;
+  /** TableState's: the chain's place in its table (the order chains were made in; kept by
+   *  a flush, a rename and a copy), for putting the order back when a change is undone. */
+  seq?: number;
 }
 
 export interface Table {
