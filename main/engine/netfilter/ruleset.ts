@@ -31,6 +31,8 @@ const STANDARD = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
  *  reaching it again means a loop. */
 type ChainSummary = number;
 const ON_STACK = -1;
+/** No summary known (a chain made since the last validation). */
+const UNKNOWN = -2;
 const heightOf = (s: ChainSummary) => s >> 5;
 /** Numbers TableState.validate's passes (see Chain.vpass). */
 let validations = 0;
@@ -168,7 +170,7 @@ export class TableState {
   private own(c: Chain, keepRules = true): Chain {
     this.vdirty?.add(c.name);
     if (this.mine === null || this.mine.has(c)) return c;
-    const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: 0, vsum: 0, seq: c.seq };
+    const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: c.vpass, vsum: c.vsum, seq: c.seq };
     this.logEntry(c.name);
     this.table.chains.set(c.name, w);
     this.mine.add(w);
@@ -415,7 +417,8 @@ export class TableState {
     const chains = this.table.chains;
     const old = chains.get(name);
     if (old && this.refs !== null) for (const r of old.rules) this.countRef(name, r, -1);
-    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: 0, vsum: 0, seq: old ? old.seq : ++chainSeq };
+    // The old chain's summary goes along as the summary before the change (see resummarize).
+    const c: Chain = { name, builtin: false, policy: undefined, packets: 0, bytes: 0, rules: [], vpass: old ? old.vpass : 0, vsum: old ? old.vsum : 0, seq: old ? old.seq : ++chainSeq };
     const u = this.undo;
     if (u !== null && !u.entries.has(name)) u.entries.set(name, old);
     chains.set(name, c);
@@ -574,19 +577,8 @@ export class TableState {
     if (this.vdirty === null || refs === null) {
       pass = validations = validations < 0x3fffffff ? validations + 1 : 1; // never 0, a new chain's
     } else {
-      // The changed chains and all that jump to them, directly or not, are summarized again.
       pass = this.vlineage;
-      const todo = [...this.vdirty];
-      const seen = new Set<string>();
-      while (todo.length) {
-        const n = todo.pop()!;
-        if (seen.has(n)) continue;
-        seen.add(n);
-        const c = this.table.chains.get(n);
-        if (c) c.vpass = 0;
-        const up = refs.get(n);
-        if (up) for (const from of up.keys()) if (!seen.has(from)) todo.push(from);
-      }
+      this.resummarize(refs, pass);
     }
     this.vlineage = pass;
     this.vdirty = new Set();
@@ -601,6 +593,47 @@ export class TableState {
       if (err) return err;
     }
     return undefined;
+  }
+
+  /**
+   * Summarizes the changed chains again, then the chains that jump to one whose summary
+   * changed, and so on up: a chain whose summary stayed the same (a service's chain rewritten
+   * with other endpoints) leaves those above it (KUBE-SERVICES and its 10,000 jumps) alone.
+   * A summary that changes invalidates every chain that jumps to it, so when nothing is left
+   * to do every memo agrees with what is below it; a new loop raises the heights round after
+   * round up to MAX_DEPTH, where the walk takes over.
+   */
+  private resummarize(refs: Map<string, Map<string, number>>, pass: number): void {
+    const chains = this.table.chains;
+    // Each chain to summarize again with the summary its parents last read (UNKNOWN: none).
+    let todo: Chain[] = [];
+    let before: number[] = [];
+    const invalidate = (c: Chain) => {
+      todo.push(c);
+      before.push(c.vpass === pass && c.vsum !== ON_STACK ? c.vsum! : UNKNOWN);
+      c.vpass = 0;
+    };
+    for (const n of this.vdirty!) {
+      const c = chains.get(n);
+      if (c) invalidate(c);
+    }
+    while (todo.length) {
+      const now = todo;
+      const was = before;
+      todo = [];
+      before = [];
+      for (let i = 0; i < now.length; i++) {
+        const c = now[i];
+        const s = c.vpass === pass ? c.vsum! : this.summarize(c, pass);
+        if (s === was[i]) continue;
+        const up = refs.get(c.name);
+        if (!up) continue;
+        for (const from of up.keys()) {
+          const p = chains.get(from);
+          if (p && p.vpass === pass) invalidate(p);
+        }
+      }
+    }
   }
 
   /** Longest jump path below a chain and the hooks all targets below it allow, memoized in
