@@ -8,6 +8,7 @@ import {
   addNamespace,
   checkKernelPrereqs,
   deleteNamespace,
+  linksSettled,
   newLabPrefix,
   run,
   runOk,
@@ -255,6 +256,7 @@ export async function buildKernelLab(doc: LabDoc, opts: BuildOptions = {}): Prom
     // UDP servers answer from the address a datagram was sent to: bind the addresses the
     // journal added too.
     await Promise.all([...agents.values()].map((a) => a.rescan()));
+    await linksSettled([...hostNs.values(), ...lanNs.values()]);
     return lab;
   } catch (err) {
     await destroy();

@@ -211,3 +211,31 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Whether every link set up in the namespace carries traffic: its carrier is on and, for a
+ *  bridge port, the bridge forwards on it. */
+async function linksCarry(ns: string): Promise<boolean> {
+  const r = await run(['ip', '-n', ns, '-j', '-d', 'link', 'show']);
+  if (r.code !== 0) return false;
+  const links = JSON.parse(r.stdout) as Array<{ flags?: string[]; operstate?: string; linkinfo?: { info_slave_kind?: string; info_slave_data?: { state?: string } } }>;
+  return links.every((l) => {
+    if (!l.flags?.includes('UP')) return true;
+    if (!l.flags.includes('LOWER_UP') || l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN') return false;
+    return l.linkinfo?.info_slave_kind !== 'bridge' || l.linkinfo.info_slave_data?.state === 'forwarding';
+  });
+}
+
+/**
+ * Waits (bounded) until the links of the namespaces carry traffic. `ip link set up` returns
+ * before the carrier comes on: that, and a bridge port's move to forwarding, happen later in a
+ * kernel worker, which a busy machine runs late. A first ARP request sent meanwhile is lost,
+ * and the next goes a second later, after a probe has given up. Returns false if they never
+ * settle (a link whose peer stays down on purpose), which the probes will then show.
+ */
+export async function linksSettled(namespaces: readonly string[], timeoutMs = 3000): Promise<boolean> {
+  const pending = new Set(namespaces);
+  return waitFor(async () => {
+    for (const ns of [...pending]) if (await linksCarry(ns)) pending.delete(ns);
+    return pending.size === 0;
+  }, timeoutMs, 20);
+}
