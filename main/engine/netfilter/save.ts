@@ -74,14 +74,18 @@ function makeSpec(r: Rule, counters: boolean): string {
     s += ' -m ' + m.module + (mod ? mod.save(m.data as never) : '');
   }
   if (counters) s += ` -c ${r.packets} ${r.bytes}`;
-  if (r.target) {
-    if (r.target.goto) s += ' -g ' + r.target.name;
-    else {
-      const mod = TARGETS.get(r.target.name);
-      s += ' -j ' + r.target.name + (mod && r.target.data !== undefined ? mod.save(r.target.data as never) : '');
-    }
-  }
+  if (r.target) s += targetSpec(r);
   return s;
+}
+
+/** The rule's `-j TARGET options` or `-g CHAIN` as iptables-save prints it (with its leading
+ *  space), '' for a rule without a target. */
+export function targetSpec(r: Rule): string {
+  const t = r.target;
+  if (!t) return '';
+  if (t.goto) return ' -g ' + t.name;
+  const mod = TARGETS.get(t.name);
+  return ' -j ' + t.name + (mod && t.data !== undefined ? mod.save(t.data as never) : '');
 }
 
 /** strcmp order, as the nft cache keeps user chains. */
