@@ -12,6 +12,8 @@ import {
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
 import type { RulesCompare, RulesQuery, RulesView } from '../../shared/api/contract.ts';
+import type { PathGraph, PathQuery } from '../../shared/api/contract.ts';
+import { PathQueryError, pathGraph, tablesOf } from '../engine/netfilter/path-graph.ts';
 import { CONSOLE_KEEP_CHARS } from '../../shared/api/contract.ts';
 import { compareSaves } from '../../shared/rules-compare.ts';
 import { hostView } from '../engine/host-view.ts';
@@ -383,6 +385,22 @@ export class LabApiImpl implements Sync<LabMethods> {
     if (opts.rev === undefined) return compareSaves(save(a), save(b), { a, b });
     if (!this.service.rulesAt) throw new ApiCallError('unsupported', 'revisions need the lab store');
     return compareSaves(save(a), this.service.rulesAt(ref, opts.rev, b), { a, b: `${b} at revision ${opts.rev}` });
+  }
+
+  pathGraph(ref: string, host: string, q: PathQuery): PathGraph {
+    const query: PathQuery = {};
+    for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') (query as Record<string, unknown>)[k] = v;
+    const read = (lab: Lab): PathGraph => {
+      const h = lab.hosts.get(host);
+      if (!h) throw new ApiCallError('notfound', `no host named "${host}"`);
+      try {
+        return pathGraph({ tables: tablesOf((t) => h.nf.table(t)), env: h.env, isLocal: (a) => h.net.isLocal(a) }, query);
+      } catch (e) {
+        if (e instanceof PathQueryError) throw new ApiCallError('invalid', e.message);
+        throw e;
+      }
+    };
+    return this.service.inspect ? this.service.inspect(ref, read) : read(this.service.load(ref));
   }
 }
 

@@ -9,6 +9,7 @@ import type {
   LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, SavedTraceReport, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
 import type { RulesCompare, RulesQuery, RulesView } from './types.ts';
+import type { PathGraph, PathQuery } from './types.ts';
 import type { Exercise, Walkthrough } from '../guide.ts';
 import { exercisesCheck, walkthroughCheck } from '../guide-check.ts';
 
@@ -93,6 +94,21 @@ const rulesQuery: Check = obj({
   chainLimit: opt(int(0, 100_000)),
 });
 
+/** The packet of the rules browser's path graph (shared/rules-path.ts): every field optional. */
+const IPV4_RE = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+const pathQuery: Check = obj({
+  src: opt(str({ max: 15, re: IPV4_RE, what: 'an address A.B.C.D' })),
+  dst: opt(str({ max: 15, re: IPV4_RE, what: 'an address A.B.C.D' })),
+  proto: opt(str({ max: 16, re: /^(tcp|udp|sctp|icmp|all|[0-9]{1,3})$/i, what: 'tcp, udp, sctp, icmp or a protocol number' })),
+  sport: opt(int(0, 65535)),
+  dport: opt(int(0, 65535)),
+  in: opt(dev),
+  out: opt(dev),
+  hook: opt(oneOf('PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING')),
+  chain: opt(chainName),
+  table: opt(oneOf('raw', 'mangle', 'nat', 'filter', 'security')),
+});
+
 /** A saved trace's name, as saveTrace takes it. */
 const traceName: Check = str({ min: 1, max: 200 });
 
@@ -173,6 +189,7 @@ export const METHOD_ARGS = {
   setExercises: args(labRef, exercisesCheck),
   rules: args(labRef, consoleHost, opt(rulesQuery)),
   compareRules: args(labRef, consoleHost, consoleHost, opt(obj({ rev: opt(int(0, 1_000_000_000)) }))),
+  pathGraph: args(labRef, consoleHost, pathQuery),
 } as const satisfies Record<string, (v: unknown) => string | null>;
 
 export type MethodName = keyof typeof METHOD_ARGS;
@@ -261,6 +278,15 @@ export interface LabMethods {
    * `rev`, host `b` as it was at that revision of the lab (its history), rebuilt.
    */
   compareRules(ref: string, a: string, b: string, opts?: { rev?: number }): Promise<RulesCompare>;
+  /**
+   * The chain graph of one packet's possible paths on a host, node or pod (the rules browser's
+   * Paths tab): from the built-in chains of the hooks the packet passes (or `q.hook`, or the
+   * chain `q.chain` of `q.table`), an edge for every jump, goto and verdict whose rule could
+   * match it (rules that certainly cannot are left out; those depending on state the graph
+   * cannot know, such as conntrack or marks, are kept as "maybe"), with rule numbers and short
+   * conditions. Fields left out of `q` may be anything. At most 600 edges (`truncated`).
+   */
+  pathGraph(ref: string, host: string, q: PathQuery): Promise<PathGraph>;
 }
 
 /** Events pushed to the renderer. */

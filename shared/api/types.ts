@@ -4,6 +4,7 @@ import type { StepAction } from '../guide.ts';
 
 export type { ChainRow, IpsetRow, RuleRow, RulesQuery, RulesTableName, RulesView, TableRow } from '../rules-view.ts';
 export type { ChainCompare, RulesCompare, TableCompare } from '../rules-compare.ts';
+export type { PathEdge, PathGraph, PathHook, PathNode, PathQuery } from '../rules-path.ts';
 
 export type HostKind = 'host' | 'client' | 'lb';
 
