@@ -7,53 +7,97 @@ import type { Endpoint, ServicePort } from '../kube/proxy/index.ts';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
-/** A Service's ports as last made, with the objects (and their versions) they were made from. */
+/** A Service's ports as last made, with the version of the object they were made from. */
 interface Made {
-  svc: Service;
+  key: string;
   rv: string | undefined;
-  slices: EndpointSlice[];
-  rvs: Array<string | undefined>;
   ports: ServicePort[];
+}
+
+/** Where an EndpointSlice object belongs: its Service's key, and the pass that last saw it. */
+interface SliceSeen {
+  key: string | undefined;
+  pass: number;
 }
 
 /**
  * servicePortsOf, remembered per Service: a Service whose object and EndpointSlices are the
- * same (same objects, same resourceVersions) gets the same ServicePort objects as before, and
- * so does one remade with equal content — which lets kube-proxy's syncer reuse what it wrote
- * for them.
+ * same objects as last time gets the same ServicePort objects, and so does one remade with
+ * equal content — which lets kube-proxy's syncer reuse what it wrote for them. The store
+ * replaces an object when it changes, so a change is found by identity: a pass looks each
+ * Service and slice up by object and remakes only the Services that changed or whose slices
+ * came, went or changed (one endpoint change in 10,000 Services remakes one Service).
  */
 export class ServicePortCache {
-  private made = new Map<string, Made>();
+  private made = new WeakMap<Service, Made>();
+  /** The last ports made per Service key: a Service remade (a new object) compares its new
+   *  ports with them. */
+  private byKey = new Map<string, Made>();
+  private slices = new Map<EndpointSlice, SliceSeen>();
+  private pass = 0;
 
   of(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePort[] {
-    const byService = slicesByService(slices);
-    const next = new Map<string, Made>();
+    const pass = ++this.pass;
+    // Services whose slices changed: new slice objects, and those no longer listed.
+    const touched = new Set<string>();
+    let kept = 0;
+    for (const sl of slices) {
+      let seen = this.slices.get(sl);
+      if (seen === undefined) {
+        seen = { key: serviceKeyOf(sl), pass };
+        this.slices.set(sl, seen);
+        if (seen.key !== undefined) touched.add(seen.key);
+      } else {
+        seen.pass = pass;
+        kept++;
+      }
+    }
+    if (kept !== this.slices.size - (slices.length - kept)) {
+      for (const [sl, seen] of this.slices) {
+        if (seen.pass === pass) continue;
+        this.slices.delete(sl);
+        if (seen.key !== undefined) touched.add(seen.key);
+      }
+    }
+    // The slices of those Services, in the store's order.
+    const byService = new Map<string, EndpointSlice[]>();
+    if (touched.size) {
+      for (const sl of slices) {
+        const key = this.slices.get(sl)!.key;
+        if (key === undefined || !touched.has(key)) continue;
+        const list = byService.get(key);
+        if (list) list.push(sl);
+        else byService.set(key, [sl]);
+      }
+    }
+    // A Service remade with untouched slices finds them here (made once per pass, if needed).
+    let all: Map<string, EndpointSlice[]> | undefined;
     const out: ServicePort[] = [];
     for (const svc of services) {
-      const key = `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
-      const mine = byService.get(key) ?? NO_SLICES;
-      const old = this.made.get(key);
-      let m: Made;
-      if (old && old.svc === svc && old.rv === svc.metadata.resourceVersion && sameSlices(old, mine)) m = old;
-      else {
+      let m = this.made.get(svc);
+      if (m === undefined || m.rv !== svc.metadata.resourceVersion || touched.has(m.key)) {
+        const key = m?.key ?? `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
+        const mine = byService.get(key) ?? (touched.has(key) ? undefined : (all ??= slicesByService(slices)).get(key)) ?? NO_SLICES;
         let ports = portsOfService(svc, mine);
+        const old = m ?? this.byKey.get(key);
         if (old && old.ports.length === ports.length && JSON.stringify(old.ports) === JSON.stringify(ports)) ports = old.ports;
-        m = { svc, rv: svc.metadata.resourceVersion, slices: mine, rvs: mine.map((s) => s.metadata.resourceVersion), ports };
+        m = { key, rv: svc.metadata.resourceVersion, ports };
+        this.made.set(svc, m);
+        this.byKey.set(key, m);
       }
-      next.set(key, m);
       for (const p of m.ports) out.push(p);
     }
-    this.made = next;
     return out;
   }
 }
 
 const NO_SLICES: EndpointSlice[] = [];
 
-function sameSlices(m: Made, slices: readonly EndpointSlice[]): boolean {
-  if (m.slices.length !== slices.length) return false;
-  for (let i = 0; i < slices.length; i++) if (m.slices[i] !== slices[i] || m.rvs[i] !== slices[i].metadata.resourceVersion) return false;
-  return true;
+/** The Service an IPv4 EndpointSlice belongs to (undefined: none kube-proxy would use). */
+function serviceKeyOf(s: EndpointSlice): string | undefined {
+  if (s.addressType !== 'IPv4') return undefined;
+  const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
+  return svc ? `${s.metadata.namespace}/${svc}` : undefined;
 }
 
 export function servicePortsOf(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePort[] {
@@ -69,10 +113,8 @@ export function servicePortsOf(services: readonly Service[], slices: readonly En
 function slicesByService(slices: readonly EndpointSlice[]): Map<string, EndpointSlice[]> {
   const byService = new Map<string, EndpointSlice[]>();
   for (const s of slices) {
-    if (s.addressType !== 'IPv4') continue;
-    const svc = s.metadata.labels?.[SERVICE_NAME_LABEL];
-    if (!svc) continue;
-    const key = `${s.metadata.namespace}/${svc}`;
+    const key = serviceKeyOf(s);
+    if (key === undefined) continue;
     let list = byService.get(key);
     if (!list) byService.set(key, (list = []));
     list.push(s);

@@ -54,14 +54,12 @@ function sliceApiVersion(minor: number): string {
   return minor >= 21 ? 'discovery.k8s.io/v1' : 'discovery.k8s.io/v1beta1';
 }
 
-/** Makes the slices of one Service (managed by `controller`) equal to `groups`, reusing names. */
-function syncSlices(host: ControllerHost, svc: Service, groups: SliceGroup[], controller: string): void {
+/** Makes the slices of one Service (managed by `controller`) equal to `groups`, reusing names.
+ *  `mine`: the slices labelled with the Service's name. */
+function syncSlices(host: ControllerHost, svc: Service, groups: SliceGroup[], controller: string, mine: readonly EndpointSlice[]): void {
   const ns = svc.metadata.namespace as string;
   const name = svc.metadata.name;
-  const existing = host
-    .list('EndpointSlice', ns)
-    .filter((s) => s.metadata.labels?.[LABEL_SERVICE_NAME] === name && s.metadata.labels?.[LABEL_MANAGED_BY] === controller)
-    .sort((a, b) => host.seqOf(a) - host.seqOf(b));
+  const existing = mine.filter((s) => s.metadata.labels?.[LABEL_MANAGED_BY] === controller).sort((a, b) => host.seqOf(a) - host.seqOf(b));
   // A Service with no endpoints still has one empty slice (the mirroring controller keeps none).
   const wanted: SliceGroup[] = groups.length || controller === MIRROR_CONTROLLER ? groups : [{ ports: [], endpoints: [] }];
   const labels = { ...(controller === SLICE_CONTROLLER ? serviceLabels(svc) : {}), [LABEL_MANAGED_BY]: controller, [LABEL_SERVICE_NAME]: name };
@@ -129,28 +127,40 @@ export function syncServiceEndpoints(host: ControllerHost): void {
     if (!l) podsByNs.set(ns, (l = host.list('Pod', ns).sort((a, b) => host.seqOf(a) - host.seqOf(b))));
     return l as Pod[];
   };
-  const mirrored = new Map<string, EndpointSlice[]>();
+  // The slices and hand-made Endpoints as the pass starts, by namespace, then Service name (no
+  // key string built per Service: a pass looks at all of them). Each Service's sync changes
+  // only its own, so what it finds here is current.
+  const slices = new Map<string, Map<string, EndpointSlice[]>>();
   for (const sl of host.list('EndpointSlice')) {
-    if (sl.metadata.labels?.[LABEL_MANAGED_BY] !== MIRROR_CONTROLLER) continue;
-    const key = `${sl.metadata.namespace}/${sl.metadata.labels?.[LABEL_SERVICE_NAME] ?? ''}`;
-    let l = mirrored.get(key);
-    if (!l) mirrored.set(key, (l = []));
-    l.push(sl);
+    const l = inner(slices, sl.metadata.namespace as string);
+    const svc = sl.metadata.labels?.[LABEL_SERVICE_NAME] ?? '';
+    const list = l.get(svc);
+    if (list) list.push(sl);
+    else l.set(svc, [sl]);
   }
+  const handMade = new Map<string, Map<string, Endpoints>>();
+  for (const ep of host.list('Endpoints')) inner(handMade, ep.metadata.namespace as string).set(ep.metadata.name, ep);
   for (const svc of host.list('Service')) {
     const ns = svc.metadata.namespace as string;
+    const mine = slices.get(ns)?.get(svc.metadata.name) ?? [];
     if (hasSelector(svc)) {
       const sel = fromMap(svc.spec.selector);
       const pods = podsIn(ns).filter((p) => matches(sel, p.metadata.labels));
       syncEndpoints(host, svc, deriveSubsets(svc, pods, host.minor < 22));
-      syncSlices(host, svc, deriveSliceGroups(svc, pods, nodes), SLICE_CONTROLLER);
+      syncSlices(host, svc, deriveSliceGroups(svc, pods, nodes), SLICE_CONTROLLER, mine);
     } else if (svc.spec.type !== 'ExternalName') {
-      const ep = host.get('Endpoints', ns, svc.metadata.name);
+      const ep = handMade.get(ns)?.get(svc.metadata.name);
       if (ep?.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true') continue;
-      if (ep) syncSlices(host, svc, mirrorGroups(ep), MIRROR_CONTROLLER);
-      else for (const sl of mirrored.get(`${ns}/${svc.metadata.name}`) ?? []) host.remove('EndpointSlice', ns, sl.metadata.name);
+      if (ep) syncSlices(host, svc, mirrorGroups(ep), MIRROR_CONTROLLER, mine);
+      else for (const sl of mine) if (sl.metadata.labels?.[LABEL_MANAGED_BY] === MIRROR_CONTROLLER) host.remove('EndpointSlice', ns, sl.metadata.name);
     }
   }
+}
+
+function inner<T>(outer: Map<string, Map<string, T>>, key: string): Map<string, T> {
+  let m = outer.get(key);
+  if (!m) outer.set(key, (m = new Map()));
+  return m;
 }
 
 /** What goes with a deleted Service: its Endpoints and the controllers' slices. */
