@@ -12,9 +12,21 @@
 // Compare: another host's rules, or this host's at an earlier revision of the lab, against these
 // (LabApi.compareRules), in a tab of their own —
 // per table, the chains that differ, with the rules only this host has (−) and only the other (+).
+//
+// Paths: the chain graph of one packet's possible paths (LabApi.pathGraph) for a packet described
+// in a form (addresses, protocol, ports, interfaces; or a hook or chain to start from), drawn
+// with Cytoscape in layers (dagre, left to right): chains, verdicts, an edge per rule that could
+// match with its number and conditions (dashed: maybe), the hooks' order dotted. Clicking a
+// chain shows it in its table's tab; clicking an edge shows the rule in full below the graph.
 
 import type { ChainRow, LabApi, RuleRow, RulesCompare, RulesQuery, RulesView, TableRow } from '../shared/api/contract.ts';
+import type { PathEdge, PathGraph, PathHook, PathQuery } from '../shared/api/contract.ts';
+import cytoscape, { type Core, type ElementDefinition } from 'cytoscape';
+import dagre from 'cytoscape-dagre';
 import { clear, errorText, h } from './ui.ts';
+
+// (The editor registers dagre too; registering it again is harmless, but done only once here.)
+if (!(cytoscape as unknown as (kind: string, name: string) => unknown)('layout', 'dagre')) cytoscape.use(dagre);
 
 export interface RulesBrowserOpts {
   api: LabApi;
@@ -84,6 +96,11 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
   const tabs = h('div', { class: 'rb-tabs', role: 'tablist' });
   const compareWith = h('select', { title: 'Compare these rules with another host’s', 'data-testid': 'rules-compare' }, h('option', { value: '' }, 'Compare with…')) as HTMLSelectElement;
   let compared: RulesCompare | null = null;
+  /** The Paths tab: the packet last asked about, its graph, the Cytoscape instance drawing it. */
+  let pathQuery: PathQuery | null = null;
+  let pathResult: PathGraph | null = null;
+  let pathError = '';
+  let pathCy: Core | null = null;
   compareWith.addEventListener('focus', () => void fillCompareChoices(), { once: true });
   compareWith.addEventListener('change', () => void compareTo(compareWith.value));
   const body = h('div', { class: 'rb-body', 'data-testid': 'rules-body' });
@@ -137,8 +154,9 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
         const rev = /^rev:(\d+)$/.exec(compareWith.value);
         compared = await (rev ? api.compareRules(lab, host, host, { rev: Number(rev[1]) }) : api.compareRules(lab, host, compared.b)).catch(() => null);
       }
+      if (pathQuery) await askPaths(pathQuery, false);
       if (disposed || mine !== seq) return;
-      if (!v.tables.some((t) => t.name === tab) && !['ipsets', 'conntrack', ...(compared ? ['compare'] : [])].includes(tab)) tab = v.tables.find((t) => t.name === 'nat')?.name ?? v.tables[0]?.name ?? 'ipsets';
+      if (!v.tables.some((t) => t.name === tab) && !['ipsets', 'conntrack', 'paths', ...(compared ? ['compare'] : [])].includes(tab)) tab = v.tables.find((t) => t.name === 'nat')?.name ?? v.tables[0]?.name ?? 'ipsets';
       render();
     } catch (e) {
       if (disposed || mine !== seq) return;
@@ -161,8 +179,10 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
       (filter ? ` · ${n(v.carriedRules)} match “${filter}”${v.truncated ? ' (more not shown)' : ''}` : listed < chains ? ` · ${n(listed)} of ${n(chains)} chains listed` : '');
     clear(tabs);
     for (const t of v.tables) tabs.append(tabButton(t.name, `${t.name} ${fmt(t.ruleCount)}`));
-    tabs.append(tabButton('ipsets', `ipsets ${v.ipsets.length}`), tabButton('conntrack', `conntrack ${fmt(v.conntrackCount)}`));
+    tabs.append(tabButton('ipsets', `ipsets ${v.ipsets.length}`), tabButton('conntrack', `conntrack ${fmt(v.conntrackCount)}`), tabButton('paths', 'paths'));
     if (compared) tabs.append(tabButton('compare', `vs ${compared.b}: −${fmt(compared.onlyA)} +${fmt(compared.onlyB)}`));
+    pathCy?.destroy();
+    pathCy = null;
     clear(body);
     renderToken++;
     clearTimeout(pending);
@@ -170,6 +190,7 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     if (tab === 'ipsets') renderIpsets(v);
     else if (tab === 'conntrack') renderConntrack(v);
     else if (tab === 'compare') renderCompare();
+    else if (tab === 'paths') renderPaths();
     else {
       const t = v.tables.find((x) => x.name === tab);
       if (t) renderTable(t);
@@ -442,6 +463,178 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     if (!c.onlyA && !c.onlyB && c.tables.every((t) => !t.chains.length)) body.append(h('p', { class: 'muted' }, 'The two hosts have the same rules.'));
   }
 
+
+  // ---- paths: the chain graph of one packet ----------------------------------------------------
+
+  async function askPaths(q: PathQuery, show = true): Promise<void> {
+    pathQuery = q;
+    try {
+      pathResult = await api.pathGraph(lab, host, q);
+      pathError = '';
+    } catch (e) {
+      pathResult = null;
+      pathError = errorText(e);
+    }
+    if (show && !disposed && tab === 'paths') render(false);
+  }
+
+  function renderPaths(): void {
+    const q = pathQuery ?? {};
+    const field = (name: keyof PathQuery, placeholder: string, width = 120): HTMLInputElement =>
+      h('input', { name, placeholder, value: q[name] === undefined ? '' : String(q[name]), spellcheck: 'false', style: `width: ${width}px`, 'data-testid': `paths-${name}` });
+    const select = (name: keyof PathQuery, options: [string, string][]): HTMLSelectElement => {
+      const sel = h('select', { name, 'data-testid': `paths-${name}` }, ...options.map(([v, label]) => h('option', { value: v }, label))) as HTMLSelectElement;
+      sel.value = q[name] === undefined ? '' : String(q[name]);
+      return sel;
+    };
+    const form = h('form', { class: 'rb-paths-form', 'data-testid': 'paths-form' },
+      select('proto', [['', 'any protocol'], ['tcp', 'tcp'], ['udp', 'udp'], ['icmp', 'icmp'], ['sctp', 'sctp']]),
+      field('src', 'source address'), field('sport', 'sport', 60),
+      h('span', { class: 'muted' }, '→'),
+      field('dst', 'destination address'), field('dport', 'dport', 60),
+      field('in', 'in interface', 90), field('out', 'out interface', 90),
+      select('hook', [['', 'hooks it passes'], ...(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'] as PathHook[]).map((x): [string, string] => [x, `from ${x}`])]),
+      select('table', [['', 'table'], ...['raw', 'mangle', 'nat', 'filter', 'security'].map((x): [string, string] => [x, x])]),
+      field('chain', 'or from chain', 130),
+      h('button', { type: 'submit', class: 'primary', 'data-testid': 'paths-show' }, 'Show paths'));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const data = new FormData(form);
+      const next: PathQuery = {};
+      for (const [k, v] of data.entries()) {
+        const text = String(v).trim();
+        if (!text) continue;
+        if (k === 'sport' || k === 'dport') (next as Record<string, unknown>)[k] = Number(text);
+        else (next as Record<string, unknown>)[k] = text;
+      }
+      if (next.chain && !next.table) next.table = 'filter';
+      if (!next.chain) delete next.table;
+      void askPaths(next);
+    });
+    body.append(form);
+    if (!pathQuery) {
+      body.append(h('p', { class: 'muted', 'data-testid': 'paths-help' },
+        'Describe a packet (any field may stay empty: then it may be anything) and see every chain it could pass through on ' +
+        `${o.title ?? host}, by which rules, to which verdicts. Rules that cannot match it are left out; rules that depend on ` +
+        'state the graph cannot know (conntrack, marks, statistic…) are drawn dashed, as “maybe”.'));
+      return;
+    }
+    if (pathError) {
+      body.append(h('div', { class: 'error', 'data-testid': 'paths-error' }, pathError));
+      return;
+    }
+    const g = pathResult;
+    if (!g) return;
+    const chains = g.nodes.filter((n) => n.kind === 'chain').length;
+    const maybe = g.edges.filter((e) => e.maybe.length).length;
+    body.append(h('p', { class: 'rb-paths-sum', 'data-testid': 'paths-summary' },
+      `${g.packet}: ${g.hooks.length ? `${g.hooks.join(' → ')}; ` : ''}${chains} chain${chains === 1 ? '' : 's'}, ${g.edges.length} edges (${maybe} maybe), ` +
+      `${g.excluded.toLocaleString('en-US')} rules left out as unable to match${g.truncated ? '. Cut at 600 edges: say more of the packet.' : '.'}`));
+    const box = h('div', { class: 'rb-paths-graph', 'data-testid': 'paths-graph' });
+    const detail = h('div', { class: 'rb-paths-detail muted', 'data-testid': 'paths-detail' }, 'Click a chain to open it, an edge to read its rule.');
+    body.append(box, detail,
+      h('div', { class: 'rb-paths-legend muted' },
+        h('span', { class: 'rb-legend-solid' }, '— always, once there'), h('span', { class: 'rb-legend-dashed' }, '- - maybe'),
+        h('span', { class: 'rb-legend-dotted' }, '··· next table or hook'), h('span', {}, '↩ the chain may end (back to its caller)')));
+    drawPaths(g, box, detail);
+  }
+
+  function drawPaths(g: PathGraph, box: HTMLElement, detail: HTMLElement): void {
+    const css = getComputedStyle(el);
+    const color = (name: string, fallback: string): string => css.getPropertyValue(name).trim() || fallback;
+    const fg = color('--text', '#e3e7ee');
+    const muted = color('--muted', '#888');
+    const accent = color('--accent', '#4aa3ff');
+    const panel = color('--panel', '#222');
+    const danger = color('--danger', '#e5484d');
+    const ok = color('--ok', '#30a46c');
+    const verdictColor = (v: string): string =>
+      v === 'DROP' || v === 'REJECT' ? danger : v === 'ACCEPT' ? ok : /NAT$|^MASQUERADE$|^REDIRECT$/.test(v) ? '#d4a72c' : muted;
+    const short = (t: string, n: number): string => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
+    const label = (e: PathEdge): string => {
+      if (e.kind === 'next') return e.cond;
+      if (e.kind === 'policy' || e.kind === 'end') return e.cond;
+      const cond = e.cond || (e.comment ? `/* ${e.comment} */` : 'always');
+      return `#${e.rule} ${short(cond, 44)}`;
+    };
+    // Verdicts are drawn as leaves of the chain that decides them (one per chain and verdict:
+    // shared ones would pull every chain's edges across the picture), and a user chain's end
+    // (back to its caller) as a mark on the chain rather than an edge.
+    const elements: ElementDefinition[] = [];
+    const returns = new Set(g.edges.filter((e) => e.kind === 'end').map((e) => e.from));
+    for (const n of g.nodes) {
+      if (n.kind !== 'chain') continue;
+      elements.push({
+        group: 'nodes',
+        data: {
+          id: n.id,
+          label: `${n.table}\n${n.chain}${returns.has(n.id) ? '  ↩' : ''}`,
+          kind: n.kind,
+          builtin: n.builtin ? 1 : 0,
+          start: n.depth === 0 ? 1 : 0,
+          color: n.builtin ? accent : muted,
+        },
+      });
+    }
+    const leaves = new Set<string>();
+    g.edges.forEach((e, i) => {
+      if (e.kind === 'end') return;
+      let target = e.to;
+      if (e.to.startsWith('verdict/')) {
+        const verdict = e.to.slice('verdict/'.length);
+        target = `leaf:${e.from}:${verdict}`;
+        if (!leaves.has(target)) {
+          leaves.add(target);
+          elements.push({ group: 'nodes', data: { id: target, label: verdict, kind: 'verdict', verdict, color: verdictColor(verdict) } });
+        }
+      }
+      elements.push({ group: 'edges', data: { id: `e${i}`, source: e.from, target, label: label(e), kind: e.kind, maybe: e.maybe.length ? 1 : 0, index: i } });
+    });
+    const cy = cytoscape({
+      container: box,
+      elements,
+      wheelSensitivity: 0.3,
+      minZoom: 0.1,
+      maxZoom: 3,
+      style: [
+        { selector: 'node', style: { shape: 'round-rectangle', width: 'label', height: 'label', padding: '6px', label: 'data(label)', 'text-wrap': 'wrap', 'text-valign': 'center', 'text-halign': 'center', 'font-size': 13, 'font-family': 'ui-monospace, DejaVu Sans Mono, monospace', color: fg, 'background-color': panel, 'border-width': 1.5, 'border-color': 'data(color)' } },
+        { selector: 'node[builtin = 1]', style: { 'border-width': 2.5, 'font-weight': 'bold' } },
+        { selector: 'node[kind = "verdict"]', style: { shape: 'ellipse', 'background-color': 'data(color)', color: '#fff', 'font-weight': 'bold', 'border-width': 0, padding: '10px' } },
+        { selector: 'edge', style: { width: 1.5, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': muted, 'target-arrow-color': muted, label: 'data(label)', 'font-size': 10, color: fg, 'text-background-color': panel, 'text-background-opacity': 0.85, 'text-background-padding': '1px', 'text-rotation': 'autorotate' } },
+        { selector: 'edge[maybe = 1]', style: { 'line-style': 'dashed' } },
+        { selector: 'edge[kind = "jump"], edge[kind = "goto"]', style: { 'line-color': accent, 'target-arrow-color': accent } },
+        { selector: 'edge[kind = "goto"]', style: { 'target-arrow-shape': 'triangle-tee' } },
+        { selector: 'edge[kind = "next"]', style: { 'line-style': 'dotted', width: 2, color: muted } },
+        { selector: 'edge[kind = "policy"], edge[kind = "end"]', style: { color: muted } },
+        { selector: ':selected', style: { 'border-color': color('--select', '#f5a623'), 'line-color': color('--select', '#f5a623'), 'target-arrow-color': color('--select', '#f5a623'), 'border-width': 3 } },
+      ],
+      layout: { name: 'dagre', rankDir: 'LR', nodeSep: 18, rankSep: 90, edgeSep: 8, animate: false } as cytoscape.LayoutOptions,
+    });
+    // A big graph fitted whole is too small to read: no smaller than this, its start on the left.
+    if (cy.zoom() < 0.65) cy.zoom({ level: 0.65, renderedPosition: { x: 0, y: cy.height() / 2 } });
+    pathCy = cy;
+    (box as HTMLElement & { cy?: Core }).cy = cy;
+    box.dataset.nodes = String(g.nodes.length);
+    box.dataset.edges = String(g.edges.length);
+    cy.on('tap', 'node', (ev) => {
+      const d = ev.target.data() as { id: string; kind: string; verdict?: string };
+      const node = g.nodes.find((n) => n.id === d.id);
+      if (node?.kind === 'chain' && node.table && node.chain) void showChain(node.table, node.chain);
+      else if (d.verdict) detail.textContent = `${d.verdict}: ${d.verdict === 'RETURN' ? 'back to the calling chain' : 'the packet’s verdict in this table'}`;
+    });
+    cy.on('tap', 'edge', (ev) => {
+      const e = g.edges[(ev.target.data() as { index: number }).index];
+      if (!e) return;
+      const where = e.from.replace('/', ' ');
+      const what = e.kind === 'next' ? `then ${e.to.replace('/', ' ')}${e.cond ? ` (${e.cond})` : ''}`
+        : e.kind === 'policy' ? `${where}: its end, policy ${e.to.replace('verdict/', '')}`
+        : e.kind === 'end' ? `${where}: its end, back to the calling chain`
+        : `${where} rule ${e.rule}: ${e.cond || '(no conditions)'}${e.comment ? ` /* ${e.comment} */` : ''} ${e.kind === 'goto' ? '-g' : '-j'} ${e.target ?? e.to.replace(/^[a-z]+\//, '')}`;
+      detail.textContent = `${what}${e.maybe.length ? ` — maybe: ${e.maybe.join(', ')}` : ''}`;
+      detail.dataset.edge = String(e.rule ?? '');
+    });
+  }
+
   // ---- ipsets and conntrack (filtered here: the answer holds them whole, up to their caps) ----
 
   function renderIpsets(v: RulesView): void {
@@ -490,6 +683,8 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     clearTimeout(refreshTimer);
     clearTimeout(pending);
     offChanged();
+    pathCy?.destroy();
+    pathCy = null;
     window.removeEventListener('hashchange', onHash);
     el.remove();
     if (current === handle) current = null;
