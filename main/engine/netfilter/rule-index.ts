@@ -96,20 +96,25 @@ function merge3(a: readonly number[] = EMPTY, b: readonly number[] = EMPTY, c: r
   return out;
 }
 
+/** What the walk keeps of one chain for one ruleset generation: its index (null for a short
+ *  chain, walked linearly) and per-rule data the walk makes on first use (compiled tests). */
+export interface ChainPlan {
+  index: ChainIndex | null;
+  rules: unknown[];
+}
+
 /** Per-chain index cache, invalidated when the owning ruleset's generation changes. */
 export class IndexCache {
   private gen = -1;
   private map = new WeakMap<Chain, ChainIndex>();
+  private plans = new WeakMap<Chain, ChainPlan>();
 
   /** `minRules` = Infinity turns indexing off (the plain linear walk, for comparison). */
   constructor(private readonly minRules = INDEX_MIN_RULES) {}
 
   get(chain: Chain, generation: number): ChainIndex | null {
     if (chain.rules.length < this.minRules) return null;
-    if (generation !== this.gen) {
-      this.map = new WeakMap();
-      this.gen = generation;
-    }
+    this.sync(generation);
     let idx = this.map.get(chain);
     if (!idx) {
       idx = new ChainIndex(chain.rules);
@@ -118,9 +123,29 @@ export class IndexCache {
     return idx;
   }
 
+  /** The chain's plan for this generation (made on first use). */
+  plan(chain: Chain, generation: number): ChainPlan {
+    this.sync(generation);
+    let p = this.plans.get(chain);
+    if (!p) {
+      p = { index: this.get(chain, generation), rules: [] };
+      this.plans.set(chain, p);
+    }
+    return p;
+  }
+
+  private sync(generation: number): void {
+    if (generation !== this.gen) {
+      this.map = new WeakMap();
+      this.plans = new WeakMap();
+      this.gen = generation;
+    }
+  }
+
   /** Drop everything (used by tests and after bulk loads). */
   clear(): void {
     this.map = new WeakMap();
+    this.plans = new WeakMap();
     this.gen = -1;
   }
 }

@@ -39,12 +39,13 @@ export function stateListText(bits: number, table: readonly (readonly [string, n
   return table.filter(([, b]) => bits & b).map(([n]) => n).join(',');
 }
 
+const STATE_BITS: Record<CtState, number> = { INVALID: 1, NEW: 2, RELATED: 4, ESTABLISHED: 8, UNTRACKED: 16 };
+
 /** The --ctstate bit of the packet's conntrack state, plus SNAT/DNAT from the entry. */
 export function ctStateBits(ct: CtView | null): number {
   if (!ct || ct.state === 'INVALID') return 1;
   if (ct.state === 'UNTRACKED') return 16;
-  const base: Record<CtState, number> = { INVALID: 1, NEW: 2, RELATED: 4, ESTABLISHED: 8, UNTRACKED: 16 };
-  let bits = base[ct.state];
+  let bits = STATE_BITS[ct.state];
   if (ct.status.has('SNAT')) bits |= 32;
   if (ct.status.has('DNAT')) bits |= 64;
   return bits;
