@@ -9,10 +9,10 @@ import { Cluster, type ClusterTopology } from './cluster/cluster.ts';
 import { DEFAULT_CLUSTER } from './kube/objects/store.ts';
 import { resolveFrom, resolveTo, TraceEndError } from './cluster/trace-ends.ts';
 import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster/net-clients.ts';
-import { ConntrackTable, type ConntrackJSON } from './conntrack/table.ts';
+import { ConntrackTable, ctUndo, markConntrack, undoConntrack, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
-import { traceReport, type TraceReport } from './datapath/report.ts';
-import { clientSocket, closeTcp, runTrace } from './datapath/trace.ts';
+import { traceReport, type ReportEnv, type TraceReport } from './datapath/report.ts';
+import { clientSocket, closeTcp, runTrace, type TraceHooks } from './datapath/trace.ts';
 import { counterUndo, undoCounters } from './datapath/traverse.ts';
 import { answerFor, walkPacket, type Injection, type PacketWalk } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
@@ -373,13 +373,22 @@ export class Lab implements Topology, ClusterTopology {
     const inj = this.injection(spec);
     const seed = spec.seed ?? this.rng.state;
     return this.experiment(spec, () => {
-      const result = runTrace(
-        { topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() },
-        inj.injection,
-        { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true },
-      );
-      return traceReport(result, seed, { text: ruleText, env: (h) => this.hosts.get(h)?.env });
+      const result = runTrace(this.traceHooks(), inj.injection, { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true });
+      return traceReport(result, seed, this.reportEnv());
     });
+  }
+
+  // What traces are given, made once: under tsx every arrow made per trace also costs an
+  // Object.defineProperty (esbuild's keepNames).
+  private hooks?: TraceHooks;
+  private report?: ReportEnv;
+
+  private traceHooks(): TraceHooks {
+    return (this.hooks ??= { topo: this, decider: { set: (fn) => (this.decide = fn) }, snapshot: () => this.snapshot() });
+  }
+
+  private reportEnv(): ReportEnv {
+    return (this.report ??= { text: ruleText, env: (h) => this.hosts.get(h)?.env });
   }
 
   /**
@@ -401,6 +410,7 @@ export class Lab implements Topology, ClusterTopology {
   private experiment<T>(spec: Pick<TraceSpec, 'seed' | 'keep'>, fn: () => T): T {
     const keep = spec.keep === true;
     const undoDepth = counterUndo.depth;
+    const ctDepth = ctUndo.depth;
     const savers = this.savers.length;
     const restore = keep ? null : this.snapshot();
     const savedRng = this.rng;
@@ -412,8 +422,13 @@ export class Lab implements Topology, ClusterTopology {
       if (restore) restore(true);
       // Snapshots taken inside (all-outcomes enumeration) end with the trace.
       counterUndo.depth = undoDepth;
+      ctUndo.depth = ctDepth;
       this.savers.length = savers;
       if (undoDepth === 0) counterUndo.log.length = 0;
+      if (ctDepth === 0) {
+        ctUndo.log.length = 0;
+        markConntrack();
+      }
     }
   }
 
@@ -478,12 +493,15 @@ export class Lab implements Topology, ClusterTopology {
     const clock = this.clock;
     const rngState = this.rng.state;
     const rng = this.rng;
-    // Counters are put back from the walk's undo log (a big ruleset has too many to copy).
+    // Counters and conntrack are put back from the walks' undo logs (a big ruleset has too
+    // many counters to copy, a busy host too many connections).
     counterUndo.depth++;
+    ctUndo.depth++;
     const mark = counterUndo.log.length;
-    // A host is saved when the walk first reaches it (through `host()`): a trace across three
-    // hosts of a big lab copies three hosts' state, not every host's.
-    type Saved = { h: Host; ct: ConntrackTable; ipsets: Host['ipsets']; recent: Host['recent']; ruleState: Host['ruleState'] };
+    const ctMark = markConntrack();
+    // The rest of a host is saved when the walk first reaches it (through `host()`): a trace
+    // across three hosts of a big lab copies three hosts' state, not every host's.
+    type Saved = { h: Host; ipsets: Host['ipsets']; recent: RecentJson; ruleState: Host['ruleState'] };
     const saved: Saved[] = [];
     const seen = new Set<Host>();
     const save = (h: Host) => {
@@ -491,23 +509,22 @@ export class Lab implements Topology, ClusterTopology {
       seen.add(h);
       saved.push({
         h,
-        ct: h.ct.clone(),
         ipsets: h.ipsets.cloneForWalk(), // element counters change while matching
-        recent: h.recent.clone(),
-        ruleState: new Map([...h.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))])),
+        recent: h.recent.toJSON(),
+        ruleState: copyRuleState(h.ruleState),
       });
     };
     this.savers.push(save);
     return (last = false) => {
       undoCounters(mark);
+      undoConntrack(ctMark);
       this.clock = clock;
       this.rng = rng;
       this.rng.state = rngState;
       for (const s of saved) {
-        s.h.ct = last ? s.ct : s.ct.clone();
         s.h.ipsets = last ? s.ipsets : s.ipsets.cloneForWalk();
-        s.h.recent.load(s.recent.toJSON());
-        s.h.ruleState = last ? s.ruleState : new Map([...s.ruleState].map(([r, m]) => [r, new Map([...m].map(([k, v]) => [k, structuredClone(v)]))]));
+        s.h.recent.load(s.recent);
+        s.h.ruleState = last ? s.ruleState : copyRuleState(s.ruleState);
       }
     };
   }
@@ -602,6 +619,13 @@ function parseCidrOrThrow(ip: string): { addr: IPv4; len: number } {
   const pfx = /^([0-9.]+)\/([0-9]{1,2})$/.test(ip) ? parsePrefix(ip) : null;
   if (!pfx) throw new LabError(`invalid address "${ip}": expected A.B.C.D/N`);
   return pfx;
+}
+
+/** A host's per-rule match state, deep (the matches change their records in place). */
+function copyRuleState(m: Host['ruleState']): Host['ruleState'] {
+  const out: Host['ruleState'] = new Map();
+  for (const [r, st] of m) out.set(r, new Map([...st].map(([k, v]) => [k, structuredClone(v)])));
+  return out;
 }
 
 function forEachRule(

@@ -15,7 +15,7 @@ import type { CtState, CtStatusBit, CtView, NatRequest, Packet, Tuple } from '..
 import { cloneEntry, entryFromJSON, entryToJSON, newEntry } from './entry.ts';
 import type { CtEntry, CtEntryJSON } from './entry.ts';
 import { manipOf, nullRange, rangeOf, uniqueTuple } from './nat.ts';
-import type { Manip, NatCtx } from './nat.ts';
+import type { Manip, NatCtx, NatEnv } from './nat.ts';
 import { tcpNewState, tcpPacket } from './tcp-state.ts';
 import type { TcpState } from './tcp-state.ts';
 import {
@@ -129,6 +129,38 @@ function maskBits(len: number): number {
   return len <= 0 ? 0 : len >= 32 ? 0xffffffff : (0xffffffff << (32 - len)) >>> 0;
 }
 
+/**
+ * Conntrack changes made while a trace that must leave no trace runs (`depth` > 0), so a lab
+ * puts back only what its walks changed instead of copying every table first. A table writes
+ * its id counter and statistics once per segment (before its first change), and an entry it
+ * changes, a copy of it once per segment; it notes the entries it adds and deletes. A segment
+ * starts at each mark and after each undo (`segStart`: the log's length then).
+ */
+export const ctUndo: { depth: number; log: CtUndoRecord[]; seg: number; segStart: number } = { depth: 0, log: [], seg: 0, segStart: 0 };
+
+type CtUndoRecord =
+  | { kind: 'table'; table: ConntrackTable; nextId: number; stats: CtStats }
+  | { kind: 'add'; table: ConntrackTable; entry: CtEntry }
+  | { kind: 'change'; table: ConntrackTable; saved: CtEntry }
+  | { kind: 'delete'; table: ConntrackTable; entry: CtEntry; order: number[]; refs: [string, CtRef][] };
+
+/** Starts a segment of the journal at its end; returns the mark to undo to. */
+export function markConntrack(): number {
+  ctUndo.seg++;
+  ctUndo.segStart = ctUndo.log.length;
+  return ctUndo.log.length;
+}
+
+/** Puts every table back as it was when the journal had `mark` records. The entries a walk
+ *  changed stay as the walk left them (a trace's record points at them): the tables get the
+ *  copies made before the change, as if they had been copied whole before the walk. */
+export function undoConntrack(mark: number): void {
+  const log = ctUndo.log;
+  for (let i = log.length - 1; i >= mark; i--) log[i].table.undo(log[i]);
+  log.length = mark;
+  markConntrack();
+}
+
 export class ConntrackTable {
   settings: ConntrackSettings;
   stats: CtStats = zeroStats();
@@ -137,9 +169,73 @@ export class ConntrackTable {
   /** Both tuples of every confirmed entry (the kernel's hash table). */
   private index = new Map<string, CtRef>();
   private nextId = 1;
+  /** The journal segment this table last wrote its id counter and statistics in. */
+  private seg = -1;
 
   constructor(settings: Partial<ConntrackSettings> = {}) {
     this.settings = { tcpLoose: true, acct: false, ...settings };
+  }
+
+  // --- the undo journal (see ctUndo) -----------------------------------------------------------
+
+  /** Called before any change while the journal runs. */
+  private journal(): void {
+    if (ctUndo.depth && this.seg !== ctUndo.seg) {
+      ctUndo.log.push({ kind: 'table', table: this, nextId: this.nextId, stats: { ...this.stats } });
+      this.seg = ctUndo.seg;
+    }
+  }
+
+  /** Called before a confirmed entry of this table changes (a packet's update, a CONNMARK). */
+  willChange(e: CtEntry): void {
+    if (!ctUndo.depth || !this.has(e)) return;
+    this.journal();
+    const log = ctUndo.log;
+    // once a segment; never for an entry this segment added (its undo removes it anyway)
+    for (let i = log.length - 1; i >= ctUndo.segStart; i--) {
+      const r = log[i];
+      if (r.table === this && ((r.kind === 'change' && r.saved.id === e.id) || (r.kind === 'add' && r.entry === e))) return;
+    }
+    log.push({ kind: 'change', table: this, saved: cloneEntry(e) });
+  }
+
+  /** Reverts one journal record (undoConntrack runs them newest first). */
+  undo(r: CtUndoRecord): void {
+    switch (r.kind) {
+      case 'table':
+        this.nextId = r.nextId;
+        this.stats = r.stats;
+        this.seg = -1;
+        return;
+      case 'add':
+        // (the table may hold a copy of the entry by now: the undo of a later change)
+        this.entries.delete(r.entry.id);
+        for (const t of [r.entry.orig, r.entry.reply]) {
+          const k = tupleKey(t);
+          if (this.index.get(k)?.entry.id === r.entry.id) this.index.delete(k);
+        }
+        return;
+      case 'change': {
+        // whichever object holds the entry now gives way to the copy from before the change
+        const cur = this.entries.get(r.saved.id);
+        if (!cur) return;
+        this.entries.set(r.saved.id, r.saved);
+        for (const t of [r.saved.orig, r.saved.reply]) {
+          const k = tupleKey(t);
+          const ref = this.index.get(k);
+          if (ref?.entry === cur) this.index.set(k, { entry: r.saved, dir: ref.dir });
+        }
+        return;
+      }
+      case 'delete': {
+        // back in its place: the table's order is creation order
+        const now = this.entries;
+        this.entries = new Map();
+        for (const id of r.order) this.entries.set(id, id === r.entry.id ? r.entry : now.get(id)!);
+        for (const [k, ref] of r.refs) this.index.set(k, ref);
+        return;
+      }
+    }
   }
 
   // --- lookups ------------------------------------------------------------------------------
@@ -181,12 +277,15 @@ export class ConntrackTable {
     if (!orig) return undefined;
     const reply = invertTuple(orig);
     if (!reply) return undefined;
+    this.journal();
     return newEntry(this.nextId++, orig, reply, now);
   }
 
   /** The protocol tracker for one packet of `entry` travelling in `dir` (the kernel's
    *  l4proto->packet plus the SEEN_REPLY bit that nf_conntrack_in sets afterwards). */
   update(entry: CtEntry, dir: Dir, pkt: Packet, now: number): UpdateResult {
+    this.journal();
+    this.willChange(entry);
     const confirmed = entry.status.has('CONFIRMED');
     const seenReply = entry.status.has('SEEN_REPLY');
     let timeout: number | undefined;
@@ -267,6 +366,7 @@ export class ConntrackTable {
   /** lookup + create + update for a packet at PREROUTING/OUTPUT. ICMP errors are matched to
    *  the connection they quote (`inner`) and come out RELATED, without a state change. */
   track(pkt: Packet, now: number, inner?: Tuple, innerIcmpType?: number): TrackResult {
+    this.journal();
     if (isIcmpError(pkt)) {
       const ref = inner ? this.lookupRelated(pkt, inner, innerIcmpType) : undefined;
       if (!ref) {
@@ -301,17 +401,15 @@ export class ConntrackTable {
   /** Bind a NAT request (or, with `req` null, the implicit null binding) for one manip of a
    *  new connection. Each manip is bound once; later calls for it change nothing. */
   bindNat(entry: CtEntry, manip: Manip, req: NatRequest | null, ctx: NatCtx & { now?: number }): NatBindResult {
+    this.journal();
+    this.willChange(entry);
     const curr = invertTuple(entry.reply);
     if (!curr) return { ok: false, reason: 'untranslatable tuple' };
     if (entry.natDone[manip]) return { ok: true, changed: false, tuple: curr };
     if (req && manipOf(req) !== manip) return { ok: false, reason: `${req.kind} is not a ${manip} manip` };
     const range = req ? rangeOf(req, ctx) : nullRange(curr, manip);
     if (!range) return { ok: false, reason: `${req?.kind ?? 'nat'}: no address to use` };
-    const next = uniqueTuple(curr, range, manip, {
-      used: (t) => this.tupleTaken(t, entry, ctx.now),
-      sameSource: (t) => this.sameSource(t),
-      rng: ctx.rng,
-    });
+    const next = uniqueTuple(curr, range, manip, new BindEnv(this, entry, ctx));
     entry.natDone[manip] = true;
     const changed = !tupleEqual(next, curr);
     if (changed) {
@@ -325,7 +423,7 @@ export class ConntrackTable {
 
   /** nf_nat_used_tuple: would a connection whose original direction looks like `t` clash
    *  with a confirmed one? (Its reply tuple invert(t) must not be in the table.) */
-  private tupleTaken(t: CtTuple, self: CtEntry, now?: number): boolean {
+  tupleTaken(t: CtTuple, self: CtEntry, now?: number): boolean {
     const inv = invertTuple(t);
     if (!inv) return false;
     const hit = this.index.get(tupleKey(inv));
@@ -337,7 +435,8 @@ export class ConntrackTable {
     return true;
   }
 
-  private sameSource(t: CtTuple): CtTuple[] {
+  /** Source-NATed connections' tuples from the same source (see NatEnv.sameSource). */
+  sameSource(t: CtTuple): CtTuple[] {
     const out: CtTuple[] = [];
     for (const e of [...this.entries.values()].reverse()) {
       if (!e.natDone.src || e.orig.proto !== t.proto || e.orig.src !== t.src || e.orig.sport !== t.sport) continue;
@@ -352,9 +451,12 @@ export class ConntrackTable {
    *  when another connection holds one of its tuples (the kernel drops the packet). */
   confirm(entry: CtEntry, now: number): CtEntry | undefined {
     if (this.has(entry)) return entry;
-    const holders = (): [CtRef | undefined, CtRef | undefined] => [this.index.get(tupleKey(entry.orig)), this.index.get(tupleKey(entry.reply))];
-    for (const h of holders()) if (h && h.entry.expires <= now) this.delete(h.entry);
-    const [a, b] = holders();
+    this.journal();
+    const origKey = tupleKey(entry.orig);
+    const replyKey = tupleKey(entry.reply);
+    for (const h of [this.index.get(origKey), this.index.get(replyKey)]) if (h && h.entry.expires <= now) this.delete(h.entry);
+    const a = this.index.get(origKey);
+    const b = this.index.get(replyKey);
     if (a || b) {
       if (a && b && a.entry === b.entry && a.dir === 'ORIGINAL' && tupleEqual(a.entry.reply, entry.reply)) {
         this.stats.clash_resolve++;
@@ -366,9 +468,10 @@ export class ConntrackTable {
     }
     entry.status.add('CONFIRMED');
     entry.expires = now + entry.timeout;
+    if (ctUndo.depth) ctUndo.log.push({ kind: 'add', table: this, entry });
     this.entries.set(entry.id, entry);
-    this.index.set(tupleKey(entry.orig), { entry, dir: 'ORIGINAL' });
-    this.index.set(tupleKey(entry.reply), { entry, dir: 'REPLY' });
+    this.index.set(origKey, { entry, dir: 'ORIGINAL' });
+    this.index.set(replyKey, { entry, dir: 'REPLY' });
     return entry;
   }
 
@@ -376,6 +479,7 @@ export class ConntrackTable {
    *  of its tuples is already in the table. */
   insert(orig: CtTuple, reply: CtTuple, now: number, o: { timeout: number; status?: CtStatusBit[]; mark?: number; tcpState?: TcpState }): CtEntry | undefined {
     if (this.index.has(tupleKey(orig)) || this.index.has(tupleKey(reply))) return undefined;
+    this.journal();
     const e = newEntry(this.nextId++, orig, reply, now);
     for (const b of o.status ?? []) e.status.add(b);
     e.mark = (o.mark ?? 0) >>> 0;
@@ -395,26 +499,17 @@ export class ConntrackTable {
     return 'NEW';
   }
 
-  /** The CtView the matches and targets get; `mark` reads and writes the entry's mark. */
-  view(entry: CtEntry, dir: Dir, pkt: Packet | undefined, now: number): CtView {
+  /** The CtView the matches and targets get; `mark` reads and writes the entry's mark. `prev`
+   *  (the view the packet's last table saw) is given back when it still says the same. */
+  view(entry: CtEntry, dir: Dir, pkt: Packet | undefined, now: number, prev?: CtView | null): CtView {
     const state = this.state(entry, dir, pkt);
-    const confirmed = entry.status.has('CONFIRMED');
-    // The tuples and status are the entry's own (matches only read them): a view is made for
-    // every table a packet crosses, so it must be cheap.
-    return {
-      state,
-      dir,
-      orig: entry.orig,
-      reply: entry.reply,
-      status: entry.status,
-      get mark(): number {
-        return entry.mark;
-      },
-      set mark(v: number) {
-        entry.mark = v >>> 0;
-      },
-      expires: confirmed ? Math.max(0, Math.floor(entry.expires - now)) : entry.timeout,
-    };
+    const expires = entry.status.has('CONFIRMED') ? Math.max(0, Math.floor(entry.expires - now)) : entry.timeout;
+    if (
+      prev instanceof EntryView && prev.entry === entry && prev.dir === dir && prev.state === state && prev.expires === expires &&
+      prev.orig === entry.orig && prev.reply === entry.reply && prev.status === entry.status
+    )
+      return prev;
+    return new EntryView(this, entry, state, dir, expires);
   }
 
   /** How a packet of this connection travelling in `dir` is rewritten (nf_nat_packet): the
@@ -444,12 +539,20 @@ export class ConntrackTable {
   /** Delete one entry, or every entry matching a filter; returns the deleted entries. */
   delete(what: CtEntry | CtFilter, now?: number): CtEntry[] {
     const victims = 'id' in what && 'orig' in what ? (this.has(what) ? [what] : []) : this.list(what, now);
+    if (victims.length) this.journal();
     for (const e of victims) {
+      const order = ctUndo.depth ? [...this.entries.keys()] : null;
+      const refs: [string, CtRef][] = [];
       this.entries.delete(e.id);
       for (const t of [e.orig, e.reply]) {
         const k = tupleKey(t);
-        if (this.index.get(k)?.entry === e) this.index.delete(k);
+        const ref = this.index.get(k);
+        if (ref?.entry === e) {
+          this.index.delete(k);
+          refs.push([k, ref]);
+        }
       }
+      if (order) ctUndo.log.push({ kind: 'delete', table: this, entry: e, order, refs });
     }
     return victims;
   }
@@ -495,6 +598,46 @@ export class ConntrackTable {
       t.index.set(tupleKey(e.reply), { entry: e, dir: 'REPLY' });
     }
     return t;
+  }
+}
+
+/** What uniqueTuple asks of the table while binding `self` (methods, not closures: see walk). */
+class BindEnv implements NatEnv {
+  readonly rng: () => number;
+
+  constructor(private readonly table: ConntrackTable, private readonly self: CtEntry, private readonly ctx: NatCtx & { now?: number }) {
+    this.rng = ctx.rng;
+  }
+
+  used(t: CtTuple): boolean {
+    return this.table.tupleTaken(t, this.self, this.ctx.now);
+  }
+
+  sameSource(t: CtTuple): CtTuple[] {
+    return this.table.sameSource(t);
+  }
+}
+
+/** A CtView of an entry. The tuples and status are the entry's own (matches only read them):
+ *  a view is made for every table a packet crosses, so it must be cheap. */
+class EntryView implements CtView {
+  readonly orig: CtTuple;
+  readonly reply: CtTuple;
+  readonly status: ReadonlySet<CtStatusBit>;
+
+  constructor(private readonly table: ConntrackTable, readonly entry: CtEntry, readonly state: CtState, readonly dir: Dir, readonly expires: number) {
+    this.orig = entry.orig;
+    this.reply = entry.reply;
+    this.status = entry.status;
+  }
+
+  get mark(): number {
+    return this.entry.mark;
+  }
+
+  set mark(v: number) {
+    this.table.willChange(this.entry);
+    this.entry.mark = v >>> 0;
   }
 }
 

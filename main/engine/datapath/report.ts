@@ -47,15 +47,17 @@ export function packetJson(p: Packet): PacketJson {
 
 /** An enumerable property computed on first read, then kept. */
 function lazy<T extends object, K extends keyof T>(o: T, key: K, make: () => T[K]): void {
-  Object.defineProperty(o, key, {
-    enumerable: true,
-    configurable: true,
-    get: () => {
-      const v = make();
-      Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
-      return v;
-    },
-  });
+  Object.defineProperty(o, key, { enumerable: true, configurable: true, get: firstRead(o, key, make) });
+}
+
+// (a function made here, not an arrow in the property above: tsx's keepNames would rename
+// each such arrow with Object.defineProperty, which costs more than the rest of a report)
+function firstRead<T extends object, K extends keyof T>(o: T, key: K, make: () => T[K]): () => T[K] {
+  return function () {
+    const v = make();
+    Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+    return v;
+  };
 }
 
 export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
@@ -77,48 +79,41 @@ export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
   return j;
 }
 
-function walkJson(w: PacketWalk, first: Packet, text: ReportEnv): WalkJson {
-  const j: WalkJson = {
-    outcome: w.outcome,
-    delivered: w.delivered,
-    dnat: w.dnat,
-    snat: w.snat,
-    masquerade: w.masquerade,
-    reason: w.reason,
-    packet: packetJson(first),
-    final: packetJson(w.final),
-    steps: [],
-    events: [],
-  };
+/** Fills `j` with a walk's JSON fields, in the document's order. */
+function walkJson(j: object, w: PacketWalk, first: Packet, text: ReportEnv): WalkJson {
+  const o = j as WalkJson;
+  o.outcome = w.outcome;
+  o.delivered = w.delivered;
+  o.dnat = w.dnat;
+  o.snat = w.snat;
+  o.masquerade = w.masquerade;
+  o.reason = w.reason;
+  o.packet = packetJson(first);
+  o.final = packetJson(w.final);
   // The walk keeps its steps; their JSON form (rule texts, explanations of misses) is made
   // when first read — by JSON.stringify too — so recording a walk past hundreds of rules does
   // not format each of them.
-  lazy(j, 'steps', () => w.steps.map((s) => stepJson(s, text)));
-  lazy(j, 'events', () => w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })));
-  return j;
+  lazy(o, 'steps', () => w.steps.map((s) => stepJson(s, text)));
+  lazy(o, 'events', () => w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })));
+  return o;
 }
 
 function firstPacket(w: PacketWalk): Packet {
   return w.events[0]?.pkt ?? w.final;
 }
 
-function runJson(r: TraceRun, text: ReportEnv) {
-  const j = walkJson(r.walk, firstPacket(r.walk), text) as WalkJson & { reply: WalkJson | null; ack: WalkJson | null };
-  j.reply = r.reply ? walkJson(r.reply, firstPacket(r.reply), text) : null;
-  j.ack = r.ack ? walkJson(r.ack, firstPacket(r.ack), text) : null;
-  return j;
-}
-
-/** Adds `src`'s own properties to `target` as they are (getters stay getters). */
-function copyProps<T extends object>(target: T, src: object): T {
-  return Object.defineProperties(target, Object.getOwnPropertyDescriptors(src));
+/** A run's walks: the first packet's fields, then `reply` and `ack`. */
+function runJson(j: object, r: TraceRun, text: ReportEnv) {
+  const o = walkJson(j, r.walk, firstPacket(r.walk), text) as WalkJson & { reply: WalkJson | null; ack: WalkJson | null };
+  o.reply = r.reply ? walkJson({}, r.reply, firstPacket(r.reply), text) : null;
+  o.ack = r.ack ? walkJson({}, r.ack, firstPacket(r.ack), text) : null;
+  return o;
 }
 
 export function traceReport(t: TraceResult, seed: number, text: ReportEnv): TraceReport {
-  // Copied by descriptor, not spread: spreading would make the lazy step lists at once.
-  const json = copyProps({}, runJson(t, text)) as TraceJson;
+  const json = runJson({}, t, text) as TraceJson;
   json.seed = seed;
-  json.outcomes = (t.outcomes ?? []).map((o: Outcome) => copyProps({ probability: round(o.probability) }, runJson(o, text)) as TraceJson['outcomes'][number]);
+  json.outcomes = (t.outcomes ?? []).map((o: Outcome) => runJson({ probability: round(o.probability) }, o, text) as unknown as TraceJson['outcomes'][number]);
   let made: string | undefined;
   return {
     json,

@@ -5,11 +5,12 @@
 // event pointing at its place among the steps.
 
 import { formatIPv4, parseIPv4, type IPv4 } from '../net/ipv4.ts';
-import { PROTO, TCP, type Hook, type NatRequest, type Packet, type TableName, type Tuple } from '../netfilter/types.ts';
+import type { IndexCache } from '../netfilter/rule-index.ts';
+import { PROTO, TCP, type CtView, type Hook, type NatRequest, type Packet, type Table, type TableName, type TargetCtx, type Tuple } from '../netfilter/types.ts';
 import type { CtEntry } from '../conntrack/entry.ts';
 import type { RouteHit, RouteResult } from '../net/netns.ts';
 import type { Topology, WalkHost } from './ports.ts';
-import { copyPacket, traverse, type RuleStep, type TableVerdict } from './traverse.ts';
+import { copyPacket, traverse, type RuleStep, type Snapshot, type TableVerdict, type TraverseEnv } from './traverse.ts';
 
 export type Outcome = 'delivered' | 'refused' | 'dropped' | 'rejected' | 'unroutable';
 
@@ -71,6 +72,9 @@ export interface WalkOptions {
   virtualPeers?: { host: string; dev: string; ip: IPv4 }[];
   /** The connected socket waiting for this packet (an answer to the trace's first packet). */
   socket?: SocketTuple;
+  /** false: a probe whose effects the caller undoes (the connectivity matrix): no events, no
+   *  rule counters, and of the steps only the one that decided a drop or reject. */
+  record?: boolean;
 }
 
 /** A connected socket: packets to local:lport from remote:rport are its own. */
@@ -107,6 +111,46 @@ interface Flight {
   maxSteps: number;
   /** Packets inside IPIP tunnels, innermost last, while their outer packet travels. */
   inner: Packet[];
+  record: boolean;
+  /** The one traversal environment of this packet, set up for each table it crosses. */
+  env: WalkEnv;
+}
+
+/** The traversal environment a packet's walk reuses from table to table (one object, so the
+ *  steps' shared snapshot carries over while nothing changes). */
+class WalkEnv implements TraverseEnv {
+  host = '';
+  hook: Hook = 'PREROUTING';
+  table: Table = undefined as never;
+  generation = 0;
+  index: IndexCache = undefined as never;
+  ctx: TargetCtx;
+  steps: RuleStep[];
+  maxSteps: number;
+  countPolicy = false;
+  record: boolean;
+  snap?: Snapshot = undefined;
+  /** The host pass of the table being walked (for NOTRACK and LOG). */
+  pass: HostPass = undefined as never;
+
+  constructor(readonly flight: Flight) {
+    this.steps = flight.steps;
+    this.maxSteps = flight.maxSteps;
+    this.record = flight.record;
+    this.ctx = { hook: 'PREROUTING', table: 'filter', inIface: undefined, outIface: undefined, pkt: flight.pkt, ct: null, host: undefined as never, rule: undefined as never, log: undefined as never };
+  }
+
+  log(line: string): void {
+    ev(this.flight, this.pass.host.name, 'log', line, this.hook);
+  }
+
+  onNotrack(): void {
+    this.pass.untracked = true;
+  }
+
+  onTrace(): void {
+    return undefined;
+  }
 }
 
 /** Per-host conntrack state of the packet while it is inside that host. */
@@ -119,6 +163,8 @@ interface HostPass {
   invalid: boolean; // conntrack could not track it (state INVALID)
   iif?: string;
   oif?: string;
+  /** The conntrack view the last table saw, reused while it still holds. */
+  view: CtView | null;
 }
 
 type Stop = {
@@ -136,6 +182,7 @@ export function fmtAddrPort(ip: IPv4, port: number, proto: number): string {
 }
 
 function ev(f: Flight, host: string, kind: EventKind, text: string, hook?: Hook): void {
+  if (!f.record) return;
   f.events.push({ host, kind, hook, text, at: f.steps.length, pkt: copyPacket(f.pkt) });
 }
 
@@ -145,62 +192,53 @@ function tupleOf(p: Packet): Tuple {
 
 // ---------------------------------------------------------------------------------------------
 
+const ACCEPTED: TableVerdict = { kind: 'accept' };
+
 function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableVerdict {
-  const t = hp.host.nf.table(table);
-  if (!t || !hp.host.nf.hooked(table, hook)) return { kind: 'accept' };
-  const ct = hp.untracked
-    ? pseudoView(f.pkt, 'UNTRACKED')
-    : hp.entry
-      ? hp.host.ct.view(hp.entry, hp.dir, f.pkt, f.now)
-      : hp.invalid
-        ? pseudoView(f.pkt, 'INVALID')
-        : null;
-  const ctx = {
-    hook,
-    table,
-    inIface: hp.iif,
-    outIface: hp.oif,
-    pkt: f.pkt,
-    ct,
-    host: hp.host.env,
-    rule: undefined as never,
-  };
-  const verdict = traverse(
-    {
-      host: hp.host.name,
-      hook,
-      table: t,
-      generation: hp.host.nf.generation,
-      index: hp.host.index,
-      ctx,
-      steps: f.steps,
-      // methods, not arrow functions: under tsx (esbuild's keepNames) each arrow made here
-      // was also renamed with Object.defineProperty, a large part of a walk's time
-      log(line) {
-        ev(f, hp.host.name, 'log', line, hook);
-      },
-      onNotrack() {
-        hp.untracked = true;
-      },
-      onTrace() {
-        return undefined;
-      },
-      maxSteps: f.maxSteps,
-      countPolicy: hp.host.nf.policyCounted(table, hook),
-    },
-    hook,
-  );
-  return verdict;
+  const nf = hp.host.nf;
+  const t = nf.table(table);
+  if (!t || !nf.hooked(table, hook)) return ACCEPTED;
+  const env = f.env;
+  const ctx = env.ctx;
+  ctx.hook = hook;
+  ctx.table = table;
+  ctx.inIface = hp.iif;
+  ctx.outIface = hp.oif;
+  ctx.pkt = f.pkt;
+  ctx.ct = ctView(f, hp);
+  ctx.host = hp.host.env;
+  env.host = hp.host.name;
+  env.hook = hook;
+  env.table = t;
+  env.generation = nf.generation;
+  env.index = hp.host.index;
+  env.countPolicy = nf.policyCounted(table, hook);
+  env.pass = hp;
+  return traverse(env, hook);
 }
 
-/** What the matches see for a packet without a conntrack entry (UNTRACKED or INVALID). */
-function pseudoView(p: Packet, state: 'UNTRACKED' | 'INVALID') {
-  const t = tupleOf(p);
+/** What the matches see of the packet's conntrack: the entry's view, or a stand-in for an
+ *  untracked or invalid packet; the last one while it is still the same. */
+function ctView(f: Flight, hp: HostPass): CtView | null {
+  if (hp.untracked) return (hp.view = pseudoView(f.pkt, 'UNTRACKED', hp.view));
+  if (hp.entry) return (hp.view = hp.host.ct.view(hp.entry, hp.dir, f.pkt, f.now, hp.view));
+  if (hp.invalid) return (hp.view = pseudoView(f.pkt, 'INVALID', hp.view));
+  return null;
+}
+
+/** What the matches see for a packet without a conntrack entry (UNTRACKED or INVALID); `prev`
+ *  when it says the same (a CONNMARK may have written its mark: then a fresh one). */
+function pseudoView(p: Packet, state: 'UNTRACKED' | 'INVALID', prev: CtView | null): CtView {
+  const src = p.src, dst = p.dst, proto = p.proto, sport = p.sport, dport = p.dport;
+  if (prev && prev.state === state && prev.mark === 0) {
+    const o = prev.orig;
+    if (o.src === src && o.dst === dst && o.proto === proto && o.sport === sport && o.dport === dport) return prev;
+  }
   return {
     state,
     dir: 'ORIGINAL' as const,
-    orig: t,
-    reply: { src: t.dst, dst: t.src, proto: t.proto, sport: t.dport, dport: t.sport },
+    orig: { src, dst, proto, sport, dport },
+    reply: { src: dst, dst: src, proto, sport: dport, dport: sport },
     status: new Set<never>(),
     mark: 0,
     expires: 0,
@@ -367,7 +405,7 @@ function outputQuery(f: Flight, host: WalkHost) {
 
 /** Locally generated: routing, OUTPUT, reroute, POSTROUTING, transmit. */
 function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
-  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false };
+  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, view: null };
   const firstEvent = f.events.length;
   let rt = host.net.routeOutput(outputQuery(f, host));
   if (!rt.ok) return unroutable(f, host, rt);
@@ -486,7 +524,7 @@ const IPPROTO_IPIP = 4;
 
 /** A packet arriving on `iif`: PREROUTING, routing decision, then INPUT or FORWARD. */
 function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopResult {
-  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, iif };
+  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, iif, view: null };
   ev(f, host.name, 'receive', `in ${iif}`, 'PREROUTING');
   for (const t of PRE) {
     if (t === 'mangle') ctIn(f, hp, 'PREROUTING');
@@ -596,7 +634,10 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
     inner: [],
     now: opts.now,
     maxSteps: opts.maxSteps ?? 1_000_000,
+    record: opts.record !== false,
+    env: undefined as never,
   };
+  f.env = new WalkEnv(f);
   const origSrc = f.pkt.src;
   const origSport = f.pkt.sport;
   const maxHops = opts.maxHops ?? 64;

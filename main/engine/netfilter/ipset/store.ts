@@ -296,6 +296,8 @@ export class IpsetStore {
    * only those sets are copied; the others are shared with this store.
    */
   cloneForWalk(): IpsetStore {
+    // Without element counters nothing a walk does changes a set: the store is its own copy.
+    if (!this.slots.some((s) => s?.set.ext.counters)) return this;
     const c = new IpsetStore({ seed: this.seed, now: this.clock });
     c.created = this.created;
     c.refCounter = this.refCounter;
