@@ -44,10 +44,11 @@ export function elementsOf(view: LabView): { nodes: ElementDefinition[]; edges: 
       const id = `d:${d.namespace}/${d.name}`;
       nodes.push({ data: { id, kind: 'deployment', name: d.name, namespace: d.namespace, label: `${d.name}\n×${d.replicas}`, search: d.name, item: { kind: 'deployment', name: d.name, namespace: d.namespace } } satisfies ElData });
     }
+    const deployments = new Set(c.deployments.map((d) => `d:${d.namespace}/${d.name}`));
     for (const p of c.pods) {
       if (!p.owner) continue;
       const src = `d:${p.namespace}/${p.owner}`;
-      if (!c.deployments.some((d) => d.name === p.owner && d.namespace === p.namespace)) continue;
+      if (!deployments.has(src)) continue;
       edges.push({ data: { id: `o:${p.namespace}/${p.name}`, kind: 'owner', name: p.name, label: '', search: '', source: src, target: `p:${p.namespace}/${p.name}` } satisfies ElData });
     }
     for (const s of c.services) {
@@ -55,12 +56,17 @@ export function elementsOf(view: LabView): { nodes: ElementDefinition[]; edges: 
       const ports = s.ports.map((p) => (p.nodePort ? `${p.port}:${p.nodePort}` : `${p.port}`)).join(',');
       nodes.push({ data: { id, kind: 'service', name: s.name, namespace: s.namespace, label: `${s.name}\n${s.type} ${s.clusterIP ?? ''}${ports ? ` :${ports}` : ''}`, search: `${s.name} ${s.clusterIP ?? ''}`, item: { kind: 'service', name: s.name, namespace: s.namespace } } satisfies ElData });
     }
+    // (Maps and sets: a lab of thousands of pods must not cost a search per endpoint.)
     const podIds = new Set(c.pods.map((p) => `p:${p.namespace}/${p.name}`));
+    const podByIp = new Map<string, string>();
+    for (const p of c.pods) if (p.ip && !podByIp.has(p.ip)) podByIp.set(p.ip, `p:${p.namespace}/${p.name}`);
+    const endpointIds = new Set<string>();
     for (const e of c.endpoints) {
-      const pod = e.pod ? `p:${e.namespace}/${e.pod}` : [...podIds].find((id) => c.pods.some((p) => `p:${p.namespace}/${p.name}` === id && p.ip === e.ip));
+      const pod = e.pod ? `p:${e.namespace}/${e.pod}` : podByIp.get(e.ip);
       if (!pod || !podIds.has(pod)) continue;
       const id = `e:${e.namespace}/${e.service}:${pod}`;
-      if (edges.some((x) => x.data.id === id)) continue;
+      if (endpointIds.has(id)) continue;
+      endpointIds.add(id);
       edges.push({ data: { id, kind: 'endpoint', name: e.service, label: '', search: '', source: `s:${e.namespace}/${e.service}`, target: pod } satisfies ElData });
     }
   }
@@ -87,12 +93,14 @@ export function elementsOf(view: LabView): { nodes: ElementDefinition[]; edges: 
       edges.push({ data: { id: `k:${host.name}:${l.dev}`, kind: 'link', name: host.name, label: `${l.dev} ${l.ip}`, search: l.ip.split('/')[0], source: src, target: `l:${l.lan}`, item: { kind: 'link', name: host.name, dev: l.dev } } satisfies ElData });
     }
   }
+  const parents = new Map<string, string>();
+  if (view.veths.length) for (const n of nodes) if (n.data.parent) parents.set(n.data.id as string, n.data.parent as string);
   for (const v of view.veths) {
     const a = hostEl.get(v.a.host);
     const b = hostEl.get(v.b.host);
     if (!a || !b) continue;
     // A pod's veth to its own node is drawn by nesting, not by an edge.
-    const parentOf = (id: string): string | undefined => nodes.find((n) => n.data.id === id)?.data.parent as string | undefined;
+    const parentOf = (id: string): string | undefined => parents.get(id);
     if (parentOf(a) === b || parentOf(b) === a) continue;
     const label = [v.a.ip, v.b.ip].filter(Boolean).join(' – ');
     edges.push({ data: { id: `v:${v.a.host}:${v.a.dev}`, kind: 'veth', name: v.a.host, label, search: label, source: a, target: b, item: { kind: 'veth', name: v.a.host, dev: v.a.dev } } satisfies ElData });
@@ -119,20 +127,22 @@ function pathStyle(v: (name: string) => string): StylesheetJson {
 /**
  * The stylesheet. `big`: a lighter one for labs of thousands of elements (every style property
  * an element gets costs a round of cache invalidation through its compound parents in
- * Cytoscape, and edge labels are unreadable at that zoom anyway).
+ * Cytoscape, so the rules set as few as they can; edge labels are unreadable at that zoom anyway).
  */
 export function graphStyle(big = false): StylesheetJson {
   const v = cssVar;
   const text = v('--text');
   if (big) {
     return [
-      { selector: 'node', style: { label: 'data(name)', color: text, 'font-size': 11, 'text-valign': 'bottom', 'min-zoomed-font-size': 9, width: 40, height: 40, 'background-color': v('--host') } },
+      // Pods, the thousands, get only the first rule (and Cytoscape's default size, 30).
+      { selector: 'node', style: { label: 'data(name)', color: text, 'font-size': 11, 'text-valign': 'bottom', 'min-zoomed-font-size': 9, 'background-color': v('--pod') } },
+      { selector: 'node[kind != "pod"]', style: { width: 40, height: 40, 'background-color': v('--host') } },
       { selector: 'node[kind = "node"]', style: { 'background-color': v('--node'), 'background-opacity': 0.55, 'text-valign': 'top', padding: '18px' } },
-      { selector: 'node[kind = "pod"]', style: { 'background-color': v('--pod'), width: 30, height: 30 } },
       { selector: 'node[kind = "lan"]', style: { shape: 'rectangle', 'background-color': v('--lan'), width: 120, height: 14 } },
       { selector: 'node[kind = "deployment"]', style: { 'background-color': v('--dep') } },
       { selector: 'node[kind = "service"]', style: { 'background-color': v('--svc') } },
-      { selector: 'edge', style: { width: 1, 'line-color': v('--edge'), 'curve-style': 'haystack' } },
+      // (haystack: Cytoscape's default curve style, the cheapest to draw.)
+      { selector: 'edge', style: { width: 1, 'line-color': v('--edge') } },
       { selector: ':selected', style: { 'border-width': 3, 'border-color': v('--select'), 'line-color': v('--select') } },
       { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn') } },
       ...pathStyle(v),
