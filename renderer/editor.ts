@@ -191,13 +191,17 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
     textureOnViewport: false,
     hideEdgesOnViewport: false,
   });
-  const eh = (cy as unknown as { edgehandles(o: object): EhApi }).edgehandles({
+  // Connect mode's edgehandles, made the first time it is turned on (its listeners would
+  // otherwise see every event of a big lab's opening).
+  let eh: EhApi | null = null;
+  const edgeHandles = (): EhApi => (eh ??= (cy as unknown as { edgehandles(o: object): EhApi }).edgehandles({
     canConnect: (a: NodeSingular, b: NodeSingular) => !a.same(b),
     edgeParams: () => ({ data: { kind: 'pending' } }),
     snap: true,
     hoverDelay: 100,
-  });
-  const closeMinimap = minimap(cy, wrap);
+  }));
+  // The navigator is made after the first picture is on screen (see firstFrameShown).
+  let closeMinimap: (() => void) | null = null;
 
   // ---- consoles and the packet stepper ------------------------------------------------------
   let guide: GuidePanel | null = null;
@@ -305,7 +309,12 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
         if (first) status.dataset.reconciledAt = String(Math.round(performance.now()));
         handle.refreshed++;
         // When the first picture is on screen (ms since the page started loading).
-        if (first) requestAnimationFrame(() => setTimeout(() => (status.dataset.readyMs = String(Math.round(performance.now()))), 0));
+        if (first) {
+          requestAnimationFrame(() => setTimeout(() => {
+            status.dataset.readyMs = String(Math.round(performance.now()));
+            firstFrameShown();
+          }, 0));
+        }
       } while (again);
     })();
     try {
@@ -319,18 +328,24 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
   function reconcile(v: LabView, first: boolean): void {
     const t0 = performance.now();
     const { nodes, edges } = elementsOf(v);
-    const want = new Map<string, ElementDefinition>([...nodes, ...edges].map((e) => [e.data.id as string, e]));
     const fresh: string[] = [];
-    if (first && nodes.length > BIG_LAB) {
+    const opening = first && nodes.length > BIG_LAB;
+    if (opening) {
       big = true;
       cy.style(graphStyle(true));
     }
+    // Nothing on the canvas yet (a lab's first picture): every element is new.
+    const blank = cy.elements().empty();
+    let added: cytoscape.Collection | null = null;
     cy.batch(() => {
-      cy.elements().forEach((el) => {
-        if (!el.inside()) return;
-        const w = want.get(el.id());
-        if (!w || (el.isEdge() && (el.data('source') !== w.data.source || el.data('target') !== w.data.target))) el.remove();
-      });
+      if (!blank) {
+        const want = new Map<string, ElementDefinition>([...nodes, ...edges].map((e) => [e.data.id as string, e]));
+        cy.elements().forEach((el) => {
+          if (!el.inside()) return;
+          const w = want.get(el.id());
+          if (!w || (el.isEdge() && (el.data('source') !== w.data.source || el.data('target') !== w.data.target))) el.remove();
+        });
+      }
       const toAdd: ElementDefinition[] = [];
       // A big lab opened without a saved layout: positions are computed before the elements
       // exist (adding them in place costs far less than laying them out afterwards).
@@ -342,8 +357,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
       }
       for (const def of [...nodes, ...edges]) {
         const id = def.data.id as string;
-        const el = cy.getElementById(id);
-        if (el.nonempty()) {
+        const el = blank ? null : cy.getElementById(id);
+        if (el?.nonempty()) {
           if (el.isNode() && (el.data('parent') ?? null) !== (def.data.parent ?? null)) el.move({ parent: (def.data.parent as string | undefined) ?? null });
           el.data(def.data);
           el.classes(def.classes ?? '');
@@ -354,8 +369,9 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
         if (!def.data.source && !pos) fresh.push(id);
       }
       // One add for all new elements (one collection, one round of events).
-      if (toAdd.length) cy.add(toAdd);
+      if (toAdd.length) added = cy.add(toAdd);
     });
+    if (opening && added) styleAtOnce(added);
     status.dataset.addMs = String(Math.round(performance.now() - t0));
     empty.style.display = cy.nodes().length ? 'none' : 'flex';
     const leaves = cy.nodes().filter((n) => !n.isParent());
@@ -379,6 +395,42 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
       'saved',
     ].join('   ·   ');
     showInspector();
+  }
+
+  /**
+   * Computes the style of a big lab's elements at once, before its first frame (Cytoscape would
+   * compute it element by element while drawing that frame). In a graph with compound nodes,
+   * Cytoscape follows each style property it sets on an element up through the element's parents
+   * and across their edges to mark their caches stale: tens of µs each, a second or more for
+   * 2,000 pods in their nodes. These elements were just added and nothing about them is cached
+   * yet, so that walk is turned off (Cytoscape's own hasCompoundNodes flag) while the style is
+   * computed, and the caches of all of them are marked stale once afterwards. Should a Cytoscape
+   * version lack the flag, the style is just computed the slow way.
+   */
+  function styleAtOnce(eles: cytoscape.Collection): void {
+    const t0 = performance.now();
+    const core = (cy as unknown as { _private?: { hasCompoundNodes?: unknown } })._private;
+    const compound = core?.hasCompoundNodes === true ? core : null;
+    if (compound) compound.hasCompoundNodes = false;
+    try {
+      eles.forEach((el) => void el.style('label'));
+    } finally {
+      if (compound) compound.hasCompoundNodes = true;
+    }
+    if (compound) {
+      // (Cytoscape's internal cache invalidation, as its own style code calls it.)
+      const stale = eles as unknown as { dirtyStyleCache?(): void; dirtyCompoundBoundsCache?(): void; dirtyBoundingBoxCache?(): void };
+      stale.dirtyStyleCache?.();
+      stale.dirtyCompoundBoundsCache?.();
+      stale.dirtyBoundingBoxCache?.();
+    }
+    status.dataset.styleMs = String(Math.round(performance.now() - t0));
+  }
+
+  /** The first picture is on screen: what can wait for it comes now. */
+  function firstFrameShown(): void {
+    if (disposed) return;
+    closeMinimap ??= minimap(cy, wrap);
   }
 
   /** Zoom to fit from the saved positions alone (cy.fit measures every label: slow when big). */
@@ -670,8 +722,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
   function setConnect(on: boolean): void {
     connectMode = on;
     connectBtn.classList.toggle('primary', on);
-    if (on) eh.enableDrawMode();
-    else eh.disableDrawMode();
+    if (on) edgeHandles().enableDrawMode();
+    else eh?.disableDrawMode();
   }
   cy.on('ehcomplete', (_e, ...rest: unknown[]) => {
     const [src, dst, added] = rest as [NodeSingular, NodeSingular, cytoscape.EdgeSingular];
@@ -921,8 +973,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
     consoles.dispose();
     stepper.dispose();
     guide?.dispose();
-    closeMinimap();
-    eh.destroy();
+    closeMinimap?.();
+    eh?.destroy();
     cy.destroy();
   };
 }
