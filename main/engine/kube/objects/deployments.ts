@@ -26,8 +26,17 @@ function pinned(d: Deployment, ann: string): string[] {
 }
 
 /** The ReplicaSet for the Deployment's current template, created or rescaled. */
+/** The pod-template-hash of live Deployments, by object: the store replaces an object when it
+ *  changes, and the controllers ask on every pass (hashing spews the whole template). */
+const hashes = new WeakMap<Deployment, string>();
+function templateHash(d: Deployment): string {
+  let h = hashes.get(d);
+  if (h === undefined) hashes.set(d, (h = computePodTemplateHash(d.spec.template, d.status?.collisionCount)));
+  return h;
+}
+
 function currentReplicaSet(host: ControllerHost, d: Deployment, ns: string): ReplicaSet {
-  const hash = computePodTemplateHash(d.spec.template, d.status?.collisionCount);
+  const hash = templateHash(d);
   const name = `${d.metadata.name}-${hash}`;
   const replicas = d.spec.replicas ?? 1;
   const existing = host.get('ReplicaSet', ns, name);
@@ -143,7 +152,7 @@ export function syncDeploymentStatus(host: ControllerHost): void {
     const ns = d.metadata.namespace as string;
     const sets = host.list('ReplicaSet', ns).filter((r) => ownedBy(r, d.metadata.uid));
     let replicas = 0, ready = 0, updated = 0;
-    const hash = computePodTemplateHash(d.spec.template, d.status?.collisionCount);
+    const hash = templateHash(d);
     for (const rs of sets) {
       const pods = host.list('Pod', ns).filter((p) => ownedBy(p, rs.metadata.uid));
       const r = pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;

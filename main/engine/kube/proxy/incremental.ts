@@ -242,6 +242,10 @@ function comparePorts(a: PortEntry, b: PortEntry): number {
  */
 export class KubeProxySyncer {
   private cache = new WeakMap<ServicePort, PortEntry>();
+  /** The last sync's ServicePorts and their entries, by position: most ports are the same
+   *  objects at the same place next time, found without a lookup in the cache. */
+  private lastPorts: readonly ServicePort[] = [];
+  private lastEntries: PortEntry[] = [];
   private globals = '';
   private last: LastSync | null = null;
   private generation = 0;
@@ -257,15 +261,20 @@ export class KubeProxySyncer {
     if (globals !== this.globals) {
       this.globals = globals;
       this.cache = new WeakMap();
+      this.lastPorts = [];
+      this.lastEntries = [];
       this.last = null;
     }
     const gen = ++this.generation;
 
     // The ports, normalized once per ServicePort object.
     const proxied: PortEntry[] = [];
+    const entries: PortEntry[] = [];
+    const lastPorts = this.lastPorts;
     let total = 0;
-    for (const sp of input.services) {
-      let e = this.cache.get(sp);
+    for (let i = 0; i < input.services.length; i++) {
+      const sp = input.services[i];
+      let e = lastPorts[i] === sp ? this.lastEntries[i] : this.cache.get(sp);
       if (!e || e.used === gen) {
         const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
         const fresh: PortEntry = {
@@ -280,10 +289,13 @@ export class KubeProxySyncer {
         e = fresh;
       }
       e.used = gen;
+      entries.push(e);
       if (!e.info) continue;
       proxied.push(e);
       total += e.endpoints;
     }
+    this.lastPorts = input.services.slice(); // the caller may reuse its array
+    this.lastEntries = entries;
     // Sorted as normalizeServices sorts (stably): the last order when the keys did not move.
     const last = this.last;
     let perm: number[];
