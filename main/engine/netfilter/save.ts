@@ -93,25 +93,30 @@ export function byName(a: Chain, b: Chain): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/** A table's user chains in name order as last sorted, with the names they were sorted under. */
+/** A table's user chains in name order as last sorted, each with the name it was sorted under. */
 interface Order {
-  names: string[];
+  names: Map<Chain, string>;
   chains: Chain[];
 }
 const orders = new WeakMap<Table, Order>();
 
 /** Built-in chains in hook order, then user chains sorted by name. The sorted order is kept
  *  per table and reused while the table has the same user chains under the same names (checked
- *  each time: one map lookup per chain), so only the first listing of a big table sorts. */
+ *  each time in the pass that finds the built-in chains: one lookup by chain object per chain),
+ *  so only the first listing of a big table sorts. */
 export function orderedChains(t: Table): Chain[] {
   const builtin: Chain[] = [];
+  const kept = orders.get(t);
   let users = 0;
+  let same = kept !== undefined;
   for (const c of t.chains.values()) {
     if (c.builtin) builtin.push(c);
-    else users++;
+    else {
+      users++;
+      if (same && kept!.names.get(c) !== c.name) same = false;
+    }
   }
-  const kept = orders.get(t);
-  if (kept && kept.chains.length === users && sameChains(t, kept)) return builtin.concat(kept.chains);
+  if (same && kept!.chains.length === users) return builtin.concat(kept!.chains);
   let names: string[] = [];
   for (const c of t.chains.values()) if (!c.builtin) names.push(c.name);
   // Chain names are usually slices of the iptables-restore text they came from, which V8
@@ -121,18 +126,15 @@ export function orderedChains(t: Table): Chain[] {
   // The default sort compares UTF-16 code units: strcmp's order for the ASCII names chains
   // have, and much faster than a comparator on 60,000 chains.
   names.sort();
-  const chains: Chain[] = names.map((n) => t.chains.get(n) as Chain);
-  orders.set(t, { names, chains });
-  return builtin.concat(chains);
-}
-
-function sameChains(t: Table, o: Order): boolean {
-  const { names, chains } = o;
-  for (let i = 0; i < names.length; i++) {
-    const c = chains[i];
-    if (t.chains.get(names[i]) !== c || c.name !== names[i] || c.builtin) return false;
+  const chains: Chain[] = [];
+  const byChain = new Map<Chain, string>();
+  for (const n of names) {
+    const c = t.chains.get(n) as Chain;
+    chains.push(c);
+    byChain.set(c, c.name);
   }
-  return true;
+  orders.set(t, { names: byChain, chains });
+  return builtin.concat(chains);
 }
 
 /** ctime(3) of a clock value in seconds (UTC): "Thu Nov 26 13:49:04 2026". */
