@@ -80,7 +80,7 @@ export class Cluster {
   private refresh = false;
   private dirty = false;
   /** What the agents read at the last sync that saw the objects change. */
-  private read: { svcObjs: readonly Service[]; services: ServicePort[]; proxyConfig: ProxyConfig; calico: CalicoCluster | null } | null = null;
+  private read: { healthPorts: ListenSpec[]; services: ServicePort[]; proxyConfig: ProxyConfig; calico: CalicoCluster | null } | null = null;
   /** The cloud LB's routes: LoadBalancer address → node address (null: no healthy node). */
   private lb = new Map<string, string | null>();
   /** The cloud LB's backend link to each node: node → the LB's device. */
@@ -252,10 +252,13 @@ export class Cluster {
       if (objectsChanged) {
         const svcObjs = this.store.view('Service') as Service[];
         const services = this.servicePorts.of(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
-        this.read = { svcObjs, services, proxyConfig: this.proxyConfig(), calico: null };
+        // kube-proxy's health check server listens on every LoadBalancer Service's health port.
+        const healthPorts: ListenSpec[] = [];
+        for (const s of svcObjs) if (s.spec.healthCheckNodePort) healthPorts.push({ port: s.spec.healthCheckNodePort, proto: 'tcp' });
+        this.read = { healthPorts, services, proxyConfig: this.proxyConfig(), calico: null };
       }
       const r = this.read!;
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.svcObjs, r.services, r.proxyConfig);
+      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.healthPorts, r.services, r.proxyConfig);
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
       // Its input is the objects only: unchanged objects and untouched rules need no render.
       for (const n of nodes) {
@@ -532,12 +535,11 @@ export class Cluster {
    * no hand edit since the last sync, only the chains that differ are rewritten (the syncer
    * replays what it wrote for unchanged service ports); otherwise every chain is.
    */
-  private syncKubeProxy(node: Node, svcObjs: readonly Service[], services: ServicePort[], config: ProxyConfig): void {
+  private syncKubeProxy(node: Node, healthPorts: readonly ListenSpec[], services: ServicePort[], config: ProxyConfig): void {
     const name = node.metadata.name;
     const host = this.topo.hosts.get(name);
     if (!host) return;
-    // kube-proxy's health check server listens on every LoadBalancer Service's health port.
-    host.listen = [...nodeListen(node), ...svcObjs.flatMap((s) => (s.spec.healthCheckNodePort ? [{ port: s.spec.healthCheckNodePort, proto: 'tcp' as const }] : []))];
+    host.listen = [...nodeListen(node), ...healthPorts];
     const ips = host.net.links().flatMap((l) => (l.kind === 'loopback' ? [] : host.net.addrs(l.name).map((a) => formatIPv4(a.local))));
     const input: GenerateInput = {
       layout: this.doc.proxy,

@@ -34,6 +34,11 @@ export class ServicePortCache {
    *  ports with them. */
   private byKey = new Map<string, Made>();
   private slices = new Map<EndpointSlice, SliceSeen>();
+  /** The last pass's lists and what it found for each object, by position. */
+  private lastSlices: readonly EndpointSlice[] = [];
+  private lastSeen: SliceSeen[] = [];
+  private lastServices: readonly Service[] = [];
+  private lastMade: Made[] = [];
   private pass = 0;
 
   of(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePort[] {
@@ -41,8 +46,12 @@ export class ServicePortCache {
     // Services whose slices changed: new slice objects, and those no longer listed.
     const touched = new Set<string>();
     let kept = 0;
-    for (const sl of slices) {
-      let seen = this.slices.get(sl);
+    // Most objects are where they were last time: compared by position before a lookup.
+    const lastSlices = this.lastSlices;
+    const seenAt: SliceSeen[] = [];
+    for (let i = 0; i < slices.length; i++) {
+      const sl = slices[i];
+      let seen = lastSlices[i] === sl ? this.lastSeen[i] : this.slices.get(sl);
       if (seen === undefined) {
         seen = { key: serviceKeyOf(sl), pass };
         this.slices.set(sl, seen);
@@ -51,7 +60,10 @@ export class ServicePortCache {
         seen.pass = pass;
         kept++;
       }
+      seenAt.push(seen);
     }
+    this.lastSlices = slices.slice();
+    this.lastSeen = seenAt;
     if (kept !== this.slices.size - (slices.length - kept)) {
       for (const [sl, seen] of this.slices) {
         if (seen.pass === pass) continue;
@@ -62,8 +74,9 @@ export class ServicePortCache {
     // The slices of those Services, in the store's order.
     const byService = new Map<string, EndpointSlice[]>();
     if (touched.size) {
-      for (const sl of slices) {
-        const key = this.slices.get(sl)!.key;
+      for (let i = 0; i < slices.length; i++) {
+        const sl = slices[i];
+        const key = seenAt[i].key;
         if (key === undefined || !touched.has(key)) continue;
         const list = byService.get(key);
         if (list) list.push(sl);
@@ -73,8 +86,11 @@ export class ServicePortCache {
     // A Service remade with untouched slices finds them here (made once per pass, if needed).
     let all: Map<string, EndpointSlice[]> | undefined;
     const out: ServicePort[] = [];
-    for (const svc of services) {
-      let m = this.made.get(svc);
+    const lastServices = this.lastServices;
+    const madeAt: Made[] = [];
+    for (let i = 0; i < services.length; i++) {
+      const svc = services[i];
+      let m = lastServices[i] === svc ? this.lastMade[i] : this.made.get(svc);
       if (m === undefined || m.rv !== svc.metadata.resourceVersion || touched.has(m.key)) {
         const key = m?.key ?? `${svc.metadata.namespace ?? 'default'}/${svc.metadata.name}`;
         const mine = byService.get(key) ?? (touched.has(key) ? undefined : (all ??= slicesByService(slices)).get(key)) ?? NO_SLICES;
@@ -85,8 +101,11 @@ export class ServicePortCache {
         this.made.set(svc, m);
         this.byKey.set(key, m);
       }
+      madeAt.push(m);
       for (const p of m.ports) out.push(p);
     }
+    this.lastServices = services.slice();
+    this.lastMade = madeAt;
     return out;
   }
 }

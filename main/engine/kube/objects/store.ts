@@ -63,6 +63,9 @@ export interface WatchEvent {
   object: KubeObject | KubeProxyConfiguration;
 }
 
+/** What the endpoint controllers read. */
+const ENDPOINT_INPUTS: readonly Kind[] = ['Service', 'Pod', 'Endpoints', 'EndpointSlice', 'Node', 'Namespace'];
+
 /** minikube's kube-proxy settings (its ConfigMap), the base every applied configuration merges into. */
 function defaultProxyConfig(minor: number, podCIDR: string): KubeProxyConfiguration {
   return {
@@ -399,6 +402,7 @@ export class KubeStore {
    * otherwise re-scan and re-sort every list the controllers and agents read next.
    */
   private relist(o: KubeObject, gone: boolean): void {
+    this.writes.set(o.kind, (this.writes.get(o.kind) ?? 0) + 1);
     const prefix = `${o.kind}/`;
     const namespaced = KINDS[o.kind].namespaced;
     for (const [key, list] of this.lists) {
@@ -544,6 +548,11 @@ export class KubeStore {
     return { action: 'configured', object: clone(next) };
   }
 
+  /** Writes so far per kind (every write goes through relist). */
+  private readonly writes = new Map<Kind, number>();
+  /** The endpoint controllers' inputs' writes when they last ran. */
+  private endpointInputs = -1;
+
   /** Runs the controllers until nothing changes (bounded). */
   private reconcile(): void {
     for (let i = 0; i < 5; i++) {
@@ -553,7 +562,14 @@ export class KubeStore {
         () => syncDeployments(this.host, (pod) => this.defaultNewPod(pod)),
         () => syncPods(this.host, this.hooks),
         () => syncDeploymentStatus(this.host),
-        () => syncServiceEndpoints(this.host),
+        () => {
+          // They look at every Service: skipped when none of what they read was written since.
+          let inputs = 0;
+          for (const k of ENDPOINT_INPUTS) inputs += this.writes.get(k) ?? 0;
+          if (inputs === this.endpointInputs) return;
+          this.endpointInputs = inputs;
+          syncServiceEndpoints(this.host);
+        },
         () => syncLoadBalancers(this.host, this.hooks),
       ]) {
         try {
