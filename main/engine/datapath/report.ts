@@ -45,20 +45,34 @@ export function packetJson(p: Packet): PacketJson {
   return j;
 }
 
-/** An enumerable property computed on first read, then kept. */
-function lazy<T extends object, K extends keyof T>(o: T, key: K, make: () => T[K]): void {
-  Object.defineProperty(o, key, { enumerable: true, configurable: true, get: firstRead(o, key, make) });
+// Properties computed on first read, then kept: own and enumerable (JSON.stringify, structured
+// clone and spreads see them as plain values), read through one getter shared by every object,
+// with what it needs kept under a hidden key. (A getter made per object would be a new accessor
+// pair each time, held in old space: it kept every trace's walks alive past the next scavenge.)
+const MADE_FROM = Symbol('made from');
+
+interface WalkSource {
+  w: PacketWalk;
+  env: ReportEnv;
 }
 
-// (a function made here, not an arrow in the property above: tsx's keepNames would rename
-// each such arrow with Object.defineProperty, which costs more than the rest of a report)
-function firstRead<T extends object, K extends keyof T>(o: T, key: K, make: () => T[K]): () => T[K] {
-  return function () {
-    const v = make();
-    Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
-    return v;
-  };
+function keep<T>(o: object, key: string, v: T): T {
+  Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
+  return v;
 }
+
+function stepsOf(this: { [MADE_FROM]: WalkSource }): StepJson[] {
+  const { w, env } = this[MADE_FROM];
+  return keep(this, 'steps', w.steps.map((s) => stepJson(s, env)));
+}
+
+function eventsOf(this: { [MADE_FROM]: WalkSource }): WalkJson['events'] {
+  const { w } = this[MADE_FROM];
+  return keep(this, 'events', w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })));
+}
+
+const LAZY_STEPS: PropertyDescriptor = { enumerable: true, configurable: true, get: stepsOf };
+const LAZY_EVENTS: PropertyDescriptor = { enumerable: true, configurable: true, get: eventsOf };
 
 export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
   if (s.skipped !== undefined) return { host: s.host, hook: s.hook, table: s.table, chain: s.chain, skipped: s.skipped, from: s.from };
@@ -93,8 +107,9 @@ function walkJson(j: object, w: PacketWalk, first: Packet, text: ReportEnv): Wal
   // The walk keeps its steps; their JSON form (rule texts, explanations of misses) is made
   // when first read — by JSON.stringify too — so recording a walk past hundreds of rules does
   // not format each of them.
-  lazy(o, 'steps', () => w.steps.map((s) => stepJson(s, text)));
-  lazy(o, 'events', () => w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })));
+  Object.defineProperty(o, MADE_FROM, { value: { w, env: text } });
+  Object.defineProperty(o, 'steps', LAZY_STEPS);
+  Object.defineProperty(o, 'events', LAZY_EVENTS);
   return o;
 }
 
@@ -114,14 +129,18 @@ export function traceReport(t: TraceResult, seed: number, text: ReportEnv): Trac
   const json = runJson({}, t, text) as TraceJson;
   json.seed = seed;
   json.outcomes = (t.outcomes ?? []).map((o: Outcome) => runJson({ probability: round(o.probability) }, o, text) as unknown as TraceJson['outcomes'][number]);
-  let made: string | undefined;
-  return {
-    json,
-    get text() {
-      return (made ??= traceText(t, seed, text));
-    },
-  };
+  const report = { json } as TraceReport;
+  Object.defineProperty(report, MADE_FROM, { value: { t, seed, env: text } });
+  Object.defineProperty(report, 'text', LAZY_TEXT);
+  return report;
 }
+
+function textOf(this: { [MADE_FROM]: { t: TraceResult; seed: number; env: ReportEnv } }): string {
+  const { t, seed, env } = this[MADE_FROM];
+  return keep(this, 'text', traceText(t, seed, env));
+}
+
+const LAZY_TEXT: PropertyDescriptor = { enumerable: true, configurable: true, get: textOf };
 
 function round(p: number): number {
   return Math.round(p * 1e12) / 1e12;

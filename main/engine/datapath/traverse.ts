@@ -79,7 +79,9 @@ export interface TraverseEnv {
   index: IndexCache;
   /** The mutable match context (pkt.mark may change under MARK). */
   ctx: MatchCtx;
-  steps: RuleStep[];
+  /** Where steps go: as objects to `steps`, or recorded on `tape`. */
+  steps?: RuleStep[];
+  tape?: StepTape;
   log: (line: string) => void;
   onNotrack: () => void;
   onTrace: () => void;
@@ -97,9 +99,12 @@ export interface TraverseEnv {
 
 /** Whether a snapshot still describes the context (same packet fields, devices, view). */
 function stillSame(s: Snapshot, ctx: MatchCtx): boolean {
-  const a = s.pkt, b = ctx.pkt;
+  return s.ct === ctx.ct && s.inIface === ctx.inIface && s.outIface === ctx.outIface && samePacket(s.pkt, ctx.pkt);
+}
+
+/** Whether two packets have the same fields (a copy still describes the packet). */
+export function samePacket(a: Packet, b: Packet): boolean {
   return (
-    s.ct === ctx.ct && s.inIface === ctx.inIface && s.outIface === ctx.outIface &&
     a.src === b.src && a.dst === b.dst && a.proto === b.proto && a.sport === b.sport && a.dport === b.dport &&
     a.tcpFlags === b.tcpFlags && a.icmpType === b.icmpType && a.icmpCode === b.icmpCode && a.icmpId === b.icmpId &&
     a.ttl === b.ttl && a.len === b.len && a.mark === b.mark && a.inner === b.inner && a.srcMac === b.srcMac && a.sctpChunks === b.sctpChunks
@@ -241,56 +246,168 @@ function count(o: Rule | Chain, len: number): void {
 const ACCEPT: TableVerdict = { kind: 'accept' };
 const DROP: TableVerdict = { kind: 'drop' };
 
+// What a step is: a rule (hit or miss), a built-in chain's policy, the implicit RETURN at the
+// end of a user chain, or a run of rules the index skipped.
+const S_RULE = 0;
+const S_POLICY = 1;
+const S_RETURN = 2;
+const S_FOLD = 3;
+
 /**
- * One walk of a built-in chain in progress: what its steps share. Steps go to `env.steps`;
- * without recording (`env.record` false) the last step lives in one reused record, `last`,
- * and only the step a DROP, REJECT or NAT verdict came from is kept (the walk's reason names
- * it). A class, not closures: see above.
+ * A step from its parts. `ref` is the rule (S_RULE) or the policy (S_POLICY); `pos` the rule's
+ * position (S_FOLD: the first skipped); `aux` a miss's failing test + 2 (0: none) or, for
+ * S_FOLD, how many rules were skipped.
+ */
+function makeStep(host: string, hook: Hook, table: TableName, snap: Snapshot, kind: number, matched: boolean, chain: string, pos: number, ref: Rule | string | null, depth: number, aux: number): RuleStep {
+  if (kind === S_RULE) {
+    const rule = ref as Rule;
+    const s = new RuleStep(host, hook, table, chain, pos, rule, matched, matched ? (rule.target ? rule.target.name : null) : null, depth, snap);
+    if (aux) s.failedAt = aux - 2;
+    return s;
+  }
+  if (kind === S_FOLD) {
+    const s = new RuleStep(host, hook, table, chain, null, null, false, null, depth, snap);
+    s.skipped = aux;
+    s.from = pos;
+    return s;
+  }
+  return new RuleStep(host, hook, table, chain, null, null, true, kind === S_POLICY ? (ref as string) : 'RETURN', depth, snap);
+}
+
+/** Where a packet's steps were taken: host, hook, table and the snapshot they share. */
+interface StepPlace {
+  host: string;
+  hook: Hook;
+  table: TableName;
+  snap: Snapshot;
+}
+
+/**
+ * A packet's steps, recorded as numbers and references and made into RuleStep objects only
+ * when read: a walk past hundreds of rules records each one, and most traces are looked at
+ * for their outcome alone. What a step records never changes afterwards (rules are replaced,
+ * never changed in place), so a step made later is the step the walk would have made.
+ */
+export class StepTape {
+  length = 0;
+  /** Per step: kind | matched << 3 | depth << 4, position, aux, the chain's name, and the rule,
+   *  the policy or null (one array: a step is five pushes). */
+  private data: unknown[] = [];
+  /** Where steps were taken, and from which step on (`from` ascending). */
+  private places: (StepPlace & { from: number })[] = [];
+  /** Steps already made, by index (the one a verdict came from is made at once). */
+  private made: (RuleStep | undefined)[] = [];
+
+  /** Later steps are taken at this place (host, hook, table, snapshot). */
+  at(host: string, hook: Hook, table: TableName, snap: Snapshot): void {
+    const p = this.places[this.places.length - 1];
+    if (p && p.snap === snap && p.host === host && p.hook === hook && p.table === table) return;
+    if (p && p.from === this.length) this.places.pop(); // no step was taken there
+    this.places.push({ host, hook, table, snap, from: this.length });
+  }
+
+  write(kind: number, matched: boolean, chain: string, pos: number, ref: Rule | string | null, depth: number, aux: number): void {
+    this.length++;
+    this.data.push(kind | (matched ? 8 : 0) | (depth << 4), pos, aux, chain, ref);
+  }
+
+  /** Step `i` as an object (made once); `k`: the index of its place, if known. */
+  step(i: number, k = this.placeOf(i)): RuleStep {
+    let s = this.made[i];
+    if (!s) {
+      const d = this.data;
+      const o = 5 * i;
+      const p = this.places[k];
+      const f = d[o] as number;
+      s = this.made[i] = makeStep(p.host, p.hook, p.table, p.snap, f & 7, (f & 8) !== 0, d[o + 3] as string, d[o + 1] as number, d[o + 4] as Rule | string | null, f >> 4, d[o + 2] as number);
+    }
+    return s;
+  }
+
+  private placeOf(i: number): number {
+    let k = this.places.length - 1;
+    while (this.places[k].from > i) k--;
+    return k;
+  }
+
+  last(): RuleStep | null {
+    return this.length ? this.step(this.length - 1) : null;
+  }
+
+  /** Every step as an object. */
+  steps(): RuleStep[] {
+    const out: RuleStep[] = new Array(this.length);
+    const places = this.places;
+    let k = 0;
+    for (let i = 0; i < this.length; i++) {
+      while (k + 1 < places.length && places[k + 1].from <= i) k++;
+      out[i] = this.step(i, k);
+    }
+    return out;
+  }
+}
+
+/**
+ * One walk of a built-in chain in progress: what its steps share. Steps go to `env.tape`, or
+ * as objects to `env.steps`; without recording (`env.record` false) the last step is only
+ * remembered, and kept only when a DROP, REJECT or NAT verdict came from it (the walk's
+ * reason names it). A class, not closures: see above.
  */
 class Run {
   readonly host: string;
   readonly hook: Hook;
   readonly table: TableName;
-  readonly steps: RuleStep[];
+  readonly tape: StepTape | undefined;
   snap: Snapshot;
-  readonly last: RuleStep | null;
+  readonly rec: boolean;
+  // the last step, while not recording
+  private lk = 0;
+  private lm = false;
+  private lc = '';
+  private lp = 0;
+  private lr: Rule | string | null = null;
+  private ld = 0;
+  private la = 0;
 
   constructor(readonly env: TraverseEnv, readonly start: Chain) {
     this.host = env.host;
     this.hook = env.hook;
     this.table = env.table.name;
-    this.steps = env.steps;
-    const rec = env.record !== false;
-    this.snap = rec ? currentSnap(env) : UNUSED;
-    this.last = rec ? null : new RuleStep(this.host, this.hook, this.table, '', null, null, false, null, 0, UNUSED);
+    this.tape = env.tape;
+    this.rec = env.record !== false;
+    this.snap = this.rec ? currentSnap(env) : UNUSED;
+    if (this.rec) this.tape?.at(this.host, this.hook, this.table, this.snap);
   }
 
-  put(chain: string, rule: number | null, ruleObj: Rule | null, matched: boolean, verdict: string | null, depth: number): RuleStep {
-    const last = this.last;
-    if (last) {
-      last.chain = chain;
-      last.rule = rule;
-      last.ruleObj = ruleObj;
-      last.matched = matched;
-      last.verdict = verdict;
-      last.depth = depth;
-      last.failedAt = last.skipped = last.from = undefined;
-      return last;
-    }
-    const s = new RuleStep(this.host, this.hook, this.table, chain, rule, ruleObj, matched, verdict, depth, this.snap);
-    this.steps.push(s);
-    return s;
+  /** A step (see makeStep for the parts). */
+  put(kind: number, matched: boolean, chain: string, pos: number, ref: Rule | string | null, depth: number, aux: number): void {
+    if (!this.rec) {
+      this.lk = kind;
+      this.lm = matched;
+      this.lc = chain;
+      this.lp = pos;
+      this.lr = ref;
+      this.ld = depth;
+      this.la = aux;
+    } else if (this.tape) this.tape.write(kind, matched, chain, pos, ref, depth, aux);
+    else this.env.steps!.push(makeStep(this.host, this.hook, this.table, this.snap, kind, matched, chain, pos, ref, depth, aux));
+  }
+
+  /** A later snapshot (a MARK changed the packet). */
+  resnap(snap: Snapshot): void {
+    this.snap = this.env.snap = snap;
+    this.tape?.at(this.host, this.hook, this.table, snap);
   }
 
   /** The walk's verdict; a non-ACCEPT one keeps its step when not recording. */
   end(v: TableVerdict): TableVerdict {
-    const last = this.last;
-    if (last && v !== ACCEPT) {
-      const s = new RuleStep(this.host, this.hook, this.table, last.chain, last.rule, last.ruleObj, last.matched, last.verdict, last.depth, snapshot(this.env.ctx, false));
-      s.failedAt = last.failedAt;
-      s.skipped = last.skipped;
-      s.from = last.from;
-      this.steps.push(s);
+    if (!this.rec && v !== ACCEPT) {
+      const snap = snapshot(this.env.ctx, false);
+      const tape = this.tape;
+      if (tape) {
+        tape.at(this.host, this.hook, this.table, snap);
+        tape.write(this.lk, this.lm, this.lc, this.lp, this.lr, this.ld, this.la);
+      } else this.env.steps!.push(makeStep(this.host, this.hook, this.table, snap, this.lk, this.lm, this.lc, this.lp, this.lr, this.ld, this.la));
     }
     return v;
   }
@@ -300,8 +417,8 @@ class Run {
   policy(): TableVerdict {
     const start = this.start;
     const pol = start.policy ?? 'ACCEPT';
-    if (this.env.countPolicy && !this.last) count(start, this.env.ctx.pkt.len);
-    this.put(start.name, null, null, true, pol, 0);
+    if (this.env.countPolicy && this.rec) count(start, this.env.ctx.pkt.len);
+    this.put(S_POLICY, true, start.name, 0, pol, 0, 0);
     return this.end(pol === 'DROP' ? DROP : ACCEPT);
   }
 }
@@ -315,7 +432,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   const start = table.chains.get(builtin);
   if (!start) return ACCEPT;
   const run = new Run(env, start);
-  const rec = run.last === null;
+  const rec = run.rec;
   const stack: Frame[] = [];
   let f = openFrame(env, start, 0);
   let budget = env.maxSteps;
@@ -329,18 +446,14 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       pos = f.ci < cands.length ? cands[f.ci] : rules.length;
       // cands are absolute positions; skip ones already passed (after a RETURN we resume at f.pos)
       while (pos < f.pos && f.ci < cands.length) pos = ++f.ci < cands.length ? cands[f.ci] : rules.length;
-      if (pos > f.pos) {
-        const s = run.put(f.chain.name, null, null, false, null, f.depth);
-        s.skipped = pos - f.pos;
-        s.from = f.pos + 1;
-      }
+      if (pos > f.pos) run.put(S_FOLD, false, f.chain.name, f.pos + 1, null, f.depth, pos - f.pos);
       f.ci++;
     } else pos = f.pos;
 
     if (pos >= rules.length) {
       // end of chain
       if (f.depth === 0) return run.policy();
-      run.put(f.chain.name, null, null, true, 'RETURN', f.depth);
+      run.put(S_RETURN, true, f.chain.name, 0, null, f.depth, 0);
       const back = stack.pop();
       if (!back) return run.policy();
       f = back;
@@ -355,11 +468,11 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
     ctx.rule = rule;
     const failedAt = plan.test(ctx);
     if (failedAt !== PASS) {
-      run.put(f.chain.name, pos + 1, rule, false, null, f.depth).failedAt = failedAt;
+      run.put(S_RULE, false, f.chain.name, pos + 1, rule, f.depth, failedAt + 2);
       continue;
     }
     if (rec) count(rule, ctx.pkt.len);
-    run.put(f.chain.name, pos + 1, rule, true, plan.name, f.depth);
+    run.put(S_RULE, true, f.chain.name, pos + 1, rule, f.depth, 0);
     switch (plan.kind) {
       case T_NONE:
         continue;
@@ -389,7 +502,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
     const before = ctx.pkt.mark;
     const ctMarkBefore = ctx.ct?.mark;
     const res = plan.mod!.apply(rule.target!.data, tctx);
-    if (rec && (ctx.pkt.mark !== before || ctx.ct?.mark !== ctMarkBefore)) run.snap = env.snap = snapshot(ctx, true);
+    if (rec && (ctx.pkt.mark !== before || ctx.ct?.mark !== ctMarkBefore)) run.resnap(snapshot(ctx, true));
     switch (res.kind) {
       case 'continue':
         continue;

@@ -10,7 +10,7 @@ import { PROTO, TCP, type CtView, type Hook, type NatRequest, type Packet, type 
 import type { CtEntry } from '../conntrack/entry.ts';
 import type { RouteHit, RouteResult } from '../net/netns.ts';
 import type { Topology, WalkHost } from './ports.ts';
-import { copyPacket, traverse, type RuleStep, type Snapshot, type TableVerdict, type TraverseEnv } from './traverse.ts';
+import { copyPacket, samePacket, StepTape, traverse, type RuleStep, type Snapshot, type TableVerdict, type TraverseEnv } from './traverse.ts';
 
 export type Outcome = 'delivered' | 'refused' | 'dropped' | 'rejected' | 'unroutable';
 
@@ -22,7 +22,7 @@ export interface WalkEvent {
   host: string;
   kind: EventKind;
   hook?: Hook;
-  text: string;
+  readonly text: string;
   /** Number of steps recorded before this event (its place in the step list). */
   at: number;
   pkt: Packet;
@@ -37,7 +37,7 @@ export interface Delivery {
 export interface PacketWalk {
   outcome: Outcome;
   delivered: Delivery | null;
-  steps: RuleStep[];
+  readonly steps: RuleStep[];
   events: WalkEvent[];
   /** Final destination after DNAT anywhere on the path ("IP:PORT"), null without DNAT. */
   dnat: string | null;
@@ -99,7 +99,7 @@ const FWD_TABLES: readonly TableName[] = ['mangle', 'filter', 'security'];
 
 interface Flight {
   pkt: Packet;
-  steps: RuleStep[];
+  tape: StepTape;
   events: WalkEvent[];
   dnat: boolean;
   snat: boolean;
@@ -114,6 +114,8 @@ interface Flight {
   record: boolean;
   /** The one traversal environment of this packet, set up for each table it crosses. */
   env: WalkEnv;
+  /** The last copy of the packet an event got (events share it while the packet is unchanged). */
+  copy: Packet | null;
 }
 
 /** The traversal environment a packet's walk reuses from table to table (one object, so the
@@ -125,7 +127,7 @@ class WalkEnv implements TraverseEnv {
   generation = 0;
   index: IndexCache = undefined as never;
   ctx: TargetCtx;
-  steps: RuleStep[];
+  tape: StepTape;
   maxSteps: number;
   countPolicy = false;
   record: boolean;
@@ -134,7 +136,7 @@ class WalkEnv implements TraverseEnv {
   pass: HostPass = undefined as never;
 
   constructor(readonly flight: Flight) {
-    this.steps = flight.steps;
+    this.tape = flight.tape;
     this.maxSteps = flight.maxSteps;
     this.record = flight.record;
     this.ctx = { hook: 'PREROUTING', table: 'filter', inIface: undefined, outIface: undefined, pkt: flight.pkt, ct: null, host: undefined as never, rule: undefined as never, log: undefined as never };
@@ -181,9 +183,78 @@ export function fmtAddrPort(ip: IPv4, port: number, proto: number): string {
   return proto === PROTO.tcp || proto === PROTO.udp || proto === PROTO.sctp ? `${formatIPv4(ip)}:${port}` : formatIPv4(ip);
 }
 
+/** An event's words, made from its parts when first read (most traces are looked at for
+ *  their outcome alone, and addresses are slow to print). */
+type Words = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => string;
+
+class Event implements WalkEvent {
+  private words: string | Words;
+
+  constructor(
+    readonly host: string, readonly kind: EventKind, readonly hook: Hook | undefined, readonly at: number, public pkt: Packet,
+    words: string | Words, private a?: unknown, private b?: unknown, private c?: unknown, private d?: unknown, private e?: unknown,
+  ) {
+    this.words = words;
+  }
+
+  get text(): string {
+    const w = this.words;
+    if (typeof w === 'string') return w;
+    const t = (this.words = w(this.a, this.b, this.c, this.d, this.e));
+    this.a = this.b = this.c = this.d = this.e = undefined;
+    return t;
+  }
+}
+
 function ev(f: Flight, host: string, kind: EventKind, text: string, hook?: Hook): void {
-  if (!f.record) return;
-  f.events.push({ host, kind, hook, text, at: f.steps.length, pkt: copyPacket(f.pkt) });
+  if (f.record) f.events.push(new Event(host, kind, hook, f.tape.length, pktNow(f), text));
+}
+
+/** An event whose words `words(a, b, c, d, e)` says when read. */
+function evw(f: Flight, host: string, kind: EventKind, hook: Hook | undefined, words: Words, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): void {
+  if (f.record) f.events.push(new Event(host, kind, hook, f.tape.length, pktNow(f), words, a, b, c, d, e));
+}
+
+/** A copy of the packet as it is now: the steps' or the last event's while it is the same. */
+function pktNow(f: Flight): Packet {
+  const s = f.env.snap;
+  if (s && samePacket(s.pkt, f.pkt)) return s.pkt;
+  const c = f.copy;
+  if (c && samePacket(c, f.pkt)) return c;
+  return (f.copy = copyPacket(f.pkt));
+}
+
+// The events' words.
+const ip = (a: unknown) => formatIPv4(a as IPv4);
+/** ADDR or ADDR:PORT (port < 0: none). */
+const end = (a: unknown, port: unknown) => ((port as number) < 0 ? ip(a) : `${ip(a)}:${port as number}`);
+function routeWords(prefix: unknown, dst: unknown, local: unknown, gw: unknown, dev: unknown): string {
+  if (local) return `${prefix as string}${ip(dst)} is local`;
+  return `${prefix as string}${ip(dst)} ${gw !== null ? `via ${ip(gw)} ` : ''}dev ${dev as string}`;
+}
+function natWords(what: unknown, from: unknown, fromPort: unknown, to: unknown, toPort: unknown): string {
+  return `${what as string} ${end(from, fromPort)} -> ${end(to, toPort)}`;
+}
+function ctWords(state: unknown, what: unknown, id: unknown): string {
+  return `${state as string} (${what as string}, entry ${id as number})`;
+}
+function confirmWords(id: unknown): string {
+  return `conntrack entry ${id as number} confirmed`;
+}
+function outWords(dev: unknown, nexthop: unknown, to: unknown): string {
+  return `out ${dev as string} to ${ip(nexthop)} (${to as string})`;
+}
+function encapWords(dev: unknown, gw: unknown): string {
+  return `encapsulated in IPIP on ${dev as string} to ${ip(gw)}`;
+}
+function decapWords(src: unknown, dst: unknown, dev: unknown): string {
+  return `decapsulated from IPIP (outer ${ip(src)} -> ${ip(dst)}) on ${dev as string}`;
+}
+function localWords(dst: unknown): string {
+  return `${ip(dst)} is local: INPUT`;
+}
+function deliverWords(who: unknown, dst: unknown, port: unknown): string {
+  return `delivered to ${who as string} ${end(dst, port)}`;
 }
 
 function tupleOf(p: Packet): Tuple {
@@ -246,7 +317,7 @@ function pseudoView(p: Packet, state: 'UNTRACKED' | 'INVALID', prev: CtView | nu
 }
 
 function lastStep(f: Flight): RuleStep | null {
-  return f.steps.length ? f.steps[f.steps.length - 1] : null;
+  return f.tape.last();
 }
 
 /** A table verdict that ends the walk here, or null to go on. */
@@ -282,7 +353,7 @@ function ctIn(f: Flight, hp: HostPass, hook: Hook): void {
   hp.dir = r.dir;
   hp.isNew = r.isNew;
   const what = r.isNew ? 'new connection' : r.dir === 'REPLY' ? 'reply direction' : 'original direction';
-  ev(f, hp.host.name, 'conntrack', `${r.state} (${what}, entry ${r.entry.id})`, hook);
+  evw(f, hp.host.name, 'conntrack', hook, ctWords, r.state, what, r.entry.id);
 }
 
 /** nat at a hook: walk the nat table for a new connection and bind what it chose (or the
@@ -351,10 +422,10 @@ function applyManip(f: Flight, hp: HostPass, manip: 'src' | 'dst', hook: Hook): 
     if (hp.dir === 'ORIGINAL') f.snat = true;
   }
   if (before.src !== f.pkt.src || before.sport !== f.pkt.sport || before.dst !== f.pkt.dst || before.dport !== f.pkt.dport) {
-    const from = manip === 'dst' ? fmtAddrPort(before.dst, before.dport, before.proto) : fmtAddrPort(before.src, before.sport, before.proto);
-    const to = manip === 'dst' ? fmtAddrPort(f.pkt.dst, f.pkt.dport, f.pkt.proto) : fmtAddrPort(f.pkt.src, f.pkt.sport, f.pkt.proto);
-    const what = hp.dir === 'REPLY' ? (manip === 'dst' ? 'un-SNAT' : 'un-DNAT') : manip === 'dst' ? 'DNAT' : 'SNAT';
-    ev(f, hp.host.name, 'nat', `${what} ${manip === 'dst' ? 'destination' : 'source'} ${from} -> ${to}`, hook);
+    const what = hp.dir === 'REPLY' ? (manip === 'dst' ? 'un-SNAT destination' : 'un-DNAT source') : manip === 'dst' ? 'DNAT destination' : 'SNAT source';
+    const bp = hasPorts(before.proto), ap = hasPorts(f.pkt.proto);
+    if (manip === 'dst') evw(f, hp.host.name, 'nat', hook, natWords, what, before.dst, bp ? before.dport : -1, f.pkt.dst, ap ? f.pkt.dport : -1);
+    else evw(f, hp.host.name, 'nat', hook, natWords, what, before.src, bp ? before.sport : -1, f.pkt.src, ap ? f.pkt.sport : -1);
   }
 }
 
@@ -373,7 +444,7 @@ function confirm(f: Flight, hp: HostPass): Stop | null {
     return { outcome: 'dropped', reason: `conntrack insert clash on ${hp.host.name}`, decidedBy: null };
   }
   hp.entry = e;
-  ev(f, hp.host.name, 'confirm', `conntrack entry ${e.id} confirmed`);
+  evw(f, hp.host.name, 'confirm', undefined, confirmWords, e.id);
   return null;
 }
 
@@ -414,11 +485,11 @@ function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
     f.pkt.src = rt.prefsrc;
     for (let i = Math.max(0, firstEvent - 1); i < f.events.length; i++) {
       const e = f.events[i];
-      if (e.host === host.name && e.pkt.src === 0) e.pkt.src = rt.prefsrc;
+      if (e.host === host.name && e.pkt.src === 0) (e as Event).pkt = { ...e.pkt, src: rt.prefsrc };
     }
   }
   hp.oif = rt.dev;
-  ev(f, host.name, 'route', routeText(rt, f.pkt.dst), 'OUTPUT');
+  evw(f, host.name, 'route', 'OUTPUT', routeWords, '', f.pkt.dst, rt.type === 'local', rt.gateway, rt.dev);
 
   const origDst = f.pkt.dst;
   const origMark = f.pkt.mark;
@@ -440,7 +511,7 @@ function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
     rt = host.net.routeOutput(outputQuery(f, host));
     if (!rt.ok) return unroutable(f, host, rt);
     hp.oif = rt.dev;
-    ev(f, host.name, 'route', 'rerouted: ' + routeText(rt, f.pkt.dst), 'OUTPUT');
+    evw(f, host.name, 'route', 'OUTPUT', routeWords, 'rerouted: ', f.pkt.dst, rt.type === 'local', rt.gateway, rt.dev);
   }
   return postRouting(f, topo, hp, rt);
 }
@@ -454,11 +525,6 @@ function postRouting(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): Hop
   const cs = confirm(f, hp);
   if (cs) return { stop: cs };
   return transmit(f, topo, hp, rt);
-}
-
-function routeText(rt: RouteHit, dst: IPv4): string {
-  if (rt.type === 'local') return `${formatIPv4(dst)} is local`;
-  return `${formatIPv4(dst)} ${rt.gateway !== null ? `via ${formatIPv4(rt.gateway)} ` : ''}dev ${rt.dev}`;
 }
 
 function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopResult {
@@ -480,7 +546,7 @@ function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopRes
   for (const peer of topo.peers(host.name, dev)) {
     const ph = topo.host(peer.host);
     if (ph && ph.net.answersArp(nexthop, peer.dev, sender)) {
-      ev(f, host.name, 'transmit', `out ${dev} to ${formatIPv4(nexthop)} (${peer.host} ${peer.dev})`);
+      evw(f, host.name, 'transmit', undefined, outWords, dev, nexthop, `${peer.host} ${peer.dev}`);
       return { next: { host: peer.host, iif: peer.dev } };
     }
   }
@@ -503,7 +569,7 @@ function encapsulate(f: Flight, topo: Topology, host: WalkHost, rt: RouteHit): H
     src: 0, dst: rt.gateway, proto: IPPROTO_IPIP, sport: 0, dport: 0, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0,
     ttl: 64, len: f.pkt.len + 20, mark: f.pkt.mark,
   };
-  ev(f, host.name, 'transmit', `encapsulated in IPIP on ${rt.dev} to ${formatIPv4(rt.gateway)}`);
+  evw(f, host.name, 'transmit', undefined, encapWords, rt.dev, rt.gateway);
   f.pkt = outer;
   return localOut(f, topo, host);
 }
@@ -515,7 +581,7 @@ function decapsulate(f: Flight, host: WalkHost): HopResult | null {
   const dev = host.net.links().find((l) => l.kind === 'ipip' && l.adminUp);
   if (!dev) return null;
   const inner = f.inner.pop()!;
-  ev(f, host.name, 'receive', `decapsulated from IPIP (outer ${formatIPv4(f.pkt.src)} -> ${formatIPv4(f.pkt.dst)}) on ${dev.name}`);
+  evw(f, host.name, 'receive', undefined, decapWords, f.pkt.src, f.pkt.dst, dev.name);
   f.pkt = inner;
   return { next: { host: host.name, iif: dev.name } };
 }
@@ -558,7 +624,7 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
     return r;
   }
   if (rt.type === 'unicast' && iif !== 'lo') {
-    ev(f, host.name, 'route', 'forward: ' + routeText(rt, f.pkt.dst), 'FORWARD');
+    evw(f, host.name, 'route', 'FORWARD', routeWords, 'forward: ', f.pkt.dst, false, rt.gateway, rt.dev);
     if (f.pkt.ttl <= 1) {
       ev(f, host.name, 'ttl', 'TTL exceeded');
       return { stop: { outcome: 'dropped', reason: `TTL exceeded on ${host.name}`, decidedBy: null } };
@@ -573,7 +639,7 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
     return postRouting(f, topo, hp, rt);
   }
 
-  ev(f, host.name, 'route', `${formatIPv4(f.pkt.dst)} is local: INPUT`, 'INPUT');
+  evw(f, host.name, 'route', 'INPUT', localWords, f.pkt.dst);
   for (const t of IN_TABLES) {
     const v = runTable(f, hp, 'INPUT', t);
     const s = stopFor(f, hp, v, 'INPUT', t);
@@ -601,7 +667,7 @@ function socketDeliver(f: Flight, host: WalkHost): Stop {
   const sk = f.socket;
   const isReply = !!sk && sk.host === host.name && sk.proto === p.proto && sk.local === p.dst && sk.lport === p.dport && sk.remote === p.src && sk.rport === p.sport;
   if (isReply || host.listens(p.proto, p.dport, p.dst)) {
-    ev(f, host.name, 'deliver', `delivered to ${isReply ? 'the connecting socket' : 'a listening socket'} ${fmtAddrPort(p.dst, p.dport, p.proto)}`);
+    evw(f, host.name, 'deliver', undefined, deliverWords, isReply ? 'the connecting socket' : 'a listening socket', p.dst, hasPorts(p.proto) ? p.dport : -1);
     return { outcome: 'delivered', reason: `delivered to ${host.name} ${fmtAddrPort(p.dst, p.dport, p.proto)}`, decidedBy: null, delivered: { host: host.name, ip, port: p.dport } };
   }
   if (sk && sk.host === host.name && sk.proto === p.proto && sk.lport === p.dport) {
@@ -623,7 +689,7 @@ function socketDeliver(f: Flight, host: WalkHost): Stop {
 export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): PacketWalk {
   const f: Flight = {
     pkt: copyPacket(inj.pkt),
-    steps: [],
+    tape: new StepTape(),
     events: [],
     dnat: false,
     snat: false,
@@ -636,6 +702,7 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
     maxSteps: opts.maxSteps ?? 1_000_000,
     record: opts.record !== false,
     env: undefined as never,
+    copy: null,
   };
   f.env = new WalkEnv(f);
   const origSrc = f.pkt.src;
@@ -664,21 +731,43 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
     }
   }
   const srcChanged = f.pkt.src !== origSrc || f.pkt.sport !== origSport;
-  return {
-    outcome: stop.outcome,
-    delivered: stop.delivered ?? null,
-    steps: f.steps,
-    events: f.events,
-    dnat: f.dnat ? fmtAddrPort(f.pkt.dst, f.pkt.dport, f.pkt.proto) : null,
-    snat: f.snat && srcChanged ? fmtAddrPort(f.pkt.src, f.pkt.sport, f.pkt.proto) : null,
-    masquerade: f.masquerade,
-    final: f.pkt,
-    endHost: stop.delivered?.host && stop.delivered.host !== '(outside)' ? stop.delivered.host : endHost,
-    reason: stop.reason,
-    decidedBy: stop.decidedBy,
-    reject: stop.reject ?? null,
-    icmpBack: stop.icmp ?? null,
-  };
+  return new Walk(f, stop, endHost, srcChanged);
+}
+
+/** A walk's result; its steps are made from the tape when first read. */
+class Walk implements PacketWalk {
+  outcome: Outcome;
+  delivered: Delivery | null;
+  private made: RuleStep[] | null = null;
+  events: WalkEvent[];
+  dnat: string | null;
+  snat: string | null;
+  masquerade: boolean;
+  final: Packet;
+  endHost: string;
+  reason: string;
+  decidedBy: RuleStep | null;
+  reject: { with: string; tcpReset: boolean } | null;
+  icmpBack: { type: number; code: number } | null;
+
+  constructor(private readonly f: Flight, stop: Stop, endHost: string, srcChanged: boolean) {
+    this.outcome = stop.outcome;
+    this.delivered = stop.delivered ?? null;
+    this.events = f.events;
+    this.dnat = f.dnat ? fmtAddrPort(f.pkt.dst, f.pkt.dport, f.pkt.proto) : null;
+    this.snat = f.snat && srcChanged ? fmtAddrPort(f.pkt.src, f.pkt.sport, f.pkt.proto) : null;
+    this.masquerade = f.masquerade;
+    this.final = f.pkt;
+    this.endHost = stop.delivered?.host && stop.delivered.host !== '(outside)' ? stop.delivered.host : endHost;
+    this.reason = stop.reason;
+    this.decidedBy = stop.decidedBy;
+    this.reject = stop.reject ?? null;
+    this.icmpBack = stop.icmp ?? null;
+  }
+
+  get steps(): RuleStep[] {
+    return (this.made ??= this.f.tape.steps());
+  }
 }
 
 /** The answer a host sends back for a walk that ended at it (reply, RST, ICMP error). */

@@ -128,7 +128,8 @@ export class IndexCache {
     this.sync(generation);
     let p = this.plans.get(chain);
     if (!p) {
-      p = { index: this.get(chain, generation), rules: [] };
+      // (sized: a long chain's plans are made out of order, and a sparse array would turn slow)
+      p = { index: this.get(chain, generation), rules: new Array(chain.rules.length) };
       this.plans.set(chain, p);
     }
     return p;
