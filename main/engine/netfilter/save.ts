@@ -25,14 +25,10 @@ function addrText(letter: string, a: { addr: number; len: number; neg: boolean }
 }
 
 const NO_QUOTE = /^[_\-0-9a-zA-Z]+$/;
+/** `-m comment`'s text is saved as its module saves it (xtables_save_string: as is when only
+ *  [_-0-9a-zA-Z], else double-quoted with a backslash before each double quote, backslash and
+ *  single quote), without the module's string per character. */
 const NEEDS_ESCAPE = /["\\']/g;
-
-/** `-m comment`'s text, as its module saves it (xtables_save_string), made without a string
- *  per character: comments are in most kube-proxy and Calico rules. */
-function commentText(text: string): string {
-  if (NO_QUOTE.test(text)) return ' --comment ' + text;
-  return ' --comment "' + text.replace(NEEDS_ESCAPE, '\\$&') + '"';
-}
 
 /** Rule texts already made. Rules are never changed in place (a change replaces the rule
  *  object), so a rule's text is made once: a 100,000-rule iptables-save is mostly this. */
@@ -57,25 +53,30 @@ function flat(s: string): string {
   return s;
 }
 
+/** The pieces are joined once (a join makes one flat string; `+` would make a tree of them). */
 function makeSpec(r: Rule, counters: boolean): string {
-  let s = addrText('s', r.src) + addrText('d', r.dst);
-  if (r.inIface) s += (r.inIface.neg ? ' ! -i ' : ' -i ') + r.inIface.name;
-  if (r.outIface) s += (r.outIface.neg ? ' ! -o ' : ' -o ') + r.outIface.name;
+  const p: string[] = [];
+  if (r.src) p.push(addrText('s', r.src));
+  if (r.dst) p.push(addrText('d', r.dst));
+  if (r.inIface) p.push(r.inIface.neg ? ' ! -i ' : ' -i ', r.inIface.name);
+  if (r.outIface) p.push(r.outIface.neg ? ' ! -o ' : ' -o ', r.outIface.name);
   if (r.proto && (r.proto.num !== 0 || r.proto.neg)) {
-    s += (r.proto.neg ? ' ! -p ' : ' -p ') + (protoName(r.proto.num, false) ?? String(r.proto.num));
+    p.push(r.proto.neg ? ' ! -p ' : ' -p ', protoName(r.proto.num, false) ?? String(r.proto.num));
   }
-  if (r.fragment) s += r.fragment.neg ? ' ! -f' : ' -f';
+  if (r.fragment) p.push(r.fragment.neg ? ' ! -f' : ' -f');
   for (const m of r.matches) {
     if (m.module === 'comment') {
-      s += ' -m comment' + commentText((m.data as { text: string }).text);
+      const text = (m.data as { text: string }).text;
+      if (NO_QUOTE.test(text)) p.push(' -m comment --comment ', text);
+      else p.push(' -m comment --comment "', text.replace(NEEDS_ESCAPE, '\\$&'), '"');
       continue;
     }
     const mod = MATCHES.get(m.module);
-    s += ' -m ' + m.module + (mod ? mod.save(m.data as never) : '');
+    p.push(' -m ', m.module, mod ? mod.save(m.data as never) : '');
   }
-  if (counters) s += ` -c ${r.packets} ${r.bytes}`;
-  if (r.target) s += targetSpec(r);
-  return s;
+  if (counters) p.push(` -c ${r.packets} ${r.bytes}`);
+  if (r.target) p.push(targetSpec(r));
+  return p.join('');
 }
 
 /** The rule's `-j TARGET options` or `-g CHAIN` as iptables-save prints it (with its leading
