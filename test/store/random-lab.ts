@@ -1,16 +1,12 @@
 // Seeded random edits to lab documents, for the store's history tests.
 
 import type { LabDoc } from '../../shared/lab.ts';
+import { Rng } from '../../main/engine/random.ts';
 
+/** Seeded numbers in [0, 1) (the engine's mulberry32). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 /** Returns a changed deep copy of `doc` (one to a few random edits of every kind). */

@@ -7,16 +7,12 @@ import { Netfilter } from '../../../main/engine/netfilter/ruleset.ts';
 import { restoreText } from '../../../main/engine/netfilter/restore.ts';
 import { iptables, iptablesSave } from '../../../main/engine/shell/iptables.ts';
 import { words } from './sessions-data.ts';
+import { Rng } from '../../../main/engine/random.ts';
 
+/** Seeded numbers in [0, 1) (the engine's mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 // With counters: a zeroed rule that is not put back would show.

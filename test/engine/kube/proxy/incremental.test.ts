@@ -4,6 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeProxySyncer, chainOrigins, generateKubeProxyRules, type Endpoint, type GenerateInput, type Layout, type Origin, type ServicePort } from '../../../../main/engine/kube/proxy/index.ts';
+import { Rng } from '../../../../main/engine/random.ts';
 
 interface SimChain {
   lines: string[];
@@ -63,16 +64,10 @@ function dump(sim: Sim): string {
   return out.join('\n');
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
+/** Seeded numbers in [0, 1) (the engine's mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Rng(seed);
+  return () => g.next();
 }
 
 const NODES = ['node-a', 'node-b', 'node-c'];
