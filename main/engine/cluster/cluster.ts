@@ -555,15 +555,17 @@ export class Cluster {
     if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer()));
     // Stale service chains are looked for among the node's chains (what iptables-save shows).
     const res = syncer.sync(input, last !== undefined && !edited, () => [...(host.nf.table('nat')?.chains.keys() ?? [])]);
-    this.applyProxyRules(host, res);
+    // The jumps from the built-in chains stay where the last sync checked them unless a
+    // console edited this node since (kube-proxy's own `iptables -C` would find them all).
+    this.applyProxyRules(host, res, last === undefined || edited);
     this.synced.set(name, { services, nodeKey });
   }
 
-  private applyProxyRules(host: Host, res: ProxySync): void {
+  private applyProxyRules(host: Host, res: ProxySync, checkJumps: boolean): void {
     for (const c of res.ensureChains) {
       if (!host.nf.chain(c.table, c.chain)) this.run(host, ['iptables', '-t', c.table, '-N', c.chain]);
     }
-    for (const r of res.staticRules) {
+    for (const r of checkJumps ? res.staticRules : []) {
       const check = runProgram(['iptables', '-t', r.table, '-C', r.chain, ...r.args], '', { host, now: this.topo.now() });
       if (check.code === 0) continue;
       this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]);

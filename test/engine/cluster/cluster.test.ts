@@ -418,3 +418,17 @@ for (const proxy of ['legacy', 'current'] as const) {
     }
   });
 }
+
+test('a kube-proxy jump deleted by hand comes back at kube-proxy\'s next sync, as its iptables -C finds it missing', () => {
+  const { sh, apply } = clusterLab({ nodes: 2 });
+  const jumps = (host: string) => sh(host, 'iptables -t nat -S PREROUTING').stdout.split('\n').filter((l) => l.includes('-j KUBE-SERVICES'));
+  const [jump] = jumps('minikube-m02');
+  assert.ok(jump, 'kube-proxy jumps from PREROUTING to KUBE-SERVICES');
+  assert.equal(sh('minikube-m02', `iptables -t nat ${jump.replace('-A ', '-D ')}`).code, 0);
+  assert.deepEqual(jumps('minikube-m02'), []);
+  // Nothing synced yet: the rule stays gone. A Service change makes kube-proxy sync again.
+  apply('apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n');
+  assert.deepEqual(jumps('minikube-m02'), [jump]);
+  // The other node, not edited, was synced too and kept its jump.
+  assert.equal(jumps('minikube').length, 1);
+});
