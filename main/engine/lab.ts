@@ -394,12 +394,34 @@ export class Lab implements Topology, ClusterTopology {
   /**
    * A connection attempt as the connectivity matrix makes it: the first packet and the answer
    * it gets (SYN-ACK, UDP reply, INIT-ACK, RST or ICMP error), walked and then forgotten — the
-   * same walks a trace makes, without the client's ACK or a report.
+   * same walks a trace makes, without the client's ACK or a report, and without recording
+   * (outcomes, deliveries and reasons only: no steps but a deciding one, no events, no counters).
    */
   connect(spec: Omit<TraceSpec, 'allOutcomes' | 'keep'>): { walk: PacketWalk; reply: PacketWalk | null } {
-    const inj = this.injection(spec);
+    return this.probe(spec, this.injection(spec));
+  }
+
+  /**
+   * `connect` from a host to an address and port, for the connectivity matrix's cells: the
+   * same connection as connect({ from, to: `${IP}:${port}`, proto }) without reading the
+   * address back from text for every cell.
+   */
+  connectTo(from: string, dst: IPv4, port: number, proto: 'tcp' | 'udp' | 'sctp'): { walk: PacketWalk; reply: PacketWalk | null } {
+    let host: string;
+    try {
+      host = resolveFrom(this.cluster, from, (h) => this.hosts.has(h));
+    } catch (e) {
+      if (e instanceof TraceEndError) throw new LabError(e.message);
+      throw e;
+    }
+    this.hostOrThrow(host);
+    if (port < 1 || port > 65535) throw new LabError(`--to: port ${port} out of range`);
+    return this.probe({}, { injection: { host, pkt: firstPacket(PROTO[proto], 0, dst, port, DEFAULT_SPORT) }, virtualPeers: [] });
+  }
+
+  private probe(spec: Pick<TraceSpec, 'seed'>, inj: { injection: Injection; virtualPeers: { host: string; dev: string; ip: IPv4 }[] }): { walk: PacketWalk; reply: PacketWalk | null } {
     return this.experiment(spec, () => {
-      const opts = { now: this.clock, virtualPeers: inj.virtualPeers };
+      const opts = { now: this.clock, virtualPeers: inj.virtualPeers, record: false };
       const walk = walkPacket(this, inj.injection, opts);
       const back = answerFor(walk, inj.injection.pkt);
       return { walk, reply: back ? walkPacket(this, back, { ...opts, socket: clientSocket(inj.injection, walk) }) : null };
@@ -457,21 +479,7 @@ export class Lab implements Topology, ClusterTopology {
     if (!hasPorts && tm[2] !== undefined) throw new LabError('--to: an icmp trace takes no port');
     const dport = hasPorts ? Number(tm[2]) : 0;
     if (hasPorts && (dport < 1 || dport > 65535)) throw new LabError(`--to: port ${tm[2]} out of range`);
-    const sport = spec.sport ?? DEFAULT_SPORT;
-    const pkt: Packet = {
-      src,
-      dst,
-      proto,
-      sport: hasPorts ? sport : 0,
-      dport,
-      tcpFlags: proto === PROTO.tcp ? TCP.SYN : 0,
-      icmpType: proto === PROTO.icmp ? 8 : 0,
-      icmpCode: 0,
-      icmpId: proto === PROTO.icmp ? sport : 0,
-      ttl: 64,
-      len: proto === PROTO.tcp ? 60 : proto === PROTO.icmp ? 84 : 32,
-      mark: 0,
-    };
+    const pkt = firstPacket(proto, src, dst, dport, spec.sport ?? DEFAULT_SPORT);
     const local = at < 0 || host.net.isLocal(src) || src >>> 24 === 127;
     if (local) {
       if (spec.iif) throw new LabError('--in applies only to a packet arriving from outside (IP@HOST with a foreign IP)');
@@ -504,7 +512,8 @@ export class Lab implements Topology, ClusterTopology {
     type Saved = { h: Host; ipsets: Host['ipsets']; recent: RecentJson; ruleState: Host['ruleState'] };
     const saved: Saved[] = [];
     const seen = new Set<Host>();
-    const save = (h: Host) => {
+    // (an arrow in an argument: a named one costs an Object.defineProperty under tsx)
+    this.savers.push((h: Host) => {
       if (seen.has(h)) return;
       seen.add(h);
       saved.push({
@@ -513,8 +522,7 @@ export class Lab implements Topology, ClusterTopology {
         recent: h.recent.toJSON(),
         ruleState: copyRuleState(h.ruleState),
       });
-    };
-    this.savers.push(save);
+    });
     return (last = false) => {
       undoCounters(mark);
       undoConntrack(ctMark);
@@ -613,6 +621,25 @@ export class Lab implements Topology, ClusterTopology {
     return doc;
   }
 
+}
+
+/** A trace's first packet: a TCP SYN, a UDP or SCTP datagram, an ICMP echo request. */
+function firstPacket(proto: number, src: IPv4, dst: IPv4, dport: number, sport: number): Packet {
+  const hasPorts = proto !== PROTO.icmp;
+  return {
+    src,
+    dst,
+    proto,
+    sport: hasPorts ? sport : 0,
+    dport,
+    tcpFlags: proto === PROTO.tcp ? TCP.SYN : 0,
+    icmpType: proto === PROTO.icmp ? 8 : 0,
+    icmpCode: 0,
+    icmpId: proto === PROTO.icmp ? sport : 0,
+    ttl: 64,
+    len: proto === PROTO.tcp ? 60 : proto === PROTO.icmp ? 84 : 32,
+    mark: 0,
+  };
 }
 
 function parseCidrOrThrow(ip: string): { addr: IPv4; len: number } {

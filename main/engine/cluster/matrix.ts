@@ -4,6 +4,7 @@
 // Printed as Kubernetes' network-policy e2e tests print their truth tables.
 
 import type { Lab } from '../lab.ts';
+import { parseIPv4 } from '../net/ipv4.ts';
 import { podKey } from './cluster.ts';
 
 export interface MatrixOptions {
@@ -33,13 +34,14 @@ export function connectivityMatrix(lab: Lab, opts: MatrixOptions): Matrix {
   const pods = c.store
     .view('Pod')
     .filter((p) => !p.spec.hostNetwork && p.status?.podIP && (wanted ? wanted.has(p.metadata.namespace ?? 'default') : p.metadata.namespace !== 'kube-system'))
-    .map((p) => ({ key: podKey(p.metadata.namespace ?? 'default', p.metadata.name), ip: p.status!.podIP! }))
+    .map((p) => ({ key: podKey(p.metadata.namespace ?? 'default', p.metadata.name), ip: p.status!.podIP!, addr: parseIPv4(p.status!.podIP!) }))
     .filter((p) => lab.hosts.has(p.key));
   const cells: Matrix['cells'] = {};
   for (const from of pods) {
     const row: Record<string, MatrixCell> = (cells[from.key] = {});
     for (const to of pods) {
-      const t = lab.connect({ from: from.key, to: `${to.ip}:${opts.port}`, proto: opts.proto, sport: 40000 });
+      // (connectTo is connect({ from, to: `${IP}:${port}`, proto, sport: 40000 }), the text unread)
+      const t = to.addr === null ? lab.connect({ from: from.key, to: `${to.ip}:${opts.port}`, proto: opts.proto, sport: 40000 }) : lab.connectTo(from.key, to.addr, opts.port, opts.proto);
       const reached = t.walk.outcome === 'delivered' && t.walk.delivered?.host === to.key;
       const back = t.reply?.outcome === 'delivered' && t.reply.delivered?.host === from.key;
       const allowed = reached && back;

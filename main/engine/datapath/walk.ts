@@ -72,8 +72,9 @@ export interface WalkOptions {
   virtualPeers?: { host: string; dev: string; ip: IPv4 }[];
   /** The connected socket waiting for this packet (an answer to the trace's first packet). */
   socket?: SocketTuple;
-  /** false: a probe whose effects the caller undoes (the connectivity matrix): no events, no
-   *  rule counters, and of the steps only the one that decided a drop or reject. */
+  /** false: a probe whose effects the caller undoes (the connectivity matrix): no rule
+   *  counters, of the steps only the one that decided a drop or reject, of the events only the
+   *  first (its packet is the walk's first packet, which an answer's socket is matched on). */
   record?: boolean;
 }
 
@@ -140,11 +141,11 @@ class WalkEnv implements TraverseEnv {
     this.maxSteps = flight.maxSteps;
     this.record = flight.record;
     this.ctx = { hook: 'PREROUTING', table: 'filter', inIface: undefined, outIface: undefined, pkt: flight.pkt, ct: null, host: undefined as never, rule: undefined as never, log: undefined as never };
+    this.log = logEvent.bind(this);
   }
 
-  log(line: string): void {
-    ev(this.flight, this.pass.host.name, 'log', line, this.hook);
-  }
+  /** LOG's line as an event (bound: targets call it through their context). */
+  readonly log: (line: string) => void;
 
   onNotrack(): void {
     this.pass.untracked = true;
@@ -286,6 +287,10 @@ function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableV
   env.countPolicy = nf.policyCounted(table, hook);
   env.pass = hp;
   return traverse(env, hook);
+}
+
+function logEvent(this: WalkEnv, line: string): void {
+  ev(this.flight, this.pass.host.name, 'log', line, this.hook);
 }
 
 /** What the matches see of the packet's conntrack: the entry's view, or a stand-in for an
@@ -714,7 +719,8 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
   if (!start) {
     stop = { outcome: 'unroutable', reason: `no host ${inj.host}`, decidedBy: null };
   } else {
-    ev(f, inj.host, 'inject', inj.iif ? `arrives on ${inj.iif}` : 'sent by a local socket');
+    // (kept without recording too: its packet, source filled in, is the walk's first packet)
+    f.events.push(new Event(inj.host, 'inject', undefined, 0, pktNow(f), inj.iif ? `arrives on ${inj.iif}` : 'sent by a local socket'));
     let r: HopResult = inj.iif ? receive(f, topo, start, inj.iif) : localOut(f, topo, start);
     for (;;) {
       if ('stop' in r) {

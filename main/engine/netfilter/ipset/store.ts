@@ -57,6 +57,9 @@ export function hashInitval(seed: number, n: number): number {
 
 export class IpsetStore {
   private slots: (Slot | null)[] = [];
+  /** The slots by name, made on the first lookup after a create, destroy or rename (every
+   *  `-m set` of a walk looks its set up by name). */
+  private byName: Map<string, Slot> | null = null;
   private seed: number;
   private created = 0;
   private clock: () => number;
@@ -103,8 +106,12 @@ export class IpsetStore {
   }
 
   private find(name: string): Slot | undefined {
-    for (const s of this.slots) if (s && s.name === name) return s;
-    return undefined;
+    let m = this.byName;
+    if (!m) {
+      m = this.byName = new Map();
+      for (const s of this.slots) if (s && !m.has(s.name)) m.set(s.name, s);
+    }
+    return m.get(name);
   }
 
   private dumpOrder(): Slot[] {
@@ -146,6 +153,7 @@ export class IpsetStore {
     const slot = { name, set };
     if (free >= 0) this.slots[free] = slot;
     else this.slots.push(slot);
+    this.byName = null;
   }
 
   /** Destroy one set, or all when `name` is undefined (refused if any is referenced). */
@@ -154,6 +162,7 @@ export class IpsetStore {
     if (name === undefined) {
       for (const s of this.slots) if (s && this.references(s.name) > 0) throw new IpsetErrno('BUSY');
       this.slots = [];
+      this.byName = null;
       return;
     }
     const i = this.slots.findIndex((s) => s !== null && s.name === name);
@@ -161,6 +170,7 @@ export class IpsetStore {
     if (this.references(name) > 0) throw new IpsetErrno('BUSY');
     this.slots[i] = null;
     while (this.slots.length && this.slots[this.slots.length - 1] === null) this.slots.pop();
+    this.byName = null;
   }
 
   flush(name?: string): void {
@@ -180,6 +190,7 @@ export class IpsetStore {
     if (this.references(from) > 0) throw new IpsetErrno('REFERENCED');
     if (this.find(to)) throw new IpsetErrno('EXIST_SETNAME2');
     s.name = to;
+    this.byName = null;
   }
 
   /** Swap the contents of two sets of the same type; names and references stay. */
