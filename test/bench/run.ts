@@ -11,7 +11,6 @@ import { IndexCache } from '../../main/engine/netfilter/rule-index.ts';
 import { walkPacket } from '../../main/engine/datapath/walk.ts';
 import { parseIPv4 } from '../../main/engine/net/ipv4.ts';
 import { iptablesRestore } from '../../main/engine/shell/iptables.ts';
-import { forgetParsedLines } from '../../main/engine/netfilter/restore.ts';
 import { PROTO, TCP, type Packet } from '../../main/engine/netfilter/types.ts';
 import { kubeNatDump } from './gen-kube.ts';
 
@@ -39,8 +38,6 @@ const ctx = { now: () => 0, random: Math.random, chance: (p: number) => Math.ran
 
 /** Restore a dump into a fresh host and build the index of every chain (what a first walk needs). */
 function loadHost(text: string): { host: Host; loadMs: number; indexMs: number } {
-  // Cold: no line remembered from an earlier load of the same dump.
-  forgetParsedLines();
   const host = new Host('bench', [], ctx);
   const t0 = performance.now();
   const r = iptablesRestore(['iptables-restore'], text, host.nf);
@@ -197,14 +194,8 @@ const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join('
 console.log(line(['measure', 'engine', 'kernel (same run)', 'target']));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));
-// Each table starts as a fresh process would: no parsed line remembered from another.
-forgetParsedLines();
 await import('./store.ts'); // the store's table (issue 5)
-forgetParsedLines();
 await import('./app.ts'); // the app's table (issue 6)
-forgetParsedLines();
 await import('./debugger.ts'); // the debugger's and console's rows (issue 7)
-forgetParsedLines();
 await import('./cluster.ts'); // the Kubernetes layer's table (issue 3)
-forgetParsedLines();
 await import('./policy.ts'); // the NetworkPolicy table (issue 4)

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
 import { kubeNatDump } from './gen-kube.ts';
-import { forgetParsedLines } from '../../main/engine/netfilter/restore.ts';
 
 const SERVICES = 10_000;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -62,7 +61,6 @@ try {
   for (let i = 0; i < 3; i++) {
     svc.close();
     svc = new LabService({ db });
-    forgetParsedLines(); // a fresh process remembers no parsed line
     const [lab, t] = time(() => svc.load('big'));
     if (!lab.host('node')) throw new Error('bench lab did not load');
     opens.push(t);
@@ -76,10 +74,7 @@ try {
     exports.push(t);
   }
   const imports: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    forgetParsedLines();
-    imports.push(time(() => svc.importScenario(text, { name: `copy${i}` }))[1]);
-  }
+  for (let i = 0; i < 3; i++) imports.push(time(() => svc.importScenario(text, { name: `copy${i}` }))[1]);
   for (let i = 0; i < 3; i++) svc.remove(`copy${i}`);
   svc.emptyTrash();
 

