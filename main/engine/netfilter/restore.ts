@@ -493,21 +493,6 @@ function lineToOp(rd: LineReader, text: string, start: number, end: number, line
     counters = [buf.slice(p, pEnd), qEnd < 0 ? buf.slice(q) : buf.slice(q, qEnd)];
     start += close + 1;
   }
-  // An append line read before in this table (an agent writing the same rules again, or on
-  // another node): its rules, copied. Lines naming ipsets are parsed afresh (the set must exist).
-  let key: string | undefined;
-  if (counters === undefined && c0 === 45 /* - */ && text.charCodeAt(start + 1) === 65 /* A */ && text.charCodeAt(start + 2) === 32) {
-    const lineText = text.slice(start, end);
-    if (!lineText.includes('--match-set')) {
-      const hit = APPENDS[table].get(lineText);
-      if (hit !== undefined) {
-        rd.cmd.line = line;
-        rd.cmd.args = { ...hit, rules: hit.rules.map(freshRule) };
-        return rd.cmd;
-      }
-      key = lineText;
-    }
-  }
   const w = rd.words;
   w.read(start, end);
   if (opts.counters && counters) {
@@ -526,28 +511,9 @@ function lineToOp(rd: LineReader, text: string, start: number, end: number, line
     stdout.push(`${PROG} ${XT_VERSION}\n`);
     return undefined;
   }
-  if (key !== undefined && parsed.command === CMD.APPEND && parsed.warnings.length === 0) remember(table, key, parsed);
   rd.cmd.line = line;
   rd.cmd.args = parsed;
   return rd.cmd;
-}
-
-/** Parsed append lines by table and text (see lineToOp), bounded: dropped whole when full. */
-const APPENDS: Record<TableName, Map<string, ParsedArgs>> = { raw: new Map(), mangle: new Map(), nat: new Map(), filter: new Map(), security: new Map() };
-const APPENDS_MAX = 300_000;
-
-function remember(table: TableName, lineText: string, parsed: ParsedArgs): void {
-  const m = APPENDS[table];
-  if (m.size >= APPENDS_MAX) m.clear();
-  // The key copied out of the input (a slice would keep the whole input text alive), the
-  // result out of the parser (which reuses its objects), the rules as templates.
-  m.set((' ' + lineText).slice(1), { ...parsed, rules: parsed.rules.map(freshRule), warnings: [] });
-}
-
-/** A rule of its own (counters, target: jumps are renamed in place) sharing the parsed
- *  matches, which nothing changes. */
-function freshRule(r: Rule): Rule {
-  return { ...r, packets: 0, bytes: 0, target: r.target ? { ...r.target } : undefined };
 }
 
 /** Applies an op to the section, remembering (not throwing) what COMMIT will report. */
