@@ -198,6 +198,21 @@ export function appSuite(setup?: (service: LabService) => void | Promise<void>):
   };
 }
 
+type Cy = import('cytoscape').Core;
+
+/** Opens a lab in the page and selects one of its canvas elements once the editor is ready. */
+export async function openLab(page: Page, url: string, lab: string, element: string): Promise<void> {
+  await page.goto(`${url}#/lab/${encodeURIComponent(lab)}`);
+  await page.waitForFunction((id) => {
+    const ed = (window as unknown as { kplEditor?: { cy: Cy } }).kplEditor;
+    return !!ed && ed.cy.getElementById(id).nonempty();
+  }, element, { timeout: 60_000 });
+  await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached', timeout: 60_000 });
+  await page.evaluate((id) => {
+    (window as unknown as { kplEditor: { cy: Cy } }).kplEditor.cy.getElementById(id).select();
+  }, element);
+}
+
 /** Traces from the debugger's form and waits for its first step. */
 export async function traceFromForm(page: Page, from: string, to: string): Promise<void> {
   await page.getByTestId('trace-from').fill(from);

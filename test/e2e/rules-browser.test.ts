@@ -9,26 +9,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { kubeNatDump } from '../bench/gen-kube.ts';
-import { CHROMIUM, ROOT, appSuite } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, openLab } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
-
-type Cy = import('cytoscape').Core;
-
-async function openLab(page: Page, url: string, lab: string, element: string): Promise<void> {
-  await page.goto(`${url}#/lab/${encodeURIComponent(lab)}`);
-  await page.waitForFunction((id) => {
-    const ed = (window as unknown as { kplEditor?: { cy: Cy } }).kplEditor;
-    return !!ed && ed.cy.getElementById(id).nonempty();
-  }, element, { timeout: 60_000 });
-  await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached', timeout: 60_000 });
-  await page.evaluate((id) => {
-    (window as unknown as { kplEditor: { cy: Cy } }).kplEditor.cy.getElementById(id).select();
-  }, element);
-}
 
 describe('the rules browser', { skip, timeout: 240_000 }, () => {
   const suite = appSuite((service) => {

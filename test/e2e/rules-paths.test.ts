@@ -11,23 +11,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, openLab } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
 type Cy = import('cytoscape').Core;
-
-async function openLab(page: Page, url: string, lab: string, element: string): Promise<void> {
-  await page.goto(`${url}#/lab/${encodeURIComponent(lab)}`);
-  await page.waitForFunction((id) => {
-    const ed = (window as unknown as { kplEditor?: { cy: Cy } }).kplEditor;
-    return !!ed && ed.cy.getElementById(id).nonempty();
-  }, element, { timeout: 60_000 });
-  await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached', timeout: 60_000 });
-  await page.evaluate((id) => {
-    (window as unknown as { kplEditor: { cy: Cy } }).kplEditor.cy.getElementById(id).select();
-  }, element);
-}
 
 /** Where an element of the paths graph is on the page (its rendered centre). */
 async function graphPoint(page: Page, selector: string): Promise<{ x: number; y: number }> {
