@@ -204,12 +204,12 @@ type Cy = import('cytoscape').Core;
 export async function openLab(page: Page, url: string, lab: string, element: string): Promise<void> {
   await page.goto(`${url}#/lab/${encodeURIComponent(lab)}`);
   await page.waitForFunction((id) => {
-    const ed = (window as unknown as { kplEditor?: { cy: Cy } }).kplEditor;
+    const ed = (globalThis as unknown as { kplEditor?: { cy: Cy } }).kplEditor;
     return !!ed && ed.cy.getElementById(id).nonempty();
   }, element, { timeout: 60_000 });
   await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached', timeout: 60_000 });
   await page.evaluate((id) => {
-    (window as unknown as { kplEditor: { cy: Cy } }).kplEditor.cy.getElementById(id).select();
+    (globalThis as unknown as { kplEditor: { cy: Cy } }).kplEditor.cy.getElementById(id).select();
   }, element);
 }
 
