@@ -24,12 +24,6 @@ function addrText(letter: string, a: { addr: number; len: number; neg: boolean }
   return (a.neg ? ' ! -' : ' -') + letter + ' ' + text;
 }
 
-const NO_QUOTE = /^[_\-0-9a-zA-Z]+$/;
-/** `-m comment`'s text is saved as its module saves it (xtables_save_string: as is when only
- *  [_-0-9a-zA-Z], else double-quoted with a backslash before each double quote, backslash and
- *  single quote), without the module's string per character. */
-const NEEDS_ESCAPE = /["\\']/g;
-
 /** Rule texts already made. Rules are never changed in place (a change replaces the rule
  *  object), so a rule's text is made once: a 100,000-rule iptables-save is mostly this. */
 const specs = new WeakMap<Rule, string>();
@@ -65,12 +59,6 @@ function makeSpec(r: Rule, counters: boolean): string {
   }
   if (r.fragment) p.push(r.fragment.neg ? ' ! -f' : ' -f');
   for (const m of r.matches) {
-    if (m.module === 'comment') {
-      const text = (m.data as { text: string }).text;
-      if (NO_QUOTE.test(text)) p.push(' -m comment --comment ', text);
-      else p.push(' -m comment --comment "', text.replace(NEEDS_ESCAPE, '\\$&'), '"');
-      continue;
-    }
     const mod = MATCHES.get(m.module);
     p.push(' -m ', m.module, mod ? mod.save(m.data as never) : '');
   }

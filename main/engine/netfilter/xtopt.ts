@@ -134,17 +134,13 @@ export function parseMarkMask(s: string, ext: string, opt: string): { value: num
 export const hex = (n: number): string => '0x' + (n >>> 0).toString(16);
 
 const NO_QUOTE = /^[_\-0-9a-zA-Z]+$/;
+const NEEDS_ESCAPE = /["\\']/g;
 
 /** xtables_save_string: as is when only [_-0-9a-zA-Z], else double-quoted with \ escapes. */
 export function saveString(v: string): string {
   if (NO_QUOTE.test(v)) return ' ' + v;
-  let out = ' "';
-  for (let i = 0; i < v.length; i++) {
-    const c = v[i];
-    if (c === '"' || c === '\\' || c === "'") out += '\\';
-    out += c;
-  }
-  return out + '"';
+  // One replace, not a string per character: iptables-save prints one per kube-proxy rule.
+  return ' "' + v.replace(NEEDS_ESCAPE, '\\$&') + '"';
 }
 
 /** Comma-separated names, case-insensitive, each to a bit; unknown names throw `err(name)`. */

@@ -1,6 +1,6 @@
 // iptables-save's caches (save.ts): the sorted order of a table's user chains is reused only
-// while the table has the same chains under the same names, and the comment text made without
-// the comment module equals the module's own save text.
+// while the table has the same chains under the same names; comments are saved by the comment
+// module, quoted as xtables_save_string quotes them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Netfilter } from '../../../main/engine/netfilter/ruleset.ts';
@@ -43,4 +43,13 @@ test('comments are saved as the comment module saves them', () => {
     const data = rule.matches[0].data as Parameters<typeof commentMatch.save>[0];
     assert.equal(ruleSpec(rule), ` -m comment${commentMatch.save(data)} -j ACCEPT`, text);
   }
+  // xtables_save_string: bare when only [_-0-9a-zA-Z], else quoted with \ before " \ and '.
+  const saved = (text: string) => {
+    const nf = new Netfilter();
+    assert.equal(iptables(['iptables', '-A', 'INPUT', '-m', 'comment', '--comment', text], '', nf).code, 0);
+    return ruleSpec(nf.table('filter')!.chains.get('INPUT')!.rules[0]);
+  };
+  assert.equal(saved('plain-1_x'), ' -m comment --comment plain-1_x');
+  assert.equal(saved('ns/svc:port cluster IP'), ' -m comment --comment "ns/svc:port cluster IP"');
+  assert.equal(saved(`q"u'o\\te`), ` -m comment --comment "q\\"u\\'o\\\\te"`);
 });
