@@ -532,14 +532,12 @@ function sectionApply(sec: Section, op: Op, stdout: string[]): void {
 
 /** COMMIT: the section's table, or the failure iptables-restore reports. */
 function commitSection(nf: Netfilter, sec: Section, input: string, opts: RestoreOptions, commitLine: number): TableState {
-  const fail = (e: RestoreFail) => {
-    sec.state.rollback();
-    return e;
-  };
-  if (sec.error instanceof RestoreFail) throw fail(sec.error);
-  if (sec.error) throw fail(paramError(sec.error, commitLine));
-  if (sec.failures.length) throw fail(kernelFail(sec.failures));
+  // A failure here is undone by restoreText (the section is still open).
+  if (sec.error instanceof RestoreFail) throw sec.error;
+  if (sec.error) throw paramError(sec.error, commitLine);
+  if (sec.failures.length) throw kernelFail(sec.failures);
   if (sec.state.validate()) {
+    // The failing rules are found by replaying the section on the table as it was.
     sec.state.rollback();
     throw kernelFail(invalidRules(nf, sec, input, opts));
   }
