@@ -158,6 +158,12 @@ export class NetNs {
   // and a node with hundreds of pods has hundreds of devices and routes.
   private fibIdx: FibIndex | null = null;
   private devIdx: DevIndex | null = null;
+  /** Bumped by every change to devices, addresses, routes, neighbours or proxies (with the
+   *  sysctls' own `gen`, it says whether `memo` still holds). */
+  private gen = 0;
+  /** Answers the walk asks for again and again (the route to a destination, whether a host
+   *  answers ARP, a device's sysctls), kept while nothing changed: see `cached`. */
+  private memo: Memo = newMemo(-1, -1);
 
   constructor(host: string, opts: NetNsOptions = {}, state?: NetNsState) {
     this.host = host;
@@ -256,6 +262,7 @@ export class NetNs {
   }
 
   addLink(spec: LinkSpec): Iface {
+    this.gen++;
     if (this.link(spec.name)) throw new KernelError('EEXIST');
     const dev: Iface = {
       ifindex: this.nextIfindex++,
@@ -274,6 +281,7 @@ export class NetNs {
     if (spec.attach) dev.attach = structuredCopy(spec.attach);
     this.devs.set(dev.ifindex, dev);
     this.devIdx = null;
+    this.gen++;
     this.sysctl.addDev(dev.name, dev.kind === 'loopback');
     return dev;
   }
@@ -300,6 +308,7 @@ export class NetNs {
   }
 
   delLink(name: string): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (dev.kind === 'loopback') throw new KernelError('EOPNOTSUPP');
     const victims = [dev];
@@ -316,16 +325,19 @@ export class NetNs {
       while (d.addrs.length) {
         const a = d.addrs.shift() as IfAddr;
         this.devIdx = null;
+        this.gen++;
         this.fibDelIfaddr(d, a, null);
       }
       this.devs.delete(d.ifindex);
       this.devIdx = null;
+      this.gen++;
       this.sysctl.delDev(d.name);
     }
     this.refreshCarriers();
   }
 
   setUp(name: string, up: boolean): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (dev.adminUp === up) return;
     const carriersBefore = this.carrierMap();
@@ -351,6 +363,7 @@ export class NetNs {
 
   /** The far end of a cross-namespace veth went up or down (the topology calls this). */
   setRemoteUp(name: string, up: boolean): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (!dev.remote) throw new KernelError('EINVAL');
     const before = this.carrierMap();
@@ -359,6 +372,7 @@ export class NetNs {
   }
 
   setMtu(name: string, mtu: number): void {
+    this.gen++;
     const dev = this.mustLink(name);
     const lim = MTU[dev.kind];
     if (mtu < lim.min) throw new KernelError('EINVAL', 'mtu less than device minimum');
@@ -367,6 +381,7 @@ export class NetNs {
   }
 
   rename(name: string, to: string): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (name === to) return;
     if (this.link(to)) throw new KernelError('EEXIST');
@@ -383,27 +398,32 @@ export class NetNs {
     });
     dev.name = to;
     this.devIdx = null;
+    this.gen++;
     this.sysctl.renameDev(name, to);
   }
 
   setMac(name: string, mac: string): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (dev.kind === 'loopback' || dev.kind === 'ipip') throw new KernelError('EOPNOTSUPP');
     dev.mac = mac;
   }
 
   setTxqlen(name: string, txqlen: number): void {
+    this.gen++;
     this.mustLink(name).txqlen = txqlen;
   }
 
   /** `ip link set D arp on|off` (IFF_NOARP). */
   setArp(name: string, on: boolean): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (on) delete dev.noarp;
     else dev.noarp = true;
   }
 
   setAttachment(name: string, attach: Attachment | undefined): void {
+    this.gen++;
     const dev = this.mustLink(name);
     if (attach) dev.attach = structuredCopy(attach);
     else delete dev.attach;
@@ -461,6 +481,7 @@ export class NetNs {
 
   /** `ip addr flush`/`del` of the device's IPv6 address. */
   flushIpv6(name: string): boolean {
+    this.gen++;
     const d = this.mustLink(name);
     if (!d.v6) return false;
     d.v6 = null;
@@ -472,13 +493,14 @@ export class NetNs {
 
   /** Write a /proc/sys file (segments below /proc/sys) with its side effects on the model. */
   writeSysctl(segs: readonly string[], text: string): void {
+    this.gen++;
     this.sysctl.write(segs, text);
     if (segs[1] === 'ipv6') this.refreshCarriers();
   }
 
   /** IN_DEV_RPFILTER: max(all, dev). */
   rpFilter(dev: string): number {
-    return Math.max(this.sysctl.conf('all', 'rp_filter'), this.sysctl.conf(dev, 'rp_filter'));
+    return this.devConf(dev).rpFilter;
   }
 
   private orConf(dev: string, key: string): boolean {
@@ -487,15 +509,15 @@ export class NetNs {
 
   /** IN_DEV_FORWARD: the device's own forwarding flag. */
   forwarding(dev: string): boolean {
-    return this.sysctl.conf(dev, 'forwarding') !== 0;
+    return this.devConf(dev).forwarding;
   }
 
   proxyArp(dev: string): boolean {
-    return this.orConf(dev, 'proxy_arp');
+    return this.devConf(dev).proxyArp;
   }
 
   routeLocalnet(dev: string): boolean {
-    return this.orConf(dev, 'route_localnet');
+    return this.devConf(dev).routeLocalnet;
   }
 
   // ---- addresses ------------------------------------------------------------------------------
@@ -506,6 +528,7 @@ export class NetNs {
 
   /** `ip addr add`: __inet_insert_ifa then fib_add_ifaddr. */
   addAddr(devName: string, spec: AddrSpec): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     const ifa: IfAddr = {
       local: spec.local,
@@ -523,6 +546,7 @@ export class NetNs {
 
   /** `ip addr replace`: update an existing address in place, else add it. */
   replaceAddr(devName: string, spec: AddrSpec): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     const cur = dev.addrs.find((a) => a.local === spec.local && a.prefixlen === spec.prefixlen);
     if (!cur) return this.addAddr(devName, spec);
@@ -537,6 +561,7 @@ export class NetNs {
       if (i >= 0) {
         list.splice(i, 1);
         this.fibIdx = null;
+        this.gen++;
         this.fibMagic('add', 'unicast', prefix, cur.prefixlen, dev, cur, cur.metric);
       }
     }
@@ -557,6 +582,7 @@ export class NetNs {
     if (ifa.secondary) dev.addrs.push(ifa);
     else dev.addrs.splice(lastPrimary, 0, ifa);
     this.devIdx = null;
+    this.gen++;
     this.fibAddIfaddr(dev, ifa);
   }
 
@@ -566,6 +592,7 @@ export class NetNs {
    * promote_secondaries is set, in which case the first one is promoted.
    */
   delAddr(devName: string, local: IPv4, prefixlen?: number, label?: string): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     const idx = dev.addrs.findIndex(
       (a) => a.local === local && (prefixlen === undefined || a.prefixlen === prefixlen) && (label === undefined || a.label === label),
@@ -591,6 +618,7 @@ export class NetNs {
         if (!promoteOn) {
           dev.addrs.splice(i, 1);
           this.devIdx = null;
+          this.gen++;
           this.fibDelIfaddr(dev, a, null);
           continue;
         }
@@ -604,6 +632,7 @@ export class NetNs {
     }
     dev.addrs.splice(dev.addrs.indexOf(ifa1), 1);
     this.devIdx = null;
+    this.gen++;
     this.fibDelIfaddr(dev, ifa1, null);
     if (dev.addrs.length === 0) {
       // The last address went: fib_disable_ip(dev, force).
@@ -617,6 +646,7 @@ export class NetNs {
         const at = lastPrim ? dev.addrs.indexOf(lastPrim) + 1 : 0;
         dev.addrs.splice(at, 0, p);
         this.devIdx = null;
+        this.gen++;
       }
       p.secondary = false;
       this.fibAddIfaddr(dev, p);
@@ -626,6 +656,7 @@ export class NetNs {
 
   /** `ip addr flush dev D`: delete addresses one by one (primaries take their secondaries). */
   flushAddrs(devName: string, filter: (a: IfAddr) => boolean = () => true): number {
+    this.gen++;
     const dev = this.mustLink(devName);
     let n = 0;
     for (;;) {
@@ -734,6 +765,7 @@ export class NetNs {
         // fib_sync_down_addr: routes preferring the vanished address die.
         for (const [t, list] of this.fib) this.fib.set(t, list.filter((r) => r.prefsrc !== ifa.local));
         this.fibIdx = null;
+        this.gen++;
       }
     }
   }
@@ -747,6 +779,7 @@ export class NetNs {
       const i = findForDelete(list, { dst, plen, type, scope, prefsrc: prim.local, proto: PROTO.kernel, dev: dev.ifindex, metric });
       if (i >= 0) list.splice(i, 1);
       this.fibIdx = null;
+      this.gen++;
       return;
     }
     const r: Route = {
@@ -756,6 +789,7 @@ export class NetNs {
     };
     insertRoute(list, r, 'kernel');
     this.fibIdx = null;
+    this.gen++;
   }
 
   /** fib_sync_down_dev + fib_flush: drop routes through `ifindex` (host-scope ones only when
@@ -765,6 +799,7 @@ export class NetNs {
       this.fib.set(t, list.filter((r) => !(r.dev === ifindex && (force || r.nhScope !== SCOPE.nowhere))));
     }
     this.fibIdx = null;
+    this.gen++;
   }
 
   // ---- the FIB ---------------------------------------------------------------------------------
@@ -801,6 +836,7 @@ export class NetNs {
 
   /** `ip route add/append/prepend/replace/change`: fib_create_info checks, then insert. */
   addRoute(cfg: RouteConfig, mode: InsertMode = 'add'): void {
+    this.gen++;
     checkKey(cfg.dst, cfg.plen);
     const props = TYPE_PROPS[cfg.type];
     if (props.scope > cfg.scope) throw new KernelError('EINVAL', 'Invalid scope');
@@ -838,6 +874,7 @@ export class NetNs {
     }
     insertRoute(this.table(cfg.table), r, mode);
     this.fibIdx = null;
+    this.gen++;
     if (cfg.type === 'local') this.customLocal = true;
   }
 
@@ -873,6 +910,7 @@ export class NetNs {
 
   /** `ip route del`: the first route of the table the selector matches. */
   delRoute(table: number, sel: RouteSelector): void {
+    this.gen++;
     const list = this.fib.get(table);
     if (!list) throw new KernelError('ESRCH', 'FIB table does not exist');
     checkKey(sel.dst, sel.plen);
@@ -880,14 +918,17 @@ export class NetNs {
     if (i < 0) throw new KernelError('ESRCH');
     list.splice(i, 1);
     this.fibIdx = null;
+    this.gen++;
   }
 
   /** Remove one exact route object (`ip route flush`). */
   removeRoute(r: Route): void {
+    this.gen++;
     const list = this.fib.get(r.table);
     const i = list ? list.indexOf(r) : -1;
     if (list && i >= 0) list.splice(i, 1);
     this.fibIdx = null;
+    this.gen++;
   }
 
   /** fib_table_lookup over one table's list (already in trie order per prefix). */
@@ -907,7 +948,7 @@ export class NetNs {
       if (err) return { error: err };
       if (r.dev !== null) {
         const d = this.devs.get(r.dev);
-        if (!flow.ignoreLinkstate && d && this.routeLinkdown(r) && this.orConf(d.name, 'ignore_routes_with_linkdown')) continue;
+        if (!flow.ignoreLinkstate && d && this.routeLinkdown(r) && this.devConf(d.name).ignoreLinkdown) continue;
         if (flow.oif !== undefined && flow.oif !== 0 && flow.oif !== r.dev) continue;
       }
       return r;
@@ -917,6 +958,48 @@ export class NetNs {
 
   /** fib_lookup without rules: the merged local+main trie. */
   private fibLookup(dst: IPv4, flow: { scope: number; oif?: number; ignoreLinkstate?: boolean }): Route | { error: string } | null {
+    if (flow.scope !== SCOPE.universe || flow.oif || flow.ignoreLinkstate) return this.fibLookupSlow(dst, flow);
+    const fib = this.cached().fib;
+    const key = dst >>> 0;
+    const hit = fib.get(key);
+    if (hit !== undefined) return hit;
+    const res = this.fibLookupSlow(dst, flow);
+    if (fib.size >= MEMO_MAX) fib.clear();
+    fib.set(key, res);
+    return res;
+  }
+
+  /** The memo, emptied first when anything changed since it was filled. */
+  private cached(): Memo {
+    const m = this.memo;
+    if (m.gen === this.gen && m.sysGen === this.sysctl.gen) return m;
+    return (this.memo = newMemo(this.gen, this.sysctl.gen));
+  }
+
+  /** The sysctls the datapath reads of one device (all and the device's own combined as the
+   *  kernel's IN_DEV_* macros do), read once per change. */
+  private devConf(dev: string): DevConf {
+    const confs = this.cached().conf;
+    let c = confs.get(dev);
+    if (!c) {
+      const sc = this.sysctl;
+      const or = (k: string) => sc.conf('all', k) !== 0 || sc.conf(dev, k) !== 0;
+      c = {
+        rpFilter: Math.max(sc.conf('all', 'rp_filter'), sc.conf(dev, 'rp_filter')),
+        forwarding: sc.conf(dev, 'forwarding') !== 0,
+        arpIgnore: Math.max(sc.conf('all', 'arp_ignore'), sc.conf(dev, 'arp_ignore')),
+        proxyArp: or('proxy_arp'),
+        routeLocalnet: or('route_localnet'),
+        sendRedirects: or('send_redirects'),
+        acceptLocal: or('accept_local'),
+        ignoreLinkdown: or('ignore_routes_with_linkdown'),
+      };
+      confs.set(dev, c);
+    }
+    return c;
+  }
+
+  private fibLookupSlow(dst: IPv4, flow: { scope: number; oif?: number; ignoreLinkstate?: boolean }): Route | { error: string } | null {
     // Longest prefix first; on equal prefixes the local table's aliases come first.
     const idx = this.fibIdx ?? (this.fibIdx = buildFibIndex(this.routes(TABLE.local), this.routes(TABLE.main)));
     for (let i = 0; i < idx.plens.length; i++) {
@@ -1194,10 +1277,10 @@ export class NetNs {
    * else 0.
    */
   validateSource(src: IPv4, dst: IPv4, oif: number, inDev: Iface): number {
-    const r = this.rpFilter(inDev.name);
-    const txRedirects = this.orConf(inDev.name, 'send_redirects');
-    if (!r && (inDev.ifindex !== oif || !txRedirects)) {
-      if (this.orConf(inDev.name, 'accept_local')) return 0;
+    const dc = this.devConf(inDev.name);
+    const r = dc.rpFilter;
+    if (!r && (inDev.ifindex !== oif || !dc.sendRedirects)) {
+      if (dc.acceptLocal) return 0;
       // A source that is one of our addresses is a martian (inet_lookup_ifaddr_rcu).
       if (!this.customLocal) return this.devIndex().owner.has(src) ? -1 : 0;
     }
@@ -1205,7 +1288,7 @@ export class NetNs {
     const res = this.fibLookup(src, { scope: SCOPE.universe });
     if (!res || 'error' in res) return r ? -1 : 0;
     if (res.type !== 'unicast') {
-      if (res.type !== 'local' || !this.orConf(inDev.name, 'accept_local')) return -1;
+      if (res.type !== 'local' || !dc.acceptLocal) return -1;
     }
     const devMatch = res.dev === inDev.ifindex || (res.type === 'local' && inDev.kind === 'loopback');
     if (devMatch) return res.nhScope >= SCOPE.host ? 1 : 0;
@@ -1231,9 +1314,20 @@ export class NetNs {
    * for 169.254.1.1), or a proxy entry. `sender` is the requester's address (0: a probe).
    */
   answersArp(target: IPv4, onDev: string, sender = 0): boolean {
+    const arp = this.cached().arp;
+    const key = `${onDev} ${target >>> 0} ${sender >>> 0}`;
+    const hit = arp.get(key);
+    if (hit !== undefined) return hit;
+    const res = this.answersArpSlow(target, onDev, sender);
+    if (arp.size >= MEMO_MAX) arp.clear();
+    arp.set(key, res);
+    return res;
+  }
+
+  private answersArpSlow(target: IPv4, onDev: string, sender: IPv4): boolean {
     const dev = this.link(onDev);
     if (!dev || !dev.adminUp) return false;
-    const arpIgnore = Math.max(this.sysctl.conf('all', 'arp_ignore'), this.sysctl.conf(dev.name, 'arp_ignore'));
+    const arpIgnore = this.devConf(dev.name).arpIgnore;
     if (sender === 0) return this.addrTypeDevTable(undefined, target) === 'LOCAL' && !this.arpIgnored(arpIgnore, dev, target, sender);
     if (isMulticast(target)) return false;
     const rt = this.routeInput({ dst: target, src: sender, iif: dev.name });
@@ -1286,6 +1380,7 @@ export class NetNs {
 
   /** `ip neigh add|replace|change`. */
   setNeighbour(ip: IPv4, devName: string, lladdr: string | null, state: NudState, mode: 'add' | 'replace' | 'change', router = false): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     const cur = this.neighList.find((n) => n.ip === ip && n.dev === dev.ifindex);
     if (cur && mode === 'add') throw new KernelError('EEXIST');
@@ -1299,6 +1394,7 @@ export class NetNs {
   }
 
   delNeighbour(ip: IPv4, devName: string): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     const i = this.neighList.findIndex((n) => n.ip === ip && n.dev === dev.ifindex);
     if (i < 0) throw new KernelError('ENOENT');
@@ -1307,12 +1403,14 @@ export class NetNs {
 
   /** Drop the entries `keep` rejects; returns how many went. */
   flushNeighbours(drop: (n: Neighbour) => boolean): number {
+    this.gen++;
     const before = this.neighList.length;
     this.neighList = this.neighList.filter((n) => !drop(n));
     return before - this.neighList.length;
   }
 
   addProxy(ip: IPv4, devName: string): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     // pneigh_create finds an existing entry: adding twice is not an error.
     if (this.proxyList.some((p) => p.ip === ip && p.dev === dev.ifindex)) return;
@@ -1320,6 +1418,7 @@ export class NetNs {
   }
 
   delProxy(ip: IPv4, devName: string): void {
+    this.gen++;
     const dev = this.mustLink(devName);
     const i = this.proxyList.findIndex((p) => p.ip === ip && p.dev === dev.ifindex);
     if (i < 0) throw new KernelError('ENOENT');
@@ -1332,6 +1431,35 @@ export class NetNs {
       .map((d) => `${d.name}${d.adminUp ? '' : '(down)'} ${d.addrs.map((a) => `${formatIPv4(a.local)}/${a.prefixlen}`).join(' ')}`)
       .join('; ');
   }
+}
+
+/** What NetNs.memo keeps (see there). */
+interface Memo {
+  gen: number;
+  sysGen: number;
+  /** fibLookup at universe scope, any device, by destination. */
+  fib: Map<number, Route | { error: string } | null>;
+  /** answersArp by "DEV TARGET SENDER". */
+  arp: Map<string, boolean>;
+  conf: Map<string, DevConf>;
+}
+
+interface DevConf {
+  rpFilter: number;
+  forwarding: boolean;
+  arpIgnore: number;
+  proxyArp: boolean;
+  routeLocalnet: boolean;
+  sendRedirects: boolean;
+  acceptLocal: boolean;
+  ignoreLinkdown: boolean;
+}
+
+/** Entries a memo map holds before it starts over (a big matrix asks about every pod). */
+const MEMO_MAX = 1 << 16;
+
+function newMemo(gen: number, sysGen: number): Memo {
+  return { gen, sysGen, fib: new Map(), arp: new Map(), conf: new Map() };
 }
 
 /** Deep copy of plain JSON data. */

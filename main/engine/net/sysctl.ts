@@ -94,6 +94,9 @@ export class Sysctls {
   private conf4Set: Map<string, Set<string>>;
   private conf6: Map<string, Map<string, number>>;
   private neigh: Map<string, Map<string, number>>;
+  /** Bumped on every change: what the namespace derived from these values (its route and ARP
+   *  answers, see NetNs) is only reused while it stays the same. */
+  gen = 0;
 
   constructor(state?: SysctlState) {
     if (state) {
@@ -141,6 +144,7 @@ export class Sysctls {
   // ---- devices --------------------------------------------------------------------------------
 
   addDev(name: string, loopback: boolean): void {
+    this.gen++;
     const c4 = new Map(this.conf4.get('default'));
     const set = new Set<string>();
     if (loopback) {
@@ -155,6 +159,7 @@ export class Sysctls {
   }
 
   renameDev(from: string, to: string): void {
+    this.gen++;
     for (const m of [this.conf4, this.conf4Set, this.conf6, this.neigh] as Map<string, unknown>[]) {
       const v = m.get(from);
       if (v === undefined) continue;
@@ -164,6 +169,7 @@ export class Sysctls {
   }
 
   delDev(name: string): void {
+    this.gen++;
     this.conf4.delete(name);
     this.conf4Set.delete(name);
     this.conf6.delete(name);
@@ -200,6 +206,7 @@ export class Sysctls {
   /** Set a value the kernel maintains (nf_conntrack_count, ...), bypassing permissions. */
   setKernelValue(key: string, value: string): void {
     if (!this.globals.has(key)) throw new KernelError('ENOENT');
+    this.gen++;
     this.globals.set(key, value);
   }
 
@@ -246,6 +253,7 @@ export class Sysctls {
    * throws ENOENT/EISDIR/EACCES/EINVAL like the kernel.
    */
   write(segs: readonly string[], text: string): void {
+    this.gen++;
     const node = this.lookup(segs);
     if (node instanceof KernelError) throw node;
     if (node.kind === 'dir') throw new KernelError('EISDIR');

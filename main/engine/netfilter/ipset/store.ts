@@ -60,6 +60,9 @@ export class IpsetStore {
   /** The slots by name, made on the first lookup after a create, destroy or rename (every
    *  `-m set` of a walk looks its set up by name). */
   private byName: Map<string, Slot> | null = null;
+  /** Whether a set keeps element counters, found on first need after a create, destroy or
+   *  rename (a walk's snapshot asks on every host it reaches). */
+  private counted: boolean | null = null;
   private seed: number;
   private created = 0;
   private clock: () => number;
@@ -154,6 +157,7 @@ export class IpsetStore {
     if (free >= 0) this.slots[free] = slot;
     else this.slots.push(slot);
     this.byName = null;
+    this.counted = null;
   }
 
   /** Destroy one set, or all when `name` is undefined (refused if any is referenced). */
@@ -163,6 +167,7 @@ export class IpsetStore {
       for (const s of this.slots) if (s && this.references(s.name) > 0) throw new IpsetErrno('BUSY');
       this.slots = [];
       this.byName = null;
+      this.counted = null;
       return;
     }
     const i = this.slots.findIndex((s) => s !== null && s.name === name);
@@ -171,6 +176,7 @@ export class IpsetStore {
     this.slots[i] = null;
     while (this.slots.length && this.slots[this.slots.length - 1] === null) this.slots.pop();
     this.byName = null;
+    this.counted = null;
   }
 
   flush(name?: string): void {
@@ -191,6 +197,7 @@ export class IpsetStore {
     if (this.find(to)) throw new IpsetErrno('EXIST_SETNAME2');
     s.name = to;
     this.byName = null;
+    this.counted = null;
   }
 
   /** Swap the contents of two sets of the same type; names and references stay. */
@@ -308,7 +315,7 @@ export class IpsetStore {
    */
   cloneForWalk(): IpsetStore {
     // Without element counters nothing a walk does changes a set: the store is its own copy.
-    if (!this.slots.some((s) => s?.set.ext.counters)) return this;
+    if (!(this.counted ??= this.slots.some((s) => s?.set.ext.counters))) return this;
     const c = new IpsetStore({ seed: this.seed, now: this.clock });
     c.created = this.created;
     c.refCounter = this.refCounter;
