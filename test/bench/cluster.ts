@@ -6,10 +6,10 @@
 import { defaultCluster } from '../../shared/cluster.ts';
 import { emptyLab } from '../../shared/lab.ts';
 import { Lab } from '../../main/engine/lab.ts';
+import { clusterObjects } from './gen-cluster.ts';
 
 const SERVICES = Number(process.argv[2] ?? 10_000);
 const PER = 5;
-const NODES = ['minikube', 'minikube-m02', 'minikube-m03'];
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
@@ -20,27 +20,7 @@ function median(a: number[]): number {
   return s[s.length >> 1];
 }
 
-const epIP = (n: number) => `10.245.${(n >> 8) & 255}.${n & 255}`;
-
-function slice(i: number, shift = 0): object {
-  return {
-    apiVersion: 'discovery.k8s.io/v1beta1',
-    kind: 'EndpointSlice',
-    metadata: { name: `svc${i}-abcde`, labels: { 'kubernetes.io/service-name': `svc${i}` } },
-    addressType: 'IPv4',
-    endpoints: Array.from({ length: PER }, (_, k) => ({ addresses: [epIP(i * PER + k + shift)], conditions: { ready: true }, nodeName: NODES[k % 3] })),
-    ports: [{ name: '', port: 8080, protocol: 'TCP' }],
-  };
-}
-
-function objects(): object[] {
-  const out: object[] = [];
-  for (let i = 0; i < SERVICES; i++) {
-    out.push({ apiVersion: 'v1', kind: 'Service', metadata: { name: `svc${i}` }, spec: { ports: [{ port: 80, targetPort: 8080 }] } });
-    out.push(slice(i));
-  }
-  return out;
-}
+const objects = clusterObjects(SERVICES);
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 gc();
@@ -65,7 +45,7 @@ metadata: {name: server}
 spec: {selector: {app: server}, ports: [{port: 80}]}
 `);
 
-const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects() });
+const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.items });
 let t0 = performance.now();
 const applied = lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], list);
 const applyMs = performance.now() - t0;
@@ -80,7 +60,7 @@ for (const c of natRules.values()) rules += c.rules.length;
 // One Service's endpoints change: apply its slice with one endpoint replaced.
 const changes: number[] = [];
 for (let k = 0; k < 5; k++) {
-  const changed = JSON.stringify(slice(17 + k, SERVICES * PER + k));
+  const changed = JSON.stringify(objects.slice(17 + k, SERVICES * PER + k));
   t0 = performance.now();
   const r = lab.exec('@cluster', ['kubectl', 'apply', '-f', '-'], changed);
   changes.push(performance.now() - t0);

@@ -1,16 +1,21 @@
-// `npm run bench`, the store's part: a lab whose node holds a 10,000-Service kube-proxy dump
-// (until the cluster layer is in every lab, the dump is imported as a node's rules with
-// `import-node`), then: one change saved, the lab opened (load + rebuild of the dataplane),
-// exported and imported, and the database's growth over 1,000 small changes. Prints a table in
-// run.ts's format; it does not assert.
+// `npm run bench`, the store's part, on two labs of 10,000 Services:
+//  - a host lab: one node holding a 10,000-Service kube-proxy dump, imported with
+//    `import-node` (the rules alone, 30,008 nat rules);
+//  - a cluster lab: 3 nodes, 10,000 selector-less Services with 50,000 endpoints in their
+//    EndpointSlices (the cluster bench's objects), synced by kube-proxy and Felix on every node.
+// For each: one change saved, the lab opened (load + rebuild of the dataplane), exported and
+// imported; and the database's growth over 1,000 small changes to the host lab. Prints a table
+// in run.ts's format; it does not assert. `SERVICES` in the environment makes both smaller.
 
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
 import { kubeNatDump } from './gen-kube.ts';
+import { clusterObjects } from './gen-cluster.ts';
+import { defaultCluster } from '../../shared/cluster.ts';
 
-const SERVICES = 10_000;
+const SERVICES = Number(process.env.SERVICES ?? 10_000);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 function median(a: number[]): number {
@@ -78,6 +83,33 @@ try {
   for (let i = 0; i < 3; i++) svc.remove(`copy${i}`);
   svc.emptyTrash();
 
+  // The cluster lab: built by one kubectl apply (as `kpl apply` does), then the same measures.
+  // Opening and importing it replay that apply: the API writes, the controllers and the first
+  // sync of every node.
+  const objects = clusterObjects(SERVICES);
+  svc.create('cl', { cluster: { ...defaultCluster(), nodes: 3 } });
+  const [, clusterApplyMs] = time(() => svc.apply('cl', JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects.items })));
+  let shift = 0;
+  const kubeChange = () => svc.apply('cl', JSON.stringify(objects.slice(17 + (shift % 100), SERVICES * 5 + shift++)));
+  const nodeChange = () => svc.exec('cl', 'minikube', ['iptables', '-A', 'INPUT', '-s', `192.168.${(rule >> 8) & 255}.${rule++ & 255}`, '-j', 'ACCEPT'], '');
+  kubeChange();
+  nodeChange();
+  const kubeSaves: number[] = [];
+  const nodeSaves: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    kubeSaves.push(time(kubeChange)[1]);
+    nodeSaves.push(time(nodeChange)[1]);
+  }
+  svc.close();
+  svc = new LabService({ db });
+  const [clusterLab, clusterOpenMs] = time(() => svc.load('cl'));
+  if (!clusterLab.host('minikube-m03')) throw new Error('bench cluster lab did not load');
+  const [clusterText, clusterExportMs] = time(() => svc.exportScenario('cl'));
+  const [, clusterImportMs] = time(() => svc.importScenario(clusterText, { name: 'cl-copy' }));
+  svc.remove('cl-copy');
+  svc.remove('cl');
+  svc.emptyTrash();
+
   // growth: 1,000 small changes to the big lab, measured after a checkpoint
   const before = dbBytes(svc, db);
   const [, growMs] = time(() => {
@@ -93,6 +125,11 @@ try {
     [`export it (${(text.length / 1024 / 1024).toFixed(1)} MB .kpl)`, ms(median(exports)), '', '< 2 s'],
     ['import it (parse, schema, checks, replay, store)', ms(median(imports)), '', '< 2 s'],
     ['database growth after 1,000 small changes to it (pages in use)', `${grown.toFixed(2)} MB`, `${ms(growMs / 1000)} per change; file ${(after.files / 1024 / 1024).toFixed(1)} MB`, '< 5 MB'],
+    [`a cluster lab of 3 nodes, ${SERVICES.toLocaleString('en')} Services and ${(SERVICES * 5).toLocaleString('en')} endpoints: save one Service's endpoint change (kubectl apply, re-sync, store), median of 5`, ms(median(kubeSaves)), `built by one kubectl apply in ${ms(clusterApplyMs)}`, '< 20 ms'],
+    ['  save one iptables command typed on one of its nodes, median of 5', ms(median(nodeSaves)), '', '< 20 ms'],
+    ['  open it (new connection, load, replay of the apply: API writes, controllers, first sync of every node)', ms(clusterOpenMs), 'one run', '< 2 s'],
+    [`  export it (${(clusterText.length / 1024 / 1024).toFixed(1)} MB .kpl)`, ms(clusterExportMs), 'one run', '< 2 s'],
+    ['  import it (parse, schema, checks, replay, store)', ms(clusterImportMs), 'one run', '< 2 s'],
   ];
   const head = ['store measure', 'result', 'note', 'target'];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...[head, ...rows].map((r) => r[i].length)));
