@@ -12,6 +12,8 @@ export interface ControllerHost {
   /** Live objects (callers must not mutate them in place: use update). Sorted by namespace, name. */
   list<K extends Kind>(kind: K, namespace?: string): ObjectOf<K>[];
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): ObjectOf<K> | undefined;
+  /** The live EndpointSlices of a namespace labelled with a Service's name, sorted by name. */
+  slicesOf(namespace: string, service: string): ObjectOf<'EndpointSlice'>[];
   /** Stores a new object, filling uid, resourceVersion and creationTimestamp. */
   create<T extends KubeObject>(obj: T): T;
   /** Stores a changed object (a new resourceVersion). */

@@ -8,7 +8,7 @@ import type { ControllerHost } from './controller-host.ts';
 import { deriveSliceGroups, deriveSubsets, type SliceGroup } from './endpoints.ts';
 import { randomString } from './hash.ts';
 import { fromMap, matches } from './selector.ts';
-import type { EndpointSlice, EndpointSubset, Endpoints, Pod, Service } from './types.ts';
+import type { EndpointSlice, EndpointSubset, Endpoints, Node, Pod, Service } from './types.ts';
 import { clone, deepEqual } from './types.ts';
 
 export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
@@ -118,7 +118,19 @@ function mirrorGroups(ep: Endpoints | undefined): SliceGroup[] {
   return out;
 }
 
-export function syncServiceEndpoints(host: ControllerHost): void {
+/**
+ * Which Services a pass must look at: those named (`ns/name`: their object, Endpoints or
+ * slices were written) and, in the namespaces listed in `podNamespaces`, those with a
+ * selector (a pod there was written). A Service out of scope had none of its inputs written
+ * since a pass last looked at it, so looking again would write nothing.
+ */
+export interface EndpointScope {
+  services: ReadonlySet<string>;
+  podNamespaces: ReadonlySet<string>;
+}
+
+/** One pass of the controllers: over every Service, or (`scope`) only those whose inputs were written. */
+export function syncServiceEndpoints(host: ControllerHost, scope: EndpointScope | null = null): void {
   const nodes = new Map(host.list('Node').map((n) => [n.metadata.name, n]));
   // Read once per pass, not once per Service (10,000 Services would make it quadratic).
   const podsByNs = new Map<string, ReturnType<ControllerHost['list']>>();
@@ -127,6 +139,10 @@ export function syncServiceEndpoints(host: ControllerHost): void {
     if (!l) podsByNs.set(ns, (l = host.list('Pod', ns).sort((a, b) => host.seqOf(a) - host.seqOf(b))));
     return l as Pod[];
   };
+  if (scope) {
+    syncScoped(host, scope, nodes, podsIn);
+    return;
+  }
   // The slices and hand-made Endpoints as the pass starts, by namespace, then Service name (no
   // key string built per Service: a pass looks at all of them). Each Service's sync changes
   // only its own, so what it finds here is current.
@@ -142,18 +158,45 @@ export function syncServiceEndpoints(host: ControllerHost): void {
   for (const ep of host.list('Endpoints')) inner(handMade, ep.metadata.namespace as string).set(ep.metadata.name, ep);
   for (const svc of host.list('Service')) {
     const ns = svc.metadata.namespace as string;
-    const mine = slices.get(ns)?.get(svc.metadata.name) ?? [];
-    if (hasSelector(svc)) {
-      const sel = fromMap(svc.spec.selector);
-      const pods = podsIn(ns).filter((p) => matches(sel, p.metadata.labels));
-      syncEndpoints(host, svc, deriveSubsets(svc, pods, host.minor < 22));
-      syncSlices(host, svc, deriveSliceGroups(svc, pods, nodes), SLICE_CONTROLLER, mine);
-    } else if (svc.spec.type !== 'ExternalName') {
-      const ep = handMade.get(ns)?.get(svc.metadata.name);
-      if (ep?.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true') continue;
-      if (ep) syncSlices(host, svc, mirrorGroups(ep), MIRROR_CONTROLLER, mine);
-      else for (const sl of mine) if (sl.metadata.labels?.[LABEL_MANAGED_BY] === MIRROR_CONTROLLER) host.remove('EndpointSlice', ns, sl.metadata.name);
-    }
+    syncService(host, svc, slices.get(ns)?.get(svc.metadata.name) ?? [], handMade.get(ns)?.get(svc.metadata.name), nodes, podsIn);
+  }
+}
+
+/** A pass over the Services in `scope`, in the order of a full pass, each found by its key and
+ *  its slices by their label (no look at the others). */
+function syncScoped(host: ControllerHost, scope: EndpointScope, nodes: Map<string, Node>, podsIn: (ns: string) => Pod[]): void {
+  const picked = new Map<string, Service>();
+  for (const key of scope.services) {
+    const slash = key.indexOf('/');
+    const svc = host.get('Service', key.slice(0, slash), key.slice(slash + 1));
+    if (svc) picked.set(key, svc);
+  }
+  for (const ns of scope.podNamespaces) for (const svc of host.list('Service', ns)) if (hasSelector(svc)) picked.set(`${ns}/${svc.metadata.name}`, svc);
+  const services = [...picked.values()].sort(byNsName);
+  for (const svc of services) {
+    const ns = svc.metadata.namespace as string;
+    syncService(host, svc, host.slicesOf(ns, svc.metadata.name), host.get('Endpoints', ns, svc.metadata.name), nodes, podsIn);
+  }
+}
+
+function byNsName(a: Service, b: Service): number {
+  const na = a.metadata.namespace ?? '', nb = b.metadata.namespace ?? '';
+  if (na !== nb) return na < nb ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}
+
+/** One Service's sync: `mine`, its slices (labelled with its name); `ep`, its Endpoints. */
+function syncService(host: ControllerHost, svc: Service, mine: readonly EndpointSlice[], ep: Endpoints | undefined, nodes: Map<string, Node>, podsIn: (ns: string) => Pod[]): void {
+  const ns = svc.metadata.namespace as string;
+  if (hasSelector(svc)) {
+    const sel = fromMap(svc.spec.selector);
+    const pods = podsIn(ns).filter((p) => matches(sel, p.metadata.labels));
+    syncEndpoints(host, svc, deriveSubsets(svc, pods, host.minor < 22));
+    syncSlices(host, svc, deriveSliceGroups(svc, pods, nodes), SLICE_CONTROLLER, mine);
+  } else if (svc.spec.type !== 'ExternalName') {
+    if (ep?.metadata.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true') return;
+    if (ep) syncSlices(host, svc, mirrorGroups(ep), MIRROR_CONTROLLER, mine);
+    else for (const sl of mine) if (sl.metadata.labels?.[LABEL_MANAGED_BY] === MIRROR_CONTROLLER) host.remove('EndpointSlice', ns, sl.metadata.name);
   }
 }
 

@@ -12,7 +12,7 @@ import type { ControllerHost, KubeHooks, ObjectOf } from './controller-host.ts';
 import type { Decoded } from './decode.ts';
 import { applyDefaults, defaultPodSpec } from './defaults.ts';
 import { syncDeployments, syncDeploymentStatus } from './deployments.ts';
-import { cleanupServiceEndpoints, syncServiceEndpoints } from './endpoint-sync.ts';
+import { cleanupServiceEndpoints, LABEL_SERVICE_NAME, syncServiceEndpoints } from './endpoint-sync.ts';
 import { lastAppliedOf, readLastApplied, threeWayMerge } from './merge.ts';
 import { minorOf, newUid, rfc3339 } from './meta.ts';
 import { syncPods } from './pods.ts';
@@ -405,8 +405,14 @@ export class KubeStore {
    * place, instead of dropping them: one endpoint change among 10,000 Services would
    * otherwise re-scan and re-sort every list the controllers and agents read next.
    */
-  private relist(o: KubeObject, gone: boolean): void {
+  private relist(o: KubeObject, gone: boolean, prev?: KubeObject): void {
     this.writes.set(o.kind, (this.writes.get(o.kind) ?? 0) + 1);
+    this.markEndpointInput(o);
+    if (prev) this.markEndpointInput(prev);
+    if (o.kind === 'EndpointSlice') {
+      if (prev) this.indexSlice(prev, true);
+      this.indexSlice(o, gone);
+    }
     const prefix = `${o.kind}/`;
     const namespaced = KINDS[o.kind].namespaced;
     for (const [key, list] of this.lists) {
@@ -496,7 +502,7 @@ export class KubeStore {
     }
     this.stamp(o);
     this.objects.set(keyOf(o.kind, o.metadata.namespace, o.metadata.name), o);
-    this.relist(o, false);
+    this.relist(o, false, live);
     this.emit('MODIFIED', o);
     return clone(o);
   }
@@ -556,6 +562,53 @@ export class KubeStore {
   private readonly writes = new Map<Kind, number>();
   /** The endpoint controllers' inputs' writes when they last ran. */
   private endpointInputs = -1;
+  /** What was written of the endpoint controllers' inputs since their last pass began: the
+   *  Services it concerns (`ns/name`), namespaces where a pod was written, or everything (a
+   *  Node or Namespace, whose writes concern every Service; and at first). */
+  private endpointDirty = { all: true, services: new Set<string>(), podNamespaces: new Set<string>() };
+  /** The Service writes when the cloud controller last ran (its only input). */
+  private lbInputs = -1;
+
+  /** The EndpointSlices by `namespace/service-name label`, then name (the endpoint
+   *  controllers' look-up when they look at a few Services). */
+  private readonly slicesByService = new Map<string, Map<string, KubeObject>>();
+
+  private indexSlice(o: KubeObject, gone: boolean): void {
+    const svc = o.metadata.labels?.[LABEL_SERVICE_NAME];
+    if (svc === undefined) return;
+    const key = `${o.metadata.namespace}/${svc}`;
+    let m = this.slicesByService.get(key);
+    if (gone) {
+      if (m?.get(o.metadata.name) === o) m.delete(o.metadata.name);
+      if (m && !m.size) this.slicesByService.delete(key);
+      return;
+    }
+    if (!m) this.slicesByService.set(key, (m = new Map()));
+    m.set(o.metadata.name, o);
+  }
+
+  private markEndpointInput(o: KubeObject): void {
+    const d = this.endpointDirty;
+    if (d.all) return;
+    switch (o.kind) {
+      case 'Service':
+      case 'Endpoints':
+        d.services.add(`${o.metadata.namespace}/${o.metadata.name}`);
+        break;
+      case 'EndpointSlice': {
+        const svc = o.metadata.labels?.[LABEL_SERVICE_NAME];
+        if (svc) d.services.add(`${o.metadata.namespace}/${svc}`);
+        break;
+      }
+      case 'Pod':
+        d.podNamespaces.add(o.metadata.namespace ?? 'default');
+        break;
+      case 'Node':
+      case 'Namespace':
+        d.all = true;
+        break;
+    }
+  }
 
   /** Runs the controllers until nothing changes (bounded). */
   private reconcile(): void {
@@ -572,9 +625,27 @@ export class KubeStore {
           for (const k of ENDPOINT_INPUTS) inputs += this.writes.get(k) ?? 0;
           if (inputs === this.endpointInputs) return;
           this.endpointInputs = inputs;
-          syncServiceEndpoints(this.host);
+          // Only the Services whose inputs were written since the last pass began (the pass's
+          // own writes are looked at by the next one). A pass cut short by a refused write
+          // leaves the next one to look at every Service, as it did before.
+          const d = this.endpointDirty;
+          this.endpointDirty = { all: false, services: new Set(), podNamespaces: new Set() };
+          try {
+            syncServiceEndpoints(this.host, d.all ? null : d);
+          } catch (e) {
+            this.endpointDirty.all = true;
+            throw e;
+          }
         },
-        () => syncLoadBalancers(this.host, this.hooks),
+        () => {
+          // The cloud controller reads the Services only: skipped when none was written.
+          // (Its own writes count: it looks again after them, as another Service may have
+          // freed an address for one it left pending.)
+          const services = this.writes.get('Service') ?? 0;
+          if (services === this.lbInputs) return;
+          syncLoadBalancers(this.host, this.hooks);
+          this.lbInputs = services;
+        },
       ]) {
         try {
           step();
@@ -597,6 +668,11 @@ export class KubeStore {
       rng: this.rng,
       list: (kind, ns) => this.liveList(kind, ns),
       get: (kind, ns, name) => this.objects.get(keyOf(kind, ns, name)) as never,
+      slicesOf: (ns, svc) => {
+        const m = this.slicesByService.get(`${ns}/${svc}`);
+        if (!m) return [];
+        return [...m.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0)) as never;
+      },
       create: (obj) => this.createObject(obj) as typeof obj,
       update: (obj) => {
         const live = this.objects.get(keyOf(obj.kind, obj.metadata.namespace, obj.metadata.name));
@@ -609,7 +685,7 @@ export class KubeStore {
         }
         this.stamp(o);
         this.objects.set(keyOf(o.kind, o.metadata.namespace, o.metadata.name), o);
-        this.relist(o, false);
+        this.relist(o, false, live);
         this.emit('MODIFIED', o);
         return o;
       },
