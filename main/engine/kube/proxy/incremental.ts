@@ -160,6 +160,9 @@ export function chainOrigins(parts: readonly ChainLines[]): Origin[] {
   return out;
 }
 
+/** At most this many replaced ServicePorts take the short way (`fewChanged`). */
+const FEW = 64;
+
 interface LayoutImpl<C> {
   large(total: number): boolean;
   context(input: GenerateInput, largeClusterMode: boolean): C;
@@ -244,8 +247,12 @@ export class KubeProxySyncer {
   private cache = new WeakMap<ServicePort, PortEntry>();
   /** The last sync's ServicePorts and their entries, by position: most ports are the same
    *  objects at the same place next time, found without a lookup in the cache. */
-  private lastPorts: readonly ServicePort[] = [];
+  private lastPorts: ServicePort[] = [];
   private lastEntries: PortEntry[] = [];
+  /** The last sync's endpoints in all, and each input position's place in `last.sorted`
+   *  (-1: not proxied). */
+  private lastTotal = 0;
+  private sortedAt: Int32Array | null = null;
   private globals = '';
   private last: LastSync | null = null;
   private generation = 0;
@@ -265,11 +272,16 @@ export class KubeProxySyncer {
       this.lastEntries = [];
       this.last = null;
     }
+    if (partial && this.last) {
+      const r = this.fewChanged(L, input, existingNatChains);
+      if (r) return r;
+    }
     const gen = ++this.generation;
 
     // The ports, normalized once per ServicePort object.
     const proxied: PortEntry[] = [];
     const entries: PortEntry[] = [];
+    const proxiedAt: number[] = [];
     const lastPorts = this.lastPorts;
     let total = 0;
     for (let i = 0; i < input.services.length; i++) {
@@ -292,6 +304,7 @@ export class KubeProxySyncer {
       entries.push(e);
       if (!e.info) continue;
       proxied.push(e);
+      proxiedAt.push(i);
       total += e.endpoints;
     }
     this.lastPorts = input.services.slice(); // the caller may reuse its array
@@ -305,6 +318,10 @@ export class KubeProxySyncer {
       perm.sort((i, j) => comparePorts(proxied[i], proxied[j]) || i - j);
     }
     const sorted = perm.map((i) => proxied[i]);
+    const sortedAt = new Int32Array(input.services.length).fill(-1);
+    for (let k = 0; k < perm.length; k++) sortedAt[proxiedAt[perm[k]]] = k;
+    this.sortedAt = sortedAt;
+    this.lastTotal = total;
 
     const large = L.large(total);
     const ctx = L.context(input, large);
@@ -334,6 +351,79 @@ export class KubeProxySyncer {
       }
     }
     return { ...this.fullSync(L, contribs, prologue, epilogue, large, keys, perm, existingNatChains), ...setup };
+  }
+
+  /**
+   * The common sync: the input is the last one with a few ServicePorts replaced by new objects
+   * in place, each keeping its port's name and protocol (its place in the order) and whether
+   * it is proxied, and large-cluster mode stays. Only those ports are looked at, instead of
+   * every one. null: not that case (the general sync runs).
+   */
+  private fewChanged(L: LayoutImpl<unknown>, input: GenerateInput, existingNatChains: () => readonly string[]): ProxySync | null {
+    const last = this.last!;
+    const ports = input.services;
+    const was = this.lastPorts;
+    const sortedAt = this.sortedAt;
+    if (!sortedAt || ports.length !== was.length || sortedAt.length !== ports.length) return null;
+    const changed: number[] = [];
+    for (let i = 0; i < ports.length; i++) {
+      if (ports[i] === was[i]) continue;
+      if (changed.length === FEW) return null;
+      changed.push(i);
+    }
+    const fresh: PortEntry[] = [];
+    let total = this.lastTotal;
+    for (const i of changed) {
+      const sp = ports[i];
+      // An object seen before may stand at another place too: the general sync sorts that out.
+      if (this.cache.has(sp)) return null;
+      const old = this.lastEntries[i];
+      const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
+      const e: PortEntry = {
+        info,
+        sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '',
+        endpoints: info ? info.endpoints.length : 0,
+        contrib: null,
+        large: false,
+        used: this.generation,
+      };
+      if ((info === null) !== (old.info === null) || e.sortKey !== old.sortKey) return null;
+      total += e.endpoints - old.endpoints;
+      fresh.push(e);
+    }
+    const large = L.large(total);
+    if (large !== last.large) return null;
+    const ctx = L.context(input, large);
+    const known: Array<[Contribution, Contribution]> = [];
+    for (let j = 0; j < changed.length; j++) {
+      const i = changed[j];
+      const e = fresh[j];
+      this.cache.set(ports[i], e);
+      this.lastPorts[i] = ports[i];
+      this.lastEntries[i] = e;
+      if (!e.info) continue;
+      const c = recorder();
+      L.port(ctx, e.info, c.filter, c.nat, null);
+      e.contrib = c;
+      e.large = large;
+      const k = sortedAt[i];
+      known.push([last.sorted[k], c]);
+      last.sorted[k] = c;
+    }
+    this.lastTotal = total;
+    const prologue = recorder();
+    L.prologue(input, ctx, prologue.filter, prologue.nat);
+    const epilogue = recorder();
+    L.epilogue(input, ctx, epilogue.filter, epilogue.nat);
+    const setup = L.setup();
+    const contribs = last.sorted;
+    const r = this.partialSync(last, contribs, prologue, epilogue, known);
+    if (r) {
+      last.prologue = prologue;
+      last.epilogue = epilogue;
+      return { ...r, ...setup };
+    }
+    return { ...this.fullSync(L, contribs, prologue, epilogue, large, last.keys, last.perm, existingNatChains), ...setup };
   }
 
   private fullSync(
@@ -410,11 +500,28 @@ export class KubeProxySyncer {
   }
 
   /** The chains that changed since `last` (updated in place); null: a full sync is needed. */
-  private partialSync(last: LastSync, contribs: Contribution[], prologue: Contribution, epilogue: Contribution): Omit<ProxySync, 'ensureChains' | 'staticRules'> | null {
+  private partialSync(
+    last: LastSync,
+    contribs: Contribution[],
+    prologue: Contribution,
+    epilogue: Contribution,
+    known: Array<[Contribution, Contribution]> | null = null,
+  ): Omit<ProxySync, 'ensureChains' | 'staticRules'> | null {
     const removed: Contribution[] = [];
     const added: Contribution[] = [];
     const dirty = new Set<string>();
-    if (last.sorted.length === contribs.length) {
+    if (known) {
+      // The caller knows the ports that changed (each was replaced in place).
+      for (const [was, now] of known) {
+        removed.push(was);
+        added.push(now);
+        for (const t of TABLES) {
+          if (sameParts(was[t].sharedParts, now[t].sharedParts)) continue;
+          for (const [chain] of was[t].sharedParts) dirty.add(t + '/' + chain);
+          for (const [chain] of now[t].sharedParts) dirty.add(t + '/' + chain);
+        }
+      }
+    } else if (last.sorted.length === contribs.length) {
       // As many ports as before (the common case: some changed): compared place by place. A
       // port whose lines in the shared chains are the very same as its predecessor's there
       // leaves those chains as they are.

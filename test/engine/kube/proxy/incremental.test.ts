@@ -108,7 +108,9 @@ function randomService(r: () => number, i: number, big = false): ServicePort[] {
 function randomEndpoints(r: () => number, i: number, n: number): Endpoint[] {
   const eps: Endpoint[] = [];
   for (let k = 0; k < n; k++) {
-    const ep: Endpoint = { ip: `10.244.${i & 255}.${Math.floor(r() * 250) + 1}`, port: 8080, nodeName: NODES[Math.floor(r() * 3)] };
+    const host = Math.floor(r() * 250) + 1;
+    // (More than 250 endpoints, for large-cluster mode, need addresses of their own.)
+    const ep: Endpoint = { ip: n > 250 ? `10.250.${k >> 8}.${k & 255}` : `10.244.${i & 255}.${host}`, port: 8080, nodeName: NODES[Math.floor(r() * 3)] };
     const x = r();
     if (x < 0.1) ep.ready = false;
     else if (x < 0.2) Object.assign(ep, { ready: false, serving: true, terminating: true });
@@ -148,7 +150,10 @@ function scenario(layout: Layout, seed: number, steps: number): void {
     else if (x < 0.86) {
       // large-cluster mode on and off (more than 1,000 endpoints)
       if (big < 0) services.set((big = next), randomService(r, next++, true));
-      else {
+      else if (r() < 0.5) {
+        // in place: the big Service's ports shrink below the mark or grow back above it
+        services.set(big, services.get(big)!.map((sp) => ({ ...sp, endpoints: randomEndpoints(r, big, sp.endpoints.length > 1000 ? 300 : 1100) })));
+      } else {
         services.delete(big);
         big = -1;
       }
