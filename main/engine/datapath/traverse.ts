@@ -185,7 +185,7 @@ interface Frame {
   chain: Chain;
   plans: (RulePlan | undefined)[];
   pos: number; // next candidate position (0-based rule index)
-  cands: number[] | null; // from the index, or null = linear
+  cands: readonly number[] | null; // from the index, or null = linear
   ci: number; // cursor into cands
   depth: number;
 }
@@ -237,7 +237,13 @@ export function undoCounters(mark: number): void {
 }
 
 function count(o: Rule | Chain, len: number): void {
-  if (counterUndo.depth) counterUndo.log.push(o, o.packets, o.bytes);
+  if (counterUndo.depth) {
+    const log = counterUndo.log;
+    const n = log.length;
+    log[n] = o;
+    log[n + 1] = o.packets;
+    log[n + 2] = o.bytes;
+  }
   o.packets++;
   o.bytes += len;
 }
@@ -307,8 +313,14 @@ export class StepTape {
   }
 
   write(kind: number, matched: boolean, chain: string, pos: number, ref: Rule | string | null, depth: number, aux: number): void {
-    this.length++;
-    this.data.push(kind | (matched ? 8 : 0) | (depth << 4), pos, aux, chain, ref);
+    // (stores at the end, not one push of five: a push of several values is not inlined)
+    const d = this.data;
+    const o = 5 * this.length++;
+    d[o] = kind | (matched ? 8 : 0) | (depth << 4);
+    d[o + 1] = pos;
+    d[o + 2] = aux;
+    d[o + 3] = chain;
+    d[o + 4] = ref;
   }
 
   /** Step `i` as an object (made once); `k`: the index of its place, if known. */

@@ -141,11 +141,11 @@ class WalkEnv implements TraverseEnv {
     this.maxSteps = flight.maxSteps;
     this.record = flight.record;
     this.ctx = { hook: 'PREROUTING', table: 'filter', inIface: undefined, outIface: undefined, pkt: flight.pkt, ct: null, host: undefined as never, rule: undefined as never, log: undefined as never };
-    this.log = logEvent.bind(this);
   }
 
-  /** LOG's line as an event (bound: targets call it through their context). */
-  readonly log: (line: string) => void;
+  /** LOG's line as an event, on the env of the table being walked (one function for every
+   *  walk: binding one per walk cost more than most tables' walks). */
+  readonly log = logEvent;
 
   onNotrack(): void {
     this.pass.untracked = true;
@@ -286,11 +286,17 @@ function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableV
   env.index = hp.host.index;
   env.countPolicy = nf.policyCounted(table, hook);
   env.pass = hp;
+  logTo = env;
   return traverse(env, hook);
 }
 
-function logEvent(this: WalkEnv, line: string): void {
-  ev(this.flight, this.pass.host.name, 'log', line, this.hook);
+/** The env of the table being walked, which LOG's lines go to (walks never nest inside a
+ *  table's walk: a target runs to its end before the next one starts). */
+let logTo: WalkEnv | null = null;
+
+function logEvent(line: string): void {
+  const env = logTo!;
+  ev(env.flight, env.pass.host.name, 'log', line, env.hook);
 }
 
 /** What the matches see of the packet's conntrack: the entry's view, or a stand-in for an

@@ -1314,13 +1314,19 @@ export class NetNs {
    * for 169.254.1.1), or a proxy entry. `sender` is the requester's address (0: a probe).
    */
   answersArp(target: IPv4, onDev: string, sender = 0): boolean {
-    const arp = this.cached().arp;
-    const key = `${onDev} ${target >>> 0} ${sender >>> 0}`;
-    const hit = arp.get(key);
+    const memo = this.cached();
+    let byTarget = memo.arp.get(onDev);
+    if (!byTarget) memo.arp.set(onDev, (byTarget = new Map()));
+    let bySender = byTarget.get(target);
+    if (!bySender) {
+      if (byTarget.size >= MEMO_MAX) byTarget.clear();
+      byTarget.set(target, (bySender = new Map()));
+    }
+    const hit = bySender.get(sender);
     if (hit !== undefined) return hit;
     const res = this.answersArpSlow(target, onDev, sender);
-    if (arp.size >= MEMO_MAX) arp.clear();
-    arp.set(key, res);
+    if (bySender.size >= MEMO_MAX) bySender.clear();
+    bySender.set(sender, res);
     return res;
   }
 
@@ -1439,8 +1445,8 @@ interface Memo {
   sysGen: number;
   /** fibLookup at universe scope, any device, by destination. */
   fib: Map<number, Route | { error: string } | null>;
-  /** answersArp by "DEV TARGET SENDER". */
-  arp: Map<string, boolean>;
+  /** answersArp by device, target and sender. */
+  arp: Map<string, Map<IPv4, Map<IPv4, boolean>>>;
   conf: Map<string, DevConf>;
 }
 

@@ -29,10 +29,12 @@ export class ChainIndex {
     }
   }
 
-  /** Candidate rule positions (0-based, ascending) for `pkt`. */
-  candidates(pkt: Packet): number[] {
+  /** Candidate rule positions (0-based, ascending) for `pkt` (not to be changed: a packet
+   *  that no rule is indexed for gets the unindexed rules' own list). */
+  candidates(pkt: Packet): readonly number[] {
     const a = this.byDst.get(pkt.dst >>> 0);
     const b = pkt.dport ? this.byPort.get(portKey(pkt.proto, pkt.dport)) : undefined;
+    if (!a && !b) return this.wild;
     return merge3(a, b, this.wild);
   }
 }
