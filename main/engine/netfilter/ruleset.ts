@@ -17,6 +17,7 @@ import { TARGETS } from './targets/index.ts';
 import { KernelError, noSuchChain, badRule, OpError, type KernelFailure, type KernelOp } from './errors.ts';
 import { ruleSpec } from './save.ts';
 import type { ServiceProfile } from './services.ts';
+import { JumpRefs } from './jump-refs.ts';
 
 /** NFT_JUMP_STACK_SIZE: a chain entered at this depth fails validation. */
 const MAX_DEPTH = 16;
@@ -230,7 +231,7 @@ export class TableState {
    *  counted by `references` when first asked, then kept up to date by every change to the
    *  rules (and handed on to a restore's working copy), so deleting chains does not look at
    *  every rule of the table again. */
-  private refs: Map<string, Map<string, number>> | null = null;
+  private refs: JumpRefs | null = null;
 
   /** A rule of chain `from` came (d = 1) or went (d = -1). Jump counts are kept per chain
    *  that jumps: they are also the way up from a changed chain to what jumps to it. */
@@ -238,17 +239,14 @@ export class TableState {
     const refs = this.refs;
     const t = rule.target?.name;
     if (refs === null || t === undefined || TARGETS.has(t) || STANDARD.has(t)) return;
-    let m = refs.get(t);
-    if (!m) refs.set(t, (m = new Map()));
-    const n = (m.get(from) ?? 0) + d;
-    if (n === 0) m.delete(from);
-    else m.set(from, n);
+    if (d > 0) refs.add(t, from);
+    else refs.remove(t, from);
   }
 
   /** The jump counts, counted from every rule if they are not kept yet. */
-  private jumpCounts(): Map<string, Map<string, number>> {
+  private jumpCounts(): JumpRefs {
     if (this.refs) return this.refs;
-    this.refs = new Map();
+    this.refs = new JumpRefs();
     for (const c of this.table.chains.values()) for (const r of c.rules) this.countRef(c.name, r, 1);
     return this.refs;
   }
@@ -437,10 +435,7 @@ export class TableState {
       for (const c of this.table.chains.values()) for (const r of c.rules) if (r.target?.name === name) n++;
       return n;
     }
-    const m = this.jumpCounts().get(name);
-    let n = 0;
-    if (m) for (const k of m.values()) n += k;
-    return n;
+    return this.jumpCounts().count(name);
   }
 
   /** -X NAME: the kernel's refusal (busy), or undefined once deleted. */
@@ -490,7 +485,7 @@ export class TableState {
   flush(name?: string): void {
     if (name === undefined) {
       for (const c of [...this.table.chains.values()]) this.own(c, false).rules = [];
-      if (this.refs !== null) this.refs = new Map();
+      if (this.refs !== null) this.refs = new JumpRefs();
       this.vdirty = null;
       return;
     }
@@ -603,7 +598,7 @@ export class TableState {
    * to do every memo agrees with what is below it; a new loop raises the heights round after
    * round up to MAX_DEPTH, where the walk takes over.
    */
-  private resummarize(refs: Map<string, Map<string, number>>, pass: number): void {
+  private resummarize(refs: JumpRefs, pass: number): void {
     const chains = this.table.chains;
     // Each chain to summarize again with the summary its parents last read (UNKNOWN: none).
     let todo: Chain[] = [];
@@ -626,9 +621,7 @@ export class TableState {
         const c = now[i];
         const s = c.vpass === pass ? c.vsum! : this.summarize(c, pass);
         if (s === was[i]) continue;
-        const up = refs.get(c.name);
-        if (!up) continue;
-        for (const from of up.keys()) {
+        for (const from of refs.parents(c.name)) {
           const p = chains.get(from);
           if (p && p.vpass === pass) invalidate(p);
         }
