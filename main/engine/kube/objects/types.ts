@@ -402,9 +402,37 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A deep copy of JSON data (the store never hands out its own objects). */
+/**
+ * A deep copy of JSON data (the store never hands out its own objects): what
+ * JSON.parse(JSON.stringify(v)) gives — members that are undefined (or functions) left out,
+ * such array items null, non-finite numbers null, -0 as 0 — without making the text (an
+ * apply of 20,000 objects copies each several times).
+ */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  return v === undefined ? v : (copyJson(v) as T);
+}
+
+function copyJson(v: unknown): unknown {
+  if (typeof v === 'number') return Number.isFinite(v) ? v + 0 : null;
+  if (typeof v !== 'object' || v === null) return v;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return JSON.parse(JSON.stringify(v));
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      out[i] = x === undefined || typeof x === 'function' || typeof x === 'symbol' ? null : copyJson(x);
+    }
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+    // An own "__proto__" member stays a member (an assignment would set the prototype).
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copyJson(x), enumerable: true, writable: true, configurable: true });
+    else out[k] = copyJson(x);
+  }
+  return out;
 }
 
 /** Structural equality of JSON data (key order ignored, `undefined` members ignored). */
