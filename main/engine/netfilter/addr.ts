@@ -25,8 +25,9 @@ export function parseIptAddress(s: string, isMask = false): number | null {
   return n >>> 0;
 }
 
-/** Plain "a.b.c.d" with decimal octets (no leading zeros), or null to take the slow path. */
-function dottedQuad(s: string): number | null {
+/** Plain "a.b.c.d" with decimal octets (no leading zeros), or null to take the slow path
+ *  (the C notations iptables and glibc also read). */
+export function dottedQuad(s: string): number | null {
   let n = 0;
   let octet = 0;
   let digits = 0;

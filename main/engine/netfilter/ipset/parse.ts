@@ -5,6 +5,7 @@
 // exactly as the tool words them, warnings included.
 
 import type { IPv4 } from '../../net/ipv4.ts';
+import { dottedQuad } from '../addr.ts';
 import { icmpByName, protoByName, serviceByName } from './netdb.ts';
 import type { AdtAttrs } from './types.ts';
 import type { Report } from './report.ts';
@@ -138,31 +139,6 @@ export function inetAton(s: string): IPv4 | null {
   const lastMax = n === 1 ? 0xffffffff : n === 2 ? 0xffffff : n === 3 ? 0xffff : 0xff;
   if (v > lastMax) return null;
   return (ip * 2 ** (8 * (5 - n)) + v) >>> 0;
-}
-
-/** The common case quickly: four decimal parts 0-255 without leading zeros. */
-function dottedQuad(s: string): IPv4 | null {
-  let ip = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (digits === 0 || dots === 3) return null;
-      ip = ip * 256 + part;
-      part = 0;
-      digits = 0;
-      dots++;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && part === 0) return null; // leading zero: octal, the slow path decides
-      part = part * 10 + (c - 48);
-      if (part > 255) return null;
-      digits++;
-    } else return null;
-  }
-  if (dots !== 3 || digits === 0) return null;
-  return (ip * 256 + part) >>> 0;
 }
 
 /** gethostbyname2(name, AF_INET) as far as the lab can answer it. */
