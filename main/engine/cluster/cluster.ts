@@ -7,7 +7,7 @@
 import { CLUSTER_LAN, CLUSTER_VERSIONS, type ClusterDoc } from '../../../shared/cluster.ts';
 import type { ListenSpec } from '../../../shared/lab.ts';
 import type { Host } from '../host.ts';
-import { KubeStore } from '../kube/objects/store.ts';
+import { KubeStore, type WatchEvent } from '../kube/objects/store.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
 import { chainOrigins, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort } from '../kube/proxy/index.ts';
@@ -78,6 +78,10 @@ export class Cluster {
   private readonly felix = new Map<string, FelixState>();
   private syncing = false;
   private refresh = false;
+  /** What the writes since the agents last read the objects touched (see noteChange). */
+  private changes = noChanges();
+  /** The cloud LB's routes as last worked out (null: to be worked out again). */
+  private lbRoutes: Map<string, string | null> | null = null;
   private dirty = false;
   /** What the agents read at the last sync that saw the objects change. */
   private read: { healthPorts: ListenSpec[]; services: ServicePort[]; proxyConfig: ProxyConfig; calico: CalicoCluster | null } | null = null;
@@ -106,7 +110,10 @@ export class Cluster {
     topo.ensureLan(CLUSTER_LAN);
     // Changes are collected and the agents run once the command that made them is done
     // (`flush`): an apply of a thousand objects is one sync, not a thousand.
-    this.store.watch(() => (this.dirty = true));
+    this.store.watch((events) => {
+      this.dirty = true;
+      for (const e of events) this.noteChange(e);
+    });
     const first = this.nodeAddress(0);
     this.store.bootstrap({ apiServer: first, dns: true });
     for (let i = 0; i < doc.nodes; i++) {
@@ -132,6 +139,7 @@ export class Cluster {
     this.synced.clear();
     this.felix.clear();
     this.read = null;
+    this.lbRoutes = null;
     this.sync(true);
   }
 
@@ -242,6 +250,10 @@ export class Cluster {
     const objectsChanged = this.dirty || !this.read;
     this.dirty = false;
     this.refresh = refresh;
+    const ch = this.changes;
+    this.changes = noChanges();
+    // The LB's routes read Services, nodes and the slices of LoadBalancer Services only.
+    if (ch.all || ch.serviceWritten || ch.nodeWritten || [...ch.services].some((key) => this.serviceOf(key)?.spec.type === 'LoadBalancer')) this.lbRoutes = null;
     try {
       const nodes = this.store.view('Node') as Node[];
       this.syncNodes(nodes);
@@ -250,11 +262,15 @@ export class Cluster {
       this.syncCloudLb(nodes);
       // What every node's agents read, taken once per sync.
       if (objectsChanged) {
-        const svcObjs = this.store.view('Service') as Service[];
-        const services = this.servicePorts.of(svcObjs, this.store.view('EndpointSlice') as EndpointSlice[]);
+        // A few Services changed in place (their objects or slices): only those are remade.
+        const few = this.read && !ch.all ? this.servicePorts.ofFew(ch.services, (key) => this.serviceOf(key), (key) => this.slicesOf(key)) : null;
+        const services = few ?? this.servicePorts.of(this.store.view('Service') as Service[], this.store.view('EndpointSlice') as EndpointSlice[]);
         // kube-proxy's health check server listens on every LoadBalancer Service's health port.
-        const healthPorts: ListenSpec[] = [];
-        for (const s of svcObjs) if (s.spec.healthCheckNodePort) healthPorts.push({ port: s.spec.healthCheckNodePort, proto: 'tcp' });
+        let healthPorts = this.read?.healthPorts;
+        if (!healthPorts || ch.all || ch.serviceWritten) {
+          healthPorts = [];
+          for (const s of this.store.view('Service')) if (s.spec.healthCheckNodePort) healthPorts.push({ port: s.spec.healthCheckNodePort, proto: 'tcp' });
+        }
         this.read = { healthPorts, services, proxyConfig: this.proxyConfig(), calico: null };
       }
       const r = this.read!;
@@ -274,6 +290,38 @@ export class Cluster {
     } finally {
       this.syncing = false;
     }
+  }
+
+  /**
+   * Notes what a write touched, for the next sync: the Services (`ns/name`) whose object or
+   * slices changed in place, whether a Service or a node was written; `all` when a Service
+   * came or went or too many changed (the next sync reads everything).
+   */
+  private noteChange(e: WatchEvent): void {
+    const ch = this.changes;
+    if (ch.all) return;
+    const o = e.object;
+    if (o.kind === 'Service') {
+      if (e.type !== 'MODIFIED') ch.all = true;
+      ch.serviceWritten = true;
+      ch.services.add(`${o.metadata.namespace}/${o.metadata.name}`);
+    } else if (o.kind === 'EndpointSlice') {
+      for (const x of e.old ? [o, e.old] : [o]) {
+        const svc = (x as EndpointSlice).metadata.labels?.['kubernetes.io/service-name'];
+        if (svc) ch.services.add(`${x.metadata!.namespace}/${svc}`);
+      }
+    } else if (o.kind === 'Node') ch.nodeWritten = true;
+    if (ch.services.size > MANY_CHANGES) ch.all = true;
+  }
+
+  private serviceOf(key: string): Readonly<Service> | undefined {
+    const slash = key.indexOf('/');
+    return this.store.peek('Service', key.slice(0, slash), key.slice(slash + 1));
+  }
+
+  private slicesOf(key: string): readonly EndpointSlice[] {
+    const slash = key.indexOf('/');
+    return this.store.slicesOf(key.slice(0, slash), key.slice(slash + 1)) as EndpointSlice[];
   }
 
   private run(host: Host, argv: string[], stdin = ''): void {
@@ -452,7 +500,7 @@ export class Cluster {
 
   /** The LB appliance: made with the first LoadBalancer address; routes follow health. */
   private syncCloudLb(nodes: Node[]): void {
-    const routes = lbRoutes(this.store.view('Service') as Service[], nodes, this.store.view('EndpointSlice') as EndpointSlice[]);
+    const routes = (this.lbRoutes ??= lbRoutes(this.store.view('Service') as Service[], nodes, this.store.view('EndpointSlice') as EndpointSlice[]));
     let host = this.topo.hosts.get(CLOUD_LB_HOST);
     if (!routes.size && !host) return;
     if (!host) {
@@ -579,6 +627,13 @@ export class Cluster {
       for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
     }
   }
+}
+
+/** More Services changed than the next sync looks at one by one. */
+const MANY_CHANGES = 64;
+
+function noChanges(): { all: boolean; services: Set<string>; serviceWritten: boolean; nodeWritten: boolean } {
+  return { all: false, services: new Set(), serviceWritten: false, nodeWritten: false };
 }
 
 /** The same ServicePorts (the same objects, or equal ones). */

@@ -37,9 +37,61 @@ export class ServicePortCache {
   /** The last pass's lists and what it found for each object, by position. */
   private lastSlices: readonly EndpointSlice[] = [];
   private lastSeen: SliceSeen[] = [];
-  private lastServices: readonly Service[] = [];
+  private lastServices: Service[] = [];
   private lastMade: Made[] = [];
   private pass = 0;
+  /** The last answer, and where each Service's ports start in it (made when first needed). */
+  private lastOut: ServicePort[] | null = null;
+  private at: { pos: Map<string, number>; start: Int32Array } | null = null;
+
+  /**
+   * What `of` answers, when since the last answer only the Services of `keys` (`ns/name`) may
+   * have changed — their objects (in place: none came or went) or their slices — remaking
+   * those only, without a look at the others. `service` and `slicesOf` read the store (the
+   * slices labelled with the Service's name, in the store's order). null: it cannot tell (no
+   * last answer, a Service came or went, or its number of ports changed): `of` must run.
+   */
+  ofFew(keys: Iterable<string>, service: (key: string) => Service | undefined, slicesOf: (key: string) => readonly EndpointSlice[]): ServicePort[] | null {
+    const last = this.lastOut;
+    if (!last) return null;
+    if (!this.at) {
+      const pos = new Map<string, number>();
+      const start = new Int32Array(this.lastMade.length);
+      let n = 0;
+      for (let i = 0; i < this.lastMade.length; i++) {
+        pos.set(this.lastMade[i].key, i);
+        start[i] = n;
+        n += this.lastMade[i].ports.length;
+      }
+      this.at = { pos, start };
+    }
+    const { pos, start } = this.at;
+    let out: ServicePort[] | null = null;
+    for (const key of keys) {
+      const i = pos.get(key);
+      const svc = service(key);
+      if (i === undefined || !svc) {
+        if (i === undefined && !svc) continue; // slices of no Service
+        return null;
+      }
+      const mine = slicesOf(key).filter((sl) => sl.addressType === 'IPv4');
+      const old = this.lastMade[i];
+      let ports = portsOfService(svc, mine);
+      if (old.ports.length !== ports.length) return null;
+      if (JSON.stringify(old.ports) === JSON.stringify(ports)) ports = old.ports;
+      const m: Made = { key, rv: svc.metadata.resourceVersion, ports };
+      this.made.set(svc, m);
+      this.byKey.set(key, m);
+      this.lastServices[i] = svc;
+      this.lastMade[i] = m;
+      if (ports === old.ports) continue;
+      out ??= last.slice();
+      for (let j = 0; j < ports.length; j++) out[start[i] + j] = ports[j];
+    }
+    if (!out) return last;
+    this.lastOut = out;
+    return out;
+  }
 
   of(services: readonly Service[], slices: readonly EndpointSlice[]): ServicePort[] {
     const pass = ++this.pass;
@@ -106,6 +158,8 @@ export class ServicePortCache {
     }
     this.lastServices = services.slice();
     this.lastMade = madeAt;
+    this.lastOut = out;
+    this.at = null;
     return out;
   }
 }

@@ -62,6 +62,8 @@ export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
   /** The store's object: read it, never change it. */
   object: Readonly<KubeObject | KubeProxyConfiguration>;
+  /** MODIFIED: the object it replaced. */
+  old?: Readonly<KubeObject | KubeProxyConfiguration>;
 }
 
 /** What the endpoint controllers read. */
@@ -162,6 +164,14 @@ export class KubeStore {
    */
   view<K extends Kind>(kind: K, namespace?: string): readonly Readonly<ObjectOf<K>>[] {
     return this.liveList(kind, namespace);
+  }
+
+  /** The live EndpointSlices of a namespace labelled with a Service's name, sorted by name
+   *  (callers must not change them). */
+  slicesOf(namespace: string, service: string): readonly Readonly<ObjectOf<'EndpointSlice'>>[] {
+    const m = this.slicesByService.get(`${namespace}/${service}`);
+    if (!m) return [];
+    return ([...m.values()] as ObjectOf<'EndpointSlice'>[]).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   }
 
   proxyConfiguration(): KubeProxyConfiguration {
@@ -373,11 +383,11 @@ export class KubeStore {
     }
   }
 
-  private emit(type: WatchEvent['type'], object: KubeObject | KubeProxyConfiguration): void {
+  private emit(type: WatchEvent['type'], object: KubeObject | KubeProxyConfiguration, old?: KubeObject | KubeProxyConfiguration): void {
     // The store's own object (it is replaced, never changed, by a later write), as view() hands
     // them out: copying every object written for watchers that only note a change cost a
     // quarter of a big apply's copying.
-    this.pending.push({ type, object });
+    this.pending.push(old ? { type, object, old } : { type, object });
   }
 
   /** Sorted live lists by kind and namespace, until the next write (controllers list often). */
@@ -503,7 +513,7 @@ export class KubeStore {
     this.stamp(o);
     this.objects.set(keyOf(o.kind, o.metadata.namespace, o.metadata.name), o);
     this.relist(o, false, live);
-    this.emit('MODIFIED', o);
+    this.emit('MODIFIED', o, live);
     return clone(o);
   }
 
@@ -553,8 +563,9 @@ export class KubeStore {
     delete patch.metadata;
     const next = deepMerge(this.proxy as unknown as Record<string, unknown>, patch) as unknown as KubeProxyConfiguration;
     if (same(next, this.proxy)) return { action: 'unchanged', object: clone(this.proxy) };
+    const old = this.proxy;
     this.proxy = next;
-    this.emit('MODIFIED', next);
+    this.emit('MODIFIED', next, old);
     return { action: 'configured', object: clone(next) };
   }
 
@@ -668,11 +679,7 @@ export class KubeStore {
       rng: this.rng,
       list: (kind, ns) => this.liveList(kind, ns),
       get: (kind, ns, name) => this.objects.get(keyOf(kind, ns, name)) as never,
-      slicesOf: (ns, svc) => {
-        const m = this.slicesByService.get(`${ns}/${svc}`);
-        if (!m) return [];
-        return [...m.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0)) as never;
-      },
+      slicesOf: (ns, svc) => this.slicesOf(ns, svc) as ObjectOf<'EndpointSlice'>[],
       create: (obj) => this.createObject(obj) as typeof obj,
       update: (obj) => {
         const live = this.objects.get(keyOf(obj.kind, obj.metadata.namespace, obj.metadata.name));
@@ -686,7 +693,7 @@ export class KubeStore {
         this.stamp(o);
         this.objects.set(keyOf(o.kind, o.metadata.namespace, o.metadata.name), o);
         this.relist(o, false, live);
-        this.emit('MODIFIED', o);
+        this.emit('MODIFIED', o, live);
         return o;
       },
       remove: (kind, ns, name) => {
