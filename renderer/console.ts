@@ -1,14 +1,21 @@
 // The console panel: a tab per open host (node, pod as namespace/name, or Linux host), each a
-// root shell on that machine run by the engine's shell (api.consoleLine): pipes, here-documents
-// (a line that leaves one open keeps reading with a `> ` prompt; a multi-line paste is fed line
-// by line), history with ↑/↓ and Ctrl+R (reverse-i-search) from the store, Tab completion as
-// bash does it (completion.ts: the common prefix on one Tab, the candidates listed on the
-// second), Ctrl+L, copy (selection, Ctrl+Shift+C) and paste (Ctrl+V, Ctrl+Shift+V). A plain
-// <pre> and <input>: output is text only, appended in chunks so a big output never freezes the window.
+// terminal (xterm.js) with a root shell on that machine run by the engine's shell
+// (api.consoleLine): pipes, here-documents (a line that leaves one open keeps reading with a `> `
+// prompt; a multi-line paste is fed line by line), a line editor as bash's (line-editor.ts),
+// history with ↑/↓ and Ctrl+R (reverse-i-search) from the store, Tab completion as bash does it
+// (completion.ts: the common prefix on one Tab, the candidates listed on the second), Ctrl+C,
+// Ctrl+L, copy (selection, Ctrl+Shift+C, Ctrl+C on a selection) and paste (Ctrl+V, Ctrl+Shift+V).
+// Output is written as text: control characters in it are shown (`^[`), never interpreted, and a
+// big output is written in chunks, each after the terminal has taken the one before.
 
+import { Terminal, type ITheme } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
 import { CONSOLE_KEEP_CHARS, type ConsoleResult, type LabApi, type RulesQuery, type TraceResult } from '../shared/api/contract.ts';
 import { chainsTable, complete, formatColumns, needsHost, reverseSearch, type HostTables, type KubeNames } from './completion.ts';
-import { clear, errorText, h } from './ui.ts';
+import { LineEditor, isPrintable } from './line-editor.ts';
+import { terminalText } from './terminal-text.ts';
+import { cssomCellStyles, withAdoptedStyles } from './xterm-csp.ts';
+import { errorText, h } from './ui.ts';
 
 export interface ConsoleDeps {
   api: LabApi;
@@ -40,22 +47,28 @@ interface Tab {
   prompt: string;
   button: HTMLElement;
   pane: HTMLElement;
-  out: HTMLElement;
-  promptEl: HTMLElement;
-  input: HTMLInputElement;
-  /** Lines of an unfinished command (an open here-document). */
+  /** The terminal's element (data-idle: all output written; data-busy: a command running). */
+  box: HTMLElement;
+  term: Terminal;
+  fit: FitAddon;
+  ed: LineEditor;
+  /** Lines of an unfinished command (an open here-document), or of a paste still running. */
   pending: string[];
+  /** The first lines of `pending` already shown after their prompts. */
+  echoed: number;
   history: string[];
   /** Position in history while browsing with ↑/↓ (history.length: the new line). */
   at: number;
   draft: string;
-  /** Output waiting to be appended (chunked), and its characters. */
+  /** The history entry on the line (a multi-line one shows its first line; Enter runs it whole), or -1. */
+  entry: number;
+  /** Terminal data waiting to be written (each chunk after the terminal took the one before). */
   queue: string[];
-  queued: number;
-  /** Characters on screen (kept to MAX_CHARS). */
-  size: number;
-  flushing: boolean;
+  writing: boolean;
+  /** The last thing written ended a row (a prompt starts on a new row). */
+  col0: boolean;
   busy: boolean;
+  closed: boolean;
   /** The line as the last Tab left it (a second Tab on it lists the candidates). */
   tabbed: string | null;
   /** Ctrl+R in progress: the query, the matching entry (-1: none), the line before the search. */
@@ -63,13 +76,55 @@ interface Tab {
   lastQuery: string;
   /** The host's chains and sets for completion, briefly cached (one Tab after another). */
   tables: { key: string; time: number; value: HostTables } | null;
+  resize: ResizeObserver;
 }
 
+/** Output is handed to the terminal in chunks of this many characters, each after it took the last. */
 const CHUNK = 64 * 1024;
-/** The screen keeps this much output, like a terminal's scrollback. */
-const MAX_CHARS = CONSOLE_KEEP_CHARS + 256 * 1024; // (room for the command lines around an output cut to CONSOLE_KEEP_CHARS)
-/** Output appended per frame at most (the browser lays the screen out once per frame). */
-const FRAME_CHARS = 1024 * 1024;
+/** Rows kept above the screen: the last CONSOLE_KEEP_CHARS of an output (2 MiB of ~100-character lines), and the commands around it. */
+const SCROLLBACK = 40_000;
+const FONT = 'ui-monospace, "DejaVu Sans Mono", monospace';
+const RESET = '\x1b[0m';
+const RED = '\x1b[31m';
+const YELLOW = '\x1b[33m';
+const PROMPT_STYLE = '\x1b[1;32m';
+
+/** The terminal's colours from the app's theme (styles.css variables). */
+function theme(): ITheme {
+  const s = getComputedStyle(document.documentElement);
+  const v = (name: string, fallback: string): string => s.getPropertyValue(name).trim() || fallback;
+  const text = v('--text', '#e3e7ee');
+  const bg = v('--bg', '#14171c');
+  const accent = v('--accent', '#4c9cff');
+  return {
+    background: bg, foreground: text, cursor: text, cursorAccent: bg,
+    selectionBackground: /^#[0-9a-f]{6}$/i.test(accent) ? `${accent}66` : accent,
+    black: bg, red: v('--danger', '#ff6b6b'), green: v('--ok', '#4fd18b'), yellow: v('--warn', '#ffc861'), blue: accent,
+    brightBlack: v('--muted', '#8f99a8'), brightRed: v('--danger', '#ff6b6b'), brightGreen: v('--ok', '#4fd18b'), brightYellow: v('--warn', '#ffc861'), brightBlue: accent,
+    white: text, brightWhite: text,
+  };
+}
+
+/** The buffer's text as lines (rows a long line wrapped onto joined), trailing blanks left out. */
+function bufferText(term: Terminal): string {
+  const b = term.buffer.active;
+  const lines: string[] = [];
+  let cur = '';
+  for (let y = 0; y < b.length; y++) {
+    const row = b.getLine(y);
+    if (!row) continue;
+    const next = b.getLine(y + 1);
+    const continued = !!next?.isWrapped;
+    cur += row.translateToString(!continued);
+    if (!continued) {
+      lines.push(cur.replace(/ +$/, ''));
+      cur = '';
+    }
+  }
+  if (cur) lines.push(cur.replace(/ +$/, ''));
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.join('\n');
+}
 
 export function createConsole(deps: ConsoleDeps): ConsolePanel {
   const tabsBar = h('div', { class: 'console-tabs', role: 'tablist' });
@@ -79,60 +134,68 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
   const tabs = new Map<string, Tab>();
   let active: Tab | null = null;
 
-  function write(t: Tab, text: string, cls?: string): void {
+  // The theme follows the app's (T toggles data-theme on <html>).
+  const themes = new MutationObserver(() => {
+    const th = theme();
+    for (const t of tabs.values()) t.term.options.theme = th;
+  });
+  themes.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+
+  /** Queues terminal data (already safe: built here, or command text through terminalText). */
+  function emit(t: Tab, data: string): void {
+    if (!data || t.closed) return;
+    for (let i = 0; i < data.length; i += CHUNK) t.queue.push(data.slice(i, i + CHUNK));
+    if (!t.writing) pump(t);
+  }
+
+  /** Writes the next chunk once the terminal has parsed the last one (its flow control). */
+  function pump(t: Tab): void {
+    const chunk = t.queue.shift();
+    if (chunk === undefined || t.closed) {
+      t.writing = false;
+      t.box.dataset.idle = 'true';
+      return;
+    }
+    t.writing = true;
+    t.box.dataset.idle = 'false';
+    t.term.write(chunk, () => pump(t));
+  }
+
+  /** Command output (or a message) as text, optionally in a colour. */
+  function print(t: Tab, text: string, color = ''): void {
     if (!text) return;
-    if (cls) {
-      // Short lines (the echoed command, errors) go at once, in their own span.
-      t.out.append(h('span', { class: cls }, text));
-      t.size += text.length;
-      scroll(t);
-      return;
-    }
-    for (let i = 0; i < text.length; i += CHUNK) t.queue.push(text.slice(i, i + CHUNK));
-    t.queued += text.length;
-    // What would scroll out of the kept screen before it is even drawn is never drawn (a
-    // terminal streaming 15 MB shows the end of it, not every frame of it).
-    if (t.queued > MAX_CHARS) {
-      while (t.queue.length > 1 && t.queued - t.queue[0].length >= MAX_CHARS) t.queued -= (t.queue.shift() as string).length;
-      wipe(t);
-    }
-    if (!t.flushing) flush(t);
+    emit(t, color ? `${color}${terminalText(text)}${RESET}` : terminalText(text));
+    t.col0 = text.endsWith('\n');
   }
 
-  function flush(t: Tab): void {
-    if (!t.queue.length) {
-      t.flushing = false;
-      t.out.dataset.idle = 'true';
-      return;
-    }
-    t.flushing = true;
-    t.out.dataset.idle = 'false';
-    let text = '';
-    while (t.queue.length && text.length < FRAME_CHARS) text += t.queue.shift() as string;
-    t.queued -= text.length;
-    t.out.append(document.createTextNode(text));
-    t.size += text.length;
-    // Keep the screen to the last MAX_CHARS.
-    while (t.size > MAX_CHARS && t.out.firstChild) {
-      t.size -= t.out.firstChild.textContent?.length ?? 0;
-      t.out.firstChild.remove();
-    }
-    scroll(t);
-    requestAnimationFrame(() => flush(t));
+  function setBusy(t: Tab, busy: boolean): void {
+    t.busy = busy;
+    t.box.dataset.busy = String(busy);
   }
 
-  /** Empties the screen (clear, Ctrl+L, or output that replaces all of it). */
+  const promptText = (t: Tab): string => (t.pending.length ? '> ' : `${t.prompt} `);
+  const promptStyled = (t: Tab): string => (t.pending.length ? '> ' : `${PROMPT_STYLE}${t.prompt}${RESET} `);
+
+  /** A new prompt on a new row with `line` on it. */
+  function prompt(t: Tab, line = '', cursor = line.length): void {
+    if (!t.col0) emit(t, '\r\n');
+    emit(t, t.ed.start(promptText(t), promptStyled(t), line, cursor));
+    t.col0 = false;
+  }
+
+  /** Empties the screen and the scrollback (clear, Ctrl+L); the prompt comes back on top. */
   function wipe(t: Tab): void {
-    clear(t.out);
-    t.size = 0;
+    emit(t, '\x1b[H\x1b[2J\x1b[3J');
+    t.col0 = true;
   }
 
-  function scroll(t: Tab): void {
-    t.out.scrollTop = t.out.scrollHeight;
-  }
-
-  function setPrompt(t: Tab): void {
-    t.promptEl.textContent = t.pending.length ? '> ' : `${t.prompt} `;
+  function fit(t: Tab): void {
+    if (t.closed || t.pane.hidden || !t.box.clientWidth || !t.box.clientHeight) return;
+    try {
+      t.fit.fit();
+    } catch {
+      // (not laid out yet)
+    }
   }
 
   function activate(t: Tab): void {
@@ -142,11 +205,15 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
       x.button.classList.toggle('active', x === t);
       x.button.setAttribute('aria-selected', String(x === t));
     }
-    t.input.focus();
+    fit(t);
+    t.term.focus();
   }
 
   function close(t: Tab): void {
     tabs.delete(t.host);
+    t.closed = true;
+    t.resize.disconnect();
+    t.term.dispose();
     t.button.remove();
     t.pane.remove();
     if (active === t) {
@@ -159,24 +226,30 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
 
   /** Runs the pending lines; keeps what the command did not use for the next one. */
   async function run(t: Tab): Promise<ConsoleResult[]> {
-    t.busy = true;
-    t.input.disabled = true;
+    setBusy(t, true);
     const results: ConsoleResult[] = [];
     try {
       while (t.pending.length) {
         const lines = [...t.pending];
         const r = await deps.api.consoleLine(deps.lab, t.host, lines);
-        if (r.more) break;
+        if (r.more) {
+          echo(t, lines, t.echoed, lines.length);
+          t.echoed = lines.length;
+          break;
+        }
         const used = t.pending.splice(0, Math.max(1, r.consumed));
+        // The command's lines as bash shows a paste: each after its prompt, then what it printed.
+        echo(t, used, t.echoed, used.length);
+        t.echoed = Math.max(0, t.echoed - used.length);
         const text = used.join('\n');
         t.tables = null;
         if (text.trim()) {
           t.history.push(text);
           if (t.history.length > 1000) t.history.shift();
         }
-        if (r.stdoutCut) write(t, `[${(r.stdoutCut / 1024 / 1024).toFixed(1)} MB of output above this scrolled out of the console, which keeps the last ${(CONSOLE_KEEP_CHARS / 1024 / 1024).toFixed(0)} MB; pipe into grep, head or tail to see the rest]\n`, 'cut');
-        write(t, r.stdout);
-        if (r.stderr) write(t, r.stderr, 'stderr');
+        if (r.stdoutCut) print(t, `[${(r.stdoutCut / 1024 / 1024).toFixed(1)} MB of output above this scrolled out of the console, which keeps the last ${(CONSOLE_KEEP_CHARS / 1024 / 1024).toFixed(0)} MB; pipe into grep, head or tail to see the rest]\n`, YELLOW);
+        print(t, r.stdout);
+        if (r.stderr) print(t, r.stderr, RED);
         if (r.packets > 0) {
           const traces = await deps.api.consoleTraces(deps.lab);
           if (traces.length) deps.onPackets(traces, text);
@@ -186,89 +259,148 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
       }
     } catch (e) {
       t.pending = [];
-      write(t, `${errorText(e)}\n`, 'stderr');
+      t.echoed = 0;
+      print(t, `${errorText(e)}\n`, RED);
     } finally {
-      t.busy = false;
-      t.input.disabled = false;
+      setBusy(t, false);
       t.at = t.history.length;
-      setPrompt(t);
-      t.input.focus();
     }
     return results;
   }
 
-  async function submit(t: Tab, lines: string[]): Promise<ConsoleResult[]> {
-    for (const line of lines) write(t, `${t.pending.length ? '> ' : `${t.prompt} `}${line}\n`, 'echo');
-    const real = lines.filter((l, i) => t.pending.length > 0 || i > 0 || l.trim() !== '');
-    if (!real.length) return [];
-    if (t.pending.length === 0 && lines.length === 1 && /^\s*clear\s*$/.test(lines[0])) {
-      wipe(t);
-      return [];
+  /** Shows lines `from` to `to` of a command after their prompts (the first line's, then `> `). */
+  function echo(t: Tab, lines: string[], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      emit(t, i === 0 ? `${PROMPT_STYLE}${t.prompt}${RESET} ` : '> ');
+      print(t, `${lines[i]}\n`);
     }
-    t.pending.push(...real);
-    return run(t);
   }
 
-  function onKey(t: Tab, e: KeyboardEvent): void {
-    e.stopPropagation();
-    if (t.busy) return;
-    if (e.key !== 'Tab') t.tabbed = null;
-    if (t.search && searchKey(t, e)) return;
-    if (e.key === 'r' && e.ctrlKey) {
-      e.preventDefault();
-      t.search = { query: '', at: -1, original: t.input.value, failed: false };
-      showSearch(t);
-    } else if ((e.key === 'C' || e.key === 'V') && e.ctrlKey && e.shiftKey) {
-      e.preventDefault();
-      clipboard(t, e.key === 'C');
-    } else if (e.key === 'Enter') {
-      e.preventDefault();
-      const line = t.input.value;
-      // A multi-line entry chosen from the history (a here-document) runs whole.
-      const entry = t.input.dataset.entry ? t.history[Number(t.input.dataset.entry)] : undefined;
-      t.input.value = '';
-      t.input.dataset.entry = '';
-      void submit(t, entry?.includes('\n') && entry.split('\n')[0] === line ? entry.split('\n') : [line]);
-    } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
-      e.preventDefault();
-      if (t.at === t.history.length) t.draft = t.input.value;
-      t.at = Math.max(0, Math.min(t.history.length, t.at + (e.key === 'ArrowUp' ? -1 : 1)));
-      // A multi-line entry (a here-document) shows its first line; Enter runs it whole.
-      t.input.value = t.at === t.history.length ? t.draft : t.history[t.at].split('\n')[0];
-      t.input.dataset.entry = t.at === t.history.length ? '' : String(t.at);
-    } else if (e.key === 'Tab') {
-      e.preventDefault();
-      void tab(t);
-    } else if (e.key === 'l' && e.ctrlKey) {
-      e.preventDefault();
-      wipe(t);
-    } else if (e.key === 'c' && e.ctrlKey && t.input.selectionStart === t.input.selectionEnd) {
-      // Ctrl+C without a selection: drop the line (and an unfinished here-document).
-      e.preventDefault();
-      write(t, `${t.pending.length ? '> ' : `${t.prompt} `}${t.input.value}^C\n`, 'echo');
-      t.pending = [];
-      t.input.value = '';
-      setPrompt(t);
+  /**
+   * Runs lines as typed: the line on show is replaced by the first one after its prompt, then the
+   * commands run (each line shown as the shell reads it); the new prompt comes back with `keep`
+   * on it (the rest of a paste, or the line the user was typing when "Run in console" ran something).
+   */
+  async function submit(t: Tab, lines: string[], keep = ''): Promise<ConsoleResult[]> {
+    t.tabbed = null;
+    t.entry = -1;
+    emit(t, t.ed.erase());
+    t.col0 = true;
+    let rest = lines;
+    // A blank line with nothing pending only brings a new prompt.
+    if (!t.pending.length && rest.length && rest[0].trim() === '') {
+      echo(t, rest, 0, 1);
+      rest = rest.slice(1);
+    }
+    let results: ConsoleResult[] = [];
+    if (!t.pending.length && lines.length === 1 && /^\s*clear\s*$/.test(lines[0])) wipe(t);
+    else if (rest.length) {
+      const first = t.pending.length;
+      t.pending.push(...rest);
+      echo(t, t.pending, first, first + 1);
+      t.echoed = first + 1;
+      results = await run(t);
+    }
+    if (!t.closed) prompt(t, keep);
+    return results;
+  }
+
+  function enter(t: Tab): void {
+    const line = t.ed.line;
+    // A multi-line entry chosen from the history (a here-document) runs whole.
+    const entry = t.entry >= 0 ? t.history[t.entry] : undefined;
+    void submit(t, entry?.includes('\n') && entry.split('\n')[0] === line ? entry.split('\n') : [line]);
+  }
+
+  function browse(t: Tab, up: boolean): void {
+    if (t.at === t.history.length) t.draft = t.ed.line;
+    t.at = Math.max(0, Math.min(t.history.length, t.at + (up ? -1 : 1)));
+    // A multi-line entry (a here-document) shows its first line; Enter runs it whole.
+    emit(t, t.ed.set(t.at === t.history.length ? t.draft : t.history[t.at].split('\n')[0]));
+    t.entry = t.at === t.history.length ? -1 : t.at;
+  }
+
+  /** Input from the terminal (xterm's onData: a key's bytes, typed or pasted text). */
+  function onData(t: Tab, data: string): void {
+    if (t.busy || t.closed) return;
+    // Text of more than one character that is no key's sequence: typed at once or pasted.
+    if (data.length > 1 && data[0] !== '\x1b' && !isPrintable(data)) {
+      paste(t, data);
+      return;
+    }
+    if (data !== '\t') t.tabbed = null;
+    if (t.search && searchData(t, data)) return;
+    switch (data) {
+      case '\r':
+        enter(t);
+        return;
+      case '\x1b[A': case '\x1bOA': case '\x10': // ↑, Ctrl+P
+        browse(t, true);
+        return;
+      case '\x1b[B': case '\x1bOB': case '\x0e': // ↓, Ctrl+N
+        browse(t, false);
+        return;
+      case '\t':
+        void tab(t);
+        return;
+      case '\x0c': // Ctrl+L
+        wipe(t);
+        emit(t, t.ed.show());
+        t.col0 = false;
+        return;
+      case '\x03': // Ctrl+C: drops the line (and an unfinished here-document), as bash: ^C
+        emit(t, t.ed.finish('^C'));
+        t.col0 = true;
+        t.pending = [];
+        t.echoed = 0;
+        t.entry = -1;
+        t.at = t.history.length;
+        prompt(t);
+        return;
+      case '\x12': // Ctrl+R
+        t.search = { query: '', at: -1, original: t.ed.line, failed: false };
+        showSearch(t);
+        return;
+    }
+    const before = t.ed.line;
+    const out = t.ed.feed(data);
+    if (out === null) return; // (a key the shell does not use: F-keys, Esc, Insert…)
+    emit(t, out);
+    if (t.ed.line !== before && t.entry >= 0 && !t.history[t.entry]?.includes('\n')) t.entry = -1;
+  }
+
+  /** Pasted text: one line goes into the line being typed; several lines run one by one. */
+  function paste(t: Tab, text: string): void {
+    if (t.busy || !text) return;
+    if (t.search) endSearch(t, true);
+    // (xterm turns a paste's line breaks into CR; other control characters are left out, tabs kept in the lines run)
+// eslint-disable-next-line no-control-regex
+    const clean = text.replace(/\r\n?/g, '\n').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+    const lines = (t.ed.line.slice(0, t.ed.cursor) + clean + t.ed.line.slice(t.ed.cursor)).split('\n');
+    const rest = (lines.pop() ?? '').replace(/\t/g, ' ');
+    if (lines.length) void submit(t, lines, rest);
+    else {
+      const tail = t.ed.line.slice(t.ed.cursor);
+      emit(t, t.ed.set(rest, rest.length - tail.length));
     }
   }
 
   /** Tab: the common prefix; a second Tab on an ambiguous word lists the candidates under the prompt. */
   async function tab(t: Tab): Promise<void> {
-    const line = t.input.value;
+    const line = t.ed.line;
     const host = needsHost(line) ? await hostTables(t, chainsTable(line)).catch(() => undefined) : undefined;
-    if (t.input.value !== line) return;
+    if (t.ed.line !== line || t.busy || t.closed) return;
     const r = complete(line, deps.names(), { ...(deps.kube ? { kube: deps.kube() } : {}), ...(host ? { host } : {}) });
-    if (r.line !== line) t.input.value = r.line;
+    if (r.line !== line) emit(t, t.ed.set(r.line));
     else if (r.candidates.length && t.tabbed === line) {
-      const cols = Math.floor(t.out.clientWidth / charWidth(t)) - 2;
-      write(t, `${t.prompt} ${line}\n${formatColumns(r.candidates, Math.max(40, cols))}`, 'echo');
+      // As bash: the candidates under the line, then the prompt and the line again.
+      emit(t, t.ed.finish());
+      t.col0 = true;
+      print(t, formatColumns(r.candidates, Math.max(40, t.term.cols - 1)).replace(/\n?$/, '\n'));
+      emit(t, t.ed.show());
+      t.col0 = false;
     }
-    t.tabbed = t.input.value;
-  }
-
-  function charWidth(t: Tab): number {
-    const text = t.promptEl.textContent ?? '';
-    return text.length ? Math.max(4, t.promptEl.getBoundingClientRect().width / text.length) : 7.5;
+    t.tabbed = t.ed.line;
   }
 
   /** The host's chains (of one table) and ipset names, from LabApi.rules (reads only, no history). */
@@ -285,17 +417,17 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
   function showSearch(t: Tab): void {
     const s = t.search;
     if (!s) return;
-    t.promptEl.textContent = `(${s.failed ? 'failed ' : ''}reverse-i-search)\`${s.query}': `;
+    const p = `(${s.failed ? 'failed ' : ''}reverse-i-search)\`${s.query}': `;
     const entry = s.at >= 0 ? t.history[s.at] : undefined;
     if (entry !== undefined) {
-      t.input.value = entry.split('\n')[0];
-      t.input.dataset.entry = String(s.at);
-      const i = t.input.value.indexOf(s.query);
-      if (i >= 0) t.input.setSelectionRange(i, i);
+      const line = entry.split('\n')[0];
+      t.entry = s.at;
+      const i = line.indexOf(s.query);
+      emit(t, t.ed.setPrompt(p, p, line, i >= 0 ? i : line.length));
     } else {
       // Nothing found yet: the line as it was (bash shows it after the search prompt).
-      t.input.value = s.original;
-      t.input.dataset.entry = '';
+      t.entry = -1;
+      emit(t, t.ed.setPrompt(p, p, s.original));
     }
   }
 
@@ -316,36 +448,32 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     t.search = null;
     if (s.query) t.lastQuery = s.query;
     if (!keep) {
-      t.input.value = s.original;
-      t.input.dataset.entry = '';
-    } else if (s.at >= 0) t.at = s.at;
-    setPrompt(t);
+      t.entry = -1;
+      emit(t, t.ed.setPrompt(promptText(t), promptStyled(t), s.original));
+    } else {
+      if (s.at >= 0) t.at = s.at;
+      emit(t, t.ed.setPrompt(promptText(t), promptStyled(t), t.ed.line, t.ed.cursor));
+    }
   }
 
-  /** A key while Ctrl+R searches; false when the key ends the search and still does its own work. */
-  function searchKey(t: Tab, e: KeyboardEvent): boolean {
+  /** Input while Ctrl+R searches; false when it ends the search and still does its own work. */
+  function searchData(t: Tab, data: string): boolean {
     const s = t.search;
     if (!s) return false;
-    if (e.key === 'r' && e.ctrlKey) {
-      e.preventDefault();
+    if (data === '\x12') { // Ctrl+R again: an older match (on an empty query, the last search's)
       if (!s.query && t.lastQuery) {
         s.query = t.lastQuery;
         seek(t, t.history.length - 1);
       } else seek(t, s.at >= 0 ? s.at - 1 : t.history.length - 1);
-    } else if (e.key === 'Escape' || (e.key === 'g' && e.ctrlKey) || (e.key === 'c' && e.ctrlKey)) {
-      e.preventDefault();
+    } else if (data === '\x1b' || data === '\x07' || data === '\x03') { // Esc, Ctrl+G, Ctrl+C: the line as it was
       endSearch(t, false);
-    } else if (e.key === 'Backspace') {
-      e.preventDefault();
+    } else if (data === '\x7f' || data === '\b') {
       s.query = s.query.slice(0, -1);
       s.at = -1;
       seek(t, t.history.length - 1);
-    } else if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) {
-      e.preventDefault();
-      s.query += e.key;
+    } else if (isPrintable(data)) {
+      s.query += data;
       seek(t, s.at >= 0 ? s.at : t.history.length - 1);
-    } else if (['Shift', 'Control', 'Alt', 'Meta'].includes(e.key)) {
-      return true;
     } else {
       // Enter runs the match; any other key (arrows, Tab, Home, End…) leaves it on the line to edit.
       endSearch(t, true);
@@ -354,24 +482,30 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     return true;
   }
 
-  /** Ctrl+Shift+C copies the selection (output or line); Ctrl+Shift+V pastes as Ctrl+V does. */
-  function clipboard(t: Tab, copy: boolean): void {
+  /** Copies the terminal's selection. */
+  function copy(t: Tab): void {
+    const text = t.term.getSelection();
     const cb = navigator.clipboard as Clipboard | undefined;
-    if (copy) {
-      const inLine = t.input.selectionStart !== t.input.selectionEnd ? t.input.value.slice(t.input.selectionStart ?? 0, t.input.selectionEnd ?? 0) : '';
-      const text = inLine || (getSelection()?.toString() ?? '');
-      if (text) void cb?.writeText(text).catch(() => undefined);
-    } else void cb?.readText().then((text) => paste(t, text)).catch(() => undefined);
+    if (text) void cb?.writeText(text).catch(() => undefined);
   }
 
-  /** Pasted text: one line goes into the line being typed; several lines run one by one. */
-  function paste(t: Tab, text: string): void {
-    if (t.busy || !text) return;
-    const start = t.input.selectionStart ?? t.input.value.length;
-    const end = t.input.selectionEnd ?? start;
-    const lines = (t.input.value.slice(0, start) + text.replace(/\r\n?/g, '\n') + t.input.value.slice(end)).split('\n');
-    t.input.value = lines.pop() ?? '';
-    if (lines.length) void submit(t, lines);
+  /** Keys seen before xterm turns them into input: copy and paste. */
+  function onKeyEvent(t: Tab, e: KeyboardEvent): boolean {
+    if (e.type !== 'keydown') return true;
+    const k = e.key.toLowerCase();
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && !e.altKey && (k === 'c' || k === 'insert') && (e.shiftKey || k === 'insert' || t.term.hasSelection())) {
+      // Ctrl+Shift+C (and Ctrl+C or Ctrl+Insert on a selection) copies; Ctrl+C without one is ^C.
+      e.preventDefault();
+      copy(t);
+      if (!e.shiftKey) t.term.clearSelection();
+      return false;
+    }
+    if ((mod && !e.altKey && k === 'v') || (e.shiftKey && k === 'insert')) {
+      // The browser pastes into xterm's text area; its paste event comes back as input (onData).
+      return false;
+    }
+    return true;
   }
 
   function open(host: string, hostname: string): void {
@@ -381,53 +515,48 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
       activate(have);
       return;
     }
-    const out = h('pre', { class: 'console-out', 'data-testid': 'console-output', 'data-host': host, 'data-idle': 'true', tabindex: '-1' });
-    const input = h('input', { class: 'console-input', 'data-testid': 'console-input', spellcheck: 'false', autocomplete: 'off', 'aria-label': `Console on ${host}` });
-    const promptEl = h('span', { class: 'console-prompt', 'data-testid': 'console-prompt' });
-    const pane = h('div', { class: 'console-pane', 'data-host': host }, out, h('div', { class: 'console-line' }, promptEl, input));
+    const box = h('div', { class: 'console-term', 'data-testid': 'console-output', 'data-host': host, 'data-idle': 'true', 'data-busy': 'false' });
+    const pane = h('div', { class: 'console-pane', 'data-host': host }, box);
     const button = h('button', { class: 'console-tab', role: 'tab', 'data-testid': `console-tab-${host}`, title: host }, hostname);
     const x = h('span', { class: 'close', title: 'Close this console', 'aria-label': 'Close' }, '×');
     button.append(x);
-    const t: Tab = { host, prompt: `root@${hostname}:/#`, button, pane, out, promptEl, input, pending: [], history: [], at: 0, draft: '', queue: [], queued: 0, size: 0, flushing: false, busy: false, tabbed: null, search: null, lastQuery: '', tables: null };
+    const term = new Terminal({
+      scrollback: SCROLLBACK, fontFamily: FONT, fontSize: 12, lineHeight: 1.2, theme: theme(), cursorBlink: true,
+      allowProposedApi: false, convertEol: false, rightClickSelectsWord: false, minimumContrastRatio: 1,
+    });
+    const fitAddon = new FitAddon();
+    term.loadAddon(fitAddon);
+    const t: Tab = {
+      host, prompt: `root@${hostname}:/#`, button, pane, box, term, fit: fitAddon, ed: new LineEditor(80), pending: [], echoed: 0, history: [], at: 0, draft: '', entry: -1,
+      queue: [], writing: false, col0: true, busy: false, closed: false, tabbed: null, search: null, lastQuery: '', tables: null,
+      resize: new ResizeObserver(() => fit(t)),
+    };
     x.addEventListener('click', (e) => {
       e.stopPropagation();
       close(t);
     });
     button.addEventListener('click', () => activate(t));
-    input.addEventListener('keydown', (e) => onKey(t, e));
-    input.addEventListener('paste', (e) => {
-      const text = e.clipboardData?.getData('text/plain') ?? '';
-      if (t.search) endSearch(t, true);
-      if (!text.includes('\n') || t.busy) return;
-      e.preventDefault();
-      paste(t, text);
-    });
-    out.addEventListener('click', () => {
-      if (!getSelection()?.toString()) input.focus();
-    });
-    // Copying a selection of the output (Ctrl+C, Ctrl+Shift+C) is the browser's, not the
-    // canvas's copy; Ctrl+V pastes into the line.
-    out.addEventListener('keydown', (e) => {
-      const k = e.key.toLowerCase();
-      if (!(e.ctrlKey || e.metaKey) || !['c', 'v', 'insert'].includes(k)) return;
-      e.stopPropagation();
-      if (k === 'c' && e.shiftKey) {
-        e.preventDefault();
-        clipboard(t, true);
-      } else if (k === 'v') {
-        if (e.shiftKey) {
-          e.preventDefault();
-          clipboard(t, false);
-        }
-        input.focus();
-      }
-    });
     tabs.set(host, t);
     tabsBar.append(button);
     panes.append(pane);
-    setPrompt(t);
     el.hidden = false;
+    active = t;
+    for (const o of tabs.values()) o.pane.hidden = o !== t;
+    // xterm writes its CSS into constructed stylesheets here (the CSP forbids inline <style>).
+    withAdoptedStyles(() => term.open(box));
+    cssomCellStyles(term);
+    term.textarea?.setAttribute('data-testid', 'console-input');
+    term.textarea?.setAttribute('aria-label', `Console on ${host}`);
+    term.attachCustomKeyEventHandler((e) => onKeyEvent(t, e));
+    term.onData((d) => onData(t, d));
+    term.onResize(({ cols }) => t.ed.resize(cols));
+    // Keys typed in the console are the shell's, not the canvas's shortcuts (Delete, Ctrl+C, L…).
+    box.addEventListener('keydown', (e) => e.stopPropagation());
+    t.resize.observe(box);
+    fit(t);
+    t.ed.resize(term.cols);
     activate(t);
+    prompt(t);
     void deps.api.consoleHistory(deps.lab, host).then((hist) => {
       t.history = [...hist, ...t.history];
       t.at = t.history.length;
@@ -440,12 +569,48 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     if (!t) return [];
     // Wait for a command still running on this console (typed, or a step's).
     for (let i = 0; t.busy && i < 600; i++) await new Promise((r) => setTimeout(r, 50));
+    if (t.search) endSearch(t, true);
+    // The line being typed comes back after the commands.
+    const keep = t.ed.line;
     if (t.pending.length) {
-      write(t, '^C\n', 'echo');
+      emit(t, t.ed.finish('^C'));
+      t.col0 = true;
       t.pending = [];
+      t.echoed = 0;
+      prompt(t);
     }
-    return submit(t, text.replace(/\r\n?/g, '\n').split('\n'));
+    return submit(t, text.replace(/\r\n?/g, '\n').split('\n'), keep);
   }
+
+  // What the terminals show, for the end-to-end tests and the bench: the buffer's text, the
+  // prompt and line being edited, and whether output is still being written.
+  (globalThis as unknown as { kplConsoles?: unknown }).kplConsoles = {
+    hosts: () => [...tabs.keys()],
+    active: () => active?.host ?? null,
+    text: (host?: string) => {
+      const t = host ? tabs.get(host) : active;
+      return t ? bufferText(t.term) : null;
+    },
+    state: (host?: string) => {
+      const t = host ? tabs.get(host) : active;
+      return t ? { prompt: t.ed.promptText, line: t.ed.line, cursor: t.ed.cursor, busy: t.busy, idle: !t.writing && !t.queue.length, cols: t.term.cols, rows: t.term.rows } : null;
+    },
+    selection: (host?: string) => (host ? tabs.get(host) : active)?.term.getSelection() ?? '',
+    /** Selects the last occurrence of `text` on one row of the buffer (as a mouse drag would). */
+    select: (text: string, host?: string) => {
+      const t = host ? tabs.get(host) : active;
+      if (!t) return false;
+      const b = t.term.buffer.active;
+      for (let y = b.length - 1; y >= 0; y--) {
+        const x = b.getLine(y)?.translateToString(false).indexOf(text) ?? -1;
+        if (x >= 0) {
+          t.term.select(x, y, text.length);
+          return true;
+        }
+      }
+      return false;
+    },
+  };
 
   return {
     el,
@@ -453,6 +618,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     run: runText,
     has: (host) => tabs.has(host),
     dispose: () => {
+      themes.disconnect();
       for (const t of [...tabs.values()]) close(t);
     },
   };

@@ -436,7 +436,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const onKey = (e: KeyboardEvent): void => {
     if (el.hidden || !nav.rows.length) return;
     const t = e.target as HTMLElement | null;
-    if (t && (t.tagName === 'TEXTAREA' || (t.tagName === 'INPUT' && !t.classList.contains('console-input')) || t.isContentEditable)) return;
+    if (t && (((t.tagName === 'TEXTAREA' || t.tagName === 'INPUT') && !t.closest('.console')) || t.isContentEditable)) return;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === 'F10') go(e.shiftKey ? cur - 1 : stepOver(nav, cur));
     else if (e.key === 'F11') go(e.shiftKey ? stepOut(nav, cur) : cur + 1);

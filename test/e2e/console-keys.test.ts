@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite } from './harness.ts';
+import { CHROMIUM, appSuite, consoleFill, consoleIdle, consoleInput, consoleLine, consoleRun, consoleText, consoleWaitFor, cspViolations } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -41,21 +41,19 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     await page.getByTestId(`console-tab-${node}`).waitFor();
   }
 
-  const input = (page: Page) => page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
-  const prompt = (page: Page) => page.locator('.console-pane:not([hidden]) [data-testid=console-prompt]');
-  const outText = async (page: Page) => (await page.locator('.console-pane:not([hidden]) [data-testid=console-output]').textContent()) ?? '';
-
-  async function run(page: Page, line: string): Promise<void> {
-    await input(page).fill(line);
-    await input(page).press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
-  }
+  const input = consoleInput;
+  const run = consoleRun;
+  const fill = consoleFill;
+  /** The prompt on show (the terminal's last line starts with it). */
+  const prompt = async (page: Page) => (await consoleLine(page)).prompt;
+  /** The line being edited (the terminal's last line ends with it). */
+  const value = async (page: Page) => (await consoleLine(page)).line;
 
   /** Presses Tab and waits until the line becomes `want` (completion asks the service first). */
   async function tab(page: Page, want: string): Promise<void> {
     await input(page).press('Tab');
-    await page.waitForFunction((w) => (document.querySelector('.console-pane:not([hidden]) [data-testid=console-input]') as HTMLInputElement).value === w, want, { timeout: 5000 })
-      .catch(async () => assert.equal(await input(page).inputValue(), want));
+    await page.waitForFunction((w) => (globalThis as unknown as { kplConsoles: { state(): { line: string } | null } }).kplConsoles.state()?.line === w, want, { timeout: 5000 })
+      .catch(async () => assert.equal(await value(page), want));
   }
 
   it('Ctrl+R finds an earlier command and runs it; Tab completes tables and chains and lists them on the second Tab', shot(async (page) => {
@@ -66,93 +64,128 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     await run(page, 'true');
 
     // Ctrl+R, then typing: the newest line holding the query.
-    await input(page).fill('half typed');
+    await fill(page, 'half typed');
     await input(page).press('Control+r');
-    assert.equal(await prompt(page).textContent(), "(reverse-i-search)`': ");
-    assert.equal(await input(page).inputValue(), 'half typed');
+    assert.equal(await prompt(page), "(reverse-i-search)`': ");
+    assert.equal(await value(page), 'half typed');
     await page.keyboard.type('h');
-    assert.equal(await prompt(page).textContent(), "(reverse-i-search)`h': ");
-    assert.equal(await input(page).inputValue(), 'iptables -S INPUT | head -2');
+    assert.equal(await prompt(page), "(reverse-i-search)`h': ");
+    assert.equal(await value(page), 'iptables -S INPUT | head -2');
     // Ctrl+R again: the next older match.
     await input(page).press('Control+r');
-    assert.equal(await input(page).inputValue(), 'hostname');
+    assert.equal(await value(page), 'hostname');
     // No older one: the search fails and keeps the last match.
     await input(page).press('Control+r');
-    assert.equal(await prompt(page).textContent(), "(failed reverse-i-search)`h': ");
-    assert.equal(await input(page).inputValue(), 'hostname');
+    assert.equal(await prompt(page), "(failed reverse-i-search)`h': ");
+    assert.equal(await value(page), 'hostname');
     // Esc gives the line back as it was.
     await input(page).press('Escape');
-    assert.equal((await prompt(page).textContent())?.trim(), 'root@minikube:/#');
-    assert.equal(await input(page).inputValue(), 'half typed');
+    assert.equal(await prompt(page), 'root@minikube:/# ');
+    assert.equal(await value(page), 'half typed');
     // Typing refines; Enter runs the match.
-    await input(page).fill('');
+    await fill(page, '');
     await input(page).press('Control+r');
     await page.keyboard.type('get');
-    assert.equal(await input(page).inputValue(), 'kubectl get nodes');
+    assert.equal(await value(page), 'kubectl get nodes');
     await page.keyboard.type(' x');
-    assert.equal(await prompt(page).textContent(), "(failed reverse-i-search)`get x': ");
+    assert.equal(await prompt(page), "(failed reverse-i-search)`get x': ");
     await page.keyboard.press('Backspace');
     await page.keyboard.press('Backspace');
-    assert.equal(await prompt(page).textContent(), "(reverse-i-search)`get': ");
+    assert.equal(await prompt(page), "(reverse-i-search)`get': ");
     await input(page).press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
-    assert.equal((await prompt(page).textContent())?.trim(), 'root@minikube:/#');
-    const out = await outText(page);
+    await consoleIdle(page);
+    assert.equal(await prompt(page), 'root@minikube:/# ');
+    const out = await consoleText(page);
     assert.equal(out.split('v1.19.2').length - 1, 2, 'kubectl get nodes ran twice');
     assert.equal(suite.service.consoleHistory('keys', 'minikube').at(-1), 'kubectl get nodes');
     // Ctrl+R on an empty query reuses the last search, as bash does.
     await input(page).press('Control+r');
     await input(page).press('Control+r');
-    assert.equal(await input(page).inputValue(), 'kubectl get nodes');
+    assert.equal(await value(page), 'kubectl get nodes');
     await input(page).press('Control+g');
-    assert.equal(await input(page).inputValue(), '');
+    assert.equal(await value(page), '');
 
     // Tab: a table after -t.
-    await input(page).fill('iptables -t n');
+    await fill(page, 'iptables -t n');
     await tab(page, 'iptables -t nat ');
     // The KUBE-SVC chains of the node's nat table: their common prefix, then the list.
     const svcChains = api.rules('keys', 'minikube', { table: 'nat', limit: 0 }).tables.find((t) => t.name === 'nat')!.chains.map((c) => c.name).filter((n) => n.startsWith('KUBE-SVC-'));
     assert.ok(svcChains.length >= 2, `KUBE-SVC chains: ${svcChains.join(' ')}`);
-    await input(page).fill('iptables -t nat -L KUBE-SVC');
+    await fill(page, 'iptables -t nat -L KUBE-SVC');
     await tab(page, 'iptables -t nat -L KUBE-SVC-');
-    const before = await outText(page);
+    const before = (await consoleText(page)).split('\n').length;
     await input(page).press('Tab');
-    await page.waitForFunction((n) => (document.querySelector('.console-pane:not([hidden]) [data-testid=console-output]')?.textContent ?? '').length > n, before.length);
-    const listed = (await outText(page)).slice(before.length);
+    // As bash: the candidates under the line, then the prompt and the line again.
+    await consoleWaitFor(page, /\n[^\n]*KUBE-SVC-[^\n]*\nroot@minikube:\/# iptables -t nat -L KUBE-SVC-$/);
+    const listed = (await consoleText(page)).split('\n').slice(before - 1).join('\n');
     assert.match(listed, /^root@minikube:\/# iptables -t nat -L KUBE-SVC-\n/);
     for (const c of svcChains) assert.ok(listed.includes(c), `${c} listed`);
     assert.doesNotMatch(listed, /KUBE-SEP-/);
-    assert.equal(await input(page).inputValue(), 'iptables -t nat -L KUBE-SVC-', 'the line stays');
+    assert.equal(await value(page), 'iptables -t nat -L KUBE-SVC-', 'the line stays');
     // Completing a whole chain name, then running it.
-    await input(page).fill(`iptables -t nat -L ${svcChains[0].slice(0, -2)}`);
+    await fill(page, `iptables -t nat -L ${svcChains[0].slice(0, -2)}`);
     await tab(page, `iptables -t nat -L ${svcChains[0]} `);
     await input(page).press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-output]', { hasText: `Chain ${svcChains[0]} (` }).waitFor();
+    await consoleWaitFor(page, `Chain ${svcChains[0]} (`);
     // Options and kubectl names.
-    await input(page).fill('iptables -t nat --line-n');
+    await fill(page, 'iptables -t nat --line-n');
     await tab(page, 'iptables -t nat --line-numbers ');
-    await input(page).fill('kubectl get deploy cor');
+    await fill(page, 'kubectl get deploy cor');
     await tab(page, 'kubectl get deploy coredns ');
 
+    // The line editor: insertion in the middle, ←/→, Home/End, Ctrl+A/E/U/K/W, Backspace and Delete.
+    await fill(page, 'echo world');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.insertText('hello ');
+    assert.equal(await value(page), 'echo hello world');
+    await page.keyboard.press('Control+e');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.press('Control+a');
+    await page.keyboard.press('Delete');
+    assert.equal(await value(page), 'cho hello worl');
+    await page.keyboard.press('Control+w');
+    assert.equal(await value(page), 'cho hello worl', 'Ctrl+W at the start kills nothing');
+    await page.keyboard.press('Control+e');
+    await page.keyboard.press('Control+w');
+    assert.equal(await value(page), 'cho hello ');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Control+k');
+    assert.equal(await value(page), 'cho hell');
+    await page.keyboard.press('Control+u');
+    assert.equal(await value(page), '');
+    // A line longer than the terminal is wide wraps, and edits in its middle still show right.
+    const cols = await page.evaluate(() => (globalThis as unknown as { kplConsoles: { state(): { cols: number } } }).kplConsoles.state().cols);
+    const long = `echo ${'x'.repeat(cols)}END`;
+    await fill(page, long);
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowLeft');
+    await page.keyboard.insertText('yz');
+    assert.equal(await value(page), `echo ${'x'.repeat(cols)}yzEND`);
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Delete');
+    assert.equal(await value(page), `cho ${'x'.repeat(cols)}yzEND`);
+    await fill(page, '');
+
     // Copy: a selection of the output, Ctrl+Shift+C (and not the canvas's copy).
-    await page.evaluate(() => {
-      const pre = document.querySelector('.console-pane:not([hidden]) [data-testid=console-output]') as HTMLElement;
-      const node = [...pre.childNodes].find((n) => n.textContent?.includes('v1.19.2'));
-      if (!node) throw new Error('no kubectl output');
-      const r = document.createRange();
-      r.selectNodeContents(node);
-      getSelection()?.removeAllRanges();
-      getSelection()?.addRange(r);
-      pre.focus();
-    });
-    const selected = await page.evaluate(() => getSelection()?.toString() ?? '');
+    assert.ok(await page.evaluate(() => (globalThis as unknown as { kplConsoles: { select(t: string): boolean } }).kplConsoles.select('minikube   Ready')));
+    const selected = await page.evaluate(() => (globalThis as unknown as { kplConsoles: { selection(): string } }).kplConsoles.selection());
+    assert.equal(selected, 'minikube   Ready');
+    await input(page).focus();
     await page.keyboard.press('Control+Shift+C');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), selected);
-    assert.match(selected, /minikube\s+Ready/);
-    // Ctrl+C on the selection is the browser's copy (not the canvas's copy of selected elements).
+    // Ctrl+C on the selection copies too (not the canvas's copy of selected elements, and no ^C).
     await page.evaluate(() => navigator.clipboard.writeText(''));
     await page.keyboard.press('Control+c');
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), selected);
+    assert.doesNotMatch(await consoleText(page), /\^C/);
+    // Ctrl+V pastes into the line.
+    await page.evaluate(() => navigator.clipboard.writeText('pasted text'));
+    await page.keyboard.press('Control+v');
+    await page.waitForFunction(() => (globalThis as unknown as { kplConsoles: { state(): { line: string } } }).kplConsoles.state().line === 'pasted text', undefined, { timeout: 5000 })
+      .catch(async () => assert.equal(await value(page), 'pasted text'));
+    await fill(page, '');
+    assert.deepEqual(await cspViolations(page), []);
     assert.deepEqual(suite.b.errors, []);
   }));
 
@@ -160,19 +193,20 @@ describe('console keys and the layered layout', { skip, timeout: 120_000 }, () =
     await openConsole(page, 'np', 'minikube');
     const sets = api.rules('np', 'minikube', { limit: 0 }).ipsets.map((s) => s.name);
     assert.ok(sets.includes('cali40all-hosts-net'), sets.join(' '));
-    await input(page).fill('ipset list cali40a');
+    await fill(page, 'ipset list cali40a');
     await tab(page, 'ipset list cali40all-');
-    await input(page).fill('ipset list cali40all-h');
+    await fill(page, 'ipset list cali40all-h');
     await tab(page, 'ipset list cali40all-hosts-net ');
     await input(page).press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-output]', { hasText: 'Name: cali40all-hosts-net' }).waitFor();
+    await consoleWaitFor(page, 'Name: cali40all-hosts-net');
     // Two Tabs on the shared prefix list every cali40 set.
-    await input(page).fill('ipset list cali40');
+    await fill(page, 'ipset list cali40');
     await input(page).press('Tab');
-    const before = await outText(page);
+    await consoleIdle(page);
+    const before = (await consoleText(page)).split('\n').length;
     await input(page).press('Tab');
-    await page.waitForFunction((n) => (document.querySelector('.console-pane:not([hidden]) [data-testid=console-output]')?.textContent ?? '').length > n, before.length);
-    const listed = (await outText(page)).slice(before.length);
+    await consoleWaitFor(page, /\n[^\n]*cali40[^\n]*\nroot@minikube:\/# ipset list cali40$/);
+    const listed = (await consoleText(page)).split('\n').slice(before).join('\n');
     for (const s of sets.filter((x) => x.startsWith('cali40'))) assert.ok(listed.includes(s), `${s} listed`);
     assert.deepEqual(suite.b.errors, []);
   }));

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, traceFromForm } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -38,13 +38,7 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
   });
   const { shot } = suite;
 
-  async function run(page: Page, line: string): Promise<void> {
-    const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
-    await input.fill(line);
-    await input.press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
-  }
-  const consoleText = async (page: Page): Promise<string> => (await page.locator('.console-pane:not([hidden]) [data-testid=console-output]').textContent()) ?? '';
+  const run = consoleRun;
   const pos = async (page: Page): Promise<number> => Number(await page.getByTestId('step-pos').getAttribute('data-step'));
   const currentText = async (page: Page): Promise<string> => (await page.getByTestId('step-current').textContent()) ?? '';
   /** Presses a key and waits for the position to change (or to be `to`). */

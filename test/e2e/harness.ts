@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, type TestContext } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { LabService } from '../../main/service/lab-service.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -118,6 +118,17 @@ export async function openBrowser(): Promise<Browsing> {
   const profile = mkdtempSync(join(tmpdir(), 'kpl-chromium-'));
   // A fresh --user-data-dir (playwright passes it from launchPersistentContext).
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true, viewport: { width: 1400, height: 860 }, acceptDownloads: true });
+  // Every Content-Security-Policy violation the pages report, from before their own scripts run
+  // (cspViolations reads them): the app's CSP stays strict, and nothing it uses may break it.
+  // (Page functions name globalThis: this file is also type-checked without the DOM library.)
+  interface Violation { effectiveDirective: string; blockedURI: string; sourceFile: string; lineNumber: number; sample: string }
+  await context.addInitScript(() => {
+    const g = globalThis as unknown as { __kplCsp?: string[]; document: { addEventListener(type: string, fn: (e: Violation) => void): void } };
+    g.__kplCsp = [];
+    g.document.addEventListener('securitypolicyviolation', (e) => {
+      g.__kplCsp?.push(`${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}: ${e.sample}`);
+    });
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -222,10 +233,85 @@ export async function traceFromForm(page: Page, from: string, to: string): Promi
   await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
 }
 
-/** Types a line into the console on show and waits until it has run. */
+/** The Content-Security-Policy violations the page reported since it loaded (openBrowser listens). */
+export function cspViolations(page: Page): Promise<string[]> {
+  return page.evaluate(() => [...((globalThis as unknown as { __kplCsp?: string[] }).__kplCsp ?? [])]);
+}
+
+/** What a console's terminal holds and edits (the renderer's kplConsoles hook, see console.ts). */
+export interface ConsoleState {
+  /** The prompt on show and the line being edited after it. */
+  prompt: string;
+  line: string;
+  cursor: number;
+  /** A command is running. */
+  busy: boolean;
+  /** Every output written to the terminal. */
+  idle: boolean;
+  cols: number;
+  rows: number;
+}
+
+/** The line editor of the console on show (its terminal's hidden text area, where keys go). */
+export function consoleInput(page: Page): Locator {
+  return page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
+}
+
+/** Waits until the console (on show, or `host`'s) runs nothing and has written all its output. */
+export async function consoleIdle(page: Page, host?: string): Promise<void> {
+  await page.waitForFunction((h) => {
+    const s = (globalThis as unknown as { kplConsoles?: { state(h?: string): ConsoleState | null } }).kplConsoles?.state(h);
+    return !!s && !s.busy && s.idle;
+  }, host, { timeout: 60_000 });
+}
+
+/**
+ * The text of a console's terminal: the scrollback and the screen, long lines that wrapped joined,
+ * trailing blanks left out (what the user sees, scrolling up). Waits until it is idle.
+ */
+export async function consoleText(page: Page, host?: string): Promise<string> {
+  await consoleIdle(page, host);
+  return page.evaluate((h) => (globalThis as unknown as { kplConsoles: { text(h?: string): string | null } }).kplConsoles.text(h) ?? '', host);
+}
+
+/** Waits until a console's terminal shows `text` (a string or a pattern). */
+export async function consoleWaitFor(page: Page, text: string | RegExp, host?: string, timeout = 10_000): Promise<void> {
+  const src = typeof text === 'string' ? null : { source: text.source, flags: text.flags };
+  await page.waitForFunction(({ h, t, re }) => {
+    const all = (globalThis as unknown as { kplConsoles?: { text(h?: string): string | null } }).kplConsoles?.text(h) ?? '';
+    return re ? new RegExp(re.source, re.flags).test(all) : all.includes(t as string);
+  }, { h: host, t: typeof text === 'string' ? text : null, re: src }, { timeout }).catch(async (e: unknown) => {
+    throw new Error(`the console never showed ${String(text)}:\n${(await page.evaluate((h) => (globalThis as unknown as { kplConsoles?: { text(h?: string): string | null } }).kplConsoles?.text(h) ?? '', host)).slice(-2000)}\n${String(e)}`);
+  });
+}
+
+/**
+ * The prompt and line being edited in the console on show, as its terminal shows them: the
+ * terminal's last line must be the prompt followed by the line.
+ */
+export async function consoleLine(page: Page): Promise<{ prompt: string; line: string }> {
+  await consoleIdle(page);
+  const { s, text } = await page.evaluate(() => {
+    const k = (globalThis as unknown as { kplConsoles: { state(): ConsoleState | null; text(): string | null } }).kplConsoles;
+    return { s: k.state(), text: k.text() ?? '' };
+  });
+  if (!s) throw new Error('no console on show');
+  const shown = text.split('\n').at(-1) ?? '';
+  if (shown !== (s.prompt + s.line).trimEnd()) throw new Error(`the terminal shows ${JSON.stringify(shown)}, not the prompt ${JSON.stringify(s.prompt)} and the line ${JSON.stringify(s.line)}`);
+  return { prompt: s.prompt, line: s.line };
+}
+
+/** Replaces the line being edited in the console on show (End, Ctrl+U, then the text typed). */
+export async function consoleFill(page: Page, line: string): Promise<void> {
+  await consoleInput(page).focus();
+  await page.keyboard.press('End');
+  await page.keyboard.press('Control+u');
+  if (line) await page.keyboard.insertText(line);
+}
+
+/** Types a line into the console on show and waits until it has run and written its output. */
 export async function consoleRun(page: Page, line: string): Promise<void> {
-  const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
-  await input.fill(line);
-  await input.press('Enter');
-  await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
+  await consoleFill(page, line);
+  await page.keyboard.press('Enter');
+  await consoleIdle(page);
 }

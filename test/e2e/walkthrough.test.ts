@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -54,13 +54,8 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
 
   const step = (page: Page, i: number) => page.locator(`[data-testid=guide-step][data-index="${i}"]`);
 
-  /** Types a line into the active console and waits until the console takes input again. */
-  async function typeLine(page: Page, line: string): Promise<void> {
-    const input = page.locator('.console-pane:not([hidden]) [data-testid=console-input]');
-    await input.fill(line);
-    await input.press('Enter');
-    await page.locator('.console-pane:not([hidden]) [data-testid=console-input]:not([disabled])').waitFor();
-  }
+  /** Types a line into the active console and waits until it has run. */
+  const typeLine = consoleRun;
 
   it('(a) opens Pod to Pod from the start page and runs every step to done', shot(async (page) => {
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -91,7 +86,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
       if (kind.startsWith('minikube$')) {
         // A command step ran in minikube's console, where the user sees its output.
         const command = kind.replace(/^minikube\$ /, '');
-        await page.locator('[data-testid=console-output][data-host=minikube]', { hasText: `root@minikube:/# ${command}` }).waitFor();
+        await consoleWaitFor(page, `root@minikube:/# ${command}`, 'minikube');
         if (i === 1) await docsScreenshot(page);
       } else if (kind.startsWith('trace')) {
         // A trace step runs in the stepper.
@@ -100,7 +95,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
       }
     }
     assert.equal(await page.getByTestId('guide-progress').getAttribute('data-done'), '5');
-    assert.match((await page.locator('[data-testid=console-output][data-host=minikube]').textContent()) ?? '', /10\.244\.205\.130/);
+    assert.match(await consoleText(page, 'minikube'), /10\.244\.205\.130/);
     // The lab changed as the steps said: web-a is gone.
     assert.ok(!suite.service.exec(lab, 'minikube', ['kubectl', 'get', 'pods'], '').stdout.includes('web-a'));
 
