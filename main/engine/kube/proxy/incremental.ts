@@ -76,6 +76,27 @@ export class ChainRecorder implements RuleSink {
 
   private shared: Array<[string, ChainLines]> | null = null;
 
+  private made: Plan | null = null;
+
+  /**
+   * What a full sync does with this writer's lines in `table` (always the same table for one
+   * recorder), worked out once: its chains' `table/chain` keys, declaration lines and
+   * rewrites, which full syncs of 40,000 chains would otherwise make again each time.
+   */
+  plan(table: Table): Plan {
+    if (!this.made) {
+      const owned: OwnedChain[] = [];
+      for (const chain of this.declared) {
+        const g = this.chains.get(chain) ?? EMPTY;
+        owned.push({ key: table + '/' + chain, chain, decl: ':' + chain + ' - [0:0]', lines: g, rewrite: g.srcs.length ? { table, chain, parts: [g], refill: true } : null });
+      }
+      const shared: SharedChain[] = [];
+      for (const [chain, g] of this.sharedParts) shared.push({ key: table + '/' + chain, chain, lines: g });
+      this.made = { owned, shared };
+    }
+    return this.made;
+  }
+
   /** The chains it writes to without declaring them (the shared ones), with its lines there. */
   get sharedParts(): Array<[string, ChainLines]> {
     if (!this.shared) {
@@ -118,6 +139,27 @@ export class ChainRecorder implements RuleSink {
     x.srcs.push(ep);
     x.roles.push(role);
   }
+}
+
+/** A chain one writer declared (and owns): its key, `:chain` line, lines, and their rewrite
+ *  (null: no rules; shared by every full sync that writes it: read, never changed). */
+interface OwnedChain {
+  readonly key: string;
+  readonly chain: string;
+  readonly decl: string;
+  readonly lines: ChainLines;
+  readonly rewrite: RewrittenChain | null;
+}
+
+interface SharedChain {
+  readonly key: string;
+  readonly chain: string;
+  readonly lines: ChainLines;
+}
+
+interface Plan {
+  readonly owned: readonly OwnedChain[];
+  readonly shared: readonly SharedChain[];
 }
 
 /** What one writer (a service port, or the rules of no port) wrote in both tables. */
@@ -440,9 +482,10 @@ export class KubeProxySyncer {
     const sharedParts = new Map<string, RewrittenChain>();
     const rewritten: RewrittenChain[] = [];
     const declared: Record<Table, Set<string>> = { filter: new Set(), nat: new Set() };
+    /** Their `:chain` lines, in the same order. */
+    const declLines: Record<Table, string[]> = { filter: [], nat: [] };
     const declaredShared = new Set<string>();
-    const addShared = (table: Table, chain: string, g: ChainLines) => {
-      const key = table + '/' + chain;
+    const addShared = (table: Table, chain: string, g: ChainLines, key = table + '/' + chain) => {
       let r = sharedParts.get(key);
       if (!r) {
         sharedParts.set(key, (r = { table, chain, parts: [], refill: true }));
@@ -450,28 +493,32 @@ export class KubeProxySyncer {
       }
       r.parts.push(g);
     };
+    const declare = (t: Table, c: string, line?: string) => {
+      if (declared[t].has(c)) return;
+      declared[t].add(c);
+      declLines[t].push(line ?? `:${c} - [0:0]`);
+    };
     for (const t of TABLES) {
       for (const c of prologue[t].declared) {
-        declared[t].add(c);
+        declare(t, c);
         declaredShared.add(t + '/' + c);
       }
       for (const [chain, g] of prologue[t].chains) addShared(t, chain, g);
     }
     for (const contrib of contribs) {
       for (const t of TABLES) {
-        const rec = contrib[t];
-        for (const c of rec.declared) {
-          declared[t].add(c);
-          const g = rec.chains.get(c) ?? EMPTY;
-          owned.set(t + '/' + c, g);
-          if (g.srcs.length) rewritten.push({ table: t, chain: c, parts: [g], refill: true });
+        const plan = contrib[t].plan(t);
+        for (const o of plan.owned) {
+          declare(t, o.chain, o.decl);
+          owned.set(o.key, o.lines);
+          if (o.rewrite) rewritten.push(o.rewrite);
         }
-        for (const [chain, g] of rec.chains) if (!rec.declared.has(chain)) addShared(t, chain, g);
+        for (const x of plan.shared) addShared(t, x.chain, x.lines, x.key);
       }
     }
     for (const t of TABLES) {
       for (const c of epilogue[t].declared) {
-        declared[t].add(c);
+        declare(t, c);
         declaredShared.add(t + '/' + c);
       }
       for (const [chain, g] of epilogue[t].chains) addShared(t, chain, g);
@@ -487,7 +534,7 @@ export class KubeProxySyncer {
     const out: string[] = [];
     for (const t of TABLES) {
       out.push(`*${t}`);
-      for (const c of declared[t]) out.push(`:${c} - [0:0]`);
+      for (const l of declLines[t]) out.push(l);
       if (t === 'nat') for (const c of stale) if (!declared.nat.has(c)) out.push(`:${c} - [0:0]`);
       for (const r of rewritten) if (r.table === t) for (const g of r.parts) if (g.text !== '') out.push(g.text);
       if (t === 'nat') for (const c of stale) out.push(`-X ${c}`);
