@@ -194,10 +194,27 @@ interface Frame {
 // keepNames) every closure made is also renamed with Object.defineProperty, which cost more
 // than the rest of a table's walk.
 
+/** Frames of the table walk in progress, reused from walk to walk: `framesUsed` counts the
+ *  ones handed out since it began (a walk never starts inside another: targets do not walk). */
+const frames: Frame[] = [];
+let framesUsed = 0;
+
 function openFrame(env: TraverseEnv, chain: Chain, depth: number): Frame {
   const plan = env.index.plan(chain, env.generation);
   const idx = plan.index;
-  return { chain, plans: plan.rules as (RulePlan | undefined)[], pos: 0, cands: idx ? idx.candidates(env.ctx.pkt) : null, ci: 0, depth };
+  const cands = idx ? idx.candidates(env.ctx.pkt) : null;
+  let f = frames[framesUsed];
+  if (!f) frames[framesUsed] = f = { chain, plans: plan.rules as (RulePlan | undefined)[], pos: 0, cands, ci: 0, depth };
+  else {
+    f.chain = chain;
+    f.plans = plan.rules as (RulePlan | undefined)[];
+    f.pos = 0;
+    f.cands = cands;
+    f.ci = 0;
+    f.depth = depth;
+  }
+  framesUsed++;
+  return f;
 }
 
 function snapshot(ctx: MatchCtx, copyCt: boolean): Snapshot {
@@ -438,6 +455,9 @@ class Run {
 /** The snapshot of steps that are never kept (the reused record of a non-recording walk). */
 const UNUSED = null as unknown as Snapshot;
 
+/** The return points of the table walk in progress (reused, as the frames are). */
+const frameStack: Frame[] = [];
+
 export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   const table = env.table;
   const ctx = env.ctx;
@@ -445,7 +465,9 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   if (!start) return ACCEPT;
   const run = new Run(env, start);
   const rec = run.rec;
-  const stack: Frame[] = [];
+  const stack = frameStack;
+  stack.length = 0;
+  framesUsed = 0;
   let f = openFrame(env, start, 0);
   let budget = env.maxSteps;
 

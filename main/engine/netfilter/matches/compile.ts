@@ -115,6 +115,44 @@ export function compileMatch(spec: MatchSpec): MatchFn | null {
   return (ctx) => mod.match(data, ctx);
 }
 
+/** The rule test of a rule with core fields and no match module that can fail: the core
+ *  checks written out (one call per rule instead of two). */
+function coreOnlyTest(r: Rule): RuleTest {
+  const s = r.src, d = r.dst;
+  const sm = s ? maskOf(s.len) : 0, sa = s ? s.addr >>> 0 : 0, sn = s ? s.neg : false;
+  const dm = d ? maskOf(d.len) : 0, da = d ? d.addr >>> 0 : 0, dn = d ? d.neg : false;
+  const inT = r.inIface ? ifaceTest(r.inIface) : null;
+  const outT = r.outIface ? ifaceTest(r.outIface) : null;
+  const proto = r.proto && r.proto.num !== 0 ? r.proto.num : -1, pn = r.proto ? r.proto.neg : false;
+  if (r.fragment && !r.fragment.neg) return () => CORE;
+  return (ctx) => {
+    const p = ctx.pkt;
+    if (s && (((p.src & sm) >>> 0) === sa) === sn) return CORE;
+    if (d && (((p.dst & dm) >>> 0) === da) === dn) return CORE;
+    if (inT && !inT(ctx.inIface)) return CORE;
+    if (outT && !outT(ctx.outIface)) return CORE;
+    if (proto >= 0 && (p.proto === proto) === pn) return CORE;
+    return PASS;
+  };
+}
+
+/** The rule test of a rule whose one test is a match module the walk meets on every packet
+ *  (mark, conntrack's --ctstate), written out; null for any other. */
+function singleMatchTest(spec: MatchSpec, i0: number): RuleTest | null {
+  if (spec.module === 'mark') {
+    const d = spec.data as MarkMatchData;
+    const mask = d.mask, value = d.value, inv = d.inv;
+    return (ctx) => ((((ctx.pkt.mark & mask) >>> 0) === value) !== inv ? PASS : i0);
+  }
+  if (spec.module === 'conntrack') {
+    const d = spec.data as ConntrackData;
+    if (d.seen !== CTSTATE_BIT) return null;
+    const states = d.states, inv = (d.inv & CTSTATE_BIT) !== 0;
+    return (ctx) => (((states & ctStateBits(ctx.ct)) !== 0) !== inv ? PASS : i0);
+  }
+  return null;
+}
+
 /** The rule's tests in the kernel's order: core fields, then each match module. */
 export function compileRule(r: Rule): RuleTest {
   const core = compileCore(r);
@@ -128,9 +166,13 @@ export function compileRule(r: Rule): RuleTest {
     }
   });
   // Specialised for the common lengths: a loop over one or two tests costs more than the tests.
-  if (live.length === 0) return core ? (ctx) => (core(ctx) ? PASS : CORE) : () => PASS;
+  if (live.length === 0) return core ? (core === never ? () => CORE : coreOnlyTest(r)) : () => PASS;
   if (live.length === 1) {
     const f0 = live[0], i0 = idx[0];
+    if (!core && MATCHES.has(r.matches[i0].module)) {
+      const t = singleMatchTest(r.matches[i0], i0);
+      if (t) return t;
+    }
     return core ? (ctx) => (!core(ctx) ? CORE : f0(ctx) ? PASS : i0) : (ctx) => (f0(ctx) ? PASS : i0);
   }
   if (live.length === 2) {
