@@ -242,8 +242,11 @@ function ctWords(state: unknown, what: unknown, id: unknown): string {
 function confirmWords(id: unknown): string {
   return `conntrack entry ${id as number} confirmed`;
 }
-function outWords(dev: unknown, nexthop: unknown, to: unknown): string {
-  return `out ${dev as string} to ${ip(nexthop)} (${to as string})`;
+function outWords(dev: unknown, nexthop: unknown, peerHost: unknown, peerDev: unknown): string {
+  return `out ${dev as string} to ${ip(nexthop)} (${peerHost as string} ${peerDev as string})`;
+}
+function inWords(iif: unknown): string {
+  return `in ${iif as string}`;
 }
 function encapWords(dev: unknown, gw: unknown): string {
   return `encapsulated in IPIP on ${dev as string} to ${ip(gw)}`;
@@ -336,7 +339,7 @@ function stopFor(f: Flight, hp: HostPass, v: TableVerdict, hook: Hook, table: Ta
   if (v.kind === 'drop') {
     const s = lastStep(f);
     const why = s && s.rule === null ? `policy DROP of ${table} ${s.chain}` : `rule ${s?.rule} of ${table} ${s?.chain}`;
-    ev(f, hp.host.name, 'drop', `dropped in ${table} ${hook} by ${why}`, hook);
+    if (f.record) ev(f, hp.host.name, 'drop', `dropped in ${table} ${hook} by ${why}`, hook);
     return { outcome: 'dropped', reason: `dropped by ${why} on ${hp.host.name}`, decidedBy: s };
   }
   if (v.kind === 'reject') {
@@ -557,7 +560,7 @@ function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopRes
   for (const peer of topo.peers(host.name, dev)) {
     const ph = topo.host(peer.host);
     if (ph && ph.net.answersArp(nexthop, peer.dev, sender)) {
-      evw(f, host.name, 'transmit', undefined, outWords, dev, nexthop, `${peer.host} ${peer.dev}`);
+      evw(f, host.name, 'transmit', undefined, outWords, dev, nexthop, peer.host, peer.dev);
       return { next: { host: peer.host, iif: peer.dev } };
     }
   }
@@ -602,7 +605,7 @@ const IPPROTO_IPIP = 4;
 /** A packet arriving on `iif`: PREROUTING, routing decision, then INPUT or FORWARD. */
 function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopResult {
   const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, iif, view: null };
-  ev(f, host.name, 'receive', `in ${iif}`, 'PREROUTING');
+  evw(f, host.name, 'receive', 'PREROUTING', inWords, iif);
   for (const t of PRE) {
     if (t === 'mangle') ctIn(f, hp, 'PREROUTING');
     const v = runTable(f, hp, 'PREROUTING', t);

@@ -38,3 +38,26 @@ test('LOG lines are events on the host and hook that logged them, in order, requ
   assert.deepEqual(logs(t.json.reply as never), ['router FORWARD r-fwd:IN=eth1', 'router POSTROUTING r-post:IN=eth1']);
   assert.match(t.text, /r-fwd:IN=eth0 OUT=eth1 .*SRC=10\.0\.0\.10 DST=10\.0\.1\.20/);
 });
+
+test('the words of receive, transmit and drop events (made when read) say where the packet went', () => {
+  const l = lab();
+  const t = l.trace({ from: 'client', to: '10.0.1.20:80', proto: 'tcp', sport: 40000 });
+  const words = (w: { events: { host: string; kind: string; text: string }[] }) =>
+    w.events.filter((e) => e.kind === 'receive' || e.kind === 'transmit').map((e) => `${e.host} ${e.kind} ${e.text}`);
+  assert.deepEqual(words(t.json as never), [
+    'client transmit out eth0 to 10.0.0.1 (router eth0)',
+    'router receive in eth0',
+    'router transmit out eth1 to 10.0.1.20 (server eth0)',
+    'server receive in eth0',
+  ]);
+  l.exec('router', ['iptables', '-I', 'FORWARD', '-p', 'tcp', '--dport', '80', '-j', 'DROP'], '');
+  const d = l.trace({ from: 'client', to: '10.0.1.20:80', proto: 'tcp', sport: 40000 });
+  assert.equal(d.json.outcome, 'dropped');
+  assert.deepEqual(
+    (d.json as unknown as { events: { host: string; kind: string; text: string }[] }).events.filter((e) => e.kind === 'drop').map((e) => `${e.host} ${e.text}`),
+    ['router dropped in filter FORWARD by rule 1 of filter FORWARD'],
+  );
+  assert.equal(d.json.reason, 'dropped by rule 1 of filter FORWARD on router');
+  // without recording (the connectivity matrix's walks) the reason is the same
+  assert.equal(l.connect({ from: 'client', to: '10.0.1.20:80', proto: 'tcp' }).walk.reason, 'dropped by rule 1 of filter FORWARD on router');
+});
