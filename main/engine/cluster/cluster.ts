@@ -7,6 +7,7 @@
 import { CLUSTER_LAN, CLUSTER_VERSIONS, type ClusterDoc } from '../../../shared/cluster.ts';
 import type { ListenSpec } from '../../../shared/lab.ts';
 import type { Host } from '../host.ts';
+import type { TableName } from '../netfilter/types.ts';
 import { KubeStore, type WatchEvent } from '../kube/objects/store.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
@@ -68,6 +69,11 @@ export class Cluster {
   private readonly synced = new Map<string, { services: ServicePort[]; nodeKey: string }>();
   /** Per node: its kube-proxy, which remembers what it wrote for each service port. */
   private readonly proxies = new Map<string, KubeProxySyncer>();
+  /** Nodes whose kube-proxy restarts at its next sync (`resync`): it writes every chain. */
+  private readonly restarted = new Set<string>();
+  /** Nodes where one of kube-proxy's commands failed since it last wrote every chain: their
+   *  rules may not be what it thinks. */
+  private readonly proxyFailed = new Set<string>();
   /** The ServicePorts made from each Service and its EndpointSlices, reused while they stay the same. */
   private readonly servicePorts = new ServicePortCache();
   /** Nodes changed from a console since the agents last rewrote everything (hand edits). */
@@ -136,6 +142,7 @@ export class Cluster {
 
   /** Every agent rewrites all of its rules on every node (kube-proxy's full sync after a restart). */
   resync(): void {
+    for (const n of this.nodes) this.restarted.add(n);
     this.synced.clear();
     this.felix.clear();
     this.read = null;
@@ -324,9 +331,10 @@ export class Cluster {
     return this.store.slicesOf(key.slice(0, slash), key.slice(slash + 1)) as EndpointSlice[];
   }
 
-  private run(host: Host, argv: string[], stdin = ''): void {
+  private run(host: Host, argv: string[], stdin = ''): boolean {
     const r = runProgram(argv, stdin, { host, now: this.topo.now() });
     if (r.code !== 0) this.agentError(`${host.name}: ${argv.join(' ')}: ${r.stderr.trim()}`);
+    return r.code === 0;
   }
 
   private syncNodes(nodes: Node[]): void {
@@ -601,30 +609,58 @@ export class Cluster {
     if (last && last.nodeKey === nodeKey && sameServicePorts(last.services, services) && (!this.refresh || !edited)) return;
     let syncer = this.proxies.get(name);
     if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer()));
+    // A restart writes every chain. On a node that holds exactly the rules of the last sync (no
+    // hand edit, no failed command since), that is the partial sync (the chains that differ)
+    // and then every other chain flushed and refilled with the very same rules — which leaves
+    // those rules as they are but for their counters, set back to zero here instead.
+    const restart = this.restarted.delete(name);
+    const keep = restart && !edited && !this.proxyFailed.has(name) && syncer.declaredChains() !== null;
     // Stale service chains are looked for among the node's chains (what iptables-save shows).
-    const res = syncer.sync(input, last !== undefined && !edited, () => [...(host.nf.table('nat')?.chains.keys() ?? [])]);
+    const res = syncer.sync(input, (last !== undefined || keep) && !edited, () => [...(host.nf.table('nat')?.chains.keys() ?? [])]);
     // The jumps from the built-in chains stay where the last sync checked them unless a
     // console edited this node since (kube-proxy's own `iptables -C` would find them all).
-    this.applyProxyRules(host, res, last === undefined || edited);
+    const ok = this.applyProxyRules(host, res, last === undefined || edited);
+    if (!ok) this.proxyFailed.add(name);
+    else if (res.chains === null) this.proxyFailed.delete(name);
+    if (keep) zeroCounters(host, syncer.declaredChains()!);
     this.synced.set(name, { services, nodeKey });
   }
 
-  private applyProxyRules(host: Host, res: ProxySync, checkJumps: boolean): void {
+  /** Applies a kube-proxy sync; false: one of its commands failed. */
+  private applyProxyRules(host: Host, res: ProxySync, checkJumps: boolean): boolean {
+    let ok = true;
     for (const c of res.ensureChains) {
-      if (!host.nf.chain(c.table, c.chain)) this.run(host, ['iptables', '-t', c.table, '-N', c.chain]);
+      if (!host.nf.chain(c.table, c.chain)) ok = this.run(host, ['iptables', '-t', c.table, '-N', c.chain]) && ok;
     }
     for (const r of checkJumps ? res.staticRules : []) {
       const check = runProgram(['iptables', '-t', r.table, '-C', r.chain, ...r.args], '', { host, now: this.topo.now() });
       if (check.code === 0) continue;
-      this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]);
+      ok = this.run(host, r.op === '-I' ? ['iptables', '-t', r.table, '-I', r.chain, '1', ...r.args] : ['iptables', '-t', r.table, '-A', r.chain, ...r.args]) && ok;
     }
-    if (res.text !== null) this.run(host, ['iptables-restore', '--noflush'], res.text);
+    if (res.text !== null) ok = this.run(host, ['iptables-restore', '--noflush'], res.text) && ok;
     // Each rule remembers what made it (rewritten chains only: the others kept their rules).
     for (const w of res.rewritten) {
       const c = host.nf.chain(w.table, w.chain);
       if (!c) continue;
       const origins = chainOrigins(w.parts);
       for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
+    }
+    return ok;
+  }
+}
+
+/** What `:chain - [0:0]` in iptables-restore --noflush does to the counters of the chains
+ *  (`table/chain`) when their rules are written again the same: the rules count from zero. */
+function zeroCounters(host: Host, chains: readonly string[]): void {
+  for (const key of chains) {
+    const slash = key.indexOf('/');
+    const c = host.nf.chain(key.slice(0, slash) as TableName, key.slice(slash + 1));
+    if (!c) continue;
+    c.packets = 0;
+    c.bytes = 0;
+    for (const r of c.rules) {
+      r.packets = 0;
+      r.bytes = 0;
     }
   }
 }

@@ -304,6 +304,22 @@ export class KubeProxySyncer {
     this.last = null;
   }
 
+  /**
+   * Every chain a full sync now would declare (and so flush), as `table/chain`: those of the
+   * last sync (null: none yet). After a partial sync, a node holding exactly the last rules
+   * holds what a full sync writes once the rules of these chains start counting from zero.
+   */
+  declaredChains(): string[] | null {
+    const last = this.last;
+    if (!last) return null;
+    const out: string[] = [];
+    // In a full sync's order: the chains of no port, then the ports' (the order matters not
+    // for counters, but keeps the list the same from one call to the next).
+    for (const key of last.declaredShared) out.push(key);
+    for (const key of last.owned.keys()) out.push(key);
+    return out;
+  }
+
   sync(input: GenerateInput, partial: boolean, existingNatChains: () => readonly string[]): ProxySync {
     const L: LayoutImpl<unknown> = (input.layout === 'legacy' ? LEGACY : CURRENT) as LayoutImpl<unknown>;
     const globals = JSON.stringify([input.layout, input.node, input.config, input.masqueradeMarkText ?? null]);
