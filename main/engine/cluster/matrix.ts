@@ -34,8 +34,10 @@ export function connectivityMatrix(lab: Lab, opts: MatrixOptions): Matrix {
   const pods = c.store
     .view('Pod')
     .filter((p) => !p.spec.hostNetwork && p.status?.podIP && (wanted ? wanted.has(p.metadata.namespace ?? 'default') : p.metadata.namespace !== 'kube-system'))
-    .map((p) => ({ key: podKey(p.metadata.namespace ?? 'default', p.metadata.name), ip: p.status!.podIP!, addr: parseIPv4(p.status!.podIP!) }))
+    .map((p) => ({ key: podKey(p.metadata.namespace ?? 'default', p.metadata.name), ip: p.status!.podIP!, addr: parseIPv4(p.status!.podIP!), connected: '' }))
     .filter((p) => lab.hosts.has(p.key));
+  // (a column's reason when allowed is the same in every row: made once)
+  for (const p of pods) p.connected = `connected to ${p.key} ${p.ip}:${opts.port}`;
   const cells: Matrix['cells'] = {};
   for (const from of pods) {
     const row: Record<string, MatrixCell> = (cells[from.key] = {});
@@ -45,7 +47,7 @@ export function connectivityMatrix(lab: Lab, opts: MatrixOptions): Matrix {
       const reached = t.walk.outcome === 'delivered' && t.walk.delivered?.host === to.key;
       const back = t.reply?.outcome === 'delivered' && t.reply.delivered?.host === from.key;
       const allowed = reached && back;
-      row[to.key] = { allowed, reason: allowed ? `connected to ${to.key} ${to.ip}:${opts.port}` : !reached ? t.walk.reason : `the answer did not come back: ${t.reply?.reason ?? 'none sent'}` };
+      row[to.key] = { allowed, reason: allowed ? to.connected : !reached ? t.walk.reason : `the answer did not come back: ${t.reply?.reason ?? 'none sent'}` };
     }
   }
   return { port: opts.port, protocol: opts.proto.toUpperCase() as Matrix['protocol'], pods: pods.map((p) => p.key), cells };
