@@ -7,7 +7,6 @@
 import { CLUSTER_LAN, CLUSTER_VERSIONS, type ClusterDoc } from '../../../shared/cluster.ts';
 import type { ListenSpec } from '../../../shared/lab.ts';
 import type { Host } from '../host.ts';
-import type { TableName } from '../netfilter/types.ts';
 import { KubeStore, type WatchEvent } from '../kube/objects/store.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
@@ -650,17 +649,20 @@ export class Cluster {
 }
 
 /** What `:chain - [0:0]` in iptables-restore --noflush does to the counters of the chains
- *  (`table/chain`) when their rules are written again the same: the rules count from zero. */
-function zeroCounters(host: Host, chains: readonly string[]): void {
-  for (const key of chains) {
-    const slash = key.indexOf('/');
-    const c = host.nf.chain(key.slice(0, slash) as TableName, key.slice(slash + 1));
-    if (!c) continue;
-    c.packets = 0;
-    c.bytes = 0;
-    for (const r of c.rules) {
-      r.packets = 0;
-      r.bytes = 0;
+ *  (by table) when their rules are written again the same: the rules count from zero. */
+function zeroCounters(host: Host, chains: Record<'filter' | 'nat', readonly string[]>): void {
+  for (const t of ['filter', 'nat'] as const) {
+    const table = host.nf.table(t);
+    if (!table) continue;
+    for (const name of chains[t]) {
+      const c = table.chains.get(name);
+      if (!c) continue;
+      c.packets = 0;
+      c.bytes = 0;
+      for (const r of c.rules) {
+        r.packets = 0;
+        r.bytes = 0;
+      }
     }
   }
 }

@@ -305,18 +305,20 @@ export class KubeProxySyncer {
   }
 
   /**
-   * Every chain a full sync now would declare (and so flush), as `table/chain`: those of the
-   * last sync (null: none yet). After a partial sync, a node holding exactly the last rules
-   * holds what a full sync writes once the rules of these chains start counting from zero.
+   * Every chain a full sync now would declare (and so flush), by table: those of the last sync
+   * (null: none yet). After a partial sync, a node holding exactly the last rules holds what a
+   * full sync writes once the rules of these chains start counting from zero.
    */
-  declaredChains(): string[] | null {
+  declaredChains(): Record<Table, string[]> | null {
     const last = this.last;
     if (!last) return null;
-    const out: string[] = [];
-    // In a full sync's order: the chains of no port, then the ports' (the order matters not
-    // for counters, but keeps the list the same from one call to the next).
-    for (const key of last.declaredShared) out.push(key);
-    for (const key of last.owned.keys()) out.push(key);
+    const out: Record<Table, string[]> = { filter: [], nat: [] };
+    for (const t of TABLES) {
+      const list = out[t];
+      for (const c of last.prologue[t].declared) list.push(c);
+      for (const contrib of last.sorted) for (const c of contrib[t].declared) list.push(c);
+      for (const c of last.epilogue[t].declared) list.push(c);
+    }
     return out;
   }
 
