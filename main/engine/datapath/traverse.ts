@@ -163,11 +163,13 @@ interface RulePlan {
   name: string | null;
   mod: TargetModule | undefined;
   next: Chain | undefined;
+  /** A jump by goto (-g): no return point is kept. */
+  goto: boolean;
 }
 
 function planRule(rule: Rule, table: Table): RulePlan {
   const t = rule.target;
-  const plan: RulePlan = { rule, test: compileRule(rule), kind: T_NONE, name: t ? t.name : null, mod: undefined, next: undefined };
+  const plan: RulePlan = { rule, test: compileRule(rule), kind: T_NONE, name: t ? t.name : null, mod: undefined, next: undefined, goto: !!t?.goto };
   if (!t) return plan;
   if (t.name === 'ACCEPT') plan.kind = T_ACCEPT;
   else if (t.name === 'DROP') plan.kind = T_DROP;
@@ -465,8 +467,9 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
   if (!start) return ACCEPT;
   const run = new Run(env, start);
   const rec = run.rec;
+  // (a stack pointer, not push and pop: the array is reused and only ever as deep as the walk)
   const stack = frameStack;
-  stack.length = 0;
+  let sp = 0;
   framesUsed = 0;
   let f = openFrame(env, start, 0);
   let budget = env.maxSteps;
@@ -488,7 +491,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       // end of chain
       if (f.depth === 0) return run.policy();
       run.put(S_RETURN, true, f.chain.name, 0, null, f.depth, 0);
-      const back = stack.pop();
+      const back = sp > 0 ? stack[--sp] : undefined;
       if (!back) return run.policy();
       f = back;
       continue;
@@ -517,14 +520,14 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
         return run.end(DROP);
       case T_RETURN: {
         if (f.depth === 0) return run.policy();
-        const back = stack.pop();
+        const back = sp > 0 ? stack[--sp] : undefined;
         if (!back) return run.policy();
         f = back;
         continue;
       }
       case T_CHAIN: {
-        const goto = rule.target!.goto;
-        if (!goto) stack.push(f);
+        const goto = plan.goto;
+        if (!goto) stack[sp++] = f;
         f = openFrame(env, plan.next!, goto && f.depth > 0 ? f.depth : f.depth + 1);
         continue;
       }
@@ -556,7 +559,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
         return run.end({ kind: 'nat', nat: res.nat, target: plan.name! });
       case 'return': {
         if (f.depth === 0) return run.policy();
-        const back = stack.pop();
+        const back = sp > 0 ? stack[--sp] : undefined;
         if (!back) return run.policy();
         f = back;
         continue;
@@ -565,7 +568,7 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       case 'goto': {
         const next = table.chains.get(res.chain);
         if (!next) return run.end(DROP);
-        if (res.kind === 'jump') stack.push(f);
+        if (res.kind === 'jump') stack[sp++] = f;
         f = openFrame(env, next, f.depth + 1);
         continue;
       }
