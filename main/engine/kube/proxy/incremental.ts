@@ -453,7 +453,9 @@ export class KubeProxySyncer {
     }
     const large = L.large(total);
     if (large !== last.large) return null;
-    const ctx = L.context(input, large);
+    // The node, settings and layout are those of the last sync (the same globals), and so is
+    // large-cluster mode: the context and the rules of no port are the last ones.
+    let ctx: unknown = null;
     const known: Array<[Contribution, Contribution]> = [];
     for (let j = 0; j < changed.length; j++) {
       const i = changed[j];
@@ -463,6 +465,7 @@ export class KubeProxySyncer {
       this.lastEntries[i] = e;
       if (!e.info) continue;
       const c = recorder();
+      ctx ??= L.context(input, large);
       L.port(ctx, e.info, c.filter, c.nat, null);
       e.contrib = c;
       e.large = large;
@@ -471,18 +474,11 @@ export class KubeProxySyncer {
       last.sorted[k] = c;
     }
     this.lastTotal = total;
-    const prologue = recorder();
-    L.prologue(input, ctx, prologue.filter, prologue.nat);
-    const epilogue = recorder();
-    L.epilogue(input, ctx, epilogue.filter, epilogue.nat);
+    const { prologue, epilogue } = last;
     const setup = L.setup();
     const contribs = last.sorted;
     const r = this.partialSync(last, contribs, prologue, epilogue, known);
-    if (r) {
-      last.prologue = prologue;
-      last.epilogue = epilogue;
-      return { ...r, ...setup };
-    }
+    if (r) return { ...r, ...setup };
     return { ...this.fullSync(L, contribs, prologue, epilogue, large, last.keys, last.perm, existingNatChains), ...setup };
   }
 
