@@ -281,6 +281,8 @@ export class Cluster {
       }
       const r = this.read!;
       for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.healthPorts, r.services, r.proxyConfig);
+      // (A node kube-proxy did not sync now restarts with nothing to keep.)
+      this.restarted.clear();
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
       // Its input is the objects only: unchanged objects and untouched rules need no render.
       for (const n of nodes) {
