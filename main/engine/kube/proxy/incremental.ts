@@ -79,19 +79,16 @@ export class ChainRecorder implements RuleSink {
   private made: Plan | null = null;
 
   /**
-   * What a full sync does with this writer's lines in `table` (always the same table for one
-   * recorder), worked out once: its chains' `table/chain` keys, declaration lines and
-   * rewrites, which full syncs of 40,000 chains would otherwise make again each time.
+   * The `table/chain` keys of its chains in `table` (always the same table for one recorder):
+   * those it declares, in order, then those it shares. Made once: full syncs of 60,000 chains
+   * would otherwise make and hash them again each time.
    */
   plan(table: Table): Plan {
     if (!this.made) {
-      const owned: OwnedChain[] = [];
-      for (const chain of this.declared) {
-        const g = this.chains.get(chain) ?? EMPTY;
-        owned.push({ key: table + '/' + chain, chain, decl: ':' + chain + ' - [0:0]', lines: g, rewrite: g.srcs.length ? { table, chain, parts: [g], refill: true } : null });
-      }
-      const shared: SharedChain[] = [];
-      for (const [chain, g] of this.sharedParts) shared.push({ key: table + '/' + chain, chain, lines: g });
+      const owned: string[] = [];
+      for (const chain of this.declared) owned.push(table + '/' + chain);
+      const shared: string[] = [];
+      for (const [chain] of this.sharedParts) shared.push(table + '/' + chain);
       this.made = { owned, shared };
     }
     return this.made;
@@ -141,25 +138,10 @@ export class ChainRecorder implements RuleSink {
   }
 }
 
-/** A chain one writer declared (and owns): its key, `:chain` line, lines, and their rewrite
- *  (null: no rules; shared by every full sync that writes it: read, never changed). */
-interface OwnedChain {
-  readonly key: string;
-  readonly chain: string;
-  readonly decl: string;
-  readonly lines: ChainLines;
-  readonly rewrite: RewrittenChain | null;
-}
-
-interface SharedChain {
-  readonly key: string;
-  readonly chain: string;
-  readonly lines: ChainLines;
-}
-
+/** A recorder's keys: of the chains it declares, and of those it shares. */
 interface Plan {
-  readonly owned: readonly OwnedChain[];
-  readonly shared: readonly SharedChain[];
+  readonly owned: readonly string[];
+  readonly shared: readonly string[];
 }
 
 /** What one writer (a service port, or the rules of no port) wrote in both tables. */
@@ -507,10 +489,10 @@ export class KubeProxySyncer {
       }
       r.parts.push(g);
     };
-    const declare = (t: Table, c: string, line?: string) => {
+    const declare = (t: Table, c: string) => {
       if (declared[t].has(c)) return;
       declared[t].add(c);
-      declLines[t].push(line ?? `:${c} - [0:0]`);
+      declLines[t].push(`:${c} - [0:0]`);
     };
     for (const t of TABLES) {
       for (const c of prologue[t].declared) {
@@ -521,13 +503,17 @@ export class KubeProxySyncer {
     }
     for (const contrib of contribs) {
       for (const t of TABLES) {
-        const plan = contrib[t].plan(t);
-        for (const o of plan.owned) {
-          declare(t, o.chain, o.decl);
-          owned.set(o.key, o.lines);
-          if (o.rewrite) rewritten.push(o.rewrite);
+        const rec = contrib[t];
+        const plan = rec.plan(t);
+        let i = 0;
+        for (const c of rec.declared) {
+          declare(t, c);
+          const g = rec.chains.get(c) ?? EMPTY;
+          owned.set(plan.owned[i++], g);
+          if (g.srcs.length) rewritten.push({ table: t, chain: c, parts: [g], refill: true });
         }
-        for (const x of plan.shared) addShared(t, x.chain, x.lines, x.key);
+        i = 0;
+        for (const [chain, g] of rec.sharedParts) addShared(t, chain, g, plan.shared[i++]);
       }
     }
     for (const t of TABLES) {
