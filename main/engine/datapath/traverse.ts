@@ -6,6 +6,7 @@
 
 import { formatIPv4, maskOf } from '../net/ipv4.ts';
 import { compileRule, PASS, type RuleTest } from '../netfilter/matches/compile.ts';
+import { ifaceNameMatches } from '../netfilter/iface-name.ts';
 import type { IndexCache } from '../netfilter/rule-index.ts';
 import { TARGETS } from '../netfilter/targets/index.ts';
 import type { Chain, Hook, MatchCtx, NatRequest, Packet, Rule, Table, TableName, TargetCtx, TargetModule } from '../netfilter/types.ts';
@@ -112,9 +113,7 @@ export function samePacket(a: Packet, b: Packet): boolean {
 }
 
 function ifaceMatches(spec: { name: string; neg: boolean }, dev: string | undefined): boolean {
-  const name = dev ?? '';
-  const hit = spec.name.endsWith('+') ? name.startsWith(spec.name.slice(0, -1)) : name === spec.name;
-  return hit !== spec.neg;
+  return ifaceNameMatches(spec.name, dev ?? '') !== spec.neg;
 }
 
 /** Whether every core field (-s -d -i -o -p -f) of the rule matches. */

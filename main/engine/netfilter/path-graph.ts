@@ -17,6 +17,7 @@ import { MATCHES } from './matches/index.ts';
 import { TARGETS } from './targets/index.ts';
 import { ruleSpec, targetSpec } from './save.ts';
 import { protoByName, protoName } from './services.ts';
+import { ifaceNameMatches } from './iface-name.ts';
 import type { PortRange } from './matches/portrange.ts';
 
 export const PATH_LIMITS = {
@@ -124,15 +125,12 @@ function addrMatch(spec: { addr: IPv4; len: number; neg: boolean } | undefined, 
   return yesIf((((a & m) >>> 0) === ((spec.addr & m) >>> 0)) !== spec.neg);
 }
 
-/** The kernel's ifname compare: `+` ends a prefix; a hook without the interface compares "". */
+/** -i/-o on a device that may be left open (undefined: any): `+` alone matches every name. */
 function ifaceMatch(spec: IfaceSpec | undefined, name: string | null | undefined, what: string): Tri {
   if (!spec) return YES;
-  const wild = spec.name.endsWith('+');
-  const base = wild ? spec.name.slice(0, -1) : spec.name;
-  if (wild && base === '') return yesIf(!spec.neg);
+  if (spec.name === '+') return yesIf(!spec.neg);
   if (name === undefined) return maybe(`${what}?`);
-  const n = name ?? '';
-  return yesIf((wild ? n.startsWith(base) : n === base) !== spec.neg);
+  return yesIf(ifaceNameMatches(spec.name, name ?? '') !== spec.neg);
 }
 
 function portMatch(r: PortRange | undefined, inv: boolean, p: number | undefined, what: string): Tri {

@@ -4,7 +4,8 @@
 // a compiled rule and the modules must always agree (test/engine/datapath/compile.test.ts).
 
 import { maskOf } from '../../net/ipv4.ts';
-import type { IfaceSpec, MatchCtx, MatchSpec, Rule } from '../types.ts';
+import { ifaceTest } from '../iface-name.ts';
+import type { MatchCtx, MatchSpec, Rule } from '../types.ts';
 import type { ConntrackData } from './conntrack.ts';
 import { ctStateBits } from './conntrack.ts';
 import { MATCHES } from './index.ts';
@@ -24,17 +25,6 @@ export const CORE = -1;
 
 const always: MatchFn = () => true;
 const never: MatchFn = () => false;
-
-/** The interface test of -i / -o: `name+` is a prefix, `!` inverts; no device is ''. */
-function ifaceTest(spec: IfaceSpec): (dev: string | undefined) => boolean {
-  const neg = spec.neg;
-  if (spec.name.endsWith('+')) {
-    const prefix = spec.name.slice(0, -1);
-    return (dev) => (dev ?? '').startsWith(prefix) !== neg;
-  }
-  const name = spec.name;
-  return (dev) => ((dev ?? '') === name) !== neg;
-}
 
 /** The core fields as one test, or null when the rule has none that can fail. */
 function compileCore(r: Rule): MatchFn | null {
