@@ -27,14 +27,24 @@ const always: MatchFn = () => true;
 const never: MatchFn = () => false;
 
 /** The core fields as one test, or null when the rule has none that can fail. */
-function compileCore(r: Rule): MatchFn | null {
+/** A rule's core fields (-s -d -i -o -p -f) read once, for the tests written out below. */
+function coreFields(r: Rule) {
   const s = r.src, d = r.dst;
-  const sm = s ? maskOf(s.len) : 0, sa = s ? s.addr >>> 0 : 0, sn = s ? s.neg : false;
-  const dm = d ? maskOf(d.len) : 0, da = d ? d.addr >>> 0 : 0, dn = d ? d.neg : false;
-  const inT = r.inIface ? ifaceTest(r.inIface) : null;
-  const outT = r.outIface ? ifaceTest(r.outIface) : null;
-  const proto = r.proto && r.proto.num !== 0 ? r.proto.num : -1, pn = r.proto ? r.proto.neg : false;
-  if (r.fragment && !r.fragment.neg) return never; // the lab never fragments
+  return {
+    s, d,
+    sm: s ? maskOf(s.len) : 0, sa: s ? s.addr >>> 0 : 0, sn: s ? s.neg : false,
+    dm: d ? maskOf(d.len) : 0, da: d ? d.addr >>> 0 : 0, dn: d ? d.neg : false,
+    inT: r.inIface ? ifaceTest(r.inIface) : null,
+    outT: r.outIface ? ifaceTest(r.outIface) : null,
+    proto: r.proto && r.proto.num !== 0 ? r.proto.num : -1, pn: r.proto ? r.proto.neg : false,
+    /** -f: the lab never fragments. */
+    fragmentOnly: r.fragment !== undefined && !r.fragment.neg,
+  };
+}
+
+function compileCore(r: Rule): MatchFn | null {
+  const { s, d, sm, sa, sn, dm, da, dn, inT, outT, proto, pn, fragmentOnly } = coreFields(r);
+  if (fragmentOnly) return never;
   if (!s && !d && !inT && !outT && proto < 0) return null;
   return (ctx) => {
     const p = ctx.pkt;
@@ -108,13 +118,8 @@ export function compileMatch(spec: MatchSpec): MatchFn | null {
 /** The rule test of a rule with core fields and no match module that can fail: the core
  *  checks written out (one call per rule instead of two). */
 function coreOnlyTest(r: Rule): RuleTest {
-  const s = r.src, d = r.dst;
-  const sm = s ? maskOf(s.len) : 0, sa = s ? s.addr >>> 0 : 0, sn = s ? s.neg : false;
-  const dm = d ? maskOf(d.len) : 0, da = d ? d.addr >>> 0 : 0, dn = d ? d.neg : false;
-  const inT = r.inIface ? ifaceTest(r.inIface) : null;
-  const outT = r.outIface ? ifaceTest(r.outIface) : null;
-  const proto = r.proto && r.proto.num !== 0 ? r.proto.num : -1, pn = r.proto ? r.proto.neg : false;
-  if (r.fragment && !r.fragment.neg) return () => CORE;
+  const { s, d, sm, sa, sn, dm, da, dn, inT, outT, proto, pn, fragmentOnly } = coreFields(r);
+  if (fragmentOnly) return () => CORE;
   return (ctx) => {
     const p = ctx.pkt;
     if (s && (((p.src & sm) >>> 0) === sa) === sn) return CORE;
