@@ -231,6 +231,12 @@ interface PortEntry {
   used: number;
 }
 
+/** A ServicePort's entry, normalized as kube-proxy does (nothing written for it yet). */
+function portEntry(sp: GenerateInput['services'][number], input: GenerateInput, used: number): PortEntry {
+  const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
+  return { info, sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '', endpoints: info ? info.endpoints.length : 0, contrib: null, large: false, used };
+}
+
 interface LastSync {
   large: boolean;
   /** Sort keys of the proxied ports in input order, and the sorted order as input positions. */
@@ -330,15 +336,7 @@ export class KubeProxySyncer {
       const sp = input.services[i];
       let e = lastPorts[i] === sp ? this.lastEntries[i] : this.cache.get(sp);
       if (!e || e.used === gen) {
-        const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
-        const fresh: PortEntry = {
-          info,
-          sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '',
-          endpoints: info ? info.endpoints.length : 0,
-          contrib: null,
-          large: false,
-          used: 0,
-        };
+        const fresh = portEntry(sp, input, 0);
         if (!e) this.cache.set(sp, fresh);
         e = fresh;
       }
@@ -420,16 +418,8 @@ export class KubeProxySyncer {
       // An object seen before may stand at another place too: the general sync sorts that out.
       if (this.cache.has(sp)) return null;
       const old = this.lastEntries[i];
-      const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
-      const e: PortEntry = {
-        info,
-        sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '',
-        endpoints: info ? info.endpoints.length : 0,
-        contrib: null,
-        large: false,
-        used: this.generation,
-      };
-      if ((info === null) !== (old.info === null) || e.sortKey !== old.sortKey) return null;
+      const e = portEntry(sp, input, this.generation);
+      if ((e.info === null) !== (old.info === null) || e.sortKey !== old.sortKey) return null;
       total += e.endpoints - old.endpoints;
       fresh.push(e);
     }
