@@ -547,12 +547,23 @@ export class Lab implements Topology, ClusterTopology {
       if (Object.keys(recent).length) hr.recent = recent;
       const counters: NonNullable<HostRuntime['counters']> = [];
       const states: NonNullable<HostRuntime['ruleState']> = [];
-      forEachRule(h, (t, chain, i, r) => {
-        if (r.packets || r.bytes) counters.push([t, chain, i, r.packets, r.bytes]);
-        for (const [k, v] of h.ruleState.get(r) ?? []) states.push([t, chain, i, k, v]);
-      }, (t, chain, c) => {
-        if (c.packets || c.bytes) counters.push([t, chain, -1, c.packets, c.bytes]);
-      });
+      // Every rule of every table is looked at on each save (a node of a big cluster holds
+      // 200,000): plain loops, and a rule's match state looked up only where some rule has one.
+      const ruleState = h.ruleState.size > 0 ? h.ruleState : null;
+      for (const t of TABLE_NAMES) {
+        const table = h.nf.table(t);
+        if (!table) continue;
+        for (const c of table.chains.values()) {
+          if (c.packets || c.bytes) counters.push([t, c.name, -1, c.packets, c.bytes]);
+          const rules = c.rules;
+          for (let i = 0; i < rules.length; i++) {
+            const r = rules[i];
+            if (r.packets || r.bytes) counters.push([t, c.name, i, r.packets, r.bytes]);
+            const st = ruleState?.get(r);
+            if (st) for (const [k, v] of st) states.push([t, c.name, i, k, v]);
+          }
+        }
+      }
       if (counters.length) hr.counters = counters;
       if (states.length) hr.ruleState = states;
       if (Object.keys(hr).length) {
@@ -653,21 +664,6 @@ function copyRuleState(m: Host['ruleState']): Host['ruleState'] {
   const out: Host['ruleState'] = new Map();
   for (const [r, st] of m) out.set(r, new Map([...st].map(([k, v]) => [k, structuredClone(v)])));
   return out;
-}
-
-function forEachRule(
-  h: Host,
-  fn: (t: TableName, chain: string, i: number, r: Rule) => void,
-  chainFn: (t: TableName, chain: string, c: { packets: number; bytes: number }) => void,
-): void {
-  for (const t of TABLE_NAMES) {
-    const table = h.nf.table(t);
-    if (!table) continue;
-    for (const c of table.chains.values()) {
-      chainFn(t, c.name, c);
-      c.rules.forEach((r, i) => fn(t, c.name, i, r));
-    }
-  }
 }
 
 function ruleText(chain: string, rule: Rule): string {
