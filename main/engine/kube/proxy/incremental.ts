@@ -547,33 +547,24 @@ export class KubeProxySyncer {
     const removed: Contribution[] = [];
     const added: Contribution[] = [];
     const dirty = new Set<string>();
+    // A port replaced in place: the shared chains its lines changed in are written again.
+    const replaced = (was: Contribution, now: Contribution) => {
+      removed.push(was);
+      added.push(now);
+      for (const t of TABLES) {
+        if (sameParts(was[t].sharedParts, now[t].sharedParts)) continue;
+        for (const [chain] of was[t].sharedParts) dirty.add(t + '/' + chain);
+        for (const [chain] of now[t].sharedParts) dirty.add(t + '/' + chain);
+      }
+    };
     if (known) {
       // The caller knows the ports that changed (each was replaced in place).
-      for (const [was, now] of known) {
-        removed.push(was);
-        added.push(now);
-        for (const t of TABLES) {
-          if (sameParts(was[t].sharedParts, now[t].sharedParts)) continue;
-          for (const [chain] of was[t].sharedParts) dirty.add(t + '/' + chain);
-          for (const [chain] of now[t].sharedParts) dirty.add(t + '/' + chain);
-        }
-      }
+      for (const [was, now] of known) replaced(was, now);
     } else if (last.sorted.length === contribs.length) {
       // As many ports as before (the common case: some changed): compared place by place. A
       // port whose lines in the shared chains are the very same as its predecessor's there
       // leaves those chains as they are.
-      for (let i = 0; i < contribs.length; i++) {
-        const was = last.sorted[i];
-        const now = contribs[i];
-        if (was === now) continue;
-        removed.push(was);
-        added.push(now);
-        for (const t of TABLES) {
-          if (sameParts(was[t].sharedParts, now[t].sharedParts)) continue;
-          for (const [chain] of was[t].sharedParts) dirty.add(t + '/' + chain);
-          for (const [chain] of now[t].sharedParts) dirty.add(t + '/' + chain);
-        }
-      }
+      for (let i = 0; i < contribs.length; i++) if (last.sorted[i] !== contribs[i]) replaced(last.sorted[i], contribs[i]);
     } else {
       const now = new Set(contribs);
       const then = new Set(last.sorted);
