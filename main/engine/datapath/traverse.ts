@@ -490,9 +490,8 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
       // end of chain
       if (f.depth === 0) return run.policy();
       run.put(S_RETURN, true, f.chain.name, 0, null, f.depth, 0);
-      const back = sp > 0 ? stack[--sp] : undefined;
-      if (!back) return run.policy();
-      f = back;
+      if (sp === 0) return run.policy();
+      f = stack[--sp];
       continue;
     }
     f.pos = pos + 1;
@@ -519,9 +518,8 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
         return run.end(DROP);
       case T_RETURN: {
         if (f.depth === 0) return run.policy();
-        const back = sp > 0 ? stack[--sp] : undefined;
-        if (!back) return run.policy();
-        f = back;
+        if (sp === 0) return run.policy();
+        f = stack[--sp];
         continue;
       }
       case T_CHAIN: {
@@ -558,9 +556,8 @@ export function traverse(env: TraverseEnv, builtin: string): TableVerdict {
         return run.end({ kind: 'nat', nat: res.nat, target: plan.name! });
       case 'return': {
         if (f.depth === 0) return run.policy();
-        const back = sp > 0 ? stack[--sp] : undefined;
-        if (!back) return run.policy();
-        f = back;
+        if (sp === 0) return run.policy();
+        f = stack[--sp];
         continue;
       }
       case 'jump':
