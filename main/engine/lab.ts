@@ -407,13 +407,7 @@ export class Lab implements Topology, ClusterTopology {
    * address back from text for every cell.
    */
   connectTo(from: string, dst: IPv4, port: number, proto: 'tcp' | 'udp' | 'sctp'): { walk: PacketWalk; reply: PacketWalk | null } {
-    let host: string;
-    try {
-      host = resolveFrom(this.cluster, from, (h) => this.hosts.has(h));
-    } catch (e) {
-      if (e instanceof TraceEndError) throw new LabError(e.message);
-      throw e;
-    }
+    const host = endsResolved(() => resolveFrom(this.cluster, from, (h) => this.hosts.has(h)));
     this.hostOrThrow(host);
     if (port < 1 || port > 65535) throw new LabError(`--to: port ${port} out of range`);
     return this.probe({}, { injection: { host, pkt: firstPacket(PROTO[proto], 0, dst, port, DEFAULT_SPORT) }, virtualPeers: [] });
@@ -455,12 +449,7 @@ export class Lab implements Topology, ClusterTopology {
   }
 
   private injection(spec: TraceSpec): { injection: Injection; virtualPeers: { host: string; dev: string; ip: IPv4 }[] } {
-    try {
-      spec = { ...spec, from: resolveFrom(this.cluster, spec.from, (h) => this.hosts.has(h)), to: resolveTo(this.cluster, spec.to) };
-    } catch (e) {
-      if (e instanceof TraceEndError) throw new LabError(e.message);
-      throw e;
-    }
+    spec = endsResolved(() => ({ ...spec, from: resolveFrom(this.cluster, spec.from, (h) => this.hosts.has(h)), to: resolveTo(this.cluster, spec.to) }));
     const proto = PROTO[spec.proto];
     const at = spec.from.lastIndexOf('@');
     const hostName = at >= 0 ? spec.from.slice(at + 1) : spec.from;
@@ -632,6 +621,16 @@ export class Lab implements Topology, ClusterTopology {
     return doc;
   }
 
+}
+
+/** A trace's ends resolved from names (pods, Services, nodes), a failure in the lab's words. */
+function endsResolved<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TraceEndError) throw new LabError(e.message);
+    throw e;
+  }
 }
 
 /** A trace's first packet: a TCP SYN, a UDP or SCTP datagram, an ICMP echo request. */
