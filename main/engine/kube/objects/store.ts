@@ -66,9 +66,6 @@ export interface WatchEvent {
   old?: Readonly<KubeObject | KubeProxyConfiguration>;
 }
 
-/** What the endpoint controllers read. */
-const ENDPOINT_INPUTS: readonly Kind[] = ['Service', 'Pod', 'Endpoints', 'EndpointSlice', 'Node', 'Namespace'];
-
 /** minikube's kube-proxy settings (its ConfigMap), the base every applied configuration merges into. */
 function defaultProxyConfig(minor: number, podCIDR: string): KubeProxyConfiguration {
   return {
@@ -416,7 +413,7 @@ export class KubeStore {
    * otherwise re-scan and re-sort every list the controllers and agents read next.
    */
   private relist(o: KubeObject, gone: boolean, prev?: KubeObject): void {
-    this.writes.set(o.kind, (this.writes.get(o.kind) ?? 0) + 1);
+    if (o.kind === 'Service') this.serviceWrites++;
     this.markEndpointInput(o);
     if (prev) this.markEndpointInput(prev);
     if (o.kind === 'EndpointSlice') {
@@ -569,10 +566,8 @@ export class KubeStore {
     return { action: 'configured', object: clone(next) };
   }
 
-  /** Writes so far per kind (every write goes through relist). */
-  private readonly writes = new Map<Kind, number>();
-  /** The endpoint controllers' inputs' writes when they last ran. */
-  private endpointInputs = -1;
+  /** Service writes so far (every write goes through relist). */
+  private serviceWrites = 0;
   /** What was written of the endpoint controllers' inputs since their last pass began: the
    *  Services it concerns (`ns/name`), namespaces where a pod was written, or everything (a
    *  Node or Namespace, whose writes concern every Service; and at first). */
@@ -631,15 +626,11 @@ export class KubeStore {
         () => syncPods(this.host, this.hooks),
         () => syncDeploymentStatus(this.host),
         () => {
-          // They look at every Service: skipped when none of what they read was written since.
-          let inputs = 0;
-          for (const k of ENDPOINT_INPUTS) inputs += this.writes.get(k) ?? 0;
-          if (inputs === this.endpointInputs) return;
-          this.endpointInputs = inputs;
           // Only the Services whose inputs were written since the last pass began (the pass's
-          // own writes are looked at by the next one). A pass cut short by a refused write
-          // leaves the next one to look at every Service, as it did before.
+          // own writes are looked at by the next one), none when nothing they read was written.
+          // A pass cut short by a refused write leaves the next one to look at every Service.
           const d = this.endpointDirty;
+          if (!d.all && d.services.size === 0 && d.podNamespaces.size === 0) return;
           this.endpointDirty = { all: false, services: new Set(), podNamespaces: new Set() };
           try {
             syncServiceEndpoints(this.host, d.all ? null : d);
@@ -652,7 +643,7 @@ export class KubeStore {
           // The cloud controller reads the Services only: skipped when none was written.
           // (Its own writes count: it looks again after them, as another Service may have
           // freed an address for one it left pending.)
-          const services = this.writes.get('Service') ?? 0;
+          const services = this.serviceWrites;
           if (services === this.lbInputs) return;
           syncLoadBalancers(this.host, this.hooks);
           this.lbInputs = services;
