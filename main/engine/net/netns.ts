@@ -165,6 +165,18 @@ export class NetNs {
    *  answers ARP, a device's sysctls), kept while nothing changed: see `cached`. */
   private memo: Memo = newMemo(-1, -1);
 
+  /** The routes changed: their index and every remembered answer are stale. */
+  private fibChanged(): void {
+    this.fibIdx = null;
+    this.gen++;
+  }
+
+  /** The devices or their addresses changed: the same for the device index. */
+  private devsChanged(): void {
+    this.devIdx = null;
+    this.gen++;
+  }
+
   constructor(host: string, opts: NetNsOptions = {}, state?: NetNsState) {
     this.host = host;
     if (state) {
@@ -280,8 +292,7 @@ export class NetNs {
     if (spec.remote) dev.remote = { ...spec.remote };
     if (spec.attach) dev.attach = structuredCopy(spec.attach);
     this.devs.set(dev.ifindex, dev);
-    this.devIdx = null;
-    this.gen++;
+    this.devsChanged();
     this.sysctl.addDev(dev.name, dev.kind === 'loopback');
     return dev;
   }
@@ -324,13 +335,11 @@ export class NetNs {
       this.proxyList = this.proxyList.filter((n) => n.dev !== d.ifindex);
       while (d.addrs.length) {
         const a = d.addrs.shift() as IfAddr;
-        this.devIdx = null;
-        this.gen++;
+        this.devsChanged();
         this.fibDelIfaddr(d, a, null);
       }
       this.devs.delete(d.ifindex);
-      this.devIdx = null;
-      this.gen++;
+      this.devsChanged();
       this.sysctl.delDev(d.name);
     }
     this.refreshCarriers();
@@ -397,8 +406,7 @@ export class NetNs {
       a.label = to.length + dot.length < 16 ? to + dot : to.slice(0, 15 - dot.length) + dot;
     });
     dev.name = to;
-    this.devIdx = null;
-    this.gen++;
+    this.devsChanged();
     this.sysctl.renameDev(name, to);
   }
 
@@ -560,8 +568,7 @@ export class NetNs {
       const i = findForDelete(list, { dst: prefix, plen: cur.prefixlen, type: 'unicast', proto: PROTO.kernel, dev: dev.ifindex, prefsrc: cur.local });
       if (i >= 0) {
         list.splice(i, 1);
-        this.fibIdx = null;
-        this.gen++;
+        this.fibChanged();
         this.fibMagic('add', 'unicast', prefix, cur.prefixlen, dev, cur, cur.metric);
       }
     }
@@ -581,8 +588,7 @@ export class NetNs {
     }
     if (ifa.secondary) dev.addrs.push(ifa);
     else dev.addrs.splice(lastPrimary, 0, ifa);
-    this.devIdx = null;
-    this.gen++;
+    this.devsChanged();
     this.fibAddIfaddr(dev, ifa);
   }
 
@@ -617,8 +623,7 @@ export class NetNs {
         }
         if (!promoteOn) {
           dev.addrs.splice(i, 1);
-          this.devIdx = null;
-          this.gen++;
+          this.devsChanged();
           this.fibDelIfaddr(dev, a, null);
           continue;
         }
@@ -631,8 +636,7 @@ export class NetNs {
       for (const a of dev.addrs.slice(from)) if (sameSubnet(a)) this.fibDelIfaddr(dev, a, ifa1);
     }
     dev.addrs.splice(dev.addrs.indexOf(ifa1), 1);
-    this.devIdx = null;
-    this.gen++;
+    this.devsChanged();
     this.fibDelIfaddr(dev, ifa1, null);
     if (dev.addrs.length === 0) {
       // The last address went: fib_disable_ip(dev, force).
@@ -645,8 +649,7 @@ export class NetNs {
         dev.addrs.splice(dev.addrs.indexOf(p), 1);
         const at = lastPrim ? dev.addrs.indexOf(lastPrim) + 1 : 0;
         dev.addrs.splice(at, 0, p);
-        this.devIdx = null;
-        this.gen++;
+        this.devsChanged();
       }
       p.secondary = false;
       this.fibAddIfaddr(dev, p);
@@ -764,8 +767,7 @@ export class NetNs {
       if (gone && this.addrTypeDevTable(undefined, ifa.local) !== 'LOCAL') {
         // fib_sync_down_addr: routes preferring the vanished address die.
         for (const [t, list] of this.fib) this.fib.set(t, list.filter((r) => r.prefsrc !== ifa.local));
-        this.fibIdx = null;
-        this.gen++;
+        this.fibChanged();
       }
     }
   }
@@ -778,8 +780,7 @@ export class NetNs {
     if (cmd === 'del') {
       const i = findForDelete(list, { dst, plen, type, scope, prefsrc: prim.local, proto: PROTO.kernel, dev: dev.ifindex, metric });
       if (i >= 0) list.splice(i, 1);
-      this.fibIdx = null;
-      this.gen++;
+      this.fibChanged();
       return;
     }
     const r: Route = {
@@ -788,8 +789,7 @@ export class NetNs {
       nhScope: scope === SCOPE.host ? SCOPE.nowhere : SCOPE.host,
     };
     insertRoute(list, r, 'kernel');
-    this.fibIdx = null;
-    this.gen++;
+    this.fibChanged();
   }
 
   /** fib_sync_down_dev + fib_flush: drop routes through `ifindex` (host-scope ones only when
@@ -798,8 +798,7 @@ export class NetNs {
     for (const [t, list] of this.fib) {
       this.fib.set(t, list.filter((r) => !(r.dev === ifindex && (force || r.nhScope !== SCOPE.nowhere))));
     }
-    this.fibIdx = null;
-    this.gen++;
+    this.fibChanged();
   }
 
   // ---- the FIB ---------------------------------------------------------------------------------
@@ -873,8 +872,7 @@ export class NetNs {
       }
     }
     insertRoute(this.table(cfg.table), r, mode);
-    this.fibIdx = null;
-    this.gen++;
+    this.fibChanged();
     if (cfg.type === 'local') this.customLocal = true;
   }
 
@@ -917,8 +915,7 @@ export class NetNs {
     const i = findForDelete(list, sel);
     if (i < 0) throw new KernelError('ESRCH');
     list.splice(i, 1);
-    this.fibIdx = null;
-    this.gen++;
+    this.fibChanged();
   }
 
   /** Remove one exact route object (`ip route flush`). */
@@ -927,8 +924,7 @@ export class NetNs {
     const list = this.fib.get(r.table);
     const i = list ? list.indexOf(r) : -1;
     if (list && i >= 0) list.splice(i, 1);
-    this.fibIdx = null;
-    this.gen++;
+    this.fibChanged();
   }
 
   /** fib_table_lookup over one table's list (already in trie order per prefix). */
