@@ -19,6 +19,7 @@ import { Host, type LabContext } from './host.ts';
 import { parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
 import type { RecentJson } from './netfilter/recent-store.ts';
 import { ruleSpec } from './netfilter/save.ts';
+import { counterClock } from './netfilter/counter-clock.ts';
 import { PROTO, TABLE_NAMES, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
 import { Rng } from './random.ts';
 import { runLine, runProgram, type ShellEnv } from './shell/programs.ts';
@@ -586,6 +587,7 @@ export class Lab implements Topology, ClusterTopology {
           if (!r) throw bad(`host ${name}: no rule ${i + 1} in ${t}/${chain}`);
           return r;
         };
+        counterClock.ticks++;
         for (const [t, chain, i, p, b] of hr.counters ?? []) {
           const o = lookup(t, chain, i);
           o.packets = p;

@@ -25,6 +25,7 @@ import { exportManifests } from './export.ts';
 import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
 import { healthCheckResponse, healthCheckService, localReadyEndpoints } from './health-check.ts';
 import type { HttpResponse } from '../shell/netclients/curl.ts';
+import { counterClock } from '../netfilter/counter-clock.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
 export interface ClusterTopology {
@@ -42,8 +43,11 @@ const BLACKHOLE = 'blackhole';
 
 export class ClusterError extends Error {}
 
-/** kube-proxy's and Felix's periodic refresh, in seconds of lab time. */
+/** kube-proxy's and Felix's periodic refresh, in seconds of lab time (kube-proxy's syncPeriod:
+ *  the legacy proxier's full resync; the current one's canary check). */
 const SYNC_PERIOD = 30;
+/** The current kube-proxy's full sync period (proxyutil.FullSyncPeriod): an hour. */
+const FULL_SYNC_PERIOD = 3600;
 
 /** minikube's names for the nodes `kpl new --cluster` makes: minikube, minikube-m02, … */
 const bootNodeName = (i: number) => (i === 0 ? 'minikube' : `minikube-m${String(i + 1).padStart(2, '0')}`);
@@ -77,6 +81,14 @@ export class Cluster {
   private readonly servicePorts = new ServicePortCache();
   /** Nodes changed from a console since the agents last rewrote everything (hand edits). */
   private readonly edited = new Set<string>();
+  /** Nodes changed from a console since kube-proxy last wrote every chain there (its partial
+   *  syncs leave hand edits in the chains they do not write). */
+  private readonly proxyEdited = new Set<string>();
+  /** Per node: the lab time of kube-proxy's last full sync. */
+  private readonly lastFullSync = new Map<string, number>();
+  /** Per node: the counter clock when kube-proxy's chains (`all`) or its top-level ones last
+   *  counted from zero (a pass that would find nothing counted since is skipped). */
+  private readonly zeroedAt = new Map<string, { all: number; top: number }>();
   /** Per node: the cluster routes it holds (destination CIDR → gateway). */
   private readonly routes = new Map<string, Map<string, string>>();
   /** Per node: the last Felix programming applied. */
@@ -136,7 +148,9 @@ export class Cluster {
 
   /** A console command changed this host: on a node, the agents' rules may have been edited. */
   hostEdited(name: string): void {
-    if (this.nodes.has(name)) this.edited.add(name);
+    if (!this.nodes.has(name)) return;
+    this.edited.add(name);
+    this.proxyEdited.add(name);
   }
 
   /** Every agent rewrites all of its rules on every node (kube-proxy's full sync after a restart). */
@@ -368,6 +382,11 @@ export class Cluster {
       this.routes.delete(name);
       this.synced.delete(name);
       this.proxies.delete(name);
+      this.proxyEdited.delete(name);
+      this.proxyFailed.delete(name);
+      this.lastFullSync.delete(name);
+      this.zeroedAt.delete(name);
+      this.edited.delete(name);
       this.felix.delete(name);
       this.ipam.releaseNode(name);
     }
@@ -588,9 +607,17 @@ export class Cluster {
   }
 
   /**
-   * One kube-proxy sync on a node, skipped when neither its input nor its rules changed. With
-   * no hand edit since the last sync, only the chains that differ are rewritten (the syncer
-   * replays what it wrote for unchanged service ports); otherwise every chain is.
+   * One kube-proxy sync on a node, as the proxier of the cluster's version syncs:
+   * - legacy (v1.19): every sync writes every chain and checks its jumps from the built-in
+   *   chains (iptables -C), at every change and every syncPeriod;
+   * - current: a full sync like that at start, after a failed sync, a restart, when the
+   *   canary chain is gone from mangle (its monitor looks every syncPeriod) and an hour after
+   *   the last one; every other sync is partial: the top-level chains (KUBE-SERVICES, …) and
+   *   the chains of the service ports that changed, no jump checked — hand edits elsewhere stay.
+   * A full sync on a node that holds exactly what kube-proxy last wrote (no hand edit, no failed
+   * command since) is the partial one plus every other chain's counters set back to zero: what
+   * flushing and refilling them with the same rules leaves. Likewise a partial sync zeroes the
+   * top-level chains it did not need to write.
    */
   private syncKubeProxy(node: Node, healthPorts: readonly ListenSpec[], services: ServicePort[], config: ProxyConfig): void {
     const name = node.metadata.name;
@@ -606,24 +633,44 @@ export class Cluster {
     };
     const nodeKey = JSON.stringify([input.node, input.config]);
     const last = this.synced.get(name);
-    const edited = this.edited.has(name);
-    if (last && last.nodeKey === nodeKey && sameServicePorts(last.services, services) && (!this.refresh || !edited)) return;
+    const legacy = this.doc.proxy === 'legacy';
+    const now = this.topo.now();
+    const restart = this.restarted.delete(name);
+    const failed = this.proxyFailed.has(name);
+    const handEdited = this.proxyEdited.has(name);
+    const changed = !last || last.nodeKey !== nodeKey || !sameServicePorts(last.services, services);
+    // (the canary is looked at by the monitor, every syncPeriod: on a refresh)
+    const canaryGone = !legacy && this.refresh && !host.nf.chain('mangle', 'KUBE-PROXY-CANARY');
+    const hourly = !legacy && now - (this.lastFullSync.get(name) ?? -Infinity) >= FULL_SYNC_PERIOD;
+    const full = legacy || !last || restart || failed || canaryGone || hourly;
+    // When kube-proxy syncs at all: on a change, a restart, and on the periodic refresh (legacy:
+    // always; current: a failed sync's retry, the canary, the hourly sync).
+    if (!changed && !restart && !(this.refresh && (legacy || failed || canaryGone || hourly))) return;
     let syncer = this.proxies.get(name);
     if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer()));
-    // A restart writes every chain. On a node that holds exactly the rules of the last sync (no
-    // hand edit, no failed command since), that is the partial sync (the chains that differ)
-    // and then every other chain flushed and refilled with the very same rules — which leaves
-    // those rules as they are but for their counters, set back to zero here instead.
-    const restart = this.restarted.delete(name);
-    const keep = restart && !edited && !this.proxyFailed.has(name) && syncer.declaredChains() !== null;
+    // (kept over a restart: the syncer remembers what it last wrote)
+    const untouched = !handEdited && !failed && syncer.synced();
     // Stale service chains are looked for among the node's chains (what iptables-save shows).
-    const res = syncer.sync(input, (last !== undefined || keep) && !edited, () => [...(host.nf.table('nat')?.chains.keys() ?? [])]);
-    // The jumps from the built-in chains stay where the last sync checked them unless a
+    const natChains = () => [...(host.nf.table('nat')?.chains.keys() ?? [])];
+    const res = syncer.sync(input, untouched || (!full && last !== undefined), natChains, !full && !untouched);
+    // The jumps from the built-in chains stay where the last full sync checked them unless a
     // console edited this node since (kube-proxy's own `iptables -C` would find them all).
-    const ok = this.applyProxyRules(host, res, last === undefined || edited);
+    const ok = this.applyProxyRules(host, res, full && !untouched);
     if (!ok) this.proxyFailed.add(name);
-    else if (res.chains === null) this.proxyFailed.delete(name);
-    if (keep) zeroCounters(host, syncer.declaredChains()!);
+    else if (full) {
+      this.proxyFailed.delete(name);
+      this.proxyEdited.delete(name);
+      this.lastFullSync.set(name, now);
+    }
+    if (ok) {
+      // (a written chain counts from zero too)
+      const z = this.zeroedAt.get(name) ?? { all: -1, top: -1 };
+      const ticks = counterClock.ticks;
+      if (untouched && z.all !== ticks && (full || z.top !== ticks)) zeroCounters(host, (table, chain) => syncer.declares(table, chain, !full));
+      if (full) z.all = ticks;
+      z.top = ticks;
+      this.zeroedAt.set(name, z);
+    }
     this.synced.set(name, { services, nodeKey });
   }
 
@@ -651,14 +698,16 @@ export class Cluster {
 }
 
 /** What `:chain - [0:0]` in iptables-restore --noflush does to the counters of the chains
- *  (by table) when their rules are written again the same: the rules count from zero. */
-function zeroCounters(host: Host, chains: Record<'filter' | 'nat', readonly string[]>): void {
+ *  it declares (`ours`) when their rules are written again the same: the rules count from zero.
+ *  Only chains with a count are looked up (most of kube-proxy's tens of thousands have none). */
+function zeroCounters(host: Host, ours: (table: string, chain: string) => boolean): void {
   for (const t of ['filter', 'nat'] as const) {
     const table = host.nf.table(t);
     if (!table) continue;
-    for (const name of chains[t]) {
-      const c = table.chains.get(name);
-      if (!c) continue;
+    for (const c of table.chains.values()) {
+      let counted = c.packets !== 0 || c.bytes !== 0;
+      for (let i = 0; !counted && i < c.rules.length; i++) counted = c.rules[i].packets !== 0 || c.rules[i].bytes !== 0;
+      if (!counted || !ours(t, c.name)) continue;
       c.packets = 0;
       c.bytes = 0;
       for (const r of c.rules) {

@@ -7,6 +7,7 @@
 import { formatIPv4, maskOf } from '../net/ipv4.ts';
 import { compileRule, PASS, type RuleTest } from '../netfilter/matches/compile.ts';
 import { ifaceNameMatches } from '../netfilter/iface-name.ts';
+import { counterClock } from '../netfilter/counter-clock.ts';
 import type { IndexCache } from '../netfilter/rule-index.ts';
 import { TARGETS } from '../netfilter/targets/index.ts';
 import type { Chain, Hook, MatchCtx, NatRequest, Packet, Rule, Table, TableName, TargetCtx, TargetModule } from '../netfilter/types.ts';
@@ -245,6 +246,7 @@ export const counterUndo: { depth: number; log: (Rule | Chain | number)[] } = { 
 
 /** Puts counters back to how they were when the log had `mark` entries. */
 export function undoCounters(mark: number): void {
+  counterClock.ticks++;
   const log = counterUndo.log;
   for (let i = log.length - 3; i >= mark; i -= 3) {
     const o = log[i] as Rule | Chain;
@@ -255,6 +257,7 @@ export function undoCounters(mark: number): void {
 }
 
 function count(o: Rule | Chain, len: number): void {
+  counterClock.ticks++;
   if (counterUndo.depth) {
     const log = counterUndo.log;
     const n = log.length;

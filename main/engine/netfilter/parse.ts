@@ -10,6 +10,7 @@ import { MATCHES } from './matches/index.ts';
 import { TARGETS } from './targets/index.ts';
 import { BareError } from './errors.ts';
 import { protoByName, protoName } from './services.ts';
+import { counterClock } from './counter-clock.ts';
 import { strtoui } from './xtopt.ts';
 import { maskOf, maskLen } from '../net/ipv4.ts';
 import { parseIptAddress, resolveHost } from './addr.ts';
@@ -749,6 +750,7 @@ class ArgParser {
         const bm = /^\s*\+?(\d+)/.exec(bcnt);
         if (!bm) throw perr('-c byte counter not numeric');
         this.out.counters = { packets: Number(pm[1]), bytes: Number(bm[1]) };
+        counterClock.ticks++;
         return i;
       }
       case '6':

@@ -18,6 +18,7 @@ import { KernelError, noSuchChain, badRule, OpError, type KernelFailure, type Ke
 import { ruleSpec } from './save.ts';
 import type { ServiceProfile } from './services.ts';
 import { JumpRefs } from './jump-refs.ts';
+import { counterClock } from './counter-clock.ts';
 
 /** NFT_JUMP_STACK_SIZE: a chain entered at this depth fails validation. */
 const MAX_DEPTH = 16;
@@ -523,6 +524,7 @@ export class TableState {
     const w = this.own(c);
     w.policy = policy;
     if (counters) {
+      counterClock.ticks++;
       w.packets = counters.packets;
       w.bytes = counters.bytes;
     }
@@ -871,6 +873,7 @@ export class Netfilter {
   }
 
   restoreCounters(snap: CounterSnapshot): void {
+    counterClock.ticks++;
     for (const [o, p, b] of snap.entries) {
       o.packets = p;
       o.bytes = b;

@@ -237,6 +237,13 @@ function portEntry(sp: GenerateInput['services'][number], input: GenerateInput, 
   return { info, sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '', endpoints: info ? info.endpoints.length : 0, contrib: null, large: false, used };
 }
 
+/** A partial sync on a node a console changed: its nat chains as they are, and the chain
+ *  name prefixes kube-proxy takes for its own. */
+interface EditedNode {
+  existing: () => readonly string[];
+  ours: readonly string[];
+}
+
 interface LastSync {
   large: boolean;
   /** Sort keys of the proxied ports in input order, and the sorted order as input positions. */
@@ -292,25 +299,32 @@ export class KubeProxySyncer {
     this.last = null;
   }
 
-  /**
-   * Every chain a full sync now would declare (and so flush), by table: those of the last sync
-   * (null: none yet). After a partial sync, a node holding exactly the last rules holds what a
-   * full sync writes once the rules of these chains start counting from zero.
-   */
-  declaredChains(): Record<Table, string[]> | null {
-    const last = this.last;
-    if (!last) return null;
-    const out: Record<Table, string[]> = { filter: [], nat: [] };
-    for (const t of TABLES) {
-      const list = out[t];
-      for (const c of last.prologue[t].declared) list.push(c);
-      for (const contrib of last.sorted) for (const c of contrib[t].declared) list.push(c);
-      for (const c of last.epilogue[t].declared) list.push(c);
-    }
-    return out;
+  /** Whether a sync was made (and what it wrote is known). */
+  synced(): boolean {
+    return this.last !== null;
   }
 
-  sync(input: GenerateInput, partial: boolean, existingNatChains: () => readonly string[]): ProxySync {
+  /**
+   * Whether a full sync now would declare (and so flush) `chain` of `table`: one of the last
+   * sync's chains; with `topLevel`, one of the chains every sync declares (KUBE-SERVICES, …).
+   * On a node that holds exactly the last sync's rules, writing such a chain again leaves its
+   * rules as they are, counting from zero.
+   */
+  declares(table: string, chain: string, topLevel: boolean): boolean {
+    const last = this.last;
+    if (!last) return false;
+    const key = table + '/' + chain;
+    return last.declaredShared.has(key) || (!topLevel && last.owned.has(key));
+  }
+
+  /**
+   * `handEdited` (with `partial`): the node may hold rules a console changed since the last
+   * sync. The partial sync is then kube-proxy's own: the top-level chains are written whole
+   * (whatever they hold now), the chains of changed ports as usual, and chains that look like a
+   * service's but that no port owns are found among `existingNatChains()` and deleted; the
+   * other ports' chains are left as they are, edits and all.
+   */
+  sync(input: GenerateInput, partial: boolean, existingNatChains: () => readonly string[], handEdited = false): ProxySync {
     const L: LayoutImpl<unknown> = (input.layout === 'legacy' ? LEGACY : CURRENT) as LayoutImpl<unknown>;
     const globals = JSON.stringify([input.layout, input.node, input.config, input.masqueradeMarkText ?? null]);
     if (globals !== this.globals) {
@@ -320,8 +334,9 @@ export class KubeProxySyncer {
       this.lastEntries = [];
       this.last = null;
     }
+    const edits: EditedNode | null = handEdited ? { existing: existingNatChains, ours: L.ours } : null;
     if (partial && this.last) {
-      const r = this.fewChanged(L, input, existingNatChains);
+      const r = this.fewChanged(L, input, existingNatChains, edits);
       if (r) return r;
     }
     const gen = ++this.generation;
@@ -381,7 +396,7 @@ export class KubeProxySyncer {
     const keys = proxied.map((e) => e.sortKey);
 
     if (partial && last && last.large === large) {
-      const r = this.partialSync(last, contribs, prologue, epilogue);
+      const r = this.partialSync(last, contribs, prologue, epilogue, null, edits);
       if (r) {
         last.keys = keys;
         last.perm = perm;
@@ -399,7 +414,7 @@ export class KubeProxySyncer {
    * it is proxied, and large-cluster mode stays. Only those ports are looked at, instead of
    * every one. null: not that case (the general sync runs).
    */
-  private fewChanged(L: LayoutImpl<unknown>, input: GenerateInput, existingNatChains: () => readonly string[]): ProxySync | null {
+  private fewChanged(L: LayoutImpl<unknown>, input: GenerateInput, existingNatChains: () => readonly string[], edits: EditedNode | null): ProxySync | null {
     const last = this.last!;
     const ports = input.services;
     const was = this.lastPorts;
@@ -449,7 +464,7 @@ export class KubeProxySyncer {
     const { prologue, epilogue } = last;
     const setup = L.setup();
     const contribs = last.sorted;
-    const r = this.partialSync(last, contribs, prologue, epilogue, known);
+    const r = this.partialSync(last, contribs, prologue, epilogue, known, edits);
     if (r) return { ...r, ...setup };
     return { ...this.fullSync(L, contribs, prologue, epilogue, large, last.keys, last.perm, existingNatChains), ...setup };
   }
@@ -543,6 +558,7 @@ export class KubeProxySyncer {
     prologue: Contribution,
     epilogue: Contribution,
     known: Array<[Contribution, Contribution]> | null = null,
+    edits: EditedNode | null = null,
   ): Omit<ProxySync, 'ensureChains' | 'staticRules'> | null {
     const removed: Contribution[] = [];
     const added: Contribution[] = [];
@@ -578,6 +594,8 @@ export class KubeProxySyncer {
       for (const [chain, g] of prologue[t].chains) if (g.text !== last.prologue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
       for (const [chain, g] of epilogue[t].chains) if (g.text !== last.epilogue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
     }
+    // On a node edited by hand the top-level chains are written whatever they hold.
+    if (edits) for (const key of last.declaredShared) dirty.add(key);
     if (!removed.length && !added.length && !dirty.size) {
       last.sorted = contribs;
       return { text: null, chains: new Set(), rewritten: [] };
@@ -627,7 +645,7 @@ export class KubeProxySyncer {
       const p1 = epilogue[t].chains.get(chain);
       if (p1) parts.push(p1);
       const lines = parts.map((g) => g.text);
-      if (sameText(lines, last.shared.get(key) ?? [])) continue;
+      if (!edits && sameText(lines, last.shared.get(key) ?? [])) continue;
       // A built-in chain's rules cannot be refilled alone (nothing declares it).
       if (!last.declaredShared.has(key)) return null;
       last.shared.set(key, lines);
@@ -640,6 +658,16 @@ export class KubeProxySyncer {
       const slash = key.indexOf('/');
       stale[key.slice(0, slash) as Table].push(key.slice(slash + 1));
       changed.add(key);
+    }
+    if (edits) {
+      // kube-proxy's look at iptables-save: service-like chains no port owns go too.
+      const gone = new Set(stale.nat);
+      for (const chain of edits.existing()) {
+        if (gone.has(chain) || last.owned.has('nat/' + chain) || !edits.ours.some((pre) => chain.startsWith(pre))) continue;
+        stale.nat.push(chain);
+        changed.add('nat/' + chain);
+      }
+      stale.nat.sort();
     }
     last.sorted = contribs;
     if (!changed.size) return { text: null, chains: changed, rewritten };

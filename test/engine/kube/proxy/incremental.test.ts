@@ -166,7 +166,16 @@ function scenario(layout: Layout, seed: number, steps: number): void {
       const sim = nodes.get(node)!;
       const input = inputOf(node);
       const existing = () => [...(sim.get('nat')?.keys() ?? [])];
-      const res = syncers.get(node)!.sync(input, step > 0 && !(step % 7 === 0 && node === 'node-b'), existing);
+      // node-c is edited by hand now and then (a rule added to a top-level chain, a stray
+      // chain named like a service's): its next sync is kube-proxy's partial sync of an edited
+      // node, which writes the top-level chains whole and deletes the stray chain.
+      const edited = step > 0 && step % 3 === 0 && node === 'node-c';
+      if (edited) {
+        sim.get('nat')!.get('KUBE-SERVICES')!.lines.unshift('-A KUBE-SERVICES -s 192.0.2.9/32 -j RETURN');
+        sim.get('nat')!.get('KUBE-SERVICES')!.origins.unshift(undefined);
+        sim.get('nat')!.set(`KUBE-SEP-HANDMADE${step}`, { lines: [], origins: [] });
+      }
+      const res = syncers.get(node)!.sync(input, step > 0 && !(step % 7 === 0 && node === 'node-b'), existing, edited);
       if (res.text !== null) restore(sim, res.text);
       for (const w of res.rewritten) setOrigins(sim, w.table, w.chain, chainOrigins(w.parts));
       const got = dump(sim).split("\n");
