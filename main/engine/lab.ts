@@ -20,7 +20,8 @@ import { parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
 import type { RecentJson } from './netfilter/recent-store.ts';
 import { ruleSpec } from './netfilter/save.ts';
 import { counterClock } from './netfilter/counter-clock.ts';
-import { PROTO, TABLE_NAMES, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
+import { gatherCounters, type CounterEntry, type RuleStateEntry } from './netfilter/counter-gather.ts';
+import { PROTO, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
 import { Rng } from './random.ts';
 import { runLine, runProgram, type ShellEnv } from './shell/programs.ts';
 import type { CommandResult } from './shell/types.ts';
@@ -44,10 +45,8 @@ const DEFAULT_SPORT = 40000;
 interface HostRuntime {
   ct?: ConntrackJSON;
   recent?: RecentJson;
-  /** [table, chain, rule index (-1 = the chain's policy), packets, bytes] */
-  counters?: [TableName, string, number, number, number][];
-  /** [table, chain, rule index, key, value] */
-  ruleState?: [TableName, string, number, string, unknown][];
+  counters?: CounterEntry[];
+  ruleState?: RuleStateEntry[];
 }
 
 interface Runtime {
@@ -535,25 +534,7 @@ export class Lab implements Topology, ClusterTopology {
       if (h.ct.count() > 0) hr.ct = h.ct.toJSON();
       const recent = h.recent.toJSON();
       if (Object.keys(recent).length) hr.recent = recent;
-      const counters: NonNullable<HostRuntime['counters']> = [];
-      const states: NonNullable<HostRuntime['ruleState']> = [];
-      // Every rule of every table is looked at on each save (a node of a big cluster holds
-      // 200,000): plain loops, and a rule's match state looked up only where some rule has one.
-      const ruleState = h.ruleState.size > 0 ? h.ruleState : null;
-      for (const t of TABLE_NAMES) {
-        const table = h.nf.table(t);
-        if (!table) continue;
-        for (const c of table.chains.values()) {
-          if (c.packets || c.bytes) counters.push([t, c.name, -1, c.packets, c.bytes]);
-          const rules = c.rules;
-          for (let i = 0; i < rules.length; i++) {
-            const r = rules[i];
-            if (r.packets || r.bytes) counters.push([t, c.name, i, r.packets, r.bytes]);
-            const st = ruleState?.get(r);
-            if (st) for (const [k, v] of st) states.push([t, c.name, i, k, v]);
-          }
-        }
-      }
+      const { counters, states } = gatherCounters(h.nf, h.ruleState);
       if (counters.length) hr.counters = counters;
       if (states.length) hr.ruleState = states;
       if (Object.keys(hr).length) {

@@ -26,6 +26,8 @@ import { CLOUD_LB_HOST, lbRoutes } from './cloud-lb.ts';
 import { healthCheckResponse, healthCheckService, localReadyEndpoints } from './health-check.ts';
 import type { HttpResponse } from '../shell/netclients/curl.ts';
 import { counterClock } from '../netfilter/counter-clock.ts';
+import { ALL_CHAINS } from '../netfilter/ruleset.ts';
+import { BUILTIN_CHAINS, type TableName } from '../netfilter/types.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
 export interface ClusterTopology {
@@ -84,6 +86,9 @@ export class Cluster {
   /** Nodes changed from a console since kube-proxy last wrote every chain there (its partial
    *  syncs leave hand edits in the chains they do not write). */
   private readonly proxyEdited = new Set<string>();
+  /** Nodes where a console command changed a built-in chain since kube-proxy's last full
+   *  sync: that sync checks its jumps from them (`iptables -C`) even on an untouched node. */
+  private readonly jumpsTouched = new Set<string>();
   /** Per node: the lab time of kube-proxy's last full sync. */
   private readonly lastFullSync = new Map<string, number>();
   /** Per node: the counter clock when kube-proxy's chains (`all`) or its top-level ones last
@@ -146,11 +151,30 @@ export class Cluster {
     return exportManifests(this.store, boot);
   }
 
-  /** A console command changed this host: on a node, the agents' rules may have been edited. */
+  /**
+   * A console command changed this host: on a node, the agents' rules may have been edited.
+   * kube-proxy's are when the command touched a `KUBE-*` chain (or replaced a table); a
+   * built-in chain touched may have lost one of its jumps, which its next full sync checks.
+   */
   hostEdited(name: string): void {
     if (!this.nodes.has(name)) return;
     this.edited.add(name);
-    this.proxyEdited.add(name);
+    const touched = this.topo.hosts.get(name)?.nf.touched;
+    if (!touched) {
+      this.proxyEdited.add(name);
+      return;
+    }
+    for (const key of touched) {
+      const slash = key.indexOf('/');
+      const table = key.slice(0, slash) as TableName;
+      const chain = key.slice(slash + 1);
+      if (key === ALL_CHAINS || chain.startsWith('KUBE-')) {
+        this.proxyEdited.add(name);
+        break;
+      }
+      if ((BUILTIN_CHAINS[table] as readonly string[]).includes(chain)) this.jumpsTouched.add(name);
+    }
+    touched.clear();
   }
 
   /** Every agent rewrites all of its rules on every node (kube-proxy's full sync after a restart). */
@@ -311,6 +335,8 @@ export class Cluster {
       if (refresh) this.edited.clear();
     } finally {
       this.syncing = false;
+      // The agents' own writes are not hand edits.
+      for (const n of this.nodes) this.topo.hosts.get(n)?.nf.touched?.clear();
     }
   }
 
@@ -366,6 +392,8 @@ export class Cluster {
         continue;
       }
       const host = this.topo.addDerivedHost(name, nodeListen(n), name);
+      // What console commands change in its tables is told apart from what the agents write.
+      host.nf.touched = new Set();
       // The article's v1.19 node image names ports and networks as its `iptables -L` showed.
       if (this.doc.proxy === 'legacy') host.nf.services = 'legacy';
       this.topo.addDerivedLink(name, CLUSTER_LAN, `${ip}/${lan.len}`, 'eth0');
@@ -384,6 +412,7 @@ export class Cluster {
       this.proxies.delete(name);
       this.proxyEdited.delete(name);
       this.proxyFailed.delete(name);
+      this.jumpsTouched.delete(name);
       this.lastFullSync.delete(name);
       this.zeroedAt.delete(name);
       this.edited.delete(name);
@@ -655,11 +684,12 @@ export class Cluster {
     const res = syncer.sync(input, untouched || (!full && last !== undefined), natChains, !full && !untouched);
     // The jumps from the built-in chains stay where the last full sync checked them unless a
     // console edited this node since (kube-proxy's own `iptables -C` would find them all).
-    const ok = this.applyProxyRules(host, res, full && !untouched);
+    const ok = this.applyProxyRules(host, res, full && (!untouched || this.jumpsTouched.has(name)));
     if (!ok) this.proxyFailed.add(name);
     else if (full) {
       this.proxyFailed.delete(name);
       this.proxyEdited.delete(name);
+      this.jumpsTouched.delete(name);
       this.lastFullSync.set(name, now);
     }
     if (ok) {

@@ -5,4 +5,6 @@
 // on a host and skips looking at tens of thousands of rules when nothing was counted since.
 // Ticks elsewhere only make such a pass look again: they never change what it does.
 
-export const counterClock = { ticks: 0 };
+// `moves` ticks when counts may have gone to another chain's name (a chain renamed).
+
+export const counterClock = { ticks: 0, moves: 0 };

@@ -437,7 +437,7 @@ class Section {
     // restore keeps the table's jump counts and validation memos; a big one rewrites most of
     // the table and is cheaper validated afresh.
     this.state = nf.state(name);
-    this.state.begin(true);
+    this.state.begin(true, nf.touched);
     if (!small) this.state.dropCaches();
   }
 }

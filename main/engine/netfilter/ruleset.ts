@@ -120,20 +120,27 @@ export class TableState {
   private undo: {
     /** Each changed map entry as it was (undefined: the name was absent). */
     entries: Map<string, Chain | undefined>;
+    /** Where the names of the chains a kept change touched go, as `table/chain` (see Netfilter.touched). */
+    log: Set<string> | null;
+    /** Chains only zeroed so far (counters are not what the log is about). */
+    zeroOnly: Set<string>;
     present: boolean;
     created: Set<string>;
     counted: Set<string>;
   } | null = null;
 
-  /** `copyOnZero`: zeroing counters is undone too (a single `-Z` cannot fail: it zeroes in place). */
-  begin(copyOnZero: boolean): void {
+  /** `copyOnZero`: zeroing counters is undone too (a single `-Z` cannot fail: it zeroes in place).
+   *  `log`: where the names of the chains the change touches go once it is kept. */
+  begin(copyOnZero: boolean, log: Set<string> | null = null): void {
     this.mine = new Set();
     this.copyOnZero = copyOnZero;
-    this.undo = { entries: new Map(), present: this.present, created: new Set(this.created), counted: new Set(this.counted) };
+    this.undo = { entries: new Map(), log, zeroOnly: new Set(), present: this.present, created: new Set(this.created), counted: new Set(this.counted) };
   }
 
   /** Keeps the change begun by `begin`. */
   end(): void {
+    const u = this.undo;
+    if (u?.log) for (const name of u.entries.keys()) if (!u.zeroOnly.has(name)) u.log.add(this.name + '/' + name);
     this.undo = null;
     this.copyOnZero = false;
   }
@@ -159,7 +166,8 @@ export class TableState {
     this.counted.clear();
     for (const c of u.counted) this.counted.add(c);
     this.dropCaches();
-    this.end();
+    this.undo = null; // (nothing was kept: nothing to log)
+    this.copyOnZero = false;
   }
 
   /** Before a map entry is replaced or removed. */
@@ -169,7 +177,8 @@ export class TableState {
   }
 
   /** The chain as this state may change it: a copy (put in its place) unless it is its own. */
-  private own(c: Chain, keepRules = true): Chain {
+  private own(c: Chain, keepRules = true, forZero = false): Chain {
+    if (!forZero) this.undo?.zeroOnly.delete(c.name);
     this.vdirty?.add(c.name);
     if (this.mine === null || this.mine.has(c)) return c;
     const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: c.vpass, vsum: c.vsum, seq: c.seq };
@@ -500,7 +509,11 @@ export class TableState {
   /** -Z [chain [n]] */
   zero(name?: string, num?: number): void {
     // Zeroing copies no rule's target: the jump counts stay.
-    const chains = (name === undefined ? [...this.table.chains.values()] : [this.need(name, true)]).map((c) => this.own(c));
+    const u = this.undo;
+    const chains = (name === undefined ? [...this.table.chains.values()] : [this.need(name, true)]).map((c) => {
+      if (u && !u.entries.has(c.name)) u.zeroOnly.add(c.name);
+      return this.own(c, true, true);
+    });
     const zeroAt = (c: Chain, i: number) => {
       if (this.copyOnZero) c.rules[i] = { ...c.rules[i], packets: 0, bytes: 0 };
       else c.rules[i].packets = c.rules[i].bytes = 0;
@@ -535,6 +548,7 @@ export class TableState {
     const c = this.table.chains.get(oldName);
     if (!c || c.builtin) throw noSuchChain();
     if (this.table.chains.has(newName)) throw new OpError('EEXIST', 'File exists');
+    counterClock.moves++;
     this.logEntry(oldName);
     this.logEntry(newName);
     const chains = new Map<string, Chain>();
@@ -704,6 +718,9 @@ export function kernelError(failures: KernelFailure[]): KernelError {
 }
 
 /** The five tables of a host. */
+/** Netfilter.touched's entry for "every chain of a table" (no chain is named so). */
+export const ALL_CHAINS = '*';
+
 export class Netfilter {
   /** Bumped by every change; the datapath keys its rule indexes on it. */
   generation = 0;
@@ -712,6 +729,13 @@ export class Netfilter {
   /** Whether an ipset of that name exists (for `-m set`); set by the host. */
   setExists?: (name: string) => boolean;
   private readonly states = new Map<TableName, TableState>();
+  /**
+   * When set: the chains changes touched since it was last taken, as `table/chain` (a rule
+   * added, removed or replaced, a chain made, flushed, renamed, deleted, a policy set; not a
+   * counter zeroed), or ALL_CHAINS when a table was replaced whole. The cluster's agents read
+   * it after a console command to tell whether it touched the chains they write.
+   */
+  touched: Set<string> | null = null;
 
   constructor() {
     for (const t of TABLE_NAMES) this.states.set(t, new TableState(t));
@@ -750,6 +774,9 @@ export class Netfilter {
 
   /** Puts a table in place as one change (iptables-restore's commit). */
   commit(state: TableState): void {
+    // A table of its own (a restore without --noflush) replaces every chain; a change in place
+    // logged the chains it touched when it ended.
+    if (this.touched && this.states.get(state.name) !== state) this.touched.add(ALL_CHAINS);
     this.states.set(state.name, state);
     this.generation++;
   }
@@ -758,7 +785,7 @@ export class Netfilter {
    *  change returns kernel refusals (the kernel applies nothing then). */
   change(table: TableName, op: KernelOp, chain: string, fn: (s: TableState) => KernelFailure[] | KernelFailure | undefined): void {
     const s = this.states.get(table)!;
-    s.begin(false);
+    s.begin(false, this.touched);
     let failures: KernelFailure[];
     try {
       const r = fn(s);

@@ -25,10 +25,12 @@ function build(edited: boolean) {
     for (const url of ['http://server', 'http://other:8080', 'http://webapp']) assert.equal(a.sh('default/client', `curl -s -m 1 ${url}`).code, 0, url);
     assert.equal(a.sh('default/client', 'nc -z kubernetes 443').code, 0);
   }
+  // A hand edit of one of kube-proxy's chains (a rule that changes nothing a packet sees):
+  // kube-proxy can no longer trust its chains to hold what it wrote, and writes them all.
+  if (edited) for (const n of ['minikube', 'minikube-m02']) assert.equal(a.sh(n, `iptables -t nat -A KUBE-MARK-MASQ -j RETURN`).code, 0);
   // Objects changed since the last sync: the restart's partial sync has work to do.
   const store = a.lab.cluster!.store;
   store.delete('Service', 'other', 'default');
-  if (edited) for (const n of ['minikube', 'minikube-m02']) a.lab.cluster!.hostEdited(n);
   return a;
 }
 
@@ -40,7 +42,8 @@ test('a kube-proxy restart on an untouched node leaves what it leaves on an edit
   const full = build(true);
   const before = saves(kept);
   assert.match(before[1], /^\[[1-9]\d*:\d+\] -A KUBE-SVC-/m, 'packets were counted in a service chain');
-  assert.deepEqual(before, saves(full), 'the same before the restart');
+  const mine = /^\[0:0\] -A KUBE-MARK-MASQ -j RETURN\n/m;
+  assert.deepEqual(before, saves(full).map((s) => s.replace(mine, '')), 'the same before the restart, but for the hand edit');
   kept.lab.cluster!.resync();
   full.lab.cluster!.resync();
   const after = saves(kept);
