@@ -18,7 +18,7 @@ import { runProgram } from '../shell/programs.ts';
 import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
-import { calicoCluster, programNode, renderNode, type FelixState } from './felix-sync.ts';
+import { calicoCluster, programNode, refreshNode, renderNode, type FelixRefresh, type FelixState } from './felix-sync.ts';
 import type { CalicoctlEnv } from '../shell/calicoctl.ts';
 import { ServicePortCache } from './service-ports.ts';
 import { exportManifests } from './export.ts';
@@ -45,9 +45,12 @@ const BLACKHOLE = 'blackhole';
 
 export class ClusterError extends Error {}
 
-/** kube-proxy's and Felix's periodic refresh, in seconds of lab time (kube-proxy's syncPeriod:
- *  the legacy proxier's full resync; the current one's canary check). */
+/** kube-proxy's syncPeriod, in seconds of lab time: the legacy proxier's full resync, the
+ *  current one's canary check. */
 const SYNC_PERIOD = 30;
+/** Felix's IptablesRefreshInterval and IpsetsRefreshInterval (its defaults). */
+const FELIX_IPTABLES_REFRESH = 90;
+const FELIX_IPSETS_REFRESH = 10;
 /** The current kube-proxy's full sync period (proxyutil.FullSyncPeriod): an hour. */
 const FULL_SYNC_PERIOD = 3600;
 
@@ -81,8 +84,13 @@ export class Cluster {
   private readonly proxyFailed = new Set<string>();
   /** The ServicePorts made from each Service and its EndpointSlices, reused while they stay the same. */
   private readonly servicePorts = new ServicePortCache();
-  /** Nodes changed from a console since the agents last rewrote everything (hand edits). */
-  private readonly edited = new Set<string>();
+  /** Nodes changed from a console since Felix last looked at its chains / its IP sets there. */
+  private readonly felixChainsEdited = new Set<string>();
+  private readonly felixSetsEdited = new Set<string>();
+  /** What Felix's refresh looks at in the sync under way (a periodic one). */
+  private felixDue: FelixRefresh | null = null;
+  /** Lab clock of the last periodic run of each agent's refresh. */
+  private readonly lastRefresh = { proxy: 0, felixChains: 0, felixSets: 0 };
   /** Nodes changed from a console since kube-proxy last wrote every chain there (its partial
    *  syncs leave hand edits in the chains they do not write). */
   private readonly proxyEdited = new Set<string>();
@@ -158,7 +166,8 @@ export class Cluster {
    */
   hostEdited(name: string): void {
     if (!this.nodes.has(name)) return;
-    this.edited.add(name);
+    this.felixChainsEdited.add(name);
+    this.felixSetsEdited.add(name);
     const touched = this.topo.hosts.get(name)?.nf.touched;
     if (!touched) {
       this.proxyEdited.add(name);
@@ -267,25 +276,32 @@ export class Cluster {
 
   // ---- the node agents -----------------------------------------------------------------------
 
-  /** Lab clock of the last periodic resync. */
-  private lastPeriodic = 0;
-
   /**
-   * The lab clock moved: every syncPeriod (30 s, kube-proxy's and Felix's refresh) the agents
-   * rewrite their rules even when nothing changed in the API — which puts back what a user
-   * edited by hand in their chains.
+   * The lab clock moved: the agents' periodic work falls due even when nothing changed in the
+   * API — kube-proxy's every syncPeriod (30 s), Felix's refresh of its chains every 90 s and of
+   * its IP sets every 10 s, which put back what a user changed by hand there.
    */
   tick(now: number): boolean {
-    if (now - this.lastPeriodic < SYNC_PERIOD) return false;
-    this.lastPeriodic = now;
-    this.sync(true);
+    const last = this.lastRefresh;
+    const proxy = now - last.proxy >= SYNC_PERIOD;
+    const felix = { chains: now - last.felixChains >= FELIX_IPTABLES_REFRESH, sets: now - last.felixSets >= FELIX_IPSETS_REFRESH };
+    if (!proxy && !felix.chains && !felix.sets) return false;
+    if (proxy) last.proxy = now;
+    if (felix.chains) last.felixChains = now;
+    if (felix.sets) last.felixSets = now;
+    this.felixDue = felix;
+    try {
+      this.sync(proxy);
+    } finally {
+      this.felixDue = null;
+    }
     return true;
   }
 
   /**
    * Brings the hosts in line with the objects (idempotent). Without `refresh`, a node whose
-   * inputs did not change keeps its rules as they are (hand edits included); with it, the
-   * agents rewrite rules that were edited since their last sync.
+   * inputs did not change keeps its rules as they are (hand edits included); with it,
+   * kube-proxy's periodic work runs (see syncKubeProxy); Felix's runs when `felixDue` says.
    */
   sync(refresh = false): void {
     if (this.syncing) return;
@@ -327,12 +343,14 @@ export class Cluster {
         const name = n.metadata.name;
         if (!this.nodes.has(name)) continue;
         const last = this.felix.get(name);
-        if (!objectsChanged && last && (!refresh || !this.edited.has(name))) continue;
+        // Felix's refresh finds nothing to repair on a node no console changed since.
+        const due = this.felixDue;
+        const repair = due && (due.chains || due.sets) ? { chains: due.chains && this.felixChainsEdited.has(name), sets: due.sets && this.felixSetsEdited.has(name) } : null;
+        const repairs = repair !== null && (repair.chains || repair.sets);
+        if (!objectsChanged && last && !repairs) continue;
         r.calico ??= calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() });
-        this.syncFelix(name, r.calico);
+        this.syncFelix(name, r.calico, repairs ? repair : null);
       }
-      // A refresh rewrote both agents' rules everywhere: hand edits are gone.
-      if (refresh) this.edited.clear();
     } finally {
       this.syncing = false;
       // The agents' own writes are not hand edits.
@@ -415,7 +433,8 @@ export class Cluster {
       this.jumpsTouched.delete(name);
       this.lastFullSync.delete(name);
       this.zeroedAt.delete(name);
-      this.edited.delete(name);
+      this.felixChainsEdited.delete(name);
+      this.felixSetsEdited.delete(name);
       this.felix.delete(name);
       this.ipam.releaseNode(name);
     }
@@ -605,16 +624,29 @@ export class Cluster {
 
   // ---- Felix ---------------------------------------------------------------------------------
 
-  private syncFelix(name: string, calico: CalicoCluster): void {
+  /** Felix on a node: programs a changed rendering; with `repair` (a periodic refresh) and the
+   *  same rendering, repairs what differs in the dataplane. */
+  private syncFelix(name: string, calico: CalicoCluster, repair: FelixRefresh | null): void {
     const host = this.topo.hosts.get(name);
     if (!host) return;
     const r = renderNode(calico, name, this.doc.proxy === 'legacy' ? 'article' : 'v3.28');
     const key = r.restore + '\0' + r.ipsetRestore;
     const last = this.felix.get(name);
-    if (last && last.key === key && (!this.refresh || !this.edited.has(name))) return;
+    if (last && last.key === key) {
+      if (!repair) return;
+      for (const e of refreshNode(host, r, this.topo.now(), repair)) this.agentError(`calico-node ${name}: ${e}`);
+      if (repair.chains) this.felixChainsEdited.delete(name);
+      if (repair.sets) this.felixSetsEdited.delete(name);
+      return;
+    }
     // Fresh: Felix's jumps are not in the kernel chains yet (not after a resync).
     const fresh = !last && !host.nf.chain('filter', 'cali-FORWARD');
-    for (const e of programNode(host, r, this.topo.now(), fresh)) this.agentError(`calico-node ${name}: ${e}`);
+    const p = programNode(host, r, this.topo.now(), fresh);
+    for (const e of p.errors) this.agentError(`calico-node ${name}: ${e}`);
+    if (p.rewroteAll) {
+      this.felixChainsEdited.delete(name);
+      this.felixSetsEdited.delete(name);
+    }
     this.felix.set(name, { key });
   }
 

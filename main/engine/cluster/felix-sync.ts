@@ -87,7 +87,7 @@ const programmed = new WeakMap<Host, Programmed>();
  * a fresh node, rules changed by someone else, or the same rendering again (a refresh putting
  * back hand edits) — every cali chain is rewritten and every set flushed and refilled.
  */
-export function programNode(host: Host, r: FelixResult, now: number, fresh: boolean): string[] {
+export function programNode(host: Host, r: FelixResult, now: number, fresh: boolean): { errors: string[]; rewroteAll: boolean } {
   const errors: string[] = [];
   const run = (argv: string[], stdin = '') => {
     const res = runProgram(argv, stdin, { host, now });
@@ -175,7 +175,7 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
     }
   }
   programmed.set(host, { r, nf: host.nf, generation: host.nf.generation });
-  return errors;
+  return { errors, rewroteAll: rewritten === null };
 }
 
 function declared(r: FelixResult, table: string, chain: string): boolean {
@@ -189,4 +189,111 @@ function splitSpec(spec: string): string[] {
   let m: RegExpExecArray | null;
   while ((m = re.exec(spec))) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]);
   return out;
+}
+
+/** What a periodic refresh of Felix's re-checks: its chains (every 90 s) or its IP sets (10 s). */
+export interface FelixRefresh {
+  chains: boolean;
+  sets: boolean;
+}
+
+/**
+ * Felix's periodic refresh on a node whose objects did not change: it reads the dataplane back
+ * and repairs what differs from what it programmed. A chain is told apart by the `cali:` hash
+ * comments of its rules, in order (a rule without one counts as a different rule): a chain
+ * whose hashes differ is written again, the others keep their rules and counters; its rules in
+ * the kernel chains are checked with `iptables -C`. A set gets the members it lacks and loses
+ * the ones it should not have; a missing one is made again. Stale cali chains and sets go.
+ */
+export function refreshNode(host: Host, r: FelixResult, now: number, what: FelixRefresh): string[] {
+  const errors: string[] = [];
+  const run = (argv: string[], stdin = '') => {
+    const res = runProgram(argv, stdin, { host, now });
+    if (res.code !== 0) errors.push(`${argv.join(' ')}: ${res.stderr.trim()}`);
+    return res;
+  };
+  if (what.sets) {
+    const have = new Map<string, string[]>();
+    let current: string | null = null;
+    for (const line of run(['ipset', 'save']).stdout.split('\n')) {
+      const [op, name, entry] = line.split(' ');
+      if (op === 'create') have.set((current = name), []);
+      else if (op === 'add' && name === current) have.get(name)!.push(entry);
+    }
+    const lines: string[] = [];
+    for (const s of r.ipsets) {
+      const members = have.get(s.name);
+      if (!members) {
+        for (const line of r.ipsetRestore.split('\n')) if (line.split(' ')[1] === s.name) lines.push(line);
+        continue;
+      }
+      const want = new Set(s.members.map((m) => m.entry));
+      for (const e of members) if (!want.has(e)) lines.push(`del ${s.name} ${e}`);
+      const had = new Set(members);
+      for (const m of s.members) if (!had.has(m.entry)) lines.push(`add ${s.name} ${m.entry}`);
+    }
+    if (lines.length) run(['ipset', 'restore'], lines.join('\n') + '\n');
+  }
+  if (what.chains) {
+    const changed = new Map<(typeof TABLES)[number], [string, string][]>();
+    for (const [key, text] of r.chainText) {
+      const sp = key.indexOf(' ');
+      const t = key.slice(0, sp) as (typeof TABLES)[number];
+      const chain = key.slice(sp + 1);
+      const c = host.nf.chain(t, chain);
+      if (c && sameHashes(c.rules.map(ruleHash), textHashes(text))) continue;
+      const list = changed.get(t);
+      if (list) list.push([chain, text]);
+      else changed.set(t, [[chain, text]]);
+    }
+    const text: string[] = [];
+    for (const t of TABLES) {
+      const list = changed.get(t);
+      if (list) text.push(`*${t}`, ...list.map(([c]) => `:${c} - [0:0]`), ...list.flatMap(([, v]) => (v ? [v] : [])), 'COMMIT');
+    }
+    if (text.length) run(['iptables-restore', '--noflush'], text.join('\n') + '\n');
+    for (const b of r.builtin) {
+      const spec = splitSpec(b.spec);
+      if (runProgram(['iptables', '-t', b.table, '-C', b.chain, ...spec], '', { host, now }).code === 0) continue;
+      run(b.op === '-I' ? ['iptables', '-t', b.table, '-I', b.chain, '1', ...spec] : ['iptables', '-t', b.table, '-A', b.chain, ...spec]);
+    }
+    for (const [t, list] of changed) {
+      for (const [chain] of list) {
+        const c = host.nf.chain(t, chain);
+        const origins = r.origins[t]?.get(chain) ?? [];
+        if (c) for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
+      }
+    }
+    for (const t of TABLES) {
+      for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) if (c.startsWith('cali-') && !declared(r, t, c)) run(['iptables', '-t', t, '-F', c]);
+      for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) if (c.startsWith('cali-') && !declared(r, t, c)) run(['iptables', '-t', t, '-X', c]);
+    }
+  }
+  if (what.sets) {
+    const want = new Set(r.ipsets.map((x) => x.name));
+    for (const s of host.ipsets.names()) if (s.startsWith('cali40') && !want.has(s)) run(['ipset', 'destroy', s]);
+  }
+  // What Felix now holds is what it programmed (a later change is an update again).
+  programmed.set(host, { r, nf: host.nf, generation: host.nf.generation });
+  return errors;
+}
+
+/** The `cali:` hash a rule carries in its comment ('' without one). */
+function ruleHash(rule: { matches: readonly { module: string; data: unknown }[] }): string {
+  for (const m of rule.matches) {
+    if (m.module !== 'comment') continue;
+    const text = (m.data as { text: string }).text;
+    if (text.startsWith('cali:')) return text;
+  }
+  return '';
+}
+
+/** The hashes of a chain's rules as restore lines. */
+function textHashes(text: string): string[] {
+  if (!text) return [];
+  return text.split('\n').map((line) => /--comment "?(cali:[^" ]+)/.exec(line)?.[1] ?? '');
+}
+
+function sameHashes(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h, i) => h === b[i]);
 }
