@@ -117,5 +117,5 @@ export const podToOutside: Example = {
       ],
     },
   ],
-  notes: 'The router holds the node LAN\'s gateway address 192.168.49.1 and the outside network 203.0.113.0/24, where the web server listens on port 80. Hand edits of Calico\'s chains last until Felix\'s next refresh (30 s of lab time).',
+  notes: 'The router holds the node LAN\'s gateway address 192.168.49.1 and the outside network 203.0.113.0/24, where the web server listens on port 80. Hand edits of Calico\'s chains last until Felix\'s next refresh of them (every 90 s of lab time; its IP sets every 10 s).',
 };
