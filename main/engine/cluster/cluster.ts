@@ -18,7 +18,7 @@ import { runProgram } from '../shell/programs.ts';
 import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
-import { calicoCluster, programNode, refreshNode, renderNode, type FelixRefresh, type FelixState } from './felix-sync.ts';
+import { calicoCluster, programNode, refreshNode, renderNode, setsAsProgrammed, type FelixRefresh, type FelixState } from './felix-sync.ts';
 import type { CalicoctlEnv } from '../shell/calicoctl.ts';
 import { ServicePortCache } from './service-ports.ts';
 import { exportManifests } from './export.ts';
@@ -84,9 +84,9 @@ export class Cluster {
   private readonly proxyFailed = new Set<string>();
   /** The ServicePorts made from each Service and its EndpointSlices, reused while they stay the same. */
   private readonly servicePorts = new ServicePortCache();
-  /** Nodes changed from a console since Felix last looked at its chains / its IP sets there. */
+  /** Nodes where a console command touched a cali chain or a kernel chain since Felix last
+   *  wrote or repaired all of its chains there (its IP sets tell their own changes). */
   private readonly felixChainsEdited = new Set<string>();
-  private readonly felixSetsEdited = new Set<string>();
   /** What Felix's refresh looks at in the sync under way (a periodic one). */
   private felixDue: FelixRefresh | null = null;
   /** Lab clock of the last periodic run of each agent's refresh. */
@@ -163,25 +163,28 @@ export class Cluster {
    * A console command changed this host: on a node, the agents' rules may have been edited.
    * kube-proxy's are when the command touched a `KUBE-*` chain (or replaced a table); a
    * built-in chain touched may have lost one of its jumps, which its next full sync checks.
+   * Felix's are when it touched a `cali-*` or a built-in chain (its IP sets count their own
+   * changes: see setsAsProgrammed).
    */
   hostEdited(name: string): void {
     if (!this.nodes.has(name)) return;
-    this.felixChainsEdited.add(name);
-    this.felixSetsEdited.add(name);
     const touched = this.topo.hosts.get(name)?.nf.touched;
     if (!touched) {
       this.proxyEdited.add(name);
+      this.felixChainsEdited.add(name);
       return;
     }
     for (const key of touched) {
       const slash = key.indexOf('/');
       const table = key.slice(0, slash) as TableName;
       const chain = key.slice(slash + 1);
-      if (key === ALL_CHAINS || chain.startsWith('KUBE-')) {
-        this.proxyEdited.add(name);
-        break;
+      const all = key === ALL_CHAINS;
+      if (all || chain.startsWith('KUBE-')) this.proxyEdited.add(name);
+      if (all || chain.startsWith('cali-')) this.felixChainsEdited.add(name);
+      if (!all && (BUILTIN_CHAINS[table] as readonly string[]).includes(chain)) {
+        this.jumpsTouched.add(name);
+        this.felixChainsEdited.add(name);
       }
-      if ((BUILTIN_CHAINS[table] as readonly string[]).includes(chain)) this.jumpsTouched.add(name);
     }
     touched.clear();
   }
@@ -345,7 +348,8 @@ export class Cluster {
         const last = this.felix.get(name);
         // Felix's refresh finds nothing to repair on a node no console changed since.
         const due = this.felixDue;
-        const repair = due && (due.chains || due.sets) ? { chains: due.chains && this.felixChainsEdited.has(name), sets: due.sets && this.felixSetsEdited.has(name) } : null;
+        const host = this.topo.hosts.get(name);
+        const repair = due && host && (due.chains || due.sets) ? { chains: due.chains && this.felixChainsEdited.has(name), sets: due.sets && !setsAsProgrammed(host) } : null;
         const repairs = repair !== null && (repair.chains || repair.sets);
         if (!objectsChanged && last && !repairs) continue;
         r.calico ??= calicoCluster(this.store, { podCIDR: this.doc.podCIDR, ipip: this.doc.tunnel === 'ipip', tunnelIPs: this.tunnelIPs() });
@@ -434,7 +438,6 @@ export class Cluster {
       this.lastFullSync.delete(name);
       this.zeroedAt.delete(name);
       this.felixChainsEdited.delete(name);
-      this.felixSetsEdited.delete(name);
       this.felix.delete(name);
       this.ipam.releaseNode(name);
     }
@@ -636,17 +639,13 @@ export class Cluster {
       if (!repair) return;
       for (const e of refreshNode(host, r, this.topo.now(), repair)) this.agentError(`calico-node ${name}: ${e}`);
       if (repair.chains) this.felixChainsEdited.delete(name);
-      if (repair.sets) this.felixSetsEdited.delete(name);
       return;
     }
     // Fresh: Felix's jumps are not in the kernel chains yet (not after a resync).
     const fresh = !last && !host.nf.chain('filter', 'cali-FORWARD');
     const p = programNode(host, r, this.topo.now(), fresh);
     for (const e of p.errors) this.agentError(`calico-node ${name}: ${e}`);
-    if (p.rewroteAll) {
-      this.felixChainsEdited.delete(name);
-      this.felixSetsEdited.delete(name);
-    }
+    if (p.rewroteAll) this.felixChainsEdited.delete(name);
     this.felix.set(name, { key });
   }
 

@@ -69,11 +69,19 @@ export function calicoCluster(store: KubeStore, opts: { podCIDR: string; ipip: b
   return c;
 }
 
-/** What Felix last programmed on a host, and the host's ruleset generation right after. */
+/** What Felix last programmed on a host, and the host's IP sets with their change count
+ *  right after (whoever changes them later, Felix can tell). */
 interface Programmed {
   r: FelixResult;
   nf: Host['nf'];
-  generation: number;
+  ipsets: Host['ipsets'];
+  setChanges: number;
+}
+
+/** Felix's IP sets on the host are as it last left them. */
+export function setsAsProgrammed(host: Host): boolean {
+  const p = programmed.get(host);
+  return p !== undefined && p.ipsets === host.ipsets && p.setChanges === host.ipsets.changes;
 }
 const programmed = new WeakMap<Host, Programmed>();
 
@@ -81,11 +89,11 @@ const programmed = new WeakMap<Host, Programmed>();
  * Programs a rendering on the host; returns the errors met (the commands' stderr).
  *
  * Like Felix, which keeps the dataplane it wrote in mind and sends the kernel only the
- * differences: when the host's rules are as this function left them (nothing else changed
- * them since) and the rendering differs from the last one, only the chains whose rules changed
- * are rewritten, and the IP sets get the `add`/`del` of the members that changed. Otherwise —
- * a fresh node, rules changed by someone else, or the same rendering again (a refresh putting
- * back hand edits) — every cali chain is rewritten and every set flushed and refilled.
+ * differences: when the rendering differs from the last one, only the chains whose rules
+ * changed are rewritten, and the IP sets get the `add`/`del` of the members that changed — hand
+ * edits elsewhere stay until its refresh (refreshNode) repairs them. Otherwise — a fresh node,
+ * the same rendering again (a restart), or an update the kernel refuses (a set or chain changed
+ * by hand) — every cali chain is rewritten and every set flushed and refilled.
  */
 export function programNode(host: Host, r: FelixResult, now: number, fresh: boolean): { errors: string[]; rewroteAll: boolean } {
   const errors: string[] = [];
@@ -95,7 +103,7 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
     return res.code;
   };
   const last = programmed.get(host);
-  const incremental = !fresh && last !== undefined && last.nf === host.nf && last.generation === host.nf.generation && (last.r.restore !== r.restore || last.r.ipsetRestore !== r.ipsetRestore);
+  const incremental = !fresh && last !== undefined && last.nf === host.nf && (last.r.restore !== r.restore || last.r.ipsetRestore !== r.ipsetRestore);
   let rewritten: Set<string> | null = null;
   // An update the kernel refuses (a set or chain changed by hand since) is not retried: the
   // whole rendering is written instead, as Felix resyncs after a failed update.
@@ -174,7 +182,7 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
       for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
     }
   }
-  programmed.set(host, { r, nf: host.nf, generation: host.nf.generation });
+  programmed.set(host, { r, nf: host.nf, ipsets: host.ipsets, setChanges: host.ipsets.changes });
   return { errors, rewroteAll: rewritten === null };
 }
 
@@ -274,7 +282,7 @@ export function refreshNode(host: Host, r: FelixResult, now: number, what: Felix
     for (const s of host.ipsets.names()) if (s.startsWith('cali40') && !want.has(s)) run(['ipset', 'destroy', s]);
   }
   // What Felix now holds is what it programmed (a later change is an update again).
-  programmed.set(host, { r, nf: host.nf, generation: host.nf.generation });
+  programmed.set(host, { r, nf: host.nf, ipsets: host.ipsets, setChanges: host.ipsets.changes });
   return errors;
 }
 

@@ -60,3 +60,29 @@ test('Felix tells a changed rule by its cali hash: a rule replaced keeping its c
   assert.equal(kept[0], `-A cali-OUTPUT -m comment --comment "${comment}" -j RETURN`);
   assert.deepEqual(kept.slice(1), rules.slice(1));
 });
+
+test('a Felix update writes only the chains it changes: counters elsewhere stand, hand edits wait for the refresh', () => {
+  const c = clusterLab({ nodes: 1, proxy: 'current' });
+  c.apply(WEBAPP_NODEPORT);
+  c.apply(CLIENT);
+  for (let i = 0; i < 2; i++) assert.equal(c.sh('default/client', 'curl -s -m 1 http://webapp').code, 0);
+  const filter = () => c.sh('minikube', 'iptables-save -c -t filter').stdout;
+  const chain = (save: string, name: string) => save.split('\n').filter((l) => l.includes(`-A ${name} `));
+  const before = filter();
+  assert.equal(c.sh('minikube', 'iptables -I cali-OUTPUT 1 -s 192.0.2.1 -j RETURN').code, 0);
+  // A new pod behind the Service: new workload chains (Felix) and endpoints (kube-proxy).
+  c.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: extra, labels: {app: webapp}}
+spec: {nodeName: minikube, containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+`);
+  const after = filter();
+  assert.match(after, /cali-tw-cali\w+/);
+  const workloads = (save: string) => save.split('\n').filter((l) => / -g cali-fw-cali/.test(l)).length;
+  assert.equal(workloads(after), workloads(before) + 1, 'the dispatch chains got the new pod');
+  assert.deepEqual(chain(after, 'cali-FORWARD'), chain(before, 'cali-FORWARD'), 'an unchanged chain keeps its counts');
+  assert.match(chain(after, 'cali-OUTPUT')[0], /192\.0\.2\.1/, 'a hand edit outside the update stays');
+  c.sh('minikube', 'sleep 91');
+  assert.doesNotMatch(chain(filter(), 'cali-OUTPUT')[0], /192\.0\.2\.1/, 'until the refresh');
+  assert.deepEqual(c.lab.cluster!.agentErrors, []);
+});

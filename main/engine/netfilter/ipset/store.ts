@@ -67,6 +67,9 @@ export class IpsetStore {
   private created = 0;
   private clock: () => number;
   private refCounter: (name: string) => number = () => 0;
+  /** Bumped by every change to the sets or their members (not by matching packets): an agent
+   *  that remembers it can tell whether anyone changed them since it last wrote them. */
+  changes = 0;
 
   constructor(opts: IpsetStoreOptions = {}) {
     this.seed = (opts.seed ?? 1) >>> 0;
@@ -158,11 +161,13 @@ export class IpsetStore {
     else this.slots.push(slot);
     this.byName = null;
     this.counted = null;
+    this.changes++;
   }
 
   /** Destroy one set, or all when `name` is undefined (refused if any is referenced). */
   destroy(name?: string): void {
     this.gcAll();
+    this.changes++;
     if (name === undefined) {
       for (const s of this.slots) if (s && this.references(s.name) > 0) throw new IpsetErrno('BUSY');
       this.slots = [];
@@ -180,6 +185,7 @@ export class IpsetStore {
   }
 
   flush(name?: string): void {
+    this.changes++;
     if (name === undefined) {
       for (const s of this.slots) if (s) s.set.flush();
       return;
@@ -195,6 +201,7 @@ export class IpsetStore {
     if (!s) throw new IpsetErrno('ENOENT');
     if (this.references(from) > 0) throw new IpsetErrno('REFERENCED');
     if (this.find(to)) throw new IpsetErrno('EXIST_SETNAME2');
+    this.changes++;
     s.name = to;
     this.byName = null;
     this.counted = null;
@@ -207,6 +214,7 @@ export class IpsetStore {
     const b = this.find(to);
     if (!b) throw new IpsetErrno('EXIST_SETNAME2');
     if (a.set.type !== b.set.type) throw new IpsetErrno('TYPE_MISMATCH');
+    this.changes++;
     [a.set, b.set] = [b.set, a.set];
   }
 
@@ -220,6 +228,7 @@ export class IpsetStore {
     if (!s) throw new IpsetErrno('ENOENT');
     const now = this.clock();
     s.set.gc(now);
+    if (cmd !== 'test') this.changes++;
     try {
       if (s.set instanceof ListSet) return s.set.adt(cmd, attrs, exist, now, this.lookup);
       return s.set.adt(cmd, attrs, exist, now);
