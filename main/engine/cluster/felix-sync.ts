@@ -152,27 +152,12 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
     if (fresh) run(['iptables-restore', '--noflush'], r.restore);
     else {
       run(['iptables-restore', '--noflush'], r.chainsText);
-      for (const b of r.builtin) {
-        const spec = splitSpec(b.spec);
-        if (runProgram(['iptables', '-t', b.table, '-C', b.chain, ...spec], '', { host, now }).code === 0) continue;
-        run(b.op === '-I' ? ['iptables', '-t', b.table, '-I', b.chain, '1', ...spec] : ['iptables', '-t', b.table, '-A', b.chain, ...spec]);
-      }
+      ensureJumps(host, r, now, run);
     }
   }
   // Stale chains (a deleted policy's, a gone pod's), then stale sets.
-  // (Every chain the rendering has, empty or not, is declared in its origins.)
-  const want = new Set(r.ipsets.map((x) => x.name));
-  for (const t of TABLES) {
-    for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) {
-      if (!c.startsWith('cali-') || declared(r, t, c)) continue;
-      run(['iptables', '-t', t, '-F', c]);
-    }
-    for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) {
-      if (!c.startsWith('cali-') || declared(r, t, c)) continue;
-      run(['iptables', '-t', t, '-X', c]);
-    }
-  }
-  for (const s of host.ipsets.names()) if (s.startsWith('cali40') && !want.has(s)) run(['ipset', 'destroy', s]);
+  removeStaleChains(host, r, run);
+  removeStaleSets(host, r, run);
   // Each rule remembers what made it (the rewritten chains only, when incremental).
   for (const t of TABLES) {
     for (const [chain, origins] of r.origins[t] ?? []) {
@@ -184,6 +169,31 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
   }
   programmed.set(host, { r, nf: host.nf, ipsets: host.ipsets, setChanges: host.ipsets.changes });
   return { errors, rewroteAll: rewritten === null };
+}
+
+type Run = (argv: string[], stdin?: string) => unknown;
+
+/** Felix's rules in the kernel chains, checked with `iptables -C` and put back where missing. */
+function ensureJumps(host: Host, r: FelixResult, now: number, run: Run): void {
+  for (const b of r.builtin) {
+    const spec = splitSpec(b.spec);
+    if (runProgram(['iptables', '-t', b.table, '-C', b.chain, ...spec], '', { host, now }).code === 0) continue;
+    run(b.op === '-I' ? ['iptables', '-t', b.table, '-I', b.chain, '1', ...spec] : ['iptables', '-t', b.table, '-A', b.chain, ...spec]);
+  }
+}
+
+/** cali chains the rendering does not have (every chain it has, empty or not, is declared in
+ *  its origins): flushed, then deleted. */
+function removeStaleChains(host: Host, r: FelixResult, run: Run): void {
+  for (const t of TABLES) {
+    for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) if (c.startsWith('cali-') && !declared(r, t, c)) run(['iptables', '-t', t, '-F', c]);
+    for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) if (c.startsWith('cali-') && !declared(r, t, c)) run(['iptables', '-t', t, '-X', c]);
+  }
+}
+
+function removeStaleSets(host: Host, r: FelixResult, run: Run): void {
+  const want = new Set(r.ipsets.map((x) => x.name));
+  for (const s of host.ipsets.names()) if (s.startsWith('cali40') && !want.has(s)) run(['ipset', 'destroy', s]);
 }
 
 function declared(r: FelixResult, table: string, chain: string): boolean {
@@ -260,11 +270,7 @@ export function refreshNode(host: Host, r: FelixResult, now: number, what: Felix
       if (list) text.push(`*${t}`, ...list.map(([c]) => `:${c} - [0:0]`), ...list.flatMap(([, v]) => (v ? [v] : [])), 'COMMIT');
     }
     if (text.length) run(['iptables-restore', '--noflush'], text.join('\n') + '\n');
-    for (const b of r.builtin) {
-      const spec = splitSpec(b.spec);
-      if (runProgram(['iptables', '-t', b.table, '-C', b.chain, ...spec], '', { host, now }).code === 0) continue;
-      run(b.op === '-I' ? ['iptables', '-t', b.table, '-I', b.chain, '1', ...spec] : ['iptables', '-t', b.table, '-A', b.chain, ...spec]);
-    }
+    ensureJumps(host, r, now, run);
     for (const [t, list] of changed) {
       for (const [chain] of list) {
         const c = host.nf.chain(t, chain);
@@ -272,15 +278,9 @@ export function refreshNode(host: Host, r: FelixResult, now: number, what: Felix
         if (c) for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
       }
     }
-    for (const t of TABLES) {
-      for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) if (c.startsWith('cali-') && !declared(r, t, c)) run(['iptables', '-t', t, '-F', c]);
-      for (const c of [...(host.nf.table(t)?.chains.keys() ?? [])]) if (c.startsWith('cali-') && !declared(r, t, c)) run(['iptables', '-t', t, '-X', c]);
-    }
+    removeStaleChains(host, r, run);
   }
-  if (what.sets) {
-    const want = new Set(r.ipsets.map((x) => x.name));
-    for (const s of host.ipsets.names()) if (s.startsWith('cali40') && !want.has(s)) run(['ipset', 'destroy', s]);
-  }
+  if (what.sets) removeStaleSets(host, r, run);
   // What Felix now holds is what it programmed (a later change is an update again).
   programmed.set(host, { r, nf: host.nf, ipsets: host.ipsets, setChanges: host.ipsets.changes });
   return errors;

@@ -12,13 +12,20 @@ metadata: {name: client}
 spec: {nodeName: minikube, containers: [{name: c, image: busybox}]}
 `;
 
-test('Felix repairs its IP sets every 10 s and its chains every 90 s, only where they differ', () => {
+/** A one-node cluster where two connections were counted in Felix's chains; its filter table. */
+function counted() {
   const c = clusterLab({ nodes: 1, proxy: 'current' });
   c.apply(WEBAPP_NODEPORT);
   c.apply(CLIENT);
   for (let i = 0; i < 2; i++) assert.equal(c.sh('default/client', 'curl -s -m 1 http://webapp').code, 0);
-  const filter = () => c.sh('minikube', 'iptables-save -c -t filter').stdout;
-  const chain = (save: string, name: string) => save.split('\n').filter((l) => l.includes(`-A ${name} `));
+  return { c, filter: () => c.sh('minikube', 'iptables-save -c -t filter').stdout };
+}
+
+/** One chain's rule lines of an iptables-save. */
+const chain = (save: string, name: string) => save.split('\n').filter((l) => l.includes(`-A ${name} `));
+
+test('Felix repairs its IP sets every 10 s and its chains every 90 s, only where they differ', () => {
+  const { c, filter } = counted();
   const members = () => c.sh('minikube', 'ipset save cali40all-ipam-pools').stdout;
   const before = filter();
   const pools = members();
@@ -62,12 +69,7 @@ test('Felix tells a changed rule by its cali hash: a rule replaced keeping its c
 });
 
 test('a Felix update writes only the chains it changes: counters elsewhere stand, hand edits wait for the refresh', () => {
-  const c = clusterLab({ nodes: 1, proxy: 'current' });
-  c.apply(WEBAPP_NODEPORT);
-  c.apply(CLIENT);
-  for (let i = 0; i < 2; i++) assert.equal(c.sh('default/client', 'curl -s -m 1 http://webapp').code, 0);
-  const filter = () => c.sh('minikube', 'iptables-save -c -t filter').stdout;
-  const chain = (save: string, name: string) => save.split('\n').filter((l) => l.includes(`-A ${name} `));
+  const { c, filter } = counted();
   const before = filter();
   assert.equal(c.sh('minikube', 'iptables -I cali-OUTPUT 1 -s 192.0.2.1 -j RETURN').code, 0);
   // A new pod behind the Service: new workload chains (Felix) and endpoints (kube-proxy).
