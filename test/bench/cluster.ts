@@ -53,10 +53,10 @@ if (applied.code !== 0) throw new Error(applied.stderr.slice(0, 500));
 t0 = performance.now();
 lab.cluster!.resync();
 const fullSyncMs = performance.now() - t0;
-// The same after a console command changed every node: the agents cannot trust what the
-// nodes hold, and write every chain again.
+// The same after a console command changed one of kube-proxy's chains on every node: it cannot
+// trust what the nodes hold, and writes every chain again.
 for (const node of ['minikube', 'minikube-m02', 'minikube-m03']) {
-  const r = lab.exec(node, ['iptables', '-A', 'INPUT', '-s', '192.0.2.1', '-j', 'ACCEPT'], '');
+  const r = lab.exec(node, ['iptables', '-t', 'nat', '-I', 'KUBE-SERVICES', '1', '-s', '192.0.2.1', '-j', 'RETURN'], '');
   if (r.code !== 0) throw new Error(r.stderr);
 }
 t0 = performance.now();
