@@ -627,26 +627,28 @@ export class Cluster {
 
   // ---- Felix ---------------------------------------------------------------------------------
 
-  /** Felix on a node: programs a changed rendering; with `repair` (a periodic refresh) and the
-   *  same rendering, repairs what differs in the dataplane. */
+  /** Felix on a node: programs a changed rendering; with `repair` (a periodic refresh due),
+   *  then repairs what still differs in the dataplane. */
   private syncFelix(name: string, calico: CalicoCluster, repair: FelixRefresh | null): void {
     const host = this.topo.hosts.get(name);
     if (!host) return;
     const r = renderNode(calico, name, this.doc.proxy === 'legacy' ? 'article' : 'v3.28');
     const key = r.restore + '\0' + r.ipsetRestore;
     const last = this.felix.get(name);
-    if (last && last.key === key) {
-      if (!repair) return;
-      for (const e of refreshNode(host, r, this.topo.now(), repair)) this.agentError(`calico-node ${name}: ${e}`);
-      if (repair.chains) this.felixChainsEdited.delete(name);
-      return;
+    if (!last || last.key !== key) {
+      // Fresh: Felix's jumps are not in the kernel chains yet (not after a resync).
+      const fresh = !last && !host.nf.chain('filter', 'cali-FORWARD');
+      const p = programNode(host, r, this.topo.now(), fresh);
+      for (const e of p.errors) this.agentError(`calico-node ${name}: ${e}`);
+      this.felix.set(name, { key });
+      if (p.rewroteAll) {
+        this.felixChainsEdited.delete(name);
+        return;
+      }
     }
-    // Fresh: Felix's jumps are not in the kernel chains yet (not after a resync).
-    const fresh = !last && !host.nf.chain('filter', 'cali-FORWARD');
-    const p = programNode(host, r, this.topo.now(), fresh);
-    for (const e of p.errors) this.agentError(`calico-node ${name}: ${e}`);
-    if (p.rewroteAll) this.felixChainsEdited.delete(name);
-    this.felix.set(name, { key });
+    if (!repair) return;
+    for (const e of refreshNode(host, r, this.topo.now(), repair)) this.agentError(`calico-node ${name}: ${e}`);
+    if (repair.chains) this.felixChainsEdited.delete(name);
   }
 
   // ---- kube-proxy ----------------------------------------------------------------------------
