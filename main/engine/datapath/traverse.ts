@@ -9,6 +9,7 @@ import { compileRule, PASS, type RuleTest } from '../netfilter/matches/compile.t
 import { ifaceNameMatches } from '../netfilter/iface-name.ts';
 import { counterClock } from '../netfilter/counter-clock.ts';
 import type { IndexCache } from '../netfilter/rule-index.ts';
+import type { NfPort } from './ports.ts';
 import { TARGETS } from '../netfilter/targets/index.ts';
 import type { Chain, Hook, MatchCtx, NatRequest, Packet, Rule, Table, TableName, TargetCtx, TargetModule } from '../netfilter/types.ts';
 
@@ -89,8 +90,9 @@ export interface TraverseEnv {
   onTrace: () => void;
   /** Step budget, to stop runaway loops (the kernel refuses loops at load). */
   maxSteps: number;
-  /** Whether the built-in chain's policy has a counter (iptables-nft: only when it was set). */
-  countPolicy?: boolean;
+  /** The host's tables: whether the built-in chain's policy has a counter (iptables-nft: only
+   *  when it was set) is asked when a recorded walk reaches the policy. */
+  nf?: NfPort;
   /** false: a probe whose effects are undone right after (the connectivity matrix). No steps
    *  are recorded but the one a non-ACCEPT verdict came from, and no counters are kept. */
   record?: boolean;
@@ -450,7 +452,7 @@ class Run {
   policy(): TableVerdict {
     const start = this.start;
     const pol = start.policy ?? 'ACCEPT';
-    if (this.env.countPolicy && this.rec) count(start, this.env.ctx.pkt.len);
+    if (this.rec && this.env.nf?.policyCounted(this.table, start.name)) count(start, this.env.ctx.pkt.len);
     this.put(S_POLICY, true, start.name, 0, pol, 0, 0);
     return this.end(pol === 'DROP' ? DROP : ACCEPT);
   }

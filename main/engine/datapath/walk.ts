@@ -9,7 +9,7 @@ import type { IndexCache } from '../netfilter/rule-index.ts';
 import { PROTO, TCP, type CtView, type Hook, type NatRequest, type Packet, type Table, type TableName, type TargetCtx, type Tuple } from '../netfilter/types.ts';
 import type { CtEntry } from '../conntrack/entry.ts';
 import type { RouteHit, RouteResult } from '../net/netns.ts';
-import type { Topology, WalkHost } from './ports.ts';
+import type { NfPort, Topology, WalkHost } from './ports.ts';
 import { copyPacket, samePacket, StepTape, traverse, type RuleStep, type Snapshot, type TableVerdict, type TraverseEnv } from './traverse.ts';
 
 export type Outcome = 'delivered' | 'refused' | 'dropped' | 'rejected' | 'unroutable';
@@ -130,7 +130,7 @@ class WalkEnv implements TraverseEnv {
   ctx: TargetCtx;
   tape: StepTape;
   maxSteps: number;
-  countPolicy = false;
+  nf: NfPort | undefined = undefined;
   record: boolean;
   snap?: Snapshot = undefined;
   /** The host pass of the table being walked (for NOTRACK and LOG). */
@@ -271,8 +271,8 @@ const ACCEPTED: TableVerdict = { kind: 'accept' };
 
 function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableVerdict {
   const nf = hp.host.nf;
-  const t = nf.table(table);
-  if (!t || !nf.hooked(table, hook)) return ACCEPTED;
+  const t = nf.hookedTable(table, hook);
+  if (!t) return ACCEPTED;
   const env = f.env;
   const ctx = env.ctx;
   ctx.hook = hook;
@@ -287,7 +287,7 @@ function runTable(f: Flight, hp: HostPass, hook: Hook, table: TableName): TableV
   env.table = t;
   env.generation = nf.generation;
   env.index = hp.host.index;
-  env.countPolicy = nf.policyCounted(table, hook);
+  env.nf = nf;
   env.pass = hp;
   logTo = env;
   return traverse(env, hook);

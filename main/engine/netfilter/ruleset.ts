@@ -754,6 +754,11 @@ export class Netfilter {
     return s.present && s.created.has(chain);
   }
 
+  hookedTable(name: TableName, chain: string): Table | undefined {
+    const s = this.states.get(name)!;
+    return s.present && s.created.has(chain) ? s.table : undefined;
+  }
+
   /** Whether the policy of a built-in chain counts the packets it decides. */
   policyCounted(table: TableName, chain: string): boolean {
     return this.states.get(table)!.counted.has(chain);
