@@ -309,6 +309,12 @@ export class Cluster {
   sync(refresh = false): void {
     if (this.syncing) return;
     this.syncing = true;
+    // The agents' own writes are not hand edits: nothing logs them (a restore of 60,000
+    // chains would log every one).
+    for (const n of this.nodes) {
+      const nf = this.topo.hosts.get(n)?.nf;
+      if (nf) nf.touched = null;
+    }
     // A sync after a console command on a host (objects unchanged) reuses what the agents read.
     const objectsChanged = this.dirty || !this.read;
     this.dirty = false;
@@ -357,8 +363,11 @@ export class Cluster {
       }
     } finally {
       this.syncing = false;
-      // The agents' own writes are not hand edits.
-      for (const n of this.nodes) this.topo.hosts.get(n)?.nf.touched?.clear();
+      // What console commands change on a node from now on is logged (see hostEdited).
+      for (const n of this.nodes) {
+        const nf = this.topo.hosts.get(n)?.nf;
+        if (nf) nf.touched = new Set();
+      }
     }
   }
 
@@ -414,8 +423,6 @@ export class Cluster {
         continue;
       }
       const host = this.topo.addDerivedHost(name, nodeListen(n), name);
-      // What console commands change in its tables is told apart from what the agents write.
-      host.nf.touched = new Set();
       // The article's v1.19 node image names ports and networks as its `iptables -L` showed.
       if (this.doc.proxy === 'legacy') host.nf.services = 'legacy';
       this.topo.addDerivedLink(name, CLUSTER_LAN, `${ip}/${lan.len}`, 'eth0');

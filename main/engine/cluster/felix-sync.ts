@@ -3,7 +3,7 @@
 // (declared, so flushed and refilled), its jumps in the kernel chains kept in place (checked
 // with `iptables -C` like kube-proxy's), stale cali chains and sets removed afterwards.
 
-import { defaultPool, ipsetUpdate, nodeInfo, podInfo, renderFelix, renderShare, type CalicoCluster, type FelixResult, type NamespaceInfo, type PodInfo, type RenderShare } from '../kube/calico/index.ts';
+import { defaultPool, ipsetUpdate, nodeInfo, podInfo, renderFelix, renderShare, type CalicoCluster, type FelixResult, type NamespaceInfo, type PodInfo, type RenderShare, type SetMembers } from '../kube/calico/index.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
 import type { Namespace, NetworkPolicy, Node, Pod } from '../kube/objects/types.ts';
 import type { Host } from '../host.ts';
@@ -119,24 +119,9 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
     const before = last.r.chainText;
     const after = r.chainText;
     rewritten = new Set<string>();
-    if (before !== after) {
-      const changed = new Map<string, [string, string][]>();
-      for (const [k, v] of after) {
-        if (before.get(k) === v) continue;
-        const sp = k.indexOf(' ');
-        const t = k.slice(0, sp);
-        const list = changed.get(t);
-        if (list) list.push([k.slice(sp + 1), v]);
-        else changed.set(t, [[k.slice(sp + 1), v]]);
-        rewritten.add(k);
-      }
-      const text: string[] = [];
-      for (const t of TABLES) {
-        const list = changed.get(t);
-        if (list) text.push(`*${t}`, ...list.map(([c]) => `:${c} - [0:0]`), ...list.flatMap(([, v]) => (v ? [v] : [])), 'COMMIT');
-      }
-      if (text.length && !failed) tryRun(['iptables-restore', '--noflush'], text.join('\n') + '\n');
-    }
+    if (before !== after) for (const [k, v] of after) if (before.get(k) !== v) rewritten.add(k);
+    const text = chainsRestore(r, rewritten);
+    if (text && !failed) tryRun(['iptables-restore', '--noflush'], text);
   }
   if (!incremental || failed) {
     rewritten = null;
@@ -159,19 +144,49 @@ export function programNode(host: Host, r: FelixResult, now: number, fresh: bool
   removeStaleChains(host, r, run);
   removeStaleSets(host, r, run);
   // Each rule remembers what made it (the rewritten chains only, when incremental).
-  for (const t of TABLES) {
-    for (const [chain, origins] of r.origins[t] ?? []) {
-      if (rewritten && !rewritten.has(`${t} ${chain}`)) continue;
-      const c = host.nf.chain(t, chain);
-      if (!c) continue;
-      for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
-    }
-  }
+  setOrigins(host, r, rewritten);
   programmed.set(host, { r, nf: host.nf, ipsets: host.ipsets, setChanges: host.ipsets.changes });
   return { errors, rewroteAll: rewritten === null };
 }
 
 type Run = (argv: string[], stdin?: string) => unknown;
+
+/** `iptables-restore --noflush` input declaring (so flushing) and refilling the rendering's
+ *  chains `keys` ("table chain"), table by table; '' for none. */
+function chainsRestore(r: FelixResult, keys: Iterable<string>): string {
+  const byTable = new Map<string, string[]>();
+  for (const k of keys) {
+    const sp = k.indexOf(' ');
+    const t = k.slice(0, sp);
+    const list = byTable.get(t);
+    if (list) list.push(k.slice(sp + 1));
+    else byTable.set(t, [k.slice(sp + 1)]);
+  }
+  const text: string[] = [];
+  for (const t of TABLES) {
+    const list = byTable.get(t);
+    if (!list) continue;
+    text.push(`*${t}`, ...list.map((c) => `:${c} - [0:0]`));
+    for (const c of list) {
+      const lines = r.chainText.get(`${t} ${c}`);
+      if (lines) text.push(lines);
+    }
+    text.push('COMMIT');
+  }
+  return text.length ? text.join('\n') + '\n' : '';
+}
+
+/** Each rule of the rendering's chains `only` ("table chain"; null: all) remembers what made it. */
+function setOrigins(host: Host, r: FelixResult, only: ReadonlySet<string> | null): void {
+  for (const t of TABLES) {
+    for (const [chain, origins] of r.origins[t] ?? []) {
+      if (only && !only.has(`${t} ${chain}`)) continue;
+      const c = host.nf.chain(t, chain);
+      if (!c) continue;
+      for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
+    }
+  }
+}
 
 /** Felix's rules in the kernel chains, checked with `iptables -C` and put back where missing. */
 function ensureJumps(host: Host, r: FelixResult, now: number, run: Run): void {
@@ -231,53 +246,36 @@ export function refreshNode(host: Host, r: FelixResult, now: number, what: Felix
     return res;
   };
   if (what.sets) {
-    const have = new Map<string, string[]>();
-    let current: string | null = null;
+    // The sets as `ipset save` shows them (those of the rendering: stale ones go below).
+    const wanted = new Set(r.ipsets.map((x) => x.name));
+    const have: { name: string; type: SetMembers['type']; members: { entry: string }[] }[] = [];
     for (const line of run(['ipset', 'save']).stdout.split('\n')) {
-      const [op, name, entry] = line.split(' ');
-      if (op === 'create') have.set((current = name), []);
-      else if (op === 'add' && name === current) have.get(name)!.push(entry);
+      const [op, name, arg] = line.split(' ');
+      if (op === 'create' && wanted.has(name)) have.push({ name, type: arg as SetMembers['type'], members: [] });
+      else if (op === 'add' && have.at(-1)?.name === name) have.at(-1)!.members.push({ entry: arg });
     }
-    const lines: string[] = [];
-    for (const s of r.ipsets) {
-      const members = have.get(s.name);
-      if (!members) {
-        for (const line of r.ipsetRestore.split('\n')) if (line.split(' ')[1] === s.name) lines.push(line);
-        continue;
-      }
-      const want = new Set(s.members.map((m) => m.entry));
-      for (const e of members) if (!want.has(e)) lines.push(`del ${s.name} ${e}`);
-      const had = new Set(members);
-      for (const m of s.members) if (!had.has(m.entry)) lines.push(`add ${s.name} ${m.entry}`);
-    }
-    if (lines.length) run(['ipset', 'restore'], lines.join('\n') + '\n');
+    const u = ipsetUpdate(have, r.ipsets);
+    if (u.before) run(['ipset', 'restore'], u.before);
   }
   if (what.chains) {
-    const changed = new Map<(typeof TABLES)[number], [string, string][]>();
-    for (const [key, text] of r.chainText) {
+    // Felix's hashes of each chain's rules, in order, against those the dataplane's carry.
+    const expected = new Map<string, string[]>();
+    for (const x of r.rules) {
+      const key = `${x.table} ${x.chain}`;
+      const list = expected.get(key);
+      if (list) list.push('cali:' + x.hash);
+      else expected.set(key, ['cali:' + x.hash]);
+    }
+    const rewritten = new Set<string>();
+    for (const key of r.chainText.keys()) {
       const sp = key.indexOf(' ');
-      const t = key.slice(0, sp) as (typeof TABLES)[number];
-      const chain = key.slice(sp + 1);
-      const c = host.nf.chain(t, chain);
-      if (c && sameHashes(c.rules.map(ruleHash), textHashes(text))) continue;
-      const list = changed.get(t);
-      if (list) list.push([chain, text]);
-      else changed.set(t, [[chain, text]]);
+      const c = host.nf.chain(key.slice(0, sp) as (typeof TABLES)[number], key.slice(sp + 1));
+      if (!c || !sameHashes(c.rules.map(ruleHash), expected.get(key) ?? [])) rewritten.add(key);
     }
-    const text: string[] = [];
-    for (const t of TABLES) {
-      const list = changed.get(t);
-      if (list) text.push(`*${t}`, ...list.map(([c]) => `:${c} - [0:0]`), ...list.flatMap(([, v]) => (v ? [v] : [])), 'COMMIT');
-    }
-    if (text.length) run(['iptables-restore', '--noflush'], text.join('\n') + '\n');
+    const text = chainsRestore(r, rewritten);
+    if (text) run(['iptables-restore', '--noflush'], text);
     ensureJumps(host, r, now, run);
-    for (const [t, list] of changed) {
-      for (const [chain] of list) {
-        const c = host.nf.chain(t, chain);
-        const origins = r.origins[t]?.get(chain) ?? [];
-        if (c) for (let i = 0; i < origins.length && i < c.rules.length; i++) c.rules[i].origin = origins[i];
-      }
-    }
+    setOrigins(host, r, rewritten);
     removeStaleChains(host, r, run);
   }
   if (what.sets) removeStaleSets(host, r, run);
@@ -294,12 +292,6 @@ function ruleHash(rule: { matches: readonly { module: string; data: unknown }[] 
     if (text.startsWith('cali:')) return text;
   }
   return '';
-}
-
-/** The hashes of a chain's rules as restore lines. */
-function textHashes(text: string): string[] {
-  if (!text) return [];
-  return text.split('\n').map((line) => /--comment "?(cali:[^" ]+)/.exec(line)?.[1] ?? '');
 }
 
 function sameHashes(a: readonly string[], b: readonly string[]): boolean {

@@ -8,11 +8,8 @@ import type { HostEnv, Table, TableName } from '../netfilter/types.ts';
 import type { IPv4 } from '../net/ipv4.ts';
 
 export interface NfPort {
-  table(name: TableName): Table | undefined;
-  /** Whether the built-in chain exists in the kernel (only hooked chains see packets). */
-  hooked(table: TableName, chain: string): boolean;
-  /** The table, when it exists and its built-in chain is hooked (table() and hooked() at once:
-   *  the walk asks for every table at every hook). */
+  /** The table, when it exists on the host and its built-in chain is hooked in the kernel
+   *  (only hooked chains see packets). */
   hookedTable(table: TableName, chain: string): Table | undefined;
   /** Whether the chain's policy counts packets (see TableState.counted). */
   policyCounted(table: TableName, chain: string): boolean;

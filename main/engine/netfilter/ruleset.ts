@@ -178,7 +178,9 @@ export class TableState {
 
   /** The chain as this state may change it: a copy (put in its place) unless it is its own. */
   private own(c: Chain, keepRules = true, forZero = false): Chain {
-    if (!forZero) this.undo?.zeroOnly.delete(c.name);
+    // (a restore owns a chain per rule it adds: the set is looked at only when a -Z filled it)
+    const zeroOnly = this.undo?.zeroOnly;
+    if (!forZero && zeroOnly?.size) zeroOnly.delete(c.name);
     this.vdirty?.add(c.name);
     if (this.mine === null || this.mine.has(c)) return c;
     const w: Chain = { name: c.name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules: keepRules ? c.rules.slice() : [], vpass: c.vpass, vsum: c.vsum, seq: c.seq };

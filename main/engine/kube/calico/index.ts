@@ -46,4 +46,4 @@ export { policyVerdict, policyTypes, PolicyIndex, type Verdict, type SideVerdict
 export { vethName, lengthLimitedId, policyChain, profileChain, endpointChain, selectorSetId, namedPortSetId, ipsetName, policyId } from './names.ts';
 export { parseSelector, printSelector, evalSelector, type Sel } from './selector.ts';
 export { ruleHashes, ruleBody } from './rules.ts';
-export { ipsetUpdate, type IpsetUpdate } from './ipsets.ts';
+export { ipsetUpdate, type IpsetUpdate, type SetMembers } from './ipsets.ts';

@@ -12,10 +12,14 @@ export interface IpsetUpdate {
   after: string;
 }
 
-const header = (s: IpsetInfo) => `create ${s.name} ${s.type} family inet hashsize 1024 maxelem 1048576`;
+/** What the update reads of a set: its name, type and members (a rendering's IpsetInfo, or a
+ *  set as the dataplane holds it). */
+export type SetMembers = Pick<IpsetInfo, 'name' | 'type'> & { members: readonly { entry: string }[] };
+
+const header = (s: SetMembers) => `create ${s.name} ${s.type} family inet hashsize 1024 maxelem 1048576`;
 
 /** From the sets programmed last time (`prev`, empty on a fresh node) to `next`. */
-export function ipsetUpdate(prev: readonly IpsetInfo[], next: readonly IpsetInfo[]): IpsetUpdate {
+export function ipsetUpdate(prev: readonly SetMembers[], next: readonly SetMembers[]): IpsetUpdate {
   const old = new Map(prev.map((s) => [s.name, s]));
   const now = new Map(next.map((s) => [s.name, s]));
   const before: string[] = [];
