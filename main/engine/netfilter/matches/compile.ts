@@ -26,7 +26,6 @@ export const CORE = -1;
 const always: MatchFn = () => true;
 const never: MatchFn = () => false;
 
-/** The core fields as one test, or null when the rule has none that can fail. */
 /** A rule's core fields (-s -d -i -o -p -f) read once, for the tests written out below. */
 function coreFields(r: Rule) {
   const s = r.src, d = r.dst;
@@ -42,6 +41,7 @@ function coreFields(r: Rule) {
   };
 }
 
+/** The core fields as one test, or null when the rule has none that can fail. */
 function compileCore(r: Rule): MatchFn | null {
   const { s, d, sm, sa, sn, dm, da, dn, inT, outT, proto, pn, fragmentOnly } = coreFields(r);
   if (fragmentOnly) return never;
