@@ -223,8 +223,27 @@ export class Sysctls {
     return out.sort((a, b) => compareSegs(a.segs, b.segs));
   }
 
+  /** The value of the file at exactly `segs`, if there is one (no listing built: a node with
+   *  hundreds of devices has tens of thousands of files, and the agents write one per pod). */
+  private fileValue(segs: readonly string[]): string | undefined {
+    if (segs.length === 5 && segs[0] === 'net') {
+      const table = segs[1] === 'ipv4' ? (segs[2] === 'conf' ? this.conf4 : segs[2] === 'neigh' ? this.neigh : null) : segs[1] === 'ipv6' && segs[2] === 'conf' ? this.conf6 : null;
+      const v = table?.get(segs[3])?.get(segs[4]);
+      if (v !== undefined) return String(v);
+    }
+    if (segs.length === 3 && segs[0] === 'net' && segs[1] === 'ipv4' && segs[2] === 'ip_forward') return String(this.conf('all', 'forwarding'));
+    return this.globals.get(segs.join('.'));
+  }
+
   /** The file or directory at `segs` (below /proc/sys), or an errno. */
   lookup(segs: readonly string[]): SysctlNode | KernelError {
+    const value = this.fileValue(segs);
+    if (value !== undefined) {
+      // (a file's parents are directories: a file used as one is ENOTDIR, found below)
+      let parentIsFile = false;
+      for (let i = 1; i < segs.length && !parentIsFile; i++) parentIsFile = this.fileValue(segs.slice(0, i)) !== undefined;
+      if (!parentIsFile) return { kind: 'file', segs: [...segs], value, writable: this.writable(segs) };
+    }
     const all = this.entries();
     // Walk component by component so "a file used as a directory" gives ENOTDIR.
     for (let i = 1; i <= segs.length; i++) {

@@ -144,3 +144,25 @@ test('IPv6 switches: all.disable_ipv6 reaches every device and drops its address
   run(ns, 'sysctl -w net.ipv6.conf.lo.disable_ipv6=0');
   assert.notEqual(ns.link('lo')?.v6, null);
 });
+
+test('a lookup finds every file of the listing, and a file used as a directory is ENOTDIR', () => {
+  const s = new Sysctls();
+  s.addDev('lo', true);
+  for (let i = 0; i < 5; i++) s.addDev(`cali${i}`, false);
+  const all = s.entries();
+  assert.ok(all.length > 200);
+  for (const e of all) {
+    const node = s.lookup(e.segs);
+    assert.ok(!(node instanceof KernelError) && node.kind === 'file', e.segs.join('.'));
+    assert.equal(node.value, e.value, e.segs.join('.'));
+  }
+  const under = s.lookup(['net', 'ipv4', 'conf', 'cali3']);
+  assert.ok(!(under instanceof KernelError) && under.kind === 'dir');
+  assert.equal(under.files.length, all.filter((e) => e.segs[3] === 'cali3' && e.segs[2] === 'conf' && e.segs[1] === 'ipv4').length);
+  for (const segs of [['net', 'ipv4', 'ip_forward', 'x'], ['net', 'ipv4', 'conf', 'cali3', 'forwarding', 'x'], ['net', 'core', 'somaxconn', 'x']]) {
+    const r = s.lookup(segs);
+    assert.ok(r instanceof KernelError && r.errno === 'ENOTDIR', segs.join('.'));
+  }
+  const r = s.lookup(['net', 'ipv4', 'conf', 'cali9', 'forwarding']);
+  assert.ok(r instanceof KernelError && r.errno === 'ENOENT');
+});
