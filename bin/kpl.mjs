@@ -1,9 +1,25 @@
 #!/usr/bin/env node
-// The kpl command: runs the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The kpl command. It runs a one-file bundle of the CLI (dist/cli/kpl.mjs), made again whenever
+// a source under main/ or shared/ is newer; without esbuild (a production install) it runs the
+// TypeScript sources through tsx's loader instead.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundle, root, stale } from '../scripts/node-bundle.mjs';
 
-register();
-const { runKpl, readStdin } = await import('../main/cli/kpl.ts');
+async function cli() {
+  const out = join(root, 'dist', 'cli', 'kpl.mjs');
+  try {
+    if (stale(out, ['main', 'shared', 'scripts/node-bundle.mjs'])) await bundle('main/cli/kpl.ts', out);
+    return await import(pathToFileURL(out).href);
+  } catch (e) {
+    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes("'esbuild'")) throw e;
+    const { register } = await import('tsx/esm/api');
+    register();
+    return import('../main/cli/kpl.ts');
+  }
+}
+
+const { runKpl, readStdin } = await cli();
 let stdinText;
 const code = runKpl(process.argv.slice(2), () => (stdinText ??= readStdin()), {
   stdout: (s) => process.stdout.write(s),

@@ -3,8 +3,7 @@
 // on every node. Measured: the re-sync after one pod's label change (Felix re-renders and
 // reprograms every node), and the 500×500 connectivity matrix at TCP 80 (every cell a traced
 // connection) — whole, and a 25×25 part of it alone. Run by `npm run bench`, alone with
-// `node --expose-gc --import tsx test/bench/run.ts policy`, or directly with
-// `node --expose-gc --import tsx test/bench/policy.ts`.
+// `npm run bench -- policy`.
 
 import os from 'node:os';
 import { defaultCluster } from '../../shared/cluster.ts';

@@ -1,6 +1,8 @@
-// `npm run bench`: the speed table of the Linux lab core, each engine number printed beside
-// the same measurement on the real kernel (in a namespace of its own, when run as root with
-// iptables installed). It prints; it does not assert — targets are shown beside the numbers.
+// The speed table of the Linux lab core (`npm run bench`, first of its tables), each engine
+// number printed beside the same measurement on the real kernel (in a namespace of its own,
+// when run as root with iptables installed). It prints; it does not assert — targets are shown
+// beside the numbers. (kernel-connect.mjs is found from the source folder and from the
+// bundle's, dist/bench.)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +15,6 @@ import { parseIPv4 } from '../../main/engine/net/ipv4.ts';
 import { iptablesRestore } from '../../main/engine/shell/iptables.ts';
 import { PROTO, TCP, type Packet } from '../../main/engine/netfilter/types.ts';
 import { kubeNatDump } from './gen-kube.ts';
-
-// `run.ts policy`: only the NetworkPolicy table (issue 4).
-if (process.argv.slice(2).includes('policy')) {
-  await import('./policy.ts');
-  process.exit(0);
-}
 
 type Row = [string, string, string, string];
 const rows: Row[] = [];
@@ -157,7 +153,7 @@ async function kernelMeasures(services: number): Promise<{ restoreMs: number; fi
         resolve();
       });
     });
-    const script = fileURLToPath(new URL('./kernel-connect.mjs', import.meta.url));
+    const script = fileURLToPath(new URL('../../test/bench/kernel-connect.mjs', import.meta.url));
     const first = `${dump.vip(0)}:80`;
     const last = `${dump.vip(services - 1)}:80`;
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, script, '400', first, last], { encoding: 'utf8', timeout: 120_000 });
@@ -198,15 +194,3 @@ const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i])).join('
 console.log(line(['measure', 'engine', 'kernel (same run)', 'target']));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));
-// The other tables, each in a process of its own (its own heap and JIT: a table's memory row
-// and timings do not depend on what ran before it).
-for (const table of [
-  'store.ts', // the store's table (issue 5)
-  'app.ts', // the app's table (issue 6)
-  'debugger.ts', // the debugger's and console's rows (issue 7)
-  'cluster.ts', // the Kubernetes layer's table (issue 3)
-  'policy.ts', // the NetworkPolicy table (issue 4)
-]) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(`./${table}`, import.meta.url))], { stdio: 'inherit' });
-  if (r.status !== 0) process.exitCode = 1;
-}
