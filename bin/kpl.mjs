@@ -9,7 +9,8 @@ import { bundle, root, stale } from '../scripts/node-bundle.mjs';
 async function cli() {
   const out = join(root, 'dist', 'cli', 'kpl.mjs');
   try {
-    if (stale(out, ['main', 'shared', 'scripts/node-bundle.mjs'])) await bundle('main/cli/kpl.ts', out);
+    const worker = join(root, 'dist', 'cli', 'matrix-worker.mjs');
+    if (stale(out, ['main', 'shared', 'scripts/node-bundle.mjs']) || stale(worker, [])) await bundle('main/cli/kpl.ts', out);
     return await import(pathToFileURL(out).href);
   } catch (e) {
     if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes("'esbuild'")) throw e;

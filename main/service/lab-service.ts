@@ -8,7 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ClusterDoc, ProxyLayout } from '../../shared/cluster.ts';
-import { connectivityMatrix, matrixJson, matrixText, type Matrix, type MatrixOptions } from '../engine/cluster/matrix.ts';
+import { matrixJson, matrixText, type Matrix, type MatrixOptions } from '../engine/cluster/matrix.ts';
+import { threadedMatrix } from './matrix-threads.ts';
 import { emptyLab, type LabDoc, type ListenSpec } from '../../shared/lab.ts';
 import { LabFormatError, validateLab } from '../../shared/lab-validate.ts';
 import { canonicalDoc, scanJson, serializeScenario, type Scenario, type SavedTraceDoc } from '../../shared/scenario.ts';
@@ -172,11 +173,12 @@ export class LabService {
     this.store.labs.createLab(t.name, doc, command);
   }
 
-  /** `kpl matrix`: pod-to-pod reachability, each cell a traced connection (nothing is kept). */
-  matrix(ref: string, opts: MatrixOptions): Matrix {
+  /** `kpl matrix`: pod-to-pod reachability, each cell a traced connection (nothing is kept);
+   *  a big matrix is shared out among worker threads holding copies of the lab. */
+  matrix(ref: string, opts: MatrixOptions, threads?: number): Matrix {
     return this.inspect(ref, (lab) => {
       if (!lab.cluster) throw new LabError('matrix: this lab has no cluster (kpl new LAB --cluster makes one)');
-      return connectivityMatrix(lab, opts);
+      return threadedMatrix(lab, opts, { threads });
     });
   }
 

@@ -107,6 +107,10 @@ export class KubeStore {
   private seq = new Map<string, number>();
   private nextSeq = 0;
   private rv = 0;
+  /** The last resourceVersion handed out (the API's write count). */
+  get revision(): number {
+    return this.rv;
+  }
   private readonly alloc: ServiceAllocator;
   private proxy: KubeProxyConfiguration;
   private listeners = new Set<(events: WatchEvent[]) => void>();
