@@ -8,9 +8,9 @@
 
 /** Command names the engine's shell knows (main/engine/shell/programs.ts, textutils.ts, the net clients), and `clear`. */
 export const COMMANDS = [
-  'calicoctl', 'clear', 'column', 'conntrack', 'curl', 'dig', 'echo', 'egrep', 'false', 'grep', 'head', 'hostname', 'ip',
-  'ipset', 'iptables', 'iptables-restore', 'iptables-save', 'kubectl', 'nc', 'nslookup', 'ping', 'sort', 'sysctl', 'tail',
-  'true', 'uniq', 'wc', 'wget',
+  'calicoctl', 'cat', 'clear', 'column', 'conntrack', 'curl', 'dig', 'echo', 'egrep', 'false', 'grep', 'head', 'hostname', 'ip',
+  'ipset', 'iptables', 'iptables-nft', 'iptables-nft-restore', 'iptables-nft-save', 'iptables-restore', 'iptables-save',
+  'kubectl', 'nc', 'nslookup', 'ping', 'sleep', 'sort', 'sysctl', 'tail', 'true', 'uniq', 'wc', 'wget',
 ];
 
 /** What the cluster has, by kind (for kubectl and calicoctl). */

@@ -96,8 +96,9 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const from = h('input', { placeholder: 'from (host, node, ns/pod)', 'data-testid': 'trace-from', spellcheck: 'false' });
   const to = h('input', { placeholder: 'to IP:PORT or name:port', 'data-testid': 'trace-to', spellcheck: 'false' });
   const proto = h('select', { 'data-testid': 'trace-proto' }, ...['tcp', 'udp', 'sctp', 'icmp'].map((p) => h('option', { value: p }, p)));
+  const sport = h('input', { type: 'number', min: 1, max: 65535, placeholder: 'sport', title: 'Source port (default 40000; not for icmp)', 'data-testid': 'trace-sport', class: 'trace-sport' });
   const all = h('input', { type: 'checkbox', 'data-testid': 'trace-all' });
-  const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto,
+  const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto, sport,
     h('label', { title: 'Trace every branch (random picks of endpoints) with its probability' }, all, ' all outcomes'), h('button', { type: 'submit' }, 'Trace'));
   const play = h('button', { type: 'button', 'data-testid': 'step-play', title: 'Play: step rule by rule (stops at a breakpoint or the end)', onclick: () => togglePlay() }, '▷ Play');
   const speed = h('select', { 'data-testid': 'step-speed', 'aria-label': 'Speed', title: 'Speed of Play' },
@@ -228,6 +229,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     from.value = spec.from;
     to.value = spec.to;
     proto.value = spec.proto;
+    sport.value = spec.sport === undefined ? '' : String(spec.sport);
     show([t], `trace ${spec.from} → ${spec.to}`);
     const w = walkOf(t);
     started = { spec: { ...spec }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
@@ -241,7 +243,12 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!from.value.trim() || !to.value.trim()) return;
-    void traceNow({ from: from.value.trim(), to: to.value.trim(), proto: proto.value as StartedTrace['spec']['proto'] }).then((t) => {
+    const sp = sport.value.trim() === '' || proto.value === 'icmp' ? undefined : Number(sport.value);
+    if (sp !== undefined && !(Number.isInteger(sp) && sp >= 1 && sp <= 65535)) {
+      toast(`source port ${sport.value}: expected 1 to 65535`, 'error');
+      return;
+    }
+    void traceNow({ from: from.value.trim(), to: to.value.trim(), proto: proto.value as StartedTrace['spec']['proto'], ...(sp !== undefined ? { sport: sp } : {}) }).then((t) => {
       if (t) deps.onTrace?.(t);
     });
   });

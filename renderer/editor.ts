@@ -10,6 +10,7 @@ import type { LabApi, LabView, Layout, RemoveItem } from '../shared/api/contract
 import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
 import { renderInspector } from './inspector.ts';
 import { createConsole } from './console.ts';
+import { createSendPacket } from './send-packet.ts';
 import { createStepper } from './debugger.ts';
 import { createGuide, type GuidePanel } from './walkthrough.ts';
 import { deploymentManifest, nextNodeIP, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
@@ -250,6 +251,18 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
     return true;
   }
   tools.insertBefore(h('button', { title: 'Trace a packet and step through its walk (F5 runs to the end)', 'data-testid': 'open-stepper', onclick: () => stepper.open() }, 'Trace'), search);
+  // Right-click a pod, node or host → Send packet from here…, then click the destination.
+  const send = createSendPacket({
+    cy,
+    box: wrap,
+    view: () => view,
+    trace: (spec) => {
+      stepper.open();
+      void stepper.trace(spec).then((t) => {
+        if (t) guide?.onTrace(t);
+      });
+    },
+  });
   /** Opens a console on a canvas element (node, pod or Linux host). */
   function openConsoleOn(d: ElData): boolean {
     if (d.kind === 'pod' && d.namespace) consoles.open(`${d.namespace}/${d.name}`, d.name);
@@ -972,6 +985,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
     window.removeEventListener('kpl-theme', onTheme);
     consoles.dispose();
     stepper.dispose();
+    send.dispose();
     guide?.dispose();
     closeMinimap?.();
     eh?.destroy();

@@ -147,6 +147,7 @@ export function graphStyle(big = false): StylesheetJson {
       { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn') } },
       ...pathStyle(v),
       { selector: '.stepping', style: { 'border-width': 5, 'border-color': v('--danger') } },
+      { selector: '.sending', style: { 'border-width': 5, 'border-color': v('--accent'), 'border-style': 'dashed' } },
     ];
   }
   return [
@@ -168,6 +169,7 @@ export function graphStyle(big = false): StylesheetJson {
     { selector: '.match', style: { 'border-width': 4, 'border-color': v('--warn'), 'underlay-color': v('--warn'), 'underlay-opacity': 0.25, 'underlay-padding': 6 } },
     ...pathStyle(v),
     { selector: '.stepping', style: { 'border-width': 5, 'border-color': v('--danger'), 'underlay-color': v('--danger'), 'underlay-opacity': 0.3, 'underlay-padding': 8 } },
+    { selector: '.sending', style: { 'border-width': 5, 'border-color': v('--accent'), 'border-style': 'dashed', 'underlay-color': v('--accent'), 'underlay-opacity': 0.3, 'underlay-padding': 8 } },
     { selector: '.eh-handle', style: { 'background-color': v('--accent'), width: 12, height: 12, shape: 'ellipse', 'overlay-opacity': 0, 'border-width': 8, 'border-opacity': 0, label: '' } },
     { selector: '.eh-hover', style: { 'background-color': v('--accent') } },
     { selector: '.eh-source', style: { 'border-width': 3, 'border-color': v('--accent') } },

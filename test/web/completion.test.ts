@@ -4,7 +4,9 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chainsTable, complete, formatColumns, needsHost, reverseSearch, type CompletionContext } from '../../renderer/completion.ts';
+import { chainsTable, COMMANDS, complete, formatColumns, needsHost, reverseSearch, type CompletionContext } from '../../renderer/completion.ts';
+import { programNames } from '../../main/engine/shell/programs.ts';
+import { NET_CLIENTS } from '../../main/engine/cluster/net-clients.ts';
 
 const ctx: CompletionContext = {
   host: {
@@ -162,5 +164,14 @@ describe('console completion: listing and reverse-i-search', () => {
     assert.equal(reverseSearch(h, 'get', 10), 0);
     assert.equal(reverseSearch(h, '', 4), -1);
     assert.equal(reverseSearch(h, 'nothing', 4), -1);
+  });
+});
+
+describe('command names', () => {
+  it('every program the engine\'s shell runs completes, and nothing it does not run (but the console\'s own clear)', () => {
+    const engine = new Set([...programNames(), ...NET_CLIENTS]);
+    assert.deepEqual([...engine].filter((n) => !COMMANDS.includes(n)), []);
+    assert.deepEqual(COMMANDS.filter((n) => !engine.has(n)), ['clear']);
+    assert.deepEqual([...COMMANDS].sort(), COMMANDS, 'listed in order');
   });
 });
