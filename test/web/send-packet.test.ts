@@ -1,4 +1,4 @@
-// Sending a packet from the canvas (renderer/send-packet.ts): the trace ends worked out from the
+// Sending a packet from the canvas (renderer/send-ends.ts): the trace ends worked out from the
 // lab's view for a right-clicked source and a clicked destination — and those ends, traced by the
 // engine, take the packet to the element clicked.
 
@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { elementsOf, type ElData } from '../../renderer/graph.ts';
-import { canSend, fromOf, traceEnds } from '../../renderer/send-packet.ts';
+import { canSend, fromOf, traceEnds, type CanvasEnd } from '../../renderer/send-ends.ts';
 import type { LabView, TraceResult } from '../../shared/api/contract.ts';
 
 /** The first packet's outcome and the host it reached. */
@@ -20,8 +19,8 @@ describe('sending a packet from the canvas', () => {
   let dir: string;
   let api: LabApiImpl;
   let view: LabView;
-  let els: ElData[];
-  const el = (kind: string, name: string): ElData => {
+  let els: CanvasEnd[];
+  const el = (kind: string, name: string): CanvasEnd => {
     const d = els.find((e) => e.kind === kind && e.name.startsWith(name));
     assert.ok(d, `${kind} ${name} on the canvas`);
     return d;
@@ -34,7 +33,16 @@ describe('sending a packet from the canvas', () => {
     api.addHost('np', 'outside', { listen: [{ port: 53, proto: 'udp' }] });
     api.addLink('np', 'outside', api.view('np').cluster!.lan!, '192.168.49.100/24');
     view = api.view('np');
-    els = elementsOf(view).nodes.map((n) => n.data as ElData);
+    // The canvas's elements as renderer/graph.ts makes them (ids and kinds).
+    const c = view.cluster!;
+    els = [
+      ...c.nodes.map((n) => ({ id: `n:${n.name}`, kind: 'node', name: n.name })),
+      ...c.pods.map((p) => ({ id: `p:${p.namespace}/${p.name}`, kind: 'pod', name: p.name, namespace: p.namespace })),
+      ...c.services.map((s) => ({ id: `s:${s.namespace}/${s.name}`, kind: 'service', name: s.name, namespace: s.namespace })),
+      ...c.deployments.map((d) => ({ id: `d:${d.namespace}/${d.name}`, kind: 'deployment', name: d.name, namespace: d.namespace })),
+      ...view.hosts.map((h) => ({ id: `h:${h.name}`, kind: h.kind, name: h.name })),
+      ...view.lans.map((l) => ({ id: `l:${l.name}`, kind: 'lan', name: l.name })),
+    ];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
