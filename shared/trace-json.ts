@@ -68,6 +68,10 @@ export interface WalkJson {
 
 export interface TraceJson extends WalkJson {
   seed: number;
+  /** Only for a later packet of the connection (`later` in the request): which packet it is (2 =
+   *  the first after the handshake or first exchange), and whether the connection opened at all
+   *  (if not, the walks shown are the first packet's). */
+  later?: { packet: number; opened: boolean };
   reply: WalkJson | null;
   ack: WalkJson | null;
   outcomes: (WalkJson & { probability: number; reply: WalkJson | null })[];

@@ -27,8 +27,9 @@ const USAGE = `Usage: kpl COMMAND ...
   kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
   kpl trace LAB --from HOST|IP@HOST|pod/NS/NAME|node/NAME --to IP[:PORT]|SERVICE[.NS]:PORT|NODE:PORT
             [--proto tcp|udp|sctp|icmp]
-            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--keep] [--json|--markdown] [--save NAME]
-                                                 send a packet and print every step
+            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--later N] [--keep] [--json|--markdown] [--save NAME]
+                                                 send a packet and print every step (--later N: the
+                                                 connection's packet after N later ones, ESTABLISHED)
 `;
 
 function parseListen(v: string | undefined): ListenSpec[] {
@@ -203,7 +204,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         return r.code;
       }
       case 'trace': {
-        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed', 'save'], ['all-outcomes', 'keep', 'json', 'markdown']);
+        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed', 'save', 'later'], ['all-outcomes', 'keep', 'json', 'markdown']);
         need(pos, 1, 'kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [options]');
         const from = opt.get('from');
         const to = opt.get('to');
@@ -219,6 +220,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
           seed: int(opt.get('seed'), '--seed', 0, 0xffffffff),
           allOutcomes: opt.has('all-outcomes'),
           keep: opt.has('keep'),
+          later: int(opt.get('later'), '--later', 0, 100),
         };
         const saveName = opt.get('save');
         // eslint-disable-next-line no-control-regex

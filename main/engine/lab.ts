@@ -12,7 +12,7 @@ import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster
 import { ConntrackTable, ctUndo, markConntrack, undoConntrack, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type ReportEnv, type TraceReport } from './datapath/report.ts';
-import { clientSocket, closeTcp, runTrace, type TraceHooks } from './datapath/trace.ts';
+import { clientSocket, closeTcp, runLater, runTrace, type TraceHooks, type TraceResult } from './datapath/trace.ts';
 import { counterUndo, undoCounters } from './datapath/traverse.ts';
 import { answerFor, walkPacket, type Injection, type PacketWalk } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
@@ -37,10 +37,15 @@ export interface TraceSpec {
   seed?: number;
   allOutcomes?: boolean;
   keep?: boolean;
+  /** Trace the connection's packet after this many later ones (1: the first after the
+   *  handshake), walked through the conntrack entries the ones before it left. */
+  later?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const DEFAULT_SPORT = 40000;
+/** The most later packets of a connection a trace walks before the one it shows. */
+const MAX_LATER = 100;
 
 interface HostRuntime {
   ct?: ConntrackJSON;
@@ -372,8 +377,16 @@ export class Lab implements Topology, ClusterTopology {
   trace(spec: TraceSpec): TraceReport {
     const inj = this.injection(spec);
     const seed = spec.seed ?? this.rng.state;
+    const later = spec.later ?? 0;
+    if (!Number.isInteger(later) || later < 0 || later > MAX_LATER) throw new LabError(`--later: expected a whole number from 0 to ${MAX_LATER}, got ${spec.later}`);
+    if (later && spec.allOutcomes) throw new LabError('--later: trace one packet of a connection, not all outcomes');
     return this.experiment(spec, () => {
-      const result = runTrace(this.traceHooks(), inj.injection, { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: spec.allOutcomes === true });
+      const opts = { now: this.clock, virtualPeers: inj.virtualPeers };
+      let result: TraceResult;
+      if (later) {
+        const r = runLater(this.traceHooks(), inj.injection, opts, later);
+        result = { walk: r.walk, reply: r.reply, ack: r.ack, outcomes: null, later: { packet: later + 1, opened: !r.notOpened } };
+      } else result = runTrace(this.traceHooks(), inj.injection, { ...opts, allOutcomes: spec.allOutcomes === true });
       return traceReport(result, seed, this.reportEnv());
     });
   }

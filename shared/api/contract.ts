@@ -76,6 +76,7 @@ const traceReq: Check = obj({
   seed: opt(int(0, 2 ** 32 - 1)),
   allOutcomes: opt(bool),
   keep: opt(bool),
+  later: opt(int(0, 100)),
 });
 
 /** A built-in example's name (lower-case words and dashes). */

@@ -184,6 +184,8 @@ export interface TraceRequest {
   seed?: number;
   allOutcomes?: boolean;
   keep?: boolean;
+  /** Trace the connection's packet after this many later ones (1: the first after the handshake). */
+  later?: number;
 }
 
 /** The engine's trace report (see `kpl trace --json` in the README). */

@@ -52,6 +52,13 @@ test('kpl new --cluster, kpl apply -f, kubectl in a node console, a trace by nam
     const pods = kpl(svc, ['exec', f, 'minikube', '--', 'kubectl', 'get', 'pods', '-o', 'name']).stdout.trim().split('\n');
     const fromPod = JSON.parse(kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--json']).stdout);
     assert.equal(fromPod.outcome, 'delivered');
+    // The connection's next packet, through the entries the handshake left.
+    const later = JSON.parse(kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--later', '1', '--json']).stdout);
+    assert.deepEqual(later.later, { packet: 2, opened: true });
+    assert.ok(later.events.filter((e: { kind: string }) => e.kind === 'conntrack').every((e: { text: string }) => e.text.startsWith('ESTABLISHED')));
+    const badLater = kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--later', 'x']);
+    assert.equal(badLater.code, 2);
+    assert.match(badLater.stderr, /--later/);
 
     // The same lab in the store behaves the same.
     assert.equal(kpl(svc, ['new', 'stored', '--cluster', '--nodes', '1', '--proxy', 'current']).code, 0);

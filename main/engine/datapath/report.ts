@@ -128,6 +128,7 @@ function runJson(j: object, r: TraceRun, text: ReportEnv) {
 export function traceReport(t: TraceResult, seed: number, text: ReportEnv): TraceReport {
   const json = runJson({}, t, text) as TraceJson;
   json.seed = seed;
+  if (t.later) json.later = { ...t.later };
   json.outcomes = (t.outcomes ?? []).map((o: Outcome) => runJson({ probability: round(o.probability) }, o, text) as unknown as TraceJson['outcomes'][number]);
   const report = { json } as TraceReport;
   Object.defineProperty(report, MADE_FROM, { value: { t, seed, env: text } });
@@ -192,7 +193,8 @@ export function walkText(w: PacketWalk, r: ReportEnv, title: string): string {
 }
 
 export function traceText(t: TraceResult, seed: number, text: ReportEnv): string {
-  let s = walkText(t.walk, text, `packet (seed ${seed})`);
+  const which = t.later ? (t.later.opened ? `packet ${t.later.packet} of the connection` : `packet (the connection did not open: packet ${t.later.packet} was not sent)`) : 'packet';
+  let s = walkText(t.walk, text, `${which} (seed ${seed})`);
   if (t.reply) s += '\n' + walkText(t.reply, text, 'answer');
   if (t.ack) s += '\n' + walkText(t.ack, text, 'handshake ACK');
   if (t.outcomes) {

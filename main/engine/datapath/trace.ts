@@ -1,7 +1,8 @@
 // A trace: the first packet of a connection, the answer it gets back (reply, RST or ICMP
 // error) and, for TCP, the client's ACK that completes the handshake. With `allOutcomes`,
 // every branch of `statistic --mode random` is explored and each distinct end is listed with
-// its probability.
+// its probability. A later packet of the connection (runLater) is walked after those, through
+// the conntrack entries they left.
 
 import { PROTO, TCP, type Packet } from '../netfilter/types.ts';
 import type { Topology } from './ports.ts';
@@ -20,6 +21,9 @@ export interface Outcome extends TraceRun {
 
 export interface TraceResult extends TraceRun {
   outcomes: Outcome[] | null;
+  /** A later packet of the connection: which (2 = the one after the first), and whether the
+   *  connection opened (if not, the walks are the first packet's). */
+  later?: { packet: number; opened: boolean };
 }
 
 /** How statistic matches decide: from the seeded generator, or from an enumeration script. */
@@ -63,6 +67,45 @@ function runOnce(h: TraceHooks, inj: Injection, opts: WalkOptions): TraceRun {
     }
   }
   return { walk, reply, ack };
+}
+
+/** Whether a run opened its connection: TCP's handshake completed, a UDP/SCTP/ICMP answer came
+ *  back to the client. */
+function opened(inj: Injection, r: TraceRun): boolean {
+  if (inj.iif) return false; // (no socket on the sending side to answer)
+  if (r.walk.outcome !== 'delivered' || r.reply?.outcome !== 'delivered' || r.reply.endHost !== inj.host) return false;
+  return inj.pkt.proto === PROTO.tcp ? r.ack?.outcome === 'delivered' : true;
+}
+
+/**
+ * The connection's `n`th later packet (n ≥ 1): the first packet and its answer (TCP: the
+ * handshake) are walked, then each later packet from the client — a TCP data segment (PSH,ACK),
+ * or the same datagram or echo request again — with the server's answer (TCP: its ACK). The last
+ * of them is returned, found in conntrack as ESTABLISHED; when the connection never opened, the
+ * first run is, with `notOpened` saying so.
+ */
+export function runLater(h: TraceHooks, inj: Injection, opts: WalkOptions, n: number): TraceRun & { notOpened?: true } {
+  const first = runOnce(h, inj, opts);
+  if (!opened(inj, first)) return { ...first, notOpened: true };
+  const rep = first.reply!;
+  const tcp = inj.pkt.proto === PROTO.tcp;
+  const socket = clientSocket(inj, first.walk);
+  let last: TraceRun = first;
+  for (let k = 0; k < n; k++) {
+    // (from the client's own address and port, as its socket sends: what the answers came back to)
+    const pkt: Packet = tcp ? { ...clientSegment(inj, rep, TCP.PSH | TCP.ACK), len: 52 + 100 } : { ...inj.pkt, src: rep.final.dst, sport: rep.final.dport };
+    const walk = walkPacket(h.topo, { host: inj.host, pkt }, opts);
+    let reply: PacketWalk | null = null;
+    const back = answerFor(walk, pkt);
+    if (back) {
+      // TCP: the server acknowledges the data (answerFor answers a first packet, with SYN,ACK)
+      if (tcp && walk.outcome === 'delivered') back.pkt = { ...back.pkt, tcpFlags: TCP.ACK, len: 52 };
+      reply = walkPacket(h.topo, back, { ...opts, socket });
+    }
+    last = { walk, reply, ack: null };
+    if (walk.outcome !== 'delivered') break;
+  }
+  return last;
 }
 
 /**
