@@ -30,7 +30,7 @@ metadata: {name: deny-web}
 spec: {podSelector: {matchLabels: {app: web}}, policyTypes: [Ingress]}
 `;
 
-const steps = (j: { steps: { host: string; hook: string; table: string; chain: string; matched: boolean; rule_spec?: string }[] }) => j.steps;
+const steps = (j: TraceJson) => j.steps;
 
 test('the packet after the handshake walks through ESTABLISHED entries, un-NATed from conntrack, and the lab is left as it was', () => {
   const { lab, apply, sh } = clusterLab({ nodes: 2, proxy: 'current' });
