@@ -25,6 +25,7 @@ import {
   type Breakpoint, type Nav, type Row, type Walk,
 } from './trace-nav.ts';
 import { hostNode, tracePath, type TracePath } from './trace-path.ts';
+import { movePacket } from './packet-anim.ts';
 import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState } from './debugger-panes.ts';
 import { createWhatIf } from './what-if.ts';
 
@@ -308,6 +309,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     deps.cy.elements('.stepping').removeClass('stepping');
     if (r) hostNode(deps.cy, r.step.host)?.addClass('stepping');
     path?.show(cur);
+    // The packet's dot flies to the current host on the canvas (renderer/packet-anim.ts).
+    movePacket({ cy: deps.cy, panel: el, walk: nav, host: r?.step.host ?? null, playMs: timer ? Number(speed.value) : null });
     current.dataset.host = r?.step.host ?? '';
     renderStack(stackP.body, nav, cur, (k) => go(k));
     renderPacket(packetP.body, nav, cur);
