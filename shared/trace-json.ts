@@ -63,7 +63,8 @@ export interface WalkJson {
   packet: PacketJson;
   final: PacketJson;
   steps: StepJson[];
-  events: { host: string; kind: string; hook?: string; text: string; at: number }[];
+  /** `entry`: a conntrack or confirm event's entry as `conntrack -L` lists it then. */
+  events: { host: string; kind: string; hook?: string; text: string; at: number; entry?: string }[];
 }
 
 export interface TraceJson extends WalkJson {

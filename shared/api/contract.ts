@@ -134,7 +134,7 @@ const stepJson: Check = loose({
 });
 const walkShape = {
   outcome: str({ max: 32 }), reason: shortText, packet: packetJson, steps: arr(stepJson, 5_000_000),
-  events: arr(loose({ host: str({ max: 507 }), kind: str({ max: 32 }), hook: opt(nullable(str({ max: 32 }))), text: shortText, at: int(0, 100_000_000) }), 5_000_000),
+  events: arr(loose({ host: str({ max: 507 }), kind: str({ max: 32 }), hook: opt(nullable(str({ max: 32 }))), text: shortText, at: int(0, 100_000_000), entry: opt(shortText) }), 5_000_000),
   dnat: opt(nullable(str({ max: 64 }))), snat: opt(nullable(str({ max: 64 }))), masquerade: opt(bool),
   delivered: opt(nullable(loose({ host: str({ max: 507 }), ip: str({ max: 64 }), port: nullable(int(0, 65535)) }))),
 };

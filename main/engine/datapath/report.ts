@@ -68,7 +68,7 @@ function stepsOf(this: { [MADE_FROM]: WalkSource }): StepJson[] {
 
 function eventsOf(this: { [MADE_FROM]: WalkSource }): WalkJson['events'] {
   const { w } = this[MADE_FROM];
-  return keep(this, 'events', w.events.map((e) => ({ host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at })));
+  return keep(this, 'events', w.events.map((e) => (e.entry === undefined ? { host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at } : { host: e.host, kind: e.kind, hook: e.hook, text: e.text, at: e.at, entry: e.entry })));
 }
 
 const LAZY_STEPS: PropertyDescriptor = { enumerable: true, configurable: true, get: stepsOf };

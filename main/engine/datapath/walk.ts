@@ -8,6 +8,7 @@ import { formatIPv4, parseIPv4, type IPv4 } from '../net/ipv4.ts';
 import type { IndexCache } from '../netfilter/rule-index.ts';
 import { PROTO, TCP, type CtView, type Hook, type NatRequest, type Packet, type Table, type TableName, type TargetCtx, type Tuple } from '../netfilter/types.ts';
 import type { CtEntry } from '../conntrack/entry.ts';
+import { formatLine } from '../conntrack/format.ts';
 import type { RouteHit, RouteResult } from '../net/netns.ts';
 import type { NfPort, Topology, WalkHost } from './ports.ts';
 import { copyPacket, samePacket, StepTape, traverse, type RuleStep, type Snapshot, type TableVerdict, type TraverseEnv } from './traverse.ts';
@@ -26,6 +27,9 @@ export interface WalkEvent {
   /** Number of steps recorded before this event (its place in the step list). */
   at: number;
   pkt: Packet;
+  /** A conntrack event's entry as `conntrack -L` lists it then: the one a packet found, or the
+   *  one it made, once confirmed into the table (recorded walks only). */
+  entry?: string;
 }
 
 export interface Delivery {
@@ -190,6 +194,7 @@ type Words = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => str
 
 class Event implements WalkEvent {
   private words: string | Words;
+  entry: string | undefined = undefined;
 
   constructor(
     readonly host: string, readonly kind: EventKind, readonly hook: Hook | undefined, readonly at: number, public pkt: Packet,
@@ -368,6 +373,14 @@ function ctIn(f: Flight, hp: HostPass, hook: Hook): void {
   hp.isNew = r.isNew;
   const what = r.isNew ? 'new connection' : r.dir === 'REPLY' ? 'reply direction' : 'original direction';
   evw(f, hp.host.name, 'conntrack', hook, ctWords, r.state, what, r.entry.id);
+  // (a new entry is listed once confirmed: see confirm)
+  if (!r.isNew) withEntry(f, hp, r.entry);
+}
+
+/** The last event gets the entry's `conntrack -L` line as it is now (recorded walks only). */
+function withEntry(f: Flight, hp: HostPass, e: CtEntry): void {
+  if (!f.record) return;
+  (f.events[f.events.length - 1] as Event).entry = formatLine(e, f.now, { acct: hp.host.ct.settings.acct });
 }
 
 /** nat at a hook: walk the nat table for a new connection and bind what it chose (or the
@@ -459,6 +472,7 @@ function confirm(f: Flight, hp: HostPass): Stop | null {
   }
   hp.entry = e;
   evw(f, hp.host.name, 'confirm', undefined, confirmWords, e.id);
+  withEntry(f, hp, e);
   return null;
 }
 

@@ -90,3 +90,30 @@ test('UDP: the next datagram and its answer; bad requests are refused in words',
   assert.throws(() => lab.trace({ from: 'pod/default/client', to: 'web:53', proto: 'udp', later: 101 }), /--later: expected a whole number from 0 to 100, got 101/);
   assert.throws(() => lab.trace({ from: 'pod/default/client', to: 'web:80', proto: 'tcp', later: 1, allOutcomes: true }), /--later: trace one packet of a connection, not all outcomes/);
 });
+
+test('conntrack events carry the entry as conntrack -L lists it: made at confirm, found later; the last one is the listing after the trace is kept', () => {
+  const { lab, apply, sh } = clusterLab({ nodes: 2, proxy: 'current' });
+  apply(APPS);
+  const t = lab.trace({ from: 'pod/default/client', to: 'web:80', proto: 'tcp' }).json as TraceJson;
+  const client = lab.cluster!.store.peek('Pod', 'default', 'client')!.status!.podIP!;
+  const web = lab.cluster!.store.peek('Pod', 'default', 'web')!.status!.podIP!;
+  const vip = lab.cluster!.store.peek('Service', 'default', 'web')!.spec.clusterIP!;
+  // The SYN on the client's node: found no entry (new), its entry listed once confirmed, DNATed.
+  const onNode = t.events.filter((e) => e.host === 'minikube');
+  const isNew = onNode.find((e) => e.kind === 'conntrack')!;
+  assert.match(isNew.text, /new connection/);
+  assert.equal(isNew.entry, undefined, 'not in the table yet');
+  const made = onNode.find((e) => e.kind === 'confirm')!;
+  assert.equal(made.entry, `tcp      6 120 SYN_SENT src=${client} dst=${vip} sport=40000 dport=80 [UNREPLIED] src=${web} dst=${client} sport=80 dport=40000 mark=0 use=1`);
+  // The client's ACK finds it established; kept, the node lists exactly that line.
+  // (the node tracks the IPIP outer packets too: their own entries, proto 4)
+  const found = t.ack!.events.filter((e) => e.host === 'minikube' && e.kind === 'conntrack');
+  assert.ok(found.length > 0 && found.every((e) => e.entry !== undefined));
+  assert.ok(found.some((e) => /^unknown +4 /.test(e.entry!)), 'the tunnel packet\'s entry');
+  const ours = found.filter((e) => e.entry!.includes(`src=${client} dst=${vip}`));
+  assert.equal(ours.length, 1);
+  lab.trace({ from: 'pod/default/client', to: 'web:80', proto: 'tcp', keep: true });
+  const listed = sh('minikube', 'conntrack -L').stdout.split('\n').filter((l) => l.includes(`src=${client} dst=${vip}`));
+  assert.deepEqual(listed, [ours[0].entry]);
+  assert.match(ours[0].entry!, / ESTABLISHED .* \[ASSURED\] /);
+});
