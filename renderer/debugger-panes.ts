@@ -5,7 +5,7 @@
 
 import { clear, h } from './ui.ts';
 import {
-  conntrackAt, eventsSoFar, packetAt, pathSoFar, rowOfEvent, type Breakpoint, type Nav, type PacketState, type Walk,
+  conntrackAt, ctEntryAt, ctTuple, eventsSoFar, packetAt, pathSoFar, rowOfEvent, type Breakpoint, type Nav, type PacketState, type Walk,
 } from './trace-nav.ts';
 
 export function pane(title: string, testid: string): { el: HTMLElement; body: HTMLElement } {
@@ -58,13 +58,32 @@ export function renderPacket(body: HTMLElement, nav: Nav, i: number): void {
   body.append(t, h('div', { class: 'muted dbg-note', 'data-testid': 'pkt-note' }, notes.join('; ')));
 }
 
-/** The host's conntrack event and the hosts the packet has crossed. */
-export function renderState(body: HTMLElement, nav: Nav, i: number): void {
+/** A host's conntrack table as `conntrack -L` lists it now (from the lab), null while asked for. */
+export interface CtTable {
+  lines: string[];
+  count: number;
+}
+
+/** The host's conntrack event, the entry the packet uses as listed at that point, the host's
+ *  table (now) with that connection marked, and the hosts the packet has crossed. */
+export function renderState(body: HTMLElement, nav: Nav, i: number, table?: CtTable | null): void {
   clear(body);
   const r = nav.rows[i];
   if (!r) return;
   const ct = conntrackAt(nav, i);
   body.append(h('div', { 'data-testid': 'dbg-conntrack' }, h('span', { class: 'muted' }, 'conntrack: '), ct ? `${ct.host}: ${ct.text}` : 'no entry looked up on this host yet'));
+  const used = ctEntryAt(nav, i);
+  // A new connection's entry is listed once confirmed (after POSTROUTING or INPUT).
+  const pending = ct && !used && /new connection/.test(ct.text);
+  if (used) body.append(h('pre', { class: 'dbg-ct-entry', 'data-testid': 'dbg-ct-entry', title: `the entry as conntrack -L listed it then (${used.kind === 'confirm' ? 'made by this packet' : 'found by this packet'})` }, used.entry ?? ''));
+  else if (pending) body.append(h('div', { class: 'muted', 'data-testid': 'dbg-ct-entry' }, 'a new entry: in the table once the packet is confirmed (after POSTROUTING or INPUT)'));
+  if (table) {
+    const mine = used?.entry ? ctTuple(used.entry) : null;
+    const list = h('pre', { class: 'dbg-ct-table', 'data-testid': 'dbg-ct-table' });
+    for (const l of table.lines) list.append(h('div', { class: mine && ctTuple(l) === mine ? 'here' : '' }, l));
+    if (!table.lines.length) list.append(h('div', { class: 'muted' }, '(empty)'));
+    body.append(h('div', { class: 'muted' }, `${r.step.host}'s table now (conntrack -L, ${table.count} ${table.count === 1 ? 'entry' : 'entries'}${table.count > table.lines.length ? `, the first ${table.lines.length}` : ''}):`), list);
+  }
   const path = pathSoFar(nav, i);
   const line = h('div', { class: 'dbg-path', 'data-testid': 'dbg-path' }, h('span', { class: 'muted' }, 'path: '));
   path.forEach((host, k) => {

@@ -26,7 +26,7 @@ import {
 } from './trace-nav.ts';
 import { hostNode, tracePath, type TracePath } from './trace-path.ts';
 import { movePacket } from './packet-anim.ts';
-import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState } from './debugger-panes.ts';
+import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState, type CtTable } from './debugger-panes.ts';
 import { createWhatIf } from './what-if.ts';
 
 export { rowAt, walkOf, type StartedTrace, type Row };
@@ -57,7 +57,8 @@ const WINDOW = 150;
 
 export interface Stepper {
   el: HTMLElement;
-  show(traces: TraceResult[], title: string): void;
+  /** Shows walks (a console command's packets), opened on walk `at` (default the first). */
+  show(traces: TraceResult[], title: string, at?: number): void;
   open(): void;
   /** Traces a packet and shows its walk; with `stepTo`, steps on to that rule. Null when it failed. */
   trace(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null>;
@@ -101,6 +102,13 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const all = h('input', { type: 'checkbox', 'data-testid': 'trace-all' });
   const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto, sport,
     h('label', { title: 'Trace every branch (random picks of endpoints) with its probability' }, all, ' all outcomes'), h('button', { type: 'submit' }, 'Trace'));
+  // The connection's next packet, through the conntrack entries the ones before it left.
+  const laterBtn = h('button', {
+    type: 'button', 'data-testid': 'step-later', disabled: true, title: 'Trace the connection\'s next packet (found ESTABLISHED in conntrack)',
+    onclick: () => {
+      if (started) void traceNow({ ...started.spec, later: (started.spec.later ?? 0) + 1 });
+    },
+  }, 'Next packet ▸');
   const play = h('button', { type: 'button', 'data-testid': 'step-play', title: 'Play: step rule by rule (stops at a breakpoint or the end)', onclick: () => togglePlay() }, '▷ Play');
   const speed = h('select', { 'data-testid': 'step-speed', 'aria-label': 'Speed', title: 'Speed of Play' },
     h('option', { value: '900' }, 'slow'), h('option', { value: '300', selected: true }, 'normal'), h('option', { value: '60' }, 'fast'));
@@ -134,7 +142,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   });
   const el = h('div', { class: 'stepper dbg', 'data-testid': 'stepper' },
     h('div', { class: 'step-bar' }, title, pick, pos, restart, rcont, back, next, over, out, hook, hop, end, closeBtn),
-    h('div', { class: 'step-bar' }, form, play, speed, saveBtn, mdBtn, jsonBtn, linkBtn, whatIf.button), whatIf.bar, outcomeBar, body, whatIf.view);
+    h('div', { class: 'step-bar trace-bar' }, form, laterBtn, play, speed, saveBtn, mdBtn, jsonBtn, linkBtn, whatIf.button), whatIf.bar, outcomeBar, body, whatIf.view);
   el.hidden = true;
   pos.textContent = 'no trace yet';
 
@@ -225,15 +233,20 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
 
   // ---- tracing ----------------------------------------------------------------------------------
   async function traceNow(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null> {
-    const t = await busy(() => deps.api.trace(deps.lab, { ...spec, ...(all.checked ? { allOutcomes: true } : {}) }));
+    const t = await busy(() => deps.api.trace(deps.lab, { ...spec, ...(all.checked && !spec.later ? { allOutcomes: true } : {}) }));
     if (!t) return null;
     from.value = spec.from;
     to.value = spec.to;
     proto.value = spec.proto;
     sport.value = spec.sport === undefined ? '' : String(spec.sport);
-    show([t], `trace ${spec.from} → ${spec.to}`);
+    const later = (t as { json?: { later?: { packet: number; opened: boolean } } }).json?.later;
+    show([t], `trace ${spec.from} → ${spec.to}${later?.opened ? `, packet ${later.packet}` : ''}`);
+    if (later && !later.opened) toast(`the connection did not open, so packet ${later.packet} was never sent: this is its first packet`, 'error', 6000);
     const w = walkOf(t);
-    started = { spec: { ...spec }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
+    // (with the seed its walk used: a later packet of it picks the same endpoints)
+    const seed = (t as { json?: { seed?: number } }).json?.seed;
+    started = { spec: { ...spec, ...(spec.seed === undefined && typeof seed === 'number' ? { seed } : {}) }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
+    laterBtn.disabled = !(later ? later.opened : w.outcome === 'delivered');
     if (stepTo) {
       const k = rowAt(nav.rows, stepTo);
       if (k >= 0) go(k);
@@ -314,7 +327,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     current.dataset.host = r?.step.host ?? '';
     renderStack(stackP.body, nav, cur, (k) => go(k));
     renderPacket(packetP.body, nav, cur);
-    renderState(stateP.body, nav, cur);
+    renderState(stateP.body, nav, cur, r ? ctTableOf(r.step.host) : null);
     renderEvents(eventsP.body, nav, cur, (k) => go(k));
     renderBps();
     // The list around the current step (a walk may have thousands), indented by chain depth.
@@ -345,17 +358,36 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     }
   }
 
-  function show(traces: TraceResult[], what: string): void {
+  // The hosts' conntrack tables as the lab holds them now, asked for once per host and trace.
+  let ctTables = new Map<string, CtTable | null>();
+  function ctTableOf(host: string): CtTable | null {
+    if (ctTables.has(host)) return ctTables.get(host) ?? null;
+    ctTables.set(host, null);
+    const mine = ctTables;
+    void deps.api.rules(deps.lab, host, { table: 'raw', chain: 'PREROUTING', limit: 1, chainLimit: 1 }).then((v) => {
+      if (ctTables !== mine) return;
+      ctTables.set(host, { lines: v.conntrack, count: v.conntrackCount });
+      const r = nav.rows[cur];
+      if (r?.step.host === host) renderState(stateP.body, nav, cur, ctTables.get(host));
+    }, () => undefined);
+    return null;
+  }
+
+  function show(traces: TraceResult[], what: string, at = 0): void {
     whatIf.single();
     started = null;
+    laterBtn.disabled = true;
     savedName = null;
+    ctTables = new Map();
     walks = traces.map(walkOf);
     clear(pick);
     walks.forEach((w, i) => pick.append(h('option', { value: String(i) }, `packet ${i + 1}${w.outcome ? ` (${w.outcome})` : ''}`)));
     pick.hidden = walks.length < 2;
     title.textContent = what;
     el.hidden = false;
-    load(0);
+    const k = Math.max(0, Math.min(at, walks.length - 1));
+    pick.value = String(k);
+    load(k);
     setTraceButtons();
   }
 

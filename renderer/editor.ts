@@ -11,7 +11,8 @@ import { elementsOf, graphStyle, type ElData, type Kind } from './graph.ts';
 import { renderInspector } from './inspector.ts';
 import { createConsole } from './console.ts';
 import { createSendPacket } from './send-packet.ts';
-import { createStepper } from './debugger.ts';
+import { createStepper, walkOf } from './debugger.ts';
+import { commandPacket } from './trace-nav.ts';
 import { createGuide, type GuidePanel } from './walkthrough.ts';
 import { deploymentManifest, nextNodeIP, nodeManifest, podManifest, serviceManifest, parseLabels } from './manifests.ts';
 import { exportSvg } from './export-svg.ts';
@@ -222,7 +223,8 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
         namespaces: [...new Set(['default', 'kube-system', ...(c?.pods.map((p) => p.namespace) ?? []), ...(c?.services.map((x) => x.namespace) ?? [])])],
       };
     },
-    onPackets: (traces, line) => stepper.show(traces, line.split('\n')[0]),
+    // (opened on the command's own packet: curl's SYN, not the DNS queries before it)
+    onPackets: (traces, line) => stepper.show(traces, line.split('\n')[0], commandPacket(traces.map(walkOf))),
     onLine: (host, line, r) => guide?.onConsoleLine(host, line, r),
   });
   dock.append(consoles.el, stepper.el);

@@ -32,6 +32,8 @@ export interface RowEvent {
   hook?: string;
   text: string;
   row: number;
+  /** A conntrack lookup's or confirm's entry as `conntrack -L` listed it then. */
+  entry?: string;
 }
 
 /** One frame of the call stack: a chain, and the row at which it is (the jump, for a caller). */
@@ -123,7 +125,9 @@ export function navOf(w: Walk): Nav {
     const start = rows.length;
     for (const step of pw.steps ?? []) rows.push({ phase, step });
     phases.push({ phase, start, end: rows.length, walk: pw });
-    for (const e of pw.events ?? []) events.push({ phase, host: e.host, kind: e.kind, ...(e.hook ? { hook: e.hook } : {}), text: e.text, row: start + Math.max(0, Math.min(e.at, rows.length - start)) });
+    for (const e of pw.events ?? []) {
+      events.push({ phase, host: e.host, kind: e.kind, ...(e.hook ? { hook: e.hook } : {}), text: e.text, row: start + Math.max(0, Math.min(e.at, rows.length - start)), ...(e.entry ? { entry: e.entry } : {}) });
+    }
   }
   return { rows, stacks: stacksOf(rows), events, phases };
 }
@@ -303,6 +307,33 @@ export function conntrackAt(nav: Nav, i: number): RowEvent | null {
   if (!r) return null;
   const ev = eventsSoFar(nav, i).filter((e) => e.kind === 'conntrack' && e.phase === r.phase && e.host === r.step.host);
   return ev[ev.length - 1] ?? null;
+}
+
+/** Which of a console command's packets is the command's own: the first that is not a DNS
+ *  query (curl, wget and nc look the name up first), else the first. */
+export function commandPacket(walks: readonly Walk[]): number {
+  const k = walks.findIndex((w) => w.packet?.dport !== 53);
+  return k < 0 ? 0 : k;
+}
+
+/** The conntrack entry the packet uses on row `i`'s host, as `conntrack -L` listed it at its
+ *  last lookup or confirm there (of the row's phase) by that row; null before any. */
+export function ctEntryAt(nav: Nav, i: number): RowEvent | null {
+  const r = nav.rows[i];
+  if (!r) return null;
+  const ev = eventsSoFar(nav, i).filter((e) => e.entry !== undefined && e.phase === r.phase && e.host === r.step.host);
+  return ev[ev.length - 1] ?? null;
+}
+
+/** A `conntrack -L` line's original tuple (`src=… dst=… sport=… dport=…`, or as far as it goes),
+ *  which names the connection whatever its state and timeout. */
+export function ctTuple(line: string): string {
+  const words = line.split(/ +/);
+  const from = words.findIndex((w) => w.startsWith('src='));
+  if (from < 0) return line;
+  let to = from + 1;
+  while (to < words.length && !words[to].startsWith('src=') && !words[to].startsWith('[')) to++;
+  return words.slice(from, to).join(' ');
 }
 
 /** The hosts the packet has been on by row `i` (of the row's phase), in order. */

@@ -1,9 +1,9 @@
 // End-to-end: the article's NetworkPolicy scene typed into a pod's console. In the lab built from
 // the example 'network-policy' (legacy layout) with allow-db-access applied, the console of the
 // frontend pod (opened from the inspector) runs `curl db`: it prints curl's timeout (exit 7,
-// "Connection timed out") and the packet debugger opens on the command's packets; the TCP SYN's
-// walk says it was dropped by Calico's rule in db's cali-tw chain on minikube, and the deciding
-// rule takes the debugger to that rule's DROP. `curl backend` from the same console prints
+// "Connection timed out") and the packet debugger opens on the command's packets, showing the
+// TCP SYN (after the DNS queries), whose walk says it was dropped by Calico's rule in db's
+// cali-tw chain on minikube; the deciding rule takes the debugger to that rule's DROP. `curl backend` from the same console prints
 // backend's pod name and its SYN's walk is delivered to the backend pod.
 
 import { describe, it } from 'node:test';
@@ -33,7 +33,7 @@ describe('curl db from the frontend pod’s console is dropped by the NetworkPol
   });
   const { shot } = suite;
   const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId('stepper').getByTestId(id).textContent()) ?? '';
-  /** Waits until the debugger shows the walks of the console line `line`, and selects the TCP packet's. */
+  /** Waits until the debugger shows the walks of the console line `line`, opened on the TCP packet's. */
   async function tcpWalk(page: Page, line: string, outcome: string): Promise<void> {
     const stepper = page.getByTestId('stepper');
     await stepper.waitFor({ timeout: 10_000 });
@@ -41,7 +41,8 @@ describe('curl db from the frontend pod’s console is dropped by the NetworkPol
     // The command's packets: the DNS queries for the Service's name (to CoreDNS), then the SYN.
     const packets = await stepper.getByTestId('step-packet').locator('option').allTextContents();
     assert.deepEqual(packets, ['packet 1 (delivered)', 'packet 2 (delivered)', `packet 3 (${outcome})`]);
-    await stepper.getByTestId('step-packet').selectOption({ label: `packet 3 (${outcome})` });
+    // It opens on the command's own packet, not on the DNS queries before it.
+    assert.equal(await stepper.getByTestId('step-packet').inputValue(), '2');
     await stepper.getByTestId('step-outcome').filter({ hasText: /^tcp / }).waitFor({ timeout: 5000 });
     await page.locator('[data-testid=step-pos][data-step="1"]').waitFor({ timeout: 5000 });
   }

@@ -119,7 +119,7 @@ describe('console Tab completion', () => {
     assert.deepEqual(complete('kubec', []), { line: 'kubectl ', candidates: [] });
     assert.deepEqual(complete('iptables-r', []), { line: 'iptables-restore ', candidates: [] });
     assert.equal(complete('ipt', []).line, 'iptables');
-    assert.deepEqual(complete('iptables', []).candidates, ['iptables', 'iptables-restore', 'iptables-save']);
+    assert.deepEqual(complete('iptables', []).candidates, ['iptables', 'iptables-nft', 'iptables-nft-restore', 'iptables-nft-save', 'iptables-restore', 'iptables-save']);
     assert.deepEqual(complete('ping mini', ['minikube', 'minikube-m02']), { line: 'ping minikube', candidates: [] });
     assert.deepEqual(complete('ping minikube-', ['minikube', 'minikube-m02']), { line: 'ping minikube-m02 ', candidates: [] });
     assert.deepEqual(complete('iptables-save | gr', []), { line: 'iptables-save | grep ', candidates: [] });

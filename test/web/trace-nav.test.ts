@@ -13,7 +13,7 @@ import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { checkCall } from '../../shared/api/contract.ts';
 import {
-  continueTo, conntrackAt, decidingRow, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
+  commandPacket, continueTo, conntrackAt, ctTuple, decidingRow, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
 } from '../../renderer/trace-nav.ts';
 
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -261,5 +261,25 @@ describe('trace navigation on every example’s traced walks', () => {
       service.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('conntrack lines and a command\'s own packet', () => {
+  it('a conntrack -L line\'s original tuple names the connection whatever its state', () => {
+    const syn = 'tcp      6 120 SYN_SENT src=10.0.0.1 dst=10.96.0.10 sport=40000 dport=80 [UNREPLIED] src=10.0.0.9 dst=10.0.0.1 sport=80 dport=40000 mark=0 use=1';
+    const est = 'tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.96.0.10 sport=40000 dport=80 src=10.0.0.9 dst=10.0.0.1 sport=80 dport=40000 [ASSURED] mark=0 use=1';
+    assert.equal(ctTuple(syn), 'src=10.0.0.1 dst=10.96.0.10 sport=40000 dport=80');
+    assert.equal(ctTuple(est), ctTuple(syn));
+    assert.equal(ctTuple('unknown  4 599 src=192.168.49.2 dst=192.168.49.3 src=192.168.49.3 dst=192.168.49.2 mark=0 use=1'), 'src=192.168.49.2 dst=192.168.49.3');
+    assert.equal(ctTuple('icmp     1 29 src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=7 src=10.0.0.2 dst=10.0.0.1 type=0 code=0 id=7 mark=0 use=1'), 'src=10.0.0.1 dst=10.0.0.2 type=8 code=0 id=7');
+    assert.notEqual(ctTuple(syn.replace('sport=40000 dport=80 [', 'sport=40001 dport=80 [')), ctTuple(syn));
+  });
+
+  it('a console command\'s own packet is the first that is not a DNS query', () => {
+    const w = (dport: number) => ({ packet: { src: '10.0.0.1', dst: '10.96.0.10', proto: dport === 53 ? 'udp' : 'tcp', sport: 40000, dport } });
+    assert.equal(commandPacket([w(53), w(53), w(80)]), 2);
+    assert.equal(commandPacket([w(80), w(53)]), 0);
+    assert.equal(commandPacket([w(53)]), 0, 'nslookup: its query');
+    assert.equal(commandPacket([]), 0);
   });
 });
