@@ -26,6 +26,7 @@ import {
 } from './trace-nav.ts';
 import { hostNode, tracePath, type TracePath } from './trace-path.ts';
 import { movePacket } from './packet-anim.ts';
+import type { RuleBreakpoints } from './rules-browser.ts';
 import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState, type CtTable } from './debugger-panes.ts';
 import { createWhatIf } from './what-if.ts';
 
@@ -64,6 +65,8 @@ export interface Stepper {
   trace(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null>;
   /** The trace on show (started from the form or a step), or null (none, or a console's packets). */
   current(): StartedTrace | null;
+  /** The rule breakpoints, for the rules browser's gutter. */
+  breakpoints: RuleBreakpoints;
   /** Reopens a saved trace at a step (1-based), narrowed by node and rule as a link does; false when it failed. */
   openSaved(name: string, at?: Omit<TraceLink, 'lab' | 'trace'>): Promise<boolean>;
   dispose(): void;
@@ -196,9 +199,11 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   }).catch(() => undefined);
 
   let saving: Promise<void> = Promise.resolve();
+  const bpWatchers = new Set<() => void>();
   function setBps(next: Breakpoint[]): void {
     bps = next;
     renderBps();
+    for (const fn of bpWatchers) fn();
     if (nav.rows.length) go(cur, true);
     const copy = bps.map((b) => ({ ...b }));
     saving = saving.then(async () => {
@@ -512,6 +517,19 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     trace: traceNow,
     current: () => started,
     openSaved,
+    breakpoints: {
+      has: (host, table, chain, rule) => bps.some((b) => sameRule(b, { kind: 'rule', host, table, chain, rule })),
+      toggle: (host, table, chain, rule) => {
+        const b: Breakpoint = { kind: 'rule', host, table, chain, rule, enabled: true };
+        const at = bps.findIndex((x) => sameRule(x, b));
+        setBps(at >= 0 ? bps.filter((_, j) => j !== at) : [...bps, b]);
+        toast(at >= 0 ? `Breakpoint removed: ${bpLabel(b)}` : `Breakpoint: ${bpLabel(b)}`);
+      },
+      watch: (fn) => {
+        bpWatchers.add(fn);
+        return () => bpWatchers.delete(fn);
+      },
+    },
     dispose: () => {
       disposed = true;
       stopPlay();

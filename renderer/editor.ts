@@ -917,7 +917,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
   function showInspector(): void {
     if (!view) return;
     const sel = cy.elements(':selected').map((e) => e.data() as ElData);
-    renderInspector(inspector, { api, lab, view, selected: sel, applyOk, onDelete: () => void deleteSelection(), onConsole: (host, hostname) => consoles.open(host, hostname) });
+    renderInspector(inspector, { api, lab, view, selected: sel, applyOk, onDelete: () => void deleteSelection(), onConsole: (host, hostname) => consoles.open(host, hostname), breakpoints: stepper.breakpoints });
   }
 
   // ---- keyboard -------------------------------------------------------------------------------

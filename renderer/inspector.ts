@@ -7,7 +7,7 @@ import type { ApplyResult, LabApi, LabView } from '../shared/api/contract.ts';
 import type { ElData } from './graph.ts';
 import { deploymentManifest, formatLabels, parseLabels, serviceManifest } from './manifests.ts';
 import { clear, errorText, h } from './ui.ts';
-import { openRulesBrowser } from './rules-browser.ts';
+import { openRulesBrowser, type RuleBreakpoints } from './rules-browser.ts';
 
 export interface InspectorCtx {
   api: LabApi;
@@ -16,6 +16,8 @@ export interface InspectorCtx {
   selected: ElData[];
   applyOk: boolean;
   onDelete: () => void;
+  /** The debugger's rule breakpoints, which the rules browser's gutter sets. */
+  breakpoints?: RuleBreakpoints;
   /** Opens the console panel on a host, node or pod (namespace/name). */
   onConsole?: (host: string, hostname: string) => void;
 }
@@ -145,7 +147,7 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
       // Hosts and nodes (a node is a host the cluster made) take console commands.
       if ((host || node) && ctx.onConsole) body.append(h('button', { 'data-testid': 'open-console', onclick: () => ctx.onConsole?.(s.name, s.name) }, 'Open console'));
       // Its tables, chains, sets and connections (the rules browser).
-      if (host || node) body.append(' ', h('button', { 'data-testid': 'open-rules', title: 'Tables, chains and rules with counters, ipsets, conntrack', onclick: () => openRulesBrowser({ api: ctx.api, lab: ctx.lab, host: s.name }) }, 'Rules'));
+      if (host || node) body.append(' ', h('button', { 'data-testid': 'open-rules', title: 'Tables, chains and rules with counters, ipsets, conntrack', onclick: () => openRulesBrowser({ api: ctx.api, lab: ctx.lab, host: s.name, ...(ctx.breakpoints ? { breakpoints: ctx.breakpoints } : {}) }) }, 'Rules'));
       if (host || node) body.append(consoleBox(ctx, s.name));
       break;
     }
@@ -221,7 +223,7 @@ export function renderInspector(root: HTMLElement, ctx: InspectorCtx): void {
       else {
         body.append(kv(['Node', p.node ?? '—'], ['IP', p.ip ?? '—'], ['Phase', p.phase ?? '—'], ['Labels', formatLabels(p.labels) || '—'], ['Owner', p.owner ?? '—']));
         if (ctx.onConsole) body.append(h('button', { 'data-testid': 'open-console', onclick: () => ctx.onConsole?.(`${p.namespace}/${p.name}`, p.name) }, 'Open console'));
-        body.append(' ', h('button', { 'data-testid': 'open-rules', title: 'Tables, chains and rules with counters, ipsets, conntrack', onclick: () => openRulesBrowser({ api: ctx.api, lab: ctx.lab, host: `${p.namespace}/${p.name}`, title: p.name }) }, 'Rules'));
+        body.append(' ', h('button', { 'data-testid': 'open-rules', title: 'Tables, chains and rules with counters, ipsets, conntrack', onclick: () => openRulesBrowser({ api: ctx.api, lab: ctx.lab, host: `${p.namespace}/${p.name}`, title: p.name, ...(ctx.breakpoints ? { breakpoints: ctx.breakpoints } : {}) }) }, 'Rules'));
         if (host) body.append(consoleBox(ctx, s.name));
       }
       break;

@@ -35,6 +35,16 @@ export interface RulesBrowserOpts {
   host: string;
   /** What the title calls it (a pod's own name). */
   title?: string;
+  /** The debugger's rule breakpoints: a rule's gutter dot sets or clears one. */
+  breakpoints?: RuleBreakpoints;
+}
+
+/** Breakpoints on rules (a host's table, chain and 1-based rule number), kept by the debugger. */
+export interface RuleBreakpoints {
+  has(host: string, table: string, chain: string, rule: number): boolean;
+  toggle(host: string, table: string, chain: string, rule: number): void;
+  /** Calls `fn` whenever the breakpoints change; returns what stops it. */
+  watch(fn: () => void): () => void;
 }
 
 export interface RulesBrowser {
@@ -320,7 +330,7 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     const step = (): void => {
       const frag = document.createDocumentFragment();
       const end = Math.min(rows.length, shown + CHUNK);
-      for (let i = shown; i < end; i++) frag.append(ruleRow(t, rows[i]));
+      for (let i = shown; i < end; i++) frag.append(ruleRow(t, c.name, rows[i]));
       shown = end;
       more.before(frag);
       if (shown >= rows.length) more.remove();
@@ -332,7 +342,22 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     if (filter && c.partial) box.append(h('div', { class: 'muted rb-empty' }, 'more matching rules not loaded: narrow the filter'));
   }
 
-  function ruleRow(t: TableRow, r: RuleRow): HTMLElement {
+  /** A rule's breakpoint dot (with the debugger's breakpoints): a click sets or clears it. */
+  function gutter(t: string, chain: string, num: number): HTMLElement | null {
+    const bps = o.breakpoints;
+    if (!bps) return null;
+    const dot = h('span', { class: `rb-bp${bps.has(host, t, chain, num) ? ' on' : ''}`, title: 'Toggle a debugger breakpoint on this rule', 'data-testid': 'rules-bp', 'data-table': t, 'data-chain': chain, 'data-num': String(num) });
+    dot.addEventListener('click', (e) => {
+      e.stopPropagation();
+      bps.toggle(host, t, chain, num);
+    });
+    return dot;
+  }
+  const offBps = o.breakpoints?.watch(() => {
+    for (const d of el.querySelectorAll<HTMLElement>('.rb-bp')) d.classList.toggle('on', o.breakpoints!.has(host, d.dataset.table ?? '', d.dataset.chain ?? '', Number(d.dataset.num)));
+  }) ?? (() => undefined);
+
+  function ruleRow(t: TableRow, chain: string, r: RuleRow): HTMLElement {
     const spec = h('code', { class: 'rb-spec' });
     const word = r.target === null ? '' : `${r.goto ? '-g' : '-j'} ${r.target}`;
     const mark = word ? r.spec.lastIndexOf(word) : -1;
@@ -352,7 +377,7 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
       spec.append(r.spec.slice(0, mark + 3), target, r.spec.slice(mark + word.length));
     }
     return h('div', { class: `rb-rule${r.packets ? ' hit' : ''}`, 'data-num': String(r.num) },
-      h('span', { class: 'rb-num' }, String(r.num)),
+      h('span', { class: 'rb-num' }, gutter(t.name, chain, r.num), String(r.num)),
       h('span', { class: 'rb-pk', title: `${r.packets} packets` }, fmt(r.packets)),
       h('span', { class: 'rb-by', title: `${r.bytes} bytes` }, fmt(r.bytes)),
       spec);
@@ -683,6 +708,7 @@ export function openRulesBrowser(o: RulesBrowserOpts): RulesBrowser {
     clearTimeout(refreshTimer);
     clearTimeout(pending);
     offChanged();
+    offBps();
     pathCy?.destroy();
     pathCy = null;
     window.removeEventListener('hashchange', onHash);

@@ -106,6 +106,27 @@ describe('consoleLine and consoleTraces on the service', () => {
     assert.deepEqual(await ok('consoleTraces', 'c'), []);
   });
 
+  it('every client that sends packets hands their walks to the debugger: wget, nc, ping, nslookup, dig', async () => {
+    const cases: [string, number, string, number | null, string][] = [
+      ['wget -q -T 1 -O - http://10.96.0.1:443/', 1, '10.96.0.1', 443, 'tcp'],
+      ['nc -z -w 1 10.96.0.1 443', 1, '10.96.0.1', 443, 'tcp'],
+      ['ping -c 2 10.96.0.1', 2, '10.96.0.1', null, 'icmp'],
+      ['nslookup kubernetes.default.svc.cluster.local 10.96.0.10', 1, '10.96.0.10', 53, 'udp'],
+      ['dig @10.96.0.10 kubernetes.default.svc.cluster.local', 1, '10.96.0.10', 53, 'udp'],
+    ];
+    for (const [line, n, dst, dport, proto] of cases) {
+      const r = await ok<ConsoleResult>('consoleLine', 'c', 'minikube', [line]);
+      assert.equal(r.packets, n, line);
+      const t = await ok<TraceResult[]>('consoleTraces', 'c');
+      assert.equal(t.length, n, line);
+      for (const x of t) {
+        const j = x.json as { packet: { dst: string; dport: number | null; proto: string }; steps: unknown[] };
+        assert.deepEqual([j.packet.dst, j.packet.dport, j.packet.proto], [dst, dport, proto], line);
+        assert.ok(j.steps.length > 0, line);
+      }
+    }
+  });
+
   it('refuses an unknown host with notfound and a file path as the lab', async () => {
     const r = await api.call('consoleLine', ['c', 'nosuch', ['ls']]);
     assert.ok('error' in r);
