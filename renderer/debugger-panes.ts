@@ -5,7 +5,7 @@
 
 import { clear, h } from './ui.ts';
 import {
-  conntrackAt, ctEntryAt, ctTuple, eventsSoFar, packetAt, pathSoFar, rowOfEvent, type Breakpoint, type Nav, type PacketState, type Walk,
+  conntrackAt, ctEntryAt, ctTuple, eventsSoFar, outcomeTree, type OutcomeNode, packetAt, pathSoFar, rowOfEvent, type Breakpoint, type Nav, type PacketState, type Walk,
 } from './trace-nav.ts';
 
 export function pane(title: string, testid: string): { el: HTMLElement; body: HTMLElement } {
@@ -199,13 +199,29 @@ export function renderOutcomes(body: HTMLElement, outcomes: (Walk & { probabilit
     body.append(h('div', { class: 'muted' }, 'Tick “all outcomes” and trace to list every branch with its probability.'));
     return;
   }
-  outcomes.forEach((o, k) => {
-    const p = o.probability ?? 0;
-    const row = h('div', { class: `dbg-outcome${k === current ? ' current' : ''} ${o.outcome ?? ''}`, 'data-testid': 'dbg-outcome', title: 'Replay this branch' },
-      h('span', { class: 'p' }, `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`),
+  const pct = (p: number): string => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
+  const row = (k: number): HTMLElement => {
+    const o = outcomes[k];
+    const r = h('div', { class: `dbg-outcome${k === current ? ' current' : ''} ${o.outcome ?? ''}`, 'data-testid': 'dbg-outcome', title: 'Replay this branch' },
+      h('span', { class: 'p' }, pct(o.probability ?? 0)),
       ` ${o.outcome ?? '?'}`,
       h('span', { class: 'muted' }, ` — ${o.dnat ? `DNAT ${o.dnat}; ` : ''}${o.reason ?? ''}`));
-    row.addEventListener('click', () => pick(k));
-    body.append(row);
-  });
+    r.addEventListener('click', () => pick(k));
+    return r;
+  };
+  // The tree of random choices (statistic rules' draws), each outcome at the end of its own.
+  const weight = (n: OutcomeNode): number => n.outcomes.reduce((s, k) => s + (outcomes[k].probability ?? 0), 0) + n.edges.reduce((s, e) => s + weight(e.node), 0);
+  const draw = (n: OutcomeNode, into: HTMLElement): void => {
+    for (const k of n.outcomes) into.append(row(k));
+    for (const e of n.edges) {
+      const d = e.decision;
+      const sub = h('div', { class: 'dbg-branch-kids' });
+      into.append(h('div', { class: 'dbg-branch', 'data-testid': 'dbg-branch' },
+        h('div', { class: 'dbg-branch-head', title: `${d.host} › ${d.table} › ${d.chain}, rule ${d.rule}: statistic --mode random --probability ${d.p}` },
+          h('span', { class: 'p' }, pct(weight(e.node))), ` ${d.chain} rule ${d.rule} (p=${Number(d.p).toFixed(3)}) `, h('strong', {}, d.taken ? 'matched' : 'missed'), h('span', { class: 'muted' }, ` on ${d.host}`)),
+        sub));
+      draw(e.node, sub);
+    }
+  };
+  draw(outcomeTree(outcomes), body);
 }

@@ -309,6 +309,50 @@ export function conntrackAt(nav: Nav, i: number): RowEvent | null {
   return ev[ev.length - 1] ?? null;
 }
 
+/** A random choice the walk made: a `statistic --mode random` rule that matched or whose draw
+ *  missed (a rule that failed an earlier match drew nothing). */
+export interface Decision {
+  host: string;
+  table: string;
+  chain: string;
+  rule: number;
+  /** The rule's probability, as printed. */
+  p: string;
+  taken: boolean;
+}
+
+export function decisionsOf(w: Walk): Decision[] {
+  const out: Decision[] = [];
+  for (const s of w.steps ?? []) {
+    const spec = s.rule_spec ?? '';
+    if (s.skipped !== undefined || typeof s.rule !== 'number' || !spec.includes('--mode random')) continue;
+    if (!s.matched && !(s.why ?? '').startsWith('random draw')) continue;
+    out.push({ host: s.host, table: s.table, chain: s.chain, rule: s.rule, p: /--probability (\S+)/.exec(spec)?.[1] ?? '?', taken: s.matched === true });
+  }
+  return out;
+}
+
+/** The all-outcomes tree: each edge a random choice (a rule's draw matched or missed), each
+ *  outcome at the end of its walk's choices (indices into the outcomes). */
+export interface OutcomeNode {
+  outcomes: number[];
+  edges: { decision: Decision; node: OutcomeNode }[];
+}
+
+export function outcomeTree(walks: readonly Walk[]): OutcomeNode {
+  const root: OutcomeNode = { outcomes: [], edges: [] };
+  walks.forEach((w, k) => {
+    let node = root;
+    for (const d of decisionsOf(w)) {
+      let e = node.edges.find((x) => x.decision.host === d.host && x.decision.table === d.table && x.decision.chain === d.chain && x.decision.rule === d.rule && x.decision.taken === d.taken);
+      if (!e) node.edges.push((e = { decision: d, node: { outcomes: [], edges: [] } }));
+      node = e.node;
+    }
+    node.outcomes.push(k);
+  });
+  return root;
+}
+
 /** Which of a console command's packets is the command's own: the first that is not a DNS
  *  query (curl, wget and nc look the name up first), else the first. */
 export function commandPacket(walks: readonly Walk[]): number {

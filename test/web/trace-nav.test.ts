@@ -13,7 +13,7 @@ import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { checkCall } from '../../shared/api/contract.ts';
 import {
-  commandPacket, continueTo, conntrackAt, ctTuple, decidingRow, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
+  commandPacket, continueTo, conntrackAt, ctTuple, decidingRow, decisionsOf, outcomeTree, type OutcomeNode, type Walk, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
 } from '../../renderer/trace-nav.ts';
 
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -281,5 +281,40 @@ describe('conntrack lines and a command\'s own packet', () => {
     assert.equal(commandPacket([w(80), w(53)]), 0);
     assert.equal(commandPacket([w(53)]), 0, 'nslookup: its query');
     assert.equal(commandPacket([]), 0);
+  });
+});
+
+describe('the all-outcomes tree', () => {
+  it('kube-proxy\'s random picks of three endpoints: rule 1 matched, or missed and rule 2 matched or missed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpl-tree-'));
+    const service = new LabService({ db: join(dir, 'labs.db') });
+    try {
+      const api = new LabApiImpl(service);
+      api.createLab('ao', { cluster: true, nodes: 2 });
+      api.apply('ao', [
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: nginx, image: nginx, ports: [{containerPort: 80}]}]}',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}',
+      ].join('\n---\n'));
+      const t = api.trace('ao', { from: 'minikube', to: 'web:80', proto: 'tcp', allOutcomes: true }) as { json: { outcomes: (Walk & { probability: number })[] } };
+      const outs = t.json.outcomes;
+      assert.equal(outs.length, 3);
+      const tree = outcomeTree(outs);
+      assert.deepEqual(tree.outcomes, []);
+      const shape = (n: OutcomeNode): unknown => [n.outcomes, n.edges.map((e) => [`${e.decision.chain.replace(/-[A-Z0-9]{16}$/, '')} ${e.decision.rule} ${e.decision.p} ${e.decision.taken}`, shape(e.node)])];
+      assert.deepEqual(shape(tree), [[], [
+        ['KUBE-SVC 1 0.33333333349 true', [[0], []]],
+        ['KUBE-SVC 1 0.33333333349 false', [[], [
+          ['KUBE-SVC 2 0.50000000000 true', [[1], []]],
+          ['KUBE-SVC 2 0.50000000000 false', [[2], []]],
+        ]]],
+      ]]);
+      // A walk with no random choice is the root's own.
+      assert.deepEqual(outcomeTree([{ steps: [] }]), { outcomes: [0], edges: [] });
+      // A rule that failed before its draw made no choice.
+      assert.deepEqual(decisionsOf({ steps: [{ host: 'h', table: 'nat', chain: 'C', rule: 1, matched: false, why: 'dst 10.0.0.1 ≠ 10.0.0.2', rule_spec: '-A C -d 10.0.0.2/32 -m statistic --mode random --probability 0.50000000000 -j X' }] }), []);
+    } finally {
+      service.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
