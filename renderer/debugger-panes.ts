@@ -5,7 +5,7 @@
 
 import { clear, h } from './ui.ts';
 import {
-  conntrackAt, ctEntryAt, ctTuple, eventsSoFar, outcomeTree, type OutcomeNode, packetAt, pathSoFar, rowOfEvent, type Breakpoint, type Nav, type PacketState, type Walk,
+  conntrackAt, ctEntryAt, ctTuple, eventsSoFar, outcomeTree, type OutcomeNode, type RulePart, packetAt, pathSoFar, rowOfEvent, type Breakpoint, type Nav, type PacketState, type Walk,
 } from './trace-nav.ts';
 
 export function pane(title: string, testid: string): { el: HTMLElement; body: HTMLElement } {
@@ -56,6 +56,16 @@ export function renderPacket(body: HTMLElement, nav: Nav, i: number): void {
   else if (sent) notes.push('source as sent');
   if (sent && (sent.dst !== p.after.dst || sent.dport !== p.after.dport)) notes.push(`destination translated (sent to ${sent.dst}:${sent.dport ?? ''})`);
   body.append(t, h('div', { class: 'muted dbg-note', 'data-testid': 'pkt-note' }, notes.join('; ')));
+}
+
+/** The current rule's parts, each marked: ✓ passed, ✗ failed (with why), · not tested. */
+export function renderParts(body: HTMLElement, parts: RulePart[]): void {
+  clear(body);
+  for (const p of parts) {
+    const mark = p.hit === true ? '✓' : p.hit === false ? '✗' : '·';
+    const cls = p.hit === true ? 'hit' : p.hit === false ? 'miss' : 'untested';
+    body.append(h('span', { class: `dbg-part ${cls}`, 'data-testid': 'step-part', 'data-hit': p.hit === null ? 'untested' : String(p.hit), title: p.why ?? (p.hit === null ? 'not tested' : p.hit ? 'passed' : 'failed') }, `${mark} ${p.text}`));
+  }
 }
 
 /** A host's conntrack table as `conntrack -L` lists it now (from the lab), null while asked for. */

@@ -21,13 +21,13 @@ import { busy, clear, dialog, download, h, toast, errorText } from './ui.ts';
 import { linkHash, linkRow, linkUrl, parseLinkHash, type TraceLink } from '../shared/api/trace-link.ts';
 import { nextTraceName, savedList, traceNameProblem } from './saved-traces.ts';
 import {
-  anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, originText, reverseContinueTo, stepOut, stepOver, walkOf, whyOf,
+  anyHit, continueTo, decidingRow, navOf, nextHook, nextHop, originText, reverseContinueTo, ruleParts, stepOut, stepOver, walkOf, whyOf,
   type Breakpoint, type Nav, type Row, type Walk,
 } from './trace-nav.ts';
 import { hostNode, tracePath, type TracePath } from './trace-path.ts';
 import { movePacket } from './packet-anim.ts';
 import type { RuleBreakpoints } from './rules-browser.ts';
-import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderStack, renderState, type CtTable } from './debugger-panes.ts';
+import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderParts, renderStack, renderState, type CtTable } from './debugger-panes.ts';
 import { createWhatIf } from './what-if.ts';
 
 export { rowAt, walkOf, type StartedTrace, type Row };
@@ -93,6 +93,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const current = h('pre', { class: 'step-current', 'data-testid': 'step-current' });
   const why = h('div', { class: 'dbg-why', 'data-testid': 'step-why' });
   const behind = h('div', { class: 'dbg-origin muted', 'data-testid': 'step-origin', title: 'The Kubernetes object behind this rule' });
+  const parts = h('div', { class: 'dbg-parts', 'data-testid': 'step-parts' });
   const list = h('div', { class: 'step-list', 'data-testid': 'step-list' });
   const outcome = h('span', { 'data-testid': 'step-outcome' });
   const decider = btn('step-decider', 'deciding rule ⇢', 'Go to the rule that decided the outcome', () => go(decidingRow(nav)));
@@ -127,7 +128,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const jsonBtn = h('button', { type: 'button', 'data-testid': 'step-export-json', title: 'Export this trace as JSON (as kpl trace --json)', onclick: () => void exportAs('json') }, '⇩ JSON');
   const linkBtn = h('button', { type: 'button', 'data-testid': 'step-link', title: 'A link that opens the lab at this saved trace and step', onclick: () => void showLink() }, 'Link');
   const body = h('div', { class: 'dbg-body' },
-    h('div', { class: 'dbg-main' }, current, why, behind, list),
+    h('div', { class: 'dbg-main' }, current, parts, why, behind, list),
     h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el, savedP.el));
   // What if…: fork the walk on show at this step, change the lab, replay and compare (renderer/what-if.ts).
   const whatIf = createWhatIf({
@@ -321,6 +322,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     current.classList.toggle('miss', !!r && r.step.skipped === undefined && !r.step.matched);
     current.classList.toggle('bp', !!r && anyHit(nav, cur, bps));
     why.textContent = r ? whyOf(nav, cur) : '';
+    renderParts(parts, r ? ruleParts(r.step) : []);
     const o = r ? originText(r.step.origin) : '';
     behind.textContent = o ? `behind it: ${o}` : '';
     behind.hidden = !o;

@@ -15,6 +15,9 @@ export interface StepJson {
   verdict?: string | null;
   /** For a rule that did not match: the first test that failed, in words. */
   why?: string;
+  /** For a rule that did not match: which test failed — -1 a core field (-s -d -i -o -p -f),
+   *  else the index of its `-m` match (those before it passed, those after were not tested). */
+  miss?: number;
   skipped?: number;
   from?: number;
   /** Why the rule exists, when a node agent (kube-proxy, Calico's Felix) wrote it. */

@@ -353,6 +353,73 @@ export function outcomeTree(walks: readonly Walk[]): OutcomeNode {
   return root;
 }
 
+/** One part of a rule as iptables prints it — a core option (`-p tcp`), a match (`-m tcp
+ *  --dport 80`) or the target — and what the step made of it: passed, failed (with why), or not
+ *  tested (after the failing one; `null`). */
+export interface RulePart {
+  text: string;
+  kind: 'core' | 'match' | 'target';
+  hit: boolean | null;
+  why?: string;
+}
+
+/** Words of a rule, quoted strings kept whole (with their quotes). */
+function ruleWords(spec: string): string[] {
+  const out: string[] = [];
+  const re = /"(?:[^"\\]|\\.)*"|\S+/g;
+  for (let m = re.exec(spec); m; m = re.exec(spec)) out.push(m[0]);
+  return out;
+}
+
+/** The core field a "why" of a core miss names (its first word: src, dst, in, out, proto). */
+const CORE_WHY: Record<string, string> = { src: '-s', dst: '-d', in: '-i', out: '-o', proto: '-p', fragment: '-f' };
+
+/** A step's rule in parts, each marked as the walk tested it. */
+export function ruleParts(s: StepJson): RulePart[] {
+  if (!s.rule_spec) return [];
+  const words = ruleWords(s.rule_spec.replace(/^-A \S+ ?/, ''));
+  const parts: RulePart[] = [];
+  let i = 0;
+  // Core options: [!] -s/-d/-i/-o/-p ARG, [!] -f
+  while (i < words.length && words[i] !== '-m' && words[i] !== '-j' && words[i] !== '-g' && words[i] !== '-c') {
+    const neg = words[i] === '!' ? 1 : 0;
+    const opt = words[i + neg];
+    const n = opt === '-f' ? 1 : 2;
+    parts.push({ text: words.slice(i, i + neg + n).join(' '), kind: 'core', hit: true });
+    i += neg + n;
+  }
+  while (i < words.length && words[i] === '-m') {
+    let j = i + 2;
+    while (j < words.length && words[j] !== '-m' && words[j] !== '-j' && words[j] !== '-g' && words[j] !== '-c') j++;
+    parts.push({ text: words.slice(i, j).join(' '), kind: 'match', hit: true });
+    i = j;
+  }
+  if (i < words.length) parts.push({ text: words.slice(i).join(' '), kind: 'target', hit: s.matched === true ? true : null });
+  if (s.matched || s.miss === undefined) return s.matched ? parts : parts.map((p) => ({ ...p, hit: p.kind === 'target' ? null : p.hit }));
+  const matches = parts.filter((p) => p.kind === 'match');
+  if (s.miss < 0) {
+    // A core field failed: the one the why names (the first that fails, in the order printed);
+    // those before it passed, the rest were not tested.
+    const opt = CORE_WHY[(s.why ?? '').split(' ')[0]];
+    let failed = false;
+    for (const p of parts) {
+      const mine = opt !== undefined && !failed && p.kind === 'core' && (p.text.replace(/^! /, '') + ' ').startsWith(opt + ' ');
+      if (mine) {
+        p.hit = false;
+        if (s.why) p.why = s.why;
+        failed = true;
+      } else if (failed || p.kind !== 'core' || opt === undefined) p.hit = null;
+    }
+    return parts;
+  }
+  matches.forEach((p, k) => {
+    if (k < s.miss!) return;
+    p.hit = k === s.miss ? false : null;
+    if (k === s.miss && s.why) p.why = s.why;
+  });
+  return parts;
+}
+
 /** Which of a console command's packets is the command's own: the first that is not a DNS
  *  query (curl, wget and nc look the name up first), else the first. */
 export function commandPacket(walks: readonly Walk[]): number {

@@ -2,7 +2,8 @@
 // table, the dot of the kubernetes Service's rule in KUBE-SERVICES sets a rule breakpoint: the
 // debugger's Breakpoints pane lists it, a trace minikube → 10.96.0.1:443 continued (F5) stops on
 // that rule, and a second click clears it (in the pane too). Breakpoints are the debugger's: the
-// dot shows them whichever side set them.
+// dot shows them whichever side set them. The current rule shows in parts: every part passed on
+// the rule stopped at; a rule that did not match shows the one part that failed.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,6 +42,19 @@ describe('breakpoints from the rules browser', { skip, timeout: 120_000 }, () =>
     await page.keyboard.press('F5');
     await page.getByTestId('step-current').filter({ hasText: /^minikube › OUTPUT › nat › KUBE-SERVICES\n/ }).waitFor({ timeout: 5000 });
     assert.match((await page.getByTestId('step-current').textContent()) ?? '', /default\/kubernetes:https cluster IP/);
+    // The rule in parts: it matched, so every part passed.
+    const hits = await page.getByTestId('step-part').evaluateAll((els) => els.map((e) => e.getAttribute('data-hit')));
+    assert.ok(hits.length >= 3 && hits.every((x) => x === 'true'), hits.join());
+    // Back to rules that did not match: each shows exactly the one part that failed.
+    let misses = 0;
+    for (let k = 0; k < 40 && misses < 3; k++) {
+      await page.keyboard.press('Shift+F10');
+      const marks = await page.getByTestId('step-part').evaluateAll((els) => els.map((e) => e.getAttribute('data-hit')));
+      if (!(await page.getByTestId('step-current').getAttribute('class'))?.includes('miss') || !marks.length) continue;
+      assert.equal(marks.filter((x) => x === 'false').length, 1, marks.join());
+      misses++;
+    }
+    assert.ok(misses > 0, 'a missed rule on the way');
 
     // Cleared from the gutter, it leaves the pane.
     await page.getByTestId('open-rules').click();

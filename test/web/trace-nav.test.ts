@@ -13,7 +13,7 @@ import { LabService } from '../../main/service/lab-service.ts';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { checkCall } from '../../shared/api/contract.ts';
 import {
-  commandPacket, continueTo, conntrackAt, ctTuple, decidingRow, decisionsOf, outcomeTree, type OutcomeNode, type Walk, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
+  commandPacket, continueTo, conntrackAt, ctTuple, decidingRow, decisionsOf, outcomeTree, ruleParts, type OutcomeNode, type Walk, depth, hits, navOf, nextHook, nextHop, packetAt, pathSoFar, reverseContinueTo, rowOfEvent, stepOut, stepOver, walkOf, whyOf, type Nav,
 } from '../../renderer/trace-nav.ts';
 
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -312,6 +312,45 @@ describe('the all-outcomes tree', () => {
       assert.deepEqual(outcomeTree([{ steps: [] }]), { outcomes: [0], edges: [] });
       // A rule that failed before its draw made no choice.
       assert.deepEqual(decisionsOf({ steps: [{ host: 'h', table: 'nat', chain: 'C', rule: 1, matched: false, why: 'dst 10.0.0.1 ≠ 10.0.0.2', rule_spec: '-A C -d 10.0.0.2/32 -m statistic --mode random --probability 0.50000000000 -j X' }] }), []);
+    } finally {
+      service.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a rule in parts, each marked as the walk tested it', () => {
+  const spec = '-A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m comment --comment "default/kubernetes:https -m x" -m tcp --dport 443 -j KUBE-SVC-NPX46M4PTMTKRN6Y';
+  const base = { host: 'minikube', table: 'nat', chain: 'KUBE-SERVICES', rule: 1, rule_spec: spec };
+  const marks = (parts: ReturnType<typeof ruleParts>) => parts.map((p) => `${p.hit === true ? '✓' : p.hit === false ? '✗' : '·'} ${p.text}`);
+
+  it('a match that failed: those before it passed, the rest not tested, the target not taken', () => {
+    const parts = ruleParts({ ...base, matched: false, miss: 1, why: 'dpt 80 ≠ 443' });
+    assert.deepEqual(marks(parts), ['✓ -d 10.96.0.1/32', '✓ -p tcp', '✓ -m comment --comment "default/kubernetes:https -m x"', '✗ -m tcp --dport 443', '· -j KUBE-SVC-NPX46M4PTMTKRN6Y']);
+    assert.equal(parts[3].why, 'dpt 80 ≠ 443');
+  });
+
+  it('a core field that failed, named by its why; matched rules pass whole', () => {
+    assert.deepEqual(marks(ruleParts({ ...base, matched: false, miss: -1, why: 'dst 10.0.0.5 not in 10.96.0.1/32' })), ['✗ -d 10.96.0.1/32', '· -p tcp', '· -m comment --comment "default/kubernetes:https -m x"', '· -m tcp --dport 443', '· -j KUBE-SVC-NPX46M4PTMTKRN6Y']);
+    assert.deepEqual(marks(ruleParts({ ...base, matched: false, miss: -1, why: 'proto udp ≠ tcp' })).slice(0, 2), ['✓ -d 10.96.0.1/32', '✗ -p tcp']);
+    assert.ok(ruleParts({ ...base, matched: true }).every((p) => p.hit === true));
+    assert.deepEqual(marks(ruleParts({ ...base, rule_spec: '-A INPUT ! -i lo -j ACCEPT', matched: false, miss: -1, why: 'in lo = lo' })), ['✗ ! -i lo', '· -j ACCEPT']);
+  });
+
+  it('the walk says which test failed: every missed rule of a real walk has exactly one failing part', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kpl-parts-'));
+    const service = new LabService({ db: join(dir, 'labs.db') });
+    try {
+      const api = new LabApiImpl(service);
+      api.createLab('p', { cluster: true });
+      const t = api.trace('p', { from: 'minikube', to: '10.96.0.1:443', proto: 'tcp' }) as { json: Walk };
+      const missed = (t.json.steps ?? []).filter((s) => s.skipped === undefined && s.matched === false && typeof s.rule === 'number');
+      assert.ok(missed.length > 3);
+      for (const s of missed) {
+        assert.equal(typeof s.miss, 'number', s.rule_spec ?? '');
+        const parts = ruleParts(s);
+        assert.equal(parts.filter((p) => p.hit === false).length, 1, `${s.rule_spec} (${s.why})`);
+      }
     } finally {
       service.close();
       rmSync(dir, { recursive: true, force: true });

@@ -88,6 +88,7 @@ export function stepJson(s: RuleStep, r: ReportEnv): StepJson {
   };
   const env = !s.matched && s.ruleObj ? r.env(s.host) : undefined;
   if (env) j.why = whyNot(s, env);
+  if (!s.matched && s.failedAt !== undefined) j.miss = s.failedAt;
   const origin = s.ruleObj?.origin ? originJson(s.ruleObj.origin) : undefined;
   if (origin) j.origin = origin;
   return j;
