@@ -48,6 +48,7 @@ export function renderPacket(body: HTMLElement, nav: Nav, i: number): void {
     const cell = h('td', { 'data-testid': `pkt-${label}`, class: changed ? 'changed' : '' }, changed ? `${fmt(f, p.before[f])} → ${fmt(f, p.after[f])}` : fmt(f, p.before[f]));
     t.append(h('tr', {}, h('th', {}, label), cell));
   }
+  if (p.before.flags) t.append(h('tr', {}, h('th', {}, 'flags'), h('td', { 'data-testid': 'pkt-flags' }, p.before.flags)));
   // Against the packet as it was sent: what NAT has done so far.
   const ph = nav.phases.find((x) => i >= x.start && i < x.end);
   const sent = ph?.walk.packet;

@@ -103,8 +103,13 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const to = h('input', { placeholder: 'to IP:PORT or name:port', 'data-testid': 'trace-to', spellcheck: 'false' });
   const proto = h('select', { 'data-testid': 'trace-proto' }, ...['tcp', 'udp', 'sctp', 'icmp'].map((p) => h('option', { value: p }, p)));
   const sport = h('input', { type: 'number', min: 1, max: 65535, placeholder: 'sport', title: 'Source port (default 40000; not for icmp)', 'data-testid': 'trace-sport', class: 'trace-sport' });
+  // TCP: the first segment's flags (a SYN opens a connection; the others test what conntrack and
+  // the socket make of a segment out of nowhere).
+  const flags = h('select', { 'data-testid': 'trace-flags', title: 'TCP flags of the first packet', 'aria-label': 'TCP flags' },
+    ...['SYN', 'ACK', 'SYN,ACK', 'PSH,ACK', 'FIN,ACK', 'RST'].map((f) => h('option', { value: f }, f)));
+  proto.addEventListener('change', () => (flags.hidden = proto.value !== 'tcp'));
   const all = h('input', { type: 'checkbox', 'data-testid': 'trace-all' });
-  const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto, sport,
+  const form = h('form', { class: 'trace-form', 'data-testid': 'trace-form' }, from, to, proto, flags, sport,
     h('label', { title: 'Trace every branch (random picks of endpoints) with its probability' }, all, ' all outcomes'), h('button', { type: 'submit' }, 'Trace'));
   // The connection's next packet, through the conntrack entries the ones before it left.
   const laterBtn = h('button', {
@@ -245,6 +250,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     to.value = spec.to;
     proto.value = spec.proto;
     sport.value = spec.sport === undefined ? '' : String(spec.sport);
+    flags.value = spec.tcpFlags ?? 'SYN';
+    flags.hidden = spec.proto !== 'tcp';
     const later = (t as { json?: { later?: { packet: number; opened: boolean } } }).json?.later;
     show([t], `trace ${spec.from} → ${spec.to}${later?.opened ? `, packet ${later.packet}` : ''}`);
     if (later && !later.opened) toast(`the connection did not open, so packet ${later.packet} was never sent: this is its first packet`, 'error', 6000);
@@ -252,7 +259,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     // (with the seed its walk used: a later packet of it picks the same endpoints)
     const seed = (t as { json?: { seed?: number } }).json?.seed;
     started = { spec: { ...spec, ...(spec.seed === undefined && typeof seed === 'number' ? { seed } : {}) }, ...(typeof w.outcome === 'string' ? { outcome: w.outcome } : {}) };
-    laterBtn.disabled = !(later ? later.opened : w.outcome === 'delivered');
+    laterBtn.disabled = spec.tcpFlags !== undefined || !(later ? later.opened : w.outcome === 'delivered');
     if (stepTo) {
       const k = rowAt(nav.rows, stepTo);
       if (k >= 0) go(k);
@@ -268,7 +275,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
       toast(`source port ${sport.value}: expected 1 to 65535`, 'error');
       return;
     }
-    void traceNow({ from: from.value.trim(), to: to.value.trim(), proto: proto.value as StartedTrace['spec']['proto'], ...(sp !== undefined ? { sport: sp } : {}) }).then((t) => {
+    const tf = proto.value === 'tcp' && flags.value !== 'SYN' ? { tcpFlags: flags.value } : {};
+    void traceNow({ from: from.value.trim(), to: to.value.trim(), proto: proto.value as StartedTrace['spec']['proto'], ...(sp !== undefined ? { sport: sp } : {}), ...tf }).then((t) => {
       if (t) deps.onTrace?.(t);
     });
   });

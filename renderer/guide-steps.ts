@@ -8,7 +8,7 @@ export const OUTCOMES: ReadonlySet<string> = new Set(['delivered', 'refused', 'd
 
 /** A trace the user started (the stepper's form, or a walkthrough step), with its walk's outcome. */
 export interface StartedTrace {
-  spec: { from: string; to: string; proto: TraceRequest['proto']; sport?: number; seed?: number; later?: number };
+  spec: { from: string; to: string; proto: TraceRequest['proto']; sport?: number; seed?: number; later?: number; tcpFlags?: string };
   outcome?: string;
 }
 

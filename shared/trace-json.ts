@@ -53,6 +53,8 @@ export interface PacketJson {
   dport: number | null;
   /** ICMP only. */
   icmp?: { type: number; code: number };
+  /** TCP only: the flags set, as iptables names them, in its order (`SYN`, `SYN,ACK`, `RST`). */
+  flags?: string;
 }
 
 export interface WalkJson {

@@ -27,7 +27,7 @@ const USAGE = `Usage: kpl COMMAND ...
   kpl exec LAB HOST -- CMD [ARGS...]             run one console command on HOST
   kpl trace LAB --from HOST|IP@HOST|pod/NS/NAME|node/NAME --to IP[:PORT]|SERVICE[.NS]:PORT|NODE:PORT
             [--proto tcp|udp|sctp|icmp]
-            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--later N] [--keep] [--json|--markdown] [--save NAME]
+            [--sport N] [--in IFNAME] [--seed N] [--all-outcomes] [--later N] [--tcp-flags FLAGS] [--keep] [--json|--markdown] [--save NAME]
                                                  send a packet and print every step (--later N: the
                                                  connection's packet after N later ones, ESTABLISHED)
 `;
@@ -204,7 +204,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
         return r.code;
       }
       case 'trace': {
-        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed', 'save', 'later'], ['all-outcomes', 'keep', 'json', 'markdown']);
+        const { pos, opt } = parseOpts(rest, ['from', 'to', 'proto', 'sport', 'in', 'seed', 'save', 'later', 'tcp-flags'], ['all-outcomes', 'keep', 'json', 'markdown']);
         need(pos, 1, 'kpl trace LAB --from HOST|IP@HOST --to IP[:PORT] [options]');
         const from = opt.get('from');
         const to = opt.get('to');
@@ -221,6 +221,7 @@ function runCommand(argv: string[], stdin: () => string, out: Out, svc: LabServi
           allOutcomes: opt.has('all-outcomes'),
           keep: opt.has('keep'),
           later: int(opt.get('later'), '--later', 0, 100),
+          tcpFlags: opt.get('tcp-flags'),
         };
         const saveName = opt.get('save');
         // eslint-disable-next-line no-control-regex

@@ -3,7 +3,7 @@
 // sockets it listens on. It is what the walk sees (WalkHost) and what console commands edit.
 
 import type { ListenSpec } from '../../shared/lab.ts';
-import { ConntrackTable } from './conntrack/table.ts';
+import { ConntrackTable, type ConntrackSettings } from './conntrack/table.ts';
 import type { WalkHost } from './datapath/ports.ts';
 import { NetNs } from './net/netns.ts';
 import type { IPv4 } from './net/ipv4.ts';
@@ -34,7 +34,26 @@ export class Host implements WalkHost {
   net: NetNs;
   nf: Netfilter;
   ipsets: IpsetStore;
-  ct: ConntrackTable;
+  private table!: ConntrackTable;
+  /** The namespace's conntrack table. Its tcp_loose setting is the namespace's sysctl
+   *  net.netfilter.nf_conntrack_tcp_loose, read when a connection starts (a table put in place,
+   *  a saved lab's, follows it too). (nf_conntrack_acct is the table's own: the kernel gives
+   *  counters only to entries made while it was on, which the table does not model.) */
+  get ct(): ConntrackTable {
+    return this.table;
+  }
+  set ct(t: ConntrackTable) {
+    const host = this as Host;
+    const acct = t.settings.acct;
+    const settings: ConntrackSettings = {
+      get tcpLoose(): boolean {
+        return host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_loose') !== 0;
+      },
+      acct,
+    };
+    t.settings = settings;
+    this.table = t;
+  }
   recent = new RecentStore();
   /** Per-rule state of stateful matches (statistic nth counters, limit buckets). */
   ruleState = new Map<Rule, Map<string, unknown>>();

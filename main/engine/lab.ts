@@ -40,6 +40,9 @@ export interface TraceSpec {
   /** Trace the connection's packet after this many later ones (1: the first after the
    *  handshake), walked through the conntrack entries the ones before it left. */
   later?: number;
+  /** TCP: the first packet's flags, as iptables names them (`ACK`, `SYN,ACK`, `FIN,ACK`…);
+   *  default SYN. */
+  tcpFlags?: string;
 }
 
 const NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
@@ -482,6 +485,11 @@ export class Lab implements Topology, ClusterTopology {
     const dport = hasPorts ? Number(tm[2]) : 0;
     if (hasPorts && (dport < 1 || dport > 65535)) throw new LabError(`--to: port ${tm[2]} out of range`);
     const pkt = firstPacket(proto, src, dst, dport, spec.sport ?? DEFAULT_SPORT);
+    if (spec.tcpFlags !== undefined) {
+      if (proto !== PROTO.tcp) throw new LabError(`--tcp-flags: only a tcp packet has TCP flags (this one is ${spec.proto})`);
+      pkt.tcpFlags = tcpFlagBits(spec.tcpFlags);
+      if (spec.later) throw new LabError('--tcp-flags: a later packet of a connection is a data segment (PSH,ACK): give no flags with --later');
+    }
     const local = at < 0 || host.net.isLocal(src) || src >>> 24 === 127;
     if (local) {
       if (spec.iif) throw new LabError('--in applies only to a packet arriving from outside (IP@HOST with a foreign IP)');
@@ -627,6 +635,17 @@ function endsResolved<T>(fn: () => T): T {
     if (e instanceof TraceEndError) throw new LabError(e.message);
     throw e;
   }
+}
+
+/** `SYN,ACK` and the like (iptables' flag names, comma-separated) as TCP header bits. */
+function tcpFlagBits(text: string): number {
+  let bits = 0;
+  for (const name of text.split(',')) {
+    const b = (TCP as Record<string, number>)[name.trim().toUpperCase()];
+    if (b === undefined) throw new LabError(`--tcp-flags: unknown flag "${name}" (SYN, ACK, FIN, RST, PSH, URG, comma-separated)`);
+    bits |= b;
+  }
+  return bits;
 }
 
 /** A trace's first packet: a TCP SYN, a UDP or SCTP datagram, an ICMP echo request. */

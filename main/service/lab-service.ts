@@ -394,7 +394,7 @@ export class LabService {
   }
 
   trace(ref: string, spec: TraceSpec): TraceReport {
-    const cmd = `trace --from ${shellQuote(spec.from)} --to ${shellQuote(spec.to)} --proto ${spec.proto}${spec.seed !== undefined ? ` --seed ${spec.seed}` : ''}${spec.later ? ` --later ${spec.later}` : ''} --keep`;
+    const cmd = `trace --from ${shellQuote(spec.from)} --to ${shellQuote(spec.to)} --proto ${spec.proto}${spec.seed !== undefined ? ` --seed ${spec.seed}` : ''}${spec.later ? ` --later ${spec.later}` : ''}${spec.tcpFlags ? ` --tcp-flags ${shellQuote(spec.tcpFlags)}` : ''} --keep`;
     return this.change(ref, (lab) => lab.trace(spec), () => spec.keep === true, cmd);
   }
 

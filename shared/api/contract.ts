@@ -77,6 +77,7 @@ const traceReq: Check = obj({
   allOutcomes: opt(bool),
   keep: opt(bool),
   later: opt(int(0, 100)),
+  tcpFlags: opt(str({ min: 1, max: 40, re: /^[A-Za-z]+(,[A-Za-z]+)*$/, what: 'TCP flags such as SYN or FIN,ACK' })),
 });
 
 /** A built-in example's name (lower-case words and dashes). */

@@ -137,7 +137,9 @@ export function replayRequest(w: Walk & { seed?: unknown }, asked?: { from: stri
   const to = asked?.to ?? (p.dport !== null && p.dport !== undefined && proto !== 'icmp' ? `${p.dst}:${p.dport}` : p.dst);
   const seed = typeof w.seed === 'number' && Number.isInteger(w.seed) && w.seed >= 0 ? w.seed : undefined;
   const sport = proto !== 'icmp' && typeof p.sport === 'number' && p.sport > 0 ? p.sport : undefined;
-  return { from, to, proto, ...(sport !== undefined ? { sport } : {}), ...(seed !== undefined ? { seed } : {}) };
+  // (a first segment other than a SYN is replayed with its flags)
+  const flags = proto === 'tcp' && p.flags && p.flags !== 'SYN' ? { tcpFlags: p.flags } : {};
+  return { from, to, proto, ...(sport !== undefined ? { sport } : {}), ...(seed !== undefined ? { seed } : {}), ...flags };
 }
 
 // ---- why: the deciding rule and the object behind it ------------------------------------------

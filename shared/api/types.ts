@@ -186,6 +186,8 @@ export interface TraceRequest {
   keep?: boolean;
   /** Trace the connection's packet after this many later ones (1: the first after the handshake). */
   later?: number;
+  /** TCP: the first packet's flags (`ACK`, `SYN,ACK`, `FIN,ACK`…; default SYN). */
+  tcpFlags?: string;
 }
 
 /** The engine's trace report (see `kpl trace --json` in the README). */

@@ -56,6 +56,12 @@ test('kpl new --cluster, kpl apply -f, kubectl in a node console, a trace by nam
     const later = JSON.parse(kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--later', '1', '--json']).stdout);
     assert.deepEqual(later.later, { packet: 2, opened: true });
     assert.ok(later.events.filter((e: { kind: string }) => e.kind === 'conntrack').every((e: { text: string }) => e.text.startsWith('ESTABLISHED')));
+    // A first segment with other flags: a plain ACK is picked up and answered with a RST.
+    const ack = JSON.parse(kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--tcp-flags', 'ACK', '--json']).stdout);
+    assert.deepEqual([ack.packet.flags, ack.reply?.packet.flags], ['ACK', 'RST']);
+    const badFlags = kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--tcp-flags', 'XMAS']);
+    assert.equal(badFlags.code, 1);
+    assert.match(badFlags.stderr, /--tcp-flags: unknown flag "XMAS"/);
     const badLater = kpl(svc, ['trace', f, '--from', pods[0], '--to', 'webapp:80', '--later', 'x']);
     assert.equal(badLater.code, 2);
     assert.match(badLater.stderr, /--later/);

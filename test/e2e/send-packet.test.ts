@@ -64,6 +64,20 @@ describe('sending a packet from the canvas', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('trace-sport').fill('12345');
     await page.getByTestId('trace-form').locator('button[type=submit]').click();
     await page.getByTestId('step-outcome').filter({ hasText: /:12345 → 10\.[0-9.]+:80\s+delivered/ }).waitFor();
+    // A first segment with other flags: a plain ACK, picked up by conntrack, answered with a RST.
+    await page.getByTestId('trace-flags').selectOption('ACK');
+    await page.getByTestId('trace-form').locator('button[type=submit]').click();
+    await page.getByTestId('step-reply').filter({ hasText: /^reply: delivered/ }).waitFor();
+    assert.equal(await page.getByTestId('pkt-flags').textContent(), 'ACK');
+    assert.equal(await page.getByTestId('step-later').isDisabled(), true, 'no later packet of a segment out of nowhere');
+    // Its answer, at the end of the walk: the listener's RST.
+    await page.getByTestId('step-end').click();
+    await page.getByTestId('pkt-flags').filter({ hasText: /^RST$/ }).waitFor();
+    await page.getByTestId('trace-flags').selectOption('SYN');
+    await page.getByTestId('trace-proto').selectOption('udp');
+    assert.equal(await page.getByTestId('trace-flags').isVisible(), false, 'flags are for tcp');
+    await page.getByTestId('trace-proto').selectOption('tcp');
+
     // A port out of range is refused by the form itself: nothing is traced.
     const before = await page.getByTestId('step-outcome').textContent();
     await page.getByTestId('trace-sport').fill('70000');

@@ -807,20 +807,37 @@ export function answerFor(w: PacketWalk, original: Packet): Injection | null {
       if (p.icmpType !== 8) return null;
       return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, icmpType: 0, icmpCode: 0, ttl: 64, mark: 0 } };
     }
+    let flags = 0;
+    if (p.proto === PROTO.tcp) {
+      // A listening socket answers a connection's first segment as tcp_rcv_state_process does
+      // in LISTEN: a SYN with SYN,ACK; anything with ACK set with a RST; a RST, or a segment
+      // with neither SYN nor ACK, with nothing.
+      const f = p.tcpFlags;
+      if (f & TCP.RST) return null;
+      if (f & TCP.ACK) flags = TCP.RST;
+      else if (f & TCP.SYN) flags = TCP.SYN | TCP.ACK;
+      else return null;
+    }
     return {
       host: w.endHost,
-      pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.proto === PROTO.tcp ? TCP.SYN | TCP.ACK : 0, ttl: 64, mark: 0 },
+      pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: flags, ttl: 64, mark: 0, ...(flags === TCP.RST ? { len: 40 } : {}) },
     };
   }
   if (w.outcome === 'refused') {
-    if (p.proto === PROTO.tcp)
-      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+    // tcp_v4_send_reset: never for a RST; a bare RST for a segment with ACK, else RST,ACK.
+    if (p.proto === PROTO.tcp) {
+      if (p.tcpFlags & TCP.RST) return null;
+      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+    }
     return icmpError(w.endHost, p, 3, hasPorts(p.proto) ? 3 : 2); // port / protocol unreachable
   }
   if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code);
   if (w.outcome === 'rejected' && w.reject) {
-    if (w.reject.tcpReset && p.proto === PROTO.tcp)
-      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+    // (nf_send_reset: none for a RST; a bare RST for a segment with ACK, else RST,ACK)
+    if (w.reject.tcpReset && p.proto === PROTO.tcp) {
+      if (p.tcpFlags & TCP.RST) return null;
+      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+    }
     return icmpError(w.endHost, p, 3, REJECT_CODES[w.reject.with] ?? 3);
   }
   void original;
