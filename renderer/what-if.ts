@@ -210,6 +210,12 @@ export function createWhatIf(deps: {
       const rb = p.b !== null ? b.nav.rows[p.b] : null;
       const at = (r: Row | null, k: number | null): string => (r && k !== null ? `step ${k + 1} (${r.step.host} › ${r.step.table} › ${r.step.chain}${typeof r.step.rule === 'number' ? ` rule ${r.step.rule}` : ' end'})` : 'no step');
       divergence.append(h('span', { class: 'wi-mark' }, '≠ '), `First divergence: before ${at(ra, p.a)}, after ${at(rb, p.b)}`);
+      // The replay walks the request from its first packet: up to the forked step it is the
+      // recorded walk unless the change reaches the packet earlier — which is said.
+      const early = p.a !== null && p.a < fork.step;
+      divergence.append(h('span', { class: 'muted', 'data-testid': 'whatif-where' }, early
+        ? ` — before the forked step (${fork.step + 1}): the change alters the walk earlier than where it was forked`
+        : ` — from the forked step (${fork.step + 1}) on: up to it the replay is the recorded walk`));
       divergence.dataset.a = p.a === null ? '' : String(p.a + 1);
       divergence.dataset.b = p.b === null ? '' : String(p.b + 1);
     }

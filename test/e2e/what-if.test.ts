@@ -74,6 +74,8 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     // The first divergence: in db's endpoint chain, where the policy's rules were.
     const div = await text(page, 'whatif-divergence');
     assert.match(div, new RegExp(`First divergence: before step \\d+ \\(minikube › filter › ${TW} rule \\d+\\), after step \\d+ \\(minikube › filter › ${TW} rule \\d+\\)`));
+    // Forked at step 3, long before the policy's chain: up to the fork the replay is the walk.
+    assert.equal(await text(page, 'whatif-where'), ' — from the forked step (3) on: up to it the replay is the recorded walk');
     const first = page.locator('[data-testid=whatif-row].first');
     assert.equal(await first.count(), 1);
     assert.match((await first.locator('[data-testid=whatif-cell-a]').textContent()) ?? '', new RegExp(`^\\d+\\. ${TW} \\d+: `));
