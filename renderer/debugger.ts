@@ -237,7 +237,11 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     const r = nav.rows[k];
     if (!r) return;
     const b = ruleBp(r) ?? { kind: 'chain' as const, host: r.step.host, table: r.step.table, chain: r.step.chain, enabled: true };
-    const at = bps.findIndex((x) => (b.kind === 'rule' ? sameRule(x, b) : x.kind === 'chain' && x.chain === b.chain && x.host === b.host && x.table === b.table));
+    flipBp(b, (x) => (b.kind === 'rule' ? sameRule(x, b) : x.kind === 'chain' && x.chain === b.chain && x.host === b.host && x.table === b.table));
+  }
+  /** Removes the breakpoint `same` finds, or adds `b`. */
+  function flipBp(b: Breakpoint, same: (x: Breakpoint) => boolean): void {
+    const at = bps.findIndex(same);
     setBps(at >= 0 ? bps.filter((_, j) => j !== at) : [...bps, b]);
     toast(at >= 0 ? `Breakpoint removed: ${bpLabel(b)}` : `Breakpoint: ${bpLabel(b)}`);
   }
@@ -270,11 +274,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!from.value.trim() || !to.value.trim()) return;
+    // (the field's own checks refuse a port out of range before this, the API's after)
     const sp = sport.value.trim() === '' || proto.value === 'icmp' ? undefined : Number(sport.value);
-    if (sp !== undefined && !(Number.isInteger(sp) && sp >= 1 && sp <= 65535)) {
-      toast(`source port ${sport.value}: expected 1 to 65535`, 'error');
-      return;
-    }
     const tf = proto.value === 'tcp' && flags.value !== 'SYN' ? { tcpFlags: flags.value } : {};
     void traceNow({ from: from.value.trim(), to: to.value.trim(), proto: proto.value as StartedTrace['spec']['proto'], ...(sp !== undefined ? { sport: sp } : {}), ...tf }).then((t) => {
       if (t) deps.onTrace?.(t);
@@ -531,9 +532,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
       has: (host, table, chain, rule) => bps.some((b) => sameRule(b, { kind: 'rule', host, table, chain, rule })),
       toggle: (host, table, chain, rule) => {
         const b: Breakpoint = { kind: 'rule', host, table, chain, rule, enabled: true };
-        const at = bps.findIndex((x) => sameRule(x, b));
-        setBps(at >= 0 ? bps.filter((_, j) => j !== at) : [...bps, b]);
-        toast(at >= 0 ? `Breakpoint removed: ${bpLabel(b)}` : `Breakpoint: ${bpLabel(b)}`);
+        flipBp(b, (x) => sameRule(x, b));
       },
       watch: (fn) => {
         bpWatchers.add(fn);

@@ -36,15 +36,17 @@ export function stale(outfile, dirs) {
 
 /**
  * Bundles `entry` (relative to the root) into the ES module `outfile`, npm packages left to
- * node_modules, and the matrix's worker (`matrix-worker.mjs`) beside it. Each file is written
+ * node_modules, and (unless `matrixWorker` is false) the connectivity matrix's worker,
+ * `matrix-worker.mjs`, beside it. Each file is written
  * whole and then renamed, so processes building at once never read half of one. Place
  * `outfile` two folders below the root: modules that find files next to their sources (the .kpl
  * schema) look two levels up from their own URL.
  */
-export async function bundle(entry, outfile) {
+export async function bundle(entry, outfile, { matrixWorker = true } = {}) {
   const esbuild = await import('esbuild');
   // (the connectivity matrix's worker threads run a bundle of their own, found beside this one)
-  await Promise.all([write(esbuild, entry, outfile), write(esbuild, 'main/service/matrix-threads.ts', join(dirname(outfile), 'matrix-worker.mjs'))]);
+  const worker = matrixWorker ? [write(esbuild, 'main/service/matrix-threads.ts', join(dirname(outfile), 'matrix-worker.mjs'))] : [];
+  await Promise.all([write(esbuild, entry, outfile), ...worker]);
 }
 
 async function write(esbuild, entry, outfile) {

@@ -22,6 +22,7 @@ import { ruleSpec } from './netfilter/save.ts';
 import { counterClock } from './netfilter/counter-clock.ts';
 import { gatherCounters, type CounterEntry, type RuleStateEntry } from './netfilter/counter-gather.ts';
 import { PROTO, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
+import { tcpFlagBits } from './netfilter/matches/tcp.ts';
 import { Rng } from './random.ts';
 import { runLine, runProgram, type ShellEnv } from './shell/programs.ts';
 import type { CommandResult } from './shell/types.ts';
@@ -487,7 +488,7 @@ export class Lab implements Topology, ClusterTopology {
     const pkt = firstPacket(proto, src, dst, dport, spec.sport ?? DEFAULT_SPORT);
     if (spec.tcpFlags !== undefined) {
       if (proto !== PROTO.tcp) throw new LabError(`--tcp-flags: only a tcp packet has TCP flags (this one is ${spec.proto})`);
-      pkt.tcpFlags = tcpFlagBits(spec.tcpFlags);
+      pkt.tcpFlags = tcpFlagsOf(spec.tcpFlags);
       if (spec.later) throw new LabError('--tcp-flags: a later packet of a connection is a data segment (PSH,ACK): give no flags with --later');
     }
     const local = at < 0 || host.net.isLocal(src) || src >>> 24 === 127;
@@ -638,11 +639,11 @@ function endsResolved<T>(fn: () => T): T {
 }
 
 /** `SYN,ACK` and the like (iptables' flag names, comma-separated) as TCP header bits. */
-function tcpFlagBits(text: string): number {
+function tcpFlagsOf(text: string): number {
   let bits = 0;
   for (const name of text.split(',')) {
-    const b = (TCP as Record<string, number>)[name.trim().toUpperCase()];
-    if (b === undefined) throw new LabError(`--tcp-flags: unknown flag "${name}" (SYN, ACK, FIN, RST, PSH, URG, comma-separated)`);
+    const b = tcpFlagBits(name.trim());
+    if (b === undefined) throw new LabError(`--tcp-flags: unknown flag "${name}" (FIN, SYN, RST, PSH, ACK, URG, ALL, NONE, comma-separated)`);
     bits |= b;
   }
   return bits;

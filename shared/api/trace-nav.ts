@@ -326,7 +326,8 @@ export function decisionsOf(w: Walk): Decision[] {
   for (const s of w.steps ?? []) {
     const spec = s.rule_spec ?? '';
     if (s.skipped !== undefined || typeof s.rule !== 'number' || !spec.includes('--mode random')) continue;
-    if (!s.matched && !(s.why ?? '').startsWith('random draw')) continue;
+    // (a miss is a draw only when the statistic match is the test that failed)
+    if (!s.matched && !ruleParts(s).some((p) => p.hit === false && p.text.startsWith('-m statistic '))) continue;
     out.push({ host: s.host, table: s.table, chain: s.chain, rule: s.rule, p: /--probability (\S+)/.exec(spec)?.[1] ?? '?', taken: s.matched === true });
   }
   return out;

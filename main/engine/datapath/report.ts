@@ -3,7 +3,8 @@
 // demand, not during the walk.
 
 import { formatIPv4 } from '../net/ipv4.ts';
-import { PROTO, TCP, type Packet, type Rule } from '../netfilter/types.ts';
+import { PROTO, type Packet, type Rule } from '../netfilter/types.ts';
+import { tcpFlagsText } from '../netfilter/matches/tcp.ts';
 import type { Outcome, TraceResult, TraceRun } from './trace.ts';
 import type { HostEnv } from '../netfilter/types.ts';
 import { whyNot } from './explain.ts';
@@ -33,15 +34,6 @@ function hasPorts(p: Packet): boolean {
   return p.proto === PROTO.tcp || p.proto === PROTO.udp || p.proto === PROTO.sctp;
 }
 
-/** iptables' order and names of the TCP flags (tcp_flag_names in libxt_tcp). */
-const TCP_FLAG_NAMES: readonly [string, number][] = [['FIN', TCP.FIN], ['SYN', TCP.SYN], ['RST', TCP.RST], ['PSH', TCP.PSH], ['ACK', TCP.ACK], ['URG', TCP.URG]];
-
-/** `SYN`, `SYN,ACK`, … for header bits; `NONE` for none. */
-export function tcpFlagNames(bits: number): string {
-  const names = TCP_FLAG_NAMES.filter(([, b]) => bits & b).map(([n]) => n);
-  return names.length ? names.join(',') : 'NONE';
-}
-
 export function packetJson(p: Packet): PacketJson {
   const j: PacketJson = {
     src: formatIPv4(p.src),
@@ -51,7 +43,7 @@ export function packetJson(p: Packet): PacketJson {
     dport: hasPorts(p) ? p.dport : null,
   };
   if (p.proto === PROTO.icmp) j.icmp = { type: p.icmpType, code: p.icmpCode };
-  if (p.proto === PROTO.tcp) j.flags = tcpFlagNames(p.tcpFlags);
+  if (p.proto === PROTO.tcp) j.flags = tcpFlagsText(p.tcpFlags);
   return j;
 }
 

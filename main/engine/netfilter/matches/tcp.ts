@@ -24,17 +24,20 @@ const FLAG_NAMES: readonly (readonly [string, number])[] = [
 ];
 const ALL = 0x3f;
 
+/** A flag's bits by its iptables name (any case; ALL and NONE too), undefined when unknown. */
+export function tcpFlagBits(name: string): number | undefined {
+  const up = name.toUpperCase();
+  if (up === 'ALL') return ALL;
+  if (up === 'NONE') return 0;
+  return FLAG_NAMES.find(([n]) => n === up)?.[1];
+}
+
 function parseFlags(s: string): number {
   let bits = 0;
   for (const part of s.split(',')) {
-    const up = part.toUpperCase();
-    if (up === 'ALL') bits |= ALL;
-    else if (up === 'NONE') continue;
-    else {
-      const f = FLAG_NAMES.find(([n]) => n === up);
-      if (!f) throw new IptablesError(`Unknown TCP flag \`${part}'`, 2);
-      bits |= f[1];
-    }
+    const b = tcpFlagBits(part);
+    if (b === undefined) throw new IptablesError(`Unknown TCP flag \`${part}'`, 2);
+    bits |= b;
   }
   return bits;
 }
