@@ -29,6 +29,8 @@ import { movePacket } from './packet-anim.ts';
 import type { RuleBreakpoints } from './rules-browser.ts';
 import { bpLabel, pane, renderBreakpoints, renderEvents, renderOutcomes, renderPacket, renderParts, renderStack, renderState, type CtTable } from './debugger-panes.ts';
 import { createWhatIf } from './what-if.ts';
+import { chainView } from './chain-view.ts';
+import { chainMarks } from '../shared/api/chain-marks.ts';
 
 export { rowAt, walkOf, type StartedTrace, type Row };
 
@@ -69,6 +71,8 @@ export interface Stepper {
   breakpoints: RuleBreakpoints;
   /** Reopens a saved trace at a step (1-based), narrowed by node and rule as a link does; false when it failed. */
   openSaved(name: string, at?: Omit<TraceLink, 'lab' | 'trace'>): Promise<boolean>;
+  /** The lab changed: what was read of the nodes (chains, conntrack tables) is read again. */
+  labChanged(): void;
   dispose(): void;
 }
 
@@ -95,6 +99,22 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const behind = h('div', { class: 'dbg-origin muted', 'data-testid': 'step-origin', title: 'The Kubernetes object behind this rule' });
   const parts = h('div', { class: 'dbg-parts', 'data-testid': 'step-parts' });
   const list = h('div', { class: 'step-list', 'data-testid': 'step-list' });
+  // Steps: the rules the walk evaluated; Chain: the whole chain of the current step (renderer/chain-view.ts).
+  const cv = chainView({ api: deps.api, lab: deps.lab, hasBp: (...a) => ruleBreakpoints.has(...a), toggleBp: (...a) => ruleBreakpoints.toggle(...a) });
+  cv.el.hidden = true;
+  let tab: 'steps' | 'chain' = 'steps';
+  const tabSteps = h('button', { type: 'button', class: 'dbg-tab on', role: 'tab', 'aria-selected': 'true', 'data-testid': 'dbg-tab-steps', title: 'The rules the walk evaluated, in order', onclick: () => showTab('steps') }, 'Steps');
+  const tabChain = h('button', { type: 'button', class: 'dbg-tab', role: 'tab', 'aria-selected': 'false', 'data-testid': 'dbg-tab-chain', title: 'The whole chain of the current step, as the node holds it', onclick: () => showTab('chain') }, 'Chain');
+  function showTab(t: 'steps' | 'chain'): void {
+    tab = t;
+    list.hidden = t !== 'steps';
+    cv.el.hidden = t !== 'chain';
+    tabSteps.classList.toggle('on', t === 'steps');
+    tabChain.classList.toggle('on', t === 'chain');
+    tabSteps.setAttribute('aria-selected', String(t === 'steps'));
+    tabChain.setAttribute('aria-selected', String(t === 'chain'));
+    if (nav.rows.length) go(cur, true);
+  }
   const outcome = h('span', { 'data-testid': 'step-outcome' });
   const decider = btn('step-decider', 'deciding rule ⇢', 'Go to the rule that decided the outcome', () => go(decidingRow(nav)));
   const reply = h('span', { class: 'muted', 'data-testid': 'step-reply' });
@@ -133,7 +153,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   const jsonBtn = h('button', { type: 'button', 'data-testid': 'step-export-json', title: 'Export this trace as JSON (as kpl trace --json)', onclick: () => void exportAs('json') }, '⇩ JSON');
   const linkBtn = h('button', { type: 'button', 'data-testid': 'step-link', title: 'A link that opens the lab at this saved trace and step', onclick: () => void showLink() }, 'Link');
   const body = h('div', { class: 'dbg-body' },
-    h('div', { class: 'dbg-main' }, current, parts, why, behind, list),
+    h('div', { class: 'dbg-main' }, current, parts, why, behind, h('div', { class: 'dbg-tabs', role: 'tablist' }, tabSteps, tabChain), list, cv.el),
     h('div', { class: 'dbg-side' }, stackP.el, packetP.el, stateP.el, eventsP.el, bpP.el, outcomesP.el, savedP.el));
   // What if…: fork the walk on show at this step, change the lab, replay and compare (renderer/what-if.ts).
   const whatIf = createWhatIf({
@@ -246,6 +266,18 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     toast(at >= 0 ? `Breakpoint removed: ${bpLabel(b)}` : `Breakpoint: ${bpLabel(b)}`);
   }
 
+  const ruleBreakpoints: RuleBreakpoints = {
+    has: (host, table, chain, rule) => bps.some((b) => sameRule(b, { kind: 'rule', host, table, chain, rule })),
+    toggle: (host, table, chain, rule) => {
+      const b: Breakpoint = { kind: 'rule', host, table, chain, rule, enabled: true };
+      flipBp(b, (x) => sameRule(x, b));
+    },
+    watch: (fn) => {
+      bpWatchers.add(fn);
+      return () => bpWatchers.delete(fn);
+    },
+  };
+
   // ---- tracing ----------------------------------------------------------------------------------
   async function traceNow(spec: StartedTrace['spec'], stepTo?: RuleRef): Promise<StartedTrace | null> {
     const t = await busy(() => deps.api.trace(deps.lab, { ...spec, ...(all.checked && !spec.later ? { allOutcomes: true } : {}) }));
@@ -346,6 +378,12 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     renderState(stateP.body, nav, cur, r ? ctTableOf(r.step.host) : null);
     renderEvents(eventsP.body, nav, cur, (k) => go(k));
     renderBps();
+    const r0 = rows[cur];
+    tabChain.textContent = r0 ? `Chain ${r0.step.chain}` : 'Chain';
+    if (tab === 'chain') {
+      cv.show(r0 ? chainMarks(nav, cur) : null, r0?.step.rule_spec);
+      return;
+    }
     // The list around the current step (a walk may have thousands), indented by chain depth.
     clear(list);
     const a = Math.max(0, cur - WINDOW / 2);
@@ -395,6 +433,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     laterBtn.disabled = true;
     savedName = null;
     ctTables = new Map();
+    cv.reset();
     walks = traces.map(walkOf);
     clear(pick);
     walks.forEach((w, i) => pick.append(h('option', { value: String(i) }, `packet ${i + 1}${w.outcome ? ` (${w.outcome})` : ''}`)));
@@ -528,16 +567,11 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     trace: traceNow,
     current: () => started,
     openSaved,
-    breakpoints: {
-      has: (host, table, chain, rule) => bps.some((b) => sameRule(b, { kind: 'rule', host, table, chain, rule })),
-      toggle: (host, table, chain, rule) => {
-        const b: Breakpoint = { kind: 'rule', host, table, chain, rule, enabled: true };
-        flipBp(b, (x) => sameRule(x, b));
-      },
-      watch: (fn) => {
-        bpWatchers.add(fn);
-        return () => bpWatchers.delete(fn);
-      },
+    breakpoints: ruleBreakpoints,
+    labChanged: () => {
+      ctTables = new Map();
+      cv.reset();
+      if (!el.hidden && nav.rows.length) go(cur, true);
     },
     dispose: () => {
       disposed = true;

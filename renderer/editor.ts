@@ -321,6 +321,7 @@ export function openEditor(root: HTMLElement, api: LabApi, lab: string, opts: { 
         setApplyOk(caps.apply && v.cluster !== null);
         if (v.layout) layout = { ...layout, kinds: v.layout.kinds ?? {}, positions: first ? { ...v.layout.positions } : { ...v.layout.positions, ...layout.positions } };
         reconcile(v, first);
+        if (!first) stepper.labChanged();
         if (first) status.dataset.reconciledAt = String(Math.round(performance.now()));
         handle.refreshed++;
         // When the first picture is on screen (ms since the page started loading).

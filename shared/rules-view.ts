@@ -22,6 +22,9 @@ export interface RulesQuery {
    *  query for one chain reaches the others. The chains that built-in chains jump to are
    *  listed even past it (without a filter). */
   chainLimit?: number;
+  /** With `chain`: leave out its first `offset` rules (a window of a long chain, as the
+   *  debugger's chain view pages through one: the rows keep their own `num`). */
+  offset?: number;
 }
 
 export interface RuleRow {

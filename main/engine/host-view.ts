@@ -233,10 +233,11 @@ export function hostView(host: Host, now: number, q: RulesQuery = {}): RulesView
       const row = chainRow(c, shape.refs);
       chains.push(row);
       if (byName) {
-        const n = Math.min(budget, c.rules.length);
-        for (let i = 0; i < n; i++) row.rules.push(ruleRow(c.rules[i], i + 1, t));
+        const from = only ? Math.min(q.offset ?? 0, c.rules.length) : 0;
+        const n = Math.min(budget, c.rules.length - from);
+        for (let i = from; i < from + n; i++) row.rules.push(ruleRow(c.rules[i], i + 1, t));
         budget -= n;
-        if (n < c.rules.length) row.partial = truncated = true;
+        if (from + n < c.rules.length || from > 0) row.partial = truncated = true;
         continue;
       }
       // Only the matching rules.

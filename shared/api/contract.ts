@@ -94,6 +94,7 @@ const rulesQuery: Check = obj({
   filter: opt(str({ max: 200 })),
   limit: opt(int(0, 100_000)),
   chainLimit: opt(int(0, 100_000)),
+  offset: opt(int(0, 100_000_000)),
 });
 
 /** The packet of the rules browser's path graph (shared/rules-path.ts): every field optional. */

@@ -136,7 +136,8 @@ export function depth(nav: Nav, i: number): number {
   return (nav.stacks[i]?.length ?? 1) - 1;
 }
 
-function sameSeg(nav: Nav, i: number, j: number): boolean {
+/** Whether rows i and j are in one segment: the same phase, host, hook and table. */
+export function sameSeg(nav: Nav, i: number, j: number): boolean {
   return segKey(nav.rows[i]) === segKey(nav.rows[j]);
 }
 

@@ -211,6 +211,12 @@ describe('host view (the rules browser reader)', () => {
     assert.deepEqual(one.tables.map((t) => [t.name, t.chains.map((c) => c.name)]), [['nat', ['SVC']], ['filter', []]]);
     assert.equal(one.tables[0].chains[0].rules.length, 2);
     assert.deepEqual(hostView(box, lab.clock, { table: 'nat', chain: 'NOPE' }).tables.map((t) => t.chains.length), [0, 0]);
+    // A window of one chain: its rules from the offset on, numbered as in the chain.
+    const second = hostView(box, lab.clock, { table: 'nat', chain: 'SVC', offset: 1 }).tables[0].chains[0];
+    assert.deepEqual([second.rules.map((r) => r.num), second.rules[0].spec, second.ruleCount, second.partial], [[2], one.tables[0].chains[0].rules[1].spec, 2, true]);
+    const first = hostView(box, lab.clock, { table: 'nat', chain: 'SVC', offset: 0, limit: 1 }).tables[0].chains[0];
+    assert.deepEqual([first.rules.map((r) => r.num), first.partial], [[1], true]);
+    assert.deepEqual(hostView(box, lab.clock, { table: 'nat', chain: 'SVC', offset: 9 }).tables[0].chains[0].rules, []);
 
     // A filter: the rules containing it (any case), and every rule of a chain whose name has it.
     const f = hostView(box, lab.clock, { filter: '10.244.0.4' });
