@@ -2,6 +2,8 @@
 // article's NetworkPolicy (example 'network-policy', the policy applied): a hook on a host
 // (FORWARD@minikube), any DROP/REJECT, a conntrack state; each one F5 stops at from the start,
 // a disabled one does not, and the form refuses a hook that does not exist in the debugger's words.
+// Then a host being entered (minikube), on client → minikube-m02:30080 (example 'traffic-policy'):
+// F5 stops where the packet comes over from minikube-m02, then where the reply and the ACK start.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,7 @@ describe('breakpoint kinds', { skip, timeout: 120_000 }, () => {
     const api = new LabApiImpl(service);
     api.createExample('network-policy', 'bpk', { proxy: 'legacy' });
     assert.equal(api.runStep('bpk', 2).action.kind, 'apply'); // allow-db-access
+    api.createExample('traffic-policy', 'hostbp', { proxy: 'legacy' });
   });
   const current = async (page: Page): Promise<string> => (await page.getByTestId('step-current').textContent()) ?? '';
   const pos = async (page: Page): Promise<number> => Number(await page.getByTestId('step-pos').getAttribute('data-step'));
@@ -68,6 +71,38 @@ describe('breakpoint kinds', { skip, timeout: 120_000 }, () => {
     assert.ok(atNew > 1 && atNew < last, `stopped at ${atNew} of ${last}`);
     assert.match((await page.getByTestId('dbg-conntrack').textContent()) ?? '', /^conntrack: minikube: NEW \(new connection/);
     assert.equal(await page.getByTestId('bp').count(), 3);
+    assert.deepEqual(suite.b.errors, []);
+  }));
+
+  it('stops where the packet enters a host, in each phase of the walk', suite.shot(async (page) => {
+    // client → minikube-m02:30080 (externalTrafficPolicy: Cluster): minikube-m02 sends it on to
+    // the endpoint's node, minikube, through the IPIP tunnel; the reply and the ACK come back.
+    await openLab(page, suite.app.url, 'hostbp', 'n:minikube');
+    if (await page.getByTestId('guide').isVisible()) await page.getByTestId('open-guide').click();
+    await page.getByTestId('open-stepper').click();
+    await traceFromForm(page, 'client', 'minikube-m02:30080');
+    assert.match((await page.getByTestId('step-outcome').textContent()) ?? '', /delivered/);
+    assert.match(await current(page), /^minikube-m02 › PREROUTING › /);
+    await add(page, 'host', 'minikube');
+    await page.getByTestId('bp').filter({ hasText: 'entering minikube' }).waitFor();
+    const at = await fromStartContinue(page);
+    assert.match(await current(page), /^minikube › PREROUTING › /);
+    await page.getByTestId('step-back').click();
+    await page.locator(`[data-testid=step-pos][data-step="${at - 1}"]`).waitFor();
+    assert.match(await current(page), /^minikube-m02 › POSTROUTING › /, 'the step before: leaving minikube-m02');
+    // F5 from there: the entry again; then the reply starts on minikube (a new phase enters it
+    // again), then the ACK.
+    await page.locator('[data-testid=step-current]').click();
+    await page.keyboard.press('F5');
+    await page.locator(`[data-testid=step-pos][data-step="${at}"]`).waitFor({ timeout: 5000 });
+    await page.keyboard.press('F5');
+    await page.getByTestId('step-current').filter({ hasText: /^\[reply\] minikube › / }).waitFor({ timeout: 5000 });
+    await page.keyboard.press('F5');
+    await page.getByTestId('step-current').filter({ hasText: /^\[ack\] minikube › PREROUTING › / }).waitFor({ timeout: 5000 });
+    // Disabled: F5 from the start runs to the end.
+    await page.getByTestId('bp').filter({ hasText: 'entering minikube' }).getByTestId('bp-enabled').uncheck();
+    const end = Number((/\/ (\d+)$/.exec((await page.getByTestId('step-pos').textContent()) ?? '') ?? [])[1]);
+    assert.equal(await fromStartContinue(page), end);
     assert.deepEqual(suite.b.errors, []);
   }));
 });
