@@ -310,9 +310,8 @@ function ipsetRows(host: Host): IpsetRow[] {
 
 function conntrackLines(host: Host, now: number): { conntrack: string[]; conntrackCount: number } {
   const entries = host.ct.list({}, now);
-  const acct = host.ct.settings.acct;
   return {
-    conntrack: entries.slice(0, RULES_LIMITS.conntrack).map((e) => formatLine(e, now, { acct })),
+    conntrack: entries.slice(0, RULES_LIMITS.conntrack).map((e) => formatLine(e, now)),
     conntrackCount: entries.length,
   };
 }

@@ -35,21 +35,22 @@ export class Host implements WalkHost {
   nf: Netfilter;
   ipsets: IpsetStore;
   private table!: ConntrackTable;
-  /** The namespace's conntrack table. Its tcp_loose setting is the namespace's sysctl
-   *  net.netfilter.nf_conntrack_tcp_loose, read when a connection starts (a table put in place,
-   *  a saved lab's, follows it too). (nf_conntrack_acct is the table's own: the kernel gives
-   *  counters only to entries made while it was on, which the table does not model.) */
+  /** The namespace's conntrack table. Its settings are the namespace's sysctls, read when a
+   *  connection starts (a table put in place, a saved lab's, follows them too):
+   *  net.netfilter.nf_conntrack_tcp_loose, and net.netfilter.nf_conntrack_acct, which gives
+   *  counters to the entries made while it is on (each entry keeps what it got). */
   get ct(): ConntrackTable {
     return this.table;
   }
   set ct(t: ConntrackTable) {
     const host = this as Host;
-    const acct = t.settings.acct;
     const settings: ConntrackSettings = {
       get tcpLoose(): boolean {
         return host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_loose') !== 0;
       },
-      acct,
+      get acct(): boolean {
+        return host.net.sysctl.globalInt('net.netfilter.nf_conntrack_acct') !== 0;
+      },
     };
     t.settings = settings;
     this.table = t;

@@ -29,10 +29,15 @@ export interface CtEntry {
   tcp?: TcpTrack;
   /** Which NAT manips have been bound (IPS_SRC_NAT_DONE / IPS_DST_NAT_DONE). */
   natDone: { src: boolean; dst: boolean };
+  /** Whether the entry has the kernel's acct extension (nf_ct_acct_ext_add): given when the
+   *  entry is made and the namespace's net.netfilter.nf_conntrack_acct is on at that moment,
+   *  never later. Only such entries show their counters (`packets= bytes=`). */
+  acct: boolean;
+  /** Packets and bytes (IP total length) seen in each direction. */
   counters: { ORIGINAL: CtCounters; REPLY: CtCounters };
 }
 
-export function newEntry(id: number, orig: CtTuple, reply: CtTuple, now: number): CtEntry {
+export function newEntry(id: number, orig: CtTuple, reply: CtTuple, now: number, acct = false): CtEntry {
   return {
     id,
     orig: copyTuple(orig),
@@ -44,6 +49,7 @@ export function newEntry(id: number, orig: CtTuple, reply: CtTuple, now: number)
     created: now,
     tcp: orig.proto === PROTO.tcp ? newTcpTrack() : undefined,
     natDone: { src: false, dst: false },
+    acct,
     counters: { ORIGINAL: { packets: 0, bytes: 0 }, REPLY: { packets: 0, bytes: 0 } },
   };
 }
@@ -64,13 +70,16 @@ export function cloneEntry(e: CtEntry): CtEntry {
     created: e.created,
     tcp: e.tcp ? { ...e.tcp, closeInit: { ...e.tcp.closeInit } } : undefined,
     natDone: { ...e.natDone },
+    acct: e.acct,
     counters: { ORIGINAL: { ...e.counters.ORIGINAL }, REPLY: { ...e.counters.REPLY } },
   };
 }
 
-/** The JSON form of an entry (status as a sorted array). */
-export interface CtEntryJSON extends Omit<CtEntry, 'status'> {
+/** The JSON form of an entry (status as a sorted array). `acct` is missing in labs saved
+ *  before entries had it (see entryFromJSON). */
+export interface CtEntryJSON extends Omit<CtEntry, 'status' | 'acct'> {
   status: CtStatusBit[];
+  acct?: boolean;
 }
 
 const STATUS_ORDER: readonly CtStatusBit[] = ['EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED', 'SNAT', 'DNAT'];
@@ -80,6 +89,7 @@ export function entryToJSON(e: CtEntry): CtEntryJSON {
   return { ...c, status: STATUS_ORDER.filter((b) => e.status.has(b)) };
 }
 
-export function entryFromJSON(j: CtEntryJSON): CtEntry {
-  return cloneEntry({ ...j, status: new Set(j.status) });
+/** `legacyAcct`: what an entry without `acct` gets (an old lab's table-wide setting). */
+export function entryFromJSON(j: CtEntryJSON, legacyAcct = false): CtEntry {
+  return cloneEntry({ ...j, status: new Set(j.status), acct: j.acct ?? legacyAcct });
 }

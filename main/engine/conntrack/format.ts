@@ -41,7 +41,7 @@ function l4Text(t: CtTuple): string {
 export interface LineOptions {
   extended?: boolean; // -o extended: "ipv4     2 " first
   id?: boolean; // -o id: " id=N" last
-  acct?: boolean; // nf_conntrack_acct=1: packets= bytes= after each tuple
+  // (counters, packets= bytes= after each tuple: shown for an entry that has them, CtEntry.acct)
   use?: number; // the reference count shown (1 for a dump, 2 for -G)
 }
 
@@ -53,10 +53,10 @@ export function formatLine(e: CtEntry, now: number, o: LineOptions = {}): string
   const st = protoState(e);
   if (st !== undefined) s += `${st} `;
   s += `src=${formatIPv4(e.orig.src)} dst=${formatIPv4(e.orig.dst)} ${l4Text(e.orig)}`;
-  if (o.acct) s += `packets=${e.counters.ORIGINAL.packets} bytes=${e.counters.ORIGINAL.bytes} `;
+  if (e.acct) s += `packets=${e.counters.ORIGINAL.packets} bytes=${e.counters.ORIGINAL.bytes} `;
   if (!e.status.has('SEEN_REPLY')) s += '[UNREPLIED] ';
   s += `src=${formatIPv4(e.reply.src)} dst=${formatIPv4(e.reply.dst)} ${l4Text(e.reply)}`;
-  if (o.acct) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
+  if (e.acct) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
   if (e.status.has('ASSURED')) s += '[ASSURED] ';
   s += `mark=${e.mark >>> 0} use=${o.use ?? 1} `;
   if (o.id) s += `id=${e.id} `;
@@ -83,22 +83,23 @@ export function formatSave(e: CtEntry, now: number, type: '-A' | '-D' = '-A'): s
   return s.trimEnd();
 }
 
-function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry, acct: boolean): string {
+function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry): string {
   const name = protoName(t.proto);
   let l4 = '';
   if (hasPorts(t.proto)) l4 = `<sport>${t.sport}</sport><dport>${t.dport}</dport>`;
   let s = `<meta direction="${dir}"><layer3 protonum="2" protoname="ipv4"><src>${formatIPv4(t.src)}</src><dst>${formatIPv4(t.dst)}</dst></layer3>`;
   s += `<layer4 protonum="${t.proto}" protoname="${name}">${l4}</layer4>`;
-  if (acct) {
+  if (e.acct) {
     const c = e.counters[dir === 'original' ? 'ORIGINAL' : 'REPLY'];
     s += `<counters><packets>${c.packets}</packets><bytes>${c.bytes}</bytes></counters>`;
   }
   return `${s}</meta>`;
 }
 
-/** One `<flow>` of `-o xml` (the caller prints the header and footer around the flows). */
-export function formatXmlFlow(e: CtEntry, now: number, acct = false): string {
-  let s = '<flow>' + xmlTuple('original', e.orig, e, acct) + xmlTuple('reply', e.reply, e, acct);
+/** One `<flow>` of `-o xml` (the caller prints the header and footer around the flows); an
+ *  entry with counters has a `<counters>` in each direction's `<meta>`. */
+export function formatXmlFlow(e: CtEntry, now: number): string {
+  let s = '<flow>' + xmlTuple('original', e.orig, e) + xmlTuple('reply', e.reply, e);
   s += '<meta direction="independent">';
   const st = protoState(e);
   if (st !== undefined) s += `<state>${st}</state>`;

@@ -47,7 +47,8 @@ export const TIMEOUTS = {
 export interface ConntrackSettings {
   /** net.netfilter.nf_conntrack_tcp_loose: pick up connections from a mid-stream ACK. */
   tcpLoose: boolean;
-  /** net.netfilter.nf_conntrack_acct: keep and show packet/byte counters. */
+  /** net.netfilter.nf_conntrack_acct as it is now: an entry made while it is on gets counters
+   *  (CtEntry.acct) for its whole life; one made while it is off never does. */
   acct: boolean;
 }
 
@@ -278,7 +279,7 @@ export class ConntrackTable {
     const reply = invertTuple(orig);
     if (!reply) return undefined;
     this.journal();
-    return newEntry(this.nextId++, orig, reply, now);
+    return newEntry(this.nextId++, orig, reply, now, this.settings.acct);
   }
 
   /** The protocol tracker for one packet of `entry` travelling in `dir` (the kernel's
@@ -480,7 +481,7 @@ export class ConntrackTable {
   insert(orig: CtTuple, reply: CtTuple, now: number, o: { timeout: number; status?: CtStatusBit[]; mark?: number; tcpState?: TcpState }): CtEntry | undefined {
     if (this.index.has(tupleKey(orig)) || this.index.has(tupleKey(reply))) return undefined;
     this.journal();
-    const e = newEntry(this.nextId++, orig, reply, now);
+    const e = newEntry(this.nextId++, orig, reply, now, this.settings.acct); // (ctnetlink_create_conntrack adds it too)
     for (const b of o.status ?? []) e.status.add(b);
     e.mark = (o.mark ?? 0) >>> 0;
     e.timeout = o.timeout;
@@ -591,8 +592,11 @@ export class ConntrackTable {
     const t = new ConntrackTable(j.settings);
     t.stats = { ...zeroStats(), ...j.stats };
     t.nextId = j.nextId;
+    // A lab saved before entries had `acct` showed every entry's counters when its table's
+    // setting was on: its entries keep doing so.
+    const legacyAcct = j.settings?.acct === true;
     for (const ej of j.entries) {
-      const e = entryFromJSON(ej);
+      const e = entryFromJSON(ej, legacyAcct);
       t.entries.set(e.id, e);
       t.index.set(tupleKey(e.orig), { entry: e, dir: 'ORIGINAL' });
       t.index.set(tupleKey(e.reply), { entry: e, dir: 'REPLY' });

@@ -374,13 +374,13 @@ function ctIn(f: Flight, hp: HostPass, hook: Hook): void {
   const what = r.isNew ? 'new connection' : r.dir === 'REPLY' ? 'reply direction' : 'original direction';
   evw(f, hp.host.name, 'conntrack', hook, ctWords, r.state, what, r.entry.id);
   // (a new entry is listed once confirmed: see confirm)
-  if (!r.isNew) withEntry(f, hp, r.entry);
+  if (!r.isNew) withEntry(f, r.entry);
 }
 
 /** The last event gets the entry's `conntrack -L` line as it is now (recorded walks only). */
-function withEntry(f: Flight, hp: HostPass, e: CtEntry): void {
+function withEntry(f: Flight, e: CtEntry): void {
   if (!f.record) return;
-  (f.events[f.events.length - 1] as Event).entry = formatLine(e, f.now, { acct: hp.host.ct.settings.acct });
+  (f.events[f.events.length - 1] as Event).entry = formatLine(e, f.now);
 }
 
 /** nat at a hook: walk the nat table for a new connection and bind what it chose (or the
@@ -472,7 +472,7 @@ function confirm(f: Flight, hp: HostPass): Stop | null {
   }
   hp.entry = e;
   evw(f, hp.host.name, 'confirm', undefined, confirmWords, e.id);
-  withEntry(f, hp, e);
+  withEntry(f, e);
   return null;
 }
 

@@ -24,6 +24,17 @@ const VEC_LEN: Readonly<Record<string, number>> = {
   'net.ipv4.tcp_rmem': 3,
   'net.ipv4.tcp_wmem': 3,
 };
+/** Keys the kernel bounds (proc_dou8vec_minmax): a value outside [min, max] is EINVAL and
+ *  changes nothing (checked against 6.18 with `sysctl -w KEY=2` and `=-1`). */
+const INT_RANGE: Readonly<Record<string, readonly [number, number]>> = {
+  'net.netfilter.nf_conntrack_acct': [0, 1],
+  'net.netfilter.nf_conntrack_checksum': [0, 1],
+  'net.netfilter.nf_conntrack_events': [0, 2],
+  'net.netfilter.nf_conntrack_tcp_be_liberal': [0, 1],
+  'net.netfilter.nf_conntrack_tcp_ignore_invalid_rst': [0, 1],
+  'net.netfilter.nf_conntrack_tcp_loose': [0, 1],
+  'net.netfilter.nf_conntrack_timestamp': [0, 1],
+};
 /** Per-device keys no one may write (owned by the multicast routing daemon). */
 const CONF4_READONLY = new Set(['mc_forwarding']);
 
@@ -301,6 +312,8 @@ export class Sysctls {
     }
     if (kind === 'int' || kind === 'uint') {
       const [v] = parseProcInts(text, 1, kind === 'uint');
+      const range = INT_RANGE[key];
+      if (range && (v < range[0] || v > range[1])) throw new KernelError('EINVAL');
       this.globals.set(key, String(v));
       return;
     }

@@ -626,10 +626,11 @@ function selected(table: ConntrackTable, p: Parsed, now: number, forUpdate = fal
   });
 }
 
-function render(e: CtEntry, p: Parsed, table: ConntrackTable, now: number, use = 1, saveType: '-A' | '-D' = '-A'): string {
+function render(e: CtEntry, p: Parsed, now: number, use = 1, saveType: '-A' | '-D' = '-A'): string {
   if (p.output & O_SAVE) return formatSave(e, now, saveType);
-  if (p.output & O_XML) return formatXmlFlow(e, now, table.settings.acct);
-  return formatLine(e, now, { extended: (p.output & O_EXT) !== 0, id: (p.output & O_ID) !== 0, acct: table.settings.acct, use });
+  // (counters: each entry's own, see CtEntry.acct; `-o save` never shows them)
+  if (p.output & O_XML) return formatXmlFlow(e, now);
+  return formatLine(e, now, { extended: (p.output & O_EXT) !== 0, id: (p.output & O_ID) !== 0, use });
 }
 
 function listing(lines: string[], p: Parsed): string {
@@ -753,7 +754,7 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       const cmp = ['src', 'dst', 'reply-src', 'reply-dst', 'protonum', 'mark', 'secmark', 'status', 'id', 'zone', 'label', 'orig-zone', 'reply-zone'] as const;
       if (p.opts.has('zero') && cmp.some((o) => p.opts.has(o))) return out('', paramProblem("Can't use -z with filtering parameters").stderr, PARAMETER_PROBLEM);
       const rows = selected(table, p, now);
-      const text = listing(rows.map((e) => render(e, p, table, now)), p);
+      const text = listing(rows.map((e) => render(e, p, now)), p);
       if (p.opts.has('zero')) for (const e of rows) e.counters = { ORIGINAL: { packets: 0, bytes: 0 }, REPLY: { packets: 0, bytes: 0 } };
       return out(text, summary('L', rows.length));
     }
@@ -762,12 +763,12 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       const hit = getByTuple(table, p, now);
       if (hit === 'invalid') return out('', `${PREFIX}Operation failed: invalid parameters\n`, OTHER_PROBLEM);
       if (!hit) return out('', `${PREFIX}Operation failed: such conntrack doesn't exist\n`, OTHER_PROBLEM);
-      return out(listing([render(hit, p, table, now, 2)], p), summary('G', 1));
+      return out(listing([render(hit, p, now, 2)], p), summary('G', 1));
     }
     case 'D': {
       if (p.table === 'expect') return out('', `${PREFIX}0 ${EXIT_MSG.EXP_D}\n`, OTHER_PROBLEM);
       const rows = selected(table, p, now);
-      const lines = rows.map((e) => render(e, p, table, now, 1, '-D'));
+      const lines = rows.map((e) => render(e, p, now, 1, '-D'));
       for (const e of rows) table.delete(e);
       return out(listing(lines, p), summary('D', rows.length), rows.length === 0 ? OTHER_PROBLEM : 0, rows.length > 0);
     }
@@ -783,7 +784,7 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
         if (!statusAdd.some((b) => !e.status.has(b))) continue;
         for (const b of statusAdd) e.status.add(b);
         // observed: the re-read entry is printed for TCP, not for UDP
-        if (e.orig.proto === PROTO.tcp) lines.push(render(e, p, table, now, 2));
+        if (e.orig.proto === PROTO.tcp) lines.push(render(e, p, now, 2));
         n++;
       }
       return out(listing(lines, p), summary('U', n), n === 0 ? OTHER_PROBLEM : 0, n > 0);

@@ -1,6 +1,8 @@
 #!/usr/bin/perl
 # One ICMP echo request from inside a namespace, without needing `ping` (not installed on these
-# machines; perl-base always is). Usage: icmp-echo.pl TO SRC|- TIMEOUT_MS
+# machines; perl-base always is). Usage: icmp-echo.pl TO SRC|- TIMEOUT_MS [PAYLOAD_BYTES [ID]]
+# (PAYLOAD_BYTES: the echo data's length, e.g. 56 for ping's 84-byte packets; default a short
+# text. ID: the echo id, default this process's pid.)
 # Prints exactly one line:
 #   reply FROM                   an echo reply for our id/sequence came from FROM
 #   icmp TYPE CODE FROM          an ICMP error (unreachable, time exceeded...) quoting our request
@@ -12,7 +14,7 @@ use warnings;
 use Socket qw(PF_INET SOCK_RAW inet_aton inet_ntoa pack_sockaddr_in);
 use Time::HiRes qw(time);
 
-my ($to, $src, $timeout_ms) = @ARGV;
+my ($to, $src, $timeout_ms, $payload_bytes, $echo_id) = @ARGV;
 $timeout_ms ||= 600;
 
 sub checksum {
@@ -31,9 +33,10 @@ if (defined $src && $src ne '-') {
     bind($sock, pack_sockaddr_in(0, $a)) or do { print "error bind $src: $!\n"; exit 0 };
 }
 
-my $id = $$ & 0xffff;
+my $id = (defined $echo_id ? $echo_id : $$) & 0xffff;
 my $seq = int(rand(0xffff));
-my $pkt = pack('C C n n n a*', 8, 0, 0, $id, $seq, 'kpl-probe');
+my $data = defined $payload_bytes ? substr('kpl-probe' x (1 + int($payload_bytes / 9)), 0, $payload_bytes) : 'kpl-probe';
+my $pkt = pack('C C n n n a*', 8, 0, 0, $id, $seq, $data);
 substr($pkt, 2, 2) = pack('n', checksum($pkt));
 
 unless (send($sock, $pkt, 0, pack_sockaddr_in(0, $to_addr))) {
