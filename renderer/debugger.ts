@@ -162,7 +162,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     single: [outcomeBar, body],
     base: () => {
       const w = walks[Number(pick.value) || 0];
-      return w ? { walk: w, asked: started?.spec ?? null, step: cur, title: title.textContent ?? 'the trace' } : null;
+      const rev = revs[Number(pick.value) || 0];
+      return w ? { walk: w, asked: started?.spec ?? null, step: cur, title: title.textContent ?? 'the trace', ...(rev !== undefined ? { rev } : {}) } : null;
     },
     open: (t, what, row) => {
       show([t], what);
@@ -176,6 +177,8 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
   pos.textContent = 'no trace yet';
 
   let walks: Walk[] = [];
+  /** The lab's revision each walk was traced on, when the API said (what if forks there). */
+  let revs: (number | undefined)[] = [];
   let nav: Nav = navOf({});
   let cur = 0;
   let started: StartedTrace | null = null;
@@ -435,6 +438,7 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     ctTables = new Map();
     cv.reset();
     walks = traces.map(walkOf);
+    revs = traces.map((t) => (typeof t.rev === 'number' ? t.rev : undefined));
     clear(pick);
     walks.forEach((w, i) => pick.append(h('option', { value: String(i) }, `packet ${i + 1}${w.outcome ? ` (${w.outcome})` : ''}`)));
     pick.hidden = walks.length < 2;

@@ -3,7 +3,9 @@
 // the lab — a rule edited or deleted in a node's console, a pod relabelled, a NetworkPolicy
 // deleted or a Deployment scaled with kubectl, anything from the inspector — and Replay traces
 // the same request (same from, to, protocol, source port and seed, so the random picks of
-// endpoints are the same) on the changed lab. The compare view shows both walks side by side,
+// endpoints are the same): for a walk traced at a known revision, from the host of the forked
+// step (LabApi.forkTrace: the lab as it was up to that host, the changed lab from there on),
+// else from its first packet on the changed lab. The compare view shows both walks side by side,
 // aligned by shared/api/trace-diff.ts, the first divergence marked and scrolled to, each side's
 // outcome and the rule that decided it with the Kubernetes object behind it. While the compare
 // view is open, every further change of the lab replays again (the view follows the lab); before
@@ -11,8 +13,8 @@
 // comparisons. A click on a step opens that walk in the debugger at that step; Back returns to
 // the single view, Compare to the comparison; × ends the fork. Text only.
 
-import type { LabApi, TraceRequest, TraceResult } from '../shared/api/contract.ts';
-import { alignRows, decisionOf, decisionText, foldPairs, replayRequest, type Alignment, type Decision } from '../shared/api/trace-diff.ts';
+import type { ForkPoint, LabApi, TraceRequest, TraceResult } from '../shared/api/contract.ts';
+import { alignRows, decisionOf, decisionText, foldPairs, forkAt, replayRequest, type Alignment, type Decision } from '../shared/api/trace-diff.ts';
 import { navOf, walkOf, type Nav, type Row, type Walk } from '../shared/api/trace-nav.ts';
 import { busy, clear, h, toast } from './ui.ts';
 
@@ -24,6 +26,9 @@ export interface WhatIfBase {
   /** The current step (0-based row). */
   step: number;
   title: string;
+  /** The lab's revision the walk was traced on (a trace of a stored lab's): Replay then forks at
+   *  the host of the current step; without it, the request is replayed from its first packet. */
+  rev?: number;
 }
 
 export interface WhatIf {
@@ -91,7 +96,9 @@ export function createWhatIf(deps: {
     h('div', { class: 'wi-top' }, divergence, back), h('div', { class: 'wi-heads' }, headA, headB), rows);
   view.hidden = true;
 
-  interface Fork { base: Side; request: TraceRequest; step: number; title: string }
+  /** `at`: where the replay leaves the lab as it was for the lab as it is (null: it replays the
+   *  request from its first packet, on the lab as it is); `host`: that host, for the words. */
+  interface Fork { base: Side; request: TraceRequest; step: number; title: string; at: ForkPoint | null; host: string }
   let fork: Fork | null = null;
   let replay: Side | null = null;
   let al: Alignment | null = null;
@@ -108,7 +115,10 @@ export function createWhatIf(deps: {
     bar.hidden = !fork;
     if (!fork) return;
     const r = fork.request;
-    info.title = `forked at step ${fork.step + 1} of ${fork.title}; replays ${r.from} → ${r.to} ${r.proto}${r.sport ? ` sport ${r.sport}` : ''}${r.seed !== undefined ? ` seed ${r.seed}` : ''}.`;
+    const how = fork.at
+      ? ` from ${fork.host} (the lab as it was before it, as it is from there on)`
+      : ' from its first packet on the lab as it is';
+    info.title = `forked at step ${fork.step + 1} of ${fork.title}; replays ${r.from} → ${r.to} ${r.proto}${r.sport ? ` sport ${r.sport}` : ''}${r.seed !== undefined ? ` seed ${r.seed}` : ''}${how}.`;
     info.textContent = info.title;
     changes.textContent = changed ? `The lab changed ${changed} time${changed > 1 ? 's' : ''} since.` : 'Now change the lab, then Replay.';
     toggleBtn.hidden = !replay;
@@ -134,7 +144,10 @@ export function createWhatIf(deps: {
     }
     // The base is kept as recorded: a copy, whatever the debugger shows next.
     const walk = JSON.parse(JSON.stringify(b.walk)) as Walk;
-    const f: Fork = { base: side(walk), request, step: b.step, title: b.title };
+    const base = side(walk);
+    const point = forkAt(base.nav, b.step);
+    const at = b.rev !== undefined && point ? { rev: b.rev, ...point } : null;
+    const f: Fork = { base, request, step: b.step, title: b.title, at, host: base.nav.rows[b.step]?.step.host ?? '' };
     fork = f;
     replay = null;
     al = null;
@@ -156,7 +169,8 @@ export function createWhatIf(deps: {
         again = false;
         const f: Fork | null = fork;
         if (!f) return;
-        const t = await busy(() => deps.api.trace(deps.lab, f.request));
+        const at = f.at;
+        const t = await busy(() => (at ? deps.api.forkTrace(deps.lab, f.request, at) : deps.api.trace(deps.lab, f.request)));
         if (!t || disposed || fork !== f) return;
         const w = walkOf(t);
         replay = side(w);
@@ -196,7 +210,7 @@ export function createWhatIf(deps: {
     const a = fork.base;
     const b = replay;
     head(headA, 'Before: as recorded', a, 'a');
-    head(headB, 'After: replayed on the changed lab', b, 'b');
+    head(headB, fork.at ? `After: replayed on the changed lab from ${fork.host}` : 'After: replayed on the changed lab', b, 'b');
     const d = al.divergence;
     clear(divergence);
     if (d < 0) {
@@ -210,12 +224,18 @@ export function createWhatIf(deps: {
       const rb = p.b !== null ? b.nav.rows[p.b] : null;
       const at = (r: Row | null, k: number | null): string => (r && k !== null ? `step ${k + 1} (${r.step.host} › ${r.step.table} › ${r.step.chain}${typeof r.step.rule === 'number' ? ` rule ${r.step.rule}` : ' end'})` : 'no step');
       divergence.append(h('span', { class: 'wi-mark' }, '≠ '), `First divergence: before ${at(ra, p.a)}, after ${at(rb, p.b)}`);
-      // The replay walks the request from its first packet: up to the forked step it is the
-      // recorded walk unless the change reaches the packet earlier — which is said.
+      // Forked at a host, the replay is the recorded walk up to that host and walks the host
+      // itself on the changed lab from where the packet entered it; replayed from the first
+      // packet, the change may reach the walk earlier. Either is said.
       const early = p.a !== null && p.a < fork.step;
-      divergence.append(h('span', { class: 'muted', 'data-testid': 'whatif-where' }, early
-        ? ` — before the forked step (${fork.step + 1}): the change alters the walk earlier than where it was forked`
-        : ` — from the forked step (${fork.step + 1}) on: up to it the replay is the recorded walk`));
+      const text = fork.at
+        ? early
+          ? ` — on ${fork.host} before the forked step (${fork.step + 1}): the replay walks ${fork.host} on the changed lab from where the packet entered it`
+          : ` — from the forked step (${fork.step + 1}) on: up to it the replay is the recorded walk`
+        : early
+          ? ` — before the forked step (${fork.step + 1}): the change alters the walk earlier than where it was forked`
+          : ` — from the forked step (${fork.step + 1}) on: up to it the replay is the recorded walk`;
+      divergence.append(h('span', { class: 'muted', 'data-testid': 'whatif-where' }, text));
       divergence.dataset.a = p.a === null ? '' : String(p.a + 1);
       divergence.dataset.b = p.b === null ? '' : String(p.b + 1);
     }

@@ -78,6 +78,10 @@ export interface TraceJson extends WalkJson {
    *  the first after the handshake or first exchange), and whether the connection opened at all
    *  (if not, the walks shown are the first packet's). */
   later?: { packet: number; opened: boolean };
+  /** Only for a forked replay (what if): the walk was the base lab's until phase `phase`'s walk
+   *  entered its host number `hop` (0: where it started), and the changed lab's from there on;
+   *  `switched` false: the walks ended before that host. */
+  fork?: { phase: 'packet' | 'reply' | 'ack'; hop: number; switched: boolean };
   reply: WalkJson | null;
   ack: WalkJson | null;
   outcomes: (WalkJson & { probability: number; reply: WalkJson | null })[];

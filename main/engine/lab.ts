@@ -12,7 +12,7 @@ import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster
 import { ConntrackTable, ctUndo, markConntrack, undoConntrack, type ConntrackJSON } from './conntrack/table.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type ReportEnv, type TraceReport } from './datapath/report.ts';
-import { clientSocket, closeTcp, runLater, runTrace, type TraceHooks, type TraceResult } from './datapath/trace.ts';
+import { clientSocket, closeTcp, runLater, runTrace, type TraceHooks, type TracePhase, type TraceResult } from './datapath/trace.ts';
 import { counterUndo, undoCounters } from './datapath/traverse.ts';
 import { answerFor, walkPacket, type Injection, type PacketWalk } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
@@ -393,6 +393,54 @@ export class Lab implements Topology, ClusterTopology {
       } else result = runTrace(this.traceHooks(), inj.injection, { ...opts, allOutcomes: spec.allOutcomes === true });
       return traceReport(result, seed, this.reportEnv());
     });
+  }
+
+  /**
+   * What if, forked at a host: `spec` walked on `base` (this lab as it was, e.g. at an earlier
+   * revision) until phase `at.phase`'s walk enters its host number `at.hop`, and on this lab from
+   * there on — that host, the rest of the path, and the phases after (reply, ACK). The packet
+   * goes on as it was then (addresses, mark, NAT done so far), the hosts it passed keep the
+   * conntrack entries it made there (their tables are base's, for the walk), and the random
+   * choices go on from base's generator. Nothing is kept.
+   */
+  traceForked(base: Lab, spec: TraceSpec, at: { phase: TracePhase; hop: number }): TraceReport {
+    if (spec.allOutcomes || spec.later) throw new LabError('a forked replay walks one packet and its answer (no --all-outcomes, no --later)');
+    if (!Number.isInteger(at.hop) || at.hop < 0) throw new LabError(`fork: expected a host number from 0, got ${at.hop}`);
+    const inj = base.injection(spec);
+    const seed = spec.seed ?? base.rng.state;
+    const order: TracePhase[] = ['packet', 'reply', 'ack'];
+    return this.experiment({ seed }, () => base.experiment({ seed }, () => {
+      let switched = false;
+      const passed = new Set<string>();
+      const swapped: [Host, ConntrackTable][] = [];
+      const switchNow = (): void => {
+        for (const name of passed) {
+          const from = base.hosts.get(name);
+          const to = this.hosts.get(name);
+          if (!from || !to) continue;
+          swapped.push([to, to.ct]);
+          to.ct = ConntrackTable.fromJSON(from.ct.toJSON());
+        }
+        this.rng.state = base.rng.state;
+        switched = true;
+      };
+      const watch = (phase: TracePhase, hop: number, host: string): void => {
+        const p = order.indexOf(phase);
+        const q = order.indexOf(at.phase);
+        if (!switched && (p > q || (p === q && hop >= at.hop))) switchNow();
+        if (!switched) passed.add(host);
+      };
+      const topo: Topology = { host: (n) => (switched ? this : base).host(n), peers: (h, d) => (switched ? this : base).peers(h, d) };
+      const hooks: TraceHooks = { topo, decider: { set: () => undefined }, snapshot: () => () => undefined };
+      try {
+        const result = runTrace(hooks, inj.injection, { now: this.clock, virtualPeers: inj.virtualPeers, allOutcomes: false, watch });
+        const report = traceReport(result, seed, this.reportEnv());
+        report.json.fork = { phase: at.phase, hop: at.hop, switched };
+        return report;
+      } finally {
+        for (const [h, t] of swapped.reverse()) h.ct = t;
+      }
+    }));
   }
 
   // What traces are given, made once: under tsx every arrow made per trace also costs an

@@ -9,6 +9,7 @@ import type { Lab } from '../engine/lab.ts';
 import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
 import type { ExampleInfo, ExerciseResult } from './guides.ts';
 import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
+import type { ForkPoint } from '../../shared/api/types.ts';
 
 /** What a guide action did (the service's StepRun). */
 export interface StepRunRow {
@@ -86,5 +87,9 @@ export interface LabServicePort {
   rules?(ref: string, host: string, q?: RulesQuery): RulesView;
   /** A host's iptables-save at a revision of a stored lab. */
   rulesAt?(ref: string, rev: number, host: string): string;
+  /** The revision a stored lab is at (what its traces are made on). */
+  currentRev?(ref: string): number | undefined;
+  /** What if: a trace walked on revision `at.rev` of a stored lab until a host, on the lab as it is from there on. */
+  traceForked?(ref: string, spec: TraceSpec, at: ForkPoint): TraceReport;
   close?(): void;
 }

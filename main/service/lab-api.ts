@@ -12,6 +12,7 @@ import {
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
 } from '../../shared/api/contract.ts';
 import type { RulesCompare, RulesQuery, RulesView } from '../../shared/api/contract.ts';
+import type { ForkPoint } from '../../shared/api/types.ts';
 import type { PathGraph, PathQuery } from '../../shared/api/contract.ts';
 import { PathQueryError, pathGraph, tablesOf } from '../engine/netfilter/path-graph.ts';
 import { CONSOLE_KEEP_CHARS } from '../../shared/api/contract.ts';
@@ -255,7 +256,14 @@ export class LabApiImpl implements Sync<LabMethods> {
   }
 
   trace(ref: string, spec: TraceRequest): TraceResult {
-    return JSON.parse(JSON.stringify(this.service.trace(ref, { ...spec }))) as TraceResult;
+    const r = JSON.parse(JSON.stringify(this.service.trace(ref, { ...spec }))) as TraceResult;
+    const rev = this.service.currentRev?.(ref);
+    return rev === undefined ? r : { ...r, rev };
+  }
+
+  forkTrace(ref: string, spec: TraceRequest, at: ForkPoint): TraceResult {
+    if (!this.service.traceForked) throw new ApiCallError('unsupported', 'a forked replay needs the lab store (revisions)');
+    return JSON.parse(JSON.stringify(this.service.traceForked(ref, { ...spec }, at))) as TraceResult;
   }
 
   consoleLine(ref: string, host: string, lines: string[]): ConsoleResult {

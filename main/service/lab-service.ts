@@ -26,6 +26,7 @@ import { parseScenarioText } from './scenario.ts';
 import { actionOf, buildExample, checkExercises, checkStep, exampleList, findExample, performAction, rehearseWalkthrough, type ExampleInfo, type ExerciseResult, type StepRun } from './guides.ts';
 import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../shared/guide.ts';
 import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
+import type { ForkPoint } from '../../shared/api/types.ts';
 import { hostView } from '../engine/host-view.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
@@ -560,6 +561,25 @@ export class LabService {
   }
 
   private lastRulesAt: { key: string; text: string } | null = null;
+
+  currentRev(ref: string): number | undefined {
+    const t = resolveRef(ref);
+    return t.kind === 'file' ? undefined : this.store.labs.find(t.name).currentSeq;
+  }
+
+  /** What if: `spec` walked on revision `at.rev` until a host (see Lab.traceForked), on the lab
+   *  as it is from there on. Nothing is kept. */
+  traceForked(ref: string, spec: TraceSpec, at: ForkPoint): TraceReport {
+    const row = this.store.labs.find(this.stored(ref, 'fork a trace of'));
+    const seq = this.revOf(row, at.rev);
+    // (the base is rebuilt for each replay: the compare view replays on every change of the lab)
+    const key = `${row.id}\u0000${seq}`;
+    const base = this.forkBase?.key === key ? this.forkBase.lab : Lab.fromDoc(this.storedDoc(row, seq));
+    this.forkBase = { key, lab: base };
+    return this.inspect(ref, (lab) => lab.traceForked(base, spec, { phase: at.phase, hop: at.hop }));
+  }
+
+  private forkBase: { key: string; lab: Lab } | null = null;
 
   /** Makes an old revision (or snapshot) current again, as a new change that can be undone. */
   restoreRevision(ref: string, rev: number | string): number {

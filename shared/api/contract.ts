@@ -6,7 +6,7 @@
 import { args, arr, bool, int, json, loose, nullable, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
 import type {
   ApplyResult, Capabilities, CheckVerdict, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
-  LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, SavedTraceReport, StepRunResult, TraceRequest, TraceResult, UndoResult,
+  ForkPoint, LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, SavedTraceReport, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
 import type { RulesCompare, RulesQuery, RulesView } from './types.ts';
 import type { PathGraph, PathQuery } from './types.ts';
@@ -173,6 +173,7 @@ export const METHOD_ARGS = {
   apply: args(labRef, text),
   exec: args(labRef, name, arr(str({ max: 1_000_000 }), 4096), opt(str({ max: 20 * 1024 * 1024 }))),
   trace: args(labRef, traceReq),
+  forkTrace: args(labRef, traceReq, obj({ rev: int(0, 1_000_000_000), phase: oneOf('packet', 'reply', 'ack'), hop: int(0, 64) })),
   consoleLine: args(labRef, consoleHost, arr(str({ max: 20 * 1024 * 1024 }), 100_000)),
   consoleTraces: args(labRef),
   consoleHistory: args(labRef, name),
@@ -225,7 +226,16 @@ export interface LabMethods {
   remove(ref: string, items: RemoveItem[]): Promise<void>;
   apply(ref: string, yaml: string): Promise<ApplyResult>;
   exec(ref: string, host: string, argv: string[], stdin?: string): Promise<ExecResult>;
+  /** Traces a packet (nothing is kept unless `keep`). For a stored lab the result carries `rev`,
+   *  the revision it was traced on. */
   trace(ref: string, spec: TraceRequest): Promise<TraceResult>;
+  /**
+   * What if: the request walked on revision `at.rev` of the lab until phase `at.phase`'s walk
+   * enters its host number `at.hop`, and on the lab as it is now from there on (that host, the
+   * rest of the path, the phases after); the hosts passed before keep the conntrack entries the
+   * packet made there. Its JSON says `fork: {phase, hop, switched}`. Stored labs only.
+   */
+  forkTrace(ref: string, spec: TraceRequest, at: ForkPoint): Promise<TraceResult>;
   /**
    * Runs a console line on a host (or pod, as namespace/name) with the engine's shell: pipes,
    * lists, here-documents over several lines (`more` when the here-document is still open).

@@ -142,6 +142,23 @@ export function replayRequest(w: Walk & { seed?: unknown }, asked?: { from: stri
   return { from, to, proto, ...(sport !== undefined ? { sport } : {}), ...(seed !== undefined ? { seed } : {}), ...flags };
 }
 
+/** Where a forked replay picks up at row `i`: its phase, and which host of that phase's walk it
+ *  is on (0: where the walk started; then each host the packet was received on, counted by the
+ *  walk's `receive` events at PREROUTING — the starting host's own when the packet arrived there
+ *  from outside). As the engine counts them for Lab.traceForked. */
+export function forkAt(nav: Nav, i: number): { phase: Row['phase']; hop: number } | null {
+  const row = nav.rows[i];
+  if (!row) return null;
+  let hop = 0;
+  let arrived = false;
+  for (const e of nav.events) {
+    if (e.phase !== row.phase || e.row > i) continue;
+    if (e.kind === 'inject') arrived = e.text.startsWith('arrives on');
+    else if (e.kind === 'receive' && e.hook === 'PREROUTING') hop++;
+  }
+  return { phase: row.phase, hop: Math.max(0, arrived ? hop - 1 : hop) };
+}
+
 // ---- why: the deciding rule and the object behind it ------------------------------------------
 
 /** A rule's own comments (Calico's `cali:ID` tags left out). */

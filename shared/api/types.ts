@@ -193,6 +193,15 @@ export interface TraceRequest {
 /** The engine's trace report (see `kpl trace --json` in the README). */
 export type TraceResult = Record<string, unknown>;
 
+/** Where a forked replay (what if) leaves the lab as it was for the lab as it is: revision `rev`
+ *  of the stored lab walks the packet until phase `phase`'s walk enters its host number `hop`
+ *  (0: where it starts; shared/api/trace-diff.ts forkAt finds it for a row). */
+export interface ForkPoint {
+  rev: number;
+  phase: 'packet' | 'reply' | 'ack';
+  hop: number;
+}
+
 export interface ApplyResult {
   /** kubectl's lines ("deployment.apps/web created"). */
   output: string;

@@ -25,6 +25,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     api.createExample('network-policy', 'np', { proxy: 'legacy' });
     // The walkthrough's steps 1-3: curl backend, curl db, the policy applied.
     for (let i = 0; i < 3; i++) api.runStep('np', i);
+    api.createExample('traffic-policy', 'np2', { proxy: 'legacy' });
   });
   const { shot } = suite;
   const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
@@ -48,7 +49,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
     await page.getByTestId('whatif-fork').click();
     await page.getByTestId('whatif-bar').waitFor();
-    assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step 3 of trace pod/default/${FRONTEND} → db:80; replays pod/default/${FRONTEND} → db:80 tcp sport 40000 seed \\d+\\.$`));
+    assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step 3 of trace pod/default/${FRONTEND} → db:80; replays pod/default/${FRONTEND} → db:80 tcp sport 40000 seed \\d+ from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
 
     // The lab changes: the policy deleted in minikube's console.
     await page.evaluate(() => {
@@ -129,6 +130,48 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.getByTestId('whatif-end').click();
     await page.locator('.dbg-body').waitFor();
     assert.equal(await page.getByTestId('whatif-bar').isVisible(), false);
+    assert.deepEqual(suite.b.errors, []);
+  }));
+
+  it('replays from the host of the forked step: a change on a host passed before it stays out of the request\'s way', shot(async (page) => {
+    // client → minikube-m02:30080 (externalTrafficPolicy: Cluster) goes on to the pod on minikube.
+    await page.goto(`${suite.app.url}#/lab/np2`);
+    await page.locator('[data-testid=status][data-ready-ms]').waitFor({ state: 'attached' });
+    if (await page.getByTestId('guide').isVisible()) await page.getByTestId('open-guide').click();
+    await page.getByTestId('open-stepper').click();
+    await page.getByTestId('trace-from').fill('client');
+    await page.getByTestId('trace-to').fill('minikube-m02:30080');
+    await page.getByTestId('trace-form').locator('button[type=submit]').click();
+    await page.getByTestId('step-title').filter({ hasText: 'trace client → minikube-m02:30080' }).waitFor();
+    await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
+    assert.match(await text(page, 'step-outcome'), /delivered/);
+    // Stepped to where the packet reaches minikube (Next hop), forked there.
+    await page.locator('[data-testid=step-current]').click();
+    for (let k = 0; k < 10 && !/^minikube › /.test(await text(page, 'step-current')); k++) await page.getByTestId('step-hop').click();
+    assert.match(await text(page, 'step-current'), /^minikube › PREROUTING › /);
+    const step = Number(await page.getByTestId('step-pos').getAttribute('data-step'));
+    await page.getByTestId('whatif-fork').click();
+    assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step ${step} of trace client → minikube-m02:30080; .* from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
+
+    // minikube-m02 now drops what it forwards: traced afresh, the request would die there.
+    await page.evaluate(() => {
+      const cy = (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy;
+      cy.elements(':selected').unselect();
+      cy.getElementById('n:minikube-m02').select();
+    });
+    await page.getByTestId('open-console').click();
+    await page.getByTestId('console-tab-minikube-m02').waitFor();
+    await consoleRun(page, 'iptables -I FORWARD -p tcp -j DROP');
+    await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
+    await page.getByTestId('whatif-replay').click();
+    await page.getByTestId('whatif-view').waitFor();
+    assert.match(await text(page, 'whatif-head-b'), /^After: replayed on the changed lab from minikube/);
+    // The request passed minikube-m02 as it was and is delivered; its reply meets the DROP there.
+    assert.match(await text(page, 'whatif-outcome-b'), /delivered — delivered to default\/nginx-deployment-/);
+    assert.match(await text(page, 'whatif-divergence'), /First divergence: before step \d+ \(minikube-m02 › filter › FORWARD rule 1\), after step \d+ \(minikube-m02 › filter › FORWARD rule 1\)/);
+    const firstB = page.locator('[data-testid=whatif-row].first [data-testid=whatif-cell-b]');
+    assert.match((await firstB.textContent()) ?? '', /^\d+\. FORWARD 1: -p tcp -j DROP {2}⇒ DROP$/);
+    assert.equal(await text(page, 'whatif-where'), ` — from the forked step (${step}) on: up to it the replay is the recorded walk`);
     assert.deepEqual(suite.b.errors, []);
   }));
 });

@@ -26,6 +26,16 @@ export interface TraceResult extends TraceRun {
   later?: { packet: number; opened: boolean };
 }
 
+export type TracePhase = 'packet' | 'reply' | 'ack';
+/** Told as each walk of a run enters a host (see WalkOptions.onHop). */
+export type HopWatch = (phase: TracePhase, hop: number, host: string) => void;
+
+/** The walk options of one phase: the run's, told its hops when they are watched. */
+function phaseOpts(opts: WalkOptions & { watch?: HopWatch }, phase: TracePhase): WalkOptions {
+  const w = opts.watch;
+  return w ? { ...opts, onHop: (hop, host) => w(phase, hop, host) } : opts;
+}
+
 /** How statistic matches decide: from the seeded generator, or from an enumeration script. */
 export interface Decider {
   /** Replace the decision source; returns the previous one. */
@@ -51,19 +61,19 @@ function clientSegment(inj: Injection, reply: PacketWalk, flags: number): Packet
   return { ...inj.pkt, src: reply.final.dst, sport: reply.final.dport, tcpFlags: flags, len: 52 };
 }
 
-function runOnce(h: TraceHooks, inj: Injection, opts: WalkOptions): TraceRun {
-  const walk = walkPacket(h.topo, inj, opts);
+function runOnce(h: TraceHooks, inj: Injection, opts: WalkOptions & { watch?: HopWatch }): TraceRun {
+  const walk = walkPacket(h.topo, inj, phaseOpts(opts, 'packet'));
   const back = answerFor(walk, inj.pkt);
   let reply: PacketWalk | null = null;
   let ack: PacketWalk | null = null;
   if (back) {
-    reply = walkPacket(h.topo, back, { ...opts, virtualPeers: inj.iif ? opts.virtualPeers : undefined, socket: clientSocket(inj, walk) });
+    reply = walkPacket(h.topo, back, { ...phaseOpts(opts, 'reply'), virtualPeers: inj.iif ? opts.virtualPeers : undefined, socket: clientSocket(inj, walk) });
     // the client completes the handshake when its SYN-ACK arrived
     if (
       inj.pkt.proto === PROTO.tcp && walk.outcome === 'delivered' && reply.outcome === 'delivered' &&
       !inj.iif && reply.endHost === inj.host && (reply.final.tcpFlags & TCP.SYN) !== 0
     ) {
-      ack = walkPacket(h.topo, { host: inj.host, pkt: clientSegment(inj, reply, TCP.ACK) }, opts);
+      ack = walkPacket(h.topo, { host: inj.host, pkt: clientSegment(inj, reply, TCP.ACK) }, phaseOpts(opts, 'ack'));
     }
   }
   return { walk, reply, ack };
@@ -129,7 +139,7 @@ function endKey(r: TraceRun): string {
   return [w.outcome, w.delivered?.host, w.delivered?.ip, w.delivered?.port, w.dnat, w.snat, r.reply?.outcome].join('|');
 }
 
-export function runTrace(h: TraceHooks, inj: Injection, opts: WalkOptions & { allOutcomes: boolean; maxOutcomes?: number }): TraceResult {
+export function runTrace(h: TraceHooks, inj: Injection, opts: WalkOptions & { allOutcomes: boolean; maxOutcomes?: number; watch?: HopWatch }): TraceResult {
   if (!opts.allOutcomes) return { ...runOnce(h, inj, opts), outcomes: null };
 
   // Depth-first over decision sequences; each run starts from the same saved runtime.

@@ -80,6 +80,9 @@ export interface WalkOptions {
    *  counters, of the steps only the one that decided a drop or reject, of the events only the
    *  first (its packet is the walk's first packet, which an answer's socket is matched on). */
   record?: boolean;
+  /** Told as the walk enters each host, before it is looked up (hop 0: where it starts; then
+   *  every host it is received on, an IPIP packet's own host again after decapsulation). */
+  onHop?: (hop: number, host: string) => void;
 }
 
 /** A connected socket: packets to local:lport from remote:rport are its own. */
@@ -736,6 +739,7 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
   const origSrc = f.pkt.src;
   const origSport = f.pkt.sport;
   const maxHops = opts.maxHops ?? 64;
+  opts.onHop?.(0, inj.host);
   const start = topo.host(inj.host);
   let stop: Stop;
   let endHost = inj.host;
@@ -755,6 +759,7 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
         stop = { outcome: 'dropped', reason: 'too many hops (routing loop)', decidedBy: null };
         break;
       }
+      opts.onHop?.(f.hops, r.next.host);
       const h = topo.host(r.next.host)!;
       r = receive(f, topo, h, r.next.iif);
     }
