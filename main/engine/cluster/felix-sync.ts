@@ -85,6 +85,13 @@ export function setsAsProgrammed(host: Host): boolean {
 }
 const programmed = new WeakMap<Host, Programmed>();
 
+/** Runs a command on the node as Felix does; a failure is noted in `errors` (Felix logs it). */
+function runNoting(host: Host, now: number, errors: string[], argv: string[], stdin: string): ReturnType<typeof runProgram> {
+  const res = runProgram(argv, stdin, { host, now });
+  if (res.code !== 0) errors.push(`${argv.join(' ')}: ${res.stderr.trim()}`);
+  return res;
+}
+
 /**
  * Programs a rendering on the host; returns the errors met (the commands' stderr).
  *
@@ -97,11 +104,7 @@ const programmed = new WeakMap<Host, Programmed>();
  */
 export function programNode(host: Host, r: FelixResult, now: number, fresh: boolean): { errors: string[]; rewroteAll: boolean } {
   const errors: string[] = [];
-  const run = (argv: string[], stdin = '') => {
-    const res = runProgram(argv, stdin, { host, now });
-    if (res.code !== 0) errors.push(`${argv.join(' ')}: ${res.stderr.trim()}`);
-    return res.code;
-  };
+  const run = (argv: string[], stdin = '') => runNoting(host, now, errors, argv, stdin).code;
   const last = programmed.get(host);
   const incremental = !fresh && last !== undefined && last.nf === host.nf && (last.r.restore !== r.restore || last.r.ipsetRestore !== r.ipsetRestore);
   let rewritten: Set<string> | null = null;
@@ -240,11 +243,7 @@ export interface FelixRefresh {
  */
 export function refreshNode(host: Host, r: FelixResult, now: number, what: FelixRefresh): string[] {
   const errors: string[] = [];
-  const run = (argv: string[], stdin = '') => {
-    const res = runProgram(argv, stdin, { host, now });
-    if (res.code !== 0) errors.push(`${argv.join(' ')}: ${res.stderr.trim()}`);
-    return res;
-  };
+  const run = (argv: string[], stdin = '') => runNoting(host, now, errors, argv, stdin);
   if (what.sets) {
     // The sets as `ipset save` shows them (those of the rendering: stale ones go below).
     const wanted = new Set(r.ipsets.map((x) => x.name));
