@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { defaultCluster } from '../../shared/cluster.ts';
-import { CHROMIUM, appSuite, consoleRun, openLab, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, consoleRun, openLab, traceFromForm, openNodeConsole } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const SERVICES = 300;
@@ -115,13 +115,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
 
   it('says when the chain changed since the trace', suite.shot(async (page) => {
     // The first rule of KUBE-SERVICES deleted on minikube-m02, in its console.
-    await page.evaluate(() => {
-      const cy = (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy;
-      cy.elements(':selected').unselect();
-      cy.getElementById('n:minikube-m02').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube-m02').waitFor();
+    await openNodeConsole(page, 'minikube-m02');
     await consoleRun(page, 'iptables -t nat -D KUBE-SERVICES 1');
     await page.getByTestId('dbg-tab-chain').click();
     await page.getByTestId('chain-note').filter({ hasText: /^The chain changed since this trace: rule \d+ is now different\.$/ }).waitFor({ timeout: 10_000 });

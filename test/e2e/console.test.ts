@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, consoleInput, consoleLine, consoleRun, consoleText, consoleWaitFor, cspViolations } from './harness.ts';
+import { CHROMIUM, appSuite, consoleInput, consoleLine, consoleRun, consoleText, consoleWaitFor, cspViolations, openNodeConsole } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -48,12 +48,7 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
     });
     suite.b.errors.splice(0);
     // Select the node, then "Open console" in the inspector.
-    await page.evaluate(() => {
-      // (returns nothing: Playwright would serialize the whole collection)
-      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube').waitFor();
+    await openNodeConsole(page, 'minikube');
     // A terminal: the prompt on its last line, and the keys go to it.
     assert.equal(await prompt(page), 'root@minikube:/# ');
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'console-input');

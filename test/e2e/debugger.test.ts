@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm, openNodeConsole } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -63,11 +63,7 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     if (await page.getByTestId('guide').isVisible()) await page.getByTestId('open-guide').click();
 
     // The console on minikube-m02: the article's rules.
-    await page.evaluate(() => {
-      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube-m02').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube-m02').waitFor();
+    await openNodeConsole(page, 'minikube-m02');
     await run(page, 'iptables -t nat -L KUBE-NODEPORTS');
     assert.match(await consoleText(page), new RegExp(`${XLB}\\s+tcp\\s+--\\s+anywhere\\s+anywhere\\s+/\\* default/webapp \\*/ tcp dpt:30080`));
     await run(page, `iptables -t nat -L ${XLB}`);

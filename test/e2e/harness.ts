@@ -315,3 +315,15 @@ export async function consoleRun(page: Page, line: string): Promise<void> {
   await page.keyboard.press('Enter');
   await consoleIdle(page);
 }
+
+/** Selects a node alone on the canvas and opens its console from the inspector. */
+export async function openNodeConsole(page: Page, node: string): Promise<void> {
+  await page.evaluate((id) => {
+    const cy = (globalThis as unknown as { kplEditor: { cy: Cy } }).kplEditor.cy;
+    // (returns nothing: Playwright would serialize the whole collection)
+    cy.elements(':selected').unselect();
+    cy.getElementById(id).select();
+  }, `n:${node}`);
+  await page.getByTestId('open-console').click();
+  await page.getByTestId(`console-tab-${node}`).waitFor();
+}

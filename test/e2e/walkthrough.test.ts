@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor, openNodeConsole } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -128,11 +128,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     assert.equal(await ex.getByTestId('exercise-hint').isDisabled(), true);
 
     // The fix, typed into minikube's console.
-    await page.evaluate(() => {
-      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube').waitFor();
+    await openNodeConsole(page, 'minikube');
     await typeLine(page, 'ip route del 10.244.205.128/26');
     await ex.getByTestId('exercise-check').click();
     await ex.locator('[data-testid=exercise-result][data-state=passed]').waitFor({ timeout: 20_000 });
@@ -203,11 +199,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('guide').waitFor();
     await page.getByTestId('guide-record').click();
     await page.getByTestId('guide-recording').waitFor();
-    await page.evaluate(() => {
-      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube').waitFor();
+    await openNodeConsole(page, 'minikube');
     await typeLine(page, 'kubectl get nodes');
     await typeLine(page, 'hostname');
     await typeLine(page, 'uname -a');
@@ -259,11 +251,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     assert.equal(await step(page, 0).getByTestId('step-title').textContent(), 'List the nodes');
     assert.equal(await step(page, 1).getByTestId('step-title').textContent(), 'hostname');
     // Typing the step's command in the console counts: the current step is checked after each line.
-    await page.evaluate(() => {
-      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube').waitFor();
+    await openNodeConsole(page, 'minikube');
     await typeLine(page, 'kubectl get nodes');
     await page.locator('[data-testid=guide-step][data-index="0"][data-state=done]').waitFor({ timeout: 20_000 });
     // The recorded steps run and check like any other.

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, openNodeConsole } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const FRONTEND = 'frontend-8b474f47-zdqdv';
@@ -52,11 +52,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step 3 of trace pod/default/${FRONTEND} → db:80; replays pod/default/${FRONTEND} → db:80 tcp sport 40000 seed \\d+ from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
 
     // The lab changes: the policy deleted in minikube's console.
-    await page.evaluate(() => {
-      (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.getElementById('n:minikube').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube').waitFor();
+    await openNodeConsole(page, 'minikube');
     await consoleRun(page, 'kubectl delete networkpolicy allow-db-access');
     await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
     // The compare view is not open yet: a change only counts until Replay.
@@ -154,13 +150,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step ${step} of trace client → minikube-m02:30080; .* from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
 
     // minikube-m02 now drops what it forwards: traced afresh, the request would die there.
-    await page.evaluate(() => {
-      const cy = (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy;
-      cy.elements(':selected').unselect();
-      cy.getElementById('n:minikube-m02').select();
-    });
-    await page.getByTestId('open-console').click();
-    await page.getByTestId('console-tab-minikube-m02').waitFor();
+    await openNodeConsole(page, 'minikube-m02');
     await consoleRun(page, 'iptables -I FORWARD -p tcp -j DROP');
     await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
     await page.getByTestId('whatif-replay').click();
