@@ -13,6 +13,7 @@ import { FitAddon } from '@xterm/addon-fit';
 import { CONSOLE_KEEP_CHARS, type ConsoleResult, type LabApi, type RulesQuery, type TraceResult } from '../shared/api/contract.ts';
 import { chainsTable, complete, formatColumns, needsHost, reverseSearch, type HostTables, type KubeNames } from './completion.ts';
 import { LineEditor, isPrintable } from './line-editor.ts';
+import { xtermWidth, type CellWidth } from './cell-width.ts';
 import { terminalText } from './terminal-text.ts';
 import { cssomCellStyles, withAdoptedStyles } from './xterm-csp.ts';
 import { errorText, h } from './ui.ts';
@@ -124,6 +125,26 @@ function bufferText(term: Terminal): string {
   if (cur) lines.push(cur.replace(/ +$/, ''));
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
   return lines.join('\n');
+}
+
+/**
+ * The terminal's own width of a code point, so the line editor lays the line out as it prints it
+ * (its Unicode service follows the active Unicode version: '6', as no unicode11 addon is loaded).
+ * xterm 6 has it only on an internal (Terminal.unicode has no width, and is proposed API), reached
+ * as xterm-csp.ts reaches its renderer; checked on three code points, and when it is not there the
+ * editor's copy of xterm's default table measures.
+ */
+function terminalWidth(term: Terminal): CellWidth {
+  const u = (term as unknown as { _core?: { unicodeService?: { wcwidth?: unknown } } })._core?.unicodeService;
+  const wcwidth = u?.wcwidth;
+  if (typeof wcwidth !== 'function') return xtermWidth;
+  const f = (cp: number): number => (wcwidth as (cp: number) => number).call(u, cp);
+  try {
+    if (f(0x61) === 1 && f(0xac00) === 2 && f(0x301) === 0) return f;
+  } catch {
+    // (not the service this version had)
+  }
+  return xtermWidth;
 }
 
 export function createConsole(deps: ConsoleDeps): ConsolePanel {
@@ -527,7 +548,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     const fitAddon = new FitAddon();
     term.loadAddon(fitAddon);
     const t: Tab = {
-      host, prompt: `root@${hostname}:/#`, button, pane, box, term, fit: fitAddon, ed: new LineEditor(80), pending: [], echoed: 0, history: [], at: 0, draft: '', entry: -1,
+      host, prompt: `root@${hostname}:/#`, button, pane, box, term, fit: fitAddon, ed: new LineEditor(80, terminalWidth(term)), pending: [], echoed: 0, history: [], at: 0, draft: '', entry: -1,
       queue: [], writing: false, col0: true, busy: false, closed: false, tabbed: null, search: null, lastQuery: '', tables: null,
       resize: new ResizeObserver(() => fit(t)),
     };
@@ -549,7 +570,8 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     term.textarea?.setAttribute('aria-label', `Console on ${host}`);
     term.attachCustomKeyEventHandler((e) => onKeyEvent(t, e));
     term.onData((d) => onData(t, d));
-    term.onResize(({ cols }) => t.ed.resize(cols));
+    // (xterm leaves the rows of the line being typed as they were: the editor writes them again)
+    term.onResize(({ cols }) => emit(t, t.ed.resize(cols)));
     // Keys typed in the console are the shell's, not the canvas's shortcuts (Delete, Ctrl+C, L…).
     box.addEventListener('keydown', (e) => e.stopPropagation());
     t.resize.observe(box);
@@ -594,6 +616,29 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     state: (host?: string) => {
       const t = host ? tabs.get(host) : active;
       return t ? { prompt: t.ed.promptText, line: t.ed.line, cursor: t.ed.cursor, busy: t.busy, idle: !t.writing && !t.queue.length, cols: t.term.cols, rows: t.term.rows } : null;
+    },
+    /**
+     * The terminal's cursor and the rows of the prompt it is on (from the prompt's first row to
+     * the last the line wrapped onto), each as its cells' characters ('' for a blank cell and for
+     * a wide character's second one): where the cursor sits in the line as the terminal drew it.
+     */
+    cursor: (host?: string) => {
+      const t = host ? tabs.get(host) : active;
+      if (!t) return null;
+      const b = t.term.buffer.active;
+      const y = b.baseY + b.cursorY;
+      let top = y;
+      while (top > 0 && b.getLine(top)?.isWrapped) top--;
+      let bottom = y;
+      while (b.getLine(bottom + 1)?.isWrapped) bottom++;
+      const rows: string[][] = [];
+      for (let r = top; r <= bottom; r++) {
+        const line = b.getLine(r);
+        const cells: string[] = [];
+        for (let x = 0; x < t.term.cols; x++) cells.push(line?.getCell(x)?.getChars() ?? '');
+        rows.push(cells);
+      }
+      return { x: b.cursorX, y: y - top, cols: t.term.cols, rows };
     },
     selection: (host?: string) => (host ? tabs.get(host) : active)?.term.getSelection() ?? '',
     /** Selects the last occurrence of `text` on one row of the buffer (as a mouse drag would). */

@@ -8,7 +8,17 @@
 // columns. After every sequence returned here the terminal's cursor is at the cursor's cell and
 // never in the "pending wrap" state (a line ending exactly at the last column is followed by a
 // space and a carriage return that move the cursor to the next row), so relative moves (CUU, CUD,
-// CR, CUF) always start from a known cell. One cell per code point (wide characters not measured).
+// CR, CUF) always start from a known cell.
+//
+// Cells are measured as xterm.js measures them (`CellWidth`: by default its Unicode 6 tables, the
+// console's terminal's own when it has one): Hangul, CJK and fullwidth forms take two cells,
+// combining marks (and the other zero-width code points of its table) none — they join the cell of
+// the character before them. Prompt and line are laid out row by row as the terminal prints them:
+// a wide character that would start in a row's last column goes to the next row and leaves that
+// cell blank. A character for the keys (←/→, Backspace, Delete) is a code point with the
+// zero-width ones after it, as readline steps over a multibyte character and its combining marks.
+
+import { xtermWidth, type CellWidth } from './cell-width.ts';
 
 /** Terminal input (xterm's onData) that is text to insert: no C0 controls, DEL or C1 controls. */
 export function isPrintable(data: string): boolean {
@@ -16,17 +26,26 @@ export function isPrintable(data: string): boolean {
   return data.length > 0 && !/[\x00-\x1f\x7f-\x9f]/.test(data);
 }
 
-const cells = (s: string): number => {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) n++; // a low surrogate is the second half of the code point before it
-  }
-  return n;
-};
+/** Where prompt and line fall on the screen, in cells from the prompt's first one (row × cols + column). */
+interface Layout {
+  /** The cursor's cell at each UTF-16 index of the line (and at its end). */
+  at: number[];
+  /** The cell after the line (the next row's first when the line fills its last row exactly). */
+  end: number;
+}
 
 const isSpace = (c: string): boolean => c === ' ' || c === '\t';
 const isWordChar = (c: string): boolean => /[\p{L}\p{N}]/u.test(c);
+/** A styled prompt that ends with an escape sequence: the terminal joins nothing to its last character. */
+// eslint-disable-next-line no-control-regex
+const endsInEscape = (s: string): boolean => /\x1b\[[0-?]*[ -/]*[@-~]$/.test(s);
+
+/** `cursor` within `line`, and not inside a surrogate pair (at the pair's start). */
+function clamp(line: string, cursor: number): number {
+  const i = Math.max(0, Math.min(line.length, cursor));
+  const c = line.charCodeAt(i);
+  return i > 0 && c >= 0xdc00 && c <= 0xdfff && line.charCodeAt(i - 1) >= 0xd800 && line.charCodeAt(i - 1) <= 0xdbff ? i - 1 : i;
+}
 
 export class LineEditor {
   /** The line being typed. */
@@ -37,21 +56,85 @@ export class LineEditor {
   killed = '';
   private prompt = '';
   private styled = '';
+  private readonly width: CellWidth;
+  /** Prompt and line are on show, the terminal's cursor in the cursor's cell (not after finish or erase). */
+  private shown = false;
+  private laid: { prompt: string; styled: string; line: string; cols: number; layout: Layout } | null = null;
 
-  constructor(public cols = 80) {}
+  /**
+   * `width` measures a code point as the terminal does (the console passes its xterm's own);
+   * control characters, never printed by the editor, count as one cell as before.
+   */
+  constructor(public cols = 80, width: CellWidth = xtermWidth) {
+    this.width = (cp) => (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? 1 : width(cp));
+  }
 
   /** The prompt on show (without its colours). */
   get promptText(): string {
     return this.prompt;
   }
 
+  /**
+   * Prompt and line printed as xterm prints them (InputHandler.print): a zero-width code point
+   * joins the cell of the one before it (when that one takes cells, else it takes a cell of its
+   * own, as xterm does); a character too wide for the cells left in the row goes to the next row.
+   */
+  private layout(): Layout {
+    const cols = Math.max(1, this.cols);
+    const l = this.laid;
+    if (l && l.prompt === this.prompt && l.styled === this.styled && l.line === this.line && l.cols === cols) return l.layout;
+    let row = 0;
+    let x = 0; // cols: pending wrap
+    let join = 0; // width of the cell a zero-width code point would join (0: none)
+    const cell = (): number => (x >= cols ? (row + 1) * cols : row * cols + x);
+    const put = (w: number): void => {
+      if (w === 0) {
+        if (join) return;
+        if (x < cols) x++; // (in pending wrap xterm puts it nowhere)
+        return;
+      }
+      if (x + w > cols) {
+        row++;
+        x = 0;
+      }
+      x += w;
+      join = w;
+    };
+    for (const ch of this.prompt) put(this.width(ch.codePointAt(0) as number));
+    if (endsInEscape(this.styled)) join = 0;
+    const at: number[] = [];
+    const joined: number[] = [];
+    const s = this.line;
+    for (let i = 0; i < s.length;) {
+      const cp = s.codePointAt(i) as number;
+      const w = this.width(cp);
+      const n = cp > 0xffff ? 2 : 1;
+      const here = w > 0 && x < cols && x + w > cols ? (row + 1) * cols : cell();
+      for (let k = 0; k < n; k++) at.push(here);
+      if (w === 0 && join) joined.push(i);
+      put(w);
+      i += n;
+    }
+    const end = cell();
+    at.push(end);
+    // Before a code point joined to the cell before it, the cursor is where the next character starts.
+    for (let k = joined.length - 1; k >= 0; k--) {
+      const i = joined[k];
+      const next = i + ((s.codePointAt(i) as number) > 0xffff ? 2 : 1);
+      for (let j = i; j < next; j++) at[j] = at[next];
+    }
+    const layout = { at, end };
+    this.laid = { prompt: this.prompt, styled: this.styled, line: this.line, cols, layout };
+    return layout;
+  }
+
   /** Cells from the prompt's start to the cursor. */
   private offset(cursor = this.cursor): number {
-    return cells(this.prompt) + cells(this.line.slice(0, cursor));
+    return this.layout().at[cursor];
   }
 
   private end(): number {
-    return cells(this.prompt) + cells(this.line);
+    return this.layout().end;
   }
 
   /** Relative move from the cell `from` cells after the prompt's start to the one `to` cells after it. */
@@ -88,12 +171,14 @@ export class LineEditor {
     this.prompt = prompt;
     this.styled = styled;
     this.line = line;
-    this.cursor = Math.max(0, Math.min(line.length, cursor));
+    this.cursor = clamp(line, cursor);
+    this.shown = true;
     return this.draw();
   }
 
   /** The same prompt and line written again at the terminal's cursor (a row's start): after Ctrl+L or a listing. */
   show(): string {
+    this.shown = true;
     return this.draw();
   }
 
@@ -103,7 +188,7 @@ export class LineEditor {
     this.prompt = prompt;
     this.styled = styled;
     this.line = line;
-    this.cursor = Math.max(0, Math.min(line.length, cursor));
+    this.cursor = clamp(line, cursor);
     return this.redraw(from);
   }
 
@@ -115,17 +200,29 @@ export class LineEditor {
   /** Leaves the line: the cursor after its end, then `suffix` (`^C`) and a new row. */
   finish(suffix = ''): string {
     const end = this.end();
+    this.shown = false;
     return this.move(this.offset(), end) + suffix + '\r\n';
   }
 
   /** Erases prompt and line from the screen, the cursor left at the prompt's start (a row's start). */
   erase(): string {
+    this.shown = false;
     return this.move(this.offset(), 0) + '\x1b[J';
   }
 
-  /** The terminal's width changed (it reflows the line itself). */
-  resize(cols: number): void {
+  /**
+   * The terminal's width changed. xterm 6 reflows the rows above but not the ones holding its
+   * cursor (its reflowCursorLine option, off: "shells usually handle this themselves"): they are
+   * cut or widened as they are, the cursor on the same row (at the same column or the last one).
+   * So, as readline does, back to the prompt's row, everything below erased, prompt and line
+   * written again for the new width ('' when they are not on show).
+   */
+  resize(cols: number): string {
+    const row = Math.floor(this.offset() / Math.max(1, this.cols));
+    const was = this.cols;
     this.cols = cols;
+    if (!this.shown || cols === was) return '';
+    return `${row ? `\x1b[${row}A` : ''}\r\x1b[J${this.draw()}`;
   }
 
   private moveTo(cursor: number): string {
@@ -145,37 +242,58 @@ export class LineEditor {
     if (!text) return '';
     const before = this.line.slice(0, this.cursor);
     const after = this.line.slice(this.cursor);
-    if (after) return this.edit(before + text + after, this.cursor + text.length);
+    // In the middle, or text that starts with a zero-width code point (which joins the character
+    // before it only when printed right after it): prompt and line again.
+    if (after || this.width(text.codePointAt(0) as number) === 0) return this.edit(before + text + after, this.cursor + text.length);
     // At the end of the line: only the new text (and the step off a full row).
     this.line += text;
     this.cursor = this.line.length;
     return text + this.unwrap(this.end());
   }
 
-  /** The index one code point before / after `i`. */
-  private prev(i: number): number {
+  /** The index of the code point before `i` (a surrogate pair is one). */
+  private prevPoint(i: number): number {
     if (i <= 0) return 0;
     const c = this.line.charCodeAt(i - 1);
     return c >= 0xdc00 && c <= 0xdfff && i >= 2 ? i - 2 : i - 1;
   }
 
+  private zeroAt(i: number): boolean {
+    return i < this.line.length && this.width(this.line.codePointAt(i) as number) === 0;
+  }
+
+  /** The index one character before / after `i`: a code point and the zero-width ones after it (combining marks). */
+  private prev(i: number): number {
+    do i = this.prevPoint(i);
+    while (i > 0 && this.zeroAt(i));
+    return i;
+  }
+
   private next(i: number): number {
     if (i >= this.line.length) return this.line.length;
-    const c = this.line.charCodeAt(i);
-    return c >= 0xd800 && c <= 0xdbff && i + 2 <= this.line.length ? i + 2 : i + 1;
+    do {
+      const c = this.line.charCodeAt(i);
+      i += c >= 0xd800 && c <= 0xdbff && i + 2 <= this.line.length ? 2 : 1;
+    } while (this.zeroAt(i));
+    return i;
+  }
+
+  /** The character at `i` is a letter or digit (by its first code point). */
+  private wordAt(i: number): boolean {
+    return isWordChar(String.fromCodePoint(this.line.codePointAt(i) as number));
   }
 
   private wordLeft(): number {
     let i = this.cursor;
-    while (i > 0 && !isWordChar(this.line[i - 1])) i--;
-    while (i > 0 && isWordChar(this.line[i - 1])) i--;
+    while (i > 0 && !this.wordAt(this.prev(i))) i = this.prev(i);
+    while (i > 0 && this.wordAt(this.prev(i))) i = this.prev(i);
     return i;
   }
 
   private wordRight(): number {
     let i = this.cursor;
-    while (i < this.line.length && !isWordChar(this.line[i])) i++;
-    while (i < this.line.length && isWordChar(this.line[i])) i++;
+    while (i < this.line.length && !this.wordAt(i)) i = this.next(i);
+    while (i < this.line.length && this.wordAt(i)) i = this.next(i);
     return i;
   }
 
@@ -217,8 +335,8 @@ export class LineEditor {
         return this.kill(this.cursor, this.line.length);
       case '\x17': { // Ctrl+W: kills the whitespace-delimited word before the cursor (unix-word-rubout)
         let i = this.cursor;
-        while (i > 0 && isSpace(this.line[i - 1])) i--;
-        while (i > 0 && !isSpace(this.line[i - 1])) i--;
+        while (i > 0 && isSpace(this.line[this.prev(i)])) i = this.prev(i);
+        while (i > 0 && !isSpace(this.line[this.prev(i)])) i = this.prev(i);
         return this.kill(i, this.cursor);
       }
       case '\x1bd': // Alt+D: kills the word after the cursor
