@@ -502,8 +502,8 @@ export class ConntrackTable {
 
   /** The CtView the matches and targets get; `mark` reads and writes the entry's mark. `prev`
    *  (the view the packet's last table saw) is given back when it still says the same. */
-  view(entry: CtEntry, dir: Dir, pkt: Packet | undefined, now: number, prev?: CtView | null): CtView {
-    const state = this.state(entry, dir, pkt);
+  view(entry: CtEntry, dir: Dir, pkt: Packet | undefined, now: number, prev?: CtView | null, related = false): CtView {
+    const state = related ? 'RELATED' : this.state(entry, dir, pkt);
     const expires = entry.status.has('CONFIRMED') ? Math.max(0, Math.floor(entry.expires - now)) : entry.timeout;
     if (
       prev instanceof EntryView && prev.entry === entry && prev.dir === dir && prev.state === state && prev.expires === expires &&

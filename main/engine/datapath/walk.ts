@@ -9,6 +9,7 @@ import type { IndexCache } from '../netfilter/rule-index.ts';
 import { PROTO, TCP, type CtView, type Hook, type NatRequest, type Packet, type Table, type TableName, type TargetCtx, type Tuple } from '../netfilter/types.ts';
 import type { CtEntry } from '../conntrack/entry.ts';
 import { formatLine } from '../conntrack/format.ts';
+import { isIcmpError } from '../conntrack/tuple.ts';
 import type { RouteHit, RouteResult } from '../net/netns.ts';
 import type { NfPort, Topology, WalkHost } from './ports.ts';
 import { copyPacket, samePacket, StepTape, traverse, type RuleStep, type Snapshot, type TableVerdict, type TraverseEnv } from './traverse.ts';
@@ -59,6 +60,15 @@ export interface PacketWalk {
   reject: { with: string; tcpReset: boolean } | null;
   /** An ICMP error the host where the walk ended sends back (no route on a router). */
   icmpBack: { type: number; code: number } | null;
+  /** The packet's conntrack entry on the host that rejected it or had no route for it (that
+   *  host's own ICMP error about it is attached to this entry). */
+  ct: CtRef | null;
+}
+
+/** A conntrack entry and the direction a packet travels in it. */
+export interface CtRef {
+  entry: CtEntry;
+  dir: 'ORIGINAL' | 'REPLY';
 }
 
 /** Where the packet starts. `iif` set: it arrives on that interface; else it is sent locally. */
@@ -66,6 +76,9 @@ export interface Injection {
   host: string;
   iif?: string;
   pkt: Packet;
+  /** A packet the host makes about another (an ICMP error): the conntrack entry it belongs to on
+   *  that host, RELATED, without a lookup (nf_ct_attach: the entry may be unconfirmed). */
+  ct?: CtRef;
 }
 
 export interface WalkOptions {
@@ -124,6 +137,8 @@ interface Flight {
   env: WalkEnv;
   /** The last copy of the packet an event got (events share it while the packet is unchanged). */
   copy: Packet | null;
+  /** The entry the injected packet is attached to (Injection.ct), until its first host takes it. */
+  attached: CtRef | undefined;
 }
 
 /** The traversal environment a packet's walk reuses from table to table (one object, so the
@@ -169,6 +184,9 @@ interface HostPass {
   entry: CtEntry | null;
   dir: 'ORIGINAL' | 'REPLY';
   isNew: boolean; // entry created by this packet here (nat tables are walked only then)
+  /** A packet the host made about another and attached to that one's entry (nf_ct_attach): RELATED
+   *  to it without a lookup, and not tracked. */
+  related: boolean;
   untracked: boolean;
   invalid: boolean; // conntrack could not track it (state INVALID)
   iif?: string;
@@ -185,6 +203,8 @@ type Stop = {
   reject?: { with: string; tcpReset: boolean };
   /** An ICMP error the stopping host sends back (a router without a route: ip_error). */
   icmp?: { type: number; code: number };
+  /** The packet's conntrack entry on the stopping host (a reject or no route). */
+  ct?: CtRef;
 };
 
 export function fmtAddrPort(ip: IPv4, port: number, proto: number): string {
@@ -314,7 +334,7 @@ function logEvent(line: string): void {
  *  untracked or invalid packet; the last one while it is still the same. */
 function ctView(f: Flight, hp: HostPass): CtView | null {
   if (hp.untracked) return (hp.view = pseudoView(f.pkt, 'UNTRACKED', hp.view));
-  if (hp.entry) return (hp.view = hp.host.ct.view(hp.entry, hp.dir, f.pkt, f.now, hp.view));
+  if (hp.entry) return (hp.view = hp.host.ct.view(hp.entry, hp.dir, f.pkt, f.now, hp.view, hp.related));
   if (hp.invalid) return (hp.view = pseudoView(f.pkt, 'INVALID', hp.view));
   return null;
 }
@@ -353,15 +373,31 @@ function stopFor(f: Flight, hp: HostPass, v: TableVerdict, hook: Hook, table: Ta
   if (v.kind === 'reject') {
     const s = lastStep(f);
     ev(f, hp.host.name, 'reject', `rejected (${v.with}) by rule ${s?.rule} of ${table} ${s?.chain}`, hook);
-    return { outcome: 'rejected', reason: `rejected with ${v.with} by rule ${s?.rule} of ${table} ${s?.chain} on ${hp.host.name}`, decidedBy: s, reject: { with: v.with, tcpReset: v.tcpReset } };
+    return { outcome: 'rejected', reason: `rejected with ${v.with} by rule ${s?.rule} of ${table} ${s?.chain} on ${hp.host.name}`, decidedBy: s, reject: { with: v.with, tcpReset: v.tcpReset }, ct: ctRef(hp) };
   }
   return null;
+}
+
+/** The packet's entry on this host, if it has one. */
+function ctRef(hp: HostPass): CtRef | undefined {
+  return hp.entry && !hp.untracked ? { entry: hp.entry, dir: hp.dir } : undefined;
 }
 
 function ctIn(f: Flight, hp: HostPass, hook: Hook): void {
   if (!hp.host.tracking()) return; // nothing loaded conntrack in this namespace
   if (hp.untracked) {
     ev(f, hp.host.name, 'conntrack', 'untracked (NOTRACK)', hook);
+    return;
+  }
+  const a = f.attached;
+  if (a) {
+    f.attached = undefined;
+    hp.entry = a.entry;
+    hp.dir = a.dir;
+    hp.isNew = false;
+    hp.related = true;
+    evw(f, hp.host.name, 'conntrack', hook, ctWords, 'RELATED', a.dir === 'REPLY' ? 'reply direction, attached' : 'original direction, attached', a.entry.id);
+    withEntry(f, a.entry);
     return;
   }
   const r = hp.host.ct.track(f.pkt, f.now, f.pkt.inner);
@@ -391,7 +427,9 @@ function withEntry(f: Flight, e: CtEntry): void {
 function natHook(f: Flight, hp: HostPass, hook: Hook): Stop | null {
   const manip: 'src' | 'dst' = hook === 'PREROUTING' || hook === 'OUTPUT' ? 'dst' : 'src';
   if (!hp.entry || hp.untracked) return null;
-  if (hp.isNew && !hp.entry.natDone[manip]) {
+  // (nf_nat_inet_fn: the nat table is walked for a connection's manip not set up yet — by its
+  // first packet, or by a packet attached to it other than an ICMP error, such as REJECT's RST)
+  if ((hp.isNew || (hp.related && !isIcmpError(f.pkt))) && !hp.entry.natDone[manip]) {
     const v = runTable(f, hp, hook, 'nat');
     const stop = stopFor(f, hp, v, hook, 'nat');
     if (stop) return stop;
@@ -451,6 +489,14 @@ function applyManip(f: Flight, hp: HostPass, manip: 'src' | 'dst', hook: Hook): 
     else if (f.pkt.proto === PROTO.icmp) f.pkt.icmpId = rw.port;
     if (hp.dir === 'ORIGINAL') f.snat = true;
   }
+  const inner = f.pkt.inner;
+  if (inner && isIcmpError(f.pkt)) {
+    // nf_nat_icmp_reply_translation: the quoted packet travelled the other way, so it gets the
+    // opposite manip, from the tuple of the other direction
+    const t = hp.dir === 'REPLY' ? hp.entry!.orig : hp.entry!.reply;
+    const qp = hasPorts(inner.proto);
+    f.pkt.inner = manip === 'dst' ? { ...inner, src: t.src, sport: qp ? t.sport : inner.sport } : { ...inner, dst: t.dst, dport: qp ? t.dport : inner.dport };
+  }
   if (before.src !== f.pkt.src || before.sport !== f.pkt.sport || before.dst !== f.pkt.dst || before.dport !== f.pkt.dport) {
     const what = hp.dir === 'REPLY' ? (manip === 'dst' ? 'un-SNAT destination' : 'un-DNAT source') : manip === 'dst' ? 'DNAT destination' : 'SNAT source';
     const bp = hasPorts(before.proto), ap = hasPorts(f.pkt.proto);
@@ -507,7 +553,7 @@ function outputQuery(f: Flight, host: WalkHost) {
 
 /** Locally generated: routing, OUTPUT, reroute, POSTROUTING, transmit. */
 function localOut(f: Flight, topo: Topology, host: WalkHost): HopResult {
-  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, view: null };
+  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, related: false, untracked: false, invalid: false, view: null };
   const firstEvent = f.events.length;
   let rt = host.net.routeOutput(outputQuery(f, host));
   if (!rt.ok) return unroutable(f, host, rt);
@@ -621,7 +667,7 @@ const IPPROTO_IPIP = 4;
 
 /** A packet arriving on `iif`: PREROUTING, routing decision, then INPUT or FORWARD. */
 function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopResult {
-  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, untracked: false, invalid: false, iif, view: null };
+  const hp: HostPass = { host, entry: null, dir: 'ORIGINAL', isNew: false, related: false, untracked: false, invalid: false, iif, view: null };
   evw(f, host.name, 'receive', 'PREROUTING', inWords, iif);
   for (const t of PRE) {
     if (t === 'mangle') ctIn(f, hp, 'PREROUTING');
@@ -651,14 +697,18 @@ function receive(f: Flight, topo: Topology, host: WalkHost, iif: string): HopRes
     }
     // a forwarding host without a route answers with an ICMP destination unreachable
     const r = unroutable(f, host, rt);
-    if ('stop' in r) r.stop.icmp = { type: 3, code: rt.errno === 'EHOSTUNREACH' ? 1 : rt.errno === 'EACCES' ? 13 : 0 };
+    if ('stop' in r) {
+      r.stop.icmp = { type: 3, code: rt.errno === 'EHOSTUNREACH' ? 1 : rt.errno === 'EACCES' ? 13 : 0 };
+      r.stop.ct = ctRef(hp);
+    }
     return r;
   }
   if (rt.type === 'unicast' && iif !== 'lo') {
     evw(f, host.name, 'route', 'FORWARD', routeWords, 'forward: ', f.pkt.dst, false, rt.gateway, rt.dev);
     if (f.pkt.ttl <= 1) {
+      // ip_forward: time exceeded in transit goes back to the sender (RELATED to the packet's entry)
       ev(f, host.name, 'ttl', 'TTL exceeded');
-      return { stop: { outcome: 'dropped', reason: `TTL exceeded on ${host.name}`, decidedBy: null } };
+      return { stop: { outcome: 'dropped', reason: `TTL exceeded on ${host.name}`, decidedBy: null, icmp: { type: 11, code: 0 }, ct: ctRef(hp) } };
     }
     f.pkt.ttl--;
     hp.oif = rt.dev;
@@ -734,6 +784,7 @@ export function walkPacket(topo: Topology, inj: Injection, opts: WalkOptions): P
     record: opts.record !== false,
     env: undefined as never,
     copy: null,
+    attached: inj.ct,
   };
   f.env = new WalkEnv(f);
   const origSrc = f.pkt.src;
@@ -783,6 +834,7 @@ class Walk implements PacketWalk {
   decidedBy: RuleStep | null;
   reject: { with: string; tcpReset: boolean } | null;
   icmpBack: { type: number; code: number } | null;
+  ct: CtRef | null;
 
   constructor(private readonly f: Flight, stop: Stop, endHost: string, srcChanged: boolean) {
     this.outcome = stop.outcome;
@@ -797,6 +849,7 @@ class Walk implements PacketWalk {
     this.decidedBy = stop.decidedBy;
     this.reject = stop.reject ?? null;
     this.icmpBack = stop.icmp ?? null;
+    this.ct = stop.ct ?? null;
   }
 
   get steps(): RuleStep[] {
@@ -832,18 +885,21 @@ export function answerFor(w: PacketWalk, original: Packet): Injection | null {
     // tcp_v4_send_reset: never for a RST; a bare RST for a segment with ACK, else RST,ACK.
     if (p.proto === PROTO.tcp) {
       if (p.tcpFlags & TCP.RST) return null;
-      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0, len: 40 } };
     }
     return icmpError(w.endHost, p, 3, hasPorts(p.proto) ? 3 : 2); // port / protocol unreachable
   }
-  if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code);
+  if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code, w.ct);
   if (w.outcome === 'rejected' && w.reject) {
     // (nf_send_reset: none for a RST; a bare RST for a segment with ACK, else RST,ACK)
     if (w.reject.tcpReset && p.proto === PROTO.tcp) {
       if (p.tcpFlags & TCP.RST) return null;
-      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0 } };
+      // (attached to the rejected segment's entry, RELATED in the other direction: NATed back)
+      const rst: Injection = { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0, len: 40 } };
+      if (w.ct) rst.ct = otherWay(w.ct);
+      return rst;
     }
-    return icmpError(w.endHost, p, 3, REJECT_CODES[w.reject.with] ?? 3);
+    return icmpError(w.endHost, p, 3, REJECT_CODES[w.reject.with] ?? 3, w.ct);
   }
   void original;
   return null;
@@ -859,10 +915,21 @@ const REJECT_CODES: Record<string, number> = {
   'icmp-admin-prohibited': 13,
 };
 
-/** An ICMP error about packet `p`, sent back to its source by `host`. */
-export function icmpError(host: string, p: Packet, type: number, code: number): Injection {
-  return {
+/** An ICMP error about packet `p`, sent back to its source by `host`: its IP and ICMP headers,
+ *  then as much of `p` as fits in 576 bytes (icmp_send). `ct`: p's conntrack entry on `host`,
+ *  which the error is attached to (RELATED in the other direction, even before the entry is
+ *  confirmed: an error about a packet the host rejected or could not route is NATed back). */
+export function icmpError(host: string, p: Packet, type: number, code: number, ct?: CtRef | null): Injection {
+  const len = 20 + 8 + Math.min(p.len, 576 - 20 - 8);
+  const inj: Injection = {
     host,
-    pkt: { src: 0, dst: p.src, proto: PROTO.icmp, sport: 0, dport: 0, tcpFlags: 0, icmpType: type, icmpCode: code, icmpId: 0, ttl: 64, len: 56 + 20, mark: 0, inner: tupleOf(p) },
+    pkt: { src: 0, dst: p.src, proto: PROTO.icmp, sport: 0, dport: 0, tcpFlags: 0, icmpType: type, icmpCode: code, icmpId: 0, ttl: 64, len, mark: 0, inner: tupleOf(p) },
   };
+  if (ct) inj.ct = otherWay(ct);
+  return inj;
+}
+
+/** The entry of a packet, for one the host sends back about it. */
+function otherWay(ct: CtRef): CtRef {
+  return { entry: ct.entry, dir: ct.dir === 'ORIGINAL' ? 'REPLY' : 'ORIGINAL' };
 }
