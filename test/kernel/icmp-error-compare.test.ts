@@ -37,7 +37,8 @@ import type { TraceJson } from '../../shared/trace-json.ts';
 import type { LabDoc } from '../../shared/lab.ts';
 import { labDoc } from './harness/labdoc.ts';
 import { buildKernelLab, type KernelLab } from './harness/build.ts';
-import { checkKernelPrereqs, waitFor } from './harness/netns.ts';
+import { checkKernelPrereqs } from './harness/netns.ts';
+import { compareHostTables, zeroWhenQuiet } from './harness/host-tables.ts';
 import { startSession, type Session } from './harness/session.ts';
 
 const LISTEN = fileURLToPath(new URL('./harness/icmp-listen.pl', import.meta.url));
@@ -160,61 +161,14 @@ function lab(v: Variant): LabDoc {
   });
 }
 
-/** Zero the counters once the links are quiet (see later-compare.test.ts). */
+/** Zero the counters once the links are quiet (see zeroWhenQuiet). */
 async function zeroCounters(kernel: KernelLab): Promise<void> {
-  await new Promise((r) => setTimeout(r, 1200));
-  for (const h of HOSTS) await kernel.zeroCounters(h);
+  await zeroWhenQuiet(kernel, HOSTS);
 }
 
-function ctLines(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => l.replace(/^(\w+ +\d+ +)\d+ /, '$1T '))
-    .sort();
-}
-
-function saveLines(text: string): string[] {
-  return text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-}
-
-interface Tables {
-  conntrack: Record<string, string[]>;
-  counters: Record<string, string[]>;
-}
-
-async function kernelTables(kernel: KernelLab): Promise<Tables> {
-  const t: Tables = { conntrack: {}, counters: {} };
-  for (const h of HOSTS) {
-    const ct = await kernel.exec(h, ['conntrack', '-L']);
-    assert.equal(ct.code, 0, ct.stderr);
-    t.conntrack[h] = ctLines(ct.stdout);
-    t.counters[h] = saveLines(await kernel.counters(h));
-  }
-  return t;
-}
-
-function engineTables(engine: Lab): Tables {
-  const t: Tables = { conntrack: {}, counters: {} };
-  for (const h of HOSTS) {
-    t.conntrack[h] = ctLines(engine.exec(h, ['conntrack', '-L'], '').stdout);
-    t.counters[h] = saveLines(engine.exec(h, ['iptables-save', '-c'], '').stdout);
-  }
-  return t;
-}
-
-/** Poll the kernel's tables (bounded) until they equal the engine's, then assert they do. */
+/** Conntrack and counters of every host. */
 async function compareTables(what: string, kernel: KernelLab, engine: Lab): Promise<void> {
-  const e = engineTables(engine);
-  let k = await kernelTables(kernel);
-  await waitFor(async () => {
-    k = await kernelTables(kernel);
-    return JSON.stringify(k) === JSON.stringify(e);
-  }, 1500, 50);
-  for (const h of HOSTS) {
-    assert.deepEqual(e.conntrack[h], k.conntrack[h], `${what}: conntrack -L of ${h}\n--- kernel\n${k.conntrack[h].join('\n')}\n--- engine\n${e.conntrack[h].join('\n')}`);
-    assert.deepEqual(e.counters[h], k.counters[h], `${what}: iptables-save -c of ${h}\n--- kernel\n${k.counters[h].join('\n')}\n--- engine\n${e.counters[h].join('\n')}`);
-  }
+  await compareHostTables(what, kernel, engine, { hosts: HOSTS });
 }
 
 /** One probe on the kernel: the client's verdict line and the ICMP errors its listener printed

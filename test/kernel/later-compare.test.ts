@@ -41,7 +41,8 @@ import type { TraceJson, WalkJson } from '../../shared/trace-json.ts';
 import type { LabDoc } from '../../shared/lab.ts';
 import { labDoc } from './harness/labdoc.ts';
 import { buildKernelLab, type KernelLab } from './harness/build.ts';
-import { checkKernelPrereqs, waitFor } from './harness/netns.ts';
+import { checkKernelPrereqs } from './harness/netns.ts';
+import { compareHostTables, zeroWhenQuiet, type HostTables } from './harness/host-tables.ts';
 import { startSession, type Session } from './harness/session.ts';
 
 const SEGMENT = fileURLToPath(new URL('./harness/tcp-segment.pl', import.meta.url));
@@ -159,74 +160,14 @@ function lab(nat: Nat): LabDoc {
   });
 }
 
-/** Zero the router's and server's counters on the kernel once the links are quiet: as a link
- *  comes up the kernel sends an IGMPv3 report (0.0.0.0 -> 224.0.0.22, 40 bytes) and repeats it
- *  once within the next second (igmpv3_unsolicited_report_interval, 1000 ms); nat PREROUTING's
- *  policy on the router counts those that arrive after its nat table exists. The engine sends
- *  none (traffic of the lab's own start, not of any probe). */
+/** Zero the router's and server's counters once the links are quiet (see zeroWhenQuiet). */
 async function zeroCounters(kernel: KernelLab): Promise<void> {
-  await new Promise((r) => setTimeout(r, 1200));
-  for (const h of ['router', 'server']) await kernel.zeroCounters(h);
+  await zeroWhenQuiet(kernel, ['router', 'server']);
 }
 
-/** conntrack -L lines, the timeout column normalised, sorted. */
-function ctLines(text: string): string[] {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => l.replace(/^(\w+ +\d+ +)\d+ /, '$1T '))
-    .sort();
-}
-
-/** iptables-save -c without its comment lines (they carry the date); `bytes: false` masks the
- *  byte counts, leaving the packet counts. */
-function saveLines(text: string, bytes = true): string[] {
-  const lines = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-  return bytes ? lines : lines.map((l) => l.replace(/^\[(\d+):\d+\]/, '[$1:*]').replace(/ \[(\d+):\d+\]$/, ' [$1:*]'));
-}
-
-interface Tables {
-  conntrack: Record<string, string[]>;
-  counters: Record<string, string[]>;
-}
-
-async function kernelTables(kernel: KernelLab, bytes: boolean): Promise<Tables> {
-  const t: Tables = { conntrack: {}, counters: {} };
-  for (const h of HOSTS) {
-    const ct = await kernel.exec(h, ['conntrack', '-L']);
-    assert.equal(ct.code, 0, ct.stderr);
-    t.conntrack[h] = ctLines(ct.stdout);
-    if (h !== 'client') t.counters[h] = saveLines(await kernel.counters(h), bytes);
-  }
-  return t;
-}
-
-function engineTables(engine: Lab, bytes: boolean): Tables {
-  const t: Tables = { conntrack: {}, counters: {} };
-  for (const h of HOSTS) {
-    t.conntrack[h] = ctLines(engine.exec(h, ['conntrack', '-L'], '').stdout);
-    if (h !== 'client') t.counters[h] = saveLines(engine.exec(h, ['iptables-save', '-c'], '').stdout, bytes);
-  }
-  return t;
-}
-
-/** Poll the kernel's tables (bounded) until they equal the engine's, then assert they do: the
- *  server's ACK of data may leave a moment after the data arrived (a delayed ACK), an ICMP error
- *  after the datagram was sent. */
-async function compareTables(what: string, kernel: KernelLab, engine: Lab, bytes = true): Promise<Tables> {
-  const e = engineTables(engine, bytes);
-  let k = await kernelTables(kernel, bytes);
-  await waitFor(async () => {
-    k = await kernelTables(kernel, bytes);
-    return JSON.stringify(k) === JSON.stringify(e);
-  }, 1500, 50);
-  for (const h of HOSTS) {
-    assert.deepEqual(e.conntrack[h], k.conntrack[h], `${what}: conntrack -L of ${h}\n--- kernel\n${k.conntrack[h].join('\n')}\n--- engine\n${e.conntrack[h].join('\n')}`);
-  }
-  for (const h of ['router', 'server']) {
-    assert.deepEqual(e.counters[h], k.counters[h], `${what}: iptables-save -c of ${h}\n--- kernel\n${k.counters[h].join('\n')}\n--- engine\n${e.counters[h].join('\n')}`);
-  }
-  return k;
+/** Conntrack of every host, counters of the router and the server (the client has no rules). */
+function compareTables(what: string, kernel: KernelLab, engine: Lab, bytes = true): Promise<HostTables> {
+  return compareHostTables(what, kernel, engine, { hosts: HOSTS, counted: ['router', 'server'], bytes });
 }
 
 interface Conn {
