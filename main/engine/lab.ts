@@ -22,7 +22,7 @@ import { ruleSpec } from './netfilter/save.ts';
 import { counterClock } from './netfilter/counter-clock.ts';
 import { gatherCounters, type CounterEntry, type RuleStateEntry } from './netfilter/counter-gather.ts';
 import { PROTO, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
-import { tcpFlagBits } from './netfilter/matches/tcp.ts';
+import { tcpFlagList } from './netfilter/matches/tcp.ts';
 import { Rng } from './random.ts';
 import { runLine, runProgram, type ShellEnv } from './shell/programs.ts';
 import type { CommandResult } from './shell/types.ts';
@@ -409,6 +409,7 @@ export class Lab implements Topology, ClusterTopology {
     const inj = base.injection(spec);
     const seed = spec.seed ?? base.rng.state;
     const order: TracePhase[] = ['packet', 'reply', 'ack'];
+    const forkPhase = order.indexOf(at.phase);
     return this.experiment({ seed }, () => base.experiment({ seed }, () => {
       let switched = false;
       const passed = new Set<string>();
@@ -426,8 +427,7 @@ export class Lab implements Topology, ClusterTopology {
       };
       const watch = (phase: TracePhase, hop: number, host: string): void => {
         const p = order.indexOf(phase);
-        const q = order.indexOf(at.phase);
-        if (!switched && (p > q || (p === q && hop >= at.hop))) switchNow();
+        if (!switched && (p > forkPhase || (p === forkPhase && hop >= at.hop))) switchNow();
         if (!switched) passed.add(host);
       };
       const topo: Topology = { host: (n) => (switched ? this : base).host(n), peers: (h, d) => (switched ? this : base).peers(h, d) };
@@ -688,12 +688,8 @@ function endsResolved<T>(fn: () => T): T {
 
 /** `SYN,ACK` and the like (iptables' flag names, comma-separated) as TCP header bits. */
 function tcpFlagsOf(text: string): number {
-  let bits = 0;
-  for (const name of text.split(',')) {
-    const b = tcpFlagBits(name.trim());
-    if (b === undefined) throw new LabError(`--tcp-flags: unknown flag "${name}" (FIN, SYN, RST, PSH, ACK, URG, ALL, NONE, comma-separated)`);
-    bits |= b;
-  }
+  const bits = tcpFlagList(text.replace(/\s+/g, ''));
+  if (typeof bits !== 'number') throw new LabError(`--tcp-flags: unknown flag "${bits.unknown}" (FIN, SYN, RST, PSH, ACK, URG, ALL, NONE, comma-separated)`);
   return bits;
 }
 

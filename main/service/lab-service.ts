@@ -572,7 +572,8 @@ export class LabService {
   traceForked(ref: string, spec: TraceSpec, at: ForkPoint): TraceReport {
     const row = this.store.labs.find(this.stored(ref, 'fork a trace of'));
     const seq = this.revOf(row, at.rev);
-    // (the base is rebuilt for each replay: the compare view replays on every change of the lab)
+    // (the base is kept for the next replay of the same revision: the compare view replays on
+    // every change of the lab)
     const key = `${row.id}\u0000${seq}`;
     const base = this.forkBase?.key === key ? this.forkBase.lab : Lab.fromDoc(this.storedDoc(row, seq));
     this.forkBase = { key, lab: base };

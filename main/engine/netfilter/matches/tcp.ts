@@ -24,21 +24,25 @@ const FLAG_NAMES: readonly (readonly [string, number])[] = [
 ];
 const ALL = 0x3f;
 
-/** A flag's bits by its iptables name (any case; ALL and NONE too), undefined when unknown. */
-export function tcpFlagBits(name: string): number | undefined {
-  const up = name.toUpperCase();
-  if (up === 'ALL') return ALL;
-  if (up === 'NONE') return 0;
-  return FLAG_NAMES.find(([n]) => n === up)?.[1];
+/** A comma-separated list of iptables' flag names (any case; ALL and NONE too) as TCP header
+ *  bits, or the first name that is not one. */
+export function tcpFlagList(s: string): number | { unknown: string } {
+  let bits = 0;
+  for (const part of s.split(',')) {
+    const up = part.toUpperCase();
+    if (up === 'ALL') bits |= ALL;
+    else if (up !== 'NONE') {
+      const f = FLAG_NAMES.find(([n]) => n === up);
+      if (!f) return { unknown: part };
+      bits |= f[1];
+    }
+  }
+  return bits;
 }
 
 function parseFlags(s: string): number {
-  let bits = 0;
-  for (const part of s.split(',')) {
-    const b = tcpFlagBits(part);
-    if (b === undefined) throw new IptablesError(`Unknown TCP flag \`${part}'`, 2);
-    bits |= b;
-  }
+  const bits = tcpFlagList(s);
+  if (typeof bits !== 'number') throw new IptablesError(`Unknown TCP flag \`${bits.unknown}'`, 2);
   return bits;
 }
 
