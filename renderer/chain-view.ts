@@ -77,11 +77,10 @@ export function chainView(deps: ChainViewDeps): ChainView {
     const d = data;
     if (!m || !d) return;
     const total = d.ruleCount + 1; // the rules, then the chain's end
-    spacer.style.height = `${total * ROW_PX}px`;
     const top = box.scrollTop;
     const first = Math.max(0, Math.floor(top / ROW_PX) - OVERSCAN);
     const last = Math.min(total, Math.ceil((top + (box.clientHeight || 300)) / ROW_PX) + OVERSCAN);
-    for (const old of Array.from(box.querySelectorAll('.cv-row'))) old.remove();
+    clearRows();
     const missing = new Set<number>();
     const frag = document.createDocumentFragment();
     for (let i = first; i < last; i++) {
@@ -99,10 +98,7 @@ export function chainView(deps: ChainViewDeps): ChainView {
     const mine = seq;
     for (const n of missing) {
       void page(m, n).then((got) => {
-        if (mine === seq && got) {
-          data = got;
-          draw();
-        }
+        if (mine === seq && got) present(m, got, false);
       }, () => undefined);
     }
   }
@@ -144,19 +140,37 @@ export function chainView(deps: ChainViewDeps): ChainView {
     const d = data;
     note.hidden = true;
     if (!m || !d || m.current === null || !recorded) return;
-    const now = d.pages.get(pageOf(m.current))?.[(m.current - 1) % PAGE];
-    if (!d.pages.has(pageOf(m.current))) return;
+    const page = d.pages.get(pageOf(m.current));
+    if (!page) return;
+    const now = page[(m.current - 1) % PAGE];
     const was = recorded.replace(/^-A \S+ /, '');
     if (now?.spec === was) return;
     note.hidden = false;
     note.textContent = now ? `The chain changed since this trace: rule ${m.current} is now different.` : `The chain changed since this trace: it has no rule ${m.current} now.`;
   }
 
-  function center(): void {
-    const m = marks;
-    if (!m || !data) return;
-    const row = (m.current ?? data.ruleCount + 1) - 1;
-    box.scrollTop = Math.max(0, row * ROW_PX - (box.clientHeight || 300) / 2 + ROW_PX / 2);
+  function clearRows(): void {
+    for (const old of Array.from(box.querySelectorAll('.cv-row'))) old.remove();
+  }
+
+  /** Whether step `m`'s row is in sight as the list is scrolled now. */
+  function inSight(m: ChainMarks, d: ChainData): boolean {
+    const y = ((m.current ?? d.ruleCount + 1) - 1) * ROW_PX;
+    return y >= box.scrollTop && y + ROW_PX <= box.scrollTop + box.clientHeight;
+  }
+
+  /** The chain's rows for step `m` from `d`: the list sized to the whole chain, scrolled to the
+   *  current rule when asked, the rows in sight drawn. */
+  function present(m: ChainMarks, d: ChainData, recenter: boolean): void {
+    data = d;
+    headText(m, d);
+    spacer.style.height = `${(d.ruleCount + 1) * ROW_PX}px`;
+    if (recenter) {
+      const row = (m.current ?? d.ruleCount + 1) - 1;
+      box.scrollTop = Math.max(0, row * ROW_PX - (box.clientHeight || 300) / 2 + ROW_PX / 2);
+    }
+    draw();
+    checkRecorded();
   }
 
   box.addEventListener('scroll', () => requestAnimationFrame(draw));
@@ -174,25 +188,20 @@ export function chainView(deps: ChainViewDeps): ChainView {
         data = null;
         clear(head);
         note.hidden = true;
-        for (const old of Array.from(box.querySelectorAll('.cv-row'))) old.remove();
+        clearRows();
         return;
       }
       const k = key(m);
       const known = cache.get(k);
       const need = pageOf(m.current ?? 1);
       if (known && (m.current === null ? known.pages.size > 0 : known.pages.has(need))) {
-        data = known;
-        headText(m, data);
-        draw();
-        if (!same && (was !== k || !inSight())) center();
-        draw();
-        checkRecorded();
+        present(m, known, !same && (was !== k || !inSight(m, known)));
         return;
       }
       if (was !== k) {
         data = null;
         headText(m, null);
-        for (const old of Array.from(box.querySelectorAll('.cv-row'))) old.remove();
+        clearRows();
       }
       const mine = seq;
       // The page of the current rule; at the chain's end, the first page tells the count, then the last.
@@ -200,12 +209,7 @@ export function chainView(deps: ChainViewDeps): ChainView {
         if (mine !== seq || !d) return;
         if (m.current === null && d.ruleCount > PAGE && !d.pages.has(pageOf(d.ruleCount))) d = (await page(m, pageOf(d.ruleCount))) ?? d;
         if (mine !== seq) return;
-        data = d;
-        headText(m, d);
-        draw();
-        center();
-        draw();
-        checkRecorded();
+        present(m, d, true);
       }, (e: unknown) => {
         if (mine !== seq) return;
         note.hidden = false;
@@ -217,11 +221,4 @@ export function chainView(deps: ChainViewDeps): ChainView {
       data = null;
     },
   };
-
-  function inSight(): boolean {
-    const m = marks;
-    if (!m || !data) return false;
-    const y = ((m.current ?? data.ruleCount + 1) - 1) * ROW_PX;
-    return y >= box.scrollTop && y + ROW_PX <= box.scrollTop + box.clientHeight;
-  }
 }

@@ -381,10 +381,9 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     renderState(stateP.body, nav, cur, r ? ctTableOf(r.step.host) : null);
     renderEvents(eventsP.body, nav, cur, (k) => go(k));
     renderBps();
-    const r0 = rows[cur];
-    tabChain.textContent = r0 ? `Chain ${r0.step.chain}` : 'Chain';
+    tabChain.textContent = r ? `Chain ${r.step.chain}` : 'Chain';
     if (tab === 'chain') {
-      cv.show(r0 ? chainMarks(nav, cur) : null, r0?.step.rule_spec);
+      cv.show(r ? chainMarks(nav, cur) : null, r?.step.rule_spec);
       return;
     }
     // The list around the current step (a walk may have thousands), indented by chain depth.
