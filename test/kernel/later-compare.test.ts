@@ -165,6 +165,16 @@ async function zeroCounters(kernel: KernelLab): Promise<void> {
   await zeroWhenQuiet(kernel, ['router', 'server']);
 }
 
+/** The server's sockets (TCP 80, UDP 53) up in the kernel's lab, its counters then zeroed once
+ *  the links are quiet; the session is added to `sessions` (stopped by the caller). */
+async function startServer(kernel: KernelLab, sessions: Session[]): Promise<Session> {
+  const server = startSession(kernel.hostNamespaces.get('server')!, SERVER_SCRIPT, [SERVER, '80', '53']);
+  sessions.push(server);
+  await server.waitLine(/^ready$/, 10_000);
+  await zeroCounters(kernel);
+  return server;
+}
+
 /** Conntrack of every host, counters of the router and the server (the client has no rules). */
 function compareTables(what: string, kernel: KernelLab, engine: Lab, bytes = true): Promise<HostTables> {
   return compareHostTables(what, kernel, engine, { hosts: HOSTS, counted: ['router', 'server'], bytes });
@@ -226,10 +236,7 @@ for (const nat of ['dnat', 'masquerade', 'snat'] as const) {
     const kernel = await buildKernelLab({ ...doc, hosts: doc.hosts.map((h) => ({ ...h, listen: [] })) });
     const sessions: Session[] = [];
     try {
-      const server = startSession(kernel.hostNamespaces.get('server')!, SERVER_SCRIPT, [SERVER, '80', '53']);
-      sessions.push(server);
-      await server.waitLine(/^ready$/, 10_000);
-      await zeroCounters(kernel);
+      const server = await startServer(kernel, sessions);
 
       // TCP: the handshake, then two data segments
       {
@@ -309,10 +316,7 @@ test('connections that never open (a SYN the router drops, a port closed on the 
   const kernel = await buildKernelLab({ ...doc, hosts: doc.hosts.map((h) => ({ ...h, listen: [] })) });
   const sessions: Session[] = [];
   try {
-    const server = startSession(kernel.hostNamespaces.get('server')!, SERVER_SCRIPT, [SERVER, '80', '53']);
-    sessions.push(server);
-    await server.waitLine(/^ready$/, 10_000);
-    await zeroCounters(kernel);
+    await startServer(kernel, sessions);
     // The engine's lab with everything the kernel saw so far, kept.
     const engine = Lab.fromDoc(doc);
 

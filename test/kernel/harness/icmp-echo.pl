@@ -17,14 +17,8 @@ use Time::HiRes qw(time);
 my ($to, $src, $timeout_ms, $payload_bytes, $echo_id) = @ARGV;
 $timeout_ms ||= 600;
 
-sub checksum {
-    my ($data) = @_;
-    $data .= "\0" if length($data) % 2;
-    my $sum = 0;
-    $sum += $_ for unpack('n*', $data);
-    $sum = ($sum >> 16) + ($sum & 0xffff) while $sum >> 16;
-    return ~$sum & 0xffff;
-}
+use FindBin;
+require "$FindBin::Bin/checksum.pl";
 
 my $to_addr = inet_aton($to) or do { print "error bad address $to\n"; exit 0 };
 socket(my $sock, PF_INET, SOCK_RAW, 1) or do { print "error socket: $!\n"; exit 0 };

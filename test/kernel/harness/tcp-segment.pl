@@ -24,14 +24,8 @@ for my $f (split /,/, $flags) {
     $bits |= $BIT{$f};
 }
 
-sub checksum {
-    my ($data) = @_;
-    $data .= "\0" if length($data) % 2;
-    my $sum = 0;
-    $sum += $_ for unpack('n*', $data);
-    $sum = ($sum >> 16) + ($sum & 0xffff) while $sum >> 16;
-    return ~$sum & 0xffff;
-}
+use FindBin;
+require "$FindBin::Bin/checksum.pl";
 
 my $to_addr = inet_aton($to) or do { print "error bad address $to\n"; exit 0 };
 my $src_addr = inet_aton($src) or do { print "error bad address $src\n"; exit 0 };
