@@ -394,8 +394,8 @@ interface LineReader {
   chain: Op & { kind: 'chain' };
 }
 
-function lineReader(nf: Netfilter, table: TableName, words: LineWords): LineReader {
-  const env: ParseEnv = { mode: 'restore', table, setExists: nf.setExists };
+function lineReader(nf: Netfilter, table: TableName, words: LineWords, setExists = nf.setExists): LineReader {
+  const env: ParseEnv = { mode: 'restore', table, setExists };
   const parser = lineParser(env);
   return { env, words, parser, cmd: { kind: 'cmd', line: 0, args: undefined as unknown as ParsedArgs }, chain: { kind: 'chain', line: 0, name: '' } };
 }
@@ -601,13 +601,81 @@ function invalidRules(nf: Netfilter, sec: Section, input: string, opts: RestoreO
   return failures;
 }
 
+/** One step of reading a restore input: a section starts (`pos`: where its lines start),
+ *  an op, or a COMMIT (`start`: where its line starts). */
+type ReadEvent =
+  | { kind: 'table'; line: number; name: TableName; pos: number }
+  | { kind: 'op'; op: Op }
+  | { kind: 'commit'; line: number; start: number };
+
+/**
+ * The last big input read whole, kept for a restore of the same text on another host:
+ * kube-proxy writes the same 170,000 rules to every node of a cluster, and reading them is
+ * most of a restore. Reading depends on the text alone when no set was looked up, no
+ * counters were given and every table was read (no -T, no --test); the ops are then applied
+ * afresh on the other host (its chains, the kernel's checks), each rule a copy of the one
+ * read. Its rules are the first host's own (copied when used: that host may count packets
+ * on them meanwhile).
+ */
+let lastRead: { text: string; noflush: boolean; events: ReadEvent[] } | undefined;
+
+/** A rule as the parser made it: the same tests and target, counting from zero, no origin. */
+function freshRule(r: Rule): Rule {
+  const c: Rule = { matches: r.matches, packets: 0, bytes: 0 };
+  if (r.src) c.src = r.src;
+  if (r.dst) c.dst = r.dst;
+  if (r.inIface) c.inIface = r.inIface;
+  if (r.outIface) c.outIface = r.outIface;
+  if (r.proto) c.proto = r.proto;
+  if (r.fragment) c.fragment = r.fragment;
+  if (r.target) c.target = r.target;
+  return c;
+}
+
+/** An op read before, for another host: rule commands get copies of their rules. */
+function reusedOp(op: Op): Op {
+  return op.kind === 'cmd' ? { kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.map(freshRule) } } : op;
+}
+
+/** An op to keep in a reading (the reader refills its own), or undefined when the reading
+ *  cannot be reused (a rule read with counters). */
+function keptOp(op: Op): Op | undefined {
+  if (op.kind === 'chain') return { kind: 'chain', line: op.line, name: op.name };
+  if (op.kind !== 'cmd') return op;
+  for (const r of op.args.rules) if (r.packets !== 0 || r.bytes !== 0) return undefined;
+  return { kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.slice() } };
+}
+
 /** Runs iptables-restore over `input` against `nf`. */
 export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions): RestoreOutcome {
   let changed = false;
   const stdout: string[] = [];
   // The section being read: its changes are undone if the restore stops before its COMMIT.
   let sec: Section | undefined;
+  const reusable = input.length >= SMALL_RESTORE && !opts.counters && !opts.test && opts.table === undefined;
+  const reread = reusable && lastRead !== undefined && lastRead.noflush === opts.noflush && lastRead.text === input ? lastRead.events : undefined;
+  // (the reading of this input, while it can be kept)
+  let events: ReadEvent[] | undefined = reusable && !reread ? [] : undefined;
+  const startSection = (name: TableName, pos: number, line: number) => {
+    sec = new Section(nf, name, opts, input.length < SMALL_RESTORE);
+    sec.from = pos;
+    sec.fromLine = line + 1;
+  };
+  const commit = (start: number, line: number) => {
+    sec!.to = start;
+    nf.commit(commitSection(nf, sec!, input, opts, line));
+    changed = true;
+    sec = undefined;
+  };
   try {
+    if (reread) {
+      for (const ev of reread) {
+        if (ev.kind === 'op') sectionApply(sec!, reusedOp(ev.op), stdout);
+        else if (ev.kind === 'table') startSection(ev.name, ev.pos, ev.line);
+        else commit(ev.start, ev.line);
+      }
+      return { stdout: stdout.join(''), stderr: '', code: 0, changed };
+    }
     let inTable = false;
     let current: TableName | undefined;
     let rd: LineReader | undefined;
@@ -629,12 +697,8 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       if (inTable && len === 6 && input.startsWith('COMMIT', start)) {
         inTable = false;
         if (skipping) continue;
-        if (sec) {
-          sec.to = start;
-          nf.commit(commitSection(nf, sec, input, opts, line));
-          changed = true;
-        }
-        sec = undefined;
+        events?.push({ kind: 'commit', line, start });
+        if (sec) commit(start, line);
         continue;
       }
       if (c0 === 42 /* * */ && !inTable) {
@@ -645,15 +709,14 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
           throw paramError(new IptablesError(`${PROG}: line ${line} table name '${name}' invalid`, 2), line);
         }
         current = name as TableName;
-        rd = lineReader(nf, current, inputWords);
+        // (a reading that looked a set up depends on the host's sets: it is not kept)
+        const exists = nf.setExists;
+        rd = lineReader(nf, current, inputWords, events && exists ? (set) => ((events = undefined), exists(set)) : exists);
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
         inTable = true;
-        sec = opts.test ? undefined : new Section(nf, current, opts, input.length < SMALL_RESTORE);
-        if (sec) {
-          sec.from = pos;
-          sec.fromLine = line + 1;
-        }
+        events?.push({ kind: 'table', line, name: current, pos });
+        if (!opts.test) startSection(current, pos, line);
         continue;
       }
       if (skipping) continue;
@@ -661,14 +724,20 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
         throw new RestoreFail({ stdout: '', stderr: `${PROG}: line ${line} failed\n`, code: 1, changed: false });
       }
       const op = lineToOp(rd!, input, start, end, line, opts, stdout);
+      if (events) {
+        const kept = op && keptOp(op);
+        if (kept) events.push({ kind: 'op', op: kept });
+        else events = undefined;
+      }
       if (!op || !sec) continue;
       sectionApply(sec, op, stdout);
     }
     if (inTable) {
       throw new RestoreFail({ stdout: '', stderr: `${PROG}: COMMIT expected at line ${line + 1}\n`, code: 1, changed: false });
     }
+    if (events) lastRead = { text: input, noflush: opts.noflush, events };
   } catch (e) {
-    sec?.state.rollback();
+    (sec as Section | undefined)?.state.rollback();
     if (e instanceof RestoreFail) return { ...e.out, stdout: stdout.join('') + e.out.stdout, changed };
     if (e instanceof KernelError) return { stdout: stdout.join(''), stderr: e.message, code: 4, changed };
     throw e;

@@ -1,0 +1,94 @@
+// A big iptables-restore input read once is applied to the next host given the same text
+// without reading it again (kube-proxy writes the same rules to every node). The result must
+// be exactly a fresh reading's: the same tables and errors, rules of the host's own (counted
+// apart), and a reading that depended on the host (its ipsets) never reused.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Netfilter } from '../../../main/engine/netfilter/ruleset.ts';
+import { restoreText } from '../../../main/engine/netfilter/restore.ts';
+import { iptablesSave } from '../../../main/engine/shell/iptables.ts';
+import { kubeNatDump } from '../../bench/gen-kube.ts';
+
+const opts = { counters: false, noflush: true, test: false };
+const save = (nf: Netfilter) => iptablesSave(['iptables-save', '-c'], '', nf, 0).stdout.replace(/^#.*\n/gm, '');
+const restore = (nf: Netfilter, text: string, o = opts) => restoreText(nf, text, o);
+
+/** A big nat dump (past the size that is kept) with a few extra lines of every kind. */
+function bigText(extra: string[], services = 1200): string {
+  const dump = kubeNatDump(services).text;
+  return dump.replace(/\nCOMMIT\n[^]*$/, '\n' + extra.join('\n') + '\nCOMMIT\n');
+}
+
+/** Another big input read in between, so that the next restore reads its text afresh. */
+function forget(): void {
+  const other = new Netfilter();
+  assert.equal(restore(other, bigText(['-A OUTPUT -d 192.0.2.99/32 -j ACCEPT'], 1300)).code, 0);
+}
+
+test('a text restored again is applied exactly as read afresh, with rules of its own', () => {
+  const text = bigText([
+    ':EXTRA - [0:0]',
+    '-A EXTRA -m statistic --mode nth --every 3 --packet 1 -j RETURN',
+    '-A EXTRA -p tcp -m multiport --dports 80,443 -m comment --comment "web" -j MARK --set-xmark 0x4000/0x4000',
+    '-A OUTPUT -o eth0 -j EXTRA',
+    '-I EXTRA 1 -s 10.0.0.0/8 -j RETURN',
+    '-N MADE',
+    '-A MADE -j ACCEPT',
+    '-D EXTRA 1',
+  ]);
+  assert.ok(text.length > 256 * 1024, 'the input is big enough to be kept');
+  const a = new Netfilter();
+  assert.equal(restore(a, text).code, 0);
+  // the first host counts packets on its rules meanwhile
+  for (const c of a.table('nat')!.chains.values()) for (const r of c.rules) r.packets = 7;
+  const b = new Netfilter();
+  assert.equal(restore(b, text).code, 0);
+  forget();
+  const fresh = new Netfilter();
+  assert.equal(restore(fresh, text).code, 0);
+  assert.equal(save(b), save(fresh));
+  assert.match(save(b), /-A MADE -j ACCEPT/);
+  const rulesOf = (nf: Netfilter) => [...nf.table('nat')!.chains.values()].flatMap((c) => c.rules);
+  const own = new Set(rulesOf(a));
+  assert.ok(rulesOf(b).every((r) => !own.has(r) && r.packets === 0), 'rules are copies counting from zero');
+  rulesOf(b)[0].bytes = 5;
+  assert.equal(rulesOf(a)[0].bytes, 0);
+});
+
+test('a text restored again fails where a fresh reading fails, at the same line', () => {
+  // jumps to a chain the input does not make: only a host that has it accepts
+  const text = bigText(['-A OUTPUT -j PREMADE']);
+  const withChain = new Netfilter();
+  assert.equal(restore(withChain, '*nat\n:PREMADE - [0:0]\nCOMMIT\n').code, 0);
+  assert.equal(restore(withChain, text).code, 0);
+  const reused = restore(new Netfilter(), text);
+  forget();
+  const fresh = restore(new Netfilter(), text);
+  assert.notEqual(fresh.code, 0);
+  assert.deepEqual(reused, fresh);
+});
+
+test('a text whose reading looked up a set is read again on the next host', () => {
+  const text = bigText(['-A OUTPUT -m set --match-set ALLOWED dst -j ACCEPT']);
+  const hasSet = new Netfilter();
+  hasSet.setExists = (n) => n === 'ALLOWED';
+  assert.equal(restore(hasSet, text).code, 0);
+  const none = new Netfilter();
+  none.setExists = () => false;
+  const r = restore(none, text);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /ALLOWED/);
+  assert.equal(save(none), '');
+});
+
+test('a --noflush reading is not reused for a restore that replaces the tables, nor the other way', () => {
+  const text = bigText(['-A OUTPUT -d 192.0.2.7/32 -j ACCEPT']);
+  const a = new Netfilter();
+  assert.equal(restore(a, '*nat\n:KEEP - [0:0]\nCOMMIT\n').code, 0);
+  assert.equal(restore(a, text).code, 0);
+  const b = new Netfilter();
+  assert.equal(restore(b, '*nat\n:KEEP - [0:0]\nCOMMIT\n').code, 0);
+  assert.equal(restore(b, text, { ...opts, noflush: false }).code, 0);
+  assert.doesNotMatch(save(b), /:KEEP/, 'the table was replaced');
+  assert.match(save(a), /:KEEP/);
+});
