@@ -14,7 +14,7 @@ export interface ControllerHost {
   get<K extends Kind>(kind: K, namespace: string | undefined, name: string): ObjectOf<K> | undefined;
   /** The live EndpointSlices of a namespace labelled with a Service's name, sorted by name. */
   slicesOf(namespace: string, service: string): ObjectOf<'EndpointSlice'>[];
-  /** Stores a new object, filling uid, resourceVersion and creationTimestamp. */
+  /** Stores a new object, filling uid, resourceVersion and creationTimestamp; returns the live object. */
   create<T extends KubeObject>(obj: T): T;
   /** Stores a changed object (a new resourceVersion). */
   update<T extends KubeObject>(obj: T): T;

@@ -6,26 +6,94 @@
 
 import { ANN_LAST_APPLIED, clone, isObject } from './types.ts';
 
-/** Go's encoding/json of a map: keys sorted, `<`, `>`, `&` escaped; json.Encoder adds the newline. */
+/** Go's encoding/json of a map (of JSON data): keys sorted, `<`, `>`, `&` escaped; json.Encoder adds the newline. */
 export function goJson(v: unknown): string {
-  const enc = (x: unknown): string => {
-    if (Array.isArray(x)) return '[' + x.map(enc).join(',') + ']';
-    if (isObject(x)) {
-      return '{' + Object.keys(x).sort().filter((k) => x[k] !== undefined).map((k) => JSON.stringify(k) + ':' + enc(x[k])).join(',') + '}';
-    }
-    return JSON.stringify(x ?? null);
-  };
-  return enc(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  // JSON.stringify writes members in their order: sorted once, the value is written natively.
+  const sorted = sortedDeep(v);
+  const s = sorted === UNSORTABLE ? encode(v) : JSON.stringify(sorted ?? null);
+  // (one look first: most configurations hold none of the three)
+  return /[<>&]/.test(s) ? s.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026') : s;
 }
 
-/** The configuration as kubectl records it: the object minus the annotation itself. */
+/** What sortedDeep answers for a value with an object JSON.stringify cannot write in sorted
+ *  order: a member named like an array index (written first, in numeric order; any name
+ *  starting with a digit is taken for one) or "__proto__". */
+const UNSORTABLE: unique symbol = Symbol('unsortable');
+
+/** `x` with every object's members in sorted order (objects already so are kept, not copied). */
+function sortedDeep(x: unknown): unknown {
+  if (Array.isArray(x)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < x.length; i++) {
+      const y = sortedDeep(x[i]);
+      if (y === UNSORTABLE) return UNSORTABLE;
+      if (y !== x[i]) (out ??= x.slice())[i] = y;
+    }
+    return out ?? x;
+  }
+  if (!isObject(x)) return x;
+  const keys = Object.keys(x);
+  let inOrder = true;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const c = k.charCodeAt(0);
+    if ((c >= 48 && c <= 57) || k === '__proto__') return UNSORTABLE;
+    if (i > 0 && keys[i - 1] > k) inOrder = false;
+  }
+  let out: Record<string, unknown> | null = null;
+  if (!inOrder) {
+    out = {};
+    for (const k of sortedKeys(keys)) out[k] = x[k];
+  }
+  for (const k of keys) {
+    const v = x[k];
+    const y = sortedDeep(v);
+    if (y === UNSORTABLE) return UNSORTABLE;
+    if (y !== v) (out ??= { ...x })[k] = y;
+  }
+  return out ?? x;
+}
+
+/** The encoding written member by member (for the values sortedDeep cannot sort). */
+function encode(x: unknown): string {
+  if (Array.isArray(x)) {
+    let s = '[';
+    for (let i = 0; i < x.length; i++) s += (i ? ',' : '') + encode(x[i]);
+    return s + ']';
+  }
+  if (isObject(x)) {
+    let s = '{';
+    for (const k of sortedKeys(Object.keys(x))) {
+      const v = x[k];
+      if (v === undefined) continue;
+      s += (s.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + encode(v);
+    }
+    return s + '}';
+  }
+  return JSON.stringify(x ?? null);
+}
+
+/** keys.sort() (in place), by insertion for the few keys of a manifest's object: the general
+ *  sort's bookkeeping, once per object of every applied configuration, was most of the garbage
+ *  an apply of thousands of objects made here. */
+function sortedKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i;
+    for (; j > 0 && keys[j - 1] > k; j--) keys[j] = keys[j - 1];
+    keys[j] = k;
+  }
+  return keys;
+}
+
+/** The configuration as kubectl records it: the object minus the annotation itself. `config`
+ *  is JSON data (as a decoded manifest is); it is not changed. */
 export function lastAppliedOf(config: Record<string, unknown>): string {
-  const c = clone(config);
-  const meta = (isObject(c.metadata) ? c.metadata : (c.metadata = {})) as Record<string, unknown>;
-  const ann = (isObject(meta.annotations) ? meta.annotations : {}) as Record<string, unknown>;
+  const meta = isObject(config.metadata) ? config.metadata : {};
+  const ann = isObject(meta.annotations) ? { ...meta.annotations } : {};
   delete ann[ANN_LAST_APPLIED];
-  meta.annotations = ann;
-  return goJson(c) + '\n';
+  return goJson({ ...config, metadata: { ...meta, annotations: ann } }) + '\n';
 }
 
 export function readLastApplied(obj: { metadata?: { annotations?: Record<string, string> } }): Record<string, unknown> | null {

@@ -3,16 +3,32 @@
 
 import type { Rng } from '../../random.ts';
 
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const UID_CODES: number[] = [];
+
+/** 32 hex digits from the generator, the version digit (4) and the variant laid over them. */
 export function newUid(rng: Rng): string {
-  let hex = '';
-  for (let i = 0; i < 32; i++) hex += Math.floor(rng.next() * 16).toString(16);
-  const variant = '89ab'[Math.floor(rng.next() * 4)];
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  // (character codes, one string made at the end: an apply of thousands of objects made a
+  // string per digit)
+  const c = UID_CODES;
+  c.length = 0;
+  for (let i = 0; i < 32; i++) {
+    const d = HEX_CODES[Math.floor(rng.next() * 16)];
+    if (i === 8 || i === 12 || i === 16 || i === 20) c.push(45); // '-'
+    c.push(i === 12 ? 52 : d); // '4'
+  }
+  c[19] = '89ab'.charCodeAt(Math.floor(rng.next() * 4));
+  return String.fromCharCode.apply(null, c);
 }
+
+/** The last timestamp made (a write of thousands of objects stamps them all with one second). */
+let lastStamp = { seconds: NaN, text: '' };
 
 /** `2020-11-05T05:26:27Z` for a Unix time in seconds (sub-second part dropped, as metav1.Time does). */
 export function rfc3339(unixSeconds: number): string {
-  return new Date(Math.floor(unixSeconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const seconds = Math.floor(unixSeconds);
+  if (seconds !== lastStamp.seconds) lastStamp = { seconds, text: new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return lastStamp.text;
 }
 
 /** Unix seconds of an RFC 3339 timestamp, or null. */

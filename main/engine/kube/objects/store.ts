@@ -89,6 +89,17 @@ function byNsName(a: KubeObject, b: KubeObject): number {
   if (na !== nb) return na < nb ? -1 : 1;
   return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
+
+/** A create's result: the object is copied when read (an apply of thousands of objects reads none). */
+function created(stored: KubeObject): WriteResult {
+  return {
+    action: 'created',
+    get object() {
+      return clone(stored);
+    },
+  };
+}
+
 const SPEC_KINDS = new Set<Kind>(['Deployment', 'ReplicaSet', 'NetworkPolicy', 'EndpointSlice']);
 
 function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
@@ -198,12 +209,13 @@ export class KubeStore {
     return this.op(() => {
       if (obj.kind === 'KubeProxyConfiguration') return this.applyProxy(obj);
       const o = this.prepare(obj as KubeObject, opts.namespace);
-      const config = clone(o) as unknown as Record<string, unknown>;
+      // (the configuration is `o` as prepared: only its annotations are replaced below, by a new object)
+      const config = o as unknown as Record<string, unknown>;
       const live = this.objects.get(keyOf(o.kind, o.metadata.namespace, o.metadata.name));
       const annotation = lastAppliedOf(config);
       if (!live) {
         o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [ANN_LAST_APPLIED]: annotation };
-        return { action: 'created', object: this.createObject(o) };
+        return created(this.createObject(o, true));
       }
       const original = readLastApplied(live);
       const warning = original
@@ -221,8 +233,8 @@ export class KubeStore {
     return this.op(() => {
       if (obj.kind === 'KubeProxyConfiguration') return this.applyProxy(obj);
       const o = this.prepare(obj as KubeObject, opts.namespace);
-      if (opts.saveConfig) o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [ANN_LAST_APPLIED]: lastAppliedOf(clone(o) as unknown as Record<string, unknown>) };
-      return { action: 'created', object: this.createObject(o) };
+      if (opts.saveConfig) o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [ANN_LAST_APPLIED]: lastAppliedOf(o as unknown as Record<string, unknown>) };
+      return created(this.createObject(o, true));
     });
   }
 
@@ -468,8 +480,10 @@ export class KubeStore {
     }
   }
 
-  private createObject(obj: KubeObject): KubeObject {
-    const o = clone(obj);
+  /** Stores a new object (`owned`: the caller's own copy, taken over); returns the stored object
+   *  itself, for the caller to copy before handing it out. */
+  private createObject(obj: KubeObject, owned = false): KubeObject {
+    const o = owned ? obj : clone(obj);
     const info = KINDS[o.kind];
     const ns = o.metadata.namespace;
     if (info.namespaced && !this.objects.has(keyOf('Namespace', undefined, ns as string))) throw notFound('namespaces', ns as string);
@@ -489,7 +503,7 @@ export class KubeStore {
     this.relist(o, false);
     this.seq.set(key, this.nextSeq++);
     this.emit('ADDED', o);
-    return clone(o);
+    return o;
   }
 
   /** Writes `next` over `live` after validation; returns null when nothing changed. */
