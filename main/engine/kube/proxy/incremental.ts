@@ -1,8 +1,9 @@
 // kube-proxy's syncs on one node, kept incremental. Every service port's share of the rules
 // (its lines in every chain, with their origins) depends only on that port's ServicePort and on
 // the node, the KubeProxyConfiguration, the layout and large-cluster mode; it is recorded once
-// per ServicePort object and replayed while those stay the same. A sync then hands back, per
-// chain, the blocks that changed since the last one (a chain owned by one service port is
+// per ServicePort object and replayed while those stay the same (most ports' rules are the same
+// on every node: the other nodes take them from the first one's, see Template). A sync then
+// hands back, per chain, the blocks that changed since the last one (a chain owned by one service port is
 // compared line by line only when that port changed; a chain shared by all of them, such as
 // KUBE-SERVICES, only when a port that writes to it came or went), as the restore text that
 // brings the node to what a full sync writes, and the origins of the rewritten chains.
@@ -25,13 +26,14 @@ import {
   legacyContext,
   legacyEpilogue,
   legacyLargeClusterMode,
+  legacyNodeFreeKey,
   legacyPrologue,
   legacySetup,
   writeLegacyPort,
   type LegacyContext,
 } from './legacy.ts';
 import { normalizeServices, type PortInfo } from './normalize.ts';
-import type { EndpointRole, EndpointSource, Origin, RuleSink } from './origin.ts';
+import type { EndpointRef, EndpointRole, EndpointSource, Origin, RuleSink } from './origin.ts';
 import type { EnsuredChain, GenerateInput, ServicePort, StaticRule } from './model.ts';
 
 type Table = 'filter' | 'nat';
@@ -41,107 +43,150 @@ const TABLES: readonly Table[] = ['filter', 'nat'];
  *  string: a few hundred thousand lines kept as strings of pieces would cost the garbage
  *  collector dearly) and, per line, its origin. */
 export interface ChainLines {
+  readonly chain: string;
   readonly text: string;
-  readonly srcs: Array<Origin | EndpointSource>;
-  readonly roles: Array<EndpointRole | ''>;
+  /** Made as the rules are written (the rules take them over: nothing makes them again). */
+  readonly origins: Origin[];
 }
 
-interface Building {
-  lines: string[];
-  srcs: Array<Origin | EndpointSource>;
-  roles: Array<EndpointRole | ''>;
+/** A chain's lines while its writer runs; joined into `text` once it is done. A chain its
+ *  writer declared is written whole by a full sync: it stands for its own rewrite then (no
+ *  object more for each of the 60,000 chains). */
+class Lines implements ChainLines, RewrittenChain {
+  text = '';
+  lines: string[] = [];
+  origins: Origin[] = [];
+  readonly refill = true;
+  constructor(
+    readonly table: Table,
+    readonly chain: string,
+  ) {}
+
+  get parts(): ChainLines[] {
+    return [this];
+  }
 }
 
-const EMPTY: ChainLines = { text: '', srcs: [], roles: [] };
+const NO_LINES: string[] = [];
+const NO_CHAINS: ReadonlySet<string> = new Set();
+const NO_LINES_BY_CHAIN: ReadonlyMap<string, Lines> = new Map();
+const NO_PARTS: readonly ChainLines[] = [];
+const EMPTY: ChainLines = { chain: '', text: '', origins: [] };
 
-/** A RuleSink that keeps each chain's lines apart (and the chains it declared). */
+function endpointOrigin(ep: EndpointSource, role: EndpointRole): Origin {
+  return { kind: 'endpoint', service: ep.service, endpoint: ep, role };
+}
+
+/** A RuleSink that keeps each chain's lines apart (and the chains it declared). Most writers
+ *  write nothing in filter: the set and the map are made on first use. */
 export class ChainRecorder implements RuleSink {
-  readonly declared = new Set<string>();
-  private readonly building = new Map<string, Building>();
-  private done: Map<string, ChainLines> | null = null;
+  private decl: Set<string> | null = null;
+  private byChain: Map<string, Lines> | null = null;
+  private done = false;
+  private shared: readonly ChainLines[] | null = null;
+
+  constructor(private readonly table: Table) {}
+
+  /** The chains it declared, in order. */
+  get declared(): ReadonlySet<string> {
+    return this.decl ?? NO_CHAINS;
+  }
 
   declare(chain: string): void {
-    this.declared.add(chain);
+    (this.decl ??= new Set()).add(chain);
   }
 
   /** Per chain, its lines (once the writer is done). */
-  get chains(): Map<string, ChainLines> {
+  get chains(): ReadonlyMap<string, Lines> {
+    if (!this.byChain) return NO_LINES_BY_CHAIN;
     if (!this.done) {
-      this.done = new Map();
-      for (const [chain, b] of this.building) this.done.set(chain, { text: b.lines.join('\n'), srcs: b.srcs, roles: b.roles });
-      this.building.clear();
+      this.done = true;
+      for (const g of this.byChain.values()) {
+        g.text = g.lines.join('\n');
+        g.lines = NO_LINES;
+        // (kept for as long as the rules: without the room pushes left, most of it for two or three)
+        g.origins = g.origins.slice();
+      }
     }
-    return this.done;
-  }
-
-  private shared: Array<[string, ChainLines]> | null = null;
-
-  private made: Plan | null = null;
-
-  /**
-   * The `table/chain` keys of its chains in `table` (always the same table for one recorder):
-   * those it declares, in order, then those it shares. Made once: full syncs of 60,000 chains
-   * would otherwise make and hash them again each time.
-   */
-  plan(table: Table): Plan {
-    if (!this.made) {
-      const owned: string[] = [];
-      for (const chain of this.declared) owned.push(table + '/' + chain);
-      const shared: string[] = [];
-      for (const [chain] of this.sharedParts) shared.push(table + '/' + chain);
-      this.made = { owned, shared };
-    }
-    return this.made;
+    return this.byChain;
   }
 
   /** The chains it writes to without declaring them (the shared ones), with its lines there. */
-  get sharedParts(): Array<[string, ChainLines]> {
+  get sharedParts(): readonly ChainLines[] {
     if (!this.shared) {
-      this.shared = [];
-      for (const [chain, g] of this.chains) if (!this.declared.has(chain)) this.shared.push([chain, g]);
+      const parts: ChainLines[] = [];
+      for (const g of this.chains.values()) if (!this.decl?.has(g.chain)) parts.push(g);
+      this.shared = parts.length ? parts : NO_PARTS;
     }
     return this.shared;
   }
 
-  private at(chain: string): Building {
-    let g = this.building.get(chain);
-    if (!g) this.building.set(chain, (g = { lines: [], srcs: [], roles: [] }));
+  /** Its chains as a template, endpoints by their place (`at`); null: an endpoint not there. */
+  template(at: ReadonlyMap<EndpointRef, number>): TableTemplate | null {
+    const chains: Array<TableTemplate['chains'][number]> = [];
+    for (const g of this.chains.values()) {
+      const origins: Array<Origin | number> = [];
+      for (const o of g.origins) {
+        if (o.kind !== 'endpoint') origins.push(o);
+        else {
+          const i = at.get(o.endpoint);
+          if (i === undefined) return null;
+          origins.push((i << 2) | ROLES.indexOf(o.role));
+        }
+      }
+      chains.push({ chain: g.chain, text: g.text, origins });
+    }
+    return { declared: this.decl, chains };
+  }
+
+  /** A recorder holding what `t` says, for a port of these endpoints. */
+  static of(table: Table, t: TableTemplate, endpoints: readonly EndpointSource[]): ChainRecorder {
+    const r = new ChainRecorder(table);
+    r.decl = t.declared;
+    if (t.chains.length) {
+      const m = (r.byChain = new Map());
+      for (const c of t.chains) {
+        const g = new Lines(table, c.chain);
+        g.text = c.text;
+        g.lines = NO_LINES;
+        g.origins = c.origins.map((o) => (typeof o === 'number' ? endpointOrigin(endpoints[o >> 2], ROLES[o & 3]) : o));
+        m.set(c.chain, g);
+      }
+    }
+    r.done = true;
+    return r;
+  }
+
+  private at(chain: string): Lines {
+    const m = (this.byChain ??= new Map());
+    let g = m.get(chain);
+    if (!g) m.set(chain, (g = new Lines(this.table, chain)));
     return g;
   }
 
   rule(chain: string, args: string, origin: Origin): void {
     const g = this.at(chain);
     g.lines.push('-A ' + chain + ' ' + args);
-    g.srcs.push(origin);
-    g.roles.push('');
+    g.origins.push(origin);
   }
 
   ruleParts(chain: string, origin: Origin, a: string, b = '', c = '', d = '', e = '', f = '', g = '', h = '', i = ''): void {
     const x = this.at(chain);
     x.lines.push('-A ' + chain + ' ' + a + b + c + d + e + f + g + h + i);
-    x.srcs.push(origin);
-    x.roles.push('');
+    x.origins.push(origin);
   }
 
   endpointRule(chain: string, ep: EndpointSource, role: EndpointRole, a: string, b = '', c = '', d = '', e = '', f = '', g = '', h = '', i = ''): void {
     const x = this.at(chain);
     x.lines.push('-A ' + chain + ' ' + a + b + c + d + e + f + g + h + i);
-    x.srcs.push(ep);
-    x.roles.push(role);
+    x.origins.push(endpointOrigin(ep, role));
   }
 
   endpointLine(chain: string, head: string, ep: EndpointSource, role: EndpointRole, a: string, b = '', c = '', d = '', e = '', f = ''): void {
     const x = this.at(chain);
     x.lines.push(head + a + b + c + d + e + f);
-    x.srcs.push(ep);
-    x.roles.push(role);
+    x.origins.push(endpointOrigin(ep, role));
   }
-}
-
-/** A recorder's keys: of the chains it declares, and of those it shares. */
-interface Plan {
-  readonly owned: readonly string[];
-  readonly shared: readonly string[];
 }
 
 /** What one writer (a service port, or the rules of no port) wrote in both tables. */
@@ -171,16 +216,12 @@ export interface ProxySync {
   staticRules: StaticRule[];
 }
 
-/** The origins of a rewritten chain's rules, in order. */
+/** The origins of a rewritten chain's rules, in order (a chain of one writer: its own array,
+ *  not to be changed). */
 export function chainOrigins(parts: readonly ChainLines[]): Origin[] {
+  if (parts.length === 1) return parts[0].origins;
   const out: Origin[] = [];
-  for (const g of parts) {
-    for (let i = 0; i < g.srcs.length; i++) {
-      const role = g.roles[i];
-      const o = g.srcs[i];
-      out.push(role === '' ? (o as Origin) : { kind: 'endpoint', service: (o as EndpointSource).service, endpoint: o as EndpointSource, role });
-    }
-  }
+  for (const g of parts) for (const o of g.origins) out.push(o);
   return out;
 }
 
@@ -193,6 +234,9 @@ interface LayoutImpl<C> {
   prologue(input: GenerateInput, ctx: C, filter: RuleSink, nat: RuleSink): void;
   port(ctx: C, p: PortInfo, filter: RuleSink, nat: RuleSink, active: Set<string> | null): void;
   epilogue(input: GenerateInput, ctx: C, filter: RuleSink, nat: RuleSink): void;
+  /** The key of what a port's rules depend on besides the port when they are the same on every
+   *  node (see Template); null (or no function): written on each node. */
+  nodeFreeKey?(ctx: C, p: PortInfo): string | null;
   ours: readonly string[];
   setup(): { ensureChains: EnsuredChain[]; staticRules: StaticRule[] };
 }
@@ -213,12 +257,14 @@ const LEGACY: LayoutImpl<LegacyContext> = {
   prologue: legacyPrologue,
   port: writeLegacyPort,
   epilogue: legacyEpilogue,
+  nodeFreeKey: legacyNodeFreeKey,
   ours: LEGACY_OURS,
   setup: legacySetup,
 };
 
 /** A ServicePort as this node's kube-proxy sees it, and its share of the rules. */
 interface PortEntry {
+  readonly sp: ServicePort;
   /** null: kube-proxy writes nothing for it (headless, ExternalName, no usable cluster IP). */
   readonly info: PortInfo | null;
   /** The sort key of normalizeServices ("ns/name:port", then the protocol). */
@@ -234,7 +280,7 @@ interface PortEntry {
 /** A ServicePort's entry, normalized as kube-proxy does (nothing written for it yet). */
 function portEntry(sp: GenerateInput['services'][number], input: GenerateInput, used: number): PortEntry {
   const info = normalizeServices([sp], input.node, input.layout)[0] ?? null;
-  return { info, sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '', endpoints: info ? info.endpoints.length : 0, contrib: null, large: false, used };
+  return { sp, info, sortKey: info ? info.ref.servicePortName + '\0' + info.protocol : '', endpoints: info ? info.endpoints.length : 0, contrib: null, large: false, used };
 }
 
 /** A partial sync on a node a console changed: its nat chains as they are, and the chain
@@ -251,18 +297,72 @@ interface LastSync {
   perm: number[];
   /** The ports' contributions in sort order. */
   sorted: Contribution[];
-  /** `table/chain` → the lines of a chain one service port declared and owns. */
-  owned: Map<string, ChainLines>;
-  /** `table/chain` → the texts of the writers of a chain several share (KUBE-SERVICES, …). */
-  shared: Map<string, string[]>;
-  /** Chains the rules of no port declare (the shared chains kube-proxy always declares). */
-  declaredShared: Set<string>;
+  /** Per table, chain → the lines of a chain one service port declared and owns. */
+  owned: PerTable<Map<string, ChainLines>>;
+  /** Per table, chain → the texts of the writers of a chain several share (KUBE-SERVICES, …). */
+  shared: PerTable<Map<string, string[]>>;
+  /** Per table, the chains the rules of no port declare (the shared chains kube-proxy always declares). */
+  declaredShared: PerTable<Set<string>>;
   prologue: Contribution;
   epilogue: Contribution;
 }
 
+type PerTable<T> = Record<Table, T>;
+
+function perTable<T>(make: () => T): PerTable<T> {
+  return { filter: make(), nat: make() };
+}
+
 function recorder(): Contribution {
-  return { filter: new ChainRecorder(), nat: new ChainRecorder() };
+  return { filter: new ChainRecorder('filter'), nat: new ChainRecorder('nat') };
+}
+
+/**
+ * What a port's writer wrote, left for the other nodes' kube-proxies when the port's rules are
+ * the same on every node (most are: 3 nodes wrote and joined the same 200,000 lines each): per
+ * table, its chains' texts and each rule's origin, an endpoint's as its place among the port's
+ * endpoints and its role (every node has endpoint objects of its own). `key` is what else the
+ * rules depend on (the layout's nodeFreeKey). ServicePort objects are not changed once made (the
+ * syncers' caches assume it too); the port's chain names are checked all the same.
+ */
+interface Template {
+  key: string;
+  hash: string;
+  /** The endpoints' KUBE-SEP chains, in order. */
+  seps: readonly string[];
+  tables: PerTable<TableTemplate>;
+}
+
+interface TableTemplate {
+  /** The writer's own set, shared (never changed: a recorder declares nothing once its writer is done). */
+  declared: Set<string> | null;
+  chains: ReadonlyArray<{ chain: string; text: string; origins: ReadonlyArray<Origin | number> }>;
+}
+
+const ROLES: readonly EndpointRole[] = ['affinity', 'loadBalance', 'hairpinMasquerade', 'dnat'];
+
+/** Per ServicePort object, the template its rules were last written to. */
+const templates = new WeakMap<ServicePort, Template>();
+
+/** A port's share of the rules: taken from its template when one fits, else written (and kept
+ *  as its template when the rules are the same on every node). */
+function contribution(L: LayoutImpl<unknown>, ctx: unknown, e: PortEntry): Contribution {
+  const p = e.info!;
+  const key = L.nodeFreeKey?.(ctx, p) ?? null;
+  const t = key === null ? undefined : templates.get(e.sp);
+  if (t && t.key === key && t.hash === p.hash && t.seps.length === p.endpoints.length && p.endpoints.every((ep, i) => ep.sep === t.seps[i])) {
+    return { filter: ChainRecorder.of('filter', t.tables.filter, p.endpoints), nat: ChainRecorder.of('nat', t.tables.nat, p.endpoints) };
+  }
+  const c = recorder();
+  L.port(ctx, p, c.filter, c.nat, null);
+  if (key !== null) {
+    const at = new Map<EndpointRef, number>();
+    p.endpoints.forEach((ep, i) => at.set(ep, i));
+    const filter = c.filter.template(at);
+    const nat = c.nat.template(at);
+    if (filter && nat) templates.set(e.sp, { key, hash: p.hash, seps: p.endpoints.map((ep) => ep.sep), tables: { filter, nat } });
+  }
+  return c;
 }
 
 function comparePorts(a: PortEntry, b: PortEntry): number {
@@ -312,9 +412,8 @@ export class KubeProxySyncer {
    */
   declares(table: string, chain: string, topLevel: boolean): boolean {
     const last = this.last;
-    if (!last) return false;
-    const key = table + '/' + chain;
-    return last.declaredShared.has(key) || (!topLevel && last.owned.has(key));
+    if (!last || (table !== 'filter' && table !== 'nat')) return false;
+    return last.declaredShared[table].has(chain) || (!topLevel && last.owned[table].has(chain));
   }
 
   /**
@@ -370,7 +469,10 @@ export class KubeProxySyncer {
     if (last && last.keys.length === proxied.length && proxied.every((e, i) => e.sortKey === last.keys[i])) perm = last.perm;
     else {
       perm = proxied.map((_, i) => i);
-      perm.sort((i, j) => comparePorts(proxied[i], proxied[j]) || i - j);
+      // (the cluster hands the ports in order already: one look instead of a sort)
+      let ordered = true;
+      for (let i = 1; ordered && i < proxied.length; i++) ordered = comparePorts(proxied[i - 1], proxied[i]) <= 0;
+      if (!ordered) perm.sort((i, j) => comparePorts(proxied[i], proxied[j]) || i - j);
     }
     const sorted = perm.map((i) => proxied[i]);
     const sortedAt = new Int32Array(input.services.length).fill(-1);
@@ -382,9 +484,7 @@ export class KubeProxySyncer {
     const ctx = L.context(input, large);
     for (const e of sorted) {
       if (e.contrib && e.large === large) continue;
-      const c = recorder();
-      L.port(ctx, e.info!, c.filter, c.nat, null);
-      e.contrib = c;
+      e.contrib = contribution(L, ctx, e);
       e.large = large;
     }
     const prologue = recorder();
@@ -451,9 +551,8 @@ export class KubeProxySyncer {
       this.lastPorts[i] = ports[i];
       this.lastEntries[i] = e;
       if (!e.info) continue;
-      const c = recorder();
       ctx ??= L.context(input, large);
-      L.port(ctx, e.info, c.filter, c.nat, null);
+      const c = contribution(L, ctx, e);
       e.contrib = c;
       e.large = large;
       const k = sortedAt[i];
@@ -479,76 +578,75 @@ export class KubeProxySyncer {
     perm: number[],
     existingNatChains: () => readonly string[],
   ): Omit<ProxySync, 'ensureChains' | 'staticRules'> {
-    const owned = new Map<string, ChainLines>();
-    const sharedParts = new Map<string, RewrittenChain>();
+    const owned = perTable(() => new Map<string, ChainLines>());
+    const sharedParts = perTable(() => new Map<string, RewrittenChain>());
     const rewritten: RewrittenChain[] = [];
-    const declared: Record<Table, Set<string>> = { filter: new Set(), nat: new Set() };
-    /** Their `:chain` lines, in the same order. */
-    const declLines: Record<Table, string[]> = { filter: [], nat: [] };
-    const declaredShared = new Set<string>();
-    const addShared = (table: Table, chain: string, g: ChainLines, key = table + '/' + chain) => {
-      let r = sharedParts.get(key);
+    const declaredShared = perTable(() => new Set<string>());
+    /** The chains declared (each once), in order. */
+    const declared = perTable((): string[] => []);
+    const addShared = (table: Table, g: ChainLines) => {
+      let r = sharedParts[table].get(g.chain);
       if (!r) {
-        sharedParts.set(key, (r = { table, chain, parts: [], refill: true }));
+        sharedParts[table].set(g.chain, (r = { table, chain: g.chain, parts: [], refill: true }));
         rewritten.push(r);
       }
       r.parts.push(g);
     };
-    const declare = (t: Table, c: string) => {
-      if (declared[t].has(c)) return;
-      declared[t].add(c);
-      declLines[t].push(`:${c} - [0:0]`);
+    const isDeclared = (t: Table, c: string) => owned[t].has(c) || declaredShared[t].has(c);
+    const declareShared = (t: Table, rec: ChainRecorder) => {
+      for (const c of rec.declared) {
+        if (!isDeclared(t, c)) declared[t].push(c);
+        declaredShared[t].add(c);
+      }
     };
     for (const t of TABLES) {
-      for (const c of prologue[t].declared) {
-        declare(t, c);
-        declaredShared.add(t + '/' + c);
-      }
-      for (const [chain, g] of prologue[t].chains) addShared(t, chain, g);
+      declareShared(t, prologue[t]);
+      for (const g of prologue[t].chains.values()) addShared(t, g);
     }
     for (const contrib of contribs) {
       for (const t of TABLES) {
         const rec = contrib[t];
-        const plan = rec.plan(t);
-        let i = 0;
-        for (const c of rec.declared) {
-          declare(t, c);
-          const g = rec.chains.get(c) ?? EMPTY;
-          owned.set(plan.owned[i++], g);
-          if (g.srcs.length) rewritten.push({ table: t, chain: c, parts: [g], refill: true });
+        const mine = owned[t];
+        if (rec.declared.size) {
+          const chains = rec.chains;
+          for (const c of rec.declared) {
+            const g = chains.get(c);
+            // (declared before: by a port, which owns it, or by the rules of no port)
+            const n = mine.size;
+            mine.set(c, g ?? EMPTY);
+            if (mine.size !== n && !declaredShared[t].has(c)) declared[t].push(c);
+            if (g?.origins.length) rewritten.push(g);
+          }
         }
-        i = 0;
-        for (const [chain, g] of rec.sharedParts) addShared(t, chain, g, plan.shared[i++]);
+        for (const g of rec.sharedParts) addShared(t, g);
       }
     }
     for (const t of TABLES) {
-      for (const c of epilogue[t].declared) {
-        declare(t, c);
-        declaredShared.add(t + '/' + c);
-      }
-      for (const [chain, g] of epilogue[t].chains) addShared(t, chain, g);
+      declareShared(t, epilogue[t]);
+      for (const g of epilogue[t].chains.values()) addShared(t, g);
     }
     // Stale service chains (kube-proxy finds them with iptables-save): flush, then delete.
     const stale: string[] = [];
     for (const chain of existingNatChains()) {
-      if (owned.has('nat/' + chain) || !L.ours.some((pre) => chain.startsWith(pre))) continue;
+      if (owned.nat.has(chain) || !L.ours.some((pre) => chain.startsWith(pre))) continue;
       stale.push(chain);
     }
     stale.sort();
 
+    // Pieces of the text, joined once (a line per chain declared would be 60,000 strings more).
     const out: string[] = [];
     for (const t of TABLES) {
-      out.push(`*${t}`);
-      for (const l of declLines[t]) out.push(l);
-      if (t === 'nat') for (const c of stale) if (!declared.nat.has(c)) out.push(`:${c} - [0:0]`);
-      for (const r of rewritten) if (r.table === t) for (const g of r.parts) if (g.text !== '') out.push(g.text);
-      if (t === 'nat') for (const c of stale) out.push(`-X ${c}`);
-      out.push('COMMIT');
+      out.push('*', t, '\n');
+      for (const c of declared[t]) out.push(':', c, ' - [0:0]\n');
+      if (t === 'nat') for (const c of stale) if (!isDeclared('nat', c)) out.push(':', c, ' - [0:0]\n');
+      for (const r of rewritten) if (r.table === t) for (const g of r.parts) if (g.text !== '') out.push(g.text, '\n');
+      if (t === 'nat') for (const c of stale) out.push('-X ', c, '\n');
+      out.push('COMMIT\n');
     }
-    const shared = new Map<string, string[]>();
-    for (const [key, r] of sharedParts) shared.set(key, r.parts.map((g) => g.text));
+    const shared = perTable(() => new Map<string, string[]>());
+    for (const t of TABLES) for (const [chain, r] of sharedParts[t]) shared[t].set(chain, r.parts.map((g) => g.text));
     this.last = { large, keys, perm, sorted: contribs, owned, shared, declaredShared, prologue, epilogue };
-    return { text: out.join('\n') + '\n', chains: null, rewritten };
+    return { text: out.join(''), chains: null, rewritten };
   }
 
   /** The chains that changed since `last` (updated in place); null: a full sync is needed. */
@@ -569,8 +667,8 @@ export class KubeProxySyncer {
       added.push(now);
       for (const t of TABLES) {
         if (sameParts(was[t].sharedParts, now[t].sharedParts)) continue;
-        for (const [chain] of was[t].sharedParts) dirty.add(t + '/' + chain);
-        for (const [chain] of now[t].sharedParts) dirty.add(t + '/' + chain);
+        for (const g of was[t].sharedParts) dirty.add(t + '/' + g.chain);
+        for (const g of now[t].sharedParts) dirty.add(t + '/' + g.chain);
       }
     };
     if (known) {
@@ -586,16 +684,16 @@ export class KubeProxySyncer {
       const then = new Set(last.sorted);
       for (const c of last.sorted) if (!now.has(c)) removed.push(c);
       for (const c of contribs) if (!then.has(c)) added.push(c);
-      for (const list of [removed, added]) for (const c of list) for (const t of TABLES) for (const [chain] of c[t].sharedParts) dirty.add(t + '/' + chain);
+      for (const list of [removed, added]) for (const c of list) for (const t of TABLES) for (const g of c[t].sharedParts) dirty.add(t + '/' + g.chain);
     }
     // The rules of no port depend on the node and settings only, which did not change; still,
     // a shared chain they write is compared like any other when they differ.
     for (const t of TABLES) {
-      for (const [chain, g] of prologue[t].chains) if (g.text !== last.prologue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
-      for (const [chain, g] of epilogue[t].chains) if (g.text !== last.epilogue[t].chains.get(chain)?.text) dirty.add(t + '/' + chain);
+      for (const g of prologue[t].chains.values()) if (g.text !== last.prologue[t].chains.get(g.chain)?.text) dirty.add(t + '/' + g.chain);
+      for (const g of epilogue[t].chains.values()) if (g.text !== last.epilogue[t].chains.get(g.chain)?.text) dirty.add(t + '/' + g.chain);
     }
     // On a node edited by hand the top-level chains are written whatever they hold.
-    if (edits) for (const key of last.declaredShared) dirty.add(key);
+    if (edits) for (const t of TABLES) for (const chain of last.declaredShared[t]) dirty.add(t + '/' + chain);
     if (!removed.length && !added.length && !dirty.size) {
       last.sorted = contribs;
       return { text: null, chains: new Set(), rewritten: [] };
@@ -605,10 +703,9 @@ export class KubeProxySyncer {
       for (const t of TABLES) {
         const rec = c[t];
         for (const chain of rec.declared) {
-          const key = t + '/' + chain;
-          const g = last.owned.get(key);
-          if (g) before.set(key, g);
-          last.owned.delete(key);
+          const g = last.owned[t].get(chain);
+          if (g) before.set(t + '/' + chain, g);
+          last.owned[t].delete(chain);
         }
       }
     }
@@ -622,11 +719,11 @@ export class KubeProxySyncer {
           const g = rec.chains.get(chain) ?? EMPTY;
           const prev = before.get(key);
           before.delete(key);
-          last.owned.set(key, g);
+          last.owned[t].set(chain, g);
           // The same rules keep their place (and counters); their origins are still renewed
           // (an endpoint that moved to another node keeps its rules but not its origin).
           if (prev && prev.text === g.text) {
-            if (g.srcs.length) rewritten.push({ table: t, chain, parts: [g], refill: false });
+            if (g.origins.length) rewritten.push({ table: t, chain, parts: [g], refill: false });
             continue;
           }
           changed.add(key);
@@ -641,14 +738,14 @@ export class KubeProxySyncer {
       const parts: ChainLines[] = [];
       const p0 = prologue[t].chains.get(chain);
       if (p0) parts.push(p0);
-      for (const c of contribs) for (const [name, g] of c[t].sharedParts) if (name === chain) parts.push(g);
+      for (const c of contribs) for (const g of c[t].sharedParts) if (g.chain === chain) parts.push(g);
       const p1 = epilogue[t].chains.get(chain);
       if (p1) parts.push(p1);
       const lines = parts.map((g) => g.text);
-      if (!edits && sameText(lines, last.shared.get(key) ?? [])) continue;
+      if (!edits && sameText(lines, last.shared[t].get(chain) ?? [])) continue;
       // A built-in chain's rules cannot be refilled alone (nothing declares it).
-      if (!last.declaredShared.has(key)) return null;
-      last.shared.set(key, lines);
+      if (!last.declaredShared[t].has(chain)) return null;
+      last.shared[t].set(chain, lines);
       changed.add(key);
       rewritten.push({ table: t, chain, parts, refill: true });
     }
@@ -663,7 +760,7 @@ export class KubeProxySyncer {
       // kube-proxy's look at iptables-save: service-like chains no port owns go too.
       const gone = new Set(stale.nat);
       for (const chain of edits.existing()) {
-        if (gone.has(chain) || last.owned.has('nat/' + chain) || !edits.ours.some((pre) => chain.startsWith(pre))) continue;
+        if (gone.has(chain) || last.owned.nat.has(chain) || !edits.ours.some((pre) => chain.startsWith(pre))) continue;
         stale.nat.push(chain);
         changed.add('nat/' + chain);
       }
@@ -687,9 +784,9 @@ export class KubeProxySyncer {
 }
 
 /** The same chains with the same lines, in the same order. */
-function sameParts(a: ReadonlyArray<[string, ChainLines]>, b: ReadonlyArray<[string, ChainLines]>): boolean {
+function sameParts(a: readonly ChainLines[], b: readonly ChainLines[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1].text !== b[i][1].text) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].chain !== b[i].chain || a[i].text !== b[i].text) return false;
   return true;
 }
 

@@ -35,6 +35,8 @@ export interface LegacyContext {
   detector: ReturnType<typeof localDetector>;
   nodeIP: ReturnType<typeof nodeIPv4>;
   largeClusterMode: boolean;
+  /** What a port's rules depend on besides the port when they are the same on every node. */
+  nodeFreeKey: string;
 }
 
 /** kube-proxy v1.19 drops the per-endpoint comments above 1,000 endpoint chains. */
@@ -43,13 +45,20 @@ export function legacyLargeClusterMode(endpointChains: number): boolean {
 }
 
 export function legacyContext(input: GenerateInput, largeClusterMode: boolean): LegacyContext {
-  return {
-    mark: input.masqueradeMarkText ?? goMark(input.config.iptables?.masqueradeBit ?? 14),
-    masqueradeAll: input.config.iptables?.masqueradeAll === true,
-    detector: localDetector(input.config, input.node, 'legacy'),
-    nodeIP: nodeIPv4(input.node),
-    largeClusterMode,
-  };
+  const mark = input.masqueradeMarkText ?? goMark(input.config.iptables?.masqueradeBit ?? 14);
+  const masqueradeAll = input.config.iptables?.masqueradeAll === true;
+  const detector = localDetector(input.config, input.node, 'legacy');
+  return { mark, masqueradeAll, detector, nodeIP: nodeIPv4(input.node), largeClusterMode, nodeFreeKey: JSON.stringify(['legacy', mark, masqueradeAll, detector, largeClusterMode]) };
+}
+
+/**
+ * The key of what writeLegacyPort's rules for `p` depend on besides the port, when they are the
+ * same on every node (the endpoints their origins name aside); null when they are not: the XLB
+ * chain of externalTrafficPolicy Local follows the node's own endpoints, KUBE-FW's source
+ * ranges the node's address.
+ */
+export function legacyNodeFreeKey(ctx: LegacyContext, p: PortInfo): string | null {
+  return p.onlyNodeLocalEndpoints || p.sourceRanges.length > 0 ? null : ctx.nodeFreeKey;
 }
 
 export function generateLegacy(input: GenerateInput, ports: PortInfo[]): LayoutOutput {

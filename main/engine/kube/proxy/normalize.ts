@@ -205,6 +205,37 @@ function canonicalIPv4(s: string): string | null {
   return canonical ? s : formatIPv4(a);
 }
 
+/** What every node's kube-proxy makes alike of one endpoint: its canonical address, "ip:port"
+ *  and KUBE-SEP chain for the service port (ip null: not an IPv4 endpoint), for `raw`. */
+interface Named {
+  raw: Endpoint;
+  rawIp: string;
+  rawPort: number;
+  ip: string | null;
+  str: string;
+  sep: string;
+}
+
+/** Per endpoint list (a ServicePort's) and service port ("ns/name:port\0proto"), its endpoints
+ *  named once for all the nodes: hashing the names was most of the work here. */
+const namedLists = new WeakMap<readonly Endpoint[], { port: string; named: Named[] }>();
+
+function namedList(eps: readonly Endpoint[], service: ServiceRef): Named[] {
+  const port = service.servicePortName + '\0' + service.protocol;
+  let list = namedLists.get(eps);
+  if (!list || list.port !== port) namedLists.set(eps, (list = { port, named: [] }));
+  return list.named;
+}
+
+function nameOf(list: Named[], k: number, ep: Endpoint, service: ServiceRef): Named {
+  const n = list[k];
+  // (kept while the endpoint is the same, unchanged)
+  if (n !== undefined && n.raw === ep && n.rawIp === ep.ip && n.rawPort === ep.port) return n;
+  const ip = Number.isInteger(ep.port) && ep.port > 0 && ep.port <= 65535 ? canonicalIPv4(ep.ip) : null;
+  const str = ip === null ? '' : ip + ':' + ep.port;
+  return (list[k] = { raw: ep, rawIp: ep.ip, rawPort: ep.port, ip, str, sep: ip === null ? '' : sepChain(service.servicePortName, service.protocol, str) });
+}
+
 /**
  * Endpoints as the EndpointSlice cache hands them to the proxier: IPv4 only, one per "ip:port"
  * (the last one wins), sorted by that string. The legacy (v1.19) cache also drops endpoints
@@ -212,19 +243,20 @@ function canonicalIPv4(s: string): string | null {
  */
 function endpointInfos(eps: readonly Endpoint[], node: NodeInfo, layout: Layout, service: ServiceRef): EndpointInfo[] {
   const out: EndpointInfo[] = [];
-  for (const ep of eps) {
-    const ip = canonicalIPv4(ep.ip);
-    if (ip === null || !Number.isInteger(ep.port) || ep.port <= 0 || ep.port > 65535) continue;
+  const names = namedList(eps, service);
+  for (let k = 0; k < eps.length; k++) {
+    const ep = eps[k];
+    const { ip, str, sep } = nameOf(names, k, ep, service);
+    if (ip === null) continue;
     const ready = ep.ready !== false;
     if (layout === 'legacy' && !ready) continue;
-    const str = ip + ':' + ep.port;
     out.push({
       ip,
       port: ep.port,
       nodeName: ep.nodeName,
       local: ep.nodeName !== undefined && ep.nodeName !== '' && ep.nodeName === node.name,
       str,
-      sep: sepChain(service.servicePortName, service.protocol, str),
+      sep,
       service,
       ready,
       serving: ep.serving !== false,
@@ -233,8 +265,17 @@ function endpointInfos(eps: readonly Endpoint[], node: NodeInfo, layout: Layout,
       nodeHints: ep.nodeHints ?? NO_HINTS,
     });
   }
-  // Stable sort, then keep the last of equal "ip:port" entries.
-  out.sort((x, y) => (x.str < y.str ? -1 : x.str > y.str ? 1 : 0));
+  // Stable sort (by insertion: a port has a few endpoints, and the general sort's bookkeeping
+  // cost more than the sorting), then keep the last of equal "ip:port" entries.
+  if (out.length > 32) out.sort((x, y) => (x.str < y.str ? -1 : x.str > y.str ? 1 : 0));
+  else {
+    for (let i = 1; i < out.length; i++) {
+      const e = out[i];
+      let j = i;
+      for (; j > 0 && out[j - 1].str > e.str; j--) out[j] = out[j - 1];
+      out[j] = e;
+    }
+  }
   let w = 0;
   for (let i = 0; i < out.length; i++) {
     if (i + 1 < out.length && out[i + 1].str === out[i].str) continue;
@@ -248,6 +289,20 @@ function isExternallyAccessibleType(sp: ServicePort): boolean {
   return sp.type === 'LoadBalancer' || sp.type === 'NodePort' || (sp.type === 'ClusterIP' && (sp.externalIPs?.length ?? 0) > 0);
 }
 
+/** Per ServicePort, its name as origins point at it and its chains' hash: the same on every node. */
+const portRefs = new WeakMap<ServicePort, { ref: ServiceRef; hash: string }>();
+
+function portRefOf(sp: ServicePort, protocol: PortInfo['protocol']): { ref: ServiceRef; hash: string } {
+  const portName = sp.portName ?? '';
+  const known = portRefs.get(sp);
+  // (kept while the port keeps its name)
+  if (known && known.ref.namespace === sp.namespace && known.ref.name === sp.name && known.ref.portName === portName && known.ref.protocol === protocol) return known;
+  const servicePortName = servicePortNameString(sp.namespace, sp.name, portName);
+  const made = { ref: { namespace: sp.namespace, name: sp.name, portName, servicePortName, protocol }, hash: portProtoHash(servicePortName, protocol) };
+  portRefs.set(sp, made);
+  return made;
+}
+
 /** The service ports kube-proxy proxies, sorted by "ns/name:port" then protocol. */
 export function normalizeServices(services: readonly ServicePort[], node: NodeInfo, layout: Layout): PortInfo[] {
   const out: PortInfo[] = [];
@@ -258,9 +313,7 @@ export function normalizeServices(services: readonly ServicePort[], node: NodeIn
     const clusterIP = parseIPv4Sloppy(clusterIPText);
     if (clusterIP === null) continue;
     const protocol = protocolOf(sp.protocol);
-    const portName = sp.portName ?? '';
-    const servicePortName = servicePortNameString(sp.namespace, sp.name, portName);
-    const ref: ServiceRef = { namespace: sp.namespace, name: sp.name, portName, servicePortName, protocol };
+    const { ref, hash } = portRefOf(sp, protocol);
 
     // Load-balancer ingress: IPs only; the current proxier skips ipMode Proxy.
     const lbIPs: string[] = [];
@@ -291,7 +344,7 @@ export function normalizeServices(services: readonly ServicePort[], node: NodeIn
     const clientIPAffinity = sp.sessionAffinity === 'ClientIP';
     out.push({
       ref,
-      hash: portProtoHash(servicePortName, protocol),
+      hash,
       protocol,
       port: sp.port,
       nodePort: sp.nodePort ?? 0,
