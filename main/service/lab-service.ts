@@ -646,6 +646,7 @@ export class LabService {
   saveTrace(ref: string, name: string, seed: number, report: unknown): SavedTraceInfo;
   saveTrace(ref: string, a: unknown, b?: unknown, c?: unknown): SavedTraceInfo {
     let name: string | undefined, seed: number, json: Record<string, unknown>;
+    const report = typeof a === 'string' ? c : a;
     if (typeof a === 'string') {
       name = a;
       seed = Number(b);
@@ -656,10 +657,15 @@ export class LabService {
       seed = typeof json.seed === 'number' ? json.seed : 0;
     }
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) seed = 0;
+    const t = resolveRef(ref);
+    // The revision the trace ran on (the API's results carry it beside the report) is kept with
+    // a stored lab's trace, for What if… to fork it there when it is reopened.
+    const rev = t.kind === 'file' ? undefined : (report as { rev?: unknown }).rev ?? json.rev;
+    json = unrevised(json);
+    if (typeof rev === 'number' && Number.isInteger(rev) && rev > 0) json = { ...json, rev };
     const text = JSON.stringify(json);
     const clean = JSON.parse(text) as Record<string, unknown>;
     scanJson(clean, 'trace');
-    const t = resolveRef(ref);
     if (t.kind === 'file') {
       const s = readScenarioFile(t.path);
       const all = s.traces ? [...s.traces] : [];
@@ -702,7 +708,7 @@ export class LabService {
       if (layout !== undefined) s.layout = layout as Record<string, unknown>;
       const hist = store.consoleHistory.hosts(row.id).map((host) => ({ host, lines: store.consoleHistory.lines(row.id, host) })).filter((c) => c.lines.length);
       if (hist.length) s.consoleHistory = hist;
-      const traces = store.traces.list(row.id).map((r) => ({ name: r.name, seed: r.seed, at: iso(r.at), report: store.traces.get(row.id, r.name)!.report as Record<string, unknown> }));
+      const traces = store.traces.list(row.id).map((r) => ({ name: r.name, seed: r.seed, at: iso(r.at), report: unrevised(store.traces.get(row.id, r.name)!.report as Record<string, unknown>) }));
       if (traces.length) s.traces = traces;
       return s;
     })();
@@ -742,12 +748,21 @@ export class LabService {
       const created = store.labs.createLab(name, doc, `import${opts.source ? ` ${shellQuote(opts.source)}` : ''}`);
       if (s.layout !== undefined) store.layouts.set(created.id, s.layout);
       for (const c of s.consoleHistory ?? []) for (const line of c.lines) store.consoleHistory.append(created.id, c.host, line);
-      for (const tr of s.traces ?? []) store.traces.save(created.id, tr.name, tr.seed, tr.report, Date.parse(tr.at));
+      for (const tr of s.traces ?? []) store.traces.save(created.id, tr.name, tr.seed, unrevised(tr.report), Date.parse(tr.at));
       return created;
     }).immediate();
     this.engine = { id: row.id, seq: row.currentSeq, lab, extra: extraOf(s.doc) };
     return row.name;
   }
+}
+
+/** A saved trace's report without `rev`, the revision it ran on: a number of the history of the
+ *  lab it was saved in, which a `.kpl` file does not carry (an imported lab's history starts
+ *  again). What if then replays it from its first packet. */
+function unrevised(report: Record<string, unknown>): Record<string, unknown> {
+  if (!('rev' in report)) return report;
+  const { rev: _rev, ...rest } = report;
+  return rest;
 }
 
 function defaultName(path: string): string {

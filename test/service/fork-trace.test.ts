@@ -51,6 +51,30 @@ describe('forkTrace', () => {
     assert.deepEqual(same.steps, json.steps);
   });
 
+  it('keeps the revision with a saved trace in its lab, not in a .kpl file', () => {
+    // (traced again as it is saved: on the lab as it is now, changed by the tests above)
+    api.saveTrace('etp', 'walk', REQ);
+    const now = service.history('etp').find((h) => h.current)?.seq;
+    assert.ok(now !== undefined && now > rev);
+    assert.equal(api.savedTrace('etp', 'walk').trace.rev, now);
+    api.duplicateLab('etp', 'etp-copy');
+    assert.equal(api.savedTrace('etp-copy', 'walk').trace.rev, now, 'a copy keeps the history');
+    // a report the window saves (it says its revision beside it)
+    api.saveTraceReport('etp', 'as shown', t);
+    assert.equal(api.savedTrace('etp', 'as shown').trace.rev, rev);
+    const text = service.exportScenario('etp');
+    const saved = (JSON.parse(text) as { traces: { name: string; report: Record<string, unknown> }[] }).traces.find((x) => x.name === 'walk')!;
+    assert.equal('rev' in saved.report, false);
+    // (a file that says one all the same: an imported lab's history starts again)
+    saved.report.rev = rev;
+    const file = JSON.parse(text) as { traces: unknown[] };
+    file.traces = [saved];
+    const name = service.importScenario(JSON.stringify(file), { name: 'etp-imported' });
+    const back = api.savedTrace(name, 'walk').trace;
+    assert.equal('rev' in back, false);
+    assert.equal(walkOf(back).outcome, walkOf(api.savedTrace('etp', 'walk').trace).outcome);
+  });
+
   it('validates its arguments and needs the store', () => {
     assert.match(checkCall('forkTrace', ['etp', REQ, { rev, phase: 'sideways', hop: 1 }])?.message ?? '', /argument 3.phase/);
     assert.match(checkCall('forkTrace', ['etp', REQ, { rev, phase: 'packet', hop: -1 }])?.message ?? '', /argument 3.hop/);
