@@ -457,10 +457,14 @@ export function createStepper(deps: { cy: Core; api: LabApi; lab: string; onTrac
     mdBtn.disabled = jsonBtn.disabled = !w;
     linkBtn.disabled = savedName === null;
   }
-  /** The walk on show as the API knows it (the traced one, not a replayed branch). */
+  /** The walk on show as the API knows it (the traced one, not a replayed branch), with the
+   *  revision it ran on when known (kept when it is saved: What if forks a reopened one there). */
   function shownReport(): TraceResult | null {
-    const w = walks[Number(pick.value) || 0];
-    return w ? (w as unknown as TraceResult) : null;
+    const i = Number(pick.value) || 0;
+    const w = walks[i];
+    if (!w) return null;
+    const rev = revs[i];
+    return (rev === undefined ? w : { ...w, rev }) as unknown as TraceResult;
   }
 
   async function saveCurrent(): Promise<void> {

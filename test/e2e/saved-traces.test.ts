@@ -4,7 +4,8 @@
 // Markdown and JSON (downloads), then, after another trace, reopened from the Saved traces list
 // at step 3; the Link dialog gives the kpl:// link and the browser-mode fragment of that step;
 // the page opened afresh at such a fragment shows the saved trace at the linked step (by step
-// number, and by node and rule); a link to a step out of range says so.
+// number, and by node and rule); a link to a step out of range says so. A reopened saved trace
+// forks (What if…) at its step's host, as the revision it ran on was kept with it.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,6 +83,11 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
     assert.match(await currentText(page), /^server › INPUT › filter › INPUT\n {2}-A INPUT -s 10\.0\.1\.9\/32 -j DROP\n {2}no match/);
     // The packet there is already DNATed to :80.
     assert.equal(await page.getByTestId('pkt-dport').textContent(), '80');
+    // Saved in the store with the revision it ran on: What if forks it at its step's host.
+    await page.getByTestId('whatif-fork').click();
+    assert.match((await page.getByTestId('whatif-info').textContent()) ?? '', /^forked at step 3 of saved trace "trace 1" \(seed \d+\); replays .* from server \(the lab as it was before it, as it is from there on\)\.$/);
+    await page.getByTestId('whatif-end').click();
+    await page.getByTestId('whatif-bar').waitFor({ state: 'hidden' });
 
     // The link to this step.
     await page.getByTestId('step-link').click();
