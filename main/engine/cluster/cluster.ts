@@ -10,7 +10,7 @@ import type { Host } from '../host.ts';
 import { KubeStore, type WatchEvent } from '../kube/objects/store.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
-import { chainOrigins, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort } from '../kube/proxy/index.ts';
+import { chainOrigins, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort, type SharedText } from '../kube/proxy/index.ts';
 import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
@@ -77,6 +77,8 @@ export class Cluster {
   private readonly synced = new Map<string, { services: ServicePort[]; nodeKey: string }>();
   /** Per node: its kube-proxy, which remembers what it wrote for each service port. */
   private readonly proxies = new Map<string, KubeProxySyncer>();
+  /** The nodes' kube-proxies write the same text when their rules are the same: joined once. */
+  private readonly proxyTexts: SharedText = { last: null };
   /** Nodes whose kube-proxy restarts at its next sync (`resync`): it writes every chain. */
   private readonly restarted = new Set<string>();
   /** Nodes where one of kube-proxy's commands failed since it last wrote every chain: their
@@ -344,6 +346,7 @@ export class Cluster {
       }
       const r = this.read!;
       for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.healthPorts, r.services, r.proxyConfig);
+      this.proxyTexts.last = null; // (15 MB not kept once every node has it)
       // (A node kube-proxy did not sync now restarts with nothing to keep.)
       this.restarted.clear();
       // Felix after kube-proxy: its `-I … 1` jumps sit above KUBE-SERVICES, as on a real node.
@@ -716,7 +719,7 @@ export class Cluster {
     // always; current: a failed sync's retry, the canary, the hourly sync).
     if (!changed && !restart && !(this.refresh && (legacy || failed || canaryGone || hourly))) return;
     let syncer = this.proxies.get(name);
-    if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer()));
+    if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer(this.proxyTexts)));
     // (kept over a restart: the syncer remembers what it last wrote)
     const untouched = !handEdited && !failed && syncer.synced();
     // Stale service chains are looked for among the node's chains (what iptables-save shows).

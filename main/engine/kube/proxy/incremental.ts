@@ -381,6 +381,9 @@ function comparePorts(a: PortEntry, b: PortEntry): number {
  * written and stale service chains are found among `existingNatChains()`.
  */
 export class KubeProxySyncer {
+  /** `texts`: shared by the kube-proxies of one cluster (see joinPieces). */
+  constructor(private readonly texts: SharedText = { last: null }) {}
+
   private cache = new WeakMap<ServicePort, PortEntry>();
   /** The last sync's ServicePorts and their entries, by position: most ports are the same
    *  objects at the same place next time, found without a lookup in the cache. */
@@ -639,14 +642,20 @@ export class KubeProxySyncer {
       out.push('*', t, '\n');
       for (const c of declared[t]) out.push(':', c, ' - [0:0]\n');
       if (t === 'nat') for (const c of stale) if (!isDeclared('nat', c)) out.push(':', c, ' - [0:0]\n');
-      for (const r of rewritten) if (r.table === t) for (const g of r.parts) if (g.text !== '') out.push(g.text, '\n');
+      for (const r of rewritten) {
+        if (r.table !== t) continue;
+        // (a declared chain's own lines: no parts array made for each of them)
+        if (r instanceof Lines) {
+          if (r.text !== '') out.push(r.text, '\n');
+        } else for (const g of r.parts) if (g.text !== '') out.push(g.text, '\n');
+      }
       if (t === 'nat') for (const c of stale) out.push('-X ', c, '\n');
       out.push('COMMIT\n');
     }
     const shared = perTable(() => new Map<string, string[]>());
     for (const t of TABLES) for (const [chain, r] of sharedParts[t]) shared[t].set(chain, r.parts.map((g) => g.text));
     this.last = { large, keys, perm, sorted: contribs, owned, shared, declaredShared, prologue, epilogue };
-    return { text: out.join(''), chains: null, rewritten };
+    return { text: joinPieces(this.texts, out), chains: null, rewritten };
   }
 
   /** The chains that changed since `last` (updated in place); null: a full sync is needed. */
@@ -781,6 +790,26 @@ export class KubeProxySyncer {
     }
     return { text: out.join('\n') + '\n', chains: changed, rewritten };
   }
+}
+
+/** The last full sync's text and the pieces it was joined from. */
+export interface SharedText {
+  last: { pieces: readonly string[]; text: string } | null;
+}
+
+/** `pieces` joined: on the nodes whose ports all took the first node's templates a full sync
+ *  writes the very same pieces, and gets the very same string (15 MB not joined again, and a
+ *  restore that compares it with its last input finds it equal at once). */
+function joinPieces(shared: SharedText, pieces: readonly string[]): string {
+  const last = shared.last;
+  if (last && last.pieces.length === pieces.length) {
+    let i = 0;
+    while (i < pieces.length && pieces[i] === last.pieces[i]) i++;
+    if (i === pieces.length) return last.text;
+  }
+  const text = pieces.join('');
+  shared.last = { pieces, text };
+  return text;
 }
 
 /** The same chains with the same lines, in the same order. */

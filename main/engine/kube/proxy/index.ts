@@ -35,4 +35,4 @@ export function generateKubeProxyRules(input: GenerateInput): GenerateResult {
   };
 }
 
-export { KubeProxySyncer, chainOrigins, type ChainLines, type ProxySync, type RewrittenChain } from './incremental.ts';
+export { KubeProxySyncer, chainOrigins, type ChainLines, type ProxySync, type RewrittenChain, type SharedText } from './incremental.ts';

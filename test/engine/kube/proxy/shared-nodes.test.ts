@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeProxySyncer, chainOrigins, generateKubeProxyRules, type GenerateInput, type Origin, type ServicePort } from '../../../../main/engine/kube/proxy/index.ts';
+import { KubeProxySyncer, chainOrigins, generateKubeProxyRules, type GenerateInput, type Origin, type ServicePort, type SharedText } from '../../../../main/engine/kube/proxy/index.ts';
 
 const endpoints = [
   { ip: '10.244.1.5', port: 8080, nodeName: 'node-a' },
@@ -26,7 +26,7 @@ function chains(text: string): Map<string, string[]> {
   return out;
 }
 
-const input = (node: string): GenerateInput => ({ layout: 'legacy', services, node: { name: node, ips: [node === 'node-a' ? '192.168.49.2' : '192.168.49.3'] }, config: { clusterCIDR: '10.244.0.0/16' } });
+const input = (node: string, ports = services): GenerateInput => ({ layout: 'legacy', services: ports, node: { name: node, ips: [node === 'node-a' ? '192.168.49.2' : '192.168.49.3'] }, config: { clusterCIDR: '10.244.0.0/16' } });
 
 test("each node's sync of shared ServicePorts: its own full sync's rules and origins", () => {
   const endpointOrigins = new Map<string, Origin[]>();
@@ -46,4 +46,17 @@ test("each node's sync of shared ServicePorts: its own full sync's rules and ori
   // (node-b's endpoints are its own objects, not node-a's)
   const a = new Set(endpointOrigins.get('node-a')!.map((o) => (o.kind === 'endpoint' ? o.endpoint : null)));
   assert.ok(endpointOrigins.get('node-b')!.every((o) => o.kind === 'endpoint' && !a.has(o.endpoint)));
+});
+
+test('nodes sharing their texts: each full sync writes its own rules, the same text when the rules are the same', () => {
+  for (const ports of [services.slice(0, 1), services]) {
+    const texts: SharedText = { last: null };
+    const [a, b] = ['node-a', 'node-b'].map((node) => {
+      const res = new KubeProxySyncer(texts).sync(input(node, ports), false, () => []);
+      assert.deepEqual(chains(res.text!), chains(generateKubeProxyRules({ ...input(node, ports), existingNatChains: [] }).text), node);
+      return res.text!;
+    });
+    // (the eTP=Local port's rules depend on the node)
+    assert.equal(a === b, ports.length === 1);
+  }
 });
