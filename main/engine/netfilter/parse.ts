@@ -952,6 +952,7 @@ class ArgParser {
             target: this.jumpName !== undefined ? { name: this.jumpName, data: this.target?.data, goto: this.gotoFlag } : undefined,
             packets: this.out.counters?.packets ?? 0,
             bytes: this.out.counters?.bytes ?? 0,
+            origin: undefined,
           };
         }
       }

@@ -619,17 +619,22 @@ type ReadEvent =
  */
 let lastRead: { text: string; noflush: boolean; events: ReadEvent[] } | undefined;
 
-/** A rule as the parser made it: the same tests and target, counting from zero, no origin. */
+/** A rule as the parser made it (the parser's shape: every field, absent ones undefined): the
+ *  same tests and target, counting from zero, no origin. */
 function freshRule(r: Rule): Rule {
-  const c: Rule = { matches: r.matches, packets: 0, bytes: 0 };
-  if (r.src) c.src = r.src;
-  if (r.dst) c.dst = r.dst;
-  if (r.inIface) c.inIface = r.inIface;
-  if (r.outIface) c.outIface = r.outIface;
-  if (r.proto) c.proto = r.proto;
-  if (r.fragment) c.fragment = r.fragment;
-  if (r.target) c.target = r.target;
-  return c;
+  return {
+    src: r.src,
+    dst: r.dst,
+    inIface: r.inIface,
+    outIface: r.outIface,
+    proto: r.proto,
+    fragment: r.fragment,
+    matches: r.matches,
+    target: r.target,
+    packets: 0,
+    bytes: 0,
+    origin: undefined,
+  };
 }
 
 /** An op read before, for another host: rule commands get copies of their rules. */
