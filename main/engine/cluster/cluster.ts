@@ -8,6 +8,7 @@ import { CLUSTER_LAN, CLUSTER_VERSIONS, type ClusterDoc } from '../../../shared/
 import type { ListenSpec } from '../../../shared/lab.ts';
 import type { Host } from '../host.ts';
 import { KubeStore, type WatchEvent } from '../kube/objects/store.ts';
+import { sharingReadings } from '../netfilter/restore.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
 import { chainOrigins, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort, type SharedText } from '../kube/proxy/index.ts';
@@ -345,7 +346,10 @@ export class Cluster {
         this.read = { healthPorts, services, proxyConfig: this.proxyConfig(), calico: null };
       }
       const r = this.read!;
-      for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.healthPorts, r.services, r.proxyConfig);
+      // (the nodes' restores of the same text read it once)
+      sharingReadings(() => {
+        for (const n of nodes) if (this.nodes.has(n.metadata.name)) this.syncKubeProxy(n, r.healthPorts, r.services, r.proxyConfig);
+      });
       this.proxyTexts.last = null; // (15 MB not kept once every node has it)
       // (A node kube-proxy did not sync now restarts with nothing to keep.)
       this.restarted.clear();

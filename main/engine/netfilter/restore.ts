@@ -609,15 +609,27 @@ type ReadEvent =
   | { kind: 'commit'; line: number; start: number };
 
 /**
- * The last big input read whole, kept for a restore of the same text on another host:
- * kube-proxy writes the same 170,000 rules to every node of a cluster, and reading them is
- * most of a restore. Reading depends on the text alone when no set was looked up, no
- * counters were given and every table was read (no -T, no --test); the ops are then applied
- * afresh on the other host (its chains, the kernel's checks), each rule a copy of the one
- * read. Its rules are the first host's own (copied when used: that host may count packets
- * on them meanwhile).
+ * While `sharingReadings` runs, the last big input read whole, kept for a restore of the same
+ * text on another host: kube-proxy writes the same 170,000 rules to every node of a cluster,
+ * and reading them is most of a restore. Reading depends on the text alone when no set was
+ * looked up, no counters were given and every table was read (no -T, no --test); the ops are
+ * then applied afresh on the other host (its chains, the kernel's checks), each rule a copy
+ * of the one read. Its rules are the first host's own (copied when used: that host may count
+ * packets on them meanwhile). Outside such a pass nothing is kept (a reading held on to
+ * would cost a lab of one big host 20 MB for nothing).
  */
-let lastRead: { text: string; noflush: boolean; events: ReadEvent[] } | undefined;
+let readings: { last?: { text: string; noflush: boolean; events: ReadEvent[] } } | null = null;
+
+/** Runs `fn` (the restores of one sync pass over several hosts) sharing their readings. */
+export function sharingReadings<T>(fn: () => T): T {
+  if (readings) return fn();
+  readings = {};
+  try {
+    return fn();
+  } finally {
+    readings = null;
+  }
+}
 
 /** A rule as the parser made it (the parser's shape: every field, absent ones undefined): the
  *  same tests and target, counting from zero, no origin. */
@@ -657,8 +669,10 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
   const stdout: string[] = [];
   // The section being read: its changes are undone if the restore stops before its COMMIT.
   let sec: Section | undefined;
-  const reusable = input.length >= SMALL_RESTORE && !opts.counters && !opts.test && opts.table === undefined;
-  const reread = reusable && lastRead !== undefined && lastRead.noflush === opts.noflush && lastRead.text === input ? lastRead.events : undefined;
+  const kept = readings;
+  const reusable = kept !== null && input.length >= SMALL_RESTORE && !opts.counters && !opts.test && opts.table === undefined;
+  const last = kept?.last;
+  const reread = reusable && last !== undefined && last.noflush === opts.noflush && last.text === input ? last.events : undefined;
   // (the reading of this input, while it can be kept)
   let events: ReadEvent[] | undefined = reusable && !reread ? [] : undefined;
   const startSection = (name: TableName, pos: number, line: number) => {
@@ -740,7 +754,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
     if (inTable) {
       throw new RestoreFail({ stdout: '', stderr: `${PROG}: COMMIT expected at line ${line + 1}\n`, code: 1, changed: false });
     }
-    if (events) lastRead = { text: input, noflush: opts.noflush, events };
+    if (events && kept) kept.last = { text: input, noflush: opts.noflush, events };
   } catch (e) {
     (sec as Section | undefined)?.state.rollback();
     if (e instanceof RestoreFail) return { ...e.out, stdout: stdout.join('') + e.out.stdout, changed };

@@ -1,11 +1,12 @@
-// A big iptables-restore input read once is applied to the next host given the same text
-// without reading it again (kube-proxy writes the same rules to every node). The result must
-// be exactly a fresh reading's: the same tables and errors, rules of the host's own (counted
-// apart), and a reading that depended on the host (its ipsets) never reused.
+// Within one sync pass over several hosts (sharingReadings), a big iptables-restore input read
+// once is applied to the next host given the same text without reading it again (kube-proxy
+// writes the same rules to every node). The result must be exactly a fresh reading's: the same
+// tables and errors, rules of the host's own (counted apart), and a reading that depended on
+// the host (its ipsets) never reused. Outside a pass nothing is kept.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Netfilter } from '../../../main/engine/netfilter/ruleset.ts';
-import { restoreText } from '../../../main/engine/netfilter/restore.ts';
+import { restoreText, sharingReadings } from '../../../main/engine/netfilter/restore.ts';
 import { iptablesSave } from '../../../main/engine/shell/iptables.ts';
 import { kubeNatDump } from '../../bench/gen-kube.ts';
 
@@ -25,7 +26,7 @@ function forget(): void {
   assert.equal(restore(other, bigText(['-A OUTPUT -d 192.0.2.99/32 -j ACCEPT'], 1300)).code, 0);
 }
 
-test('a text restored again is applied exactly as read afresh, with rules of its own', () => {
+test('a text restored again is applied exactly as read afresh, with rules of its own', () => sharingReadings(() => {
   const text = bigText([
     ':EXTRA - [0:0]',
     '-A EXTRA -m statistic --mode nth --every 3 --packet 1 -j RETURN',
@@ -53,9 +54,9 @@ test('a text restored again is applied exactly as read afresh, with rules of its
   assert.ok(rulesOf(b).every((r) => !own.has(r) && r.packets === 0), 'rules are copies counting from zero');
   rulesOf(b)[0].bytes = 5;
   assert.equal(rulesOf(a)[0].bytes, 0);
-});
+}));
 
-test('a text restored again fails where a fresh reading fails, at the same line', () => {
+test('a text restored again fails where a fresh reading fails, at the same line', () => sharingReadings(() => {
   // jumps to a chain the input does not make: only a host that has it accepts
   const text = bigText(['-A OUTPUT -j PREMADE']);
   const withChain = new Netfilter();
@@ -66,9 +67,9 @@ test('a text restored again fails where a fresh reading fails, at the same line'
   const fresh = restore(new Netfilter(), text);
   assert.notEqual(fresh.code, 0);
   assert.deepEqual(reused, fresh);
-});
+}));
 
-test('a text whose reading looked up a set is read again on the next host', () => {
+test('a text whose reading looked up a set is read again on the next host', () => sharingReadings(() => {
   const text = bigText(['-A OUTPUT -m set --match-set ALLOWED dst -j ACCEPT']);
   const hasSet = new Netfilter();
   hasSet.setExists = (n) => n === 'ALLOWED';
@@ -79,9 +80,9 @@ test('a text whose reading looked up a set is read again on the next host', () =
   assert.equal(r.code, 2);
   assert.match(r.stderr, /ALLOWED/);
   assert.equal(save(none), '');
-});
+}));
 
-test('a --noflush reading is not reused for a restore that replaces the tables, nor the other way', () => {
+test('a --noflush reading is not reused for a restore that replaces the tables, nor the other way', () => sharingReadings(() => {
   const text = bigText(['-A OUTPUT -d 192.0.2.7/32 -j ACCEPT']);
   const a = new Netfilter();
   assert.equal(restore(a, '*nat\n:KEEP - [0:0]\nCOMMIT\n').code, 0);
@@ -91,4 +92,17 @@ test('a --noflush reading is not reused for a restore that replaces the tables, 
   assert.equal(restore(b, text, { ...opts, noflush: false }).code, 0);
   assert.doesNotMatch(save(b), /:KEEP/, 'the table was replaced');
   assert.match(save(a), /:KEEP/);
+}));
+
+test('outside a sync pass, every restore reads its input', () => {
+  const text = bigText(['-A OUTPUT -d 192.0.2.8/32 -j ACCEPT']);
+  const a = new Netfilter();
+  assert.equal(restore(a, text).code, 0);
+  const b = new Netfilter();
+  assert.equal(restore(b, text).code, 0);
+  const rulesOf = (nf: Netfilter) => [...nf.table('nat')!.chains.values()].flatMap((c) => c.rules);
+  // (a reading reused would share the first host's match lists)
+  const seen = new Set(rulesOf(a).map((r) => r.matches));
+  assert.ok(rulesOf(b).every((r) => r.matches.length === 0 || !seen.has(r.matches)));
+  assert.equal(save(a), save(b));
 });
