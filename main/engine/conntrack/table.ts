@@ -639,6 +639,10 @@ class EntryView implements CtView {
     return this.entry.mark;
   }
 
+  get counters(): CtEntry['counters'] | null {
+    return this.entry.acct ? this.entry.counters : null;
+  }
+
   set mark(v: number) {
     this.table.willChange(this.entry);
     this.entry.mark = v >>> 0;

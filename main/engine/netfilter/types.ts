@@ -138,6 +138,14 @@ export interface CtView {
   status: ReadonlySet<CtStatusBit>;
   mark: number; // read/write through CONNMARK
   expires: number; // seconds left, for --ctexpire
+  /** The entry's accounting counters per direction (the packet itself counted), when it has
+   *  them: made while net.netfilter.nf_conntrack_acct was on. For -m connbytes. */
+  readonly counters?: { readonly ORIGINAL: CtCount; readonly REPLY: CtCount } | null;
+}
+
+export interface CtCount {
+  readonly packets: number;
+  readonly bytes: number;
 }
 
 export type AddrType =

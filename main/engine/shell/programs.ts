@@ -2,6 +2,7 @@
 // and here-documents (line.ts), `$?`, and bash's own messages for what it cannot run.
 
 import type { Host } from '../host.ts';
+import { TABLE_NAMES } from '../netfilter/types.ts';
 import { conntrack } from './conntrack.ts';
 import { ip } from './ip.ts';
 import { ipset } from './ipset.ts';
@@ -89,10 +90,29 @@ function cat(argv: string[], stdin: string, env: ShellEnv): CommandResult {
   return { stdout: out, stderr: err, code, changed: false };
 }
 
+/**
+ * xt_connbytes' checkentry: loading a connbytes rule turns conntrack accounting on in the
+ * namespace ("Forcing CT accounting to be enabled"); entries made from then on count. Looked
+ * for only when the command's words or input name the module.
+ */
+function forceAcct(r: CommandResult, named: boolean, host: Host): CommandResult {
+  if (r.code !== 0 || !named || host.net.sysctl.globalInt(ACCT) !== 0) return r;
+  for (const t of TABLE_NAMES) {
+    for (const c of host.nf.table(t)?.chains.values() ?? []) {
+      if (c.rules.some((rule) => rule.matches.some((m) => m.module === 'connbytes'))) {
+        host.net.sysctl.setKernelValue(ACCT, '1');
+        return r;
+      }
+    }
+  }
+  return r;
+}
+const ACCT = 'net.netfilter.nf_conntrack_acct';
+
 const PROGRAMS: Record<string, Program> = {
-  iptables: (a, s, e) => iptables(a, s, e.host.nf),
+  iptables: (a, s, e) => forceAcct(iptables(a, s, e.host.nf), a.includes('connbytes'), e.host),
   'iptables-save': (a, s, e) => iptablesSave(a, s, e.host.nf, e.now),
-  'iptables-restore': (a, s, e) => iptablesRestore(a, s, e.host.nf),
+  'iptables-restore': (a, s, e) => forceAcct(iptablesRestore(a, s, e.host.nf), s.includes('connbytes'), e.host),
   ipset: (a, s, e) => ipset(a, s, e.host.ipsets),
   conntrack: (a, s, e) => conntrack(a, s, e.host.ct, e.now),
   ip: (a, s, e) => ip(a, s, e.host.net),

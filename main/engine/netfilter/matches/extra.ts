@@ -1,5 +1,6 @@
 // Match modules beyond kube-proxy's (Calico's and the rest). Each lives in its own file.
 import type { MatchModule } from '../types.ts';
+import { connbytesMatch } from './connbytes.ts';
 import { connmarkMatch } from './connmark.ts';
 import { iprangeMatch } from './iprange.ts';
 import { lengthMatch } from './length.ts';
@@ -27,4 +28,5 @@ export const EXTRA_MATCHES: MatchModule<never>[] = [
   erase(macMatch),
   erase(ownerMatch),
   erase(rpfilterMatch),
+  erase(connbytesMatch),
 ];

@@ -1,0 +1,234 @@
+// -m connbytes on the engine and on the real kernel: two hosts on a LAN, the server b with
+// connbytes rules in raw, mangle and filter (INPUT and OUTPUT; counting rules and one DROP).
+// Real packets go from a to b (ICMP echoes of 84 bytes with a fixed id, harness/icmp-echo.pl;
+// UDP datagrams of 32 bytes answered with the same, a TCP handshake held open), repeated on the
+// same conntrack entry, and after each phase b's rule counters (`iptables-save -c`, which also
+// compares the rules' text byte for byte) and conntrack table (with its packets= bytes=) must
+// equal the engine's, as must each probe's verdict (answered or not).
+//
+// What it shows of the kernel:
+// - the packet is counted by conntrack before mangle/filter see it (a mangle PREROUTING rule
+//   for exactly 1 original packet matches the first request), and raw sees no entry at all;
+// - `! --connbytes 2:2` is not inverted (the `!` swaps two equal ends), `! a` is what < a;
+// - loading a connbytes rule turns net.netfilter.nf_conntrack_acct on ("xt_connbytes: Forcing
+//   CT accounting to be enabled"; the engine's iptables does it too), but an entry made before
+//   that has no counters and is never matched, whatever the range;
+// - a dropped request was counted all the same (the DROP at the 4th request drops the 5th).
+//
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { Lab } from '../../main/engine/lab.ts';
+import { labDoc } from './harness/labdoc.ts';
+import { buildKernelLab, type KernelLab } from './harness/build.ts';
+import { compareHostTables } from './harness/host-tables.ts';
+import { checkKernelPrereqs, killPid, trackPid, untrackPid, waitFor } from './harness/netns.ts';
+
+const ICMP_ECHO = fileURLToPath(new URL('./harness/icmp-echo.pl', import.meta.url));
+const A = '192.168.9.10';
+const B = '192.168.9.20';
+const UDP_PORT = 5353;
+const TCP_PORT = 8080;
+
+// b's servers: UDP echo (the same bytes back), TCP accepting and holding; gone when stdin
+// closes, after 60 s in any case.
+const SERVER = `
+import net from 'node:net'; import dgram from 'node:dgram';
+const [addr, uport, tport] = process.argv.slice(1);
+const held = [];
+let n = 2;
+const ready = () => { if (--n === 0) console.log('ready'); };
+const u = dgram.createSocket('udp4');
+u.on('message', (m, r) => u.send(m, r.port, r.address));
+u.bind(Number(uport), addr, ready);
+const t = net.createServer((s) => { held.push(s); s.on('error', () => {}); });
+t.listen(Number(tport), addr, ready);
+process.stdin.on('close', () => process.exit(0)).resume();
+setTimeout(() => process.exit(0), 60000);
+`;
+
+// One UDP exchange from a's sport: 4 bytes out, the echo back; prints ok or timeout.
+const UDP_CLIENT = `
+import dgram from 'node:dgram';
+const [to, port, sport] = process.argv.slice(1);
+const s = dgram.createSocket('udp4');
+const t = setTimeout(() => { console.log('timeout'); process.exit(0); }, 1500);
+s.on('message', () => { clearTimeout(t); console.log('ok'); process.exit(0); });
+s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
+s.bind(Number(sport), () => s.send(Buffer.from('kpl\\n'), Number(port), to));
+`;
+
+// A TCP connection from a's sport, held open (no data, no FIN) until stdin closes (60 s at most).
+const TCP_CLIENT = `
+import net from 'node:net';
+const [to, port, sport] = process.argv.slice(1);
+const c = net.connect({ host: to, port: Number(port), localPort: Number(sport), family: 4 });
+c.on('connect', () => console.log('up'));
+c.on('error', (e) => console.log('error ' + e.code));
+process.stdin.on('close', () => process.exit(0)).resume();
+setTimeout(() => process.exit(0), 60000);
+`;
+
+const CB = (range: string, dir: string, mode: string) => ['-m', 'connbytes', ...range.split(' '), '--connbytes-dir', dir, '--connbytes-mode', mode];
+
+/** The connbytes rules of b, loaded after the first connection was made. */
+const RULES: string[][] = [
+  ['-t', 'raw', '-A', 'PREROUTING', '-p', 'icmp', ...CB('--connbytes 0', 'both', 'packets')],
+  ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'icmp', ...CB('--connbytes 1:1', 'original', 'packets')],
+  ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', ...CB('--connbytes 0:0', 'original', 'packets')],
+  ['-A', 'INPUT', '-p', 'udp', ...CB('--connbytes 0', 'both', 'packets')],
+  ['-A', 'INPUT', '-p', 'udp', ...CB('--connbytes 2', 'original', 'packets')],
+  ['-A', 'INPUT', '-p', 'udp', ...CB('! --connbytes 1', 'reply', 'packets')],
+  ['-A', 'INPUT', '-p', 'udp', ...CB('--connbytes 32:32', 'both', 'avgpkt')],
+  ['-A', 'INPUT', '-p', 'icmp', ...CB('! --connbytes 3', 'original', 'packets')],
+  ['-A', 'INPUT', '-p', 'icmp', ...CB('! --connbytes 2:2', 'original', 'packets')],
+  ['-A', 'INPUT', '-p', 'icmp', ...CB('! --connbytes 100:200', 'both', 'bytes')],
+  ['-A', 'INPUT', '-p', 'icmp', ...CB('--connbytes 168', 'original', 'bytes')],
+  ['-A', 'INPUT', '-p', 'icmp', ...CB('--connbytes 4', 'original', 'packets'), '-j', 'DROP'],
+  ['-A', 'INPUT', '-p', 'tcp', ...CB('--connbytes 2:2', 'original', 'packets')],
+  ['-A', 'INPUT', '-p', 'tcp', ...CB('--connbytes 60:60', 'both', 'avgpkt')],
+  ['-A', 'OUTPUT', '-p', 'icmp', ...CB('--connbytes 1:1', 'reply', 'packets')],
+  ['-A', 'OUTPUT', '-p', 'tcp', ...CB('--connbytes 60:60', 'both', 'avgpkt')],
+  ['-A', 'OUTPUT', '-p', 'tcp', ...CB('--connbytes 120', 'both', 'bytes')],
+  ['-A', 'OUTPUT', '-p', 'udp', ...CB('--connbytes 2', 'both', 'packets')],
+  ['-A', 'OUTPUT', '-p', 'udp', ...CB('--connbytes 18446744073709551614:18446744073709551615', 'both', 'bytes')],
+];
+
+/** A node script in a namespace, running until stop(); started once it printed its first line. */
+async function startScript(ns: string, script: string, args: string[]): Promise<{ first: string; stop: () => void }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+  delete env.NODE_OPTIONS;
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const pid = child.pid;
+  if (pid !== undefined) trackPid(pid);
+  const stop = () => {
+    child.stdin.end();
+    if (pid !== undefined) {
+      killPid(pid, 'SIGKILL');
+      untrackPid(pid);
+    }
+  };
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdin.on('error', () => undefined);
+  const ok = await waitFor(() => out.includes('\n') || child.exitCode !== null, 10_000, 20);
+  if (!ok || !out.includes('\n')) {
+    stop();
+    throw new Error(`script in ${ns} did not start: ${out}${err}`);
+  }
+  return { first: out.split('\n')[0], stop };
+}
+
+test('prerequisites: root and the real tools', () => checkKernelPrereqs());
+
+test('connbytes: per-rule counters, verdicts and conntrack counters equal the kernel, phase by phase', { timeout: 120_000 }, async () => {
+  const doc = labDoc({
+    hosts: {
+      a: { links: [`eth0 lan1 ${A}/24`] },
+      b: { links: [`eth0 lan1 ${B}/24`], listen: [`udp/${UDP_PORT}`, `tcp/${TCP_PORT}`] },
+    },
+    journal: [
+      ['b', ['iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']],
+      // (the default of a new namespace; said, in case the machine's nf_conntrack acct=1)
+      ['b', ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=0']],
+    ],
+  });
+  const engine = Lab.fromDoc(doc);
+  const kernel: KernelLab = await buildKernelLab({ ...doc, hosts: doc.hosts.map((h) => ({ ...h, listen: [] })) });
+  const stops: (() => void)[] = [];
+  try {
+    const nsA = kernel.hostNamespaces.get('a')!;
+    const nsB = kernel.hostNamespaces.get('b')!;
+    const server = await startScript(nsB, SERVER, [B, String(UDP_PORT), String(TCP_PORT)]);
+    stops.push(server.stop);
+    assert.equal(server.first, 'ready');
+
+    const ping = async (id: number, answered: boolean) => {
+      const k = await kernel.exec('a', ['perl', ICMP_ECHO, B, '-', answered ? '2000' : '600', '56', String(id)]);
+      assert.equal(k.stdout.trim(), answered ? `reply ${B}` : 'timeout', `kernel echo id ${id}: ${k.stderr}`);
+      const t = engine.trace({ from: 'a', to: B, proto: 'icmp', sport: id, keep: true }).json;
+      assert.equal(t.reply?.outcome === 'delivered', answered, `engine echo id ${id}: ${t.outcome} ${t.reason}`);
+    };
+    const udp = async (sport: number) => {
+      const k = await kernel.exec('a', [process.execPath, '--input-type=module', '-e', UDP_CLIENT, B, String(UDP_PORT), String(sport)]);
+      assert.equal(k.stdout.trim(), 'ok', `kernel udp from ${sport}: ${k.stderr}`);
+      const t = engine.trace({ from: 'a', to: `${B}:${UDP_PORT}`, proto: 'udp', sport, keep: true }).json;
+      assert.equal(t.reply?.outcome, 'delivered', `engine udp from ${sport}: ${t.outcome} ${t.reason}`);
+    };
+    const tcp = async (sport: number) => {
+      const c = await startScript(nsA, TCP_CLIENT, [B, String(TCP_PORT), String(sport)]);
+      stops.push(c.stop);
+      assert.equal(c.first, 'up', `kernel tcp from ${sport}`);
+      const t = engine.trace({ from: 'a', to: `${B}:${TCP_PORT}`, proto: 'tcp', sport, keep: true }).json;
+      assert.equal(t.ack?.outcome, 'delivered', `engine tcp from ${sport}: ${t.outcome} ${t.reason}`);
+    };
+    const acct = async () => {
+      const k = await kernel.exec('b', ['sysctl', '-n', 'net.netfilter.nf_conntrack_acct']);
+      const e = engine.exec('b', ['sysctl', '-n', 'net.netfilter.nf_conntrack_acct'], '');
+      return { kernel: k.stdout.trim(), engine: e.stdout.trim() };
+    };
+    const compare = (what: string) => compareHostTables(what, kernel, engine, { hosts: ['b'] });
+
+    // 1. before any connbytes rule: acct is off, the entry of sport 40001 gets no counters
+    assert.deepEqual(await acct(), { kernel: '0', engine: '0' });
+    await udp(40001);
+    // (no -Z: it gives the kernel's INPUT chain a policy counter, which the engine's -Z does
+    // not; the built-in chains' policies are left uncounted on both sides)
+    await compare('before the rules');
+
+    // 2. the rules: the same text on both sides (iptables-save compared below); the kernel
+    //    turns acct on as it loads the first one
+    for (const r of RULES) {
+      const k = await kernel.exec('b', ['iptables', ...r]);
+      const e = engine.exec('b', ['iptables', ...r], '');
+      assert.deepEqual([e.code, e.stdout, e.stderr], [k.code, k.stdout, k.stderr], r.join(' '));
+      assert.equal(k.code, 0, k.stderr);
+    }
+    assert.deepEqual(await acct(), { kernel: '1', engine: '1' }, 'loading a connbytes rule forces nf_conntrack_acct on');
+    await compare('rules loaded');
+
+    // 3. the old entry: no counters, no connbytes rule matches it (the mangle 0:0 included)
+    await udp(40001);
+    await udp(40001);
+    await compare('entry made before the rules');
+
+    // 4. new entries: UDP three times on one entry, echoes five times on one (the 4th and
+    //    5th dropped), one echo on another
+    await udp(40002);
+    await compare('udp 40002, 1st');
+    await udp(40002);
+    await udp(40002);
+    await compare('udp 40002, 3rd');
+    await ping(7, true);
+    await compare('echo id 7, 1st');
+    await ping(7, true);
+    await ping(7, true);
+    await compare('echo id 7, 3rd');
+    await ping(7, false);
+    await ping(7, false);
+    await compare('echo id 7, 5th (dropped twice)');
+    await ping(8, true);
+    await compare('echo id 8');
+    // a TCP handshake held open: SYN 60, SYN,ACK 60, ACK 52 bytes
+    await tcp(40003);
+    const k = await compare('tcp handshake');
+
+    // the counts the kernel gave, so a change on both sides is seen too
+    const count = (needle: string) => Number(/^\[(\d+):/.exec(k.counters.b.find((l) => l.includes(needle)) ?? '')?.[1]);
+    assert.equal(count('-A PREROUTING -p icmp -m connbytes --connbytes 0 '), 0, 'raw sees no entry');
+    assert.equal(count('-A PREROUTING -p icmp -m connbytes --connbytes 1:1 '), 2, 'the first request of ids 7 and 8, counted before mangle');
+    assert.equal(count('-A INPUT -p icmp -m connbytes --connbytes 4 '), 2, 'the 4th and 5th requests dropped');
+    assert.equal(count('-p icmp -m connbytes --connbytes 2:2 --connbytes-mode packets --connbytes-dir original'), 1, '`! 2:2` is 2:2');
+    assert.equal(count('-A INPUT -p tcp -m connbytes --connbytes 2:2 '), 1, 'the ACK');
+    assert.equal(count('-A INPUT -p tcp -m connbytes --connbytes 60:60 '), 1, 'the SYN (avg 60), not the ACK (172/3)');
+    assert.equal(count('-A OUTPUT -p tcp -m connbytes --connbytes 60:60 '), 1, 'the SYN,ACK (120/2)');
+  } finally {
+    for (const stop of stops) stop();
+    await kernel.destroy();
+  }
+});
