@@ -18,59 +18,20 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../../main/engine/lab.ts';
 import { labDoc } from './harness/labdoc.ts';
 import { buildKernelLab, type KernelLab } from './harness/build.ts';
 import { compareHostTables } from './harness/host-tables.ts';
-import { checkKernelPrereqs, killPid, trackPid, untrackPid, waitFor } from './harness/netns.ts';
+import { checkKernelPrereqs } from './harness/netns.ts';
+import { ECHO_SERVERS, TCP_CLIENT, UDP_CLIENT, startScript } from './harness/node-scripts.ts';
 
 const ICMP_ECHO = fileURLToPath(new URL('./harness/icmp-echo.pl', import.meta.url));
 const A = '192.168.9.10';
 const B = '192.168.9.20';
 const UDP_PORT = 5353;
 const TCP_PORT = 8080;
-
-// b's servers: UDP echo (the same bytes back), TCP accepting and holding; gone when stdin
-// closes, after 60 s in any case.
-const SERVER = `
-import net from 'node:net'; import dgram from 'node:dgram';
-const [addr, uport, tport] = process.argv.slice(1);
-const held = [];
-let n = 2;
-const ready = () => { if (--n === 0) console.log('ready'); };
-const u = dgram.createSocket('udp4');
-u.on('message', (m, r) => u.send(m, r.port, r.address));
-u.bind(Number(uport), addr, ready);
-const t = net.createServer((s) => { held.push(s); s.on('error', () => {}); });
-t.listen(Number(tport), addr, ready);
-process.stdin.on('close', () => process.exit(0)).resume();
-setTimeout(() => process.exit(0), 60000);
-`;
-
-// One UDP exchange from a's sport: 4 bytes out, the echo back; prints ok or timeout.
-const UDP_CLIENT = `
-import dgram from 'node:dgram';
-const [to, port, sport] = process.argv.slice(1);
-const s = dgram.createSocket('udp4');
-const t = setTimeout(() => { console.log('timeout'); process.exit(0); }, 1500);
-s.on('message', () => { clearTimeout(t); console.log('ok'); process.exit(0); });
-s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); });
-s.bind(Number(sport), () => s.send(Buffer.from('kpl\\n'), Number(port), to));
-`;
-
-// A TCP connection from a's sport, held open (no data, no FIN) until stdin closes (60 s at most).
-const TCP_CLIENT = `
-import net from 'node:net';
-const [to, port, sport] = process.argv.slice(1);
-const c = net.connect({ host: to, port: Number(port), localPort: Number(sport), family: 4 });
-c.on('connect', () => console.log('up'));
-c.on('error', (e) => console.log('error ' + e.code));
-process.stdin.on('close', () => process.exit(0)).resume();
-setTimeout(() => process.exit(0), 60000);
-`;
 
 const CB = (range: string, dir: string, mode: string) => ['-m', 'connbytes', ...range.split(' '), '--connbytes-dir', dir, '--connbytes-mode', mode];
 
@@ -97,32 +58,6 @@ const RULES: string[][] = [
   ['-A', 'OUTPUT', '-p', 'udp', ...CB('--connbytes 18446744073709551614:18446744073709551615', 'both', 'bytes')],
 ];
 
-/** A node script in a namespace, running until stop(); started once it printed its first line. */
-async function startScript(ns: string, script: string, args: string[]): Promise<{ first: string; stop: () => void }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
-  delete env.NODE_OPTIONS;
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
-  const pid = child.pid;
-  if (pid !== undefined) trackPid(pid);
-  const stop = () => {
-    child.stdin.end();
-    if (pid !== undefined) {
-      killPid(pid, 'SIGKILL');
-      untrackPid(pid);
-    }
-  };
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  child.stdin.on('error', () => undefined);
-  const ok = await waitFor(() => out.includes('\n') || child.exitCode !== null, 10_000, 20);
-  if (!ok || !out.includes('\n')) {
-    stop();
-    throw new Error(`script in ${ns} did not start: ${out}${err}`);
-  }
-  return { first: out.split('\n')[0], stop };
-}
 
 test('prerequisites: root and the real tools', () => checkKernelPrereqs());
 
@@ -144,7 +79,7 @@ test('connbytes: per-rule counters, verdicts and conntrack counters equal the ke
   try {
     const nsA = kernel.hostNamespaces.get('a')!;
     const nsB = kernel.hostNamespaces.get('b')!;
-    const server = await startScript(nsB, SERVER, [B, String(UDP_PORT), String(TCP_PORT)]);
+    const server = await startScript(nsB, ECHO_SERVERS, [B, String(UDP_PORT), String(TCP_PORT)]);
     stops.push(server.stop);
     assert.equal(server.first, 'ready');
 
@@ -155,7 +90,7 @@ test('connbytes: per-rule counters, verdicts and conntrack counters equal the ke
       assert.equal(t.reply?.outcome === 'delivered', answered, `engine echo id ${id}: ${t.outcome} ${t.reason}`);
     };
     const udp = async (sport: number) => {
-      const k = await kernel.exec('a', [process.execPath, '--input-type=module', '-e', UDP_CLIENT, B, String(UDP_PORT), String(sport)]);
+      const k = await kernel.exec('a', [process.execPath, '--input-type=module', '-e', UDP_CLIENT, B, String(UDP_PORT), String(sport), '1500']);
       assert.equal(k.stdout.trim(), 'ok', `kernel udp from ${sport}: ${k.stderr}`);
       const t = engine.trace({ from: 'a', to: `${B}:${UDP_PORT}`, proto: 'udp', sport, keep: true }).json;
       assert.equal(t.reply?.outcome, 'delivered', `engine udp from ${sport}: ${t.outcome} ${t.reason}`);
