@@ -20,18 +20,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '../../main/engine/lab.ts';
-import { labDoc } from './harness/labdoc.ts';
-import { buildKernelLab, type KernelLab } from './harness/build.ts';
 import { compareHostTables } from './harness/host-tables.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
-import { ECHO_SERVERS, TCP_CLIENT, UDP_CLIENT, startScript } from './harness/node-scripts.ts';
+import { PAIR, TCP_CLIENT, UDP_CLIENT, echoPair, startScript } from './harness/node-scripts.ts';
 
 const ICMP_ECHO = fileURLToPath(new URL('./harness/icmp-echo.pl', import.meta.url));
-const A = '192.168.9.10';
-const B = '192.168.9.20';
-const UDP_PORT = 5353;
-const TCP_PORT = 8080;
+const { B, UDP_PORT, TCP_PORT } = PAIR;
 
 const CB = (range: string, dir: string, mode: string) => ['-m', 'connbytes', ...range.split(' '), '--connbytes-dir', dir, '--connbytes-mode', mode];
 
@@ -58,31 +52,11 @@ const RULES: string[][] = [
   ['-A', 'OUTPUT', '-p', 'udp', ...CB('--connbytes 18446744073709551614:18446744073709551615', 'both', 'bytes')],
 ];
 
-
 test('prerequisites: root and the real tools', () => checkKernelPrereqs());
 
 test('connbytes: per-rule counters, verdicts and conntrack counters equal the kernel, phase by phase', { timeout: 120_000 }, async () => {
-  const doc = labDoc({
-    hosts: {
-      a: { links: [`eth0 lan1 ${A}/24`] },
-      b: { links: [`eth0 lan1 ${B}/24`], listen: [`udp/${UDP_PORT}`, `tcp/${TCP_PORT}`] },
-    },
-    journal: [
-      ['b', ['iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']],
-      // (the default of a new namespace; said, in case the machine's nf_conntrack acct=1)
-      ['b', ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=0']],
-    ],
-  });
-  const engine = Lab.fromDoc(doc);
-  const kernel: KernelLab = await buildKernelLab({ ...doc, hosts: doc.hosts.map((h) => ({ ...h, listen: [] })) });
-  const stops: (() => void)[] = [];
+  const { engine, kernel, nsA, stops, destroy } = await echoPair();
   try {
-    const nsA = kernel.hostNamespaces.get('a')!;
-    const nsB = kernel.hostNamespaces.get('b')!;
-    const server = await startScript(nsB, ECHO_SERVERS, [B, String(UDP_PORT), String(TCP_PORT)]);
-    stops.push(server.stop);
-    assert.equal(server.first, 'ready');
-
     const ping = async (id: number, answered: boolean) => {
       const k = await kernel.exec('a', ['perl', ICMP_ECHO, B, '-', answered ? '2000' : '600', '56', String(id)]);
       assert.equal(k.stdout.trim(), answered ? `reply ${B}` : 'timeout', `kernel echo id ${id}: ${k.stderr}`);
@@ -163,7 +137,6 @@ test('connbytes: per-rule counters, verdicts and conntrack counters equal the ke
     assert.equal(count('-A INPUT -p tcp -m connbytes --connbytes 60:60 '), 1, 'the SYN (avg 60), not the ACK (172/3)');
     assert.equal(count('-A OUTPUT -p tcp -m connbytes --connbytes 60:60 '), 1, 'the SYN,ACK (120/2)');
   } finally {
-    for (const stop of stops) stop();
-    await kernel.destroy();
+    await destroy();
   }
 });

@@ -23,17 +23,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-import { Lab } from '../../main/engine/lab.ts';
-import { labDoc } from './harness/labdoc.ts';
-import { buildKernelLab, type KernelLab } from './harness/build.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
-import { ECHO_SERVERS, TCP_CLIENT, UDP_CLIENT, startScript } from './harness/node-scripts.ts';
+import { PAIR, TCP_CLIENT, UDP_CLIENT, echoPair, startScript } from './harness/node-scripts.ts';
 
 const ICMP_ECHO = fileURLToPath(new URL('./harness/icmp-echo.pl', import.meta.url));
-const A = '192.168.9.10';
-const B = '192.168.9.20';
-const UDP_PORT = 5353;
-const TCP_PORT = 8080;
+const { A, B, UDP_PORT, TCP_PORT } = PAIR;
 
 
 /** The lines of a listing, normalised where the kernel's own choices show, sorted. */
@@ -54,27 +48,8 @@ function normal(text: string): string[] {
 test('prerequisites: root and the real tools', () => checkKernelPrereqs());
 
 test('nf_conntrack_acct: counters for the entries made while it is on, in every listing, as the kernel shows them', async () => {
-  const doc = labDoc({
-    hosts: {
-      a: { links: [`eth0 lan1 ${A}/24`] },
-      b: { links: [`eth0 lan1 ${B}/24`], listen: [`udp/${UDP_PORT}`, `tcp/${TCP_PORT}`] },
-    },
-    journal: [
-      ['b', ['iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']],
-      // (the default of a new namespace; said, in case the machine's nf_conntrack acct=1)
-      ['b', ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=0']],
-    ],
-  });
-  const engine = Lab.fromDoc(doc);
-  const kernel: KernelLab = await buildKernelLab({ ...doc, hosts: doc.hosts.map((h) => ({ ...h, listen: [] })) });
-  const stops: (() => void)[] = [];
+  const { engine, kernel, nsA, stops, destroy } = await echoPair();
   try {
-    const nsA = kernel.hostNamespaces.get('a')!;
-    const nsB = kernel.hostNamespaces.get('b')!;
-    const servers = await startScript(nsB, ECHO_SERVERS, [B, String(UDP_PORT), String(TCP_PORT)]);
-    stops.push(servers.stop);
-    assert.equal(servers.first, 'ready');
-
     const acct = async (v: number) => {
       assert.equal((await kernel.exec('b', ['sysctl', '-w', `net.netfilter.nf_conntrack_acct=${v}`])).code, 0);
       assert.equal(engine.exec('b', ['sysctl', '-w', `net.netfilter.nf_conntrack_acct=${v}`], '').code, 0);
@@ -147,7 +122,6 @@ test('nf_conntrack_acct: counters for the entries made while it is on, in every 
     assert.match(again, / id=8 packets=2 bytes=168 src=.* id=8 packets=2 bytes=168 mark=0 use=1\n/);
     assert.doesNotMatch(again.split('\n').filter((l) => / id=9 /.test(l)).join('\n'), /packets=/);
   } finally {
-    for (const stop of stops) stop();
-    await kernel.destroy();
+    await destroy();
   }
 });

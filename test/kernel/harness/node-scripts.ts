@@ -5,6 +5,9 @@
 
 import { spawn } from 'node:child_process';
 import process from 'node:process';
+import { Lab } from '../../../main/engine/lab.ts';
+import { buildKernelLab, type KernelLab } from './build.ts';
+import { labDoc } from './labdoc.ts';
 import { killPid, trackPid, untrackPid, waitFor } from './netns.ts';
 
 /** Servers on ADDR: UDP echo on UPORT (the same bytes back), TCP on TPORT accepting and
@@ -73,4 +76,55 @@ export async function startScript(ns: string, script: string, args: string[]): P
     throw new Error(`script in ${ns} did not start: ${out}${err}`);
   }
   return { first: out.split('\n')[0], stop };
+}
+
+/** Client a and server b on one LAN, in the engine and in namespaces (see echoPair). */
+export const PAIR = { A: '192.168.9.10', B: '192.168.9.20', UDP_PORT: 5353, TCP_PORT: 8080 } as const;
+
+export interface EchoPair {
+  engine: Lab;
+  kernel: KernelLab;
+  nsA: string;
+  nsB: string;
+  /** Stops the scripts started (push more) and removes the namespaces. */
+  stops: (() => void)[];
+  destroy(): Promise<void>;
+}
+
+/**
+ * Hosts a and b of PAIR, b tracking connections (an INVALID drop in its INPUT) with
+ * net.netfilter.nf_conntrack_acct 0 (a new namespace's default, said in case the machine's
+ * module has acct=1), in the engine (b listening on the two ports) and in namespaces (b's
+ * ECHO_SERVERS, which answer with the engine's bytes, rather than the harness agent).
+ */
+export async function echoPair(): Promise<EchoPair> {
+  const { A, B, UDP_PORT, TCP_PORT } = PAIR;
+  const doc = labDoc({
+    hosts: {
+      a: { links: [`eth0 lan1 ${A}/24`] },
+      b: { links: [`eth0 lan1 ${B}/24`], listen: [`udp/${UDP_PORT}`, `tcp/${TCP_PORT}`] },
+    },
+    journal: [
+      ['b', ['iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']],
+      ['b', ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=0']],
+    ],
+  });
+  const engine = Lab.fromDoc(doc);
+  const kernel = await buildKernelLab({ ...doc, hosts: doc.hosts.map((h) => ({ ...h, listen: [] })) });
+  const stops: (() => void)[] = [];
+  const destroy = async () => {
+    for (const stop of stops) stop();
+    await kernel.destroy();
+  };
+  try {
+    const nsA = kernel.hostNamespaces.get('a')!;
+    const nsB = kernel.hostNamespaces.get('b')!;
+    const servers = await startScript(nsB, ECHO_SERVERS, [B, String(UDP_PORT), String(TCP_PORT)]);
+    stops.push(servers.stop);
+    if (servers.first !== 'ready') throw new Error(`b's servers: ${servers.first}`);
+    return { engine, kernel, nsA, nsB, stops, destroy };
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
 }
