@@ -882,23 +882,15 @@ export function answerFor(w: PacketWalk, original: Packet): Injection | null {
     };
   }
   if (w.outcome === 'refused') {
-    // tcp_v4_send_reset: never for a RST; a bare RST for a segment with ACK, else RST,ACK.
-    if (p.proto === PROTO.tcp) {
-      if (p.tcpFlags & TCP.RST) return null;
-      return { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0, len: 40 } };
-    }
+    // (tcp_v4_send_reset)
+    if (p.proto === PROTO.tcp) return tcpReset(w.endHost, p);
     return icmpError(w.endHost, p, 3, hasPorts(p.proto) ? 3 : 2); // port / protocol unreachable
   }
   if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code, w.ct);
   if (w.outcome === 'rejected' && w.reject) {
-    // (nf_send_reset: none for a RST; a bare RST for a segment with ACK, else RST,ACK)
-    if (w.reject.tcpReset && p.proto === PROTO.tcp) {
-      if (p.tcpFlags & TCP.RST) return null;
-      // (attached to the rejected segment's entry, RELATED in the other direction: NATed back)
-      const rst: Injection = { host: w.endHost, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0, len: 40 } };
-      if (w.ct) rst.ct = otherWay(w.ct);
-      return rst;
-    }
+    // (nf_send_reset: attached to the rejected segment's entry, RELATED in the other direction,
+    // so NATed back)
+    if (w.reject.tcpReset && p.proto === PROTO.tcp) return tcpReset(w.endHost, p, w.ct);
     return icmpError(w.endHost, p, 3, REJECT_CODES[w.reject.with] ?? 3, w.ct);
   }
   void original;
@@ -927,6 +919,15 @@ export function icmpError(host: string, p: Packet, type: number, code: number, c
   };
   if (ct) inj.ct = otherWay(ct);
   return inj;
+}
+
+/** The RST `host` answers TCP segment `p` with (40 bytes): none for a RST, a bare RST for a
+ *  segment with ACK, else RST,ACK. `ct`: p's entry there, which it is attached to. */
+function tcpReset(host: string, p: Packet, ct?: CtRef | null): Injection | null {
+  if (p.tcpFlags & TCP.RST) return null;
+  const rst: Injection = { host, pkt: { ...p, src: p.dst, dst: p.src, sport: p.dport, dport: p.sport, tcpFlags: p.tcpFlags & TCP.ACK ? TCP.RST : TCP.RST | TCP.ACK, ttl: 64, mark: 0, len: 40 } };
+  if (ct) rst.ct = otherWay(ct);
+  return rst;
 }
 
 /** The entry of a packet, for one the host sends back about it. */

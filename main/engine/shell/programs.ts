@@ -90,13 +90,16 @@ function cat(argv: string[], stdin: string, env: ShellEnv): CommandResult {
   return { stdout: out, stderr: err, code, changed: false };
 }
 
+const ACCT = 'net.netfilter.nf_conntrack_acct';
+
 /**
  * xt_connbytes' checkentry: loading a connbytes rule turns conntrack accounting on in the
  * namespace ("Forcing CT accounting to be enabled"); entries made from then on count. Looked
- * for only when the command's words or input name the module.
+ * for only while accounting is off, and then only when the command's words or input name the
+ * module (a kube-proxy restore is 15 MB).
  */
-function forceAcct(r: CommandResult, named: boolean, host: Host): CommandResult {
-  if (r.code !== 0 || !named || host.net.sysctl.globalInt(ACCT) !== 0) return r;
+function forceAcct(r: CommandResult, host: Host, named: () => boolean): CommandResult {
+  if (r.code !== 0 || host.net.sysctl.globalInt(ACCT) !== 0 || !named()) return r;
   for (const t of TABLE_NAMES) {
     for (const c of host.nf.table(t)?.chains.values() ?? []) {
       if (c.rules.some((rule) => rule.matches.some((m) => m.module === 'connbytes'))) {
@@ -107,12 +110,11 @@ function forceAcct(r: CommandResult, named: boolean, host: Host): CommandResult 
   }
   return r;
 }
-const ACCT = 'net.netfilter.nf_conntrack_acct';
 
 const PROGRAMS: Record<string, Program> = {
-  iptables: (a, s, e) => forceAcct(iptables(a, s, e.host.nf), a.includes('connbytes'), e.host),
+  iptables: (a, s, e) => forceAcct(iptables(a, s, e.host.nf), e.host, () => a.includes('connbytes')),
   'iptables-save': (a, s, e) => iptablesSave(a, s, e.host.nf, e.now),
-  'iptables-restore': (a, s, e) => forceAcct(iptablesRestore(a, s, e.host.nf), s.includes('connbytes'), e.host),
+  'iptables-restore': (a, s, e) => forceAcct(iptablesRestore(a, s, e.host.nf), e.host, () => s.includes('connbytes')),
   ipset: (a, s, e) => ipset(a, s, e.host.ipsets),
   conntrack: (a, s, e) => conntrack(a, s, e.host.ct, e.now),
   ip: (a, s, e) => ip(a, s, e.host.net),

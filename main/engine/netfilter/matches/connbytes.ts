@@ -136,7 +136,6 @@ export const connbytesMatch: MatchModule<ConnbytesData> = {
         if (invert) [from, to] = [to, from];
         d.from = `${from}`;
         d.to = `${to}`;
-        ENDS.delete(d);
         break;
       }
       case 'connbytes-dir':
