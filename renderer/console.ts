@@ -6,7 +6,9 @@
 // (completion.ts: the common prefix on one Tab, the candidates listed on the second), Ctrl+C,
 // Ctrl+L, copy (selection, Ctrl+Shift+C, Ctrl+C on a selection) and paste (Ctrl+V, Ctrl+Shift+V).
 // Output is written as text: control characters in it are shown (`^[`), never interpreted, and a
-// big output is written in chunks, each after the terminal has taken the one before.
+// big output is written in chunks, each after the terminal has taken the one before. A command
+// that runs on (`conntrack -E`) keeps its tab busy, printing what happens on its host, until
+// Ctrl+C ends it (api.consoleFollow, api.consoleInterrupt).
 
 import { Terminal, type ITheme } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -78,7 +80,12 @@ interface Tab {
   /** The host's chains and sets for completion, briefly cached (one Tab after another). */
   tables: { key: string; time: number; value: HostTables } | null;
   resize: ResizeObserver;
+  /** A command that runs on (`conntrack -E`): its watch, and how its wait ends (Ctrl+C). */
+  follow: { id: number; timer: ReturnType<typeof setInterval>; done: () => void } | null;
 }
+
+/** How often a console following a command asks for its new output. */
+const FOLLOW_MS = 250;
 
 /** Output is handed to the terminal in chunks of this many characters, each after it took the last. */
 const CHUNK = 64 * 1024;
@@ -230,7 +237,57 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     t.term.focus();
   }
 
+  /**
+   * A command that runs on: its new output is asked for every FOLLOW_MS (what other consoles,
+   * the inspector and the lab's agents did meanwhile) until Ctrl+C ends it.
+   */
+  function following(t: Tab, id: number): Promise<void> {
+    return new Promise((done) => {
+      let asking = false;
+      const timer = setInterval(() => {
+        if (asking || !t.follow) return;
+        asking = true;
+        deps.api.consoleFollow(deps.lab, id).then((r) => {
+          print(t, r.stdout);
+          if (r.stderr) print(t, r.stderr, RED);
+          if (!r.running) stop(t);
+        }, () => stop(t)).finally(() => (asking = false));
+      }, FOLLOW_MS);
+      t.follow = { id, timer, done };
+    });
+  }
+
+  function stop(t: Tab): void {
+    const f = t.follow;
+    if (!f) return;
+    clearInterval(f.timer);
+    t.follow = null;
+    f.done();
+  }
+
+  /** Ctrl+C on a command that runs on: ^C, the rest of its output and its last words. */
+  async function interrupt(t: Tab): Promise<void> {
+    const f = t.follow;
+    if (!f) return;
+    clearInterval(f.timer);
+    if (!t.closed) {
+      emit(t, '^C\r\n');
+      t.col0 = true;
+    }
+    try {
+      const r = await deps.api.consoleInterrupt(deps.lab, f.id);
+      if (!t.closed) {
+        print(t, r.stdout);
+        if (r.stderr) print(t, r.stderr, RED);
+      }
+    } catch (e) {
+      if (!t.closed) print(t, `${errorText(e)}\n`, RED);
+    }
+    stop(t);
+  }
+
   function close(t: Tab): void {
+    if (t.follow) void interrupt(t);
     tabs.delete(t.host);
     t.closed = true;
     t.resize.disconnect();
@@ -277,6 +334,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
         }
         results.push(r);
         if (text.trim()) deps.onLine?.(t.host, text, r);
+        if (r.follow !== undefined) await following(t, r.follow);
       }
     } catch (e) {
       t.pending = [];
@@ -343,6 +401,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
 
   /** Input from the terminal (xterm's onData: a key's bytes, typed or pasted text). */
   function onData(t: Tab, data: string): void {
+    if (t.follow && data === '\x03') return void interrupt(t);
     if (t.busy || t.closed) return;
     // Text of more than one character that is no key's sequence: typed at once or pasted.
     if (data.length > 1 && data[0] !== '\x1b' && !isPrintable(data)) {
@@ -550,7 +609,7 @@ export function createConsole(deps: ConsoleDeps): ConsolePanel {
     const t: Tab = {
       host, prompt: `root@${hostname}:/#`, button, pane, box, term, fit: fitAddon, ed: new LineEditor(80, terminalWidth(term)), pending: [], echoed: 0, history: [], at: 0, draft: '', entry: -1,
       queue: [], writing: false, col0: true, busy: false, closed: false, tabbed: null, search: null, lastQuery: '', tables: null,
-      resize: new ResizeObserver(() => fit(t)),
+      resize: new ResizeObserver(() => fit(t)), follow: null,
     };
     x.addEventListener('click', (e) => {
       e.stopPropagation();

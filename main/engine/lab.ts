@@ -10,6 +10,7 @@ import { DEFAULT_CLUSTER } from './kube/objects/store.ts';
 import { resolveFrom, resolveTo, TraceEndError } from './cluster/trace-ends.ts';
 import { NET_CLIENTS, resolvConfFor, runNetClient, type NetLab } from './cluster/net-clients.ts';
 import { ConntrackTable, ctUndo, markConntrack, undoConntrack, type ConntrackJSON } from './conntrack/table.ts';
+import { ctEvents, type CtEvent } from './conntrack/events.ts';
 import type { Topology } from './datapath/ports.ts';
 import { traceReport, type ReportEnv, type TraceReport } from './datapath/report.ts';
 import { clientSocket, closeTcp, runLater, runTrace, type TraceHooks, type TracePhase, type TraceResult } from './datapath/trace.ts';
@@ -24,7 +25,7 @@ import { gatherCounters, type CounterEntry, type RuleStateEntry } from './netfil
 import { PROTO, TCP, type Packet, type Rule, type TableName } from './netfilter/types.ts';
 import { tcpFlagList } from './netfilter/matches/tcp.ts';
 import { Rng } from './random.ts';
-import { runLine, runProgram, type ShellEnv } from './shell/programs.ts';
+import { followLines, runLine, runProgram, type FollowedLine, type ShellEnv } from './shell/programs.ts';
 import type { CommandResult } from './shell/types.ts';
 
 export class LabError extends Error {}
@@ -275,32 +276,68 @@ export class Lab implements Topology, ClusterTopology {
 
   /** Runs one command on a host as its console would; journals it when it changed the host. */
   exec(hostName: string, argv: string[], stdin: string): CommandResult {
-    const r = hostName === CLUSTER_CLIENT ? this.clusterCommand(argv, stdin) : runProgram(argv, stdin, this.shellEnv(this.hostOrThrow(hostName)));
-    // The input of a command that changed something is part of what it did (iptables-restore,
-    // kubectl apply -f -): replayed with it.
-    if (r.changed) {
-      this.doc.journal.push(stdin ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
-      this.cluster?.hostEdited(hostName);
-      this.cluster?.sync(); // the agents follow a node's new addresses
-    }
-    return r;
+    // (the agents' work after it too: kube-proxy deleting stale conntrack entries)
+    return this.listening(() => {
+      const r = hostName === CLUSTER_CLIENT ? this.clusterCommand(argv, stdin) : runProgram(argv, stdin, this.shellEnv(this.hostOrThrow(hostName)));
+      // The input of a command that changed something is part of what it did (iptables-restore,
+      // kubectl apply -f -): replayed with it.
+      if (r.changed) {
+        this.doc.journal.push(stdin ? { host: hostName, argv: [...argv], stdin } : { host: hostName, argv: [...argv] });
+        this.cluster?.hostEdited(hostName);
+        this.cluster?.sync(); // the agents follow a node's new addresses
+      }
+      return r;
+    });
   }
 
-  /** Runs a console line (pipes, lists, here-documents); null when more lines are needed. */
-  console(hostName: string, lines: readonly string[]): (CommandResult & { consumed: number }) | null {
-    const r = runLine(lines, this.shellEnv(this.hostOrThrow(hostName)));
-    if (!r) return null;
-    for (const c of r.commands) if (c.changed) this.doc.journal.push(c.stdin !== undefined ? { host: hostName, argv: c.argv, stdin: c.stdin } : { host: hostName, argv: c.argv });
-    if (r.changed) {
-      this.cluster?.hostEdited(hostName);
-      this.cluster?.sync();
+  /** Runs a console line (pipes, lists, here-documents); null when more lines are needed.
+   *  `follow`: an interactive console, where `conntrack -E` goes on running (`followed`). */
+  console(hostName: string, lines: readonly string[], opts: { follow?: boolean } = {}): (CommandResult & { consumed: number; followed?: FollowedLine }) | null {
+    const env = this.shellEnv(this.hostOrThrow(hostName));
+    env.follow = opts.follow === true;
+    return this.listening(() => {
+      const r = runLine(lines, env);
+      if (!r) return null;
+      for (const c of r.commands) if (c.changed) this.doc.journal.push(c.stdin !== undefined ? { host: hostName, argv: c.argv, stdin: c.stdin } : { host: hostName, argv: c.argv });
+      if (r.changed) {
+        this.cluster?.hostEdited(hostName);
+        this.cluster?.sync();
+      }
+      return r;
+    });
+  }
+
+  /**
+   * Where the conntrack events of console and exec commands go (host, event), for consoles
+   * following `conntrack -E` (console's `follow`); null: nowhere. Replays and what-if
+   * experiments make no events (see conntrack/events.ts).
+   */
+  onCtEvent: ((host: string, ev: CtEvent) => void) | null = null;
+
+  /** Runs `fn` with its conntrack events going to onCtEvent. */
+  private listening<T>(fn: () => T): T {
+    const listen = this.onCtEvent;
+    if (!listen) return fn();
+    const was = ctEvents.sink;
+    ctEvents.sink = (table, ev) => {
+      for (const h of this.hosts.values()) if (h.ct === table) return listen(h.name, ev);
+    };
+    try {
+      return fn();
+    } finally {
+      ctEvents.sink = was;
     }
-    return r;
+  }
+
+  /** A followed console line's output for some events of its host (see runLine's `followed`). */
+  followLines(hostName: string, f: FollowedLine, events: readonly CtEvent[]): { stdout: string; stderr: string; shown: number } {
+    return followLines(f, events, this.shellEnv(this.hostOrThrow(hostName)));
   }
 
   /** What a console on `host` works with: the clock, and kubectl where the cluster's admin is. */
   shellEnv(host: Host): ShellEnv {
-    const env: ShellEnv = { host, now: this.clock, advance: (s) => this.advance(s) };
+    const epoch = this.cluster?.store.config.epoch ?? DEFAULT_CLUSTER.epoch;
+    const env: ShellEnv = { host, now: this.clock, advance: (s) => this.advance(s), wallMs: (at) => (epoch + at) * 1000 };
     const c = this.cluster;
     env.netClient = (name, argv, stdin) => {
       if (!NET_CLIENTS.includes(name)) return null;
@@ -384,7 +421,8 @@ export class Lab implements Topology, ClusterTopology {
     const later = spec.later ?? 0;
     if (!Number.isInteger(later) || later < 0 || later > MAX_LATER) throw new LabError(`--later: expected a whole number from 0 to ${MAX_LATER}, got ${spec.later}`);
     if (later && spec.allOutcomes) throw new LabError('--later: trace one packet of a connection, not all outcomes');
-    return this.experiment(spec, () => {
+    // (a kept trace changes the hosts' conntrack tables as a command's packets do: its events go out)
+    return this.listening(() => this.experiment(spec, () => {
       const opts = { now: this.clock, virtualPeers: inj.virtualPeers };
       let result: TraceResult;
       if (later) {
@@ -392,7 +430,7 @@ export class Lab implements Topology, ClusterTopology {
         result = { walk: r.walk, reply: r.reply, ack: r.ack, outcomes: null, later: { packet: later + 1, opened: !r.notOpened } };
       } else result = runTrace(this.traceHooks(), inj.injection, { ...opts, allOutcomes: spec.allOutcomes === true });
       return traceReport(result, seed, this.reportEnv());
-    });
+    }));
   }
 
   /**

@@ -64,7 +64,9 @@ export interface LabServicePort {
   exec(ref: string, host: string, argv: string[], stdin: string): CommandResult;
   trace(ref: string, spec: TraceSpec): TraceReport;
   /** A console line (pipes, here-documents); null when more lines are needed. */
-  console?(ref: string, host: string, lines: string[]): (CommandResult & { consumed: number }) | null;
+  console?(ref: string, host: string, lines: string[], opts?: { follow?: boolean }): (Omit<CommandResult, 'follow'> & { consumed: number; watch?: number }) | null;
+  consoleFollow?(ref: string, id: number): { stdout: string; stderr: string; running: boolean };
+  consoleInterrupt?(ref: string, id: number): Omit<CommandResult, 'follow'>;
   consoleTraces?(ref: string): TraceReport[];
   addLan(ref: string, name: string): void;
   addHost(ref: string, name: string, listen: ListenSpec[]): void;

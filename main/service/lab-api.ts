@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
-  checkCall, type ApiError, type ApplyResult, type Capabilities, type ConsoleResult, type EventName, type ExecResult, type ExportResult,
+  checkCall, type ApiError, type ApplyResult, type Capabilities, type ConsoleFollowResult, type ConsoleResult, type EventName, type ExecResult, type ExportResult,
   type HistoryEntry, type HostKind, type LabEvents, type LabMethods, type LabSummary, type LabView, type Layout,
   type ListenSpec, type MethodName, type RemoveItem, type SavedTrace, type SavedTraceReport, type TraceRequest, type TraceResult, type UndoResult,
   type ViewCluster, type ExampleInfo, type StepRunResult, type CheckVerdict, type ExerciseVerdict, type Walkthrough, type Exercise,
@@ -268,7 +268,7 @@ export class LabApiImpl implements Sync<LabMethods> {
 
   consoleLine(ref: string, host: string, lines: string[]): ConsoleResult {
     if (!this.service.console) throw new ApiCallError('unsupported', 'this service has no console shell');
-    const r = this.service.console(ref, host, lines);
+    const r = this.service.console(ref, host, lines, { follow: true });
     if (!r) return { stdout: '', stderr: '', code: 0, more: true, consumed: 0, changed: false, packets: 0 };
     const packets = this.service.consoleTraces ? this.service.consoleTraces(ref).length : 0;
     // Only the tail a console keeps travels (from a line start): 15 MB of iptables-save would
@@ -280,7 +280,18 @@ export class LabApiImpl implements Sync<LabMethods> {
       cut = nl < 0 ? stdout.length - CONSOLE_KEEP_CHARS : nl + 1;
       stdout = stdout.slice(cut);
     }
-    return { stdout, stderr: r.stderr, code: r.code, more: false, consumed: r.consumed, changed: r.changed, packets, ...(cut ? { stdoutCut: cut } : {}) };
+    return { stdout, stderr: r.stderr, code: r.code, more: false, consumed: r.consumed, changed: r.changed, packets, ...(cut ? { stdoutCut: cut } : {}), ...(r.watch !== undefined ? { follow: r.watch } : {}) };
+  }
+
+  consoleFollow(ref: string, id: number): ConsoleFollowResult {
+    if (!this.service.consoleFollow) throw new ApiCallError('unsupported', 'this service has no console shell');
+    return this.service.consoleFollow(ref, id);
+  }
+
+  consoleInterrupt(ref: string, id: number): ExecResult {
+    if (!this.service.consoleInterrupt) throw new ApiCallError('unsupported', 'this service has no console shell');
+    const r = this.service.consoleInterrupt(ref, id);
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code };
   }
 
   consoleTraces(ref: string): TraceResult[] {

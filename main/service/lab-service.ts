@@ -28,6 +28,7 @@ import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../share
 import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
 import type { ForkPoint } from '../../shared/api/types.ts';
 import { hostView } from '../engine/host-view.ts';
+import { ConsoleFollows } from './console-follow.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
 export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions, ExampleInfo, ExerciseResult, CheckResult };
@@ -219,6 +220,7 @@ export class LabService {
   rename(ref: string, newName: string): void {
     LabService.checkStoredName(newName);
     this.store.labs.renameLab(this.stored(ref, 'rename'), newName);
+    this.follows.forget(ref);
   }
 
   duplicate(ref: string, newName: string): void {
@@ -230,6 +232,7 @@ export class LabService {
   remove(ref: string): void {
     this.store.labs.trashLab(this.stored(ref, 'rm'));
     this.engine = undefined;
+    this.follows.forget(ref);
   }
 
   trash(): TrashEntry[] {
@@ -363,19 +366,44 @@ export class LabService {
   }
 
   exec(ref: string, host: string, argv: string[], stdin: string): CommandResult {
-    return this.change(ref, (lab) => lab.exec(host, argv, stdin), (r) => r.changed, `exec ${commandText({ host, argv, ...(stdin ? { stdin } : {}) }).replace(': ', ' -- ')}`);
+    return this.change(ref, (lab) => this.followed(ref, lab, () => lab.exec(host, argv, stdin)), (r) => r.changed, `exec ${commandText({ host, argv, ...(stdin ? { stdin } : {}) }).replace(': ', ' -- ')}`);
+  }
+
+  /** Consoles following commands that run on (`conntrack -E`), see console's `follow`. */
+  private readonly follows = new ConsoleFollows();
+
+  /** Runs `fn` on the lab with its conntrack events going to the consoles that follow them. */
+  private followed<T>(ref: string, lab: Lab, fn: () => T): T {
+    lab.onCtEvent = this.follows.sinkFor(ref);
+    try {
+      return fn();
+    } finally {
+      lab.onCtEvent = null;
+    }
+  }
+
+  /** A followed console line's output since the last look (`running` false: it ended). */
+  consoleFollow(ref: string, id: number): { stdout: string; stderr: string; running: boolean } {
+    return this.follows.take(ref, id, (host, line, events) => this.inspect(ref, (lab) => lab.followLines(host, line, events)));
+  }
+
+  /** Ctrl+C on a followed console line: the rest of its output and the program's last words. */
+  consoleInterrupt(ref: string, id: number): CommandResult {
+    return this.follows.interrupt(ref, id, (host, line, events) => this.inspect(ref, (lab) => lab.followLines(host, line, events)));
   }
 
   /**
    * Runs a console line (pipes, lists, here-documents) as exec does: one change, journaled when
    * it changed the host. Null when more lines are needed (an open here-document). The line goes
-   * into the host's console history; the packets it sent are kept for consoleTraces.
+   * into the host's console history; the packets it sent are kept for consoleTraces. With
+   * `follow` (a console in the app), a command that runs on (`conntrack -E`) is followed:
+   * `watch` names it for consoleFollow and consoleInterrupt.
    */
-  console(ref: string, host: string, lines: string[]): (CommandResult & { consumed: number }) | null {
+  console(ref: string, host: string, lines: string[], opts: { follow?: boolean } = {}): (Omit<CommandResult, 'follow'> & { consumed: number; watch?: number }) | null {
     let sent: TraceReport[] = [];
     const r = this.change(ref, (lab) => {
       const last = lab.consoleTraces.at(-1);
-      const res = lab.console(host, lines);
+      const res = this.followed(ref, lab, () => lab.console(host, lines, opts));
       const i = last ? lab.consoleTraces.lastIndexOf(last) : -1;
       sent = lab.consoleTraces.slice(i + 1);
       return res;
@@ -384,7 +412,8 @@ export class LabService {
     this.lastConsoleTraces.set(ref, sent);
     const text = lines.slice(0, r.consumed).join('\n');
     if (text.trim() && text.length <= MAX_CONSOLE_LINE) this.appendConsoleHistory(ref, host, text);
-    return r;
+    const { followed, follow: _running, ...res } = r;
+    return followed ? { ...res, watch: this.follows.start(ref, host, followed) } : res;
   }
 
   private readonly lastConsoleTraces = new Map<string, TraceReport[]>();
@@ -396,7 +425,7 @@ export class LabService {
 
   trace(ref: string, spec: TraceSpec): TraceReport {
     const cmd = `trace --from ${shellQuote(spec.from)} --to ${shellQuote(spec.to)} --proto ${spec.proto}${spec.seed !== undefined ? ` --seed ${spec.seed}` : ''}${spec.later ? ` --later ${spec.later}` : ''}${spec.tcpFlags ? ` --tcp-flags ${shellQuote(spec.tcpFlags)}` : ''} --keep`;
-    return this.change(ref, (lab) => lab.trace(spec), () => spec.keep === true, cmd);
+    return this.change(ref, (lab) => this.followed(ref, lab, () => lab.trace(spec)), () => spec.keep === true, cmd);
   }
 
   /**

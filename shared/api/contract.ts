@@ -5,7 +5,7 @@
 
 import { args, arr, bool, int, json, loose, nullable, num, obj, oneOf, opt, record, str, type Check } from './check.ts';
 import type {
-  ApplyResult, Capabilities, CheckVerdict, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
+  ApplyResult, Capabilities, CheckVerdict, ConsoleFollowResult, ConsoleResult, ExampleInfo, ExecResult, ExerciseVerdict, ExportResult, HistoryEntry, HostKind,
   ForkPoint, LabSummary, LabView, Layout, ListenSpec, RemoveItem, SavedTrace, SavedTraceReport, StepRunResult, TraceRequest, TraceResult, UndoResult,
 } from './types.ts';
 import type { RulesCompare, RulesQuery, RulesView } from './types.ts';
@@ -176,6 +176,8 @@ export const METHOD_ARGS = {
   forkTrace: args(labRef, traceReq, obj({ rev: int(0, 1_000_000_000), phase: oneOf('packet', 'reply', 'ack'), hop: int(0, 64) })),
   consoleLine: args(labRef, consoleHost, arr(str({ max: 20 * 1024 * 1024 }), 100_000)),
   consoleTraces: args(labRef),
+  consoleFollow: args(labRef, int(1, Number.MAX_SAFE_INTEGER)),
+  consoleInterrupt: args(labRef, int(1, Number.MAX_SAFE_INTEGER)),
   consoleHistory: args(labRef, name),
   appendConsoleHistory: args(labRef, name, str({ max: 100_000 })),
   traces: args(labRef),
@@ -244,6 +246,12 @@ export interface LabMethods {
   consoleLine(ref: string, host: string, lines: string[]): Promise<ConsoleResult>;
   /** The walks (trace reports) of the packets the last console command on this lab sent. */
   consoleTraces(ref: string): Promise<TraceResult[]>;
+  /** What a console line that runs on (ConsoleResult.follow) printed since the last call:
+   *  the events of its host as `conntrack -E` prints them, through the rest of its pipe. */
+  consoleFollow(ref: string, id: number): Promise<ConsoleFollowResult>;
+  /** Ctrl+C on a line that runs on: the rest of its output and the program's last words
+   *  (`N flow events have been shown.` on stderr); it ends. */
+  consoleInterrupt(ref: string, id: number): Promise<ExecResult>;
   consoleHistory(ref: string, host: string): Promise<string[]>;
   appendConsoleHistory(ref: string, host: string, line: string): Promise<void>;
   traces(ref: string): Promise<SavedTrace[]>;

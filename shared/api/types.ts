@@ -171,6 +171,16 @@ export interface ConsoleResult {
   /** Characters left out at the start of `stdout`: a console keeps the last CONSOLE_KEEP_CHARS,
    *  like a terminal's scrollback (`exec` gives the whole output). */
   stdoutCut?: number;
+  /** The command runs on (`conntrack -E`): its output comes from consoleFollow(ref, follow)
+   *  until consoleInterrupt (Ctrl+C) ends it. */
+  follow?: number;
+}
+
+/** What a followed console line printed since the last look; `running` false: it has ended. */
+export interface ConsoleFollowResult {
+  stdout: string;
+  stderr: string;
+  running: boolean;
 }
 
 /** What a console keeps of an output (and so what consoleLine sends of a bigger one). */

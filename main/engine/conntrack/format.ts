@@ -4,6 +4,7 @@
 import { formatIPv4 } from '../net/ipv4.ts';
 import { PROTO } from '../netfilter/types.ts';
 import type { CtEntry } from './entry.ts';
+import type { CtEvent } from './events.ts';
 import { hasPorts } from './tuple.ts';
 import type { CtTuple } from './tuple.ts';
 
@@ -111,3 +112,33 @@ export function formatXmlFlow(e: CtEntry, now: number): string {
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n';
 export const XML_FOOTER = '</conntrack>\n';
+
+const EVENT_HEADS: Readonly<Record<CtEvent['type'], string>> = { NEW: '    [NEW] ', UPDATE: ' [UPDATE] ', DESTROY: '[DESTROY] ' };
+
+/**
+ * One event as `conntrack -E` prints it (the "%9s " header, then the entry as the message
+ * carried it): no `use=`; `mark=` only when the mark is set; counters only in a DESTROY (the
+ * kernel adds CTA_COUNTERS to destroy messages alone); the deleting program last when userspace
+ * deleted it (`[USERSPACE] portid=N progname=P`).
+ */
+export function formatEvent(ev: CtEvent, o: LineOptions = {}): string {
+  const e = ev.entry;
+  const counted = ev.type === 'DESTROY' && e.acct;
+  let s = EVENT_HEADS[ev.type];
+  if (o.extended) s += `${pad8('ipv4')} 2 `;
+  // (a destroy message carries the timeout only while some is left: none when it ran out)
+  const left = timeLeft(e, ev.at);
+  s += `${pad8(protoName(e.orig.proto))} ${e.orig.proto} ${left || ev.type !== 'DESTROY' ? `${left} ` : ''}`;
+  const st = protoState(e);
+  if (st !== undefined) s += `${st} `;
+  s += `src=${formatIPv4(e.orig.src)} dst=${formatIPv4(e.orig.dst)} ${l4Text(e.orig)}`;
+  if (counted) s += `packets=${e.counters.ORIGINAL.packets} bytes=${e.counters.ORIGINAL.bytes} `;
+  if (!e.status.has('SEEN_REPLY')) s += '[UNREPLIED] ';
+  s += `src=${formatIPv4(e.reply.src)} dst=${formatIPv4(e.reply.dst)} ${l4Text(e.reply)}`;
+  if (counted) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
+  if (e.status.has('ASSURED')) s += '[ASSURED] ';
+  if (e.mark >>> 0 !== 0) s += `mark=${e.mark >>> 0} `;
+  if (o.id) s += `id=${e.id} `;
+  if (ev.by) s += `[USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname} `;
+  return s.slice(0, -1);
+}

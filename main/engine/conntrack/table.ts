@@ -12,6 +12,7 @@
 import type { IPv4 } from '../net/ipv4.ts';
 import { PROTO } from '../netfilter/types.ts';
 import type { CtState, CtStatusBit, CtView, NatRequest, Packet, Tuple } from '../netfilter/types.ts';
+import { emitCtEvent, ctEvents } from './events.ts';
 import { cloneEntry, entryFromJSON, entryToJSON, newEntry } from './entry.ts';
 import type { CtEntry, CtEntryJSON } from './entry.ts';
 import { manipOf, nullRange, rangeOf, uniqueTuple } from './nat.ts';
@@ -163,6 +164,10 @@ export function undoConntrack(mark: number): void {
 }
 
 export class ConntrackTable {
+  /** Confirmed entries with an UPDATE event waiting for the end of their packet's pass on this
+   *  host (nf_ct_deliver_cached_events at confirm): one message for all the packet changed. */
+  private cached = new Set<CtEntry>();
+
   settings: ConntrackSettings;
   stats: CtStats = zeroStats();
   /** Confirmed entries by id; Map order is creation order, which is how we list them. */
@@ -289,6 +294,8 @@ export class ConntrackTable {
     this.willChange(entry);
     const confirmed = entry.status.has('CONFIRMED');
     const seenReply = entry.status.has('SEEN_REPLY');
+    const wasAssured = entry.status.has('ASSURED');
+    const wasState = entry.tcp?.state;
     let timeout: number | undefined;
     let kill = false;
 
@@ -302,7 +309,7 @@ export class ConntrackTable {
         const out = tcpPacket(tcp, { dir, flags: pkt.tcpFlags, seenReply, assured: entry.status.has('ASSURED') });
         if (out.kind === 'invalid') return this.invalid(out.reason);
         if (out.kind === 'repeat') {
-          this.delete(entry);
+          this.delete(entry, now);
           return { verdict: 'repeat', reason: out.reason };
         }
         if (out.kind === 'ignore') return { verdict: 'ignore', reason: out.reason };
@@ -352,10 +359,12 @@ export class ConntrackTable {
     c.bytes += pkt.len;
     if (kill) {
       // Killed, but the packet itself still passes with its conntrack (nf_ct_kill_acct).
-      if (confirmed) this.delete(entry);
+      if (confirmed) this.delete(entry, now);
       return { verdict: 'accept', reason: 'only reply is a RST: entry removed' };
     }
     if (dir === 'REPLY') entry.status.add('SEEN_REPLY');
+    // IPCT_REPLY, IPCT_ASSURED, IPCT_PROTOINFO (a new TCP state)
+    if (confirmed && ctUndo.depth === 0 && (entry.status.has('SEEN_REPLY') !== seenReply || entry.status.has('ASSURED') !== wasAssured || entry.tcp?.state !== wasState)) this.cached.add(entry);
     return { verdict: 'accept' };
   }
 
@@ -379,7 +388,7 @@ export class ConntrackTable {
     for (let attempt = 0; attempt < 2; attempt++) {
       let ref = this.lookup(pkt);
       if (ref && ref.entry.expires <= now) {
-        this.delete(ref.entry); // the kernel reaps an expired entry it stumbles on
+        this.delete(ref.entry, now); // the kernel reaps an expired entry it stumbles on
         ref = undefined;
       }
       const isNew = !ref;
@@ -455,7 +464,7 @@ export class ConntrackTable {
     this.journal();
     const origKey = tupleKey(entry.orig);
     const replyKey = tupleKey(entry.reply);
-    for (const h of [this.index.get(origKey), this.index.get(replyKey)]) if (h && h.entry.expires <= now) this.delete(h.entry);
+    for (const h of [this.index.get(origKey), this.index.get(replyKey)]) if (h && h.entry.expires <= now) this.delete(h.entry, now);
     const a = this.index.get(origKey);
     const b = this.index.get(replyKey);
     if (a || b) {
@@ -473,7 +482,22 @@ export class ConntrackTable {
     this.entries.set(entry.id, entry);
     this.index.set(origKey, { entry, dir: 'ORIGINAL' });
     this.index.set(replyKey, { entry, dir: 'REPLY' });
+    emitCtEvent(this, 'NEW', entry, now, ctUndo.depth > 0);
     return entry;
+  }
+
+  /** The end of a packet's pass on this host for a connection confirmed before: its cached
+   *  UPDATE event, if the packet changed anything the event reports. */
+  deliver(entry: CtEntry, now: number): void {
+    if (!this.cached.delete(entry) || !this.has(entry)) return;
+    emitCtEvent(this, 'UPDATE', entry, now, ctUndo.depth > 0);
+  }
+
+  /** A confirmed entry's mark set to `v` (CONNMARK, ctmark): IPCT_MARK when it changes. */
+  setMark(entry: CtEntry, v: number): void {
+    this.willChange(entry);
+    if (entry.mark !== v >>> 0 && ctUndo.depth === 0 && this.has(entry)) this.cached.add(entry);
+    entry.mark = v >>> 0;
   }
 
   /** An entry made by hand (`conntrack -I`, ctnetlink): confirmed at once; undefined when one
@@ -533,7 +557,7 @@ export class ConntrackTable {
   /** Remove entries whose timeout ran out; returns them (oldest first). */
   expire(now: number): CtEntry[] {
     const dead = [...this.entries.values()].filter((e) => e.expires <= now);
-    for (const e of dead) this.delete(e);
+    for (const e of dead) this.delete(e, now);
     return dead;
   }
 
@@ -554,14 +578,19 @@ export class ConntrackTable {
         }
       }
       if (order) ctUndo.log.push({ kind: 'delete', table: this, entry: e, order, refs });
+      this.cached.delete(e);
+      if (now !== undefined) emitCtEvent(this, 'DESTROY', e, now, ctUndo.depth > 0);
     }
     return victims;
   }
 
-  flush(): number {
+  /** Empties the table (`conntrack -F`); with `now`, each entry's DESTROY event goes out. */
+  flush(now?: number): number {
     const n = this.entries.size;
+    if (now !== undefined && ctEvents.sink) for (const e of this.entries.values()) emitCtEvent(this, 'DESTROY', e, now, ctUndo.depth > 0);
     this.entries.clear();
     this.index.clear();
+    this.cached.clear();
     return n;
   }
 
@@ -644,8 +673,7 @@ class EntryView implements CtView {
   }
 
   set mark(v: number) {
-    this.table.willChange(this.entry);
-    this.entry.mark = v >>> 0;
+    this.table.setMark(this.entry, v);
   }
 }
 
@@ -670,6 +698,11 @@ function natCheck(e: CtEntry, want: { addr?: IPv4; port?: number }, kind: 'src' 
   }
   if (want.addr === undefined && want.port === undefined) has = isNat || isPat;
   return has;
+}
+
+/** Whether an entry passes a filter (`-L`'s, and `-E`'s for each event). */
+export function entryMatches(e: CtEntry, f: CtFilter): boolean {
+  return matches(e, f);
 }
 
 function matches(e: CtEntry, f: CtFilter): boolean {

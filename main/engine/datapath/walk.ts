@@ -512,7 +512,12 @@ function hasPorts(proto: number): boolean {
 /** Insert a new connection into the table (after POSTROUTING / INPUT). A clash drops the
  *  packet, as __nf_conntrack_confirm does. */
 function confirm(f: Flight, hp: HostPass): Stop | null {
-  if (!hp.entry || !hp.isNew || hp.untracked) return null;
+  if (!hp.entry || hp.untracked) return null;
+  if (!hp.isNew) {
+    // (a connection confirmed before: the events this packet made go out now)
+    hp.host.ct.deliver(hp.entry, f.now);
+    return null;
+  }
   const e = hp.host.ct.confirm(hp.entry, f.now);
   hp.isNew = false;
   if (!e) {

@@ -7,12 +7,13 @@ import type { IPv4 } from '../net/ipv4.ts';
 import { PROTO } from '../netfilter/types.ts';
 import type { CtStatusBit } from '../netfilter/types.ts';
 import type { CtEntry } from '../conntrack/entry.ts';
-import { XML_FOOTER, XML_HEADER, formatLine, formatSave, formatXmlFlow } from '../conntrack/format.ts';
-import type { ConntrackTable, CtFilter } from '../conntrack/table.ts';
+import { XML_FOOTER, XML_HEADER, formatEvent, formatLine, formatSave, formatXmlFlow } from '../conntrack/format.ts';
+import { asUserspace, standInPortid, type CtEvent } from '../conntrack/events.ts';
+import { entryMatches, type ConntrackTable, type CtFilter } from '../conntrack/table.ts';
 import { TCP_STATES } from '../conntrack/tcp-state.ts';
 import type { TcpState } from '../conntrack/tcp-state.ts';
 import type { CtTuple } from '../conntrack/tuple.ts';
-import type { CommandResult } from './types.ts';
+import type { CommandResult, Follow } from './types.ts';
 
 const PROG = 'conntrack';
 const VERSION = '1.4.7';
@@ -146,6 +147,7 @@ const O_XML = 1;
 const O_EXT = 2;
 const O_ID = 8;
 const O_SAVE = 64;
+const O_TIMESTAMP = 4;
 
 function statusBits(e: CtEntry): number {
   let v = 0;
@@ -282,6 +284,8 @@ interface Parsed {
   status?: { set: number; mask: number };
   id?: number;
   output: number;
+  /** -e: the events -E shows (NEW 1, UPDATES 2, DESTROY 4). */
+  eventMask?: number;
   timeout?: number;
   srcNat?: NatArg;
   dstNat?: NatArg;
@@ -406,7 +410,7 @@ function parse(argv: string[]): Parsed {
       }
       case 'e':
         p.opts.add('event-mask');
-        parseParams(optarg ?? '', EVENT_PARAMS, p.warnings, (rest) => paramProblem(`Bad parameter \`${rest}'`));
+        p.eventMask = parseParams(optarg ?? '', EVENT_PARAMS, p.warnings, (rest) => paramProblem(`Bad parameter \`${rest}'`));
         return;
       case 'o':
         p.opts.add('output');
@@ -713,8 +717,46 @@ function summary(key: string, n: number): string {
   return `${PREFIX}${n} ${EXIT_MSG[key]}\n`;
 }
 
+/** The conntrack process as a DESTROY event names it. */
+function userspace(now: number): { portid: number; progname: string } {
+  return { portid: standInPortid(now), progname: PROG };
+}
+
+/** `-E` as a console follows it: each event of the host through -E's filters and event mask,
+ *  printed in -o's forms (`timestamp`: the event's wall-clock time first). */
+function eventFollow(p: Parsed, wallMs?: (at: number) => number): Follow | undefined {
+  if (p.table !== 'conntrack') return undefined;
+  const { filter, none } = toFilter(p);
+  const mask = p.eventMask ?? 7;
+  const st = p.status;
+  const bit: Record<CtEvent['type'], number> = { NEW: 1, UPDATE: 2, DESTROY: 4 };
+  const lineOpts = { extended: (p.output & O_EXT) !== 0, id: (p.output & O_ID) !== 0 };
+  return {
+    event(ev: CtEvent): string | null {
+      if (none || !(mask & bit[ev.type]) || !entryMatches(ev.entry, filter)) return null;
+      if (st) {
+        const bits = statusBits(ev.entry);
+        if ((bits & st.mask) !== st.set || (bits & st.set) !== st.set) return null;
+      }
+      let line = formatEvent(ev, lineOpts);
+      if (p.output & O_TIMESTAMP && wallMs) {
+        const us = Math.round(wallMs(ev.at) * 1000);
+        line = `[${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}]\t${line}`;
+      }
+      return line;
+    },
+    interrupted: (shown: number) => ({ stdout: '', stderr: summary('E', shown), code: 0, changed: false }),
+  };
+}
+
+/** How the shell runs conntrack: `follow` (an interactive console) lets -E go on running. */
+export interface ConntrackOptions {
+  follow?: boolean;
+  wallMs?: (at: number) => number;
+}
+
 /** The `conntrack` console command on one host's table at lab time `now` (seconds). */
-export function conntrack(argv: string[], _stdin: string, table: ConntrackTable, now: number): CommandResult {
+export function conntrack(argv: string[], _stdin: string, table: ConntrackTable, now: number, opts: ConntrackOptions = {}): CommandResult {
   let p: Parsed;
   try {
     p = parse(argv);
@@ -744,10 +786,13 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       return out(`${p.table === 'expect' ? 0 : table.count(now)}\n`, '');
     case 'F':
       if (p.table === 'expect') return out('', `${PREFIX}expectation table has been emptied.\n`);
-      table.flush();
+      asUserspace(userspace(now), () => table.flush(now));
       return out('', `${PREFIX}connection tracking table has been emptied.\n`, 0, true);
-    case 'E':
-      return out('', summary('E', 0));
+    case 'E': {
+      const follow = opts.follow ? eventFollow(p, opts.wallMs) : undefined;
+      if (!follow) return out('', summary('E', 0));
+      return { stdout: '', stderr: warn, code: 0, changed: false, follow };
+    }
     case 'L': {
       if (p.table === 'expect') return out('', summary('EXP_L', 0));
       if (p.table === 'dying' || p.table === 'unconfirmed') return out('', summary('L', 0));
@@ -769,7 +814,9 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       if (p.table === 'expect') return out('', `${PREFIX}0 ${EXIT_MSG.EXP_D}\n`, OTHER_PROBLEM);
       const rows = selected(table, p, now);
       const lines = rows.map((e) => render(e, p, now, 1, '-D'));
-      for (const e of rows) table.delete(e);
+      asUserspace(userspace(now), () => {
+        for (const e of rows) table.delete(e, now);
+      });
       return out(listing(lines, p), summary('D', rows.length), rows.length === 0 ? OTHER_PROBLEM : 0, rows.length > 0);
     }
     case 'U': {

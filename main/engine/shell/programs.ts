@@ -13,7 +13,8 @@ import { TEXT_TOOLS } from './textutils.ts';
 import { kubectl } from './kubectl/index.ts';
 import { calicoctl, type CalicoctlEnv } from './calicoctl.ts';
 import type { KubeStore } from '../kube/objects/store.ts';
-import { fail, ok, type CommandResult } from './types.ts';
+import { fail, ok, type CommandResult, type Follow } from './types.ts';
+import type { CtEvent } from '../conntrack/events.ts';
 
 export interface ShellEnv {
   host: Host;
@@ -28,6 +29,10 @@ export interface ShellEnv {
   calico?: CalicoctlEnv;
   /** The client tools (curl, wget, nc, ping, nslookup, dig), whose packets the lab walks. */
   netClient?: (name: string, argv: string[], stdin: string) => CommandResult | null;
+  /** An interactive console: a command that goes on running (`conntrack -E`) is followed. */
+  follow?: boolean;
+  /** Wall-clock milliseconds of a lab time (seconds), for the tools that print timestamps. */
+  wallMs?: (at: number) => number;
 }
 
 /** coreutils `sleep NUMBER[smhd]...`: here it advances the lab clock instead of waiting. */
@@ -116,7 +121,7 @@ const PROGRAMS: Record<string, Program> = {
   'iptables-save': (a, s, e) => iptablesSave(a, s, e.host.nf, e.now),
   'iptables-restore': (a, s, e) => forceAcct(iptablesRestore(a, s, e.host.nf), e.host, () => s.includes('connbytes')),
   ipset: (a, s, e) => ipset(a, s, e.host.ipsets),
-  conntrack: (a, s, e) => conntrack(a, s, e.host.ct, e.now),
+  conntrack: (a, s, e) => conntrack(a, s, e.host.ct, e.now, { follow: e.follow, wallMs: e.wallMs }),
   ip: (a, s, e) => ip(a, s, e.host.net),
   sysctl: (a, s, e) => sysctl(a, s, e.host.net),
   cat,
@@ -157,7 +162,11 @@ export function runProgram(argv: string[], stdin: string, env: ShellEnv): Comman
  * every command goes to the terminal; `changed` is true when any command changed the host.
  * Returns null when more input lines are needed (an open here-document).
  */
-export function runLine(lines: readonly string[], env: ShellEnv, vars: Record<string, string> = {}): (CommandResult & { consumed: number; commands: { argv: string[]; stdin?: string; changed: boolean }[] }) | null {
+export function runLine(
+  lines: readonly string[],
+  env: ShellEnv,
+  vars: Record<string, string> = {},
+): (CommandResult & { consumed: number; commands: { argv: string[]; stdin?: string; changed: boolean }[]; followed?: FollowedLine }) | null {
   let parsed;
   try {
     parsed = parseInput(lines, { HOSTNAME: env.host.name, ...vars });
@@ -176,16 +185,54 @@ export function runLine(lines: readonly string[], env: ShellEnv, vars: Record<st
     if (pipe.op === '||' && code === 0) continue;
     let input = '';
     let r: CommandResult = ok();
-    pipe.commands.forEach((c, i) => {
+    for (let i = 0; i < pipe.commands.length; i++) {
+      const c = pipe.commands[i];
       const stdin = c.stdin ?? (i > 0 ? input : '');
       r = runProgram(c.argv, stdin, env);
       stderr += r.stderr;
       if (r.changed) changed = true;
       commands.push({ argv: c.argv, stdin: c.stdin ?? (i > 0 ? input : undefined), changed: r.changed });
       input = r.stdout;
-    });
+      if (r.follow) {
+        // It runs on: the console follows it, its lines going through the rest of the pipe;
+        // the line's later commands wait for it (and an interrupted line runs none of them).
+        const rest = pipe.commands.slice(i + 1).map((x) => x.argv);
+        return { stdout: stdout + r.stdout, stderr, code: 0, changed, consumed: parsed.consumed, commands, followed: { follow: r.follow, rest } };
+      }
+    }
     stdout += r.stdout;
     code = r.code;
   }
   return { stdout, stderr, code, changed, consumed: parsed.consumed, commands };
+}
+
+/** A console line still running: the command followed, and the pipe after it. */
+export interface FollowedLine {
+  follow: Follow;
+  rest: string[][];
+}
+
+/**
+ * What a followed line prints for some events of its host: each event's line, through the
+ * rest of the pipe (line filters like grep; a tool that needs its whole input sees only these
+ * lines). `shown` counts the events the command itself printed.
+ */
+export function followLines(f: FollowedLine, events: readonly CtEvent[], env: ShellEnv): { stdout: string; stderr: string; shown: number } {
+  let text = '';
+  let shown = 0;
+  for (const ev of events) {
+    const line = f.follow.event(ev);
+    if (line === null) continue;
+    text += line + '\n';
+    shown++;
+  }
+  let stderr = '';
+  if (text && f.rest.length) {
+    for (const argv of f.rest) {
+      const r = runProgram(argv, text, env);
+      stderr += r.stderr;
+      text = r.stdout;
+    }
+  }
+  return { stdout: text, stderr, shown };
 }

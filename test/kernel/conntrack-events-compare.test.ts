@@ -1,0 +1,390 @@
+// Conntrack events (`conntrack -E`), on the engine and on the real kernel: two hosts on a LAN
+// (harness echoPair: b tracks connections and serves UDP 5353 and TCP 8080), `conntrack -E`
+// followed in b while a makes connections, then interrupted (SIGINT, Ctrl+C in a console); what
+// it printed, stdout and stderr (the "N flow events have been shown" summary), must be the
+// kernel's line for line. Each phase starts its own watch on both sides and ends with b's table
+// empty, so the phases do not see each other's entries.
+//
+// The traffic, the same packets on both sides:
+// - a TCP connection to 8080, opened and closed: on the engine `nc -z` (which closes at once:
+//   FIN, FIN, ACK), on the kernel the harness's TCP_CLIENT held open a moment, then stopped (its
+//   socket closes; b's Node server ends its side when a's does). b's kernel acks a's FIN either
+//   alone or with its own FIN, as its delayed ACK and the server's close race (the lone ACK
+//   shows as an UPDATE to CLOSE_WAIT): a raw OUTPUT rule on both sides drops that lone ACK (the
+//   only segment b sends with ACK alone, no data flowing) before conntrack sees it, so the close
+//   is always FIN_WAIT, LAST_ACK, TIME_WAIT;
+// - an ICMP echo (`ping -c1` on the engine, harness/icmp-echo.pl with the same echo id and 56
+//   data bytes on the kernel);
+// - a UDP request and its answer (the harness's UDP_CLIENT on the kernel; on the engine a kept
+//   trace, whose events go to the console as a command's do: the engine's `nc -u` does not
+//   send UDP).
+// The engine's clients pick their source port (and ping its echo id) themselves: the kernel's
+// clients are given the same, read from the engine's NEW event, so no port is normalised.
+//
+// Phases: (1) the traffic's NEW and UPDATE lines; (2) `conntrack -D -p icmp` and `conntrack -F`
+// on b, DESTROY lines with `[USERSPACE] portid=N progname=conntrack`; (3) `-p udp -e NEW,DESTROY
+// -o id`; (4) `-o extended` with nf_conntrack_acct=1 (counters in DESTROY lines); (5) a CONNMARK
+// --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`.
+//
+// `progname=` is there only if `conntrack -E` still finds the deleting socket open when it
+// prints the event (it looks the portid up in /proc): a real deleter's exit races with that, so
+// the kernel's deleters are held until the lines are out (harness/ct-events-hold.pl).
+// Normalised: a NEW or UPDATE line of the kernel's showing one second less than the engine's
+// (its clock may tick between the packet refreshing the timeout and the message), the portid
+// (the deleter's pid, or a random number for the second socket `-D` deletes with), the entry
+// ids of `-o id` (the kernel's are hashes: numbered in order of appearance on both sides), and
+// the order of the DESTROY lines one `conntrack -F` makes (the kernel's is hash order: compared
+// as sorted sets). The timeout a DESTROY from userspace shows is what is left: the kernel's
+// clock runs on, so the engine's is moved half a second (`sleep 0.5`) before each deletion, and
+// the kernel's deletion starts less than 0.8 s after the oldest entry's last packet (checked).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+import type { CtEvent } from '../../main/engine/conntrack/events.ts';
+import type { FollowedLine } from '../../main/engine/shell/programs.ts';
+import { checkKernelPrereqs, killPid, trackPid, untrackPid, waitFor } from './harness/netns.ts';
+import { PAIR, TCP_CLIENT, UDP_CLIENT, echoPair, startScript } from './harness/node-scripts.ts';
+
+const ICMP_ECHO = fileURLToPath(new URL('./harness/icmp-echo.pl', import.meta.url));
+const HOLD = fileURLToPath(new URL('./harness/ct-events-hold.pl', import.meta.url));
+const { B, UDP_PORT, TCP_PORT } = PAIR;
+
+interface Output {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** `conntrack -E ARGS` running in a namespace, its output gathered until stop() (SIGINT). */
+interface KernelWatch {
+  lines(): string[];
+  stop(): Promise<Output>;
+}
+
+/** Whether a process has a NETLINK_NETFILTER socket subscribed to some group (conntrack -E
+ *  listening): its namespace's /proc/net/netlink. */
+function subscribed(pid: number): boolean {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/net/netlink`, 'utf8');
+  } catch {
+    return false;
+  }
+  return text
+    .split('\n')
+    .slice(1)
+    .some((l) => {
+      const f = l.trim().split(/\s+/);
+      return f[1] === '12' && f[3] !== undefined && /[1-9a-f]/.test(f[3]);
+    });
+}
+
+async function startKernelWatch(ns: string, args: string[]): Promise<KernelWatch> {
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+  const child = spawn('ip', ['netns', 'exec', ns, 'conntrack', '-E', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('conntrack -E did not start');
+  trackPid(pid);
+  let stdout = '';
+  let stderr = '';
+  let code: number | null = null;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<void>((resolve) =>
+    child.on('close', (c, sig) => {
+      code = c ?? (sig ? 128 : 1);
+      resolve();
+    }),
+  );
+  const stop = async (): Promise<Output> => {
+    if (code === null) {
+      killPid(pid, 'SIGINT');
+      const done = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      if (!done) {
+        killPid(pid, 'SIGKILL');
+        await closed;
+        stderr += '(killed: SIGINT did not end it within 3 s)\n';
+      }
+    }
+    untrackPid(pid);
+    return { stdout, stderr, code: code ?? 1 };
+  };
+  // (comm is conntrack once `ip netns exec` exec'd it; then it subscribes to the event groups)
+  const ready = await waitFor(() => code === null && subscribed(pid), 3000, 10);
+  if (!ready) {
+    const o = await stop();
+    throw new Error(`conntrack -E ${args.join(' ')} in ${ns} is not listening: ${o.stdout}${o.stderr}`);
+  }
+  return { lines: () => stdout.split('\n').filter(Boolean), stop };
+}
+
+/**
+ * A conntrack command in a namespace whose exit waits for release() (harness/ct-events-hold.pl):
+ * `conntrack -E` names the deleting program only while its socket is open.
+ */
+function startHeld(ns: string, argv: string[], held: (() => Promise<Output>)[]): { release(): Promise<Output> } {
+  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+  const child = spawn('ip', ['netns', 'exec', ns, 'perl', HOLD, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const pid = child.pid;
+  if (pid !== undefined) trackPid(pid);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => {
+    child.on('close', (c, sig) => resolve(c ?? (sig ? 128 : 1)));
+    child.on('error', (e) => {
+      stderr += e.message;
+      resolve(127);
+    });
+  });
+  const finish = async (): Promise<Output> => {
+    child.stdin.end('go\n');
+    const code = await Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+    if (pid !== undefined) {
+      if (code === null) killPid(pid, 'SIGKILL');
+      untrackPid(pid);
+    }
+    return { stdout, stderr: code === null ? `${stderr}(killed after 5 s)\n` : stderr, code: code ?? 124 };
+  };
+  let released: Promise<Output> | null = null;
+  const release = (): Promise<Output> => (released ??= finish());
+  held.push(release);
+  return { release };
+}
+
+/** The deleting program's pid (`[USERSPACE] portid=N`). */
+function normalise(lines: string[]): string[] {
+  return lines.map((l) => l.replace(/ portid=\d+ /, ' portid=N '));
+}
+
+const TIMED = /^( *\[(?:NEW|UPDATE)\] (?:ipv4 +2 )?\w+ +\d+ )(\d+)( .*)$/;
+
+/**
+ * The kernel's NEW and UPDATE lines, where one shows a second less than the engine's same line:
+ * the kernel's clock (jiffies, HZ=250 here) ticked between the packet refreshing the timeout and
+ * the event's message being built (seen now and then on a FIN_WAIT: 119 for 120).
+ */
+function ticked(kernel: string[], engine: string[]): string[] {
+  return kernel.map((k, i) => {
+    const mk = TIMED.exec(k);
+    const me = TIMED.exec(engine[i] ?? '');
+    return mk && me && mk[1] === me[1] && mk[3] === me[3] && Number(mk[2]) + 1 === Number(me[2]) ? engine[i] : k;
+  });
+}
+
+/** The entry id of `-o id` (after the tuples and flags, before `[USERSPACE]`), numbered. */
+function numberIds(lines: string[]): string[] {
+  const ids = new Map<string, number>();
+  return lines.map((l) =>
+    l.replace(/ id=(\d+)( \[USERSPACE\].*)?$/, (_all, id: string, rest: string | undefined) => {
+      if (!ids.has(id)) ids.set(id, ids.size + 1);
+      return ` id=#${ids.get(id)}${rest ?? ''}`;
+    }),
+  );
+}
+
+test('prerequisites: root and the real tools', () => checkKernelPrereqs());
+
+test('conntrack -E: the events of b, line for line as the kernel prints them, phase by phase', { timeout: 90_000 }, async () => {
+  const { engine, kernel, nsA, nsB, stops, destroy } = await echoPair();
+  let watch: KernelWatch | null = null;
+  /** The held deleters, released in the end whatever happened. */
+  const releases: (() => Promise<Output>)[] = [];
+  try {
+    // ---- both sides' watches ----
+    /** When each kind of entry last saw a packet on the kernel (performance.now()). */
+    const lastPacket = new Map<string, number>();
+    let engineEvents: CtEvent[] = [];
+    engine.onCtEvent = (host, ev) => {
+      if (host === 'b') engineEvents.push(ev);
+    };
+    let followed: FollowedLine | null = null;
+    const engineOut = () => engine.followLines('b', followed!, engineEvents);
+    const engineLines = () => engineOut().stdout.split('\n').filter(Boolean);
+    const start = async (args: string[]) => {
+      engineEvents = [];
+      lastPacket.clear();
+      const r = engine.console('b', [['conntrack', '-E', ...args].join(' ')], { follow: true });
+      assert.ok(r?.followed, `engine: conntrack -E ${args.join(' ')} runs on: ${r?.stderr}`);
+      assert.equal(r.stderr, '');
+      followed = r.followed;
+      watch = await startKernelWatch(nsB, args);
+    };
+    /** Waits (at most 3 s) until the kernel printed as many lines as the engine did. */
+    const caughtUp = async () => {
+      const want = engineLines().length;
+      await waitFor(() => watch!.lines().length >= want, 3000, 10);
+    };
+    const stopBoth = async (): Promise<{ kernel: Output; engine: Output }> => {
+      await caughtUp();
+      // (a moment for lines the engine did not print)
+      await new Promise((r) => setTimeout(r, 150));
+      const k = await watch!.stop();
+      watch = null;
+      const e = engineOut();
+      const i = followed!.follow.interrupted(e.shown);
+      followed = null;
+      return { kernel: k, engine: { stdout: e.stdout, stderr: e.stderr + i.stderr, code: i.code } };
+    };
+    const sh = async (host: 'b', line: string): Promise<{ kernel: Output; engine: Output }> => {
+      const k = await kernel.exec(host, line.split(' '));
+      const r = engine.console(host, [line]);
+      assert.ok(r);
+      return { kernel: k, engine: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
+    };
+    /** b's table emptied, unwatched (between phases). */
+    const flush = async () => {
+      assert.equal((await kernel.exec('b', ['conntrack', '-F'])).code, 0);
+      assert.equal(engine.exec('b', ['conntrack', '-F'], '').code, 0);
+    };
+
+    // ---- the traffic ----
+    const tcp = async () => {
+      const e = engine.console('a', [`nc -z ${B} ${TCP_PORT}`]);
+      assert.equal(e?.code, 0, `engine nc: ${e?.stderr}`);
+      // (its source port, from the engine's events: filters may hide the line)
+      const sport = engineEvents.filter((ev) => ev.type === 'NEW' && ev.entry.orig.proto === 6).at(-1)?.entry.orig.sport;
+      assert.ok(sport, 'the engine made a TCP entry');
+      const c = await startScript(nsA, TCP_CLIENT, [B, String(TCP_PORT), String(sport)]);
+      stops.push(c.stop);
+      assert.equal(c.first, 'up', `kernel tcp from ${sport}`);
+      // held open a moment (the handshake's events out), then closed
+      await new Promise((r) => setTimeout(r, 100));
+      c.stop();
+      await caughtUp();
+      lastPacket.set('tcp', performance.now());
+    };
+    const ping = async () => {
+      const e = engine.console('a', [`ping -c1 ${B}`]);
+      assert.equal(e?.code, 0, `engine ping: ${e?.stderr}`);
+      const id = engineEvents.filter((ev) => ev.type === 'NEW' && ev.entry.orig.proto === 1).at(-1)?.entry.orig.sport;
+      assert.ok(id !== undefined, 'the engine made an ICMP entry');
+      const k = await kernel.exec('a', ['perl', ICMP_ECHO, B, '-', '2000', '56', String(id)]);
+      assert.equal(k.stdout.trim(), `reply ${B}`, `kernel echo id ${id}: ${k.stderr}`);
+      lastPacket.set('icmp', performance.now());
+      await caughtUp();
+    };
+    let udpPort = 40000;
+    const udp = async () => {
+      const sport = ++udpPort;
+      // (a kept trace reports its events as a console command's packets do)
+      const t = engine.trace({ from: 'a', to: `${B}:${UDP_PORT}`, proto: 'udp', sport, keep: true }).json;
+      assert.equal(t.reply?.outcome, 'delivered', `engine udp from ${sport}: ${t.outcome} ${t.reason}`);
+      const k = await kernel.exec('a', [process.execPath, '--input-type=module', '-e', UDP_CLIENT, B, String(UDP_PORT), String(sport), '2000']);
+      assert.equal(k.stdout.trim(), 'ok', `kernel udp from ${sport}: ${k.stderr}`);
+      lastPacket.set('udp', performance.now());
+      await caughtUp();
+    };
+    /** A deletion on b, half a second after the entries' last packets on both sides; the
+     *  kernel's deleter kept from exiting until its events were printed. */
+    const userspace = async (line: string) => {
+      engine.console('b', ['sleep 0.5']);
+      const age = performance.now() - Math.min(...lastPacket.values());
+      const held = startHeld(nsB, line.split(' '), releases);
+      const e = engine.console('b', [line]);
+      assert.ok(e);
+      await caughtUp();
+      const r = { kernel: await held.release(), engine: { stdout: e.stdout, stderr: e.stderr, code: e.code } };
+      // (deleted later, the kernel's entries would show a second less left than the engine's)
+      assert.ok(age < 800, `${line} started ${Math.round(age)} ms after the oldest entry's last packet: too late to compare timeouts (machine too busy?)`);
+      assert.deepEqual(r.engine, { ...r.kernel, stdout: r.engine.stdout }, `${line}: stderr and exit status`);
+      return r;
+    };
+    const compare = (what: string, o: { kernel: Output; engine: Output }, opts: { ids?: boolean; sets?: (lines: string[]) => string[] } = {}) => {
+      const lines = (text: string) => {
+        const l = normalise(text.split('\n').filter(Boolean));
+        return opts.ids ? numberIds(l) : l;
+      };
+      const sets = opts.sets ?? ((l: string[]) => l);
+      const e = lines(o.engine.stdout);
+      const k = sets(ticked(lines(o.kernel.stdout), e));
+      assert.deepEqual(sets(e), k, `${what}: stdout\n--- kernel\n${o.kernel.stdout}--- engine\n${o.engine.stdout}`);
+      assert.deepEqual([o.engine.stderr, o.engine.code], [o.kernel.stderr, o.kernel.code], `${what}: stderr and exit status`);
+      return k;
+    };
+
+    // b's lone ACK of a's FIN dropped before conntrack (see the top): FIN, FIN+ACK, ACK
+    const noLoneAck = `iptables -t raw -A OUTPUT -p tcp --sport ${TCP_PORT} --tcp-flags ALL ACK -j DROP`;
+    const rule = await sh('b', noLoneAck);
+    assert.deepEqual(rule.engine, rule.kernel, noLoneAck);
+    assert.equal(rule.kernel.code, 0, rule.kernel.stderr);
+
+    // 1. NEW and UPDATE lines of the three connections
+    await start([]);
+    await tcp();
+    await ping();
+    await udp();
+    const p1 = compare('traffic', await stopBoth());
+    assert.ok(p1.length >= 6, p1.join('\n'));
+    await flush();
+
+    // 2. deleted from userspace: one entry by -D, the rest by -F (hash order: sorted)
+    await start([]);
+    await ping();
+    await udp();
+    await tcp();
+    await userspace('conntrack -D -p icmp');
+    await caughtUp();
+    const before = watch!.lines().length;
+    const engineBefore = engineLines().length;
+    await userspace('conntrack -F');
+    const p2 = await stopBoth();
+    const sortTail = (n: number) => (lines: string[]) => [...lines.slice(0, n), ...lines.slice(n).sort()];
+    assert.equal(before, engineBefore, 'lines before -F');
+    compare('conntrack -D, conntrack -F', p2, { sets: sortTail(before) });
+    assert.match(p2.kernel.stdout, /\[DESTROY\] .*\[USERSPACE\] portid=\d+ progname=conntrack\n/);
+
+    // 3. filters: UDP only, NEW and DESTROY only, with the entry id
+    await start(['-p', 'udp', '-e', 'NEW,DESTROY', '-o', 'id']);
+    await ping();
+    await tcp();
+    await udp();
+    await userspace('conntrack -F');
+    compare('-p udp -e NEW,DESTROY -o id', await stopBoth(), { ids: true });
+
+    // 4. -o extended, with accounting on: the DESTROY lines carry the counters
+    for (const side of ['kernel', 'engine'] as const) {
+      const argv = ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=1'];
+      const code = side === 'kernel' ? (await kernel.exec('b', argv)).code : engine.exec('b', argv, '').code;
+      assert.equal(code, 0, `${side}: ${argv.join(' ')}`);
+    }
+    await start(['-o', 'extended']);
+    await ping();
+    await udp();
+    await tcp();
+    const engineBefore4 = engineLines().length;
+    await userspace('conntrack -F');
+    const p4 = await stopBoth();
+    compare('-o extended, acct on', p4, { sets: sortTail(engineBefore4) });
+    assert.match(p4.kernel.stdout, /packets=\d+ bytes=\d+/);
+    for (const side of ['kernel', 'engine'] as const) {
+      const argv = ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=0'];
+      const code = side === 'kernel' ? (await kernel.exec('b', argv)).code : engine.exec('b', argv, '').code;
+      assert.equal(code, 0, `${side}: ${argv.join(' ')}`);
+    }
+
+    // 5. a connection mark set by b's replies: mark= from the UPDATE that set it
+    const connmark = 'iptables -t mangle -A OUTPUT -j CONNMARK --set-mark 7';
+    const cm = await sh('b', connmark);
+    assert.deepEqual([cm.engine.code, cm.engine.stderr], [cm.kernel.code, cm.kernel.stderr], connmark);
+    await start(['-o', 'id']);
+    await tcp();
+    await ping();
+    await udp();
+    await userspace('conntrack -D -p tcp');
+    const p5 = compare('CONNMARK --set-mark 7', await stopBoth(), { ids: true });
+    assert.ok(p5.some((l) => / mark=7 /.test(l)), p5.join('\n'));
+    await flush();
+  } finally {
+    engine.onCtEvent = null;
+    if (watch) await (watch as KernelWatch).stop();
+    for (const release of releases) await release();
+    await destroy();
+  }
+});
