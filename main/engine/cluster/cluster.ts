@@ -16,6 +16,8 @@ import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
 import { runProgram } from '../shell/programs.ts';
+import { legacyConntrackCleanup, staleUdpFlows } from '../kube/proxy/conntrack-cleanup.ts';
+import { asUserspace, standInPortid } from '../conntrack/events.ts';
 import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
@@ -28,7 +30,7 @@ import { healthCheckResponse, healthCheckService, localReadyEndpoints } from './
 import type { HttpResponse } from '../shell/netclients/curl.ts';
 import { counterClock } from '../netfilter/counter-clock.ts';
 import { ALL_CHAINS } from '../netfilter/ruleset.ts';
-import { BUILTIN_CHAINS, type TableName } from '../netfilter/types.ts';
+import { BUILTIN_CHAINS, PROTO, type TableName } from '../netfilter/types.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
 export interface ClusterTopology {
@@ -747,8 +749,24 @@ export class Cluster {
       if (full) z.all = ticks;
       z.top = ticks;
       this.zeroedAt.set(name, z);
+      this.cleanConntrack(host, restart ? undefined : last?.services, services);
     }
     this.synced.set(name, { services, nodeKey });
+  }
+
+  /** kube-proxy's housekeeping after a sync: stale UDP flows out of the node's conntrack
+   *  table (see kube/proxy/conntrack-cleanup.ts). */
+  private cleanConntrack(host: Host, prev: ServicePort[] | undefined, services: ServicePort[]): void {
+    const now = this.topo.now();
+    if (this.doc.proxy === 'legacy') {
+      // (exec'd as kube-proxy v1.19 does; "0 flow entries have been deleted" is no error to it)
+      for (const argv of legacyConntrackCleanup(prev, services)) runProgram(argv, '', { host, now });
+      return;
+    }
+    const flows = host.ct.list({ proto: PROTO.udp }, now).map((e) => ({ e, origDst: formatIPv4(e.orig.dst), origDport: e.orig.dport, replySrc: formatIPv4(e.reply.src) }));
+    if (!flows.length) return;
+    const stale = staleUdpFlows(services, flows);
+    if (stale.length) asUserspace(kubeProxyPort(now), () => stale.forEach((f) => host.ct.delete(f.e, now)));
   }
 
   /** Applies a kube-proxy sync; false: one of its commands failed. */
@@ -829,4 +847,9 @@ function podListen(pod: Pod): ListenSpec[] {
   }
   if (!out.length) out.push({ port: 80, proto: 'tcp' });
   return out;
+}
+
+/** kube-proxy's netlink socket as a DESTROY event names it (the lab has no processes). */
+function kubeProxyPort(now: number): { portid: number; progname: string } {
+  return { portid: standInPortid(now), progname: 'kube-proxy' };
 }
