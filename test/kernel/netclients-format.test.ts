@@ -122,8 +122,8 @@ function addNs(): string {
 }
 
 /** Runs a command in namespace A with the pod's resolv.conf. */
-function inPod(argv: string[], timeout = 20_000): Out {
-  return sh(['ip', 'netns', 'exec', nsA, 'unshare', '-m', 'sh', '-c', `mount --bind ${resolvPath} /etc/resolv.conf && exec "$@"`, 'sh', ...argv], { timeout });
+function inPod(argv: string[], timeout = 20_000, input = ''): Out {
+  return sh(['ip', 'netns', 'exec', nsA, 'unshare', '-m', 'sh', '-c', `mount --bind ${resolvPath} /etc/resolv.conf && exec "$@"`, 'sh', ...argv], { timeout, input });
 }
 
 function waitFor(pred: () => boolean, what: string, ms = 10_000): void {
@@ -419,6 +419,26 @@ test('openbsd nc -z: success, refusal, timeouts, names with their addresses', as
   ];
   for (const c of cases) {
     same(nc(c.argv, '', { ...env(), connect: (ip, port) => c.outcome(ip, port) }), inPod(c.argv), undefined, c.argv.join(' '));
+  }
+});
+
+test('openbsd nc -u: a UDP socket, tested with X datagrams only under -v, refused by ICMP', async () => {
+  await started();
+  // The DNS server listens on 10.96.0.10 udp/53 (an X is no query: it answers nothing); nothing
+  // listens on 10.20.0.2 udp/5353 (ICMP port unreachable).
+  const open = (ip: string, port: number): ConnectOutcome => (ip === '10.96.0.10' && port === 53 ? { kind: 'timeout', ip, elapsedMs: 0 } : { kind: 'refused', ip });
+  const cases: { argv: string[]; stdin?: string }[] = [
+    { argv: ['nc', '-zuv', '-w', '1', '10.96.0.10', '53'] },
+    { argv: ['nc', '-zuv', '-w', '1', '10.20.0.2', '5353'] },
+    { argv: ['nc', '-zu', '-w', '1', '10.20.0.2', '5353'] },
+    { argv: ['nc', '-zuv', '-w', '1', '10.20.0.2', '5353-5354'] },
+    { argv: ['nc', '-uv', '-w', '1', '10.20.0.2', '5353'], stdin: 'hello\n' },
+    { argv: ['nc', '-u', '-w', '1', '10.20.0.2', '5353'], stdin: 'hello\n' },
+    { argv: ['nc', '-uv', '-w', '1', 'kube-dns.kube-system', 'domain'], stdin: 'hello\n' },
+  ];
+  for (const c of cases) {
+    const ours = nc(c.argv, c.stdin ?? '', { ...env(), connect: (ip) => ({ kind: 'refused', ip }), udp: (ip, port) => ({ send: () => open(ip, port) }) });
+    same(ours, inPod(c.argv, 20_000, c.stdin ?? ''), undefined, c.argv.join(' '));
   }
 });
 

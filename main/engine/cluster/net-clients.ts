@@ -13,7 +13,7 @@ import type { TraceRun } from '../datapath/trace.ts';
 import type { ConnectOutcome } from '../shell/netclients/common.ts';
 import { curl, nginxResponse, type HttpResponse } from '../shell/netclients/curl.ts';
 import { dig } from '../shell/netclients/dig.ts';
-import { nc } from '../shell/netclients/nc.ts';
+import { nc, type UdpSocket } from '../shell/netclients/nc.ts';
 import { nslookup } from '../shell/netclients/nslookup.ts';
 import { ping, type ProbeOutcome } from '../shell/netclients/ping.ts';
 import { wget } from '../shell/netclients/wget.ts';
@@ -128,6 +128,18 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     }
     return connectOutcome(run, host, ip, budgetMs);
   };
+  // nc -u: datagrams from one source port, each walked; ICMP errors say refused or unreachable
+  const udp = (ip: string, port: number): UdpSocket | ConnectOutcome => {
+    const dst = parseIPv4(ip);
+    if (dst === null) return { kind: 'unreachable', ip, errno: 'ENETUNREACH', elapsedMs: 0 };
+    const sport = ephemeralPort(lab.random);
+    return {
+      send: (bytes) => {
+        const pkt: Packet = { src: 0, dst, proto: PROTO.udp, sport, dport: port, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 28 + bytes, mark: 0 };
+        return connectOutcome(lab.probe(host, pkt), host, ip, 0);
+      },
+    };
+  };
   const ask = (server: string, query: DnsMessage) => {
     const dst = parseIPv4(server);
     if (dst === null) return { kind: 'timeout' as const };
@@ -149,7 +161,7 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     case 'wget':
       return wget(argv, stdin, { ...base, connect, http });
     case 'nc':
-      return nc(argv, stdin, { ...base, connect });
+      return nc(argv, stdin, { ...base, connect, udp });
     case 'nslookup':
       return nslookup(argv, stdin, base);
     case 'dig':

@@ -1,8 +1,11 @@
 // OpenBSD netcat (Debian's netcat-openbsd 1.219), the `nc` of most debug images:
 // `nc -zv HOST PORT[-PORT]` reports each port on stderr (without -v only the exit status
-// tells); without -z it connects and relays stdin, printing what the peer sends back. TCP
-// only: UDP probes (-u) are parsed but not told apart. Checked against the real tool in
-// test/kernel/netclients-format.test.ts.
+// tells); without -z it connects and relays stdin, printing what the peer sends back.
+// With -u a "connection" is a connected UDP socket, which sends nothing by itself: only -v
+// tests the port (udptest: an "X" datagram, a second, then one a second for -w seconds, 3 by
+// default — an ICMP port unreachable after the first fails the port, silently); without -z,
+// stdin goes out as one datagram. Checked against the real tool in
+// test/kernel/netclients-format.test.ts (and its packets in test/engine/netclients).
 
 import { portToService, serviceToPort } from '../../netfilter/services.ts';
 import { fail, type CommandResult } from '../types.ts';
@@ -121,9 +124,17 @@ export function formatNc(req: NcRequest, res: NcResult): CommandResult {
   return { stdout: ok && !req.zero ? (res.received ?? '') : '', stderr, code: ok ? 0 : 1, changed: false };
 }
 
+/** A connected UDP socket (-u): each send is one datagram of `bytes` payload bytes, from the
+ *  same source port; its outcome says whether an ICMP error came back for it. */
+export interface UdpSocket {
+  send(bytes: number): ConnectOutcome;
+}
+
 export interface NcEnv extends NetEnv {
   hosts?: HostsEntry[];
   connect: (ip: string, port: number, budgetMs: number) => ConnectOutcome;
+  /** -u: a UDP socket connected to ip:port (connect() sends nothing), or the route error. */
+  udp?: (ip: string, port: number) => UdpSocket | ConnectOutcome;
   /** Without -z: the peer's bytes in answer to stdin. */
   exchange?: (ip: string, port: number, stdin: string) => string;
 }
@@ -132,6 +143,7 @@ export function nc(argv: string[], stdin: string, env: NcEnv): CommandResult {
   const req = parseNc(argv);
   if ('code' in req) return req;
   const resolution = resolveHost(req.host, env, { hosts: env.hosts });
+  if (req.udp && env.udp && resolution.ok) return ncUdp(req, stdin, resolution.addresses, env.udp);
   const res: NcResult = { resolution, ports: [] };
   if (resolution.ok) {
     for (const port of req.ports) {
@@ -149,4 +161,40 @@ export function nc(argv: string[], stdin: string, env: NcEnv): CommandResult {
     }
   }
   return formatNc(req, res);
+}
+
+/** -u: each port through a connected UDP socket (see the header). */
+function ncUdp(req: NcRequest, stdin: string, addresses: readonly string[], udp: NonNullable<NcEnv['udp']>): CommandResult {
+  let stderr = '';
+  let ok = false;
+  for (const port of req.ports) {
+    let sock: UdpSocket | null = null;
+    let ip = '';
+    for (const a of addresses) {
+      const s = udp(a, port);
+      if ('send' in s) {
+        sock = s;
+        ip = a;
+        break;
+      }
+      // (connect() of a UDP socket fails only without a route)
+      if (req.verbose) stderr += `nc: connect to ${a === req.host ? req.host : `${req.host} (${a})`} port ${port} (udp) failed: ${ERRNO_TEXT[outcomeErrno(s) ?? 'ENETUNREACH']}\n`;
+    }
+    if (!sock) continue;
+    if (req.verbose) {
+      // udptest: an ICMP error for the first X makes the second write fail; then one X a second
+      const first = sock.send(1).kind;
+      if (first === 'refused' || first === 'unreachable') continue;
+      sock.send(1);
+      for (let i = 0; i < (req.timeoutSec ?? 3); i++) sock.send(1);
+      const who = ip === req.host ? req.host : `${req.host} (${ip})`;
+      stderr += `Connection to ${who} ${port} port [udp/${portToService(port, 'udp') ?? '*'}] succeeded!\n`;
+    }
+    ok = true;
+    if (!req.zero) {
+      if (stdin) sock.send(new TextEncoder().encode(stdin).length);
+      break;
+    }
+  }
+  return { stdout: '', stderr, code: ok ? 0 : 1, changed: false };
 }
