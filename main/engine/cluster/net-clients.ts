@@ -140,10 +140,10 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
       },
     };
   };
-  const ask = (server: string, query: DnsMessage) => {
+  const ask = (server: string, query: DnsMessage, port = 53) => {
     const dst = parseIPv4(server);
     if (dst === null) return { kind: 'timeout' as const };
-    const pkt: Packet = { src: 0, dst, proto: PROTO.udp, sport: ephemeralPort(lab.random), dport: 53, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 28 + encodeMessage(query, true).length, mark: 0 };
+    const pkt: Packet = { src: 0, dst, proto: PROTO.udp, sport: ephemeralPort(lab.random), dport: port, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 28 + encodeMessage(query, true).length, mark: 0 };
     const run = lab.probe(host, pkt);
     const at = run.walk.delivered?.host;
     if (run.walk.outcome === 'refused' && run.reply?.endHost === host) return { kind: 'refused' as const };

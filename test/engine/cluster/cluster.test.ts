@@ -432,3 +432,17 @@ test('a kube-proxy jump deleted by hand comes back at kube-proxy\'s next sync, a
   // The other node, not edited, was synced too and kept its jump.
   assert.equal(jumps('minikube').length, 1);
 });
+
+test('dig -p: the query goes to that port (a Service port 5353 in front of CoreDNS answers; its port 53 has no rule)', () => {
+  const { sh, apply } = clusterLab();
+  apply('apiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: busybox}]}\n');
+  apply(`apiVersion: v1
+kind: Service
+metadata: {name: dns2, namespace: kube-system}
+spec: {clusterIP: 10.96.0.53, selector: {k8s-app: kube-dns}, ports: [{name: dns, port: 5353, protocol: UDP, targetPort: 53}]}
+`);
+  assert.equal(sh('default/client', 'dig +short @10.96.0.53 -p 5353 kubernetes.default.svc.cluster.local').stdout, '10.96.0.1\n');
+  const r = sh('default/client', 'dig +tries=1 @10.96.0.53 kubernetes.default.svc.cluster.local');
+  assert.match(r.stdout, /^;; communications error to 10\.96\.0\.53#53: timed out\n/);
+  assert.match(sh('default/client', 'dig @10.96.0.53 -p 5353 kubernetes.default.svc.cluster.local').stdout, /;; SERVER: 10\.96\.0\.53#5353\(10\.96\.0\.53\) \(UDP\)/);
+});

@@ -123,8 +123,8 @@ export type DnsExchange =
   | { kind: 'timeout' }
   | { kind: 'refused' };
 
-/** Sends one query to a server; the lab traces it as a UDP packet to `server`:53. */
-export type DnsAsk = (server: string, query: DnsMessage) => DnsExchange;
+/** Sends one query to a server; the lab traces it as a UDP packet to `server`:`port` (53). */
+export type DnsAsk = (server: string, query: DnsMessage, port?: number) => DnsExchange;
 
 export interface QueryStep {
   server: string;

@@ -180,7 +180,7 @@ export function dig(argv: string[], _stdin: string, env: DigEnv): CommandResult 
         edns: req.edns ? { udpSize: 1232, version: 0, do: false, extendedRcode: 0, options: req.cookie ? [{ code: EDNS_COOKIE, data: cookie }] : [] } : undefined,
       });
       q.ad = true;
-      const ex = env.ask(server, q);
+      const ex = env.ask(server, q, req.port);
       if (ex.kind === 'reply') {
         reply = ex.reply;
         exchange = ex;
