@@ -24,7 +24,7 @@
 // Phases: (1) the traffic's NEW and UPDATE lines; (2) `conntrack -D -p icmp` and `conntrack -F`
 // on b, DESTROY lines with `[USERSPACE] portid=N progname=conntrack`; (3) `-p udp -e NEW,DESTROY
 // -o id`; (4) `-o extended` with nf_conntrack_acct=1 (counters in DESTROY lines); (5) a CONNMARK
-// --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`.
+// --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`; (6) `-o xml`.
 //
 // `progname=` is there only if `conntrack -E` still finds the deleting socket open when it
 // prints the event (it looks the portid up in /proc): a real deleter's exit races with that, so
@@ -164,6 +164,7 @@ function normalise(lines: string[]): string[] {
 }
 
 const TIMED = /^( *\[(?:NEW|UPDATE)\] (?:ipv4 +2 )?\w+ +\d+ )(\d+)( .*)$/;
+const TIMED_XML = /^(<flow type="(?:new|update)">.*<timeout>)(\d+)(<\/timeout>.*)$/;
 
 /**
  * The kernel's NEW and UPDATE lines, where one shows a second less than the engine's same line:
@@ -172,8 +173,8 @@ const TIMED = /^( *\[(?:NEW|UPDATE)\] (?:ipv4 +2 )?\w+ +\d+ )(\d+)( .*)$/;
  */
 function ticked(kernel: string[], engine: string[]): string[] {
   return kernel.map((k, i) => {
-    const mk = TIMED.exec(k);
-    const me = TIMED.exec(engine[i] ?? '');
+    const mk = TIMED.exec(k) ?? TIMED_XML.exec(k);
+    const me = TIMED.exec(engine[i] ?? '') ?? TIMED_XML.exec(engine[i] ?? '');
     return mk && me && mk[1] === me[1] && mk[3] === me[3] && Number(mk[2]) + 1 === Number(me[2]) ? engine[i] : k;
   });
 }
@@ -181,11 +182,14 @@ function ticked(kernel: string[], engine: string[]): string[] {
 /** The entry id of `-o id` (after the tuples and flags, before `[USERSPACE]`), numbered. */
 function numberIds(lines: string[]): string[] {
   const ids = new Map<string, number>();
+  const num = (id: string) => {
+    if (!ids.has(id)) ids.set(id, ids.size + 1);
+    return ids.get(id)!;
+  };
   return lines.map((l) =>
-    l.replace(/ id=(\d+)( \[USERSPACE\].*)?$/, (_all, id: string, rest: string | undefined) => {
-      if (!ids.has(id)) ids.set(id, ids.size + 1);
-      return ` id=#${ids.get(id)}${rest ?? ''}`;
-    }),
+    l
+      .replace(/ id=(\d+)( \[USERSPACE\].*)?$/, (_all, id: string, rest: string | undefined) => ` id=#${num(id)}${rest ?? ''}`)
+      .replace(/<id>(\d+)<\/id>/, (_all, id: string) => `<id>#${num(id)}</id>`),
   );
 }
 
@@ -205,8 +209,10 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       if (host === 'b') engineEvents.push(ev);
     };
     let followed: FollowedLine | null = null;
+    /** What the engine's conntrack -E printed as it started (-o xml: the document's head). */
+    let opened = '';
     const engineOut = () => engine.followLines('b', followed!, engineEvents);
-    const engineLines = () => engineOut().stdout.split('\n').filter(Boolean);
+    const engineLines = () => (opened + engineOut().stdout).split('\n').filter(Boolean);
     const start = async (args: string[]) => {
       engineEvents = [];
       lastPacket.clear();
@@ -214,6 +220,7 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       assert.ok(r?.followed, `engine: conntrack -E ${args.join(' ')} runs on: ${r?.stderr}`);
       assert.equal(r.stderr, '');
       followed = r.followed;
+      opened = r.stdout;
       watch = await startKernelWatch(nsB, args);
     };
     /** Waits (at most 3 s) until the kernel printed as many lines as the engine did. */
@@ -230,7 +237,7 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       const e = engineOut();
       const i = followed!.follow.interrupted(e.shown);
       followed = null;
-      return { kernel: k, engine: { stdout: e.stdout, stderr: e.stderr + i.stderr, code: i.code } };
+      return { kernel: k, engine: { stdout: opened + e.stdout + i.stdout, stderr: e.stderr + i.stderr, code: i.code } };
     };
     const sh = async (host: 'b', line: string): Promise<{ kernel: Output; engine: Output }> => {
       const k = await kernel.exec(host, line.split(' '));
@@ -380,6 +387,17 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     await userspace('conntrack -D -p tcp');
     const p5 = compare('CONNMARK --set-mark 7', await stopBoth(), { ids: true });
     assert.ok(p5.some((l) => / mark=7 /.test(l)), p5.join('\n'));
+    await flush();
+
+    // 6. -o xml: the document opened at the start and closed at Ctrl+C, a flow per event
+    //    (the id always, the mark set above, the deleter after the flow)
+    await start(['-o', 'xml']);
+    await ping();
+    await udp();
+    await userspace('conntrack -D -p icmp');
+    const p6 = compare('-o xml', await stopBoth(), { ids: true });
+    assert.deepEqual([p6[0], p6.at(-1)], ['<?xml version="1.0" encoding="utf-8"?>', '</conntrack>']);
+    assert.ok(p6.some((l) => /^<flow type="destroy">.*<mark>7<\/mark>.*<\/flow> \[USERSPACE\] portid=N progname=conntrack$/.test(l)), p6.join('\n'));
     await flush();
   } finally {
     engine.onCtEvent = null;

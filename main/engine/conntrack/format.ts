@@ -84,13 +84,13 @@ export function formatSave(e: CtEntry, now: number, type: '-A' | '-D' = '-A'): s
   return s.trimEnd();
 }
 
-function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry): string {
+function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry, counted = e.acct): string {
   const name = protoName(t.proto);
   let l4 = '';
   if (hasPorts(t.proto)) l4 = `<sport>${t.sport}</sport><dport>${t.dport}</dport>`;
   let s = `<meta direction="${dir}"><layer3 protonum="2" protoname="ipv4"><src>${formatIPv4(t.src)}</src><dst>${formatIPv4(t.dst)}</dst></layer3>`;
   s += `<layer4 protonum="${t.proto}" protoname="${name}">${l4}</layer4>`;
-  if (e.acct) {
+  if (counted) {
     const c = e.counters[dir === 'original' ? 'ORIGINAL' : 'REPLY'];
     s += `<counters><packets>${c.packets}</packets><bytes>${c.bytes}</bytes></counters>`;
   }
@@ -141,4 +141,26 @@ export function formatEvent(ev: CtEvent, o: LineOptions = {}): string {
   if (o.id) s += `id=${e.id} `;
   if (ev.by) s += `[USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname} `;
   return s.slice(0, -1);
+}
+
+/** One event as `conntrack -E -o xml` prints it: `<flow type="new|update|destroy">`, the id
+ *  always, no use, the mark only when set, counters and a timeout as in the text form; the
+ *  deleting program after the flow. The header is printed when -E starts, the footer when it
+ *  is interrupted. */
+export function formatEventXml(ev: CtEvent): string {
+  const e = ev.entry;
+  const counted = ev.type === 'DESTROY' && e.acct;
+  let s = `<flow type="${ev.type.toLowerCase()}">` + xmlTuple('original', e.orig, e, counted) + xmlTuple('reply', e.reply, e, counted);
+  s += '<meta direction="independent">';
+  const st = protoState(e);
+  if (st !== undefined) s += `<state>${st}</state>`;
+  const left = timeLeft(e, ev.at);
+  if (left || ev.type !== 'DESTROY') s += `<timeout>${left}</timeout>`;
+  if (e.mark >>> 0 !== 0) s += `<mark>${e.mark >>> 0}</mark>`;
+  s += `<id>${e.id}</id>`;
+  if (e.status.has('ASSURED')) s += '<assured/>';
+  if (!e.status.has('SEEN_REPLY')) s += '<unreplied/>';
+  s += '</meta></flow>';
+  if (ev.by) s += ` [USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname}`;
+  return s;
 }

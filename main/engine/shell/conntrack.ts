@@ -7,7 +7,7 @@ import type { IPv4 } from '../net/ipv4.ts';
 import { PROTO } from '../netfilter/types.ts';
 import type { CtStatusBit } from '../netfilter/types.ts';
 import type { CtEntry } from '../conntrack/entry.ts';
-import { XML_FOOTER, XML_HEADER, formatEvent, formatLine, formatSave, formatXmlFlow } from '../conntrack/format.ts';
+import { XML_FOOTER, XML_HEADER, formatEvent, formatEventXml, formatLine, formatSave, formatXmlFlow } from '../conntrack/format.ts';
 import { asUserspace, standInPortid, type CtEvent } from '../conntrack/events.ts';
 import { entryMatches, type ConntrackTable, type CtFilter } from '../conntrack/table.ts';
 import { TCP_STATES } from '../conntrack/tcp-state.ts';
@@ -731,6 +731,7 @@ function eventFollow(p: Parsed, wallMs?: (at: number) => number): Follow | undef
   const st = p.status;
   const bit: Record<CtEvent['type'], number> = { NEW: 1, UPDATE: 2, DESTROY: 4 };
   const lineOpts = { extended: (p.output & O_EXT) !== 0, id: (p.output & O_ID) !== 0 };
+  const xml = (p.output & O_XML) !== 0;
   return {
     event(ev: CtEvent): string | null {
       if (none || !(mask & bit[ev.type]) || !entryMatches(ev.entry, filter)) return null;
@@ -738,14 +739,14 @@ function eventFollow(p: Parsed, wallMs?: (at: number) => number): Follow | undef
         const bits = statusBits(ev.entry);
         if ((bits & st.mask) !== st.set || (bits & st.set) !== st.set) return null;
       }
-      let line = formatEvent(ev, lineOpts);
-      if (p.output & O_TIMESTAMP && wallMs) {
+      let line = xml ? formatEventXml(ev) : formatEvent(ev, lineOpts);
+      if (p.output & O_TIMESTAMP && wallMs && !xml) {
         const us = Math.round(wallMs(ev.at) * 1000);
         line = `[${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}]\t${line}`;
       }
       return line;
     },
-    interrupted: (shown: number) => ({ stdout: '', stderr: summary('E', shown), code: 0, changed: false }),
+    interrupted: (shown: number) => ({ stdout: xml ? XML_FOOTER : '', stderr: summary('E', shown), code: 0, changed: false }),
   };
 }
 
@@ -790,8 +791,10 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       return out('', `${PREFIX}connection tracking table has been emptied.\n`, 0, true);
     case 'E': {
       const follow = opts.follow ? eventFollow(p, opts.wallMs) : undefined;
-      if (!follow) return out('', summary('E', 0));
-      return { stdout: '', stderr: warn, code: 0, changed: false, follow };
+      // (-o xml: the document opens as it starts and closes when it is interrupted)
+      const xml = (p.output & O_XML) !== 0;
+      if (!follow) return out(xml ? XML_HEADER + XML_FOOTER : '', summary('E', 0));
+      return { stdout: xml ? XML_HEADER : '', stderr: warn, code: 0, changed: false, follow };
     }
     case 'L': {
       if (p.table === 'expect') return out('', summary('EXP_L', 0));

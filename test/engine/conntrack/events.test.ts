@@ -153,6 +153,21 @@ describe('conntrack -E', () => {
     assert.deepEqual(seen.map((e) => e.type), ['NEW', 'NEW', 'UPDATE', 'UPDATE', 'UPDATE', 'UPDATE'], 'NEW on both hosts, then the answer and the ACK as UPDATEs on each');
   });
 
+  it('-o xml: the document opens as it starts, a flow per event with its type and id, closed at Ctrl+C', () => {
+    const lab = pair();
+    const events: CtEvent[] = [];
+    lab.onCtEvent = (h, ev) => h === 'server' && events.push(ev);
+    const r = lab.console('server', ['conntrack -E -o xml -p icmp'], { follow: true })!;
+    assert.equal(r.stdout, '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n');
+    run(lab, 'client', 'ping -c1 10.0.0.20');
+    run(lab, 'server', 'conntrack -D -p icmp');
+    const flows = lab.followLines('server', r.followed!, events).stdout.split('\n').filter(Boolean);
+    assert.deepEqual(flows.map((f) => /^<flow type="(\w+)">/.exec(f)?.[1]), ['new', 'update', 'destroy']);
+    assert.match(flows[0], /<meta direction="independent"><timeout>30<\/timeout><id>\d+<\/id><unreplied\/><\/meta><\/flow>$/);
+    assert.match(flows[2], /<\/flow> \[USERSPACE\] portid=\d+ progname=conntrack$/);
+    assert.deepEqual(r.followed!.follow.interrupted(3), { stdout: '</conntrack>\n', stderr: 'conntrack v1.4.7 (conntrack-tools): 3 flow events have been shown.\n', code: 0, changed: false });
+  });
+
   it('bad options are refused as conntrack refuses them', () => {
     const lab = pair();
     const r = lab.console('server', ['conntrack -E -e BOGUS'], { follow: true });
