@@ -209,7 +209,8 @@ export class LabService {
     return this.change(
       ref,
       (lab) => {
-        const { agentErrors: _, ...r } = lab.applyManifests(manifests);
+        // (kube-proxy's housekeeping after it deletes flows: consoles following conntrack -E see it)
+        const { agentErrors: _, ...r } = this.followed(ref, lab, () => lab.applyManifests(manifests));
         return r;
       },
       (r) => r.changed,

@@ -59,6 +59,30 @@ describe('consoleFollow', () => {
     assert.equal(api.consoleFollow('ev', w).running, false);
   });
 
+  it('a manifest applied from the app reaches a console following the node: kube-proxy (v1.19: its conntrack -D) deletes a stale UDP flow', () => {
+    api.createLab('cl', { cluster: true });
+    const dnsSvc = (ip: string) => `apiVersion: v1
+kind: Service
+metadata: {name: dns2}
+spec: {clusterIP: 10.96.0.53, ports: [{name: dns, port: 53, protocol: UDP, targetPort: 53}]}
+---
+apiVersion: discovery.k8s.io/v1beta1
+kind: EndpointSlice
+metadata: {name: dns2-1, labels: {kubernetes.io/service-name: dns2}}
+addressType: IPv4
+endpoints: [{addresses: ["${ip}"], conditions: {ready: true}}]
+ports: [{name: dns, port: 53, protocol: UDP}]
+`;
+    api.apply('cl', 'apiVersion: v1\nkind: Pod\nmetadata: {name: client}\nspec: {containers: [{name: c, image: busybox}]}\n');
+    const dns = /10\.244\.\d+\.\d+/.exec(api.exec('cl', 'minikube', ['kubectl', '-n', 'kube-system', 'get', 'pods', '-o', 'wide']).stdout)![0];
+    api.apply('cl', dnsSvc(dns));
+    const w = api.consoleLine('cl', 'minikube', ['conntrack -E -e DESTROY']).follow!;
+    assert.equal(api.consoleLine('cl', 'default/client', ['dig +short +tries=1 @10.96.0.53 kubernetes.default.svc.cluster.local']).stdout, '10.96.0.1\n');
+    api.apply('cl', dnsSvc('10.244.99.9'));
+    assert.match(api.consoleFollow('cl', w).stdout, /^\[DESTROY\] udp {6}17 \d+ src=10\.244\.\d+\.\d+ dst=10\.96\.0\.53 sport=\d+ dport=53 src=10\.244\.\d+\.\d+ .*\[USERSPACE\] portid=\d+ progname=conntrack\n$/);
+    api.consoleInterrupt('cl', w);
+  });
+
   it('the API checks its arguments', () => {
     assert.match(checkCall('consoleFollow', ['ev', 0])?.message ?? '', /^consoleFollow: argument 2: expected an integer/);
     assert.match(checkCall('consoleInterrupt', ['ev', 'x'])?.message ?? '', /^consoleInterrupt: argument 2: expected an integer/);
