@@ -9,6 +9,8 @@ import type { CommandResult } from '../engine/shell/types.ts';
 
 /** Events a watch keeps for its console between two looks (a netlink socket's buffer). */
 const MAX_PENDING = 10_000;
+/** A watch no console looked at for this long is ended (its window was closed without Ctrl+C). */
+const ABANDONED_MS = 5 * 60_000;
 
 interface Watch {
   ref: string;
@@ -19,6 +21,8 @@ interface Watch {
   shown: number;
   /** Events that did not fit in `pending` before the console looked (ENOBUFS). */
   lost: number;
+  /** When a console last looked (clock ms). */
+  seen: number;
 }
 
 /** How a watch's events become text: the lab's host runs the rest of the line's pipe. */
@@ -28,13 +32,21 @@ export class ConsoleFollows {
   private readonly watches = new Map<number, Watch>();
   private next = 1;
 
-  /** `maxPending`: events a watch keeps between two looks (more are lost, as ENOBUFS says). */
-  constructor(private readonly maxPending = MAX_PENDING) {}
+  /** `maxPending`: events a watch keeps between two looks (more are lost, as ENOBUFS says);
+   *  `clock`: milliseconds, for ending abandoned watches. */
+  constructor(
+    private readonly maxPending = MAX_PENDING,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Where a lab's commands send their conntrack events (null: no console follows that lab). */
   sinkFor(ref: string): ((host: string, ev: CtEvent) => void) | null {
     let any = false;
-    for (const w of this.watches.values()) if (w.ref === ref) any = true;
+    const now = this.clock();
+    for (const [id, w] of this.watches) {
+      if (now - w.seen > ABANDONED_MS) this.watches.delete(id);
+      else if (w.ref === ref) any = true;
+    }
     if (!any) return null;
     return (host, ev) => {
       for (const w of this.watches.values()) {
@@ -48,7 +60,7 @@ export class ConsoleFollows {
   /** A console line that runs on; returns its watch's id. */
   start(ref: string, host: string, line: FollowedLine): number {
     const id = this.next++;
-    this.watches.set(id, { ref, host, line, pending: [], shown: 0, lost: 0 });
+    this.watches.set(id, { ref, host, line, pending: [], shown: 0, lost: 0, seen: this.clock() });
     return id;
   }
 
@@ -56,6 +68,7 @@ export class ConsoleFollows {
   take(ref: string, id: number, run: FollowRun): { stdout: string; stderr: string; running: boolean } {
     const w = this.watches.get(id);
     if (!w || w.ref !== ref) return { stdout: '', stderr: '', running: false };
+    w.seen = this.clock();
     const events = w.pending;
     w.pending = [];
     let stderr = '';

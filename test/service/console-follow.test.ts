@@ -104,4 +104,18 @@ ports: [{name: dns, port: 53, protocol: UDP}]
     assert.deepEqual(follows.interrupt('lab', id, run), { stdout: '', stderr: '2\n', code: 0, changed: false });
     assert.equal(follows.sinkFor('lab'), null, 'no watch left: nothing listens');
   });
+
+  it('ends a watch no console looked at for 5 minutes (a window closed without Ctrl+C)', () => {
+    let now = 0;
+    const follows = new ConsoleFollows(10, () => now);
+    const line = { follow: { event: () => 'x', interrupted: () => ({ stdout: '', stderr: '', code: 0, changed: false }) }, rest: [] } as unknown as FollowedLine;
+    const looked = follows.start('lab', 'h', line);
+    const left = follows.start('lab', 'h', line);
+    now = 4 * 60_000;
+    follows.take('lab', looked, () => ({ stdout: '', stderr: '', shown: 0 }));
+    now = 6 * 60_000;
+    assert.ok(follows.sinkFor('lab'));
+    assert.equal(follows.take('lab', left, () => ({ stdout: '', stderr: '', shown: 0 })).running, false);
+    assert.equal(follows.take('lab', looked, () => ({ stdout: '', stderr: '', shown: 0 })).running, true);
+  });
 });
