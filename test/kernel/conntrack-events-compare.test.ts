@@ -24,7 +24,8 @@
 // Phases: (1) the traffic's NEW and UPDATE lines; (2) `conntrack -D -p icmp` and `conntrack -F`
 // on b, DESTROY lines with `[USERSPACE] portid=N progname=conntrack`; (3) `-p udp -e NEW,DESTROY
 // -o id`; (4) `-o extended` with nf_conntrack_acct=1 (counters in DESTROY lines); (5) a CONNMARK
-// --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`; (6) `-o xml`.
+// --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`; (6) `-o xml`;
+// (7) entries made and updated from userspace (`conntrack -I`, `-U`).
 //
 // `progname=` is there only if `conntrack -E` still finds the deleting socket open when it
 // prints the event (it looks the portid up in /proc): a real deleter's exit races with that, so
@@ -398,6 +399,16 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     const p6 = compare('-o xml', await stopBoth(), { ids: true });
     assert.deepEqual([p6[0], p6.at(-1)], ['<?xml version="1.0" encoding="utf-8"?>', '</conntrack>']);
     assert.ok(p6.some((l) => /^<flow type="destroy">.*<mark>7<\/mark>.*<\/flow> \[USERSPACE\] portid=N progname=conntrack$/.test(l)), p6.join('\n'));
+    await flush();
+
+    // 7. entries made and updated from userspace: NEW and UPDATE name the program, with the mark
+    await start([]);
+    await userspace('conntrack -I -p udp -s 10.1.1.1 -d 10.1.1.2 --sport 1000 --dport 53 -t 50 -u SEEN_REPLY');
+    await userspace('conntrack -U -p udp -s 10.1.1.1 -u ASSURED');
+    await userspace('conntrack -I -p tcp -s 10.1.1.1 -d 10.1.1.2 --sport 1000 --dport 80 -t 50 --state ESTABLISHED');
+    const p7 = compare('conntrack -I, conntrack -U', await stopBoth());
+    assert.deepEqual(p7.map((l) => l.slice(0, 9)), ['    [NEW]', ' [UPDATE]', '    [NEW]']);
+    assert.ok(p7.every((l) => / mark=0 \[USERSPACE\] portid=N progname=conntrack$/.test(l)), p7.join('\n'));
     await flush();
   } finally {
     engine.onCtEvent = null;

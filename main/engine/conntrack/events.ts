@@ -1,7 +1,8 @@
 // Conntrack's event messages (what `conntrack -E` prints): NEW when a connection is confirmed,
 // UPDATE when a packet of a confirmed one changed its protocol state or set SEEN_REPLY or
 // ASSURED for the first time (IPCT_PROTOINFO, IPCT_REPLY, IPCT_ASSURED), DESTROY when it goes
-// (its timeout, a RST, a reopen, or userspace: `conntrack -D`, `-F`).
+// (its timeout, a RST, a reopen, or userspace: `conntrack -D`, `-F`). Userspace makes and
+// updates entries too (`conntrack -I`, `-U`): their events name the program as well.
 //
 // Events go to a sink only while one is set (Lab.console sets it around a console command, so
 // replays, rebuilds and what-if experiments make none); a walk that is undone afterwards
@@ -38,7 +39,7 @@ export const ctEvents: {
 export function emitCtEvent(table: object, type: CtEventType, e: CtEntry, at: number, undone: boolean): void {
   const sink = ctEvents.sink;
   if (!sink || undone) return;
-  sink(table, { type, entry: cloneEntry(e), at, ...(type === 'DESTROY' && ctEvents.by ? { by: { ...ctEvents.by } } : {}) });
+  sink(table, { type, entry: cloneEntry(e), at, ...(ctEvents.by ? { by: { ...ctEvents.by } } : {}) });
 }
 
 /** A deleting process's netlink port id: the lab has no processes, so a stand-in made from

@@ -113,6 +113,12 @@ export function formatXmlFlow(e: CtEntry, now: number): string {
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n';
 export const XML_FOOTER = '</conntrack>\n';
 
+/** A message carries the mark when it is set, and always when userspace made or updated the
+ *  entry (ctnetlink reports IPCT_MARK with its changes). */
+function markShown(ev: CtEvent): boolean {
+  return ev.entry.mark >>> 0 !== 0 || (ev.by !== undefined && ev.type !== 'DESTROY');
+}
+
 const EVENT_HEADS: Readonly<Record<CtEvent['type'], string>> = { NEW: '    [NEW] ', UPDATE: ' [UPDATE] ', DESTROY: '[DESTROY] ' };
 
 /**
@@ -137,7 +143,7 @@ export function formatEvent(ev: CtEvent, o: LineOptions = {}): string {
   s += `src=${formatIPv4(e.reply.src)} dst=${formatIPv4(e.reply.dst)} ${l4Text(e.reply)}`;
   if (counted) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
   if (e.status.has('ASSURED')) s += '[ASSURED] ';
-  if (e.mark >>> 0 !== 0) s += `mark=${e.mark >>> 0} `;
+  if (markShown(ev)) s += `mark=${e.mark >>> 0} `;
   if (o.id) s += `id=${e.id} `;
   if (ev.by) s += `[USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname} `;
   return s.slice(0, -1);
@@ -156,7 +162,7 @@ export function formatEventXml(ev: CtEvent): string {
   if (st !== undefined) s += `<state>${st}</state>`;
   const left = timeLeft(e, ev.at);
   if (left || ev.type !== 'DESTROY') s += `<timeout>${left}</timeout>`;
-  if (e.mark >>> 0 !== 0) s += `<mark>${e.mark >>> 0}</mark>`;
+  if (markShown(ev)) s += `<mark>${e.mark >>> 0}</mark>`;
   s += `<id>${e.id}</id>`;
   if (e.status.has('ASSURED')) s += '<assured/>';
   if (!e.status.has('SEEN_REPLY')) s += '<unreplied/>';

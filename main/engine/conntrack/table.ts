@@ -493,6 +493,11 @@ export class ConntrackTable {
     emitCtEvent(this, 'UPDATE', entry, now, ctUndo.depth > 0);
   }
 
+  /** A confirmed entry userspace changed (`conntrack -U`): its UPDATE event. */
+  updated(entry: CtEntry, now: number): void {
+    if (this.has(entry)) emitCtEvent(this, 'UPDATE', entry, now, ctUndo.depth > 0);
+  }
+
   /** A confirmed entry's mark set to `v` (CONNMARK, ctmark): IPCT_MARK when it changes. */
   setMark(entry: CtEntry, v: number): void {
     this.willChange(entry);

@@ -833,6 +833,7 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
         const statusAdd = (Object.keys(IPS) as CtStatusBit[]).filter((b) => p.status && p.status.set & (IPS[b] ?? 0));
         if (!statusAdd.some((b) => !e.status.has(b))) continue;
         for (const b of statusAdd) e.status.add(b);
+        asUserspace(userspace(now), () => table.updated(e, now));
         // observed: the re-read entry is printed for TCP, not for UDP
         if (e.orig.proto === PROTO.tcp) lines.push(render(e, p, now, 2));
         n++;
@@ -866,7 +867,7 @@ function create(table: ConntrackTable, p: Parsed, now: number, out: (o: string, 
     ? mk(p.replySrc!.addr, p.replyDst!.addr, pt.replySport ?? pt.origDport ?? 0, pt.replyDport ?? pt.origSport ?? 0, reverse[type] ?? type)
     : mk(orig.dst, orig.src, orig.dport, orig.sport, reverse[type] ?? type);
   const status = (Object.keys(IPS) as CtStatusBit[]).filter((b) => p.status && p.status.set & (IPS[b] ?? 0));
-  const e = table.insert(orig, reply, now, { timeout: p.timeout ?? 0, status, mark: p.mark?.value, tcpState: p.tcpState as TcpState | undefined });
+  const e = asUserspace(userspace(now), () => table.insert(orig, reply, now, { timeout: p.timeout ?? 0, status, mark: p.mark?.value, tcpState: p.tcpState as TcpState | undefined }));
   if (!e) return out('', `${PREFIX}Operation failed: Such conntrack exists, try -U to update\n`, OTHER_PROBLEM);
   return out('', summary(p.cmd === 'A' ? 'A' : 'I', 1), 0, true);
 }

@@ -114,6 +114,20 @@ describe('conntrack -E', () => {
     assert.equal(g.shown, lines.length);
   });
 
+  it('entries made and updated from userspace (-I, -U) name the program, and show the mark even at 0', () => {
+    const lab = pair();
+    const w = follow(lab, 'server', 'conntrack -E');
+    run(lab, 'server', 'conntrack -I -p udp -s 10.1.1.1 -d 10.1.1.2 --sport 1000 --dport 53 -t 50 -u SEEN_REPLY');
+    run(lab, 'server', 'sleep 1');
+    run(lab, 'server', 'conntrack -U -p udp -s 10.1.1.1 -u ASSURED');
+    const lines = w.out().stdout.split('\n').filter(Boolean);
+    const t = 'src=10.1.1.1 dst=10.1.1.2 sport=1000 dport=53 src=10.1.1.2 dst=10.1.1.1 sport=53 dport=1000';
+    assert.deepEqual(lines.map((l) => l.replace(/portid=\d+/, 'portid=N')), [
+      `    [NEW] udp      17 50 ${t} mark=0 [USERSPACE] portid=N progname=conntrack`,
+      ` [UPDATE] udp      17 49 ${t} [ASSURED] mark=0 [USERSPACE] portid=N progname=conntrack`,
+    ]);
+  });
+
   it('a mark set by CONNMARK is in the NEW line and a change of it is an UPDATE', () => {
     const lab = pair();
     run(lab, 'client', 'iptables -t mangle -A OUTPUT -p icmp -j CONNMARK --set-mark 7');
