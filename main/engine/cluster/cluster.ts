@@ -503,6 +503,10 @@ export class Cluster {
     if (!p) return;
     this.topo.removeDerivedHost(key); // takes the veth pair (and the host route with it)
     this.pods.delete(key);
+    // Felix, seeing the workload route go (felix/routetable, felix/conntrack): the address's
+    // flows out of the node's table, those it started and those it answered.
+    const node = this.topo.hosts.get(p.node);
+    for (const dir of node ? ['--orig-src', '--reply-src'] : []) runProgram(['conntrack', '--family', 'ipv4', '--delete', dir, p.ip], '', { host: node!, now: this.topo.now() });
   }
 
   /** Routes to other nodes' blocks (and borrowed addresses) through tunl0 or eth0; own blocks blackholed. */
