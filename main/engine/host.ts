@@ -3,7 +3,8 @@
 // sockets it listens on. It is what the walk sees (WalkHost) and what console commands edit.
 
 import type { ListenSpec } from '../../shared/lab.ts';
-import { ConntrackTable, type ConntrackSettings } from './conntrack/table.ts';
+import { ConntrackTable, type ConntrackSettings, type ConntrackTimeouts } from './conntrack/table.ts';
+import { timeoutsFrom } from './conntrack/timeouts.ts';
 import type { WalkHost } from './datapath/ports.ts';
 import { NetNs } from './net/netns.ts';
 import type { IPv4 } from './net/ipv4.ts';
@@ -37,19 +38,27 @@ export class Host implements WalkHost {
   private table!: ConntrackTable;
   /** The namespace's conntrack table. Its settings are the namespace's sysctls, read when a
    *  connection starts (a table put in place, a saved lab's, follows them too):
-   *  net.netfilter.nf_conntrack_tcp_loose, and net.netfilter.nf_conntrack_acct, which gives
-   *  counters to the entries made while it is on (each entry keeps what it got). */
+   *  net.netfilter.nf_conntrack_tcp_loose, net.netfilter.nf_conntrack_acct, which gives
+   *  counters to the entries made while it is on (each entry keeps what it got), and the
+   *  nf_conntrack_*_timeout* sysctls, which each packet reads. */
   get ct(): ConntrackTable {
     return this.table;
   }
   set ct(t: ConntrackTable) {
     const host = this as Host;
+    // (read again only when a sysctl changed: every packet asks)
+    let timeouts: { gen: number; value: ConntrackTimeouts } | null = null;
     const settings: ConntrackSettings = {
       get tcpLoose(): boolean {
         return host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_loose') !== 0;
       },
       get acct(): boolean {
         return host.net.sysctl.globalInt('net.netfilter.nf_conntrack_acct') !== 0;
+      },
+      get timeouts(): ConntrackTimeouts {
+        const sys = host.net.sysctl;
+        if (timeouts?.gen !== sys.gen) timeouts = { gen: sys.gen, value: timeoutsFrom((k) => sys.globalInt(k)) };
+        return timeouts.value;
       },
     };
     t.settings = settings;

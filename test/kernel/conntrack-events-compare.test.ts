@@ -25,7 +25,7 @@
 // on b, DESTROY lines with `[USERSPACE] portid=N progname=conntrack`; (3) `-p udp -e NEW,DESTROY
 // -o id`; (4) `-o extended` with nf_conntrack_acct=1 (counters in DESTROY lines); (5) a CONNMARK
 // --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`; (6) `-o xml`;
-// (7) entries made and updated from userspace (`conntrack -I`, `-U`).
+// (7) entries made and updated from userspace (`conntrack -I`, `-U`); (8) timeouts set by sysctl.
 //
 // `progname=` is there only if `conntrack -E` still finds the deleting socket open when it
 // prints the event (it looks the portid up in /proc): a real deleter's exit races with that, so
@@ -409,6 +409,24 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     const p7 = compare('conntrack -I, conntrack -U', await stopBoth());
     assert.deepEqual(p7.map((l) => l.slice(0, 9)), ['    [NEW]', ' [UPDATE]', '    [NEW]']);
     assert.ok(p7.every((l) => / mark=0 \[USERSPACE\] portid=N progname=conntrack$/.test(l)), p7.join('\n'));
+    await flush();
+
+    // 8. the timeouts are b's sysctls (kube-proxy sets two of them on every node)
+    const timeouts: [string, number][] = [
+      ['icmp_timeout', 21], ['udp_timeout', 44], ['udp_timeout_stream', 155], ['tcp_timeout_syn_recv', 33],
+      ['tcp_timeout_established', 86400], ['tcp_timeout_fin_wait', 66], ['tcp_timeout_last_ack', 22], ['tcp_timeout_time_wait', 77],
+    ];
+    for (const [k, v] of timeouts) {
+      const argv = ['sysctl', '-w', `net.netfilter.nf_conntrack_${k}=${v}`];
+      assert.equal((await kernel.exec('b', argv)).code, 0, `kernel: ${argv.join(' ')}`);
+      assert.equal(engine.exec('b', argv, '').code, 0, `engine: ${argv.join(' ')}`);
+    }
+    await start([]);
+    await tcp();
+    await ping();
+    await udp();
+    const p8 = compare('timeouts from sysctls', await stopBoth());
+    for (const t of [' 86400 ESTABLISHED ', ' 66 FIN_WAIT ', ' 22 LAST_ACK ', ' 77 TIME_WAIT ', 'icmp     1 21 ', 'udp      17 44 ']) assert.ok(p8.some((l) => l.includes(t)), `${t.trim()} in\n${p8.join('\n')}`);
     await flush();
   } finally {
     engine.onCtEvent = null;

@@ -17,8 +17,8 @@ import { cloneEntry, entryFromJSON, entryToJSON, newEntry } from './entry.ts';
 import type { CtEntry, CtEntryJSON } from './entry.ts';
 import { manipOf, nullRange, rangeOf, uniqueTuple } from './nat.ts';
 import type { Manip, NatCtx, NatEnv } from './nat.ts';
-import { tcpNewState, tcpPacket } from './tcp-state.ts';
-import type { TcpState } from './tcp-state.ts';
+import { DEFAULT_TCP_TIMEOUTS, tcpNewState, tcpPacket } from './tcp-state.ts';
+import type { TcpState, TcpTimeouts } from './tcp-state.ts';
 import {
   ICMP_VALID_NEW, invertTuple, isIcmpError, toCtTuple, tupleEqual, tupleKey, tupleOf,
 } from './tuple.ts';
@@ -45,9 +45,27 @@ export const TIMEOUTS = {
   sctpEstablished: 210,
 } as const;
 
+/** Every timeout a packet sets (seconds): the namespace's net.netfilter.nf_conntrack_*_timeout*. */
+export interface ConntrackTimeouts {
+  tcp: TcpTimeouts;
+  udpUnreplied: number;
+  udpStream: number;
+  icmp: number;
+  generic: number;
+  greUnreplied: number;
+  greStream: number;
+  sctpCookieWait: number;
+  sctpEstablished: number;
+}
+
+export const DEFAULT_TIMEOUTS: ConntrackTimeouts = { tcp: DEFAULT_TCP_TIMEOUTS, ...TIMEOUTS };
+
 export interface ConntrackSettings {
   /** net.netfilter.nf_conntrack_tcp_loose: pick up connections from a mid-stream ACK. */
   tcpLoose: boolean;
+  /** The timeouts as the namespace's sysctls say now (read at each packet, as the kernel
+   *  does: a change applies from an entry's next packet). Default: the kernel's defaults. */
+  timeouts?: ConntrackTimeouts;
   /** net.netfilter.nf_conntrack_acct as it is now: an entry made while it is on gets counters
    *  (CtEntry.acct) for its whole life; one made while it is off never does. */
   acct: boolean;
@@ -296,6 +314,7 @@ export class ConntrackTable {
     const seenReply = entry.status.has('SEEN_REPLY');
     const wasAssured = entry.status.has('ASSURED');
     const wasState = entry.tcp?.state;
+    const to = this.settings.timeouts ?? DEFAULT_TIMEOUTS;
     let timeout: number | undefined;
     let kill = false;
 
@@ -306,7 +325,7 @@ export class ConntrackTable {
           if (!ok.ok) return this.invalid(ok.reason);
         }
         const tcp = entry.tcp ?? (entry.tcp = { state: 'NONE', lastIndex: 'NONE', lastDir: 'ORIGINAL', closeInit: { ORIGINAL: false, REPLY: false }, simultaneousOpen: false });
-        const out = tcpPacket(tcp, { dir, flags: pkt.tcpFlags, seenReply, assured: entry.status.has('ASSURED') });
+        const out = tcpPacket(tcp, { dir, flags: pkt.tcpFlags, seenReply, assured: entry.status.has('ASSURED'), timeouts: to.tcp });
         if (out.kind === 'invalid') return this.invalid(out.reason);
         if (out.kind === 'repeat') {
           this.delete(entry, now);
@@ -323,31 +342,31 @@ export class ConntrackTable {
         // Both ways seen and still alive two seconds after the first packet: a stream.
         if (seenReply) {
           const stream = now - entry.created > 2;
-          timeout = stream ? TIMEOUTS.udpStream : TIMEOUTS.udpUnreplied;
+          timeout = stream ? to.udpStream : to.udpUnreplied;
           if (stream) entry.status.add('ASSURED');
         } else {
-          timeout = TIMEOUTS.udpUnreplied;
+          timeout = to.udpUnreplied;
         }
         break;
       }
       case PROTO.icmp: {
         if (!ICMP_VALID_NEW.has(entry.orig.icmpType)) return this.invalid(`icmp: can't create new conn with type ${entry.orig.icmpType}`);
-        timeout = TIMEOUTS.icmp;
+        timeout = to.icmp;
         break;
       }
       case 47: {
-        timeout = seenReply ? TIMEOUTS.greStream : TIMEOUTS.greUnreplied;
+        timeout = seenReply ? to.greStream : to.greUnreplied;
         if (seenReply) entry.status.add('ASSURED');
         break;
       }
       case PROTO.sctp: {
         // Chunk types are not modelled: INIT until answered, ESTABLISHED once answered.
-        timeout = seenReply || dir === 'REPLY' ? TIMEOUTS.sctpEstablished : TIMEOUTS.sctpCookieWait;
+        timeout = seenReply || dir === 'REPLY' ? to.sctpEstablished : to.sctpCookieWait;
         if (seenReply) entry.status.add('ASSURED');
         break;
       }
       default:
-        timeout = TIMEOUTS.generic;
+        timeout = to.generic;
     }
 
     if (timeout !== undefined) {

@@ -102,7 +102,17 @@ export interface TcpInput {
   flags: number;
   seenReply: boolean; // IPS_SEEN_REPLY before this packet
   assured: boolean;
+  /** The namespace's nf_conntrack_tcp_timeout_* (default: the kernel's defaults). */
+  timeouts?: TcpTimeouts;
 }
+
+/** The timeouts a TCP packet sets, per state, and the cap while unanswered. */
+export interface TcpTimeouts {
+  state: Readonly<Record<TcpState, number>>;
+  unacknowledged: number;
+}
+
+export const DEFAULT_TCP_TIMEOUTS: TcpTimeouts = { state: TCP_TIMEOUTS, unacknowledged: TCP_TIMEOUT_UNACK };
 
 export type TcpOutcome =
   /** In-window packet: new state, timeout to set (undefined: keep the current one), whether
@@ -119,6 +129,7 @@ export type TcpOutcome =
 export function tcpPacket(t: TcpTrack, inp: TcpInput): TcpOutcome {
   if (!tcpFlagsValid(inp.flags)) return { kind: 'invalid', reason: 'invalid tcp flag combination' };
   const { dir } = inp;
+  const to = inp.timeouts ?? DEFAULT_TCP_TIMEOUTS;
   const index = tcpIndex(inp.flags);
   const old = t.state;
   let next = tcpTransition(dir, index, old);
@@ -138,7 +149,7 @@ export function tcpPacket(t: TcpTrack, inp: TcpInput): TcpOutcome {
       t.lastIndex = index;
       t.lastDir = dir;
       t.closeInit = { ORIGINAL: false, REPLY: false };
-      return { kind: 'accept', timeout: TCP_TIMEOUTS.SYN_RECV, assure: false, kill: false };
+      return { kind: 'accept', timeout: to.state.SYN_RECV, assure: false, kill: false };
     }
     t.lastIndex = index;
     t.lastDir = dir;
@@ -153,7 +164,7 @@ export function tcpPacket(t: TcpTrack, inp: TcpInput): TcpOutcome {
   t.state = next;
   if (old !== next && next === 'FIN_WAIT') t.closeInit[dir] = true;
 
-  let timeout: number | undefined = index === 'RST' ? TCP_TIMEOUTS.CLOSE : TCP_TIMEOUTS[next];
+  let timeout: number | undefined = index === 'RST' ? to.state.CLOSE : to.state[next];
   let assure = false;
   if (!inp.seenReply) {
     // Only answer is a RST: the connection never existed, drop the entry now.
@@ -161,7 +172,7 @@ export function tcpPacket(t: TcpTrack, inp: TcpInput): TcpOutcome {
     // A retransmitted SYN must not keep an unanswered entry alive.
     if (index === 'SYN' && old === 'SYN_SENT') timeout = undefined;
     // A mid-connection pick-up gets no five-day timeout before it is answered.
-    else if (next === 'ESTABLISHED' && timeout > TCP_TIMEOUT_UNACK) timeout = TCP_TIMEOUT_UNACK;
+    else if (next === 'ESTABLISHED' && timeout > to.unacknowledged) timeout = to.unacknowledged;
   } else if (!inp.assured && (old === 'SYN_RECV' || old === 'ESTABLISHED') && next === 'ESTABLISHED') {
     assure = true;
   }
