@@ -730,6 +730,7 @@ export class Cluster {
     if (!changed && !restart && !(this.refresh && (legacy || failed || canaryGone || hourly))) return;
     let syncer = this.proxies.get(name);
     if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer(this.proxyTexts)));
+    if (!last || restart) this.kubeProxyStart(host);
     // (kept over a restart: the syncer remembers what it last wrote)
     const untouched = !handEdited && !failed && syncer.synced();
     // Stale service chains are looked for among the node's chains (what iptables-save shows).
@@ -756,6 +757,15 @@ export class Cluster {
       this.cleanConntrack(host, restart ? undefined : last?.services, services);
     }
     this.synced.set(name, { services, nodeKey });
+  }
+
+  /** What kube-proxy does to its node as it starts, before its first sync (server_others.go):
+   *  the conntrack timeouts of its configuration's defaults (conntrack.tcpEstablishedTimeout
+   *  24h, tcpCloseWaitTimeout 1h), written where they differ. */
+  private kubeProxyStart(host: Host): void {
+    for (const [key, value] of KUBE_PROXY_SYSCTLS) {
+      if (host.net.sysctl.globalInt(key) !== value) runProgram(['sysctl', '-w', `${key}=${value}`], '', { host, now: this.topo.now() });
+    }
   }
 
   /** kube-proxy's housekeeping after a sync: stale UDP flows out of the node's conntrack
@@ -852,6 +862,11 @@ function podListen(pod: Pod): ListenSpec[] {
   if (!out.length) out.push({ port: 80, proto: 'tcp' });
   return out;
 }
+
+const KUBE_PROXY_SYSCTLS: readonly [string, number][] = [
+  ['net.netfilter.nf_conntrack_tcp_timeout_established', 86400],
+  ['net.netfilter.nf_conntrack_tcp_timeout_close_wait', 3600],
+];
 
 /** kube-proxy's netlink socket as a DESTROY event names it (the lab has no processes). */
 function kubeProxyPort(now: number): { portid: number; progname: string } {

@@ -111,3 +111,16 @@ for (const proxy of ['legacy', 'current'] as const) {
     });
   });
 }
+
+describe('kube-proxy at its start', () => {
+  for (const proxy of ['legacy', 'current'] as const) {
+    it(`sets the node's conntrack timeouts to its configuration's defaults (${proxy}): established 24h, close_wait 1h`, () => {
+      const { sh, apply } = clusterLab({ proxy });
+      assert.equal(sh('minikube', 'sysctl net.netfilter.nf_conntrack_tcp_timeout_established net.netfilter.nf_conntrack_tcp_timeout_close_wait').stdout,
+        'net.netfilter.nf_conntrack_tcp_timeout_established = 86400\nnet.netfilter.nf_conntrack_tcp_timeout_close_wait = 3600\n');
+      // a pod's namespace is not the node's: its own defaults
+      apply('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: busybox}]}\n');
+      assert.equal(sh('default/p', 'sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established').stdout, '432000\n');
+    });
+  }
+});
