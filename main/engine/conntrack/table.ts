@@ -638,7 +638,9 @@ export class ConntrackTable {
   }
 
   toJSON(): ConntrackJSON {
-    return { nextId: this.nextId, settings: { ...this.settings }, stats: { ...this.stats }, entries: [...this.entries.values()].map(entryToJSON) };
+    // (the timeouts are the namespace's sysctls, saved with them: not the table's)
+    const settings = { tcpLoose: this.settings.tcpLoose, acct: this.settings.acct };
+    return { nextId: this.nextId, settings, stats: { ...this.stats }, entries: [...this.entries.values()].map(entryToJSON) };
   }
 
   static fromJSON(j: ConntrackJSON): ConntrackTable {

@@ -51,6 +51,18 @@ describe('conntrack timeouts', () => {
     assert.equal(sh(lab, 'server', 'conntrack -L -p icmp'), '');
   });
 
+  it('are saved as the sysctls they are, not with the table: a reopened lab reads them again', () => {
+    const lab = pair();
+    sh(lab, 'server', 'sysctl -w net.netfilter.nf_conntrack_icmp_timeout=100');
+    sh(lab, 'client', 'ping -c1 10.0.0.20');
+    const doc = lab.toDoc() as unknown as { runtime: { hosts: Record<string, { ct: { settings: object } }> } };
+    assert.deepEqual(Object.keys(doc.runtime.hosts.server.ct.settings).sort(), ['acct', 'tcpLoose']);
+    const again = Lab.fromDoc(lab.toDoc());
+    assert.equal(timeoutOf(again, 'icmp'), 100);
+    sh(again, 'client', 'ping -c1 10.0.0.20');
+    assert.equal(timeoutOf(again, 'icmp'), 100);
+  });
+
   it('an unanswered mid-stream pick-up is capped by tcp_timeout_unacknowledged', () => {
     const lab = pair();
     sh(lab, 'server', 'sysctl -w net.netfilter.nf_conntrack_tcp_timeout_unacknowledged=42');
