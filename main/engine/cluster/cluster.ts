@@ -11,7 +11,7 @@ import { KubeStore, type WatchEvent } from '../kube/objects/store.ts';
 import { sharingReadings } from '../netfilter/restore.ts';
 import { makeNode, nodeInternalIP } from '../kube/objects/node.ts';
 import { ANN_POD_IP, type EndpointSlice, type Node, type Pod, type Service } from '../kube/objects/types.ts';
-import { chainOrigins, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort, type SharedText } from '../kube/proxy/index.ts';
+import { chainOrigins, currentLocalhostNodePorts, KubeProxySyncer, type GenerateInput, type ProxyConfig, type ProxySync, type ServicePort, type SharedText } from '../kube/proxy/index.ts';
 import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
@@ -730,7 +730,7 @@ export class Cluster {
     if (!changed && !restart && !(this.refresh && (legacy || failed || canaryGone || hourly))) return;
     let syncer = this.proxies.get(name);
     if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer(this.proxyTexts)));
-    if (!last || restart) this.kubeProxyStart(host);
+    if (!last || restart) this.kubeProxyStart(host, legacy || currentLocalhostNodePorts(input));
     // (kept over a restart: the syncer remembers what it last wrote)
     const untouched = !handEdited && !failed && syncer.synced();
     // Stale service chains are looked for among the node's chains (what iptables-save shows).
@@ -759,12 +759,16 @@ export class Cluster {
     this.synced.set(name, { services, nodeKey });
   }
 
-  /** What kube-proxy does to its node as it starts, before its first sync (server_others.go):
-   *  the conntrack timeouts of its configuration's defaults (conntrack.tcpEstablishedTimeout
-   *  24h, tcpCloseWaitTimeout 1h), written where they differ. */
-  private kubeProxyStart(host: Host): void {
-    for (const [key, value] of KUBE_PROXY_SYSCTLS) {
-      if (host.net.sysctl.globalInt(key) !== value) runProgram(['sysctl', '-w', `${key}=${value}`], '', { host, now: this.topo.now() });
+  /** What kube-proxy does to its node as it starts, before its first sync (server_others.go,
+   *  the proxier's constructor): the conntrack timeouts of its configuration's defaults
+   *  (conntrack.tcpEstablishedTimeout 24h, tcpCloseWaitTimeout 1h), and route_localnet=1 when
+   *  it serves NodePorts on 127.0.0.1 (always in v1.19; localhostNodePorts now), written where
+   *  they differ. */
+  private kubeProxyStart(host: Host, localhostNodePorts: boolean): void {
+    const want: [string, number][] = [...KUBE_PROXY_SYSCTLS, ...(localhostNodePorts ? [['net.ipv4.conf.all.route_localnet', 1] as [string, number]] : [])];
+    for (const [key, value] of want) {
+      const now = key.startsWith('net.ipv4.conf.') ? host.net.sysctl.conf('all', key.slice('net.ipv4.conf.all.'.length)) : host.net.sysctl.globalInt(key);
+      if (now !== value) runProgram(['sysctl', '-w', `${key}=${value}`], '', { host, now: this.topo.now() });
     }
   }
 

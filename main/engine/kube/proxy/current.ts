@@ -47,6 +47,12 @@ export function currentLargeClusterMode(totalEndpoints: number): boolean {
   return totalEndpoints > LARGE_CLUSTER_ENDPOINTS;
 }
 
+/** Whether kube-proxy serves NodePorts on 127.0.0.1 (and so sets route_localnet=1 at start):
+ *  localhostNodePorts, unless nodePortAddresses leave 127.0.0.0/8 out. */
+export function currentLocalhostNodePorts(input: Pick<GenerateInput, 'config' | 'node'>): boolean {
+  return (input.config.iptables?.localhostNodePorts ?? true) && nodePortAddressing(input.config, input.node, 'current').containsLoopback;
+}
+
 export function currentContext(input: GenerateInput, largeClusterMode: boolean): CurrentContext {
   const npa = nodePortAddressing(input.config, input.node, 'current');
   return {

@@ -13,6 +13,7 @@ import type { GenerateInput, GenerateResult } from './model.ts';
 export type * from './model.ts';
 export type * from './origin.ts';
 export { kubeHash16, portProtoHash, sepChain, servicePortNameString } from './hash.ts';
+export { currentLocalhostNodePorts } from './current.ts';
 
 export function generateKubeProxyRules(input: GenerateInput): GenerateResult {
   const ports = normalizeServices(input.services, input.node, input.layout);

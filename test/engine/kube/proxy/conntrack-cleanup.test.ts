@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { legacyConntrackCleanup, staleUdpFlows } from '../../../../main/engine/kube/proxy/conntrack-cleanup.ts';
 import type { Endpoint, ServicePort } from '../../../../main/engine/kube/proxy/model.ts';
 import type { CtEvent } from '../../../../main/engine/conntrack/events.ts';
-import { clusterLab } from '../../cluster/lab-cluster.ts';
+import { clusterLab, WEBAPP_NODEPORT } from '../../cluster/lab-cluster.ts';
 
 const ep = (ip: string, more: Partial<Endpoint> = {}): Endpoint => ({ ip, port: 53, ...more });
 const udp = (name: string, eps: Endpoint[], more: Partial<ServicePort> = {}): ServicePort => ({
@@ -114,10 +114,13 @@ for (const proxy of ['legacy', 'current'] as const) {
 
 describe('kube-proxy at its start', () => {
   for (const proxy of ['legacy', 'current'] as const) {
-    it(`sets the node's conntrack timeouts to its configuration's defaults (${proxy}): established 24h, close_wait 1h`, () => {
+    it(`sets the node's conntrack timeouts to its configuration's defaults (${proxy}): established 24h, close_wait 1h; and route_localnet for NodePorts on 127.0.0.1`, () => {
       const { sh, apply } = clusterLab({ proxy });
-      assert.equal(sh('minikube', 'sysctl net.netfilter.nf_conntrack_tcp_timeout_established net.netfilter.nf_conntrack_tcp_timeout_close_wait').stdout,
-        'net.netfilter.nf_conntrack_tcp_timeout_established = 86400\nnet.netfilter.nf_conntrack_tcp_timeout_close_wait = 3600\n');
+      assert.equal(sh('minikube', 'sysctl net.netfilter.nf_conntrack_tcp_timeout_established net.netfilter.nf_conntrack_tcp_timeout_close_wait net.ipv4.conf.all.route_localnet').stdout,
+        'net.netfilter.nf_conntrack_tcp_timeout_established = 86400\nnet.netfilter.nf_conntrack_tcp_timeout_close_wait = 3600\nnet.ipv4.conf.all.route_localnet = 1\n');
+      // a NodePort answers on the node's 127.0.0.1 (route_localnet lets the DNATed packet leave lo)
+      apply(WEBAPP_NODEPORT);
+      assert.match(sh('minikube', 'curl -s -m 2 127.0.0.1:31380').stdout, /^webapp-/);
       // a pod's namespace is not the node's: its own defaults
       apply('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: busybox}]}\n');
       assert.equal(sh('default/p', 'sysctl -n net.netfilter.nf_conntrack_tcp_timeout_established').stdout, '432000\n');
