@@ -281,3 +281,23 @@ test('veth pair between namespaces: a pod behind the 169.254.1.1 proxy-ARP gatew
     { from: 'pod', to: '192.168.49.50', proto: 'icmp', expect: 'delivered' },
   ]);
 });
+
+test("ARP: a SNATed packet's request carries the sender's own address (arp_solicit), not the packet's", async () => {
+  // a's packets leave as 10.99.0.1, an address b has no route back to. b answers a's ARP all
+  // the same (the request's sender is 192.168.7.10, arp_announce 0 takes the packet's source
+  // only when it is local), takes the SYN in raw PREROUTING, and drops it on its strict
+  // rp_filter: a times out. A request sent with 10.99.0.1 would get no answer from b (a's
+  // route lookup would say unreachable), and b's rule would count nothing.
+  const doc = labDoc({
+    hosts: {
+      a: { links: ['eth0 lan1 192.168.7.10/24'] },
+      b: { links: ['eth0 lan1 192.168.7.20/24'], listen: ['tcp/80'] },
+    },
+    journal: [
+      ['a', 'iptables -t nat -A POSTROUTING -p tcp -j SNAT --to-source 10.99.0.1'],
+      ['b', 'sysctl -w net.ipv4.conf.all.rp_filter=1'],
+      ['b', 'iptables -t raw -A PREROUTING -p tcp --dport 80'],
+    ],
+  });
+  await compareScenario('arp-sender', doc, [{ from: 'a', to: '192.168.7.20', port: 80, proto: 'tcp', expect: 'timeout' }]);
+});

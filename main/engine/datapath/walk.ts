@@ -624,7 +624,7 @@ function transmit(f: Flight, topo: Topology, hp: HostPass, rt: RouteHit): HopRes
       return { stop: { outcome: 'delivered', reason: `left ${host.name} on ${dev} towards ${formatIPv4(nexthop)}`, decidedBy: null, delivered: { host: '(outside)', ip: formatIPv4(f.pkt.dst), port: hasPorts(f.pkt.proto) ? f.pkt.dport : null } } };
     }
   }
-  const sender = f.pkt.src;
+  const sender = host.net.arpSender(dev, f.pkt.src, nexthop);
   for (const peer of topo.peers(host.name, dev)) {
     const ph = topo.host(peer.host);
     if (ph && ph.net.answersArp(nexthop, peer.dev, sender)) {

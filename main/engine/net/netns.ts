@@ -984,6 +984,7 @@ export class NetNs {
         rpFilter: Math.max(sc.conf('all', 'rp_filter'), sc.conf(dev, 'rp_filter')),
         forwarding: sc.conf(dev, 'forwarding') !== 0,
         arpIgnore: Math.max(sc.conf('all', 'arp_ignore'), sc.conf(dev, 'arp_ignore')),
+        arpAnnounce: Math.max(sc.conf('all', 'arp_announce'), sc.conf(dev, 'arp_announce')),
         proxyArp: or('proxy_arp'),
         routeLocalnet: or('route_localnet'),
         sendRedirects: or('send_redirects'),
@@ -1347,6 +1348,22 @@ export class NetNs {
     return rt.dev !== dev.name && this.proxyList.some((p) => p.ip === target && p.dev === dev.ifindex);
   }
 
+  /**
+   * arp_solicit: the sender address of the ARP request for `target` on `devName` that a
+   * packet from `src` makes. arp_announce 0: the packet's source when it is a local address;
+   * 1: only when it is also on the device's subnet of the target; 2 (or no such source): the
+   * device's address for the target (inet_select_addr, link scope). So a forwarded packet's
+   * request, or a SNATed one's, carries the sender's own address.
+   */
+  arpSender(devName: string, src: IPv4, target: IPv4): IPv4 {
+    const announce = this.devConf(devName).arpAnnounce;
+    if (src && announce <= 1 && this.isLocal(src)) {
+      const dev = announce === 1 ? this.link(devName) : undefined;
+      if (announce === 0 || dev?.addrs.some((a) => inPrefix(target, { addr: a.local, len: a.prefixlen }) && inPrefix(src, { addr: a.local, len: a.prefixlen }))) return src;
+    }
+    return this.selectSrc(devName, target, SCOPE.link);
+  }
+
   /** arp_ignore: whether a request for local `target` on `dev` goes unanswered. */
   private arpIgnored(arpIgnore: number, dev: Iface, target: IPv4, sender: IPv4): boolean {
     switch (arpIgnore) {
@@ -1451,6 +1468,7 @@ interface DevConf {
   forwarding: boolean;
   arpIgnore: number;
   proxyArp: boolean;
+  arpAnnounce: number;
   routeLocalnet: boolean;
   sendRedirects: boolean;
   acceptLocal: boolean;
