@@ -494,6 +494,10 @@ export class Cluster {
     // Calico's CNI answers the pod's ARP at once (the default delays proxy replies up to 0.8 s).
     this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.neigh.${iface}.proxy_delay=0`]);
     this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.forwarding=1`]);
+    // Felix's configuration of a workload interface (endpoint manager): strict reverse-path
+    // filtering (a pod cannot spoof its source) and routing to localhost (NAT to the host).
+    this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.rp_filter=1`]);
+    this.run(nodeHost, ['sysctl', '-q', '-w', `net.ipv4.conf.${iface}.route_localnet=1`]);
     this.run(nodeHost, ['ip', 'route', 'add', `${ip}`, 'dev', iface, 'scope', 'link']);
     this.pods.set(key, { key, node, ip, iface });
   }
