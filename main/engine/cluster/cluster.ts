@@ -16,8 +16,7 @@ import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
 import { runProgram } from '../shell/programs.ts';
-import { legacyConntrackCleanup, staleUdpFlows } from '../kube/proxy/conntrack-cleanup.ts';
-import { asUserspace, standInPortid } from '../conntrack/events.ts';
+import { kubeProxyConntrackCleanup, kubeProxyStart } from './kube-proxy-node.ts';
 import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
@@ -30,7 +29,7 @@ import { healthCheckResponse, healthCheckService, localReadyEndpoints } from './
 import type { HttpResponse } from '../shell/netclients/curl.ts';
 import { counterClock } from '../netfilter/counter-clock.ts';
 import { ALL_CHAINS } from '../netfilter/ruleset.ts';
-import { BUILTIN_CHAINS, PROTO, type TableName } from '../netfilter/types.ts';
+import { BUILTIN_CHAINS, type TableName } from '../netfilter/types.ts';
 
 /** What the cluster needs from the lab: derived hosts and cables it can make and take away. */
 export interface ClusterTopology {
@@ -734,7 +733,7 @@ export class Cluster {
     if (!changed && !restart && !(this.refresh && (legacy || failed || canaryGone || hourly))) return;
     let syncer = this.proxies.get(name);
     if (!syncer) this.proxies.set(name, (syncer = new KubeProxySyncer(this.proxyTexts)));
-    if (!last || restart) this.kubeProxyStart(host, legacy || currentLocalhostNodePorts(input));
+    if (!last || restart) kubeProxyStart(host, legacy || currentLocalhostNodePorts(input), now);
     // (kept over a restart: the syncer remembers what it last wrote)
     const untouched = !handEdited && !failed && syncer.synced();
     // Stale service chains are looked for among the node's chains (what iptables-save shows).
@@ -758,37 +757,9 @@ export class Cluster {
       if (full) z.all = ticks;
       z.top = ticks;
       this.zeroedAt.set(name, z);
-      this.cleanConntrack(host, restart ? undefined : last?.services, services);
+      kubeProxyConntrackCleanup(host, this.doc.proxy, restart ? undefined : last?.services, services, now);
     }
     this.synced.set(name, { services, nodeKey });
-  }
-
-  /** What kube-proxy does to its node as it starts, before its first sync (server_others.go,
-   *  the proxier's constructor): the conntrack timeouts of its configuration's defaults
-   *  (conntrack.tcpEstablishedTimeout 24h, tcpCloseWaitTimeout 1h), and route_localnet=1 when
-   *  it serves NodePorts on 127.0.0.1 (always in v1.19; localhostNodePorts now), written where
-   *  they differ. */
-  private kubeProxyStart(host: Host, localhostNodePorts: boolean): void {
-    const want: [string, number][] = [...KUBE_PROXY_SYSCTLS, ...(localhostNodePorts ? [['net.ipv4.conf.all.route_localnet', 1] as [string, number]] : [])];
-    for (const [key, value] of want) {
-      const now = key.startsWith('net.ipv4.conf.') ? host.net.sysctl.conf('all', key.slice('net.ipv4.conf.all.'.length)) : host.net.sysctl.globalInt(key);
-      if (now !== value) runProgram(['sysctl', '-w', `${key}=${value}`], '', { host, now: this.topo.now() });
-    }
-  }
-
-  /** kube-proxy's housekeeping after a sync: stale UDP flows out of the node's conntrack
-   *  table (see kube/proxy/conntrack-cleanup.ts). */
-  private cleanConntrack(host: Host, prev: ServicePort[] | undefined, services: ServicePort[]): void {
-    const now = this.topo.now();
-    if (this.doc.proxy === 'legacy') {
-      // (exec'd as kube-proxy v1.19 does; "0 flow entries have been deleted" is no error to it)
-      for (const argv of legacyConntrackCleanup(prev, services)) runProgram(argv, '', { host, now });
-      return;
-    }
-    const flows = host.ct.list({ proto: PROTO.udp }, now).map((e) => ({ e, origDst: formatIPv4(e.orig.dst), origDport: e.orig.dport, replySrc: formatIPv4(e.reply.src) }));
-    if (!flows.length) return;
-    const stale = staleUdpFlows(services, flows);
-    if (stale.length) asUserspace(kubeProxyPort(now), () => stale.forEach((f) => host.ct.delete(f.e, now)));
   }
 
   /** Applies a kube-proxy sync; false: one of its commands failed. */
@@ -869,14 +840,4 @@ function podListen(pod: Pod): ListenSpec[] {
   }
   if (!out.length) out.push({ port: 80, proto: 'tcp' });
   return out;
-}
-
-const KUBE_PROXY_SYSCTLS: readonly [string, number][] = [
-  ['net.netfilter.nf_conntrack_tcp_timeout_established', 86400],
-  ['net.netfilter.nf_conntrack_tcp_timeout_close_wait', 3600],
-];
-
-/** kube-proxy's netlink socket as a DESTROY event names it (the lab has no processes). */
-function kubeProxyPort(now: number): { portid: number; progname: string } {
-  return { portid: standInPortid(now), progname: 'kube-proxy' };
 }
