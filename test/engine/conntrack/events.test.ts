@@ -5,23 +5,13 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyLab } from '../../../shared/lab.ts';
 import { Lab } from '../../../main/engine/lab.ts';
+import { TRACK, twoHosts } from '../two-hosts.ts';
 import type { CtEvent } from '../../../main/engine/conntrack/events.ts';
 import type { FollowedLine } from '../../../main/engine/shell/programs.ts';
 
 /** client 10.0.0.10 and server 10.0.0.20 (port 80 open) on one LAN, both tracking connections. */
-function pair(): Lab {
-  const doc = emptyLab('events');
-  doc.lans = [{ name: 'a' }];
-  doc.hosts = [
-    { name: 'client', listen: [], links: [{ dev: 'eth0', lan: 'a', ip: '10.0.0.10/24' }] },
-    { name: 'server', listen: [{ port: 80, proto: 'tcp' }, { port: 53, proto: 'udp' }], links: [{ dev: 'eth0', lan: 'a', ip: '10.0.0.20/24' }] },
-  ];
-  const track = 'iptables -A INPUT -m conntrack --ctstate NEW -j ACCEPT'.split(' ');
-  doc.journal = [{ host: 'server', argv: track }, { host: 'client', argv: track }];
-  return Lab.fromDoc(doc);
-}
+const pair = (): Lab => twoHosts([{ port: 80, proto: 'tcp' }, { port: 53, proto: 'udp' }], [['server', TRACK], ['client', TRACK]]);
 
 /** A console on `host` following `line`, and what it printed so far. */
 function follow(lab: Lab, host: string, line: string): { out: () => ReturnType<Lab['followLines']>; events: CtEvent[]; followed: FollowedLine } {

@@ -4,19 +4,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyLab } from '../../../shared/lab.ts';
 import { Lab } from '../../../main/engine/lab.ts';
+import { TRACK, twoHosts } from '../two-hosts.ts';
 
-function pair(): Lab {
-  const doc = emptyLab('timeouts');
-  doc.lans = [{ name: 'a' }];
-  doc.hosts = [
-    { name: 'client', listen: [], links: [{ dev: 'eth0', lan: 'a', ip: '10.0.0.10/24' }] },
-    { name: 'server', listen: [{ port: 80, proto: 'tcp' }, { port: 53, proto: 'udp' }], links: [{ dev: 'eth0', lan: 'a', ip: '10.0.0.20/24' }] },
-  ];
-  doc.journal = [{ host: 'server', argv: ['iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT'] }];
-  return Lab.fromDoc(doc);
-}
+const pair = (): Lab => twoHosts([{ port: 80, proto: 'tcp' }, { port: 53, proto: 'udp' }], [['server', TRACK]]);
 
 const sh = (lab: Lab, host: string, line: string) => {
   const r = lab.console(host, [line]);

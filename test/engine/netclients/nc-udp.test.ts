@@ -7,22 +7,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyLab } from '../../../shared/lab.ts';
-import { Lab } from '../../../main/engine/lab.ts';
+import type { Lab } from '../../../main/engine/lab.ts';
+import { TRACK, twoHosts } from '../two-hosts.ts';
 
-function lab(): Lab {
-  const doc = emptyLab('nc-udp');
-  doc.lans = [{ name: 'a' }];
-  doc.hosts = [
-    { name: 'client', listen: [], links: [{ dev: 'eth0', lan: 'a', ip: '10.0.0.10/24' }] },
-    { name: 'server', listen: [{ port: 5454, proto: 'udp' }], links: [{ dev: 'eth0', lan: 'a', ip: '10.0.0.20/24' }] },
-  ];
-  doc.journal = [
-    { host: 'server', argv: ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=1'] },
-    { host: 'server', argv: ['iptables', '-A', 'INPUT', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT'] },
-  ];
-  return Lab.fromDoc(doc);
-}
+const lab = (): Lab => twoHosts([{ port: 5454, proto: 'udp' }], [['server', 'sysctl -w net.netfilter.nf_conntrack_acct=1'], ['server', TRACK]]);
 
 describe('nc -u', () => {
   const cases: [string, number, string, string][] = [
