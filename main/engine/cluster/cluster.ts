@@ -83,6 +83,8 @@ export class Cluster {
   private readonly proxyTexts: SharedText = { last: null };
   /** Nodes whose kube-proxy restarts at its next sync (`resync`): it writes every chain. */
   private readonly restarted = new Set<string>();
+  /** Per node, net.netfilter.nf_conntrack_tcp_be_liberal as its kube-proxy read it at start. */
+  private readonly beLiberal = new Map<string, boolean>();
   /** Nodes where one of kube-proxy's commands failed since it last wrote every chain: their
    *  rules may not be what it thinks. */
   private readonly proxyFailed = new Set<string>();
@@ -710,14 +712,16 @@ export class Cluster {
     if (!host) return;
     host.listen = [...nodeListen(node), ...healthPorts];
     const ips = host.net.links().flatMap((l) => (l.kind === 'loopback' ? [] : host.net.addrs(l.name).map((a) => formatIPv4(a.local))));
+    const last = this.synced.get(name);
+    // (read as kube-proxy starts, which is when it looks: the INVALID drop rule follows it)
+    if (!last || this.restarted.has(name)) this.beLiberal.set(name, host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_be_liberal') !== 0);
     const input: GenerateInput = {
       layout: this.doc.proxy,
       services,
-      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: false },
+      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: false, ...(this.beLiberal.get(name) ? { conntrackTCPBeLiberal: true } : {}) },
       config,
     };
     const nodeKey = JSON.stringify([input.node, input.config]);
-    const last = this.synced.get(name);
     const legacy = this.doc.proxy === 'legacy';
     const now = this.topo.now();
     const restart = this.restarted.delete(name);

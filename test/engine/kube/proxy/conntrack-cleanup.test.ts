@@ -127,3 +127,16 @@ describe('kube-proxy at its start', () => {
     });
   }
 });
+
+describe('kube-proxy reads nf_conntrack_tcp_be_liberal as it starts', () => {
+  it('current: with it on, KUBE-FORWARD has no INVALID drop; set later, it counts from the next start', () => {
+    const { lab, sh } = clusterLab({ proxy: 'current' });
+    const invalidDrop = () => sh('minikube', 'iptables -S KUBE-FORWARD').stdout.includes('--ctstate INVALID');
+    assert.equal(invalidDrop(), true);
+    assert.equal(sh('minikube', 'sysctl -w net.netfilter.nf_conntrack_tcp_be_liberal=1').code, 0);
+    lab.cluster!.sync(true);
+    assert.equal(invalidDrop(), true, 'the running kube-proxy read it at its start');
+    lab.cluster!.resync();
+    assert.equal(invalidDrop(), false);
+  });
+});
