@@ -717,7 +717,7 @@ function summary(key: string, n: number): string {
   return `${PREFIX}${n} ${EXIT_MSG[key]}\n`;
 }
 
-/** The conntrack process as a DESTROY event names it. */
+/** The conntrack process as its events name it ([USERSPACE] portid= progname=). */
 function userspace(now: number): { portid: number; progname: string } {
   return { portid: standInPortid(now), progname: PROG };
 }
