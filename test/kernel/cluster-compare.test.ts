@@ -54,6 +54,8 @@ spec:
     { from: plainName('default/other'), to: ip('client'), port: 8080, proto: 'tcp', sport: 41007, expect: 'delivered' },
     { from: plainName('default/other'), to: ip('client'), port: 9999, proto: 'tcp', sport: 41008, expect: 'refused' },
     { from: plainName('default/client'), to: '192.168.49.2', port: 10250, proto: 'tcp', sport: 41009, expect: 'delivered' },
+    // a NodePort on the node's own 127.0.0.1: route_localnet (set by kube-proxy) lets it out
+    { from: 'minikube', to: '127.0.0.1', port: 31380, proto: 'tcp', sport: 41010, expect: 'delivered' },
   ];
   // The cluster lab itself agrees with its flat twin (which the kernel then checks).
   for (const p of probes) {

@@ -46,10 +46,20 @@ export function flattenCluster(lab: Lab): LabDoc {
     const run = (argv: string[], stdin?: string) => journal.push(stdin === undefined ? { host: name, argv } : { host: name, argv, stdin });
     const ex = (argv: string[]) => lab.exec(key, argv, '').stdout;
     if (ex(['sysctl', '-n', 'net.ipv4.ip_forward']).trim() === '1') run(['sysctl', '-w', 'net.ipv4.ip_forward=1']);
+    // What the agents set besides (kube-proxy as it starts, Felix per workload interface).
+    const set = (key: string, unless: string) => {
+      const v = ex(['sysctl', '-n', key]).trim();
+      if (v !== unless && v !== '') run(['sysctl', '-w', `${key}=${v}`]);
+    };
+    set('net.ipv4.conf.all.route_localnet', '0');
+    set('net.netfilter.nf_conntrack_tcp_timeout_established', '432000');
+    set('net.netfilter.nf_conntrack_tcp_timeout_close_wait', '60');
     for (const l of h.net.links()) {
       if (l.kind === 'loopback') continue;
       if (ex(['sysctl', '-n', `net.ipv4.conf.${l.name}.proxy_arp`]).trim() === '1') run(['sysctl', '-w', `net.ipv4.conf.${l.name}.proxy_arp=1`]);
       if (ex(['sysctl', '-n', `net.ipv4.neigh.${l.name}.proxy_delay`]).trim() === '0') run(['sysctl', '-w', `net.ipv4.neigh.${l.name}.proxy_delay=0`]);
+      set(`net.ipv4.conf.${l.name}.rp_filter`, '0');
+      set(`net.ipv4.conf.${l.name}.route_localnet`, '0');
     }
     // Routes to devices first: a gateway must be reachable when a route through it is added.
     const routes = ex(['ip', 'route', 'show']).split('\n').filter((l) => l.trim() && !l.includes('proto kernel'));
