@@ -25,7 +25,8 @@
 // on b, DESTROY lines with `[USERSPACE] portid=N progname=conntrack`; (3) `-p udp -e NEW,DESTROY
 // -o id`; (4) `-o extended` with nf_conntrack_acct=1 (counters in DESTROY lines); (5) a CONNMARK
 // --set-mark in b's mangle OUTPUT (mark= lines), `-o id` and `conntrack -D -p tcp`; (6) `-o xml`;
-// (7) entries made and updated from userspace (`conntrack -I`, `-U`); (8) timeouts set by sysctl.
+// (7) entries made and updated from userspace (`conntrack -I`, `-U`); (8) timeouts set by sysctl;
+// (9) `-E expect`.
 //
 // `progname=` is there only if `conntrack -E` still finds the deleting socket open when it
 // prints the event (it looks the portid up in /proc): a real deleter's exit races with that, so
@@ -428,6 +429,13 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     const p8 = compare('timeouts from sysctls', await stopBoth());
     for (const t of [' 86400 ESTABLISHED ', ' 66 FIN_WAIT ', ' 22 LAST_ACK ', ' 77 TIME_WAIT ', 'icmp     1 21 ', 'udp      17 44 ']) assert.ok(p8.some((l) => l.includes(t)), `${t.trim()} in\n${p8.join('\n')}`);
     await flush();
+
+    // 9. the expectation table's events (none here: no helper), with -o xml: no document at all
+    await start(['expect', '-o', 'xml']);
+    await ping();
+    const p9 = await stopBoth();
+    compare('-E expect -o xml', p9);
+    assert.equal(p9.kernel.stderr, 'conntrack v1.4.7 (conntrack-tools): 0 expectation events have been shown.\n');
   } finally {
     engine.onCtEvent = null;
     if (watch) await (watch as KernelWatch).stop();

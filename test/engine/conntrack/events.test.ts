@@ -172,6 +172,15 @@ describe('conntrack -E', () => {
     assert.deepEqual(r.followed!.follow.interrupted(3), { stdout: '</conntrack>\n', stderr: 'conntrack v1.4.7 (conntrack-tools): 3 flow events have been shown.\n', code: 0, changed: false });
   });
 
+  it('-E expect runs on too, and says expectation events (none: the lab makes no expectations)', () => {
+    const lab = pair();
+    const r = lab.console('server', ['conntrack -E expect -o xml'], { follow: true })!;
+    assert.equal(r.stdout, '', 'no XML document for expectation events');
+    run(lab, 'client', 'ping -c1 10.0.0.20');
+    assert.deepEqual(r.followed!.follow.interrupted(0).stderr, 'conntrack v1.4.7 (conntrack-tools): 0 expectation events have been shown.\n');
+    assert.equal(lab.exec('server', ['conntrack', '-E', 'expect'], '').stderr, 'conntrack v1.4.7 (conntrack-tools): 0 expectation events have been shown.\n');
+  });
+
   it('bad options are refused as conntrack refuses them', () => {
     const lab = pair();
     const r = lab.console('server', ['conntrack -E -e BOGUS'], { follow: true });
