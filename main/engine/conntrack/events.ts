@@ -35,11 +35,9 @@ export const ctEvents: {
   by: CtEventBy | null;
 } = { sink: null, by: null };
 
-/** Emits one event when a sink listens (`undone`: the change is part of an experiment). */
-export function emitCtEvent(table: object, type: CtEventType, e: CtEntry, at: number, undone: boolean): void {
-  const sink = ctEvents.sink;
-  if (!sink || undone) return;
-  sink(table, { type, entry: cloneEntry(e), at, ...(ctEvents.by ? { by: { ...ctEvents.by } } : {}) });
+/** Emits one event when a sink listens (the table decides whether the change is kept). */
+export function emitCtEvent(table: object, type: CtEventType, e: CtEntry, at: number): void {
+  ctEvents.sink?.(table, { type, entry: cloneEntry(e), at, ...(ctEvents.by ? { by: { ...ctEvents.by } } : {}) });
 }
 
 /** A deleting process's netlink port id: the lab has no processes, so a stand-in made from

@@ -46,20 +46,41 @@ export interface LineOptions {
   use?: number; // the reference count shown (1 for a dump, 2 for -G)
 }
 
+/** What a netlink message about an entry carries: a dump's carries everything; an event's
+ *  (see eventCarries) leaves out some attributes. */
+interface Carried {
+  /** CTA_TIMEOUT (absent: no timeout printed). */
+  timeout: boolean;
+  /** CTA_COUNTERS (printed for an entry that has them). */
+  counters: boolean;
+  /** CTA_MARK. */
+  mark: boolean;
+  /** CTA_USE: the reference count, or none. */
+  use: number | null;
+}
+
+const DUMPED = (use: number): Carried => ({ timeout: true, counters: true, mark: true, use });
+
 /** The default one-line form (nfct_snprintf NFCT_O_DEFAULT). */
 export function formatLine(e: CtEntry, now: number, o: LineOptions = {}): string {
+  return line(e, now, o, DUMPED(o.use ?? 1));
+}
+
+function line(e: CtEntry, now: number, o: LineOptions, c: Carried): string {
+  const counted = c.counters && e.acct;
   let s = '';
   if (o.extended) s += `${pad8('ipv4')} 2 `;
-  s += `${pad8(protoName(e.orig.proto))} ${e.orig.proto} ${timeLeft(e, now)} `;
+  s += `${pad8(protoName(e.orig.proto))} ${e.orig.proto} ${c.timeout ? `${timeLeft(e, now)} ` : ''}`;
   const st = protoState(e);
   if (st !== undefined) s += `${st} `;
   s += `src=${formatIPv4(e.orig.src)} dst=${formatIPv4(e.orig.dst)} ${l4Text(e.orig)}`;
-  if (e.acct) s += `packets=${e.counters.ORIGINAL.packets} bytes=${e.counters.ORIGINAL.bytes} `;
+  if (counted) s += `packets=${e.counters.ORIGINAL.packets} bytes=${e.counters.ORIGINAL.bytes} `;
   if (!e.status.has('SEEN_REPLY')) s += '[UNREPLIED] ';
   s += `src=${formatIPv4(e.reply.src)} dst=${formatIPv4(e.reply.dst)} ${l4Text(e.reply)}`;
-  if (e.acct) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
+  if (counted) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
   if (e.status.has('ASSURED')) s += '[ASSURED] ';
-  s += `mark=${e.mark >>> 0} use=${o.use ?? 1} `;
+  if (c.mark) s += `mark=${e.mark >>> 0} `;
+  if (c.use !== null) s += `use=${c.use} `;
   if (o.id) s += `id=${e.id} `;
   return s.slice(0, -1);
 }
@@ -84,7 +105,7 @@ export function formatSave(e: CtEntry, now: number, type: '-A' | '-D' = '-A'): s
   return s.trimEnd();
 }
 
-function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry, counted = e.acct): string {
+function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry, counted: boolean): string {
   const name = protoName(t.proto);
   let l4 = '';
   if (hasPorts(t.proto)) l4 = `<sport>${t.sport}</sport><dport>${t.dport}</dport>`;
@@ -100,11 +121,19 @@ function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry, counted = e
 /** One `<flow>` of `-o xml` (the caller prints the header and footer around the flows); an
  *  entry with counters has a `<counters>` in each direction's `<meta>`. */
 export function formatXmlFlow(e: CtEntry, now: number): string {
-  let s = '<flow>' + xmlTuple('original', e.orig, e) + xmlTuple('reply', e.reply, e);
+  return xmlFlow('<flow>', e, now, DUMPED(1));
+}
+
+function xmlFlow(open: string, e: CtEntry, now: number, c: Carried): string {
+  const counted = c.counters && e.acct;
+  let s = open + xmlTuple('original', e.orig, e, counted) + xmlTuple('reply', e.reply, e, counted);
   s += '<meta direction="independent">';
   const st = protoState(e);
   if (st !== undefined) s += `<state>${st}</state>`;
-  s += `<timeout>${timeLeft(e, now)}</timeout><mark>${e.mark >>> 0}</mark><use>1</use><id>${e.id}</id>`;
+  if (c.timeout) s += `<timeout>${timeLeft(e, now)}</timeout>`;
+  if (c.mark) s += `<mark>${e.mark >>> 0}</mark>`;
+  if (c.use !== null) s += `<use>${c.use}</use>`;
+  s += `<id>${e.id}</id>`;
   if (e.status.has('ASSURED')) s += '<assured/>';
   if (!e.status.has('SEEN_REPLY')) s += '<unreplied/>';
   return `${s}</meta></flow>`;
@@ -113,60 +142,35 @@ export function formatXmlFlow(e: CtEntry, now: number): string {
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n';
 export const XML_FOOTER = '</conntrack>\n';
 
-/** A message carries the mark when it is set, and always when userspace made or updated the
- *  entry (ctnetlink reports IPCT_MARK with its changes). */
-function markShown(ev: CtEvent): boolean {
-  return ev.entry.mark >>> 0 !== 0 || (ev.by !== undefined && ev.type !== 'DESTROY');
+/**
+ * What an event message carries (ctnetlink_conntrack_event): no use; counters only in a
+ * DESTROY; the timeout only while some is left (none once it ran out); the mark when it is
+ * set, and always when userspace made or updated the entry (IPCT_MARK comes with its changes).
+ */
+function eventCarries(ev: CtEvent): Carried {
+  const destroy = ev.type === 'DESTROY';
+  return {
+    timeout: !destroy || timeLeft(ev.entry, ev.at) > 0,
+    counters: destroy,
+    mark: ev.entry.mark >>> 0 !== 0 || (ev.by !== undefined && !destroy),
+    use: null,
+  };
 }
 
 const EVENT_HEADS: Readonly<Record<CtEvent['type'], string>> = { NEW: '    [NEW] ', UPDATE: ' [UPDATE] ', DESTROY: '[DESTROY] ' };
 
-/**
- * One event as `conntrack -E` prints it (the "%9s " header, then the entry as the message
- * carried it): no `use=`; `mark=` only when the mark is set; counters only in a DESTROY (the
- * kernel adds CTA_COUNTERS to destroy messages alone); the deleting program last when userspace
- * deleted it (`[USERSPACE] portid=N progname=P`).
- */
+/** The deleting or changing program, after the entry (`[USERSPACE] portid=N progname=P`). */
+const userspaceText = (ev: CtEvent) => (ev.by ? ` [USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname}` : '');
+
+/** One event as `conntrack -E` prints it: the "%9s " header, then the entry as the message
+ *  carried it (see eventCarries), then who made the change when userspace did. */
 export function formatEvent(ev: CtEvent, o: LineOptions = {}): string {
-  const e = ev.entry;
-  const counted = ev.type === 'DESTROY' && e.acct;
-  let s = EVENT_HEADS[ev.type];
-  if (o.extended) s += `${pad8('ipv4')} 2 `;
-  // (a destroy message carries the timeout only while some is left: none when it ran out)
-  const left = timeLeft(e, ev.at);
-  s += `${pad8(protoName(e.orig.proto))} ${e.orig.proto} ${left || ev.type !== 'DESTROY' ? `${left} ` : ''}`;
-  const st = protoState(e);
-  if (st !== undefined) s += `${st} `;
-  s += `src=${formatIPv4(e.orig.src)} dst=${formatIPv4(e.orig.dst)} ${l4Text(e.orig)}`;
-  if (counted) s += `packets=${e.counters.ORIGINAL.packets} bytes=${e.counters.ORIGINAL.bytes} `;
-  if (!e.status.has('SEEN_REPLY')) s += '[UNREPLIED] ';
-  s += `src=${formatIPv4(e.reply.src)} dst=${formatIPv4(e.reply.dst)} ${l4Text(e.reply)}`;
-  if (counted) s += `packets=${e.counters.REPLY.packets} bytes=${e.counters.REPLY.bytes} `;
-  if (e.status.has('ASSURED')) s += '[ASSURED] ';
-  if (markShown(ev)) s += `mark=${e.mark >>> 0} `;
-  if (o.id) s += `id=${e.id} `;
-  if (ev.by) s += `[USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname} `;
-  return s.slice(0, -1);
+  return EVENT_HEADS[ev.type] + line(ev.entry, ev.at, o, eventCarries(ev)) + userspaceText(ev);
 }
 
-/** One event as `conntrack -E -o xml` prints it: `<flow type="new|update|destroy">`, the id
- *  always, no use, the mark only when set, counters and a timeout as in the text form; the
- *  deleting program after the flow. The header is printed when -E starts, the footer when it
- *  is interrupted. */
+/** One event as `conntrack -E -o xml` prints it: `<flow type="new|update|destroy">` with the id
+ *  always, as the message carried it; the program after the flow. The header is printed when
+ *  -E starts, the footer when it is interrupted. */
 export function formatEventXml(ev: CtEvent): string {
-  const e = ev.entry;
-  const counted = ev.type === 'DESTROY' && e.acct;
-  let s = `<flow type="${ev.type.toLowerCase()}">` + xmlTuple('original', e.orig, e, counted) + xmlTuple('reply', e.reply, e, counted);
-  s += '<meta direction="independent">';
-  const st = protoState(e);
-  if (st !== undefined) s += `<state>${st}</state>`;
-  const left = timeLeft(e, ev.at);
-  if (left || ev.type !== 'DESTROY') s += `<timeout>${left}</timeout>`;
-  if (markShown(ev)) s += `<mark>${e.mark >>> 0}</mark>`;
-  s += `<id>${e.id}</id>`;
-  if (e.status.has('ASSURED')) s += '<assured/>';
-  if (!e.status.has('SEEN_REPLY')) s += '<unreplied/>';
-  s += '</meta></flow>';
-  if (ev.by) s += ` [USERSPACE] portid=${ev.by.portid} progname=${ev.by.progname}`;
-  return s;
+  return xmlFlow(`<flow type="${ev.type.toLowerCase()}">`, ev.entry, ev.at, eventCarries(ev)) + userspaceText(ev);
 }

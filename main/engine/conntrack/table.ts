@@ -12,7 +12,7 @@
 import type { IPv4 } from '../net/ipv4.ts';
 import { PROTO } from '../netfilter/types.ts';
 import type { CtState, CtStatusBit, CtView, NatRequest, Packet, Tuple } from '../netfilter/types.ts';
-import { emitCtEvent, ctEvents } from './events.ts';
+import { emitCtEvent, ctEvents, type CtEventType } from './events.ts';
 import { cloneEntry, entryFromJSON, entryToJSON, newEntry } from './entry.ts';
 import type { CtEntry, CtEntryJSON } from './entry.ts';
 import { manipOf, nullRange, rangeOf, uniqueTuple } from './nat.ts';
@@ -383,7 +383,7 @@ export class ConntrackTable {
     }
     if (dir === 'REPLY') entry.status.add('SEEN_REPLY');
     // IPCT_REPLY, IPCT_ASSURED, IPCT_PROTOINFO (a new TCP state)
-    if (confirmed && ctUndo.depth === 0 && (entry.status.has('SEEN_REPLY') !== seenReply || entry.status.has('ASSURED') !== wasAssured || entry.tcp?.state !== wasState)) this.cached.add(entry);
+    if (confirmed && this.reporting() && (entry.status.has('SEEN_REPLY') !== seenReply || entry.status.has('ASSURED') !== wasAssured || entry.tcp?.state !== wasState)) this.cached.add(entry);
     return { verdict: 'accept' };
   }
 
@@ -501,26 +501,36 @@ export class ConntrackTable {
     this.entries.set(entry.id, entry);
     this.index.set(origKey, { entry, dir: 'ORIGINAL' });
     this.index.set(replyKey, { entry, dir: 'REPLY' });
-    emitCtEvent(this, 'NEW', entry, now, ctUndo.depth > 0);
+    this.emit('NEW', entry, now);
     return entry;
+  }
+
+  /** Whether changes now make events: a console listens, and they are kept (not a walk that
+   *  is undone). Nothing is noted for events otherwise (the walks of a trace pay nothing). */
+  private reporting(): boolean {
+    return ctEvents.sink !== null && ctUndo.depth === 0;
+  }
+
+  private emit(type: CtEventType, e: CtEntry, now: number): void {
+    if (this.reporting()) emitCtEvent(this, type, e, now);
   }
 
   /** The end of a packet's pass on this host for a connection confirmed before: its cached
    *  UPDATE event, if the packet changed anything the event reports. */
   deliver(entry: CtEntry, now: number): void {
     if (!this.cached.delete(entry) || !this.has(entry)) return;
-    emitCtEvent(this, 'UPDATE', entry, now, ctUndo.depth > 0);
+    this.emit('UPDATE', entry, now);
   }
 
   /** A confirmed entry userspace changed (`conntrack -U`): its UPDATE event. */
   updated(entry: CtEntry, now: number): void {
-    if (this.has(entry)) emitCtEvent(this, 'UPDATE', entry, now, ctUndo.depth > 0);
+    if (this.has(entry)) this.emit('UPDATE', entry, now);
   }
 
   /** A confirmed entry's mark set to `v` (CONNMARK, ctmark): IPCT_MARK when it changes. */
   setMark(entry: CtEntry, v: number): void {
     this.willChange(entry);
-    if (entry.mark !== v >>> 0 && ctUndo.depth === 0 && this.has(entry)) this.cached.add(entry);
+    if (entry.mark !== v >>> 0 && this.reporting() && this.has(entry)) this.cached.add(entry);
     entry.mark = v >>> 0;
   }
 
@@ -603,7 +613,7 @@ export class ConntrackTable {
       }
       if (order) ctUndo.log.push({ kind: 'delete', table: this, entry: e, order, refs });
       this.cached.delete(e);
-      if (now !== undefined) emitCtEvent(this, 'DESTROY', e, now, ctUndo.depth > 0);
+      if (now !== undefined) this.emit('DESTROY', e, now);
     }
     return victims;
   }
@@ -611,7 +621,7 @@ export class ConntrackTable {
   /** Empties the table (`conntrack -F`); with `now`, each entry's DESTROY event goes out. */
   flush(now?: number): number {
     const n = this.entries.size;
-    if (now !== undefined && ctEvents.sink) for (const e of this.entries.values()) emitCtEvent(this, 'DESTROY', e, now, ctUndo.depth > 0);
+    if (now !== undefined && this.reporting()) for (const e of this.entries.values()) this.emit('DESTROY', e, now);
     this.entries.clear();
     this.index.clear();
     this.cached.clear();
