@@ -113,28 +113,33 @@ export function parseMarkMask(ext: string, opt: string, arg: string): { mark: nu
 
 /** XTTYPE_UINT16RC / UINT32RC: `a`, `a:b`, `:b`, `a:`; missing ends default to min/max. */
 export function parseUintRange(ext: string, opt: string, arg: string, max: number): number[] {
-  const vals: number[] = [];
+  return parseUintRangeBig(ext, opt, arg, BigInt(max)).map(Number);
+}
+
+/** The same for any width (XTTYPE_UINT64RC: `max` 2^64-1): up to two components split by
+ *  ':', a missing one 0 (first) or `max` (second). */
+export function parseUintRangeBig(ext: string, opt: string, arg: string, max: bigint): bigint[] {
+  const vals: bigint[] = [];
   let pos = 0;
   for (;;) {
     if (vals.length === 2) xtFail(`${ext}: Too many components for option "--${opt}" (max: 2)\n`);
     const rest = arg.slice(pos);
-    let value: number;
+    let value: bigint;
     let end: number;
     if (rest === '' || rest[0] === ':') {
-      value = vals.length === 1 ? max : 0;
+      value = vals.length === 1 ? max : 0n;
       end = pos;
     } else {
-      const r = xtStrtoul(rest, 0n, BigInt(max), false);
+      const r = xtStrtoul(rest, 0n, max, false);
       if (r === null) xtFail(`${ext}: bad value for option "--${opt}" near "${rest}", or out of range (0-${max}).\n`);
       end = pos + r.end;
       if (end < arg.length && arg[end] !== ':') xtFail(`${ext}: Argument to "--${opt}" has unexpected characters near "${arg.slice(end)}".\n`);
-      value = Number(r.value);
+      value = r.value;
     }
     vals.push(value);
-    if (end >= arg.length) break;
+    if (end >= arg.length) return vals;
     pos = end + 1;
   }
-  return vals;
 }
 
 /** XTF_BAD_VALUE of xtables_param_act. `opt` includes the dashes. */

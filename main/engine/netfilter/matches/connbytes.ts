@@ -20,7 +20,7 @@
 //   match.
 
 import type { MatchCtx, MatchModule } from '../types.ts';
-import { xtFail, xtStrtoul, X6Table } from '../xtables-parse.ts';
+import { parseUintRangeBig, xtFail, X6Table } from '../xtables-parse.ts';
 import { realCt } from './conntrack.ts';
 
 const EXT = 'connbytes';
@@ -46,32 +46,6 @@ const OPTS = new X6Table(EXT, [
 
 const MODES: readonly ConnbytesMode[] = ['packets', 'bytes', 'avgpkt'];
 const DIRS: readonly ConnbytesDir[] = ['original', 'reply', 'both'];
-
-/** XTTYPE_UINT64RC: up to two components split by ':', a missing one 0 (first) or the
- *  maximum (second). */
-function parseU64Range(opt: string, arg: string): bigint[] {
-  const vals: bigint[] = [];
-  let pos = 0;
-  for (;;) {
-    if (vals.length === 2) xtFail(`${EXT}: Too many components for option "--${opt}" (max: 2)\n`);
-    const rest = arg.slice(pos);
-    let value: bigint;
-    let end: number;
-    if (rest === '' || rest[0] === ':') {
-      value = vals.length === 1 ? U64_MAX : 0n;
-      end = pos;
-    } else {
-      const r = xtStrtoul(rest, 0n, U64_MAX, false);
-      if (r === null) xtFail(`${EXT}: bad value for option "--${opt}" near "${rest}", or out of range (0-${U64_MAX}).\n`);
-      end = pos + r.end;
-      if (end < arg.length && arg[end] !== ':') xtFail(`${EXT}: Argument to "--${opt}" has unexpected characters near "${arg.slice(end)}".\n`);
-      value = r.value;
-    }
-    vals.push(value);
-    if (end >= arg.length) return vals;
-    pos = end + 1;
-  }
-}
 
 /** The range as print_from_to of libxt_connbytes shows it, `!` first when inverted. */
 function rangeText(d: ConnbytesData, prefix: string): string {
@@ -129,7 +103,7 @@ export const connbytesMatch: MatchModule<ConnbytesData> = {
     const a = args[0];
     switch (opt) {
       case 'connbytes': {
-        const v = parseU64Range(opt, a);
+        const v = parseUintRangeBig(EXT, opt, a, U64_MAX);
         let from = v[0];
         let to = v.length > 1 ? v[1] : U64_MAX;
         if (to < from) xtFail(`${from} should be less than ${to}`);
