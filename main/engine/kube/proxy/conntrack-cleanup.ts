@@ -16,21 +16,21 @@
 //    load-balancer IP and port, or to its NodePort, whose reply does not come from one of the
 //    port's serving endpoints (a port without serving endpoints is left alone).
 
-import type { ServicePort } from './model.ts';
+import { formatIPv4 } from '../../net/ipv4.ts';
+import type { Layout, ServicePort } from './model.ts';
+import { loadBalancerIPs, serviceClusterIP } from './normalize.ts';
 
 const key = (sp: ServicePort): string => `${sp.namespace}/${sp.name}:${sp.portName ?? ''}/${sp.protocol}`;
-const clusterIP = (sp: ServicePort): string | undefined => {
-  const ip = sp.clusterIPs[0];
-  return ip && ip !== 'None' ? ip : undefined;
+const clusterIP = (sp: ServicePort, layout: Layout): string | undefined => {
+  const ip = serviceClusterIP(sp, layout);
+  return ip === null ? undefined : formatIPv4(ip);
 };
-const lbIPs = (sp: ServicePort): string[] =>
-  (sp.loadBalancerIngress ?? []).flatMap((i) => (typeof i === 'string' ? [i] : i.ip && i.ipMode !== 'Proxy' ? [i.ip] : []));
 
 /** v1.19's endpoints map: the ready endpoints (as ip:port) of each UDP Service port. */
 function readyEndpoints(ports: readonly ServicePort[] | undefined): Map<string, { sp: ServicePort; eps: string[] }> {
   const m = new Map<string, { sp: ServicePort; eps: string[] }>();
   for (const sp of ports ?? []) {
-    if (sp.protocol !== 'UDP' || !clusterIP(sp)) continue;
+    if (sp.protocol !== 'UDP' || !clusterIP(sp, 'legacy')) continue;
     m.set(key(sp), { sp, eps: sp.endpoints.filter((e) => e.ready !== false).map((e) => `${e.ip}:${e.port}`) });
   }
   return m;
@@ -42,10 +42,10 @@ export function legacyConntrackCleanup(prev: readonly ServicePort[] | undefined,
   const before = readyEndpoints(prev);
   const after = readyEndpoints(next);
   const staleIPs = new Set<string>();
-  for (const [k, { sp }] of before) if (!after.has(k)) staleIPs.add(clusterIP(sp)!);
+  for (const [k, { sp }] of before) if (!after.has(k)) staleIPs.add(clusterIP(sp, 'legacy')!);
   for (const [k, { sp, eps }] of after) {
     if (eps.length === 0 || (before.get(k)?.eps.length ?? 0) > 0) continue;
-    staleIPs.add(clusterIP(sp)!);
+    staleIPs.add(clusterIP(sp, 'legacy')!);
     for (const ip of sp.externalIPs ?? []) staleIPs.add(ip);
   }
   const cmds: string[][] = [...staleIPs].sort().map((ip) => ['conntrack', '-D', '--orig-dst', ip, '-p', 'udp']);
@@ -57,9 +57,9 @@ export function legacyConntrackCleanup(prev: readonly ServicePort[] | undefined,
       const sp = now.sp;
       const ip = ep.slice(0, ep.lastIndexOf(':'));
       if (sp.nodePort) cmds.push(['conntrack', '-D', '-p', 'udp', '--dport', String(sp.nodePort), '--dst-nat', ip]);
-      else cmds.push(['conntrack', '-D', '--orig-dst', clusterIP(sp)!, '--dst-nat', ip, '-p', 'udp']);
+      else cmds.push(['conntrack', '-D', '--orig-dst', clusterIP(sp, 'legacy')!, '--dst-nat', ip, '-p', 'udp']);
       for (const x of sp.externalIPs ?? []) cmds.push(['conntrack', '-D', '--orig-dst', x, '--dst-nat', ip, '-p', 'udp']);
-      for (const x of lbIPs(sp)) cmds.push(['conntrack', '-D', '--orig-dst', x, '--dst-nat', ip, '-p', 'udp']);
+      for (const x of loadBalancerIPs(sp, 'legacy')) cmds.push(['conntrack', '-D', '--orig-dst', x, '--dst-nat', ip, '-p', 'udp']);
     }
   }
   return cmds;
@@ -80,8 +80,8 @@ export function staleUdpFlows<F extends UdpFlow>(ports: readonly ServicePort[], 
     if (sp.protocol !== 'UDP') continue;
     const serving = new Set(sp.endpoints.filter((e) => e.serving !== false).map((e) => e.ip));
     if (serving.size === 0) continue;
-    const cip = clusterIP(sp);
-    for (const ip of [...(cip ? [cip] : []), ...lbIPs(sp), ...(sp.externalIPs ?? [])]) byFrontend.set(`${ip}:${sp.port}`, serving);
+    const cip = clusterIP(sp, 'current');
+    for (const ip of [...(cip ? [cip] : []), ...loadBalancerIPs(sp, 'current'), ...(sp.externalIPs ?? [])]) byFrontend.set(`${ip}:${sp.port}`, serving);
     if (sp.nodePort) byNodePort.set(sp.nodePort, serving);
   }
   if (byFrontend.size === 0 && byNodePort.size === 0) return [];

@@ -303,27 +303,37 @@ function portRefOf(sp: ServicePort, protocol: PortInfo['protocol']): { ref: Serv
   return made;
 }
 
+/** The cluster IP kube-proxy serves a port on (null: headless, none, or not IPv4). */
+export function serviceClusterIP(sp: ServicePort, layout: Layout): IPv4 | null {
+  const text = layout === 'legacy' ? sp.clusterIPs[0] : sp.clusterIPs.find((c) => parseIPv4Sloppy(c) !== null);
+  if (!text || text === 'None') return null;
+  return parseIPv4Sloppy(text);
+}
+
+/** Load-balancer ingress: IPs only; the current proxier skips ipMode Proxy. */
+export function loadBalancerIPs(sp: ServicePort, layout: Layout): string[] {
+  const out: string[] = [];
+  for (const ing of sp.loadBalancerIngress ?? []) {
+    const o = typeof ing === 'string' ? { ip: ing } : ing;
+    if (!o.ip) continue;
+    if (layout === 'current' && o.ipMode === 'Proxy') continue;
+    const a = parseIPv4Sloppy(o.ip);
+    if (a !== null) out.push(formatIPv4(a));
+  }
+  return out;
+}
+
 /** The service ports kube-proxy proxies, sorted by "ns/name:port" then protocol. */
 export function normalizeServices(services: readonly ServicePort[], node: NodeInfo, layout: Layout): PortInfo[] {
   const out: PortInfo[] = [];
   for (const sp of services) {
     if (sp.type === 'ExternalName') continue;
-    const clusterIPText = layout === 'legacy' ? sp.clusterIPs[0] : sp.clusterIPs.find((c) => parseIPv4Sloppy(c) !== null);
-    if (!clusterIPText || clusterIPText === 'None') continue;
-    const clusterIP = parseIPv4Sloppy(clusterIPText);
+    const clusterIP = serviceClusterIP(sp, layout);
     if (clusterIP === null) continue;
     const protocol = protocolOf(sp.protocol);
     const { ref, hash } = portRefOf(sp, protocol);
 
-    // Load-balancer ingress: IPs only; the current proxier skips ipMode Proxy.
-    const lbIPs: string[] = [];
-    for (const ing of sp.loadBalancerIngress ?? []) {
-      const o = typeof ing === 'string' ? { ip: ing } : ing;
-      if (!o.ip) continue;
-      if (layout === 'current' && o.ipMode === 'Proxy') continue;
-      const a = parseIPv4Sloppy(o.ip);
-      if (a !== null) lbIPs.push(formatIPv4(a));
-    }
+    const lbIPs = loadBalancerIPs(sp, layout);
 
     const sourceRanges: string[] = [];
     const sourcePrefixes: Prefix[] = [];
