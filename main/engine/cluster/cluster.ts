@@ -511,7 +511,8 @@ export class Cluster {
     // Felix, seeing the workload route go (felix/routetable, felix/conntrack): the address's
     // flows out of the node's table, those it started and those it answered.
     const node = this.topo.hosts.get(p.node);
-    for (const dir of node ? ['--orig-src', '--reply-src'] : []) runProgram(['conntrack', '--family', 'ipv4', '--delete', dir, p.ip], '', { host: node!, now: this.topo.now() });
+    if (!node) return;
+    for (const dir of ['--orig-src', '--reply-src']) runProgram(['conntrack', '--family', 'ipv4', '--delete', dir, p.ip], '', { host: node, now: this.topo.now() });
   }
 
   /** Routes to other nodes' blocks (and borrowed addresses) through tunl0 or eth0; own blocks blackholed. */
