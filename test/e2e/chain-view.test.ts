@@ -53,8 +53,8 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     const first = await stepUntil(page, /› (raw|mangle|nat|filter) › [A-Z]+\n {2}policy ACCEPT/);
     await page.getByTestId('dbg-tab-chain').click();
     const builtin = first.split('\n')[0].split(' › ').pop()!;
-    await page.getByTestId('chain-head').filter({ hasText: `${builtin} ` }).waitFor();
-    assert.match(await text(page, 'chain-head'), /rules?, policy ACCEPT$/);
+    // The head names the chain at once and its size once the rules have come: wait for both.
+    await page.getByTestId('chain-head').filter({ hasText: new RegExp(`^${builtin} .*rules?, policy ACCEPT$`) }).waitFor();
     const end = rows(page).and(page.locator('[data-num=end]'));
     await end.waitFor();
     assert.equal(await end.textContent(), 'policy ACCEPT');
@@ -64,7 +64,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     const cur = await stepUntil(page, /minikube-m02 › PREROUTING › nat › KUBE-SERVICES\n.*\n {2}matched → KUBE-SVC-/);
     const spec = cur.split('\n')[1].trim().replace(/^-A KUBE-SERVICES /, '');
     assert.match(spec, new RegExp(`default/s${SERVICES - 1} cluster IP`));
-    await page.getByTestId('chain-head').filter({ hasText: 'KUBE-SERVICES nat on minikube-m02' }).waitFor();
+    await page.getByTestId('chain-head').filter({ hasText: /^KUBE-SERVICES nat on minikube-m02 · [\d,]+ rules$/ }).waitFor();
     const count = Number(/· ([\d,]+) rules/.exec(await text(page, 'chain-head'))![1].replace(/,/g, ''));
     assert.ok(count > SERVICES, `KUBE-SERVICES has ${count} rules`);
     const current = rows(page).and(page.locator('.current'));
