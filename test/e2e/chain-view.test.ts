@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { defaultCluster } from '../../shared/cluster.ts';
-import { CHROMIUM, appSuite, consoleRun, openLab, traceFromForm, openNodeConsole } from './harness.ts';
+import { CHROMIUM, appSuite, consoleRun, openLab, traceFromForm, openNodeConsole, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const SERVICES = 300;
@@ -56,8 +56,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     // The head names the chain at once and its size once the rules have come: wait for both.
     await page.getByTestId('chain-head').filter({ hasText: new RegExp(`^${builtin} .*rules?, policy ACCEPT$`) }).waitFor();
     const end = rows(page).and(page.locator('[data-num=end]'));
-    await end.waitFor();
-    assert.equal(await end.textContent(), 'policy ACCEPT');
+    await seeText(end, 'policy ACCEPT');
     assert.match((await end.getAttribute('class')) ?? '', /\bcurrent\b/);
 
     // The KUBE-SERVICES rule of the last Service on minikube-m02.
@@ -95,8 +94,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     // Scrolled to the end (pages read as they come into sight): the last rule, never reached, and the return.
     await page.getByTestId('chain-rows').evaluate((el) => (el.scrollTop = el.scrollHeight));
     const endRow = rows(page).and(page.locator('[data-num=end]'));
-    await endRow.waitFor();
-    assert.equal(await endRow.textContent(), 'end of chain: back to the caller');
+    await seeText(endRow, 'end of chain: back to the caller');
     const lastRule = rows(page).and(page.locator(`[data-num="${count}"]`));
     await lastRule.filter({ hasText: '-j' }).waitFor();
     assert.equal(await lastRule.getAttribute('data-mark'), null);

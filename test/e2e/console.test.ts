@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, consoleInput, consoleLine, consoleRun, consoleText, consoleWaitFor, cspViolations, openNodeConsole } from './harness.ts';
+import { CHROMIUM, appSuite, consoleInput, consoleLine, consoleRun, consoleText, consoleWaitFor, cspViolations, openNodeConsole, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -135,7 +135,7 @@ describe('consoles and the packet stepper', { skip, timeout: 60_000 }, () => {
     await page.locator('[data-testid=step-pos][data-step="4"]').waitFor();
     await page.keyboard.press('Shift+F10');
     await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
-    assert.match((await page.getByTestId('step-current').textContent()) ?? '', /^minikube › OUTPUT › /);
+    await seeText(page.getByTestId('step-current'), /^minikube › OUTPUT › /);
     assert.equal((await page.locator('.step-list .step.current').textContent())?.startsWith('3. '), true);
     // The current host is highlighted on the canvas.
     const stepping = await page.evaluate(() => (window as unknown as { kplEditor: { cy: import('cytoscape').Core } }).kplEditor.cy.$('.stepping').map((n) => n.id()));

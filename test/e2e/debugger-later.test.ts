@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, traceFromForm, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -42,7 +42,7 @@ describe('the debugger shows conntrack entries and traces later packets', { skip
     assert.equal(await page.getByTestId('step-later').isDisabled(), false);
     await page.getByTestId('step-later').click();
     await page.getByTestId('step-title').filter({ hasText: `trace pod/default/${frontend} → backend:80, packet 2` }).waitFor();
-    assert.match(await text(page, 'step-outcome'), /^tcp 10\.88\.0\.24:40000 → 10\.\d+\.\d+\.\d+:80\s+delivered/);
+    await seeText(page.getByTestId('step-outcome'), /^tcp 10\.88\.0\.24:40000 → 10\.\d+\.\d+\.\d+:80\s+delivered/);
     // Step until its first conntrack lookup: found ESTABLISHED, in the original direction.
     await page.locator('[data-testid=step-current]').click();
     for (let k = 0; k < 60 && !/ESTABLISHED/.test(await text(page, 'dbg-conntrack')); k++) await page.keyboard.press('F11');

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm, openNodeConsole } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm, openNodeConsole, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -184,8 +184,7 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     // F9 toggles a breakpoint on the current rule; disabling one in the list skips it.
     await press(page, 'F11');
     await page.keyboard.press('F9');
-    await page.locator('[data-testid=bp]').nth(2).waitFor();
-    assert.equal(await page.locator('[data-testid=bp] .bp-label').nth(2).textContent(), `rule 2 of nat ${SEP} on minikube`);
+    await seeText(page.locator('[data-testid=bp] .bp-label').nth(2), `rule 2 of nat ${SEP} on minikube`);
     await page.locator('[data-testid=bp-enabled]').nth(1).uncheck();
     await page.getByTestId('step-restart').click();
     await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();

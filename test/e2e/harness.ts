@@ -3,6 +3,7 @@
 // Debian's chromium through playwright-core with a fresh profile. Screenshots of failures go
 // to test-results/.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -326,4 +327,23 @@ export async function openNodeConsole(page: Page, node: string): Promise<void> {
   }, `n:${node}`);
   await page.getByTestId('open-console').click();
   await page.getByTestId(`console-tab-${node}`).waitFor();
+}
+
+/**
+ * The text of `loc` once it equals `want` (a string) or matches it (a pattern), polled for up to
+ * `timeout` ms: an element drawn before its data has come shows a part of its text for a while.
+ * Fails with the text it last showed.
+ */
+export async function seeText(loc: Locator, want: string | RegExp, timeout = 10_000): Promise<string> {
+  const ok = (t: string) => (typeof want === 'string' ? t === want : want.test(t));
+  const until = Date.now() + timeout;
+  let last = '';
+  for (;;) {
+    last = (await loc.textContent({ timeout: Math.max(1, until - Date.now()) }).catch(() => null)) ?? last;
+    if (ok(last) || Date.now() >= until) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (typeof want === 'string') assert.equal(last, want);
+  else assert.match(last, want);
+  return last;
 }

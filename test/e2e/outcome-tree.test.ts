@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, traceFromForm, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -44,7 +44,7 @@ describe('the all-outcomes tree', { skip, timeout: 120_000 }, () => {
     assert.ok(dnat, 'the branch names its endpoint');
     await deepest.click();
     await pane.locator('[data-testid=dbg-outcome].current').filter({ hasText: `DNAT ${dnat}` }).waitFor();
-    assert.match((await page.getByTestId('step-outcome').textContent()) ?? '', /delivered/);
+    await seeText(page.getByTestId('step-outcome'), /delivered/);
     assert.deepEqual(suite.b.errors, []);
   }));
 });

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, traceFromForm, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -35,8 +35,7 @@ describe('breakpoints from the rules browser', { skip, timeout: 120_000 }, () =>
     // The debugger lists it and stops there.
     await page.getByTestId('open-stepper').click();
     const pane = page.getByTestId('dbg-breakpoints');
-    await pane.filter({ hasText: `KUBE-SERVICES` }).waitFor();
-    assert.match((await pane.textContent()) ?? '', new RegExp(`rule ${num} of nat KUBE-SERVICES on minikube|KUBE-SERVICES.*${num}`));
+    await seeText(pane, new RegExp(`rule ${num} of nat KUBE-SERVICES on minikube|KUBE-SERVICES.*${num}`));
     await traceFromForm(page, 'minikube', '10.96.0.1:443');
     await page.locator('[data-testid=step-current]').click();
     await page.keyboard.press('F5');

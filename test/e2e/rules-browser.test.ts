@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { kubeNatDump } from '../bench/gen-kube.ts';
-import { CHROMIUM, ROOT, appSuite, openLab } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, openLab, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -41,8 +41,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     const pre = rb.locator('section.rb-chain[data-chain=PREROUTING] .rb-chain-head');
     assert.match((await pre.textContent()) ?? '', /PREROUTING\s*policy ACCEPT · \d+ packets, \d+ bytes\s*\d+ rules?/);
     const services = rb.locator('section.rb-chain[data-chain=KUBE-SERVICES]');
-    await services.waitFor();
-    assert.match((await services.locator('.rb-chain-head').textContent()) ?? '', /KUBE-SERVICES\s*2 references\s*\d+ rules/);
+    await seeText(services.locator('.rb-chain-head'), /KUBE-SERVICES\s*2 references\s*\d+ rules/);
     // The kept trace counted in PREROUTING… no: it left minikube from OUTPUT, which jumps to KUBE-SERVICES.
     const out = rb.locator('section.rb-chain[data-chain=OUTPUT] .rb-rule.hit');
     assert.ok((await out.count()) > 0, 'the kept trace shows in OUTPUT\'s counters');
@@ -94,7 +93,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await rb.locator('section.rb-set[data-set="cali40all-ipam-pools"] .rb-members', { hasText: '10.244.0.0/16' }).waitFor();
     await page.getByTestId('rules-filter').fill('');
     await rb.locator('section.rb-set[data-set="cali40all-hosts-net"]').waitFor();
-    assert.match((await rb.locator('section.rb-set[data-set="cali40all-ipam-pools"]').textContent()) ?? '', /hash:net.*1 entry.*Header: family inet hashsize \d+ maxelem \d+/s);
+    await seeText(rb.locator('section.rb-set[data-set="cali40all-ipam-pools"]'), /hash:net.*1 entry.*Header: family inet hashsize \d+ maxelem \d+/s);
 
     // conntrack: the kept trace's connection to the kubernetes Service.
     await page.getByTestId('rules-tab-conntrack').click();
@@ -124,7 +123,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await page.locator('[data-testid=rules-compare] option[value=minikube-m02]').waitFor({ state: 'attached' });
     await page.getByTestId('rules-compare').selectOption('minikube-m02');
     await page.getByTestId('rules-tab-compare').filter({ hasText: /^vs minikube-m02: −\d+ \+\d+$/ }).waitFor();
-    assert.match((await page.getByTestId('compare-summary').textContent()) ?? '', /^minikube vs minikube-m02: \d+ rules only on minikube \(−\), \d+ only on minikube-m02 \(\+\), \d+ on both\.$/);
+    await seeText(page.getByTestId('compare-summary'), /^minikube vs minikube-m02: \d+ rules only on minikube \(−\), \d+ only on minikube-m02 \(\+\), \d+ on both\.$/);
     const fw = rb.locator('[data-testid=compare-chain][data-chain^="cali-fw-cali"]');
     assert.match((await fw.locator('.rb-chain-head').textContent()) ?? '', /only on minikube$/);
     assert.ok((await fw.getByTestId('compare-only-a').count()) > 0);

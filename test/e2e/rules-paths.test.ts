@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, openLab } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, openLab, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -49,8 +49,7 @@ describe('the rules browser’s paths', { skip, timeout: 240_000 }, () => {
     await page.getByTestId('paths-dport').fill('53');
     await page.getByTestId('paths-show').click();
     const sum = page.getByTestId('paths-summary');
-    await sum.waitFor();
-    assert.match((await sum.textContent()) ?? '', /^udp any → 10\.96\.0\.10:53: PREROUTING → FORWARD → POSTROUTING → OUTPUT; \d+ chains, \d+ edges \(\d+ maybe\), [\d,]+ rules left out/);
+    await seeText(sum, /^udp any → 10\.96\.0\.10:53: PREROUTING → FORWARD → POSTROUTING → OUTPUT; \d+ chains, \d+ edges \(\d+ maybe\), [\d,]+ rules left out/);
     const graph = page.getByTestId('paths-graph');
     await page.waitForFunction(() => {
       const box = document.querySelector('[data-testid=paths-graph]') as (HTMLElement & { cy?: Cy }) | null;

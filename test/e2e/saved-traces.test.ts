@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, traceFromForm, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -55,8 +55,7 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('step-save').click();
     assert.equal(await page.locator('#f-name').inputValue(), 'trace 1');
     await page.getByTestId('dialog-ok').click();
-    await page.locator('[data-testid=saved-trace][data-name="trace 1"]').waitFor();
-    assert.match((await page.locator('[data-testid=saved-trace][data-name="trace 1"]').textContent()) ?? '', /^trace 1 seed \d+ · just now$/);
+    await seeText(page.locator('[data-testid=saved-trace][data-name="trace 1"]'), /^trace 1 seed \d+ · just now$/);
     assert.equal(await page.getByTestId('step-save').isDisabled(), true, 'saved already');
     const stored = suite.service.traces('demo');
     assert.deepEqual(stored.map((t) => t.name), ['trace 1']);
@@ -78,8 +77,7 @@ describe('saved traces in the debugger', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('saved-step').fill('3');
     await page.locator('[data-testid=saved-trace][data-name="trace 1"]').click();
     await page.getByTestId('step-title').filter({ hasText: 'saved trace "trace 1"' }).waitFor();
-    await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
-    assert.equal(await page.getByTestId('step-pos').textContent(), 'step 3 / 7');
+    await seeText(page.locator('[data-testid=step-pos][data-step="3"]'), 'step 3 / 7');
     assert.match(await currentText(page), /^server › INPUT › filter › INPUT\n {2}-A INPUT -s 10\.0\.1\.9\/32 -j DROP\n {2}no match/);
     // The packet there is already DNATed to :80.
     assert.equal(await page.getByTestId('pkt-dport').textContent(), '80');

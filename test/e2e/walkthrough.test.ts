@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor, openNodeConsole } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor, openNodeConsole, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -62,8 +62,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await page.goto(suite.app.url);
     // The examples: titles, Korean titles, a layout choice where two are offered.
     const card = page.locator('[data-testid=example][data-example="pod-to-pod"]');
-    await card.waitFor();
-    assert.match((await card.textContent()) ?? '', /Pod to Pod, on one node and across nodes/);
+    await seeText(card, /Pod to Pod, on one node and across nodes/);
     assert.match((await card.textContent()) ?? '', /Pod - Pod 통신/);
     assert.deepEqual(await card.getByTestId('example-layout').locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)), ['legacy', 'current']);
 
@@ -91,7 +90,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
       } else if (kind.startsWith('trace')) {
         // A trace step runs in the stepper.
         await page.getByTestId('step-title').filter({ hasText: /^trace pod\/default\/client → / }).waitFor();
-        assert.match((await page.getByTestId('step-outcome').textContent()) ?? '', /delivered/);
+        await seeText(page.getByTestId('step-outcome'), /delivered/);
       }
     }
     assert.equal(await page.getByTestId('guide-progress').getAttribute('data-done'), '5');

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, openNodeConsole } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, openNodeConsole, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const FRONTEND = 'frontend-8b474f47-zdqdv';
@@ -41,7 +41,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.getByTestId('trace-to').fill('db:80');
     await page.getByTestId('trace-form').locator('button[type=submit]').click();
     await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
-    assert.match(await text(page, 'step-outcome'), /dropped/);
+    await seeText(page.getByTestId('step-outcome'), /dropped/);
     // Forked at step 3 (the What if bar says so).
     await page.locator('[data-testid=step-current]').click();
     await page.keyboard.press('F11');
@@ -49,7 +49,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.locator('[data-testid=step-pos][data-step="3"]').waitFor();
     await page.getByTestId('whatif-fork').click();
     await page.getByTestId('whatif-bar').waitFor();
-    assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step 3 of trace pod/default/${FRONTEND} → db:80; replays pod/default/${FRONTEND} → db:80 tcp sport 40000 seed \\d+ from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
+    await seeText(page.getByTestId('whatif-info'), new RegExp(`^forked at step 3 of trace pod/default/${FRONTEND} → db:80; replays pod/default/${FRONTEND} → db:80 tcp sport 40000 seed \\d+ from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
 
     // The lab changes: the policy deleted in minikube's console.
     await openNodeConsole(page, 'minikube');
@@ -140,7 +140,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.getByTestId('trace-form').locator('button[type=submit]').click();
     await page.getByTestId('step-title').filter({ hasText: 'trace client → minikube-m02:30080' }).waitFor();
     await page.locator('[data-testid=step-pos][data-step="1"]').waitFor();
-    assert.match(await text(page, 'step-outcome'), /delivered/);
+    await seeText(page.getByTestId('step-outcome'), /delivered/);
     // Stepped to where the packet reaches minikube (Next hop), forked there.
     await page.locator('[data-testid=step-current]').click();
     for (let k = 0; k < 10 && !/^minikube › /.test(await text(page, 'step-current')); k++) await page.getByTestId('step-hop').click();
