@@ -17,7 +17,7 @@ import {
   type EndpointInfo,
   type PortInfo,
 } from './normalize.ts';
-import { nodeOrigin as node, serviceOrigin, TableWriter, type LayoutOutput, type RuleSink, type ServiceRole } from './origin.ts';
+import { nodeOrigin as node, serviceOrigin, type RuleSink, type ServiceRole } from './origin.ts';
 import { categorizeEndpoints, externallyAccessible } from './topology.ts';
 import type { EnsuredChain, GenerateInput, StaticRule } from './model.ts';
 
@@ -68,30 +68,6 @@ export function currentContext(input: GenerateInput, largeClusterMode: boolean):
     localhostNodePorts: (input.config.iptables?.localhostNodePorts ?? true) && npa.containsLoopback,
     largeClusterMode,
   };
-}
-
-export function generateCurrent(input: GenerateInput, ports: PortInfo[]): LayoutOutput {
-  const filter = new TableWriter();
-  const nat = new TableWriter();
-  let totalEndpoints = 0;
-  for (const p of ports) totalEndpoints += p.endpoints.length;
-  const largeClusterMode = currentLargeClusterMode(totalEndpoints);
-  const ctx = currentContext(input, largeClusterMode);
-  currentPrologue(input, ctx, filter, nat);
-  // Active chains matter only for deleting stale ones, so they are tracked only then.
-  const track = (input.existingNatChains?.length ?? 0) > 0;
-  const active = new Set<string>();
-  for (const p of ports) writeCurrentPort(ctx, p, filter, nat, track ? active : null);
-
-  // Stale service chains (kube-proxy finds them with iptables-save): flush, then delete.
-  for (const chain of [...(input.existingNatChains ?? [])].sort()) {
-    if (active.has(chain) || !CURRENT_OURS.some((pre) => chain.startsWith(pre))) continue;
-    nat.declare(chain);
-    nat.raw(`-X ${chain}`);
-  }
-
-  currentEpilogue(input, ctx, filter, nat);
-  return { filter, nat, largeClusterMode, endpoints: totalEndpoints };
 }
 
 /** The chains every sync declares and the rules that belong to no service port. */

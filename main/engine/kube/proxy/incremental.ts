@@ -11,27 +11,7 @@
 // The result on the node is the same as `iptables-restore --noflush` of generateKubeProxyRules'
 // text: the same chains with the same rules (tests compare the two, full and partial).
 
-import {
-  CURRENT_OURS,
-  currentContext,
-  currentEpilogue,
-  currentLargeClusterMode,
-  currentPrologue,
-  currentSetup,
-  writeCurrentPort,
-  type CurrentContext,
-} from './current.ts';
-import {
-  LEGACY_OURS,
-  legacyContext,
-  legacyEpilogue,
-  legacyLargeClusterMode,
-  legacyNodeFreeKey,
-  legacyPrologue,
-  legacySetup,
-  writeLegacyPort,
-  type LegacyContext,
-} from './legacy.ts';
+import { layoutOf, type LayoutImpl } from './layout.ts';
 import { normalizeServices, type PortInfo } from './normalize.ts';
 import type { EndpointRef, EndpointRole, EndpointSource, Origin, RuleSink } from './origin.ts';
 import type { EnsuredChain, GenerateInput, ServicePort, StaticRule } from './model.ts';
@@ -228,40 +208,6 @@ export function chainOrigins(parts: readonly ChainLines[]): Origin[] {
 /** At most this many replaced ServicePorts take the short way (`fewChanged`). */
 const FEW = 64;
 
-interface LayoutImpl<C> {
-  large(total: number): boolean;
-  context(input: GenerateInput, largeClusterMode: boolean): C;
-  prologue(input: GenerateInput, ctx: C, filter: RuleSink, nat: RuleSink): void;
-  port(ctx: C, p: PortInfo, filter: RuleSink, nat: RuleSink, active: Set<string> | null): void;
-  epilogue(input: GenerateInput, ctx: C, filter: RuleSink, nat: RuleSink): void;
-  /** The key of what a port's rules depend on besides the port when they are the same on every
-   *  node (see Template); null (or no function): written on each node. */
-  nodeFreeKey?(ctx: C, p: PortInfo): string | null;
-  ours: readonly string[];
-  setup(): { ensureChains: EnsuredChain[]; staticRules: StaticRule[] };
-}
-
-const CURRENT: LayoutImpl<CurrentContext> = {
-  large: currentLargeClusterMode,
-  context: currentContext,
-  prologue: currentPrologue,
-  port: writeCurrentPort,
-  epilogue: currentEpilogue,
-  ours: CURRENT_OURS,
-  setup: currentSetup,
-};
-
-const LEGACY: LayoutImpl<LegacyContext> = {
-  large: legacyLargeClusterMode,
-  context: legacyContext,
-  prologue: legacyPrologue,
-  port: writeLegacyPort,
-  epilogue: legacyEpilogue,
-  nodeFreeKey: legacyNodeFreeKey,
-  ours: LEGACY_OURS,
-  setup: legacySetup,
-};
-
 /** A ServicePort as this node's kube-proxy sees it, and its share of the rules. */
 interface PortEntry {
   readonly sp: ServicePort;
@@ -427,7 +373,7 @@ export class KubeProxySyncer {
    * other ports' chains are left as they are, edits and all.
    */
   sync(input: GenerateInput, partial: boolean, existingNatChains: () => readonly string[], handEdited = false): ProxySync {
-    const L: LayoutImpl<unknown> = (input.layout === 'legacy' ? LEGACY : CURRENT) as LayoutImpl<unknown>;
+    const L = layoutOf(input);
     const globals = JSON.stringify([input.layout, input.node, input.config, input.masqueradeMarkText ?? null]);
     if (globals !== this.globals) {
       this.globals = globals;

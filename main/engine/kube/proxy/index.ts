@@ -4,8 +4,7 @@
 // (iptables -C, else -I/-A, as kube-proxy's EnsureRule does), then
 // `iptables-restore --noflush` of `text`.
 
-import { currentSetup, generateCurrent } from './current.ts';
-import { generateLegacy, legacySetup } from './legacy.ts';
+import { generateFull, layoutOf } from './layout.ts';
 import { normalizeServices } from './normalize.ts';
 import { lazyOriginTable, restoreText } from './origin.ts';
 import type { GenerateInput, GenerateResult } from './model.ts';
@@ -17,8 +16,9 @@ export { currentLocalhostNodePorts } from './current.ts';
 
 export function generateKubeProxyRules(input: GenerateInput): GenerateResult {
   const ports = normalizeServices(input.services, input.node, input.layout);
-  const out = input.layout === 'legacy' ? generateLegacy(input, ports) : generateCurrent(input, ports);
-  const setup = input.layout === 'legacy' ? legacySetup() : currentSetup();
+  const L = layoutOf(input);
+  const out = generateFull(L, input, ports);
+  const setup = L.setup();
   return {
     layout: input.layout,
     text: restoreText(out.filter, out.nat),

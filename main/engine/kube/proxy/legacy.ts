@@ -20,7 +20,7 @@ import {
   type EndpointInfo,
   type PortInfo,
 } from './normalize.ts';
-import { nodeOrigin as node, serviceOrigin, TableWriter, type LayoutOutput, type RuleSink } from './origin.ts';
+import { nodeOrigin as node, serviceOrigin, type RuleSink } from './origin.ts';
 import type { EnsuredChain, GenerateInput, StaticRule } from './model.ts';
 
 const LARGE_CLUSTER_ENDPOINT_CHAINS = 1000;
@@ -59,30 +59,6 @@ export function legacyContext(input: GenerateInput, largeClusterMode: boolean): 
  */
 export function legacyNodeFreeKey(ctx: LegacyContext, p: PortInfo): string | null {
   return p.onlyNodeLocalEndpoints || p.sourceRanges.length > 0 ? null : ctx.nodeFreeKey;
-}
-
-export function generateLegacy(input: GenerateInput, ports: PortInfo[]): LayoutOutput {
-  const filter = new TableWriter();
-  const nat = new TableWriter();
-  let endpointChains = 0;
-  for (const p of ports) endpointChains += p.endpoints.length;
-  const largeClusterMode = legacyLargeClusterMode(endpointChains);
-  const ctx = legacyContext(input, largeClusterMode);
-  legacyPrologue(input, ctx, filter, nat);
-  // Active chains matter only for deleting stale ones, so they are tracked only then.
-  const track = (input.existingNatChains?.length ?? 0) > 0;
-  const active = new Set<string>();
-  for (const p of ports) writeLegacyPort(ctx, p, filter, nat, track ? active : null);
-
-  // Stale service chains: a chain line flushes them, -X deletes them.
-  for (const chain of [...(input.existingNatChains ?? [])].sort()) {
-    if (active.has(chain) || !LEGACY_OURS.some((pre) => chain.startsWith(pre))) continue;
-    nat.declare(chain);
-    nat.raw(`-X ${chain}`);
-  }
-
-  legacyEpilogue(input, ctx, filter, nat);
-  return { filter, nat, largeClusterMode, endpoints: endpointChains };
 }
 
 /** The chains every sync declares and the rules that belong to no service port. */
