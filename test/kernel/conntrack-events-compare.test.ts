@@ -181,6 +181,20 @@ function ticked(kernel: string[], engine: string[]): string[] {
   });
 }
 
+/** A line of `-o timestamp` with its time as T (text: "[sec.usec]\t" before the line) or W (XML:
+ *  <when> after the metas), each checked for its form first. */
+function unstamped(l: string): string {
+  const t = /^\[(\d+)\.(\d+)\]\t/.exec(l);
+  if (t) {
+    assert.equal(t[2].length, 6, `microseconds in 6 digits: ${l}`);
+    return `[T]\t${l.slice(t[0].length)}`;
+  }
+  const when = /<when><hour>(\d+)<\/hour><min>(\d+)<\/min><sec>(\d+)<\/sec><wday>[1-7]<\/wday><day>\d+<\/day><month>\d+<\/month><year>\d{4}<\/year><\/when>/.exec(l);
+  if (!when) return l;
+  assert.ok(when[1].length <= 2 && Number(when[1]) < 24 && when[2].length === 2 && when[3].length === 2, `<when>'s form: ${when[0]}`);
+  return l.replace(when[0], '<when>W</when>');
+}
+
 /** The entry id of `-o id` (after the tuples and flags, before `[USERSPACE]`), numbered. */
 function numberIds(lines: string[]): string[] {
   const ids = new Map<string, number>();
@@ -305,9 +319,10 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       assert.deepEqual(r.engine, { ...r.kernel, stdout: r.engine.stdout }, `${line}: stderr and exit status`);
       return r;
     };
-    const compare = (what: string, o: { kernel: Output; engine: Output }, opts: { ids?: boolean; sets?: (lines: string[]) => string[] } = {}) => {
+    const compare = (what: string, o: { kernel: Output; engine: Output }, opts: { ids?: boolean; sets?: (lines: string[]) => string[]; stamped?: boolean } = {}) => {
       const lines = (text: string) => {
-        const l = normalise(text.split('\n').filter(Boolean));
+        let l = normalise(text.split('\n').filter(Boolean));
+        if (opts.stamped) l = l.map(unstamped);
         return opts.ids ? numberIds(l) : l;
       };
       const sets = opts.sets ?? ((l: string[]) => l);
@@ -429,6 +444,21 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     const p8 = compare('timeouts from sysctls', await stopBoth());
     for (const t of [' 86400 ESTABLISHED ', ' 66 FIN_WAIT ', ' 22 LAST_ACK ', ' 77 TIME_WAIT ', 'icmp     1 21 ', 'udp      17 44 ']) assert.ok(p8.some((l) => l.includes(t)), `${t.trim()} in\n${p8.join('\n')}`);
     await flush();
+
+    // 10. -o timestamp: the time each event was printed, before the line or (XML) as <when>
+    //     (the clocks differ: the form is compared, the lines without it)
+    await start(['-o', 'timestamp']);
+    await ping();
+    await udp();
+    await userspace('conntrack -D -p icmp');
+    const p10 = compare('-o timestamp', await stopBoth(), { stamped: true });
+    assert.ok(p10.length >= 4 && p10.every((l) => l.startsWith('[T]\t')), p10.join('\n'));
+    await flush();
+    await start(['-o', 'xml,timestamp']);
+    await udp();
+    await userspace('conntrack -D -p udp');
+    const p10x = compare('-o xml,timestamp', await stopBoth(), { ids: true, stamped: true });
+    assert.ok(p10x.filter((l) => l.startsWith('<flow ')).every((l) => l.includes('</meta><when>W</when></flow>')), p10x.join('\n'));
 
     // 9. the expectation table's events (none here: no helper), with -o xml: no document at all
     await start(['expect', '-o', 'xml']);

@@ -124,7 +124,16 @@ export function formatXmlFlow(e: CtEntry, now: number): string {
   return xmlFlow('<flow>', e, now, DUMPED(1));
 }
 
-function xmlFlow(open: string, e: CtEntry, now: number, c: Carried): string {
+/** `<when>`, the local time of day and date a flow was printed at (NFCT_OF_TIME), after its
+ *  metas: the hour bare, minutes and seconds in two digits, Sunday = 1. The lab's hosts keep
+ *  UTC. */
+function xmlWhen(wallMs: number): string {
+  const d = new Date(wallMs);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `<when><hour>${d.getUTCHours()}</hour><min>${two(d.getUTCMinutes())}</min><sec>${two(d.getUTCSeconds())}</sec><wday>${d.getUTCDay() + 1}</wday><day>${d.getUTCDate()}</day><month>${d.getUTCMonth() + 1}</month><year>${d.getUTCFullYear()}</year></when>`;
+}
+
+function xmlFlow(open: string, e: CtEntry, now: number, c: Carried, wallMs?: number): string {
   const counted = c.counters && e.acct;
   let s = open + xmlTuple('original', e.orig, e, counted) + xmlTuple('reply', e.reply, e, counted);
   s += '<meta direction="independent">';
@@ -136,7 +145,7 @@ function xmlFlow(open: string, e: CtEntry, now: number, c: Carried): string {
   s += `<id>${e.id}</id>`;
   if (e.status.has('ASSURED')) s += '<assured/>';
   if (!e.status.has('SEEN_REPLY')) s += '<unreplied/>';
-  return `${s}</meta></flow>`;
+  return `${s}</meta>${wallMs === undefined ? '' : xmlWhen(wallMs)}</flow>`;
 }
 
 export const XML_HEADER = '<?xml version="1.0" encoding="utf-8"?>\n<conntrack>\n';
@@ -170,7 +179,8 @@ export function formatEvent(ev: CtEvent, o: LineOptions = {}): string {
 
 /** One event as `conntrack -E -o xml` prints it: `<flow type="new|update|destroy">` with the id
  *  always, as the message carried it; the program after the flow. The header is printed when
- *  -E starts, the footer when it is interrupted. */
-export function formatEventXml(ev: CtEvent): string {
-  return xmlFlow(`<flow type="${ev.type.toLowerCase()}">`, ev.entry, ev.at, eventCarries(ev)) + userspaceText(ev);
+ *  -E starts, the footer when it is interrupted. `wallMs` (-o xml,timestamp): the wall-clock
+ *  time it was printed at, as `<when>`. */
+export function formatEventXml(ev: CtEvent, wallMs?: number): string {
+  return xmlFlow(`<flow type="${ev.type.toLowerCase()}">`, ev.entry, ev.at, eventCarries(ev), wallMs) + userspaceText(ev);
 }

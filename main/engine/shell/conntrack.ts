@@ -740,12 +740,13 @@ function eventFollow(p: Parsed, wallMs?: (at: number) => number): Follow {
         const bits = statusBits(ev.entry);
         if ((bits & st.mask) !== st.set || (bits & st.set) !== st.set) return null;
       }
-      let line = xml ? formatEventXml(ev) : formatEvent(ev, lineOpts);
-      if (p.output & O_TIMESTAMP && wallMs && !xml) {
-        const us = Math.round(wallMs(ev.at) * 1000);
-        line = `[${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}]\t${line}`;
-      }
-      return line;
+      // -o timestamp: the wall-clock time before the line ("[%-.8ld.%-.6ld]\t"), in XML a <when>
+      const at = p.output & O_TIMESTAMP && wallMs ? wallMs(ev.at) : undefined;
+      if (xml) return formatEventXml(ev, at);
+      const line = formatEvent(ev, lineOpts);
+      if (at === undefined) return line;
+      const us = Math.round(at * 1000);
+      return `[${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, '0')}]\t${line}`;
     },
     interrupted: (shown: number) => ({ stdout: xml ? XML_FOOTER : '', stderr: summary('E', shown), code: 0, changed: false }),
   };

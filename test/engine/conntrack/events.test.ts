@@ -172,6 +172,31 @@ describe('conntrack -E', () => {
     assert.deepEqual(r.followed!.follow.interrupted(3), { stdout: '</conntrack>\n', stderr: 'conntrack v1.4.7 (conntrack-tools): 3 flow events have been shown.\n', code: 0, changed: false });
   });
 
+  it('-o timestamp: the wall-clock time before each line; in XML a <when> after the metas', () => {
+    const lab = pair();
+    const events: CtEvent[] = [];
+    lab.onCtEvent = (h, ev) => h === 'server' && events.push(ev);
+    const text = lab.console('server', ['conntrack -E -o timestamp -p icmp'], { follow: true })!;
+    const xml = lab.console('server', ['conntrack -E -o xml,timestamp -p icmp'], { follow: true })!;
+    lab.advance(3723.25); // the lab's clock moves on: 1 h 2 min 3.25 s
+    run(lab, 'client', 'ping -c1 10.0.0.20');
+    assert.equal(events.length, 2);
+    const wall = (ev: CtEvent) => lab.shellEnv(lab.host('server')!).wallMs!(ev.at);
+    const lines = lab.followLines('server', text.followed!, events).stdout.split('\n').filter(Boolean);
+    lines.forEach((l, i) => {
+      const m = /^\[(\d+)\.(\d{6})\]\t(.*)$/.exec(l);
+      assert.ok(m, l);
+      assert.equal(Number(m[1]) * 1000 + Number(m[2]) / 1000, wall(events[i]));
+      assert.match(m[3], i === 0 ? /^ {4}\[NEW\] icmp / : /^ \[UPDATE\] icmp /);
+    });
+    const flows = lab.followLines('server', xml.followed!, events).stdout.split('\n').filter(Boolean);
+    const d = new Date(wall(events[0]));
+    const two = (n: number) => String(n).padStart(2, '0');
+    const when = `<when><hour>${d.getUTCHours()}</hour><min>${two(d.getUTCMinutes())}</min><sec>${two(d.getUTCSeconds())}</sec><wday>${d.getUTCDay() + 1}</wday><day>${d.getUTCDate()}</day><month>${d.getUTCMonth() + 1}</month><year>${d.getUTCFullYear()}</year></when>`;
+    assert.ok(flows[0].endsWith(`<unreplied/></meta>${when}</flow>`), flows[0]);
+    assert.match(flows[0], /<min>\d\d<\/min><sec>\d\d<\/sec>/);
+  });
+
   it('-E expect runs on too, and says expectation events (none: the lab makes no expectations)', () => {
     const lab = pair();
     const r = lab.console('server', ['conntrack -E expect -o xml'], { follow: true })!;
