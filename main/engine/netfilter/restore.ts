@@ -12,7 +12,7 @@
 import { BUILTIN_CHAINS, IptablesError, TABLE_NAMES, type Rule, type TableName } from './types.ts';
 import { BareError, KernelError, NotedError, OpError, XT_VERSION, kernelFailureText, type KernelFailure, type KernelOp } from './errors.ts';
 import { CMD, checkChainName, lineParser, parseArgs, parserWords, type LineParser, type ParseEnv, type ParsedArgs } from './parse.ts';
-import { Netfilter, TableState } from './ruleset.ts';
+import { Netfilter, TableState, freshCopy, type TableImage } from './ruleset.ts';
 import { listChains } from './list.ts';
 import { listRules } from './save.ts';
 
@@ -615,10 +615,92 @@ type ReadEvent =
  * looked up, no counters were given and every table was read (no -T, no --test); the ops are
  * then applied afresh on the other host (its chains, the kernel's checks), each rule a copy
  * of the one read. Its rules are the first host's own (copied when used: that host may count
- * packets on them meanwhile). Outside such a pass nothing is kept (a reading held on to
- * would cost a lab of one big host 20 MB for nothing).
+ * packets on them meanwhile); a table that is as the first host's was is not even written
+ * again: it gets the first host's outcome (see Twin). Outside such a pass nothing is kept (a
+ * reading held on to would cost a lab of one big host 20 MB for nothing).
  */
-let readings: { last?: { text: string; noflush: boolean; events: ReadEvent[] } } | null = null;
+let readings: { last?: Reading } | null = null;
+
+interface Reading {
+  text: string;
+  noflush: boolean;
+  events: ReadEvent[];
+  /** What the restore did to the first host's tables, for a host whose tables are as those
+   *  were (see Twin). */
+  twin?: Twin;
+}
+
+/**
+ * What a --noflush restore did to each table whose outcome depends on nothing but the text and
+ * the table as it was, which was small: the table before it as a key, the chains the text
+ * wrote (each only with rules of its own: declared, or empty before) and the table as it left
+ * it. A second node of a cluster usually has the first node's nat table when kube-proxy first
+ * writes its 200,000 rules there (their filter tables differ: Felix's chains for each node's
+ * pods): it gets copies of the first node's chains instead of reading and checking every line
+ * again (TableState.twin).
+ */
+interface Twin {
+  tables: Map<TableName, TwinTable>;
+}
+
+interface TwinTable {
+  before: string;
+  wrote: Set<string>;
+  after: TableImage;
+}
+
+/** Whether twins are made (tests turn them off to compare), and how many tables were. */
+export const restoreTwins = { enabled: true, made: 0 };
+
+/** Tables above this many rules are not compared for a twin (a later sync's are big). */
+const TWIN_MAX_RULES = 5000;
+
+/** While a restore is read on the first host: per section, its table's key (null: too big)
+ *  and chains' sizes before it. */
+type TwinRecord = { name: TableName; before: string | null; sizes: Map<string, number> }[];
+
+/** The twins of a restore read on this host: the tables whose ops are only chain lines,
+ *  appends to chains that hold no older rules, and deletions of chains. */
+function twinOf(nf: Netfilter, rec: TwinRecord, events: readonly ReadEvent[]): Twin | undefined {
+  const tables = new Map<TableName, TwinTable>();
+  let t: TwinRecord[number] | undefined;
+  let ok = false;
+  let declared = new Set<string>();
+  let wrote = new Set<string>();
+  let k = 0;
+  for (const ev of events) {
+    if (ev.kind === 'table') {
+      t = rec[k++];
+      // (a table in two sections is not a twin: the second starts from the first's outcome)
+      ok = t?.name === ev.name && t.before !== null && !rec.some((o, i) => i !== k - 1 && o.name === ev.name);
+      declared = new Set();
+      wrote = new Set();
+    } else if (ev.kind === 'commit') {
+      if (ok && t) tables.set(t.name, { before: t.before!, wrote, after: nf.state(t.name).image() });
+      ok = false;
+    } else if (ok) {
+      const op = ev.op;
+      if (op.kind === 'chain') {
+        declared.add(op.name);
+        wrote.add(op.name);
+      } else if (op.kind !== 'cmd') ok = false;
+      else if (op.args.command === CMD.APPEND) {
+        const chain = op.args.chain ?? '';
+        if (!declared.has(chain) && (t!.sizes.get(chain) ?? 0) > 0) ok = false;
+        else wrote.add(chain);
+      } else if (op.args.command !== CMD.DELETE_CHAIN || op.args.chain === undefined) ok = false;
+    }
+  }
+  return tables.size > 0 ? { tables } : undefined;
+}
+
+/** The twins `nf` can take: those of its tables that are as the first host's were. */
+function twinsFor(nf: Netfilter, twin: Twin | undefined): Map<TableName, TwinTable> | undefined {
+  if (!twin || !restoreTwins.enabled || nf.touched !== null) return undefined;
+  let out: Map<TableName, TwinTable> | undefined;
+  for (const [name, t] of twin.tables) if (nf.state(name).key(TWIN_MAX_RULES) === t.before) (out ??= new Map()).set(name, t);
+  return out;
+}
 
 /** Runs `fn` (the restores of one sync pass over several hosts) sharing their readings. */
 export function sharingReadings<T>(fn: () => T): T {
@@ -631,27 +713,9 @@ export function sharingReadings<T>(fn: () => T): T {
   }
 }
 
-/** A rule as the parser made it (the parser's shape: every field, absent ones undefined): the
- *  same tests and target, counting from zero, no origin. */
-function freshRule(r: Rule): Rule {
-  return {
-    src: r.src,
-    dst: r.dst,
-    inIface: r.inIface,
-    outIface: r.outIface,
-    proto: r.proto,
-    fragment: r.fragment,
-    matches: r.matches,
-    target: r.target,
-    packets: 0,
-    bytes: 0,
-    origin: undefined,
-  };
-}
-
 /** An op read before, for another host: rule commands get copies of their rules. */
 function reusedOp(op: Op): Op {
-  return op.kind === 'cmd' ? { kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.map(freshRule) } } : op;
+  return op.kind === 'cmd' ? { kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.map(freshCopy) } } : op;
 }
 
 /** An op to keep in a reading (the reader refills its own), or undefined when the reading
@@ -675,7 +739,14 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
   const reread = reusable && last !== undefined && last.noflush === opts.noflush && last.text === input ? last.events : undefined;
   // (the reading of this input, while it can be kept)
   let events: ReadEvent[] | undefined = reusable && !reread ? [] : undefined;
+  // (a --noflush reading: what its twins need, see Twin)
+  const twinRec: TwinRecord | undefined = events && opts.noflush ? [] : undefined;
   const startSection = (name: TableName, pos: number, line: number) => {
+    if (twinRec) {
+      const st = nf.state(name);
+      const before = st.key(TWIN_MAX_RULES);
+      twinRec.push({ name, before, sizes: before === null ? new Map() : new Map([...st.table.chains].map(([n, c]) => [n, c.rules.length])) });
+    }
     sec = new Section(nf, name, opts, input.length < SMALL_RESTORE);
     sec.from = pos;
     sec.fromLine = line + 1;
@@ -688,9 +759,22 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
   };
   try {
     if (reread) {
+      const twins = twinsFor(nf, last!.twin);
+      // (a twin table is committed at once, its section's ops skipped)
+      let twinned = false;
       for (const ev of reread) {
-        if (ev.kind === 'op') sectionApply(sec!, reusedOp(ev.op), stdout);
-        else if (ev.kind === 'table') startSection(ev.name, ev.pos, ev.line);
+        if (ev.kind === 'op') {
+          if (!twinned) sectionApply(sec!, reusedOp(ev.op), stdout);
+        } else if (ev.kind === 'table') {
+          const t = twins?.get(ev.name);
+          twinned = t !== undefined;
+          if (!t) startSection(ev.name, ev.pos, ev.line);
+          else {
+            nf.commit(nf.state(ev.name).twin(t.after, t.wrote));
+            restoreTwins.made++;
+            changed = true;
+          }
+        } else if (twinned) twinned = false;
         else commit(ev.start, ev.line);
       }
       return { stdout: stdout.join(''), stderr: '', code: 0, changed };
@@ -754,7 +838,10 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
     if (inTable) {
       throw new RestoreFail({ stdout: '', stderr: `${PROG}: COMMIT expected at line ${line + 1}\n`, code: 1, changed: false });
     }
-    if (events && kept) kept.last = { text: input, noflush: opts.noflush, events };
+    if (events && kept) {
+      const twin = twinRec && stdout.length === 0 ? twinOf(nf, twinRec, events) : undefined;
+      kept.last = twin ? { text: input, noflush: opts.noflush, events, twin } : { text: input, noflush: opts.noflush, events };
+    }
   } catch (e) {
     (sec as Section | undefined)?.state.rollback();
     if (e instanceof RestoreFail) return { ...e.out, stdout: stdout.join('') + e.out.stdout, changed };

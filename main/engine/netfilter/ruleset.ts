@@ -65,6 +65,14 @@ function freshTable(name: TableName): Table {
 
 export type ValidationErrno = 'EMLINK' | 'EINVAL';
 
+/** A table's chains and flags as they were at one moment (TableState.image). */
+export interface TableImage {
+  readonly chains: readonly (readonly [string, Chain])[];
+  readonly present: boolean;
+  readonly created: ReadonlySet<string>;
+  readonly counted: ReadonlySet<string>;
+}
+
 /** One table with what iptables-nft knows beyond its chains. */
 export class TableState {
   readonly name: TableName;
@@ -108,6 +116,54 @@ export class TableState {
     const s = new TableState(this.name, { name: this.name, chains }, this.present, new Set(this.created), new Set(this.counted));
     s.mine = null;
     return s;
+  }
+
+  /** Everything a restore's outcome depends on in this table, as a string two equal tables
+   *  share (whether it exists, its created and counted built-ins, each chain in order with its
+   *  policy, counters and rules); null when it holds more than `maxRules` rules. */
+  key(maxRules: number): string | null {
+    const out = [String(this.present), [...this.created].sort().join(','), [...this.counted].sort().join(',')];
+    let n = 0;
+    for (const c of this.table.chains.values()) {
+      n += c.rules.length;
+      if (n > maxRules) return null;
+      out.push(`:${c.name} ${c.builtin} ${c.policy ?? '-'} ${c.packets} ${c.bytes}`);
+      for (const r of c.rules) out.push(`${r.packets} ${r.bytes} ${ruleSpec(r)}`);
+    }
+    return out.join('\n');
+  }
+
+  /**
+   * What a restore that turned `before` (a table equal to this one) into `after` and wrote
+   * only the chains `wrote` — their every rule its own, none kept from before — leaves of this
+   * table: those chains as `after` holds them (each rule a fresh copy: no counts, no origin;
+   * a chain that was here keeps its place in the order), the others this table's own objects,
+   * in `after`'s order. The copy iptables-restore would make of the same text, without
+   * reading and checking its lines again.
+   */
+  twin(after: TableImage, wrote: ReadonlySet<string>): TableState {
+    const chains = new Map<string, Chain>();
+    const mine = this.table.chains;
+    for (const [name, c] of after.chains) {
+      const own = mine.get(name);
+      if (!wrote.has(name)) {
+        chains.set(name, own!);
+        continue;
+      }
+      const rules = new Array<Rule>(c.rules.length);
+      for (let i = 0; i < rules.length; i++) rules[i] = freshCopy(c.rules[i]);
+      chains.set(name, { name, builtin: c.builtin, policy: c.policy, packets: c.packets, bytes: c.bytes, rules, vpass: 0, vsum: 0, seq: own ? own.seq : ++chainSeq });
+    }
+    const s = new TableState(this.name, { name: this.name, chains }, after.present, new Set(after.created), new Set(after.counted));
+    s.mine = null;
+    return s;
+  }
+
+  /** The table as it is now, for `twin` later: its chain objects in order (a change after this
+   *  copies a chain before changing it; only counts and origins change in place, and `twin`
+   *  takes neither). */
+  image(): TableImage {
+    return { chains: [...this.table.chains], present: this.present, created: new Set(this.created), counted: new Set(this.counted) };
   }
 
   /**
@@ -706,6 +762,25 @@ export class TableState {
 }
 
 /** A copy of a rule (its match/target data are shared: they never change). */
+/** A rule as a restore makes it from the same line: the same tests and target (shared: they
+ *  are not changed once parsed), counting from zero, no origin. Every field is written, in
+ *  the parser's order (one object shape for all rules). */
+export function freshCopy(r: Rule): Rule {
+  return {
+    src: r.src,
+    dst: r.dst,
+    inIface: r.inIface,
+    outIface: r.outIface,
+    proto: r.proto,
+    fragment: r.fragment,
+    matches: r.matches,
+    target: r.target,
+    packets: 0,
+    bytes: 0,
+    origin: undefined,
+  };
+}
+
 export function copyRule(r: Rule): Rule {
   return { ...r, matches: r.matches.slice(), target: r.target ? { ...r.target } : undefined };
 }

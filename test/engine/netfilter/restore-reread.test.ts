@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Netfilter } from '../../../main/engine/netfilter/ruleset.ts';
-import { restoreText, sharingReadings } from '../../../main/engine/netfilter/restore.ts';
+import { restoreText, restoreTwins, sharingReadings } from '../../../main/engine/netfilter/restore.ts';
 import { iptablesSave } from '../../../main/engine/shell/iptables.ts';
 import { kubeNatDump } from '../../bench/gen-kube.ts';
 
@@ -106,3 +106,67 @@ test('outside a sync pass, every restore reads its input', () => {
   assert.ok(rulesOf(b).every((r) => r.matches.length === 0 || !seen.has(r.matches)));
   assert.equal(save(a), save(b));
 });
+
+test('a text restored again on tables equal to the first host\'s gets that host\'s outcome: its chains copied, the same as a fresh reading', () => sharingReadings(() => {
+  // kube-proxy's kind of input: chain lines, appends, a stale chain deleted
+  const base = '*nat\n:KUBE-SVC-STALE - [0:0]\n-A KUBE-SVC-STALE -j RETURN\n:KUBE-SERVICES - [0:0]\n-A OUTPUT -j KUBE-SERVICES\nCOMMIT\n';
+  // (kube-proxy writes its own chains only: no built-in chain lines, no rules of theirs)
+  const text = bigText([':KUBE-SVC-STALE - [0:0]', '-X KUBE-SVC-STALE', ':KUBE-NEW - [0:0]', '-A KUBE-NEW -j ACCEPT']).replace(/^(:(PREROUTING|INPUT|OUTPUT|POSTROUTING) .*|-A (PREROUTING|INPUT|OUTPUT|POSTROUTING) .*)\n/gm, '');
+  const host = () => {
+    const nf = new Netfilter();
+    assert.equal(restore(nf, base).code, 0);
+    return nf;
+  };
+  const made = restoreTwins.made;
+  const a = host();
+  assert.equal(restore(a, text).code, 0);
+  for (const c of a.table('nat')!.chains.values()) for (const r of c.rules) r.packets = 7;
+  const b = host();
+  const output = b.chain('nat', 'OUTPUT')!; // a chain the text does not write
+  const c = host();
+  const rb = restore(b, text);
+  assert.equal(restoreTwins.made, made + 1, 'b got a\'s outcome');
+  // a host whose tables differ (a rule more, or only its counts) reads the text again
+  const e = host();
+  e.chain('nat', 'OUTPUT')!.rules[0].packets = 3;
+  assert.equal(restore(e, text).code, 0);
+  const d = host();
+  assert.equal(restore(d, '*nat\n-A KUBE-SERVICES -j RETURN\nCOMMIT\n').code, 0);
+  assert.equal(restore(d, text).code, 0);
+  assert.equal(restoreTwins.made, made + 1, 'd read it');
+  forget();
+  const rc = restore(c, text);
+  assert.deepEqual(rb, rc);
+  assert.equal(save(b), save(c));
+  assert.equal(b.state('nat').key(Infinity), c.state('nat').key(Infinity));
+  assert.deepEqual([...b.table('nat')!.chains.keys()], [...c.table('nat')!.chains.keys()]);
+  assert.equal(b.chain('nat', 'OUTPUT'), output, 'an unwritten chain is the host\'s own');
+  assert.doesNotMatch(save(b), /KUBE-SVC-STALE/);
+  const rulesOf = (nf: Netfilter) => [...nf.table('nat')!.chains.values()].flatMap((ch) => ch.rules);
+  const own = new Set(rulesOf(a));
+  assert.ok(rulesOf(b).every((r) => !own.has(r) && r.packets === 0), 'rules of its own, counting from zero');
+  assert.ok(b.generation === c.generation, 'one commit per table, as a reading makes');
+  // later changes on either host stay there
+  assert.equal(restore(b, '*nat\n-A KUBE-NEW -j RETURN\nCOMMIT\n', opts).code, 0);
+  assert.equal(a.chain('nat', 'KUBE-NEW')!.rules.length, 1);
+}));
+
+test('no twin for an input that inserts, or appends to a chain holding older rules', () => sharingReadings(() => {
+  const made = restoreTwins.made;
+  for (const extra of [['-I KUBE-SERVICES 1 -j RETURN'], ['-A POSTROUTING -j RETURN']]) {
+    const text = bigText(extra).replace(/^(:(PREROUTING|INPUT|OUTPUT|POSTROUTING) .*|-A (PREROUTING|OUTPUT) .*)\n/gm, '');
+    const host = () => {
+      const nf = new Netfilter();
+      assert.equal(restore(nf, '*nat\n-A POSTROUTING -j ACCEPT\nCOMMIT\n').code, 0);
+      return nf;
+    };
+    assert.equal(restore(host(), text).code, 0);
+    const b = host();
+    assert.equal(restore(b, text).code, 0);
+    forget();
+    const fresh = host();
+    assert.equal(restore(fresh, text).code, 0);
+    assert.equal(save(b), save(fresh));
+  }
+  assert.equal(restoreTwins.made, made);
+}));
