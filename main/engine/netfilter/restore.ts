@@ -668,6 +668,8 @@ function twinOf(nf: Netfilter, rec: TwinRecord, events: readonly ReadEvent[]): T
   let declared = new Set<string>();
   let wrote = new Set<string>();
   let k = 0;
+  // (the chain of the last append looked at: a chain's rules come together)
+  let appended = '';
   for (const ev of events) {
     if (ev.kind === 'table') {
       t = rec[k++];
@@ -675,6 +677,7 @@ function twinOf(nf: Netfilter, rec: TwinRecord, events: readonly ReadEvent[]): T
       ok = t?.name === ev.name && t.before !== null && !rec.some((o, i) => i !== k - 1 && o.name === ev.name);
       declared = new Set();
       wrote = new Set();
+      appended = '';
     } else if (ev.kind === 'commit') {
       if (ok && t) tables.set(t.name, { before: t.before!, wrote, after: nf.state(t.name).image() });
       ok = false;
@@ -686,6 +689,8 @@ function twinOf(nf: Netfilter, rec: TwinRecord, events: readonly ReadEvent[]): T
       } else if (op.kind !== 'cmd') ok = false;
       else if (op.args.command === CMD.APPEND) {
         const chain = op.args.chain ?? '';
+        if (chain === appended) continue;
+        appended = chain;
         if (!declared.has(chain) && (t!.sizes.get(chain) ?? 0) > 0) ok = false;
         else wrote.add(chain);
       } else if (op.args.command !== CMD.DELETE_CHAIN || op.args.chain === undefined) ok = false;
