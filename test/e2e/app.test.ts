@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, appSuite, screenshot } from './harness.ts';
+import { CHROMIUM, appSuite, screenshot, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -90,7 +90,7 @@ describe('the app in browser mode', { skip, timeout: 90_000 }, () => {
     await page.getByTestId('theme').click();
     assert.notEqual(await page.locator('html').getAttribute('data-theme'), theme);
     await page.getByTestId('theme').click();
-    assert.equal(await page.locator('html').getAttribute('data-theme'), theme);
+    await seeValue(() => page.locator('html').getAttribute('data-theme'), theme);
     await drop(page, 'lan', 500, 150);
     await drop(page, 'host', 350, 350, { name: 'web', listen: '80' });
     await drop(page, 'client', 650, 350);

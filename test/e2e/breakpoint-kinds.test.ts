@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, traceFromForm, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const FRONTEND = 'frontend-8b474f47-zdqdv';
@@ -70,7 +70,7 @@ describe('breakpoint kinds', { skip, timeout: 120_000 }, () => {
     const atNew = await fromStartContinue(page);
     assert.ok(atNew > 1 && atNew < last, `stopped at ${atNew} of ${last}`);
     assert.match((await page.getByTestId('dbg-conntrack').textContent()) ?? '', /^conntrack: minikube: NEW \(new connection/);
-    assert.equal(await page.getByTestId('bp').count(), 3);
+    await seeValue(() => page.getByTestId('bp').count(), 3);
     assert.deepEqual(suite.b.errors, []);
   }));
 

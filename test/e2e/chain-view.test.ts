@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { defaultCluster } from '../../shared/cluster.ts';
-import { CHROMIUM, appSuite, consoleRun, openLab, traceFromForm, openNodeConsole, seeText } from './harness.ts';
+import { CHROMIUM, appSuite, consoleRun, openLab, traceFromForm, openNodeConsole, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const SERVICES = 300;
@@ -29,6 +29,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
   });
   const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
+  const loc = (page: Page, id: string) => page.getByTestId(id);
   /** F11 until the current step's text matches (a bounded walk). */
   async function stepUntil(page: Page, re: RegExp): Promise<string> {
     for (let k = 0; k < 400; k++) {
@@ -46,7 +47,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     await openLab(page, suite.app.url, 'chains', 'p:default/client');
     await page.getByTestId('open-stepper').click();
     await traceFromForm(page, 'pod/default/client', `s${SERVICES - 1}:80`);
-    assert.match(await text(page, 'step-outcome'), /delivered/);
+    await seeText(loc(page, 'step-outcome'), /delivered/);
     await page.locator('[data-testid=step-current]').click();
 
     // A built-in chain with no rules of its own: the view is its policy, current.
@@ -70,9 +71,9 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     await current.waitFor();
     const num = Number(await current.getAttribute('data-num'));
     assert.ok(num > 1 && num < count, `current rule ${num}`);
-    assert.equal(await current.getAttribute('data-mark'), 'hit');
+    await seeValue(() => current.getAttribute('data-mark'), 'hit');
     assert.ok(((await current.textContent()) ?? '').endsWith(spec), 'the current row is the step\'s rule');
-    assert.equal(await page.getByTestId('chain-note').isVisible(), false, 'the chain is as traced');
+    await seeValue(() => page.getByTestId('chain-note').isVisible(), false, 'the chain is as traced');
     // Only the rows in sight are drawn.
     const drawn = await rows(page).count();
     assert.ok(drawn > 5 && drawn < 120, `${drawn} rows drawn of ${count}`);
@@ -97,7 +98,7 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
     await seeText(endRow, 'end of chain: back to the caller');
     const lastRule = rows(page).and(page.locator(`[data-num="${count}"]`));
     await lastRule.filter({ hasText: '-j' }).waitFor();
-    assert.equal(await lastRule.getAttribute('data-mark'), null);
+    await seeValue(() => lastRule.getAttribute('data-mark'), null);
 
     // A breakpoint on it, from its gutter: listed in the Breakpoints pane.
     await lastRule.getByTestId('chain-gutter').click();
@@ -106,8 +107,8 @@ describe('the debugger\'s chain view', { skip, timeout: 180_000 }, () => {
 
     // The Steps tab comes back as it was.
     await page.getByTestId('dbg-tab-steps').click();
-    assert.equal(await page.getByTestId('step-list').isVisible(), true);
-    assert.equal(await page.getByTestId('chain-view').isVisible(), false);
+    await seeValue(() => page.getByTestId('step-list').isVisible(), true);
+    await seeValue(() => page.getByTestId('chain-view').isVisible(), false);
     assert.deepEqual(suite.b.errors, []);
   }));
 

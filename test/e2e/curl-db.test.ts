@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, consoleLine, consoleRun, consoleText, openLab } from './harness.ts';
+import { CHROMIUM, appSuite, consoleLine, consoleRun, consoleText, openLab, seeValue, seeText } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const FRONTEND = 'frontend-8b474f47-zdqdv';
@@ -33,6 +33,7 @@ describe('curl db from the frontend pod’s console is dropped by the NetworkPol
   });
   const { shot } = suite;
   const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId('stepper').getByTestId(id).textContent()) ?? '';
+  const loc = (page: Page, id: string) => page.getByTestId('stepper').getByTestId(id);
   /** Waits until the debugger shows the walks of the console line `line`, opened on the TCP packet's. */
   async function tcpWalk(page: Page, line: string, outcome: string): Promise<void> {
     const stepper = page.getByTestId('stepper');
@@ -54,7 +55,7 @@ describe('curl db from the frontend pod’s console is dropped by the NetworkPol
     await page.getByTestId('open-console').click();
     await page.getByTestId(`console-tab-${HOST}`).waitFor();
     assert.equal((await consoleLine(page)).prompt, PROMPT);
-    assert.equal(await page.getByTestId('stepper').isVisible(), false, 'no debugger before a packet is sent');
+    await seeValue(() => page.getByTestId('stepper').isVisible(), false, 'no debugger before a packet is sent');
 
     // curl db: what curl prints when the SYN gets no answer, then the prompt again.
     await consoleRun(page, 'curl db');
@@ -63,7 +64,7 @@ describe('curl db from the frontend pod’s console is dropped by the NetworkPol
 
     // The debugger opened on its packets; the SYN to db's ClusterIP, DNATed to db's pod, dropped at db.
     await tcpWalk(page, 'curl db', 'dropped');
-    assert.match(await text(page, 'step-outcome'), /^tcp 10\.88\.0\.24:\d+ → 10\.106\.125\.191:80\s+dropped — dropped by rule 7 of filter cali-tw-cali95aa86cbb2a on minikube$/);
+    await seeText(loc(page, 'step-outcome'), /^tcp 10\.88\.0\.24:\d+ → 10\.106\.125\.191:80\s+dropped — dropped by rule 7 of filter cali-tw-cali95aa86cbb2a on minikube$/);
     const first = await text(page, 'step-current');
     assert.match(first, /^minikube › PREROUTING › raw › PREROUTING\n/);
     // The deciding rule: Calico's DROP at the end of db's workload chain (to-workload, ingress).
@@ -76,14 +77,14 @@ describe('curl db from the frontend pod’s console is dropped by the NetworkPol
     assert.match((await page.locator('.step-list .step.current').textContent()) ?? '', new RegExp(`^${at}\\. `));
     // It is the walk's last step: nothing after the DROP.
     assert.equal(await page.getByTestId('step-next').isDisabled(), true);
-    assert.match(await text(page, 'step-pos'), new RegExp(`^step ${at} / ${at}$`));
+    await seeText(loc(page, 'step-pos'), new RegExp(`^step ${at} / ${at}$`));
 
     // curl backend from the same console: backend's pod answers, and its SYN is delivered.
     await consoleRun(page, 'curl backend');
     assert.match(await consoleText(page, HOST), new RegExp(`${esc(PROMPT)}curl backend\\n${BACKEND}\\n${esc(PROMPT.trimEnd())}$`));
     await tcpWalk(page, 'curl backend', 'delivered');
-    assert.match(await text(page, 'step-outcome'), /^tcp 10\.88\.0\.24:\d+ → 10\.101\.37\.97:80\s+delivered — delivered to default\/backend-867fd6dff-mjf92 10\.88\.0\.27:80$/);
-    assert.match(await text(page, 'step-reply'), /^reply: delivered/);
+    await seeText(loc(page, 'step-outcome'), /^tcp 10\.88\.0\.24:\d+ → 10\.101\.37\.97:80\s+delivered — delivered to default\/backend-867fd6dff-mjf92 10\.88\.0\.27:80$/);
+    await seeText(loc(page, 'step-reply'), /^reply: delivered/);
     assert.doesNotMatch(await text(page, 'step-outcome'), new RegExp(DB));
     assert.deepEqual(suite.b.errors, []);
   }));

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm, openNodeConsole, seeText } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, traceFromForm, openNodeConsole, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const XLB = 'KUBE-XLB-2IRACUALRELARSND';
@@ -200,10 +200,10 @@ describe('the packet debugger replays the article', { skip, timeout: 120_000 }, 
     const gutter = page.locator('.step-list .step.current [data-testid=bp-gutter]');
     await gutter.click();
     await page.locator('.step-list .step.current .gutter.on').waitFor();
-    assert.equal(await page.locator('[data-testid=bp]').count(), 3);
+    await seeValue(() => page.locator('[data-testid=bp]').count(), 3);
     await page.locator('.step-list .step.current [data-testid=bp-gutter]').click();
     await page.locator('.step-list .step.current .gutter.on').waitFor({ state: 'detached' });
-    assert.equal(await page.locator('[data-testid=bp]').count(), 2);
+    await seeValue(() => page.locator('[data-testid=bp]').count(), 2);
 
     // All outcomes: the one branch of ETP Local on minikube, with its probability; a click replays it.
     await page.getByTestId('trace-all').check();

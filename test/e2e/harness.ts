@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isDeepStrictEqual } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -346,4 +347,19 @@ export async function seeText(loc: Locator, want: string | RegExp, timeout = 10_
   if (typeof want === 'string') assert.equal(last, want);
   else assert.match(last, want);
   return last;
+}
+
+/**
+ * Waits until `get()` gives `want` (compared deeply), for up to `timeout` ms: what an element
+ * shows (a count of rows, an attribute, whether it is visible) can lag the action that changes
+ * it by a frame or a round trip. Fails with the value it last gave.
+ */
+export async function seeValue<T>(get: () => Promise<T>, want: T, message?: string, timeout = 10_000): Promise<void> {
+  const until = Date.now() + timeout;
+  let last: T = await get();
+  while (!isDeepStrictEqual(last, want) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    last = await get();
+  }
+  assert.deepEqual(last, want, message);
 }

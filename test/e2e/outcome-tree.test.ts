@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab, traceFromForm, seeText } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, traceFromForm, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -28,10 +28,10 @@ describe('the all-outcomes tree', { skip, timeout: 120_000 }, () => {
     await traceFromForm(page, 'minikube', 'web:80');
     const pane = page.getByTestId('dbg-outcomes');
     await pane.getByTestId('dbg-outcome').nth(2).waitFor();
-    assert.equal(await pane.getByTestId('dbg-outcome').count(), 3);
+    await seeValue(() => pane.getByTestId('dbg-outcome').count(), 3);
     // Two levels: rule 1 matched / missed; under "missed", rule 2 matched / missed.
     const top = pane.locator(':scope > .dbg-pane-body > [data-testid=dbg-branch]');
-    assert.equal(await top.count(), 2);
+    await seeValue(() => top.count(), 2);
     const heads = await pane.locator('.dbg-branch-head').allTextContents();
     assert.deepEqual(heads.map((t) => t.replace(/KUBE-SVC-[A-Z0-9]{16}/, 'KUBE-SVC').replace(/ on minikube$/, '')), [
       '33% KUBE-SVC rule 1 (p=0.333) matched',

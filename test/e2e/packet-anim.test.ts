@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, cspViolations, traceFromForm } from './harness.ts';
+import { CHROMIUM, appSuite, cspViolations, traceFromForm, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 type Cy = import('cytoscape').Core;
@@ -144,12 +144,12 @@ describe('the packet debugger moves a dot along the path', { skip, timeout: 120_
     // A new trace: one dot, on its first host.
     await traceFromForm(page, 'client', 'minikube:30080');
     await assertCentred(page, 'minikube');
-    assert.equal(await page.getByTestId('packet-dot').count(), 1);
+    await seeValue(() => page.getByTestId('packet-dot').count(), 1);
 
     // Closing the debugger removes it.
     await page.locator('[data-testid=stepper] button[title="Close the debugger"]').click();
     await page.getByTestId('packet-dot').waitFor({ state: 'detached', timeout: 5000 });
-    assert.equal(await page.getByTestId('packet-dot').count(), 0);
+    await seeValue(() => page.getByTestId('packet-dot').count(), 0);
 
     assert.deepEqual(await cspViolations(page), []);
     assert.deepEqual(suite.b.errors, []);

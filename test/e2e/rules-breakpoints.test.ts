@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab, traceFromForm, seeText } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, traceFromForm, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -27,7 +27,7 @@ describe('breakpoints from the rules browser', { skip, timeout: 120_000 }, () =>
     const num = Number(await rule.getAttribute('data-num'));
     assert.ok(num >= 1);
     const dot = rule.getByTestId('rules-bp');
-    assert.equal(await dot.getAttribute('class'), 'rb-bp');
+    await seeValue(() => dot.getAttribute('class'), 'rb-bp');
     await dot.click();
     await rule.locator('.rb-bp.on').waitFor();
     await page.getByTestId('rules-close').click();

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
 import { kubeNatDump } from '../bench/gen-kube.ts';
-import { CHROMIUM, ROOT, appSuite, openLab, seeText } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, openLab, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -29,13 +29,13 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await page.getByTestId('open-rules').click();
     const rb = page.getByTestId('rules-browser');
     await rb.waitFor();
-    assert.equal(await rb.getAttribute('data-host'), 'minikube');
+    await seeValue(() => rb.getAttribute('data-host'), 'minikube');
     await page.getByTestId('rules-status').filter({ hasText: /rules in \d+ tables/ }).waitFor();
 
     // nat is the tab shown first; its tabs: one per table that exists, then ipsets, conntrack.
-    assert.equal(await page.getByTestId('rules-tab-nat').getAttribute('aria-selected'), 'true');
+    await seeValue(() => page.getByTestId('rules-tab-nat').getAttribute('aria-selected'), 'true');
     for (const t of ['raw', 'mangle', 'nat', 'filter', 'ipsets', 'conntrack']) await page.getByTestId(`rules-tab-${t}`).waitFor();
-    assert.equal(await page.getByTestId('rules-tab-security').count(), 0);
+    await seeValue(() => page.getByTestId('rules-tab-security').count(), 0);
 
     // Built-in chains with policy and counters; user chains with references.
     const pre = rb.locator('section.rb-chain[data-chain=PREROUTING] .rb-chain-head');
@@ -53,8 +53,8 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await link.click();
     const svc = rb.locator(`section.rb-chain[data-chain="${target}"]`);
     await rb.locator(`section.rb-chain.rb-highlight[data-chain="${target}"]`).waitFor();
-    assert.equal(await rb.locator('section.rb-highlight').count(), 1);
-    assert.equal(await svc.locator('.rb-chain-head').getAttribute('aria-expanded'), 'true');
+    await seeValue(() => rb.locator('section.rb-highlight').count(), 1);
+    await seeValue(() => svc.locator('.rb-chain-head').getAttribute('aria-expanded'), 'true');
     // Scrolled to: the chain's head is inside the browser's visible body.
     const box = (await svc.boundingBox())!;
     const body = (await page.getByTestId('rules-body').boundingBox())!;
@@ -85,7 +85,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
       assert.ok(rules.length > 0, `${chain} listed without rules`);
       for (const r of rules) assert.ok(/kube-dns/i.test(r) || /kube-dns/i.test(chain), `${chain}: ${r}`);
     }
-    assert.equal(await rb.locator(`section.rb-chain[data-chain="${target}"]`).count(), 0, 'the kubernetes Service chain is filtered out');
+    await seeValue(() => rb.locator(`section.rb-chain[data-chain="${target}"]`).count(), 0, 'the kubernetes Service chain is filtered out');
 
     // ipsets (filtered too: Calico's pool set by its member), then all of them.
     await page.getByTestId('rules-tab-ipsets').click();
@@ -128,7 +128,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     assert.match((await fw.locator('.rb-chain-head').textContent()) ?? '', /only on minikube$/);
     assert.ok((await fw.getByTestId('compare-only-a').count()) > 0);
     await rb.locator('[data-testid=compare-chain][data-chain=cali-from-wl-dispatch] [data-testid=compare-only-b]', { hasText: 'Unknown interface' }).waitFor();
-    assert.equal(await rb.locator('[data-testid=compare-chain][data-chain^="KUBE-"]').count(), 0, 'kube-proxy wrote the same rules on both');
+    await seeValue(() => rb.locator('[data-testid=compare-chain][data-chain^="KUBE-"]').count(), 0, 'kube-proxy wrote the same rules on both');
     mkdirSync(join(ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test-results', 'rules-compare.png') });
     // minikube at the revision before the rule was added: that rule is all that differs.
@@ -179,7 +179,7 @@ describe('the rules browser', { skip, timeout: 240_000 }, () => {
     await rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] .rb-chain-head').click();
     await rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] .rb-rule').nth(499).waitFor({ timeout: 30_000 });
     const chainMs = Date.now() - t1;
-    assert.equal(await rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] .rb-rule').count(), 500);
+    await seeValue(() => rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] .rb-rule').count(), 500);
     await rb.getByTestId('rules-show-more').filter({ hasText: '19,501 left' }).waitFor();
     // A chain beyond the listed ones, reached by its jump.
     const last = rb.locator('section.rb-chain[data-chain=KUBE-SERVICES] a.rb-target').last();

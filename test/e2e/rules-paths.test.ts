@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, openLab, seeText } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, openLab, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -101,7 +101,7 @@ describe('the rules browser’s paths', { skip, timeout: 240_000 }, () => {
     await page.mouse.click(node.x, node.y);
     const chain = shape.svcTarget.replace('nat/', '');
     await rb.locator(`section.rb-chain.rb-highlight[data-chain="${chain}"]`).waitFor();
-    assert.equal(await page.getByTestId('rules-tab-nat').getAttribute('aria-selected'), 'true');
+    await seeValue(() => page.getByTestId('rules-tab-nat').getAttribute('aria-selected'), 'true');
 
     // Back to paths: the same packet's graph again; a bad address refused.
     await page.getByTestId('rules-tab-paths').click();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, appSuite, openLab } from './harness.ts';
+import { CHROMIUM, appSuite, openLab, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 type Cy = import('cytoscape').Core;
@@ -46,7 +46,7 @@ describe('sending a packet from the canvas', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('send-hint').filter({ hasText: `Sending from ${frontend}` }).waitFor();
     await page.keyboard.press('Escape');
     await page.getByTestId('send-hint').waitFor({ state: 'hidden' });
-    assert.equal(await page.getByTestId('stepper').isVisible(), false);
+    await seeValue(() => page.getByTestId('stepper').isVisible(), false);
 
     // Then the send itself.
     await page.mouse.click(pod.x, pod.y, { button: 'right' });
@@ -58,7 +58,7 @@ describe('sending a packet from the canvas', { skip, timeout: 120_000 }, () => {
     assert.equal(await page.getByTestId('trace-from').inputValue(), `pod/default/${frontend}`);
     assert.equal(await page.getByTestId('trace-to').inputValue(), 'backend.default:80');
     assert.match((await page.getByTestId('step-outcome').textContent()) ?? '', /delivered/);
-    assert.equal(await page.getByTestId('send-hint').isVisible(), false);
+    await seeValue(() => page.getByTestId('send-hint').isVisible(), false);
 
     // The form traces again from another source port.
     await page.getByTestId('trace-sport').fill('12345');
@@ -76,7 +76,7 @@ describe('sending a packet from the canvas', { skip, timeout: 120_000 }, () => {
     await page.getByTestId('pkt-flags').filter({ hasText: /^RST$/ }).waitFor();
     await page.getByTestId('trace-flags').selectOption('SYN');
     await page.getByTestId('trace-proto').selectOption('udp');
-    assert.equal(await page.getByTestId('trace-flags').isVisible(), false, 'flags are for tcp');
+    await seeValue(() => page.getByTestId('trace-flags').isVisible(), false, 'flags are for tcp');
     await page.getByTestId('trace-proto').selectOption('tcp');
 
     // A port out of range is refused by the form itself: nothing is traced.

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor, openNodeConsole, seeText } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, consoleText, consoleWaitFor, openNodeConsole, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 
@@ -93,7 +93,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
         await seeText(page.getByTestId('step-outcome'), /delivered/);
       }
     }
-    assert.equal(await page.getByTestId('guide-progress').getAttribute('data-done'), '5');
+    await seeValue(() => page.getByTestId('guide-progress').getAttribute('data-done'), '5');
     assert.match(await consoleText(page, 'minikube'), /10\.244\.205\.130/);
     // The lab changed as the steps said: web-a is gone.
     assert.ok(!suite.service.exec(lab, 'minikube', ['kubectl', 'get', 'pods'], '').stdout.includes('web-a'));
@@ -121,9 +121,9 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(await ex.getByTestId('exercise-check-row').evaluateAll((ls) => ls.map((l) => (l as HTMLElement).dataset.pass)), ['true', 'false']);
     // Hints, one at a time.
     await ex.getByTestId('exercise-hint').click();
-    assert.equal(await ex.getByTestId('exercise-hints').locator('li').count(), 1);
+    await seeValue(() => ex.getByTestId('exercise-hints').locator('li').count(), 1);
     await ex.getByTestId('exercise-hint').click();
-    assert.equal(await ex.getByTestId('exercise-hints').locator('li').count(), 2);
+    await seeValue(() => ex.getByTestId('exercise-hints').locator('li').count(), 2);
     assert.equal(await ex.getByTestId('exercise-hint').isDisabled(), true);
 
     // The fix, typed into minikube's console.
@@ -211,7 +211,7 @@ describe('walkthroughs and exercises', { skip, timeout: 120_000 }, () => {
     await step(page, 1).getByTestId('step-up').click();
     assert.deepEqual(await titles(), ['kubectl get nodes', 'hostname', 'uname -a']);
     await step(page, 2).getByTestId('step-remove').click();
-    assert.equal(await page.getByTestId('guide-step').count(), 2);
+    await seeValue(() => page.getByTestId('guide-step').count(), 2);
     assert.equal(await step(page, 0).getByTestId('step-edit-title').inputValue(), 'kubectl get nodes');
     await step(page, 0).getByTestId('step-edit-title').fill('List the nodes');
     await step(page, 0).getByTestId('step-edit-text').fill('kubectl shows the cluster\'s one node.');

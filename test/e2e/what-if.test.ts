@@ -14,7 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LabApiImpl } from '../../main/service/lab-api.ts';
-import { CHROMIUM, ROOT, appSuite, consoleRun, openNodeConsole, seeText } from './harness.ts';
+import { CHROMIUM, ROOT, appSuite, consoleRun, openNodeConsole, seeText, seeValue } from './harness.ts';
 
 const skip = existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM}`;
 const FRONTEND = 'frontend-8b474f47-zdqdv';
@@ -29,6 +29,7 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
   });
   const { shot } = suite;
   const text = async (page: Page, id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
+  const loc = (page: Page, id: string) => page.getByTestId(id);
 
   it('forks a dropped trace, deletes the NetworkPolicy, replays and compares', shot(async (page) => {
     await page.goto(`${suite.app.url}#/lab/np`);
@@ -56,25 +57,25 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await consoleRun(page, 'kubectl delete networkpolicy allow-db-access');
     await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
     // The compare view is not open yet: a change only counts until Replay.
-    assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
+    await seeValue(() => page.getByTestId('whatif-view').isVisible(), false);
 
     await page.getByTestId('whatif-replay').click();
     await page.getByTestId('whatif-view').waitFor();
-    assert.equal(await page.locator('.dbg-body').isVisible(), false, 'the compare view takes the single view’s place');
-    assert.match(await text(page, 'whatif-outcome-a'), /^tcp 10\.88\.0\.24:40000 → 10\.106\.125\.191:80\s+dropped — dropped by rule 7 of filter cali-tw-cali95aa86cbb2a on minikube/);
-    assert.match(await text(page, 'whatif-outcome-b'), /delivered — delivered to default\/db-8d66ff5f7-bp6kf 10\.88\.0\.26:80/);
+    await seeValue(() => page.locator('.dbg-body').isVisible(), false, 'the compare view takes the single view’s place');
+    await seeText(loc(page, 'whatif-outcome-a'), /^tcp 10\.88\.0\.24:40000 → 10\.106\.125\.191:80\s+dropped — dropped by rule 7 of filter cali-tw-cali95aa86cbb2a on minikube/);
+    await seeText(loc(page, 'whatif-outcome-b'), /delivered — delivered to default\/db-8d66ff5f7-bp6kf 10\.88\.0\.26:80/);
     const whyA = await text(page, 'whatif-why-a');
     assert.match(whyA, new RegExp(`^dropped — DROP by rule 7 of filter ${TW} on minikube \\(“Drop if no policies passed packet”\\)`));
     assert.match(whyA, /ingress of pod default\/db-8d66ff5f7-bp6kf/);
     assert.match(whyA, /NetworkPolicy default\/allow-db-access did not allow it/);
-    assert.match(await text(page, 'whatif-why-b'), /^delivered — /);
+    await seeText(loc(page, 'whatif-why-b'), /^delivered — /);
     // The first divergence: in db's endpoint chain, where the policy's rules were.
     const div = await text(page, 'whatif-divergence');
     assert.match(div, new RegExp(`First divergence: before step \\d+ \\(minikube › filter › ${TW} rule \\d+\\), after step \\d+ \\(minikube › filter › ${TW} rule \\d+\\)`));
     // Forked at step 3, long before the policy's chain: up to the fork the replay is the walk.
-    assert.equal(await text(page, 'whatif-where'), ' — from the forked step (3) on: up to it the replay is the recorded walk');
+    await seeText(loc(page, 'whatif-where'), ' — from the forked step (3) on: up to it the replay is the recorded walk');
     const first = page.locator('[data-testid=whatif-row].first');
-    assert.equal(await first.count(), 1);
+    await seeValue(() => first.count(), 1);
     assert.match((await first.locator('[data-testid=whatif-cell-a]').textContent()) ?? '', new RegExp(`^\\d+\\. ${TW} \\d+: `));
     // Everything before it is the same, folded or shown; the forked step is marked.
     const kinds = await page.locator('[data-testid=whatif-row]').evaluateAll((rs) => rs.map((r) => r.getAttribute('data-kind')));
@@ -97,8 +98,8 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     // The left side's deciding rule opens the recorded walk in the debugger at Calico's DROP.
     await page.getByTestId('whatif-decider-a').click();
     await page.locator('.dbg-body').waitFor();
-    assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
-    assert.match(await text(page, 'step-current'), new RegExp(`^minikube › FORWARD › filter › ${TW}\\n.*Drop if no policies passed packet.*\\n {2}matched → DROP`));
+    await seeValue(() => page.getByTestId('whatif-view').isVisible(), false);
+    await seeText(loc(page, 'step-current'), new RegExp(`^minikube › FORWARD › filter › ${TW}\\n.*Drop if no policies passed packet.*\\n {2}matched → DROP`));
     // Compare again, then Back to the single view.
     await page.getByTestId('whatif-toggle').click();
     await page.getByTestId('whatif-view').waitFor();
@@ -111,21 +112,21 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     // editor's Undo), the policy is back and so is the same walk.
     await page.getByTestId('undo').click();
     await page.getByTestId('whatif-divergence').filter({ hasText: 'The walks are the same' }).waitFor({ timeout: 10_000 });
-    assert.match(await text(page, 'whatif-outcome-b'), /dropped/);
-    assert.equal(await page.locator('[data-testid=whatif-row].first').count(), 0);
+    await seeText(loc(page, 'whatif-outcome-b'), /dropped/);
+    await seeValue(() => page.locator('[data-testid=whatif-row].first').count(), 0);
 
     // A new trace from the form shows in the single view; the fork stays.
     await page.getByTestId('trace-form').locator('button[type=submit]').click();
     await page.locator('.dbg-body').waitFor();
-    assert.equal(await page.getByTestId('whatif-view').isVisible(), false);
-    assert.equal(await page.getByTestId('whatif-bar').isVisible(), true);
+    await seeValue(() => page.getByTestId('whatif-view').isVisible(), false);
+    await seeValue(() => page.getByTestId('whatif-bar').isVisible(), true);
     await page.getByTestId('whatif-toggle').click();
     await page.getByTestId('whatif-view').waitFor();
 
     // × ends the fork: the single view is back, the bar gone.
     await page.getByTestId('whatif-end').click();
     await page.locator('.dbg-body').waitFor();
-    assert.equal(await page.getByTestId('whatif-bar').isVisible(), false);
+    await seeValue(() => page.getByTestId('whatif-bar').isVisible(), false);
     assert.deepEqual(suite.b.errors, []);
   }));
 
@@ -144,10 +145,10 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     // Stepped to where the packet reaches minikube (Next hop), forked there.
     await page.locator('[data-testid=step-current]').click();
     for (let k = 0; k < 10 && !/^minikube › /.test(await text(page, 'step-current')); k++) await page.getByTestId('step-hop').click();
-    assert.match(await text(page, 'step-current'), /^minikube › PREROUTING › /);
+    await seeText(loc(page, 'step-current'), /^minikube › PREROUTING › /);
     const step = Number(await page.getByTestId('step-pos').getAttribute('data-step'));
     await page.getByTestId('whatif-fork').click();
-    assert.match(await text(page, 'whatif-info'), new RegExp(`^forked at step ${step} of trace client → minikube-m02:30080; .* from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
+    await seeText(loc(page, 'whatif-info'), new RegExp(`^forked at step ${step} of trace client → minikube-m02:30080; .* from minikube \\(the lab as it was before it, as it is from there on\\)\\.$`));
 
     // minikube-m02 now drops what it forwards: traced afresh, the request would die there.
     await openNodeConsole(page, 'minikube-m02');
@@ -155,13 +156,13 @@ describe('what if: a forked trace replayed on the changed lab', { skip, timeout:
     await page.getByTestId('whatif-changes').filter({ hasText: 'The lab changed 1 time since.' }).waitFor();
     await page.getByTestId('whatif-replay').click();
     await page.getByTestId('whatif-view').waitFor();
-    assert.match(await text(page, 'whatif-head-b'), /^After: replayed on the changed lab from minikube/);
+    await seeText(loc(page, 'whatif-head-b'), /^After: replayed on the changed lab from minikube/);
     // The request passed minikube-m02 as it was and is delivered; its reply meets the DROP there.
-    assert.match(await text(page, 'whatif-outcome-b'), /delivered — delivered to default\/nginx-deployment-/);
-    assert.match(await text(page, 'whatif-divergence'), /First divergence: before step \d+ \(minikube-m02 › filter › FORWARD rule 1\), after step \d+ \(minikube-m02 › filter › FORWARD rule 1\)/);
+    await seeText(loc(page, 'whatif-outcome-b'), /delivered — delivered to default\/nginx-deployment-/);
+    await seeText(loc(page, 'whatif-divergence'), /First divergence: before step \d+ \(minikube-m02 › filter › FORWARD rule 1\), after step \d+ \(minikube-m02 › filter › FORWARD rule 1\)/);
     const firstB = page.locator('[data-testid=whatif-row].first [data-testid=whatif-cell-b]');
     assert.match((await firstB.textContent()) ?? '', /^\d+\. FORWARD 1: -p tcp -j DROP {2}⇒ DROP$/);
-    assert.equal(await text(page, 'whatif-where'), ` — from the forked step (${step}) on: up to it the replay is the recorded walk`);
+    await seeText(loc(page, 'whatif-where'), ` — from the forked step (${step}) on: up to it the replay is the recorded walk`);
     assert.deepEqual(suite.b.errors, []);
   }));
 });
