@@ -108,6 +108,10 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   return out;
 }
 
+/** A cached list that had this many objects put in or taken out in place is made again instead
+ *  (a splice into 10,000 sorted objects each time costs more than one sort). */
+const LIST_EDITS = 256;
+
 export class KubeStore {
   readonly config: ClusterConfig;
   readonly minor: number;
@@ -403,8 +407,11 @@ export class KubeStore {
     this.pending.push(old ? { type, object, old } : { type, object });
   }
 
-  /** Sorted live lists by kind and namespace, until the next write (controllers list often). */
+  /** Sorted live lists by kind and namespace, kept in step with writes (controllers list often). */
   private readonly lists = new Map<string, KubeObject[]>();
+
+  /** Per cached list, the objects put in or taken out of it in place since it was made. */
+  private readonly listEdits = new Map<string, number>();
 
   private liveList<K extends Kind>(kind: K, namespace?: string): ObjectOf<K>[] {
     const key = `${kind}/${namespace ?? '*'}`;
@@ -412,6 +419,7 @@ export class KubeStore {
     if (cached) return cached.slice() as ObjectOf<K>[];
     const list = this.scanList(kind, namespace);
     this.lists.set(key, list);
+    this.listEdits.set(key, 0);
     return list.slice();
   }
 
@@ -451,9 +459,19 @@ export class KubeStore {
         else hi = mid;
       }
       const found = lo < list.length && byNsName(list[lo], o) === 0;
-      if (gone) {
-        if (found) list.splice(lo, 1);
-      } else if (found) list[lo] = o;
+      if (found && !gone) {
+        list[lo] = o;
+        continue;
+      }
+      if (!found && gone) continue;
+      // Many objects put in or taken out (a big apply): made again, sorted once, when next read.
+      const edits = (this.listEdits.get(key) ?? 0) + 1;
+      if (edits > LIST_EDITS) {
+        this.lists.delete(key);
+        continue;
+      }
+      this.listEdits.set(key, edits);
+      if (gone) list.splice(lo, 1);
       else list.splice(lo, 0, o);
     }
   }

@@ -267,3 +267,25 @@ test('cached lists follow every write in place: random applies, scales and delet
   assert.ok(writes > 30, `${writes} writes`);
   assert.ok(store.view('Pod', 'default').length > 0);
 });
+
+test('a cached list that many writes put objects in or took out of is made again, the same as a scan', () => {
+  const { store, apply } = cluster();
+  const lists = (store as unknown as { lists: Map<string, unknown> }).lists; // the cache under test
+  const names = () => store.view('Service', 'default').map((o) => o.metadata.name);
+  const svc = (i: number) => `apiVersion: v1\nkind: Service\nmetadata: {name: s${i}}\nspec: {ports: [{port: 80}]}\n`;
+  // out of name order, so that most go in between others
+  const order = Array.from({ length: 700 }, (_, i) => (i * 389) % 700);
+  apply(svc(order[0]));
+  names(); // cached
+  for (const i of order.slice(1)) apply(svc(i));
+  assert.equal(lists.has('Service/default'), false, 'dropped after many writes');
+  const cached = names();
+  assert.equal(cached.length, 701); // (the 700 and kubernetes)
+  lists.clear();
+  assert.deepEqual(cached, names());
+  for (const i of order.slice(0, 400)) store.delete('Service', `s${i}`, 'default');
+  const after = names();
+  lists.clear();
+  assert.deepEqual(after, names());
+  assert.equal(after.length, 301);
+});
