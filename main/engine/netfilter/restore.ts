@@ -655,48 +655,66 @@ export const restoreTwins = { enabled: true, made: 0 };
 /** Tables above this many rules are not compared for a twin (a later sync's are big). */
 const TWIN_MAX_RULES = 5000;
 
-/** While a restore is read on the first host: per section, its table's key (null: too big)
- *  and chains' sizes before it. */
-type TwinRecord = { name: TableName; before: string | null; sizes: Map<string, number> }[];
+/**
+ * While a restore is read on the first host: which of its sections can be twins, followed op
+ * by op as each is read (a pass over the kept ops afterwards would touch 200,000 objects
+ * again). A section can when its table was small (`before`, its key) and its ops are only
+ * chain lines, appends to chains that hold no older rules, and deletions of chains.
+ */
+class TwinRecorder {
+  private readonly done = new Map<TableName, TwinTable>();
+  private readonly seen = new Set<TableName>();
+  private name: TableName | undefined;
+  private before: string | null = null;
+  private sizes = new Map<string, number>();
+  private declared = new Set<string>();
+  private wrote = new Set<string>();
+  /** The chain of the last append looked at: a chain's rules come together. */
+  private appended = '';
 
-/** The twins of a restore read on this host: the tables whose ops are only chain lines,
- *  appends to chains that hold no older rules, and deletions of chains. */
-function twinOf(nf: Netfilter, rec: TwinRecord, events: readonly ReadEvent[]): Twin | undefined {
-  const tables = new Map<TableName, TwinTable>();
-  let t: TwinRecord[number] | undefined;
-  let ok = false;
-  let declared = new Set<string>();
-  let wrote = new Set<string>();
-  let k = 0;
-  // (the chain of the last append looked at: a chain's rules come together)
-  let appended = '';
-  for (const ev of events) {
-    if (ev.kind === 'table') {
-      t = rec[k++];
-      // (a table in two sections is not a twin: the second starts from the first's outcome)
-      ok = t?.name === ev.name && t.before !== null && !rec.some((o, i) => i !== k - 1 && o.name === ev.name);
-      declared = new Set();
-      wrote = new Set();
-      appended = '';
-    } else if (ev.kind === 'commit') {
-      if (ok && t) tables.set(t.name, { before: t.before!, wrote, after: nf.state(t.name).image() });
-      ok = false;
-    } else if (ok) {
-      const op = ev.op;
-      if (op.kind === 'chain') {
-        declared.add(op.name);
-        wrote.add(op.name);
-      } else if (op.kind !== 'cmd') ok = false;
-      else if (op.args.command === CMD.APPEND) {
-        const chain = op.args.chain ?? '';
-        if (chain === appended) continue;
-        appended = chain;
-        if (!declared.has(chain) && (t!.sizes.get(chain) ?? 0) > 0) ok = false;
-        else wrote.add(chain);
-      } else if (op.args.command !== CMD.DELETE_CHAIN || op.args.chain === undefined) ok = false;
-    }
+  /** A section starts, on `st` as it is before it. */
+  table(name: TableName, st: TableState): void {
+    // (a table in two sections is not a twin: the second starts from the first's outcome)
+    if (this.seen.has(name)) this.done.delete(name);
+    this.before = this.seen.has(name) ? null : st.key(TWIN_MAX_RULES);
+    this.seen.add(name);
+    this.name = name;
+    this.sizes = this.before === null ? new Map() : new Map([...st.table.chains].map(([n, c]) => [n, c.rules.length]));
+    this.declared = new Set();
+    this.wrote = new Set();
+    this.appended = '';
   }
-  return tables.size > 0 ? { tables } : undefined;
+
+  op(op: Op): void {
+    if (this.before === null) return;
+    if (op.kind === 'chain') {
+      this.declared.add(op.name);
+      this.wrote.add(op.name);
+      return;
+    }
+    if (op.kind !== 'cmd') {
+      this.before = null;
+      return;
+    }
+    const a = op.args;
+    if (a.command === CMD.APPEND) {
+      const chain = a.chain ?? '';
+      if (chain === this.appended) return;
+      this.appended = chain;
+      if (!this.declared.has(chain) && (this.sizes.get(chain) ?? 0) > 0) this.before = null;
+      else this.wrote.add(chain);
+    } else if (a.command !== CMD.DELETE_CHAIN || a.chain === undefined) this.before = null;
+  }
+
+  /** The section's COMMIT went through: `st` is the table it left. */
+  commit(st: TableState): void {
+    if (this.name && this.before !== null) this.done.set(this.name, { before: this.before, wrote: this.wrote, after: st.image() });
+    this.before = null;
+  }
+
+  twin(): Twin | undefined {
+    return this.done.size > 0 ? { tables: this.done } : undefined;
+  }
 }
 
 /** The twins `nf` can take: those of its tables that are as the first host's were. */
@@ -720,7 +738,10 @@ export function sharingReadings<T>(fn: () => T): T {
 
 /** An op read before, for another host: rule commands get copies of their rules. */
 function reusedOp(op: Op): Op {
-  return op.kind === 'cmd' ? { kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.map(freshCopy) } } : op;
+  if (op.kind !== 'cmd') return op;
+  const a = op.args;
+  const rules = a.rules.map(freshCopy);
+  return { kind: 'cmd', line: op.line, args: a.command === CMD.APPEND ? appendArgs(a.table, a.chain, rules) : { ...a, rules } };
 }
 
 /** An op to keep in a reading (the reader refills its own), or undefined when the reading
@@ -728,8 +749,17 @@ function reusedOp(op: Op): Op {
 function keptOp(op: Op): Op | undefined {
   if (op.kind === 'chain') return { kind: 'chain', line: op.line, name: op.name };
   if (op.kind !== 'cmd') return op;
-  for (const r of op.args.rules) if (r.packets !== 0 || r.bytes !== 0) return undefined;
-  return { kind: 'cmd', line: op.line, args: { ...op.args, rules: op.args.rules.slice() } };
+  const a = op.args;
+  for (const r of a.rules) if (r.packets !== 0 || r.bytes !== 0) return undefined;
+  // An append (nearly every line kept) needs its chain and rules only: a small object, not a
+  // copy of all the parser's fields, for each of 200,000 lines held until the pass ends.
+  if (a.command === CMD.APPEND) return { kind: 'cmd', line: op.line, args: appendArgs(a.table, a.chain, a.rules.slice()) };
+  return { kind: 'cmd', line: op.line, args: { ...a, rules: a.rules.slice() } };
+}
+
+/** What applyOp reads of a kept append (the other fields as a parse leaves them). */
+function appendArgs(table: string, chain: string | undefined, rules: Rule[]): ParsedArgs {
+  return { command: CMD.APPEND, table, chain, rules } as Partial<ParsedArgs> as ParsedArgs;
 }
 
 /** Runs iptables-restore over `input` against `nf`. */
@@ -745,33 +775,31 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
   // (the reading of this input, while it can be kept)
   let events: ReadEvent[] | undefined = reusable && !reread ? [] : undefined;
   // (a --noflush reading: what its twins need, see Twin)
-  const twinRec: TwinRecord | undefined = events && opts.noflush ? [] : undefined;
+  const twins = events && opts.noflush ? new TwinRecorder() : undefined;
   const startSection = (name: TableName, pos: number, line: number) => {
-    if (twinRec) {
-      const st = nf.state(name);
-      const before = st.key(TWIN_MAX_RULES);
-      twinRec.push({ name, before, sizes: before === null ? new Map() : new Map([...st.table.chains].map(([n, c]) => [n, c.rules.length])) });
-    }
+    twins?.table(name, nf.state(name));
     sec = new Section(nf, name, opts, input.length < SMALL_RESTORE);
     sec.from = pos;
     sec.fromLine = line + 1;
   };
   const commit = (start: number, line: number) => {
     sec!.to = start;
-    nf.commit(commitSection(nf, sec!, input, opts, line));
+    const st = commitSection(nf, sec!, input, opts, line);
+    nf.commit(st);
+    twins?.commit(st);
     changed = true;
     sec = undefined;
   };
   try {
     if (reread) {
-      const twins = twinsFor(nf, last!.twin);
+      const taken = twinsFor(nf, last!.twin);
       // (a twin table is committed at once, its section's ops skipped)
       let twinned = false;
       for (const ev of reread) {
         if (ev.kind === 'op') {
           if (!twinned) sectionApply(sec!, reusedOp(ev.op), stdout);
         } else if (ev.kind === 'table') {
-          const t = twins?.get(ev.name);
+          const t = taken?.get(ev.name);
           twinned = t !== undefined;
           if (!t) startSection(ev.name, ev.pos, ev.line);
           else {
@@ -834,8 +862,10 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       const op = lineToOp(rd!, input, start, end, line, opts, stdout);
       if (events) {
         const kept = op && keptOp(op);
-        if (kept) events.push({ kind: 'op', op: kept });
-        else events = undefined;
+        if (kept) {
+          events.push({ kind: 'op', op: kept });
+          twins?.op(op!);
+        } else events = undefined;
       }
       if (!op || !sec) continue;
       sectionApply(sec, op, stdout);
@@ -844,7 +874,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
       throw new RestoreFail({ stdout: '', stderr: `${PROG}: COMMIT expected at line ${line + 1}\n`, code: 1, changed: false });
     }
     if (events && kept) {
-      const twin = twinRec && stdout.length === 0 ? twinOf(nf, twinRec, events) : undefined;
+      const twin = stdout.length === 0 ? twins?.twin() : undefined;
       kept.last = twin ? { text: input, noflush: opts.noflush, events, twin } : { text: input, noflush: opts.noflush, events };
     }
   } catch (e) {
