@@ -219,21 +219,41 @@ function jsonTypeOf(v: unknown): string {
   return typeof v;
 }
 
-function checkScalar(t: Scalar, v: unknown): { ok: boolean; expected: string; goType: string } {
+/** Whether `v` fits scalar type `t` (what the decoders take for it). */
+function scalarOk(t: Scalar, v: unknown): boolean {
   switch (t) {
     case 'string':
-      return { ok: typeof v === 'string', expected: 'string', goType: 'string' };
+      return typeof v === 'string';
     case 'int32':
     case 'int64':
-      return { ok: typeof v === 'number' && Number.isInteger(v), expected: 'integer', goType: t };
+      return typeof v === 'number' && Number.isInteger(v);
     case 'number':
-      return { ok: typeof v === 'number', expected: 'number', goType: 'float64' };
+      return typeof v === 'number';
     case 'bool':
-      return { ok: typeof v === 'boolean', expected: 'boolean', goType: 'bool' };
+      return typeof v === 'boolean';
     case 'intstr':
-      return { ok: typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v)), expected: 'integer', goType: 'intstr.IntOrString' };
+      return typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
     case 'quantity':
-      return { ok: typeof v === 'string' || typeof v === 'number', expected: 'string', goType: 'resource.Quantity' };
+      return typeof v === 'string' || typeof v === 'number';
+  }
+}
+
+/** What a problem with scalar type `t` says was expected, as JSON and as Go names it. */
+function scalarExpected(t: Scalar): { expected: string; goType: string } {
+  switch (t) {
+    case 'string':
+      return { expected: 'string', goType: 'string' };
+    case 'int32':
+    case 'int64':
+      return { expected: 'integer', goType: t };
+    case 'number':
+      return { expected: 'number', goType: 'float64' };
+    case 'bool':
+      return { expected: 'boolean', goType: 'bool' };
+    case 'intstr':
+      return { expected: 'integer', goType: 'intstr.IntOrString' };
+    case 'quantity':
+      return { expected: 'string', goType: 'resource.Quantity' };
   }
 }
 
@@ -249,53 +269,63 @@ function join(parent: string, field: string): string {
   return parent ? `${parent}.${field}` : field;
 }
 
+/** A value's path: member `key` of `base`, or item `index` of it (index >= 0). Made only when
+ *  a problem is reported or a container is walked into: most values are scalars that fit. */
+function pathOf(base: string, key: string, index: number): string {
+  return index >= 0 ? `${base}[${index}]` : join(base, key);
+}
+
 function walkObject(schema: Schema, obj: Record<string, unknown>, path: string, out: DecodeProblem[]): void {
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k of Object.keys(obj)) {
     const t = schema.fields[k];
     if (t === undefined) {
       out.push({ kind: 'unknown', path: join(path, k), parent: path, field: k, schema });
       continue;
     }
+    const v = obj[k];
     if (v === null) continue; // null is "unset" for every field type
-    walkValue(t, v, join(path, k), path, k, schema, out);
+    walkValue(t, v, path, k, -1, path, k, schema, out);
   }
   for (const r of schema.required ?? []) {
     if (obj[r] === undefined) out.push({ kind: 'required', path: join(path, r), parent: path, field: r, schema });
   }
 }
 
-function walkValue(t: FieldType, v: unknown, path: string, parent: string, field: string, schema: Schema, out: DecodeProblem[]): void {
+/** Value `v` (at pathOf(base, key, index)) against type `t`; `parent` and `field` name the
+ *  struct field it belongs to (for a list item, the list's). */
+function walkValue(t: FieldType, v: unknown, base: string, key: string, index: number, parent: string, field: string, schema: Schema, out: DecodeProblem[]): void {
   if (t === 'any') return;
-  if (t === 'strmap' || (typeof t === 'object' && 'map' in t)) {
+  if (typeof t === 'string' && t !== 'strmap') {
+    if (!scalarOk(t, v)) out.push({ kind: 'type', path: pathOf(base, key, index), parent, field, schema, got: jsonTypeOf(v), ...scalarExpected(t) });
+    return;
+  }
+  const path = pathOf(base, key, index);
+  if (t === 'strmap' || 'map' in t) {
     if (!isObject(v)) {
       out.push({ kind: 'type', path, parent, field, schema, got: jsonTypeOf(v), expected: 'object', goType: 'map[string]string' });
       return;
     }
     const inner: FieldType = t === 'strmap' ? 'string' : t.map;
-    for (const [k, x] of Object.entries(v)) if (x !== null) walkValue(inner, x, `${path}.${k}`, path, k, schema, out);
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      if (x !== null) walkValue(inner, x, path, k, -1, path, k, schema, out);
+    }
     return;
   }
-  if (typeof t === 'object' && 'list' in t) {
+  if ('list' in t) {
     if (!Array.isArray(v)) {
       out.push({ kind: 'type', path, parent, field, schema, got: jsonTypeOf(v), expected: 'array', goType: '[]' + goNameOf(t.list) });
       return;
     }
-    v.forEach((x, i) => {
-      if (x !== null) walkValue(t.list, x, `${path}[${i}]`, parent, field, schema, out);
-    });
+    for (let i = 0; i < v.length; i++) if (v[i] !== null) walkValue(t.list, v[i], path, '', i, parent, field, schema, out);
     return;
   }
-  if (typeof t === 'object' && 'obj' in t) {
-    const s = SCHEMAS[t.obj];
-    if (!isObject(v)) {
-      out.push({ kind: 'type', path, parent, field, schema, got: jsonTypeOf(v), expected: 'object', goType: s.go });
-      return;
-    }
-    walkObject(s, v, path, out);
+  const s = SCHEMAS[t.obj];
+  if (!isObject(v)) {
+    out.push({ kind: 'type', path, parent, field, schema, got: jsonTypeOf(v), expected: 'object', goType: s.go });
     return;
   }
-  const c = checkScalar(t, v);
-  if (!c.ok) out.push({ kind: 'type', path, parent, field, schema, got: jsonTypeOf(v), expected: c.expected, goType: c.goType });
+  walkObject(s, v, path, out);
 }
 
 function goNameOf(t: FieldType): string {
