@@ -67,7 +67,8 @@ export type ValidationErrno = 'EMLINK' | 'EINVAL';
 
 /** A table's chains and flags as they were at one moment (TableState.image). */
 export interface TableImage {
-  readonly chains: readonly (readonly [string, Chain])[];
+  /** In the table's order (each knows its name). */
+  readonly chains: readonly Chain[];
   readonly present: boolean;
   readonly created: ReadonlySet<string>;
   readonly counted: ReadonlySet<string>;
@@ -144,7 +145,8 @@ export class TableState {
   twin(after: TableImage, wrote: ReadonlySet<string>): TableState {
     const chains = new Map<string, Chain>();
     const mine = this.table.chains;
-    for (const [name, c] of after.chains) {
+    for (const c of after.chains) {
+      const name = c.name;
       const own = mine.get(name);
       if (!wrote.has(name)) {
         chains.set(name, own!);
@@ -163,7 +165,7 @@ export class TableState {
    *  copies a chain before changing it; only counts and origins change in place, and `twin`
    *  takes neither). */
   image(): TableImage {
-    return { chains: [...this.table.chains], present: this.present, created: new Set(this.created), counted: new Set(this.counted) };
+    return { chains: [...this.table.chains.values()], present: this.present, created: new Set(this.created), counted: new Set(this.counted) };
   }
 
   /**
