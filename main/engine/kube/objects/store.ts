@@ -208,11 +208,12 @@ export class KubeStore {
   // ------------------------------------------------------------------------------------------
   // Writing (each public write runs the controllers and then tells the watchers)
 
-  /** `kubectl apply`: create, or merge the configuration into the live object. */
-  apply(obj: Decoded, opts: { namespace?: string } = {}): WriteResult {
+  /** `kubectl apply`: create, or merge the configuration into the live object. `owned`: the
+   *  caller hands `obj` over (it reads it no more than its kind and name): it is not copied. */
+  apply(obj: Decoded, opts: { namespace?: string; owned?: boolean } = {}): WriteResult {
     return this.op(() => {
       if (obj.kind === 'KubeProxyConfiguration') return this.applyProxy(obj);
-      const o = this.prepare(obj as KubeObject, opts.namespace);
+      const o = this.prepare(obj as KubeObject, opts.namespace, opts.owned);
       // (the configuration is `o` as prepared: only its annotations are replaced below, by a new object)
       const config = o as unknown as Record<string, unknown>;
       const live = this.objects.get(keyOf(o.kind, o.metadata.namespace, o.metadata.name));
@@ -233,10 +234,10 @@ export class KubeStore {
   }
 
   /** `kubectl create`: refuses an existing name. */
-  create(obj: Decoded, opts: { namespace?: string; saveConfig?: boolean } = {}): WriteResult {
+  create(obj: Decoded, opts: { namespace?: string; saveConfig?: boolean; owned?: boolean } = {}): WriteResult {
     return this.op(() => {
       if (obj.kind === 'KubeProxyConfiguration') return this.applyProxy(obj);
-      const o = this.prepare(obj as KubeObject, opts.namespace);
+      const o = this.prepare(obj as KubeObject, opts.namespace, opts.owned);
       if (opts.saveConfig) o.metadata.annotations = { ...(o.metadata.annotations ?? {}), [ANN_LAST_APPLIED]: lastAppliedOf(o as unknown as Record<string, unknown>) };
       return created(this.createObject(o, true));
     });
@@ -477,8 +478,8 @@ export class KubeStore {
   }
 
   /** Namespace resolution and the checks every write makes before anything else. */
-  private prepare(obj: KubeObject, namespace?: string): KubeObject {
-    const o = clone(obj);
+  private prepare(obj: KubeObject, namespace?: string, owned = false): KubeObject {
+    const o = owned ? obj : clone(obj);
     if (!isObject(o.metadata)) (o as { metadata: unknown }).metadata = { name: '' };
     const info = KINDS[o.kind];
     if (info.namespaced) o.metadata.namespace = o.metadata.namespace || namespace || 'default';

@@ -61,10 +61,12 @@ export function applyOrCreate(mode: 'apply' | 'create', p: Parsed, stdin: string
         continue;
       }
       try {
-        const r = mode === 'apply' ? store.apply(obj, { namespace }) : store.create(obj, { namespace, saveConfig: bool(p, 'save-config') });
+        // (decodeObject's copy is handed over: only its kind and name are read below)
+        const name = displayName(obj);
+        const r = mode === 'apply' ? store.apply(obj, { namespace, owned: true }) : store.create(obj, { namespace, saveConfig: bool(p, 'save-config'), owned: true });
         if (r.warning) stderr += r.warning + '\n';
         if (r.action !== 'unchanged') changed = true;
-        stdout += outName ? `${displayName(obj)}\n` : `${displayName(obj)} ${r.action}\n`;
+        stdout += outName ? `${name}\n` : `${name} ${r.action}\n`;
       } catch (e) {
         if (!(e instanceof StatusError)) throw e;
         failed = true;
