@@ -666,7 +666,8 @@ class TwinRecorder {
   private readonly seen = new Set<TableName>();
   private name: TableName | undefined;
   private before: string | null = null;
-  private sizes = new Map<string, number>();
+  /** The section's table, changed in place as its ops are applied (after `op` sees each). */
+  private state: TableState | undefined;
   private declared = new Set<string>();
   private wrote = new Set<string>();
   /** The chain of the last append looked at: a chain's rules come together. */
@@ -679,7 +680,7 @@ class TwinRecorder {
     this.before = this.seen.has(name) ? null : st.key(TWIN_MAX_RULES);
     this.seen.add(name);
     this.name = name;
-    this.sizes = this.before === null ? new Map() : new Map([...st.table.chains].map(([n, c]) => [n, c.rules.length]));
+    this.state = st;
     this.declared = new Set();
     this.wrote = new Set();
     this.appended = '';
@@ -701,7 +702,8 @@ class TwinRecorder {
       const chain = a.chain ?? '';
       if (chain === this.appended) return;
       this.appended = chain;
-      if (!this.declared.has(chain) && (this.sizes.get(chain) ?? 0) > 0) this.before = null;
+      // (a chain the text has not written yet holds what it held before the restore)
+      if (!this.declared.has(chain) && !this.wrote.has(chain) && (this.state?.chain(chain)?.rules.length ?? 0) > 0) this.before = null;
       else this.wrote.add(chain);
     } else if (a.command !== CMD.DELETE_CHAIN || a.chain === undefined) this.before = null;
   }

@@ -123,11 +123,11 @@ export class TableState {
    *  share (whether it exists, its created and counted built-ins, each chain in order with its
    *  policy, counters and rules); null when it holds more than `maxRules` rules. */
   key(maxRules: number): string | null {
-    const out = [String(this.present), [...this.created].sort().join(','), [...this.counted].sort().join(',')];
+    // (counted first: a big table is refused before any of its rules is written out)
     let n = 0;
+    for (const c of this.table.chains.values()) if ((n += c.rules.length) > maxRules) return null;
+    const out = [String(this.present), [...this.created].sort().join(','), [...this.counted].sort().join(',')];
     for (const c of this.table.chains.values()) {
-      n += c.rules.length;
-      if (n > maxRules) return null;
       out.push(`:${c.name} ${c.builtin} ${c.policy ?? '-'} ${c.packets} ${c.bytes}`);
       for (const r of c.rules) out.push(`${r.packets} ${r.bytes} ${ruleSpec(r)}`);
     }
