@@ -28,7 +28,7 @@ import type { CheckResult, Exercise, StepAction, Walkthrough } from '../../share
 import type { RulesQuery, RulesView } from '../../shared/rules-view.ts';
 import type { ForkPoint } from '../../shared/api/types.ts';
 import { hostView } from '../engine/host-view.ts';
-import { ConsoleFollows } from './console-follow.ts';
+import { ConsoleFollows, type FollowRun } from './console-follow.ts';
 
 export { LabError, LabFileError, LabFormatError, LabStoreError, StoreForeignError };
 export type { TraceSpec, TraceReport, CommandResult, ListenSpec, LabDiff, Matrix, MatrixOptions, ExampleInfo, ExerciseResult, CheckResult };
@@ -385,12 +385,17 @@ export class LabService {
 
   /** A followed console line's output since the last look (`running` false: it ended). */
   consoleFollow(ref: string, id: number): { stdout: string; stderr: string; running: boolean } {
-    return this.follows.take(ref, id, (host, line, events) => this.inspect(ref, (lab) => lab.followLines(host, line, events)));
+    return this.follows.take(ref, id, this.followRun(ref));
   }
 
   /** Ctrl+C on a followed console line: the rest of its output and the program's last words. */
   consoleInterrupt(ref: string, id: number): CommandResult {
-    return this.follows.interrupt(ref, id, (host, line, events) => this.inspect(ref, (lab) => lab.followLines(host, line, events)));
+    return this.follows.interrupt(ref, id, this.followRun(ref));
+  }
+
+  /** How a watch on lab `ref` turns its events into text: on the lab as it is now. */
+  private followRun(ref: string): FollowRun {
+    return (host, line, events) => this.inspect(ref, (lab) => lab.followLines(host, line, events));
   }
 
   /**

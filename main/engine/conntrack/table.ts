@@ -630,7 +630,7 @@ export class ConntrackTable {
 
   /** Confirmed entries (alive at `now` when given) matching the filter, oldest first. */
   list(filter: CtFilter = {}, now?: number): CtEntry[] {
-    return [...this.entries.values()].filter((e) => (now === undefined || e.expires > now) && matches(e, filter));
+    return [...this.entries.values()].filter((e) => (now === undefined || e.expires > now) && entryMatches(e, filter));
   }
 
   count(now?: number): number {
@@ -738,10 +738,6 @@ function natCheck(e: CtEntry, want: { addr?: IPv4; port?: number }, kind: 'src' 
 
 /** Whether an entry passes a filter (`-L`'s, and `-E`'s for each event). */
 export function entryMatches(e: CtEntry, f: CtFilter): boolean {
-  return matches(e, f);
-}
-
-function matches(e: CtEntry, f: CtFilter): boolean {
   const o = e.orig;
   const r = e.reply;
   if (f.proto !== undefined && o.proto !== f.proto) return false;

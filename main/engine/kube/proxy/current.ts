@@ -50,7 +50,11 @@ export function currentLargeClusterMode(totalEndpoints: number): boolean {
 /** Whether kube-proxy serves NodePorts on 127.0.0.1 (and so sets route_localnet=1 at start):
  *  localhostNodePorts, unless nodePortAddresses leave 127.0.0.0/8 out. */
 export function currentLocalhostNodePorts(input: Pick<GenerateInput, 'config' | 'node'>): boolean {
-  return (input.config.iptables?.localhostNodePorts ?? true) && nodePortAddressing(input.config, input.node, 'current').containsLoopback;
+  return localhostNodePortsOf(input.config, nodePortAddressing(input.config, input.node, 'current'));
+}
+
+function localhostNodePortsOf(config: GenerateInput['config'], npa: { containsLoopback: boolean }): boolean {
+  return (config.iptables?.localhostNodePorts ?? true) && npa.containsLoopback;
 }
 
 export function currentContext(input: GenerateInput, largeClusterMode: boolean): CurrentContext {
@@ -65,7 +69,7 @@ export function currentContext(input: GenerateInput, largeClusterMode: boolean):
     nfacct: input.node.nfacct !== false,
     npa,
     // kube-proxy turns localhostNodePorts off when nodePortAddresses exclude 127.0.0.0/8.
-    localhostNodePorts: (input.config.iptables?.localhostNodePorts ?? true) && npa.containsLoopback,
+    localhostNodePorts: localhostNodePortsOf(input.config, npa),
     largeClusterMode,
   };
 }
