@@ -16,8 +16,7 @@
 // - an ICMP echo (`ping -c1` on the engine, harness/icmp-echo.pl with the same echo id and 56
 //   data bytes on the kernel);
 // - a UDP request and its answer (the harness's UDP_CLIENT on the kernel; on the engine a kept
-//   trace, whose events go to the console as a command's do: the engine's `nc -u` does not
-//   send UDP).
+//   trace with the same source port, whose events go to the console as a command's do).
 // The engine's clients pick their source port (and ping its echo id) themselves: the kernel's
 // clients are given the same, read from the engine's NEW event, so no port is normalised.
 //
@@ -261,6 +260,12 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       assert.ok(r);
       return { kernel: k, engine: { stdout: r.stdout, stderr: r.stderr, code: r.code } };
     };
+    /** net.netfilter.KEY=VALUE on b, on both sides. */
+    const sysctlBoth = async (key: string, value: number) => {
+      const argv = ['sysctl', '-w', `net.netfilter.${key}=${value}`];
+      assert.equal((await kernel.exec('b', argv)).code, 0, `kernel: ${argv.join(' ')}`);
+      assert.equal(engine.exec('b', argv, '').code, 0, `engine: ${argv.join(' ')}`);
+    };
     /** b's table emptied, unwatched (between phases). */
     const flush = async () => {
       assert.equal((await kernel.exec('b', ['conntrack', '-F'])).code, 0);
@@ -373,11 +378,7 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     compare('-p udp -e NEW,DESTROY -o id', await stopBoth(), { ids: true });
 
     // 4. -o extended, with accounting on: the DESTROY lines carry the counters
-    for (const side of ['kernel', 'engine'] as const) {
-      const argv = ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=1'];
-      const code = side === 'kernel' ? (await kernel.exec('b', argv)).code : engine.exec('b', argv, '').code;
-      assert.equal(code, 0, `${side}: ${argv.join(' ')}`);
-    }
+    await sysctlBoth('nf_conntrack_acct', 1);
     await start(['-o', 'extended']);
     await ping();
     await udp();
@@ -387,11 +388,7 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     const p4 = await stopBoth();
     compare('-o extended, acct on', p4, { sets: sortTail(engineBefore4) });
     assert.match(p4.kernel.stdout, /packets=\d+ bytes=\d+/);
-    for (const side of ['kernel', 'engine'] as const) {
-      const argv = ['sysctl', '-w', 'net.netfilter.nf_conntrack_acct=0'];
-      const code = side === 'kernel' ? (await kernel.exec('b', argv)).code : engine.exec('b', argv, '').code;
-      assert.equal(code, 0, `${side}: ${argv.join(' ')}`);
-    }
+    await sysctlBoth('nf_conntrack_acct', 0);
 
     // 5. a connection mark set by b's replies: mark= from the UPDATE that set it
     const connmark = 'iptables -t mangle -A OUTPUT -j CONNMARK --set-mark 7';
@@ -432,11 +429,7 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       ['icmp_timeout', 21], ['udp_timeout', 44], ['udp_timeout_stream', 155], ['tcp_timeout_syn_recv', 33],
       ['tcp_timeout_established', 86400], ['tcp_timeout_fin_wait', 66], ['tcp_timeout_last_ack', 22], ['tcp_timeout_time_wait', 77],
     ];
-    for (const [k, v] of timeouts) {
-      const argv = ['sysctl', '-w', `net.netfilter.nf_conntrack_${k}=${v}`];
-      assert.equal((await kernel.exec('b', argv)).code, 0, `kernel: ${argv.join(' ')}`);
-      assert.equal(engine.exec('b', argv, '').code, 0, `engine: ${argv.join(' ')}`);
-    }
+    for (const [k, v] of timeouts) await sysctlBoth(`nf_conntrack_${k}`, v);
     await start([]);
     await tcp();
     await ping();
@@ -445,27 +438,27 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     for (const t of [' 86400 ESTABLISHED ', ' 66 FIN_WAIT ', ' 22 LAST_ACK ', ' 77 TIME_WAIT ', 'icmp     1 21 ', 'udp      17 44 ']) assert.ok(p8.some((l) => l.includes(t)), `${t.trim()} in\n${p8.join('\n')}`);
     await flush();
 
-    // 10. -o timestamp: the time each event was printed, before the line or (XML) as <when>
-    //     (the clocks differ: the form is compared, the lines without it)
+    // 9. -o timestamp: the time each event was printed, before the line or (XML) as <when>
+    //    (the clocks differ: the form is compared, the lines without it)
     await start(['-o', 'timestamp']);
     await ping();
     await udp();
     await userspace('conntrack -D -p icmp');
-    const p10 = compare('-o timestamp', await stopBoth(), { stamped: true });
-    assert.ok(p10.length >= 4 && p10.every((l) => l.startsWith('[T]\t')), p10.join('\n'));
+    const p9 = compare('-o timestamp', await stopBoth(), { stamped: true });
+    assert.ok(p9.length >= 4 && p9.every((l) => l.startsWith('[T]\t')), p9.join('\n'));
     await flush();
     await start(['-o', 'xml,timestamp']);
     await udp();
     await userspace('conntrack -D -p udp');
-    const p10x = compare('-o xml,timestamp', await stopBoth(), { ids: true, stamped: true });
-    assert.ok(p10x.filter((l) => l.startsWith('<flow ')).every((l) => l.includes('</meta><when>W</when></flow>')), p10x.join('\n'));
+    const p9x = compare('-o xml,timestamp', await stopBoth(), { ids: true, stamped: true });
+    assert.ok(p9x.filter((l) => l.startsWith('<flow ')).every((l) => l.includes('</meta><when>W</when></flow>')), p9x.join('\n'));
 
-    // 9. the expectation table's events (none here: no helper), with -o xml: no document at all
+    // 10. the expectation table's events (none here: no helper), with -o xml: no document at all
     await start(['expect', '-o', 'xml']);
     await ping();
-    const p9 = await stopBoth();
-    compare('-E expect -o xml', p9);
-    assert.equal(p9.kernel.stderr, 'conntrack v1.4.7 (conntrack-tools): 0 expectation events have been shown.\n');
+    const p10 = await stopBoth();
+    compare('-E expect -o xml', p10);
+    assert.equal(p10.kernel.stderr, 'conntrack v1.4.7 (conntrack-tools): 0 expectation events have been shown.\n');
   } finally {
     engine.onCtEvent = null;
     if (watch) await (watch as KernelWatch).stop();
