@@ -120,8 +120,8 @@ function xmlTuple(dir: 'original' | 'reply', t: CtTuple, e: CtEntry, counted: bo
 
 /** One `<flow>` of `-o xml` (the caller prints the header and footer around the flows); an
  *  entry with counters has a `<counters>` in each direction's `<meta>`. */
-export function formatXmlFlow(e: CtEntry, now: number): string {
-  return xmlFlow('<flow>', e, now, DUMPED(1));
+export function formatXmlFlow(e: CtEntry, now: number, use = 1): string {
+  return xmlFlow('<flow>', e, now, DUMPED(use));
 }
 
 /** `<when>`, the local time of day and date a flow was printed at (NFCT_OF_TIME), after its

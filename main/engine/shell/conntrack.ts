@@ -280,7 +280,10 @@ interface Parsed {
   ports: { origSport?: number; origDport?: number; replySport?: number; replyDport?: number };
   icmp: { type?: number; code?: number; id?: number };
   tcpState?: string;
+  /** -m as the template holds it: what -U and -I set, and userspace's filter. */
   mark?: { value: number; mask: number };
+  /** -m as the last one gave it: the kernel's filter of the -L and -D dumps. */
+  markKernel?: { value: number; mask: number };
   status?: { set: number; mask: number };
   id?: number;
   output: number;
@@ -405,7 +408,14 @@ function parse(argv: string[]): Parsed {
           if (comma < 0) break;
           rest = rest.slice(comma + 1);
         }
-        p.status = { set: st.set, mask: st.mask === 0 ? st.set : st.mask };
+        // Each -u adds to the bits of those before it (and to their mask, which is the bits
+        // themselves while no bit is negated). conntrack 1.4.7 also writes the bits into the
+        // mark's value (seen on the kernel): a -u after -m changes the mark -U and -I set and
+        // the one -L, -D and -E compare in userspace (not the dump's own filter, see markKernel).
+        const set = (p.status?.set ?? 0) | st.set;
+        const mask = (p.status?.mask ?? 0) | st.mask;
+        p.status = { set, mask: mask === 0 ? set : mask };
+        if (p.mark) p.mark = { value: set, mask: p.mark.mask };
         return;
       }
       case 'e':
@@ -441,6 +451,7 @@ function parse(argv: string[]): Parsed {
         p.opts.add('mark');
         const { v, rest } = strtoul(optarg ?? '');
         p.mark = { value: v, mask: rest.startsWith('/') ? strtoul(rest.slice(1)).v : 0xffffffff };
+        p.markKernel = { ...p.mark };
         return;
       }
       case 'i':
@@ -621,9 +632,15 @@ function toFilter(p: Parsed): { filter: CtFilter; none: boolean } {
 function selected(table: ConntrackTable, p: Parsed, now: number, forUpdate = false): CtEntry[] {
   const { filter, none } = toFilter(p);
   if (none) return [];
-  if (forUpdate) delete filter.mark;
+  // (-U's -m, -u and --state are the new values, not filters)
+  if (forUpdate) {
+    delete filter.mark;
+    delete filter.tcpState;
+  }
   const st = forUpdate ? undefined : p.status;
+  const mk = forUpdate ? undefined : p.markKernel;
   return table.list(filter, now).filter((e) => {
+    if (mk && ((e.mark & mk.mask) >>> 0) !== mk.value >>> 0) return false;
     if (!st) return true;
     const bits = statusBits(e);
     return (bits & st.mask) === st.set && (bits & st.set) === st.set;
@@ -633,14 +650,17 @@ function selected(table: ConntrackTable, p: Parsed, now: number, forUpdate = fal
 function render(e: CtEntry, p: Parsed, now: number, use = 1, saveType: '-A' | '-D' = '-A'): string {
   if (p.output & O_SAVE) return formatSave(e, now, saveType);
   // (counters: each entry's own, see CtEntry.acct; `-o save` never shows them)
-  if (p.output & O_XML) return formatXmlFlow(e, now);
+  if (p.output & O_XML) return formatXmlFlow(e, now, use);
   return formatLine(e, now, { extended: (p.output & O_EXT) !== 0, id: (p.output & O_ID) !== 0, use });
 }
 
-function listing(lines: string[], p: Parsed): string {
+/** Lines as a command prints them. In XML, -L prints a whole document; -G the header only
+ *  (its dump callback opens the document, and nothing closes it); -D and -U bare flows. */
+function listing(lines: string[], p: Parsed, xml: 'document' | 'header' | 'bare' = 'document'): string {
   if (lines.length === 0) return '';
   const body = lines.map((l) => `${l}\n`).join('');
-  return p.output & O_XML && !(p.output & O_SAVE) ? XML_HEADER + body + XML_FOOTER : body;
+  if (!(p.output & O_XML) || p.output & O_SAVE || xml === 'bare') return body;
+  return XML_HEADER + body + (xml === 'document' ? XML_FOOTER : '');
 }
 
 function usage(prog: string): string {
@@ -814,7 +834,7 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       const hit = getByTuple(table, p, now);
       if (hit === 'invalid') return out('', `${PREFIX}Operation failed: invalid parameters\n`, OTHER_PROBLEM);
       if (!hit) return out('', `${PREFIX}Operation failed: such conntrack doesn't exist\n`, OTHER_PROBLEM);
-      return out(listing([render(hit, p, now, 2)], p), summary('G', 1));
+      return out(listing([render(hit, p, now, 2)], p, 'header'), summary('G', 1));
     }
     case 'D': {
       if (p.table === 'expect') return out('', `${PREFIX}0 ${EXIT_MSG.EXP_D}\n`, OTHER_PROBLEM);
@@ -823,30 +843,57 @@ export function conntrack(argv: string[], _stdin: string, table: ConntrackTable,
       asUserspace(userspace(now), () => {
         for (const e of rows) table.delete(e, now);
       });
-      return out(listing(lines, p), summary('D', rows.length), rows.length === 0 ? OTHER_PROBLEM : 0, rows.length > 0);
+      return out(listing(lines, p, 'bare'), summary('D', rows.length), rows.length === 0 ? OTHER_PROBLEM : 0, rows.length > 0);
     }
-    case 'U': {
-      const rows = selected(table, p, now, true);
-      // conntrack 1.4.7 sends the mark with a mask this kernel (6.18) refuses: every mark update
-      // fails with EOPNOTSUPP, reported twice.
-      if (p.mark && rows.length > 0) return out('', `Operation failed: Operation not supported\n${PREFIX}Operation failed: Operation not supported\n`, OTHER_PROBLEM);
-      const lines: string[] = [];
-      let n = 0;
-      for (const e of rows) {
-        const statusAdd = (Object.keys(IPS) as CtStatusBit[]).filter((b) => p.status && p.status.set & (IPS[b] ?? 0));
-        if (!statusAdd.some((b) => !e.status.has(b))) continue;
-        for (const b of statusAdd) e.status.add(b);
-        asUserspace(userspace(now), () => table.updated(e, now));
-        // observed: the re-read entry is printed for TCP, not for UDP
-        if (e.orig.proto === PROTO.tcp) lines.push(render(e, p, now, 2));
-        n++;
-      }
-      return out(listing(lines, p), summary('U', n), n === 0 ? OTHER_PROBLEM : 0, n > 0);
-    }
+    case 'U':
+      return update(table, p, now, out);
     case 'I':
     case 'A':
       return create(table, p, now, out);
   }
+}
+
+/**
+ * -U as conntrack 1.4.7 does it: a dump of the table, and for each entry its filters keep and
+ * the options change (the mark as (mark & ~mask) ^ value, status bits added, -t, a TCP
+ * --state), an update request and a get request on a second socket, whose answer is printed.
+ * Seen on the kernel:
+ * - without an address or -f the requests carry no family, which the kernel refuses
+ *   (EOPNOTSUPP): the first entry to change fails the command, and nothing changes;
+ * - that socket's answers are read one per request, and a get is answered twice (the entry,
+ *   then an acknowledgement): every request reads an answer meant for an earlier one. So the
+ *   k-th entry updated prints only when k % 3 == 1, and then the (2k+1)/3-th entry as its get
+ *   found it.
+ */
+function update(table: ConntrackTable, p: Parsed, now: number, out: (o: string, e: string, c?: number, ch?: boolean) => CommandResult): CommandResult {
+  const rows = selected(table, p, now, true);
+  const mark = p.opts.has('mark') ? p.mark : undefined;
+  const add = p.status?.set ?? 0;
+  const state = p.tcpState as TcpState | undefined;
+  const changes: { e: CtEntry; mark: number; status: CtStatusBit[] }[] = [];
+  for (const e of rows) {
+    const m = mark ? ((e.mark & ~mark.mask) ^ mark.value) >>> 0 : e.mark;
+    const status = (Object.keys(IPS) as CtStatusBit[]).filter((b) => add & (IPS[b] ?? 0) && !e.status.has(b));
+    // (a -t always differs: the kernel's remaining time has gone below the whole seconds set)
+    const same = m === e.mark && status.length === 0 && p.timeout === undefined && (state === undefined || !e.tcp || e.tcp.state === state);
+    if (same) continue;
+    if (p.family === undefined) return out('', `Operation failed: Operation not supported\n${PREFIX}Operation failed: Operation not supported\n`, OTHER_PROBLEM);
+    changes.push({ e, mark: m, status });
+  }
+  for (const { e, mark: m, status } of changes) {
+    table.willChange(e);
+    e.mark = m;
+    for (const b of status) e.status.add(b);
+    if (p.timeout !== undefined) {
+      e.timeout = p.timeout;
+      e.expires = now + p.timeout;
+    }
+    if (state !== undefined && e.tcp) e.tcp.state = state;
+    asUserspace(userspace(now), () => table.updated(e, now));
+  }
+  const lines: string[] = [];
+  for (let k = 1; k <= changes.length; k++) if (k % 3 === 1) lines.push(render(changes[(2 * k + 1) / 3 - 1].e, p, now, 2));
+  return out(listing(lines, p, 'bare'), summary('U', changes.length), changes.length === 0 ? OTHER_PROBLEM : 0, changes.length > 0);
 }
 
 /** -I/-A: an entry made by hand, confirmed at once. */

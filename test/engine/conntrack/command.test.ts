@@ -104,7 +104,7 @@ test('-G, -D, -F, -C, -S, -V', () => {
   assert.equal(run(t, '-L expect').stderr, `${P}0 expectations have been shown.\n`);
 });
 
-test('-I creates entries as conntrack-tools does; -U adds status bits (mark updates fail on this kernel)', () => {
+test('-I creates entries as conntrack-tools does', () => {
   const t = new ConntrackTable();
   const ok = run(t, '-I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport 1 --dport 2 -t 100 --state ESTABLISHED', 0);
   assert.deepEqual([ok.stdout, ok.stderr, ok.code, ok.changed], ['', `${P}1 flow entries have been created.\n`, 0, true]);
@@ -122,16 +122,69 @@ test('-I creates entries as conntrack-tools does; -U adds status bits (mark upda
       'icmp     1 49 src=1.1.1.1 dst=2.2.2.2 type=8 code=0 id=5 [UNREPLIED] src=2.2.2.2 dst=1.1.1.1 type=0 code=0 id=5 mark=0 use=1\n' +
       'tcp      6 99 SYN_SENT src=1.1.1.1 dst=2.2.2.2 sport=8 dport=9 [UNREPLIED] src=2.2.2.2 dst=1.1.1.1 sport=9 dport=8 mark=0 use=1\n',
   );
-  const m = run(t, '-U -p udp -m 9');
-  assert.deepEqual([m.stdout, m.stderr, m.code], ['', `Operation failed: Operation not supported\n${P}Operation failed: Operation not supported\n`, 1]);
-  // as observed with two entries made by -I: only the TCP one is printed back
-  const t2 = new ConntrackTable();
-  run(t2, '-I -p udp -s 1.1.1.1 -d 2.2.2.2 --sport 1 --dport 2 -t 50 -u SEEN_REPLY -m 7', 0);
-  run(t2, '-I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport 1 --dport 2 -t 100 --state ESTABLISHED', 0);
-  const u = run(t2, '-U -s 1.1.1.1 -u ASSURED');
-  assert.equal(u.stdout, 'tcp      6 99 ESTABLISHED src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2 [UNREPLIED] src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 [ASSURED] mark=0 use=2\n');
-  assert.equal(u.stderr, `${P}2 flow entries have been updated.\n`);
-  assert.equal(run(t2, '-L -u ASSURED').stderr, `${P}2 flow entries have been shown.\n`);
+});
+
+const udpEntry = (t: ConntrackTable, n: number, extra = '') => run(t, `-I -p udp -s 1.1.1.1 -d 2.2.2.${n} --sport ${n} --dport 2 -t 50${extra}`, 0);
+
+test('-U without an address or -f: the kernel refuses the family-less update at the first entry that would change', () => {
+  const t = new ConntrackTable();
+  udpEntry(t, 1, ' -m 7');
+  run(t, '-I -p tcp -s 1.1.1.1 -d 2.2.2.9 --sport 1 --dport 2 -t 100 --state ESTABLISHED', 0);
+  const refused = ['', `Operation failed: Operation not supported\n${P}Operation failed: Operation not supported\n`, 1, false];
+  for (const line of ['-U -p udp -m 9', '-U -m 9', '-U -p tcp -u ASSURED', '-U -t 30', '-U -p tcp --state CLOSE']) {
+    const r = run(t, line);
+    assert.deepEqual([r.stdout, r.stderr, r.code, r.changed], refused, line);
+  }
+  // nothing to change: no request is sent, and nothing refused
+  const same = run(t, '-U -p udp -m 7');
+  assert.deepEqual([same.stderr, same.code], [`${P}0 flow entries have been updated.\n`, 1]);
+  assert.match(run(t, '-L -p udp').stdout, / mark=7 use=1\n$/);
+  // with a family it works
+  const ok = run(t, '-U -f ipv4 -p udp -m 9');
+  assert.deepEqual([ok.stdout, ok.stderr, ok.code, ok.changed], ['udp      17 49 src=1.1.1.1 dst=2.2.2.1 sport=1 dport=2 [UNREPLIED] src=2.2.2.1 dst=1.1.1.1 sport=2 dport=1 mark=9 use=2\n', `${P}1 flow entries have been updated.\n`, 0, true]);
+  assert.deepEqual([run(t, '-U -f ipv6 -m 3').stderr, run(t, '-U -s 9.9.9.9 -m 3').code], [`${P}0 flow entries have been updated.\n`, 1]);
+});
+
+test('-U prints the 1st, 3rd, 5th… entry it updated, on every 3rd update (the answers it reads are one behind per entry)', () => {
+  const t = new ConntrackTable();
+  for (let n = 1; n <= 10; n++) udpEntry(t, n);
+  const r = run(t, '-U -s 1.1.1.1 -m 3');
+  assert.equal(r.stderr, `${P}10 flow entries have been updated.\n`);
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean).map((l) => / dst=(\S+) /.exec(l)?.[1]), ['2.2.2.1', '2.2.2.3', '2.2.2.5', '2.2.2.7']);
+  assert.ok(r.stdout.split('\n').filter(Boolean).every((l) => l.endsWith(' mark=3 use=2')));
+  // all ten were changed, and are not again
+  assert.equal(run(t, '-L -m 3').stderr, `${P}10 flow entries have been shown.\n`);
+  assert.deepEqual([run(t, '-U -s 1.1.1.1 -m 3').stderr, run(t, '-U -s 1.1.1.1 -m 3').code], [`${P}0 flow entries have been updated.\n`, 1]);
+  // only the entries that change count: eight of the ten (printed at the 1st, 4th and 7th)
+  run(t, '-U -d 2.2.2.4 -m 4');
+  run(t, '-U -d 2.2.2.8 -m 4');
+  const eight = run(t, '-U -s 1.1.1.1 -m 4');
+  assert.deepEqual([eight.stdout.split('\n').filter(Boolean).length, eight.stderr], [3, `${P}8 flow entries have been updated.\n`]);
+  // XML: bare flows, no document around them
+  const x = run(t, '-U -d 2.2.2.1 -m 5 -o xml');
+  assert.match(x.stdout, /^<flow><meta direction="original">.*<mark>5<\/mark><use>2<\/use><id>\d+<\/id><unreplied\/><\/meta><\/flow>\n$/);
+});
+
+test('-U: the mark as (mark & ~mask) ^ value, status bits added, -t and a TCP --state set; a -u after -m becomes the mark', () => {
+  const t = new ConntrackTable();
+  run(t, '-I -p tcp -s 1.1.1.1 -d 2.2.2.2 --sport 1 --dport 2 -t 100 --state ESTABLISHED -m 0x1234', 0);
+  const line = (r: { stdout: string }) => r.stdout.replace(/^tcp +6 \d+ \S+ src=1.1.1.1 dst=2.2.2.2 sport=1 dport=2 /, '');
+  assert.equal(line(run(t, '-U -s 1.1.1.1 -m 0x70/0xf0 --status SEEN_REPLY')), 'src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 mark=4614 use=2\n');
+  assert.equal(line(run(t, '-U -s 1.1.1.1 -m 0x50 --status ASSURED,SEEN_REPLY')), 'src=2.2.2.2 dst=1.1.1.1 sport=2 dport=1 [ASSURED] mark=6 use=2\n');
+  // -u ASSURED then -u SEEN_REPLY: 6, the mark it already has
+  assert.equal(run(t, '-U -s 1.1.1.1 -m 0x60 --status ASSURED --status SEEN_REPLY').stderr, `${P}0 flow entries have been updated.\n`);
+  assert.equal(run(t, '-U -s 1.1.1.1 -u ASSURED -m 0x99 -u SEEN_REPLY').code, 1);
+  // the dump's own filter keeps -m's value; userspace compares the one -u wrote
+  assert.equal(run(t, '-L -m 5 -u ASSURED,SEEN_REPLY').stderr, `${P}0 flow entries have been shown.\n`);
+  assert.equal(run(t, '-L -m 6 -u ASSURED,SEEN_REPLY').stderr, `${P}1 flow entries have been shown.\n`);
+  assert.equal(run(t, '-L -m 6 -u SEEN_REPLY').stderr, `${P}0 flow entries have been shown.\n`);
+  assert.equal(run(t, '-L -u ASSURED -u SEEN_REPLY').stderr, `${P}0 flow entries have been shown.\n`);
+  assert.equal(run(t, '-D -m 5 -u ASSURED,SEEN_REPLY').code, 1);
+  const closed = run(t, '-U -s 1.1.1.1 -p tcp --state CLOSE -t 30', 5);
+  assert.match(closed.stdout, /^tcp {6}6 30 CLOSE src=1.1.1.1 .* \[ASSURED\] mark=6 use=2\n$/);
+  // -I takes the mark -u left, too
+  udpEntry(t, 3, ' -m 9 -u ASSURED');
+  assert.match(run(t, '-L -d 2.2.2.3').stdout, / \[ASSURED\] mark=4 use=1\n$/);
 });
 
 test('timeouts shown are the seconds left on the lab clock; dead entries are not listed', () => {
