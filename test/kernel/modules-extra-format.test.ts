@@ -167,6 +167,17 @@ const CASES: Case[] = [
   t('NFLOG', ['--nflog-prefix', "it's"]),
   t('NFLOG', ['--nflog-prefix', 'back\\\\slash']),
   t('NFLOG', ['--nflog-prefix', 'x', '--nflog-group', '2', '--nflog-size', '7', '--nflog-threshold', '3']),
+  m('ttl', ['--ttl-eq', '5']),
+  m('ttl', ['!', '--ttl-eq', '6']),
+  m('ttl', ['--ttl-lt', '7']),
+  m('ttl', ['--ttl-gt', '0x10']),
+  m('ttl', ['--ttl', '9']),
+  m('ttl', ['!', '--ttl', '3']),
+  m('ttl', ['--ttl-eq', '0'], { chain: 'FORWARD' }),
+  t('TTL', ['--ttl-set', '5'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-dec', '1'], { table: 'mangle', chain: 'FORWARD' }),
+  t('TTL', ['--ttl-inc', '255'], { table: 'mangle', chain: 'POSTROUTING' }),
+  t('TTL', ['--ttl-set', '0'], { table: 'mangle', chain: 'OUTPUT' }),
 ];
 
 /** Option lists the real tool refuses while parsing: the engine must give the same message. */
@@ -261,6 +272,21 @@ const BAD: Case[] = [
   t('NFLOG', ['--nflog-threshold', '65536']),
   t('NFLOG', ['!', '--nflog-group', '1']),
   t('NFLOG', ['--nflog-group', '1', '--nflog-group', '2']),
+  m('ttl', []),
+  m('ttl', ['!', '--ttl-lt', '7']),
+  m('ttl', ['--ttl-eq', '5', '--ttl-gt', '3']),
+  m('ttl', ['--ttl-lt', '5', '--ttl-gt', '3']),
+  m('ttl', ['--ttl-eq', '5', '--ttl', '3']),
+  m('ttl', ['--ttl-eq', '256']),
+  m('ttl', ['--ttl-eq', 'abc']),
+  m('ttl', ['--ttl-eq', '-1']),
+  t('TTL', [], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-dec', '0'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-inc', '0'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-set', '256'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-set', '3', '--ttl-dec', '1'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-set', '3', '--ttl-set', '4'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TTL', ['!', '--ttl-set', '3'], { table: 'mangle', chain: 'PREROUTING' }),
 ];
 
 /** Rules that parse but the kernel refuses at load (RULE_APPEND failed (Invalid argument)). */
@@ -276,6 +302,7 @@ const REFUSED: Case[] = [
   m('sctp', ['--dport', '5'], { proto: 'tcp' }),
   t('CONNMARK', ['--save-mark', '--left-shift-mark', '32'], { table: 'mangle', chain: 'PREROUTING' }),
   t('CT', ['--timeout', 'x'], { table: 'raw', chain: 'PREROUTING' }),
+  t('TTL', ['--ttl-set', '5']),
 ];
 
 const PROTO_NUM: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, sctp: 132 };
@@ -425,6 +452,10 @@ test('matching agrees with the kernel: loopback echo requests through the extens
     { chain: 'INPUT', mod: 'length', opts: ['--length', '84'] },
     { chain: 'INPUT', mod: 'length', opts: ['!', '--length', '0:83'] },
     { chain: 'INPUT', mod: 'iprange', opts: ['--src-range', '127.0.0.1-127.0.0.1', '!', '--dst-range', '10.0.0.0-10.255.255.255'] },
+    { chain: 'OUTPUT', mod: 'ttl', opts: ['--ttl-eq', '64'] },
+    { chain: 'INPUT', mod: 'ttl', opts: ['--ttl-lt', '64'] },
+    { chain: 'INPUT', mod: 'ttl', opts: ['!', '--ttl-eq', '63'] },
+    { chain: 'INPUT', mod: 'ttl', opts: ['--ttl-gt', '63'] },
   ];
   const N = 4;
   withNamespace(() => {

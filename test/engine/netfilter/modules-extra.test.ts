@@ -16,6 +16,7 @@ import { recentMatch } from '../../../main/engine/netfilter/matches/recent.ts';
 import { rpfilterMatch } from '../../../main/engine/netfilter/matches/rpfilter.ts';
 import { sctpMatch } from '../../../main/engine/netfilter/matches/sctp.ts';
 import { setMatch } from '../../../main/engine/netfilter/matches/set.ts';
+import { ttlMatch } from '../../../main/engine/netfilter/matches/ttl.ts';
 import { connmarkTarget } from '../../../main/engine/netfilter/targets/connmark.ts';
 import { ctTarget } from '../../../main/engine/netfilter/targets/ct.ts';
 import { EXTRA_TARGETS } from '../../../main/engine/netfilter/targets/extra.ts';
@@ -23,6 +24,7 @@ import { nflogTarget } from '../../../main/engine/netfilter/targets/nflog.ts';
 import { notrackTarget } from '../../../main/engine/netfilter/targets/notrack.ts';
 import { redirectTarget } from '../../../main/engine/netfilter/targets/redirect.ts';
 import { traceTarget } from '../../../main/engine/netfilter/targets/trace.ts';
+import { ttlTarget } from '../../../main/engine/netfilter/targets/ttl.ts';
 import type { MatchModule, TargetModule } from '../../../main/engine/netfilter/types.ts';
 import { IptablesError } from '../../../main/engine/netfilter/types.ts';
 import { ctView, fakeHost, matchCtx, packet, parseError, parseOpts, rule, targetCtx } from './modules-extra-driver.ts';
@@ -40,8 +42,8 @@ function texts<D>(mod: MatchModule<D> | TargetModule<D>, tokens: string[], ctx =
 }
 
 test('registries list every extension module once, under its iptables name', () => {
-  assert.deepEqual(EXTRA_MATCHES.map((m) => m.name).sort(), ['connbytes', 'connmark', 'iprange', 'length', 'limit', 'mac', 'owner', 'physdev', 'recent', 'rpfilter', 'sctp', 'set']);
-  assert.deepEqual(EXTRA_TARGETS.map((t) => t.name).sort(), ['CONNMARK', 'CT', 'NFLOG', 'NOTRACK', 'REDIRECT', 'TRACE']);
+  assert.deepEqual(EXTRA_MATCHES.map((m) => m.name).sort(), ['connbytes', 'connmark', 'iprange', 'length', 'limit', 'mac', 'owner', 'physdev', 'recent', 'rpfilter', 'sctp', 'set', 'ttl']);
+  assert.deepEqual(EXTRA_TARGETS.map((t) => t.name).sort(), ['CONNMARK', 'CT', 'NFLOG', 'NOTRACK', 'REDIRECT', 'TRACE', 'TTL']);
   for (const m of EXTRA_MATCHES) assert.equal(m.kind, 'match');
   for (const t of EXTRA_TARGETS) assert.equal(t.kind, 'target');
 });
@@ -459,6 +461,23 @@ test('CONNMARK: the three modes as saved and listed, and what they do', () => {
   assert.equal(ct.mark, 0x30);
   const none = targetCtx(host, { ct: null });
   assert.deepEqual(connmarkTarget.apply(parseOpts(connmarkTarget, ['--set-mark', '1']), none), { kind: 'continue' });
+});
+
+test('ttl and TTL: comparisons, and the new TTL stops at 0 and 255', () => {
+  const host = fakeHost();
+  const at = (ttl: number) => matchCtx(host, { pkt: packet({ ttl }) });
+  const m = (opts: string[], ttl: number) => ttlMatch.match(parseOpts(ttlMatch, opts), at(ttl));
+  assert.deepEqual([m(['--ttl-eq', '5'], 5), m(['--ttl-eq', '5'], 6), m(['!', '--ttl-eq', '5'], 6), m(['--ttl', '7'], 7)], [true, false, true, true]);
+  assert.deepEqual([m(['--ttl-lt', '5'], 4), m(['--ttl-lt', '5'], 5), m(['--ttl-gt', '5'], 6), m(['--ttl-gt', '5'], 5)], [true, false, true, false]);
+  assert.equal(ttlMatch.save(parseOpts(ttlMatch, ['!', '--ttl', '3'])), ' ! --ttl-eq 3');
+  assert.equal(parseError(ttlMatch, []), "TTL match: You must specify one of `--ttl-eq', `--ttl-lt', `--ttl-gt");
+  const apply = (opts: string[], ttl: number) => {
+    const ctx = targetCtx(host, { pkt: packet({ ttl }) });
+    assert.deepEqual(ttlTarget.apply(parseOpts(ttlTarget, opts), ctx), { kind: 'continue' });
+    return ctx.pkt.ttl;
+  };
+  assert.deepEqual([apply(['--ttl-set', '5'], 64), apply(['--ttl-inc', '255'], 64), apply(['--ttl-dec', '200'], 64), apply(['--ttl-dec', '1'], 64)], [5, 255, 0, 63]);
+  assert.equal(parseError(ttlTarget, ['--ttl-dec', '0']), 'TTL: bad value for option "--ttl-dec", or out of range (1-255).\n');
 });
 
 test('REDIRECT: ports, protocol requirement, NAT request', () => {

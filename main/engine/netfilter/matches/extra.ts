@@ -12,6 +12,7 @@ import { recentMatch } from './recent.ts';
 import { rpfilterMatch } from './rpfilter.ts';
 import { sctpMatch } from './sctp.ts';
 import { setMatch } from './set.ts';
+import { ttlMatch } from './ttl.ts';
 
 /** Each module keeps its own data type; the registry sees them through MatchModule<never>. */
 const erase = <D>(m: MatchModule<D>) => m as unknown as MatchModule<never>;
@@ -29,4 +30,5 @@ export const EXTRA_MATCHES: MatchModule<never>[] = [
   erase(ownerMatch),
   erase(rpfilterMatch),
   erase(connbytesMatch),
+  erase(ttlMatch),
 ];

@@ -6,6 +6,7 @@ import { nflogTarget } from './nflog.ts';
 import { notrackTarget } from './notrack.ts';
 import { redirectTarget } from './redirect.ts';
 import { traceTarget } from './trace.ts';
+import { ttlTarget } from './ttl.ts';
 
 /** Each module keeps its own data type; the registry sees them through TargetModule<never>. */
 const erase = <D>(t: TargetModule<D>) => t as unknown as TargetModule<never>;
@@ -17,4 +18,5 @@ export const EXTRA_TARGETS: TargetModule<never>[] = [
   erase(ctTarget),
   erase(notrackTarget),
   erase(nflogTarget),
+  erase(ttlTarget),
 ];
