@@ -17,7 +17,7 @@ import { clientSocket, closeTcp, runLater, runTrace, type TraceHooks, type Trace
 import { counterUndo, undoCounters } from './datapath/traverse.ts';
 import { answerFor, walkPacket, type Injection, type PacketWalk } from './datapath/walk.ts';
 import { Host, type LabContext } from './host.ts';
-import { parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
+import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
 import type { RecentJson } from './netfilter/recent-store.ts';
 import { ruleSpec } from './netfilter/save.ts';
 import { counterClock } from './netfilter/counter-clock.ts';
@@ -378,6 +378,10 @@ export class Lab implements Topology, ClusterTopology {
       kube: this.cluster?.store ?? null,
       isDnsServer: (h) => this.cluster?.isDnsPod(h) ?? false,
       serverAnswer: (h, port) => this.cluster?.healthCheckAnswer(h, port, nowMs()),
+      interfaces: (h) => {
+        const net = this.hosts.get(h)?.net;
+        return net ? net.links().map((l) => ({ dev: l.name, addrs: net.addrs(l.name).map((a) => formatIPv4(a.local)) })) : [];
+      },
     };
   }
 

@@ -40,6 +40,9 @@ export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: s
       if (!icmp || (icmp.type === 3 && icmp.code === 3)) return { outcome: 'refused' };
       return { outcome: 'unreachable' };
     case 'dropped':
+      // a time exceeded on the way: an echo's probe and a connect() see it (after one SYN
+      // retransmission), a UDP socket ignores it (a soft error)
+      if (backOk && icmp?.type === 11 && (j.packet.proto === 'icmp' || j.packet.proto === 'tcp')) return { outcome: 'unreachable' };
       return { outcome: 'timeout' };
     case 'unroutable': {
       if (backOk && icmp?.type === 3) return { outcome: 'unreachable' };

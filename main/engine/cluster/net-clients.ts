@@ -10,12 +10,12 @@ import type { KubeStore } from '../kube/objects/store.ts';
 import { formatIPv4, parseIPv4, type IPv4 } from '../net/ipv4.ts';
 import { PROTO, TCP, type Packet } from '../netfilter/types.ts';
 import type { TraceRun } from '../datapath/trace.ts';
-import type { ConnectOutcome } from '../shell/netclients/common.ts';
+import { isIPv4Literal, type ConnectOutcome } from '../shell/netclients/common.ts';
 import { curl, nginxResponse, type HttpResponse } from '../shell/netclients/curl.ts';
 import { dig } from '../shell/netclients/dig.ts';
 import { nc, type UdpSocket } from '../shell/netclients/nc.ts';
 import { nslookup } from '../shell/netclients/nslookup.ts';
-import { ping, type ProbeOutcome } from '../shell/netclients/ping.ts';
+import { icmpErrorText, ping, type ProbeOutcome } from '../shell/netclients/ping.ts';
 import { wget } from '../shell/netclients/wget.ts';
 import type { CommandResult } from '../shell/types.ts';
 
@@ -37,6 +37,8 @@ export interface NetLab {
   isDnsServer(host: string): boolean;
   /** The HTTP answer of a server other than nginx on a host's port (kube-proxy's health check on a node). */
   serverAnswer?(host: string, port: number): HttpResponse | undefined;
+  /** The host's devices with their IPv4 addresses, primary first (`ping -I`). */
+  interfaces?(host: string): { dev: string; addrs: string[] }[];
 }
 
 /** Linux gives up on a SYN after tcp_syn_retries=6: 1+2+4+8+16+32+64 s. */
@@ -60,12 +62,23 @@ export function connectOutcome(run: TraceRun, from: string, ip: string, budgetMs
   if (r && r.outcome === 'delivered' && r.endHost === from) {
     const p = r.final;
     if (p.proto === PROTO.tcp) return p.tcpFlags & TCP.RST ? { kind: 'refused', ip, elapsedMs: 1 } : { kind: 'connected', ip, elapsedMs: 1 };
-    if (p.proto === PROTO.icmp && p.icmpType === 3) {
-      if (p.icmpCode === 2 || p.icmpCode === 3) return { kind: 'refused', ip, elapsedMs: 1 };
-      return { kind: 'unreachable', ip, errno: p.icmpCode === 0 ? 'ENETUNREACH' : 'EHOSTUNREACH', elapsedMs: 1 };
-    }
+    if (p.proto === PROTO.icmp && (p.icmpType === 3 || p.icmpType === 11)) return icmpConnectError(ip, p.icmpType, p.icmpCode);
   }
   return { kind: 'timeout', ip, elapsedMs: Math.min(budgetMs, SYN_TIMEOUT_MS) };
+}
+
+/**
+ * How connect() ends when an ICMP error answers its SYN (tcp_v4_err; seen on the kernel with
+ * nc): port unreachable is a refusal; protocol unreachable ENOPROTOOPT; net unreachable and
+ * net prohibited ENETUNREACH; the rest EHOSTUNREACH. All end it at once but two the kernel
+ * takes as soft errors, a time exceeded and a packet filtered (admin prohibited): the SYN is
+ * sent again, and the retransmission after the first 1 s timeout gives up with that error.
+ */
+function icmpConnectError(ip: string, type: number, code: number): ConnectOutcome {
+  if (type === 3 && code === 3) return { kind: 'refused', ip, elapsedMs: 1 };
+  const soft = type === 11 || code === 13;
+  const errno = type === 3 && code === 2 ? 'ENOPROTOOPT' : type === 3 && (code === 0 || code === 6 || code === 9 || code === 11) ? 'ENETUNREACH' : 'EHOSTUNREACH';
+  return { kind: 'unreachable', ip, errno, elapsedMs: soft ? 1020 : 1 };
 }
 
 /** The resolver configuration of a host: a pod's is the kubelet's, a node's points at its gateway. */
@@ -169,16 +182,24 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     case 'ping':
       return ping(argv, stdin, {
         ...base,
+        bind: (spec) => {
+          const ifaces = lab.interfaces?.(host) ?? [];
+          if (isIPv4Literal(spec)) return ifaces.some((i) => i.addrs.includes(spec)) ? { addr: spec } : 'ping: bind: Cannot assign requested address';
+          const dev = ifaces.find((i) => i.dev === spec);
+          // (bound to a device, ping takes that device's address; the lab routes its probes as usual)
+          return dev ? { addr: dev.addrs[0] ?? '0.0.0.0', dev: spec } : `ping: SO_BINDTODEVICE ${spec}: No such device`;
+        },
         echo: (ip, seq, req): ProbeOutcome => {
           const dst = parseIPv4(ip);
           if (dst === null) return { kind: 'lost' };
-          const pkt: Packet = { src: 0, dst, proto: PROTO.icmp, sport: 0, dport: 0, tcpFlags: 0, icmpType: 8, icmpCode: 0, icmpId: 1, ttl: req.ttl ?? 64, len: 28 + req.size, mark: 0 };
+          const src = req.source?.addr ? (parseIPv4(req.source.addr) ?? 0) : 0;
+          const pkt: Packet = { src, dst, proto: PROTO.icmp, sport: 0, dport: 0, tcpFlags: 0, icmpType: 8, icmpCode: 0, icmpId: 1, ttl: req.ttl ?? 64, len: 28 + req.size, mark: 0 };
           const run = lab.probe(host, pkt);
           const r = run.reply;
           if (!r || r.outcome !== 'delivered' || r.endHost !== host) return { kind: 'lost' };
           if (r.final.icmpType === 0) return { kind: 'reply', from: ip, ttl: r.final.ttl, rttUs: 80 + seq };
           const from = formatIPv4(r.final.src);
-          return { kind: 'error', from, message: r.final.icmpCode === 1 ? 'Destination Host Unreachable' : r.final.icmpCode === 0 ? 'Destination Net Unreachable' : 'Destination Port Unreachable' };
+          return { kind: 'error', from, message: icmpErrorText(r.final.icmpType, r.final.icmpCode) };
         },
       });
     default:

@@ -891,7 +891,9 @@ export function answerFor(w: PacketWalk, original: Packet): Injection | null {
     if (p.proto === PROTO.tcp) return tcpReset(w.endHost, p);
     return icmpError(w.endHost, p, 3, hasPorts(p.proto) ? 3 : 2); // port / protocol unreachable
   }
-  if (w.icmpBack && p.proto !== PROTO.icmp) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code, w.ct);
+  // (icmp_send answers anything but an ICMP error: an echo request too)
+  if (isIcmpError(p)) return null;
+  if (w.icmpBack) return icmpError(w.endHost, p, w.icmpBack.type, w.icmpBack.code, w.ct);
   if (w.outcome === 'rejected' && w.reject) {
     // (nf_send_reset: attached to the rejected segment's entry, RELATED in the other direction,
     // so NATed back)

@@ -12,14 +12,16 @@ export type ConnectOutcome =
   | { kind: 'refused'; ip: string; elapsedMs?: number }
   /** Nothing came back: the kernel gave up after its SYN retries (ETIMEDOUT) at elapsedMs. */
   | { kind: 'timeout'; ip: string; elapsedMs: number }
-  /** An ICMP error came back, or no route: EHOSTUNREACH / ENETUNREACH. */
-  | { kind: 'unreachable'; ip: string; errno: 'EHOSTUNREACH' | 'ENETUNREACH'; elapsedMs?: number };
+  /** An ICMP error came back, or no route: EHOSTUNREACH / ENETUNREACH (ENOPROTOOPT: an ICMP
+   *  protocol unreachable). */
+  | { kind: 'unreachable'; ip: string; errno: 'EHOSTUNREACH' | 'ENETUNREACH' | 'ENOPROTOOPT'; elapsedMs?: number };
 
 export const ERRNO_TEXT = {
   ECONNREFUSED: 'Connection refused',
   ETIMEDOUT: 'Connection timed out',
   EHOSTUNREACH: 'No route to host',
   ENETUNREACH: 'Network is unreachable',
+  ENOPROTOOPT: 'Protocol not available',
   EINPROGRESS: 'Operation now in progress',
 } as const;
 

@@ -22,6 +22,9 @@ export interface PingRequest {
   numeric: boolean;
   quiet: boolean;
   ttl?: number;
+  /** -I: the address (or device) given, and what it bound to. */
+  iface?: string;
+  source?: { addr: string; dev?: string };
 }
 
 function invalid(v: string, range?: string): CommandResult {
@@ -60,6 +63,8 @@ export function parsePing(argv: string[]): PingRequest | CommandResult {
         } else if (c === 's') {
           if (!/^\d+$/.test(v)) return invalid(v);
           req.size = n;
+        } else if (c === 'I') {
+          req.iface = v;
         } else if (c === 't') {
           if (!/^\d+$/.test(v)) return invalid(v);
           if (n < 1 || n > 255) return invalid(v, '1 <= value <= 255');
@@ -87,6 +92,21 @@ export type ProbeOutcome =
   | { kind: 'lost' }
   /** An ICMP error came back (`From 10.0.0.1 icmp_seq=1 Destination Host Unreachable`). */
   | { kind: 'error'; from: string; message: string };
+
+const UNREACH = [
+  'Destination Net Unreachable', 'Destination Host Unreachable', 'Destination Protocol Unreachable', 'Destination Port Unreachable',
+  'Frag needed and DF set', 'Source Route Failed', 'Destination Net Unknown', 'Destination Host Unknown', 'Source Host Isolated',
+  'Destination Net Prohibited', 'Destination Host Prohibited', 'Destination Net Unreachable for Type of Service',
+  'Destination Host Unreachable for Type of Service', 'Packet filtered', 'Precedence Violation', 'Precedence Cutoff',
+];
+
+/** How ping names an ICMP error that came back for its echo request (iputils' pr_icmph;
+ *  `Frag needed` also gives the MTU, which the lab's errors never carry). */
+export function icmpErrorText(type: number, code: number): string {
+  if (type === 3) return UNREACH[code] ?? `Dest Unreachable, Bad Code: ${code}`;
+  if (type === 11) return code === 0 ? 'Time to live exceeded' : code === 1 ? 'Frag reassembly time exceeded' : `Time exceeded, Bad Code: ${code}`;
+  return `Bad ICMP type: ${type}`;
+}
 
 export interface PingResult {
   resolution: NameResolution;
@@ -133,7 +153,8 @@ export function formatPing(req: PingRequest, res: PingResult): CommandResult {
   if (!res.resolution.ok) return fail(`ping: ${req.host}: ${res.resolution.message}`, 2);
   const ip = res.resolution.addresses[0];
   const display = res.resolution.canonicalName;
-  let out = `PING ${display} (${ip}) ${req.size}(${req.size + 28}) bytes of data.\n`;
+  const from = req.source ? `from ${req.source.addr} ${req.source.dev ?? ''}: ` : '';
+  let out = `PING ${display} (${ip}) ${from}${req.size}(${req.size + 28}) bytes of data.\n`;
   const useNames = !req.numeric && !isIPv4Literal(req.host);
   const times: number[] = [];
   let received = 0;
@@ -176,11 +197,18 @@ export interface PingEnv extends NetEnv {
   echo: (ip: string, seq: number, req: PingRequest) => ProbeOutcome;
   /** The lab's count when -c is absent (a console command must end): 4. */
   defaultCount?: number;
+  /** -I: binds to a local address or a device; a string is ping's error (exit 2). */
+  bind?: (spec: string) => { addr: string; dev?: string } | string;
 }
 
 export function ping(argv: string[], _stdin: string, env: PingEnv): CommandResult {
   const req = parsePing(argv);
   if ('code' in req) return req;
+  if (req.iface !== undefined && env.bind) {
+    const b = env.bind(req.iface);
+    if (typeof b === 'string') return fail(b, 2);
+    req.source = b;
+  }
   const resolution = resolveHost(req.host, env, { hosts: env.hosts });
   if (!resolution.ok) return formatPing(req, { resolution, probes: [], elapsedMs: 0 });
   const ip = resolution.addresses[0];
