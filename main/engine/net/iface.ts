@@ -148,17 +148,7 @@ export function formatMac(bytes: readonly number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-/** iproute2's ll_addr_a2n: hex bytes separated by ':' (1-2 digits each); null when bad. */
-export function parseMac(s: string): number[] | null {
-  const parts = s.split(':');
-  const out: number[] = [];
-  for (const p of parts) {
-    if (!/^[0-9a-fA-F]{1,2}$/.test(p)) return null;
-    out.push(parseInt(p, 16));
-  }
-  return out;
-}
-
+/** The bytes of a MAC the lab formatted (formatMac). */
 export function macBytes(mac: string): number[] {
   return mac.split(':').map((p) => parseInt(p, 16));
 }
@@ -271,7 +261,7 @@ export function linkType(dev: Iface): string {
 
 /** The address and broadcast of the `link/...` line. */
 export function linkAddresses(dev: Iface): { address: string; broadcast: string } {
-  if (dev.kind === 'loopback') return { address: '00:00:00:00:00:00', broadcast: '00:00:00:00:00:00' };
+  if (dev.kind === 'loopback') return { address: dev.mac, broadcast: '00:00:00:00:00:00' };
   if (dev.kind === 'ipip') return { address: '0.0.0.0', broadcast: '0.0.0.0' };
   return { address: dev.mac, broadcast: 'ff:ff:ff:ff:ff:ff' };
 }

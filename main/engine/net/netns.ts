@@ -413,7 +413,7 @@ export class NetNs {
   setMac(name: string, mac: string): void {
     this.gen++;
     const dev = this.mustLink(name);
-    if (dev.kind === 'loopback' || dev.kind === 'ipip') throw new KernelError('EOPNOTSUPP');
+    if (dev.kind === 'ipip') throw new KernelError('EOPNOTSUPP');
     dev.mac = mac;
   }
 

@@ -128,6 +128,28 @@ export function parseLooseIPv4(s: string): IPv4 | null {
 }
 
 /** get_unsigned()/get_u32(): decimal, 0x hex or 0 octal. */
+/**
+ * iproute2's ll_addr_a2n: a link-layer address as colon-separated bytes, each read by C's
+ * sscanf("%x") (leading blanks, a sign, a 0x prefix, then hex digits up to the first other
+ * character: "1g" is 1); a byte that does not read, or is above 255, is named in the error.
+ * At most `max` bytes are read.
+ */
+export function llAddr(arg: string, max = 32): number[] {
+  const out: number[] = [];
+  let rest = arg;
+  for (let i = 0; i < max; i++) {
+    const colon = rest.indexOf(':');
+    const seg = colon < 0 ? rest : rest.slice(0, colon);
+    const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX](?=[0-9a-fA-F]))?([0-9a-fA-F]+)/.exec(seg);
+    const v = m ? (m[1] === '-' ? (0x100000000 - (parseInt(m[2], 16) % 0x100000000)) % 0x100000000 : parseInt(m[2], 16)) : NaN;
+    if (!(v <= 255)) fail(`"${seg}" is invalid lladdr.`, 1);
+    out.push(v);
+    if (colon < 0) break;
+    rest = rest.slice(colon + 1);
+  }
+  return out;
+}
+
 export function getUnsigned(s: string): number | null {
   let v: number;
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = parseInt(s.slice(2), 16);

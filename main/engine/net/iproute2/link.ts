@@ -8,7 +8,6 @@ import {
   linkFlags,
   linkType,
   operState,
-  parseMac,
   formatMac,
   qdisc,
   type Iface,
@@ -24,6 +23,7 @@ import {
   getUnsigned,
   invarg,
   kernelExit,
+  llAddr,
   matches,
   noDevice,
   jsonText,
@@ -240,9 +240,16 @@ function parseVethPeer(args: Args, req: LinkReq): void {
 }
 
 function macArg(v: string): number[] {
-  const m = parseMac(v);
-  if (!m) fail(`"${v}" is invalid lladdr.`, 1);
-  return m;
+  return llAddr(v);
+}
+
+/** The link-layer address length of a device (dev->addr_len): an ipip tunnel's is its IPv4
+ *  address, every other kind here has an Ethernet one. */
+const ADDR_LEN: Readonly<Record<LinkKind, number>> = { loopback: 6, veth: 6, dummy: 6, ipip: 4 };
+
+/** The kernel's is_valid_ether_addr: neither multicast (the first byte odd) nor all zeros. */
+function validEtherAddr(mac: readonly number[]): boolean {
+  return (mac[0] & 1) === 0 && mac.some((b) => b !== 0);
 }
 
 function addLink(ns: NetNs, req: LinkReq): void {
@@ -252,6 +259,11 @@ function addLink(ns: NetNs, req: LinkReq): void {
   const name = req.newName ?? req.name;
   for (const n of [name, req.peerName]) {
     if (n !== undefined && (n.length === 0 || n.length > 15)) throw new KernelError('EINVAL', 'Attribute failed policy validation');
+  }
+  // (veth_validate and dummy's eth_validate_addr: six bytes, a usable Ethernet address)
+  for (const m of kind === 'ipip' ? [] : [req.mac, req.peerMac]) {
+    if (m && m.length !== 6) throw new KernelError('EINVAL');
+    if (m && !validEtherAddr(m)) throw new KernelError('EADDRNOTAVAIL');
   }
   const mac = req.mac ? formatMac(req.mac.slice(0, 6)) : undefined;
   let devs: Iface[];
@@ -279,8 +291,11 @@ function setLink(ns: NetNs, req: LinkReq): void {
     if (req.newName !== dev.name && ns.link(req.newName)) throw new KernelError('EEXIST');
   }
   if (req.mac) {
-    if (dev.kind === 'loopback' || dev.kind === 'ipip') throw new KernelError('EOPNOTSUPP');
-    if (req.mac.length < 6) throw new KernelError('EINVAL');
+    // (iproute2 compares the length with the device's before it asks the kernel)
+    if (req.mac.length !== ADDR_LEN[dev.kind]) fail(`Invalid address length ${req.mac.length} - must be ${ADDR_LEN[dev.kind]} bytes`, 1);
+    // (lo takes a new address too, even while up: eth_mac_addr, IFF_LIVE_ADDR_CHANGE)
+    if (dev.kind === 'ipip') throw new KernelError('EOPNOTSUPP');
+    if (!validEtherAddr(req.mac)) throw new KernelError('EADDRNOTAVAIL');
   }
   if (req.mtu !== undefined) {
     const lim = MTU[dev.kind];

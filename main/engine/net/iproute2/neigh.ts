@@ -2,7 +2,7 @@
 
 import { formatIPv4, inPrefix, type IPv4 } from '../ipv4.ts';
 import { KernelError } from '../errno.ts';
-import { formatMac, parseMac } from '../iface.ts';
+import { formatMac } from '../iface.ts';
 import { NUD_BITS, parseNud, type Neighbour, type NudState } from '../neigh.ts';
 import type { NetNs } from '../netns.ts';
 import {
@@ -13,6 +13,7 @@ import {
   getAddr,
   getPrefix,
   invarg,
+  llAddr,
   jsonText,
   kernelExit,
   matches,
@@ -143,8 +144,7 @@ function parseModify(args: Args, del: boolean, ns: NetNs): ModReq {
   }
   if (req.dev === undefined || req.dst === undefined) fail('Device and destination are required arguments.', 255);
   if (lla !== undefined && lla !== 'null' && !del) {
-    const m = parseMac(lla);
-    if (!m) fail(`"${lla}" is invalid lladdr.`, 1);
+    const m = llAddr(lla);
     if (m.length < 6) throw new KernelError('EINVAL', 'Invalid link address');
     req.lladdr = formatMac(m.slice(0, 6));
   }
