@@ -121,6 +121,9 @@ export interface Iface {
   v6Flushed?: boolean;
   /** `ip link set D arp off`. */
   noarp?: boolean;
+  /** Flags `ip link set` turned on (true) or off (false): PROMISC, ALLMULTI, MULTICAST,
+   *  DYNAMIC, NOTRAILERS. Shown only: the lab's LANs deliver by address all the same. */
+  userFlags?: Record<string, boolean>;
   stats: LinkStats;
 }
 
@@ -224,13 +227,17 @@ const BASE_FLAGS: Readonly<Record<LinkKind, readonly string[]>> = {
 };
 
 /** IFF_* names in the order iproute2 prints them. */
-const FLAG_ORDER = ['LOOPBACK', 'BROADCAST', 'POINTOPOINT', 'MULTICAST', 'NOARP', 'UP', 'LOWER_UP'];
+const FLAG_ORDER = ['LOOPBACK', 'BROADCAST', 'POINTOPOINT', 'MULTICAST', 'NOARP', 'ALLMULTI', 'PROMISC', 'DYNAMIC', 'NOTRAILERS', 'UP', 'LOWER_UP'];
 
 /** The flag list inside `<...>`, in iproute2's order. */
 export function linkFlags(dev: Iface, byIndex: Resolver): string[] {
   const set = new Set(BASE_FLAGS[dev.kind]);
   const run = running(dev, byIndex);
   if (dev.noarp) set.add('NOARP');
+  for (const [f, on] of Object.entries(dev.userFlags ?? {})) {
+    if (on) set.add(f);
+    else set.delete(f);
+  }
   if (dev.adminUp) set.add('UP');
   if (run) set.add('LOWER_UP');
   const out = FLAG_ORDER.filter((f) => set.has(f));

@@ -430,6 +430,13 @@ export class NetNs {
     else dev.noarp = true;
   }
 
+  /** `ip link set D promisc|allmulticast|multicast|dynamic on|off`, `trailers on|off`. */
+  setUserFlag(name: string, flag: string, on: boolean): void {
+    this.gen++;
+    const dev = this.mustLink(name);
+    (dev.userFlags ??= {})[flag] = on;
+  }
+
   setAttachment(name: string, attach: Attachment | undefined): void {
     this.gen++;
     const dev = this.mustLink(name);

@@ -168,12 +168,16 @@ function showLinks(ns: NetNs, args: Args, opts: IpOptions): string {
   return devs.map((d) => linkHeaderText(ns, d, 'link') + (opts.stats ? statsText(d.stats) : '')).join('');
 }
 
+/** parse_on_off. */
 function onOff(args: Args, what: string): boolean {
   const v = args.next();
   if (v === 'on') return true;
   if (v === 'off') return false;
-  return invarg(`"${what}" must be either "on" or "off"\n`, v);
+  return fail(`Error: argument of "${what}" must be "on" or "off", not "${v}"`, 1);
 }
+
+/** The device flags `ip link set` turns on or off by keyword (`trailers on` clears NOTRAILERS). */
+const FLAG_WORDS: Readonly<Record<string, string>> = { promisc: 'PROMISC', allmulticast: 'ALLMULTI', multicast: 'MULTICAST', dynamic: 'DYNAMIC', trailers: 'NOTRAILERS' };
 
 interface LinkReq {
   name?: string;
@@ -183,6 +187,7 @@ interface LinkReq {
   mac?: number[];
   txqlen?: number;
   arp?: boolean;
+  flags?: Record<string, boolean>;
   kind?: string;
   peerName?: string;
   peerMac?: number[];
@@ -208,6 +213,10 @@ function parseLinkArgs(args: Args, forAdd: boolean): LinkReq {
       if (n === null) invarg('Invalid "txqueuelen" value\n', v);
       req.txqlen = n;
     } else if (w === 'arp') req.arp = onOff(args, 'arp');
+    else if (w in FLAG_WORDS) {
+      const on = onOff(args, w);
+      (req.flags ??= {})[FLAG_WORDS[w]] = w === 'trailers' ? !on : on;
+    }
     else if (w === 'type') {
       req.kind = args.next();
       if (forAdd && req.kind === 'veth') parseVethPeer(args, req);
@@ -277,6 +286,7 @@ function addLink(ns: NetNs, req: LinkReq): void {
   if (req.mtu !== undefined) ns.setMtu(dev.name, req.mtu);
   if (req.txqlen !== undefined) ns.setTxqlen(dev.name, req.txqlen);
   if (req.arp !== undefined) ns.setArp(dev.name, req.arp);
+  for (const [f, on] of Object.entries(req.flags ?? {})) ns.setUserFlag(dev.name, f, on);
   if (req.up) ns.setUp(dev.name, true);
 }
 
@@ -307,6 +317,7 @@ function setLink(ns: NetNs, req: LinkReq): void {
   if (req.mtu !== undefined) ns.setMtu(dev.name, req.mtu);
   if (req.txqlen !== undefined) ns.setTxqlen(dev.name, req.txqlen);
   if (req.arp !== undefined) ns.setArp(dev.name, req.arp);
+  for (const [f, on] of Object.entries(req.flags ?? {})) ns.setUserFlag(dev.name, f, on);
   if (req.up !== undefined) ns.setUp(dev.name, req.up);
 }
 
