@@ -178,6 +178,18 @@ const CASES: Case[] = [
   t('TTL', ['--ttl-dec', '1'], { table: 'mangle', chain: 'FORWARD' }),
   t('TTL', ['--ttl-inc', '255'], { table: 'mangle', chain: 'POSTROUTING' }),
   t('TTL', ['--ttl-set', '0'], { table: 'mangle', chain: 'OUTPUT' }),
+  t('TCPMSS', ['--clamp-mss-to-pmtu'], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['--set-mss', '1400'], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['--set-mss', '1400', '--clamp-mss-to-pmtu'], { chain: 'OUTPUT', proto: 'tcp' }),
+  t('TCPMSS', ['--clamp-mss-to-pmtu', '--set-mss', '0'], { table: 'mangle', chain: 'PREROUTING', proto: 'tcp' }),
+  t('TCPMSS', ['--set-mss', '0x10'], { table: 'raw', chain: 'PREROUTING', proto: 'tcp' }),
+  t('TCPMSS', ['--clamp-mss-to-pmtu'], { table: 'nat', chain: 'POSTROUTING', proto: 'tcp' }),
+  m('pkttype', ['--pkt-type', 'unicast']),
+  m('pkttype', ['!', '--pkt-type', 'broadcast']),
+  m('pkttype', ['--pkt-type', 'Mcast']),
+  m('pkttype', ['--pkt-type', 'host'], { chain: 'OUTPUT' }),
+  m('pkttype', ['--pkt-type', 'otherhost'], { chain: 'FORWARD' }),
+  m('pkttype', ['--pkt-type', 'BCAST'], { table: 'raw', chain: 'PREROUTING' }),
 ];
 
 /** Option lists the real tool refuses while parsing: the engine must give the same message. */
@@ -287,6 +299,16 @@ const BAD: Case[] = [
   t('TTL', ['--ttl-set', '3', '--ttl-dec', '1'], { table: 'mangle', chain: 'PREROUTING' }),
   t('TTL', ['--ttl-set', '3', '--ttl-set', '4'], { table: 'mangle', chain: 'PREROUTING' }),
   t('TTL', ['!', '--ttl-set', '3'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('TCPMSS', [], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['--set-mss', '65516'], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['--set-mss', 'abc'], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['--set-mss', '1', '--set-mss', '2'], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['!', '--set-mss', '1'], { chain: 'FORWARD', proto: 'tcp' }),
+  t('TCPMSS', ['!', '--clamp-mss-to-pmtu'], { chain: 'FORWARD', proto: 'tcp' }),
+  m('pkttype', []),
+  m('pkttype', ['--pkt-type', '2']),
+  m('pkttype', ['--pkt-type', 'outgoing']),
+  m('pkttype', ['--pkt-type', 'unicast', '--pkt-type', 'multicast']),
 ];
 
 /** Rules that parse but the kernel refuses at load (RULE_APPEND failed (Invalid argument)). */
@@ -303,6 +325,10 @@ const REFUSED: Case[] = [
   t('CONNMARK', ['--save-mark', '--left-shift-mark', '32'], { table: 'mangle', chain: 'PREROUTING' }),
   t('CT', ['--timeout', 'x'], { table: 'raw', chain: 'PREROUTING' }),
   t('TTL', ['--ttl-set', '5']),
+  t('TCPMSS', ['--set-mss', '1400'], { chain: 'FORWARD', proto: 'udp' }),
+  t('TCPMSS', ['--set-mss', '1400'], { chain: 'FORWARD' }),
+  t('TCPMSS', ['--clamp-mss-to-pmtu'], { chain: 'INPUT', proto: 'tcp' }),
+  t('TCPMSS', ['--clamp-mss-to-pmtu'], { table: 'mangle', chain: 'PREROUTING', proto: 'tcp' }),
 ];
 
 const PROTO_NUM: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, sctp: 132 };
@@ -456,6 +482,9 @@ test('matching agrees with the kernel: loopback echo requests through the extens
     { chain: 'INPUT', mod: 'ttl', opts: ['--ttl-lt', '64'] },
     { chain: 'INPUT', mod: 'ttl', opts: ['!', '--ttl-eq', '63'] },
     { chain: 'INPUT', mod: 'ttl', opts: ['--ttl-gt', '63'] },
+    { chain: 'INPUT', mod: 'pkttype', opts: ['--pkt-type', 'unicast'] },
+    { chain: 'INPUT', mod: 'pkttype', opts: ['!', '--pkt-type', 'multicast'] },
+    { chain: 'OUTPUT', mod: 'pkttype', opts: ['--pkt-type', 'broadcast'] },
   ];
   const N = 4;
   withNamespace(() => {

@@ -8,6 +8,7 @@ import { limitMatch } from './limit.ts';
 import { macMatch } from './mac.ts';
 import { ownerMatch } from './owner.ts';
 import { physdevMatch } from './physdev.ts';
+import { pkttypeMatch } from './pkttype.ts';
 import { recentMatch } from './recent.ts';
 import { rpfilterMatch } from './rpfilter.ts';
 import { sctpMatch } from './sctp.ts';
@@ -31,4 +32,5 @@ export const EXTRA_MATCHES: MatchModule<never>[] = [
   erase(rpfilterMatch),
   erase(connbytesMatch),
   erase(ttlMatch),
+  erase(pkttypeMatch),
 ];

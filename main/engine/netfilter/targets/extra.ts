@@ -5,6 +5,7 @@ import { ctTarget } from './ct.ts';
 import { nflogTarget } from './nflog.ts';
 import { notrackTarget } from './notrack.ts';
 import { redirectTarget } from './redirect.ts';
+import { tcpmssTarget } from './tcpmss.ts';
 import { traceTarget } from './trace.ts';
 import { ttlTarget } from './ttl.ts';
 
@@ -19,4 +20,5 @@ export const EXTRA_TARGETS: TargetModule<never>[] = [
   erase(notrackTarget),
   erase(nflogTarget),
   erase(ttlTarget),
+  erase(tcpmssTarget),
 ];
