@@ -10,7 +10,7 @@
 export const COMMANDS = [
   'calicoctl', 'cat', 'clear', 'column', 'conntrack', 'curl', 'dig', 'echo', 'egrep', 'false', 'grep', 'head', 'hostname', 'ip',
   'ipset', 'iptables', 'iptables-nft', 'iptables-nft-restore', 'iptables-nft-save', 'iptables-restore', 'iptables-save',
-  'kubectl', 'nc', 'nslookup', 'ping', 'sleep', 'sort', 'sysctl', 'tail', 'true', 'uniq', 'wc', 'wget',
+  'kubectl', 'nc', 'nfacct', 'nslookup', 'ping', 'sleep', 'sort', 'sysctl', 'tail', 'true', 'uniq', 'wc', 'wget',
 ];
 
 /** What the cluster has, by kind (for kubectl and calicoctl). */

@@ -10,6 +10,7 @@ import { NetNs } from './net/netns.ts';
 import type { IPv4 } from './net/ipv4.ts';
 import { IpsetStore } from './netfilter/ipset/store.ts';
 import { RecentStore } from './netfilter/recent-store.ts';
+import { NfacctStore } from './netfilter/nfacct-store.ts';
 import { IndexCache } from './netfilter/rule-index.ts';
 import { Netfilter } from './netfilter/ruleset.ts';
 import { PROTO, TABLE_NAMES, type HostEnv, type Rule } from './netfilter/types.ts';
@@ -65,6 +66,7 @@ export class Host implements WalkHost {
     this.table = t;
   }
   recent = new RecentStore();
+  nfacct = new NfacctStore();
   /** Per-rule state of stateful matches (statistic nth counters, limit buckets). */
   ruleState = new Map<Rule, Map<string, unknown>>();
   index = new IndexCache();
@@ -89,6 +91,7 @@ export class Host implements WalkHost {
   /** iptables asks whether a set exists; ipset asks how many rules reference one. */
   private wireSets(): void {
     this.nf.setExists = (n) => this.ipsets.exists(n);
+    this.nf.nfacctExists = (n) => this.nfacct.has(n);
     this.ipsets.setRefCounter((n) => this.setReferences(n));
   }
 
@@ -105,18 +108,29 @@ export class Host implements WalkHost {
         return m.get(key) as T;
       },
       recent: this.recent,
+      nfacct: (name) => this.nfacct.get(name),
       now: () => this.lab.now(),
       rpfilterCheck: (pkt, inIface) => this.net.rpCheck(pkt.src, inIface, pkt.dst),
     };
   }
 
+  /** How many rules name the nfacct object (`nfacct del` refuses one in use). */
+  nfacctReferences(name: string): number {
+    return this.references('nfacct', name);
+  }
+
   setReferences(set: string): number {
+    return this.references('set', set);
+  }
+
+  /** How many rules have a `-m MODULE` naming `name` (a set, an nfacct object). */
+  private references(module: string, name: string): number {
     let n = 0;
     for (const t of TABLE_NAMES) {
       const table = this.nf.table(t);
       if (!table) continue;
       for (const c of table.chains.values())
-        for (const r of c.rules) for (const m of r.matches) if (m.module === 'set' && (m.data as { name?: string }).name === set) n++;
+        for (const r of c.rules) for (const m of r.matches) if (m.module === module && (m.data as { name?: string }).name === name) n++;
     }
     return n;
   }

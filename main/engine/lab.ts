@@ -19,6 +19,7 @@ import { answerFor, walkPacket, type Injection, type PacketWalk } from './datapa
 import { Host, type LabContext } from './host.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from './net/ipv4.ts';
 import type { RecentJson } from './netfilter/recent-store.ts';
+import type { NfacctJson } from './netfilter/nfacct-store.ts';
 import { ruleSpec } from './netfilter/save.ts';
 import { counterClock } from './netfilter/counter-clock.ts';
 import { gatherCounters, type CounterEntry, type RuleStateEntry } from './netfilter/counter-gather.ts';
@@ -57,6 +58,8 @@ interface HostRuntime {
   recent?: RecentJson;
   counters?: CounterEntry[];
   ruleState?: RuleStateEntry[];
+  /** nfacct objects' counters (the objects themselves come from the journal). */
+  nfacct?: NfacctJson;
 }
 
 interface Runtime {
@@ -610,7 +613,7 @@ export class Lab implements Topology, ClusterTopology {
     const ctMark = markConntrack();
     // The rest of a host is saved when the walk first reaches it (through `host()`): a trace
     // across three hosts of a big lab copies three hosts' state, not every host's.
-    type Saved = { h: Host; ipsets: Host['ipsets']; recent: RecentJson; ruleState: Host['ruleState'] };
+    type Saved = { h: Host; ipsets: Host['ipsets']; recent: RecentJson; ruleState: Host['ruleState']; nfacct: NfacctJson };
     const saved: Saved[] = [];
     const seen = new Set<Host>();
     // (an arrow in an argument: a named one costs an Object.defineProperty under tsx)
@@ -622,6 +625,7 @@ export class Lab implements Topology, ClusterTopology {
         ipsets: h.ipsets.cloneForWalk(), // element counters change while matching
         recent: h.recent.toJSON(),
         ruleState: copyRuleState(h.ruleState),
+        nfacct: h.nfacct.toJSON(), // -m nfacct counts while matching
       });
     });
     return (last = false) => {
@@ -634,6 +638,7 @@ export class Lab implements Topology, ClusterTopology {
         s.h.ipsets = last ? s.ipsets : s.ipsets.cloneForWalk();
         s.h.recent.load(s.recent);
         s.h.ruleState = last ? s.ruleState : copyRuleState(s.ruleState);
+        s.h.nfacct.loadCounters(s.nfacct);
       }
     };
   }
@@ -649,6 +654,8 @@ export class Lab implements Topology, ClusterTopology {
       const { counters, states } = gatherCounters(h.nf, h.ruleState);
       if (counters.length) hr.counters = counters;
       if (states.length) hr.ruleState = states;
+      const acct = h.nfacct.toJSON();
+      if (acct.length) hr.nfacct = acct;
       if (Object.keys(hr).length) {
         hosts[h.name] = hr;
         any = true;
@@ -685,6 +692,11 @@ export class Lab implements Topology, ClusterTopology {
           const o = lookup(t, chain, i);
           o.packets = p;
           o.bytes = b;
+        }
+        if (hr.nfacct !== undefined) {
+          const ok = Array.isArray(hr.nfacct) && hr.nfacct.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isSafeInteger(e[1]) && e[1] >= 0 && Number.isSafeInteger(e[2]) && e[2] >= 0);
+          if (!ok) throw bad(`host ${name}: bad nfacct counters`);
+          h.nfacct.loadCounters(hr.nfacct);
         }
         for (const [t, chain, i, k, v] of hr.ruleState ?? []) {
           const r = lookup(t, chain, i) as Rule;

@@ -447,6 +447,13 @@ export class LabService {
         const r = lab.exec(node, ['ipset', 'restore', '-exist'], dumps.ipset);
         if (r.code !== 0) throw new LabError(`ipset restore of the node's sets failed: ${r.stderr.trim()}`);
       }
+      // The accounting objects the rules count into (kube-proxy makes its two as it starts;
+      // iptables-save does not show them): made first, or the kernel would refuse the rules.
+      for (const name of nfacctNames(dumps.iptables)) {
+        if (lab.exec(node, ['nfacct', 'get', name], '').code === 0) continue;
+        const made = lab.exec(node, ['nfacct', 'add', name], '');
+        if (made.code !== 0) throw new LabError(`nfacct add ${name} failed: ${made.stderr.trim()}`);
+      }
       const r = lab.exec(node, ['iptables-restore'], dumps.iptables);
       if (r.code !== 0) throw new LabError(`iptables-restore of the node's rules failed: ${r.stderr.trim()}`);
       return { added };
@@ -798,6 +805,13 @@ function unrevised(report: Record<string, unknown>): Record<string, unknown> {
   if (!('rev' in report)) return report;
   const { rev: _rev, ...rest } = report;
   return rest;
+}
+
+/** The nfacct objects an iptables-save text's `-m nfacct` rules name, in order of use. */
+function nfacctNames(text: string): string[] {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/-m nfacct --nfacct-name +(\S+)/g)) names.add(m[1]);
+  return [...names];
 }
 
 function defaultName(path: string): string {

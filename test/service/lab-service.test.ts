@@ -316,6 +316,31 @@ test('import-node: a live node dump becomes a host that can be traced', (t) => {
   assert.equal(svc.doc('demo').hosts.some((h) => h.name === 'node2'), false);
 });
 
+test('import-node: the nfacct objects a recent kube-proxy counts into are made with the rules, and count', (t) => {
+  const svc = service(t);
+  build(svc, 'demo');
+  const iptables = [
+    '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':KUBE-FORWARD - [0:0]',
+    '-A FORWARD -j KUBE-FORWARD',
+    '-A KUBE-FORWARD -m conntrack --ctstate INVALID -m nfacct --nfacct-name  ct_state_invalid_dropped_pkts -j DROP',
+    '-A INPUT -p icmp -m nfacct --nfacct-name  localhost_nps_accepted_pkts -j ACCEPT',
+    'COMMIT', '',
+  ].join('\n');
+  assert.deepEqual(svc.importNode('demo', 'node1', { iptables }), { added: true });
+  const list = () => svc.exec('demo', 'node1', ['nfacct', 'list'], '').stdout;
+  assert.equal(list(), '{ pkts = 00000000000000000000, bytes = 00000000000000000000 } = ct_state_invalid_dropped_pkts;\n{ pkts = 00000000000000000000, bytes = 00000000000000000000 } = localhost_nps_accepted_pkts;\n');
+  // an echo request to the node counts in the second (the first only sees INVALID packets)
+  svc.addLink('demo', 'node1', 'lan1', '10.0.1.9/24');
+  svc.trace('demo', { from: 'client', to: '10.0.1.9', proto: 'icmp', keep: true });
+  assert.match(list(), /pkts = 00000000000000000001, bytes = 00000000000000000084 \} = localhost_nps_accepted_pkts;/);
+  // the objects (from the journal) and their counts (the runtime) travel with the lab
+  const copy = svc.importScenario(svc.exportScenario('demo'), { name: 'demo-copy' });
+  assert.equal(svc.exec(copy, 'node1', ['nfacct', 'list'], '').stdout, list());
+  // a second import finds them there
+  assert.deepEqual(svc.importNode('demo', 'node1', { iptables }), { added: false });
+  assert.match(svc.exec('demo', 'node1', ['nfacct', 'del', 'ct_state_invalid_dropped_pkts'], '').stderr, /Device or resource busy/);
+});
+
 test('a damaged database is kept aside, the user told, and a new one started', (t) => {
   const dir = tmp(t);
   const db = join(dir, 'labs.db');

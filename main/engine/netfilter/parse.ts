@@ -208,6 +208,7 @@ export interface ParseEnv {
   /** Collects warnings (kept when parsing then fails: iptables prints them first). */
   warnings?: string[];
   setExists?: (name: string) => boolean;
+  nfacctExists?: (name: string) => boolean;
 }
 
 export interface ParsedArgs {
@@ -410,7 +411,7 @@ class ArgParser {
   constructor(env: ParseEnv, reuse = false) {
     this.env = env;
     this.reuse = reuse;
-    this.ctx = { table: (env.table ?? 'filter') as TableName, proto: undefined, mode: env.mode, setExists: env.setExists };
+    this.ctx = { table: (env.table ?? 'filter') as TableName, proto: undefined, mode: env.mode, setExists: env.setExists, nfacctExists: env.nfacctExists };
   }
 
   /** Parses the first `n` words of `args` (the parser keeps neither the array nor the result). */

@@ -394,8 +394,8 @@ interface LineReader {
   chain: Op & { kind: 'chain' };
 }
 
-function lineReader(nf: Netfilter, table: TableName, words: LineWords, setExists = nf.setExists): LineReader {
-  const env: ParseEnv = { mode: 'restore', table, setExists };
+function lineReader(nf: Netfilter, table: TableName, words: LineWords, setExists = nf.setExists, nfacctExists = nf.nfacctExists): LineReader {
+  const env: ParseEnv = { mode: 'restore', table, setExists, nfacctExists };
   const parser = lineParser(env);
   return { env, words, parser, cmd: { kind: 'cmd', line: 0, args: undefined as unknown as ParsedArgs }, chain: { kind: 'chain', line: 0, name: '' } };
 }
@@ -849,9 +849,16 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
           throw paramError(new IptablesError(`${PROG}: line ${line} table name '${name}' invalid`, 2), line);
         }
         current = name as TableName;
-        // (a reading that looked a set up depends on the host's sets: it is not kept)
+        // (a reading that looked a set or an nfacct object up depends on the host's: it is not kept)
         const exists = nf.setExists;
-        rd = lineReader(nf, current, inputWords, events && exists ? (set) => ((events = undefined), exists(set)) : exists);
+        const acct = nf.nfacctExists;
+        rd = lineReader(
+          nf,
+          current,
+          inputWords,
+          events && exists ? (set) => ((events = undefined), exists(set)) : exists,
+          events && acct ? (name) => ((events = undefined), acct(name)) : acct,
+        );
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
         inTable = true;

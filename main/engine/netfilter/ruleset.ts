@@ -65,6 +65,9 @@ function freshTable(name: TableName): Table {
 
 export type ValidationErrno = 'EMLINK' | 'EINVAL';
 
+/** Why the kernel refuses a rule as it is loaded. */
+export type Refusal = 'EINVAL' | 'EOPNOTSUPP' | 'ENOENT';
+
 /** A table's chains and flags as they were at one moment (TableState.image). */
 export interface TableImage {
   /** In the table's order (each knows its name). */
@@ -352,20 +355,19 @@ export class TableState {
   }
 
   /** The kernel's checks when a rule is loaded into `chain`. */
-  kernelRefusal(rule: Rule, chain: Chain): 'EINVAL' | 'EOPNOTSUPP' | undefined {
+  kernelRefusal(rule: Rule, chain: Chain): Refusal | undefined {
     const t = rule.target;
     return this.refusal(rule, chain, t && (t.goto || t.data === undefined) ? this.table.chains.get(t.name) : undefined);
   }
 
   /** kernelRefusal with the rule's jump chain already looked up. */
-  private refusal(rule: Rule, chain: Chain, jump: Chain | undefined): 'EINVAL' | 'EOPNOTSUPP' | undefined {
+  private refusal(rule: Rule, chain: Chain, jump: Chain | undefined): Refusal | undefined {
     const hook = chain.builtin ? (chain.name as Hook) : undefined;
     let ctx: KernelCheckCtx | undefined;
     for (const m of rule.matches) {
       const mod = MATCHES.get(m.module);
-      if (mod?.kernelCheck && !mod.kernelCheck(m.data as never, (ctx ??= { table: this.name, hook, proto: rule.proto }))) {
-        return 'EINVAL';
-      }
+      const ok = mod?.kernelCheck ? mod.kernelCheck(m.data as never, (ctx ??= { table: this.name, hook, proto: rule.proto })) : true;
+      if (ok !== true) return ok === 'ENOENT' ? 'ENOENT' : 'EINVAL';
     }
     const t = rule.target;
     if (!t) return undefined;
@@ -380,8 +382,8 @@ export class TableState {
     return undefined;
   }
 
-  private failure(op: KernelOp, errno: 'EINVAL' | 'EOPNOTSUPP', chain: string): KernelFailure {
-    return { op, errno: errno === 'EOPNOTSUPP' ? 'EOPNOTSUPP' : 'EINVAL', object: `rule in chain ${chain}` };
+  private failure(op: KernelOp, errno: Refusal, chain: string): KernelFailure {
+    return { op, errno, object: `rule in chain ${chain}` };
   }
 
   /** -A; returns the kernel's refusal instead of adding the rule. */
@@ -807,6 +809,8 @@ export class Netfilter {
   services: ServiceProfile = 'current';
   /** Whether an ipset of that name exists (for `-m set`); set by the host. */
   setExists?: (name: string) => boolean;
+  /** Whether an nfacct object of that name exists (for `-m nfacct`); set by the host. */
+  nfacctExists?: (name: string) => boolean;
   private readonly states = new Map<TableName, TableState>();
   /**
    * When set: the chains changes touched since it was last taken, as `table/chain` (a rule
@@ -997,6 +1001,7 @@ export class Netfilter {
     n.generation = this.generation;
     n.services = this.services;
     n.setExists = this.setExists;
+    n.nfacctExists = this.nfacctExists;
     for (const [name, s] of this.states) n.states.set(name, s.clone());
     return n;
   }

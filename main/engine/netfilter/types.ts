@@ -175,6 +175,8 @@ export interface HostEnv {
    *  `loose`). The module itself handles loopback and 0.0.0.0 sources. Absent: every packet
    *  passes the check. */
   rpfilterCheck?(pkt: Packet, inIface: string, opts: { loose: boolean; validMark: boolean; acceptLocal: boolean }): boolean;
+  /** The host's nfacct object of that name (`-m nfacct` adds to it). */
+  nfacct?(name: string): { pkts: number; bytes: number } | undefined;
   /** Lab clock in seconds. */
   now(): number;
 }
@@ -258,6 +260,8 @@ export interface ParseCtx {
   mode: 'command' | 'restore';
   /** Whether an ipset of that name exists on the host (`-m set` refuses unknown sets). */
   setExists?: (name: string) => boolean;
+  /** Whether an nfacct object of that name exists on the host (`-m nfacct`). */
+  nfacctExists?: (name: string) => boolean;
 }
 
 export interface ModuleBase<D> {
@@ -281,10 +285,11 @@ export interface ModuleBase<D> {
    *  starts with a space when not empty (the framework adds one when it is missing). */
   list(data: D, numeric: boolean): string;
   /** The kernel's own check when the rule is loaded (its checkentry): false refuses the
-   *  rule with EINVAL, which iptables reports as `RULE_APPEND failed (Invalid argument)`.
+   *  rule with EINVAL, which iptables reports as `RULE_APPEND failed (Invalid argument)`;
+   *  'ENOENT' refuses it with that errno (an object the rule names does not exist).
    *  `hook` is given for built-in chains only: the kernel checks rules of user chains
    *  with no hook (only the static `tables`/`hooks` of targets are followed through jumps). */
-  kernelCheck?(data: D, ctx: KernelCheckCtx): boolean;
+  kernelCheck?(data: D, ctx: KernelCheckCtx): boolean | 'ENOENT';
 }
 
 /** What a module's kernel-side check sees (see `ModuleBase.kernelCheck`). */

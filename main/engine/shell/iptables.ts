@@ -95,7 +95,7 @@ export function iptables(argv: string[], _stdin: string, nf: Netfilter): Command
   let parsed: ParsedArgs;
   const early: string[] = [];
   try {
-    parsed = parseArgs(argv.slice(1), { mode: 'command', setExists: nf.setExists, warnings: early });
+    parsed = parseArgs(argv.slice(1), { mode: 'command', setExists: nf.setExists, nfacctExists: nf.nfacctExists, warnings: early });
   } catch (e) {
     if (e instanceof IptablesError) {
       const f = formatIptablesError(prog, e);

@@ -6,6 +6,7 @@ import { TABLE_NAMES } from '../netfilter/types.ts';
 import { conntrack } from './conntrack.ts';
 import { ip } from './ip.ts';
 import { ipset } from './ipset.ts';
+import { nfacct } from './nfacct.ts';
 import { iptables, iptablesRestore, iptablesSave } from './iptables.ts';
 import { parseInput, ShellSyntaxError } from './line.ts';
 import { catProcSys, sysctl } from './sysctl.ts';
@@ -121,6 +122,7 @@ const PROGRAMS: Record<string, Program> = {
   'iptables-save': (a, s, e) => iptablesSave(a, s, e.host.nf, e.now),
   'iptables-restore': (a, s, e) => forceAcct(iptablesRestore(a, s, e.host.nf), e.host, () => s.includes('connbytes')),
   ipset: (a, s, e) => ipset(a, s, e.host.ipsets),
+  nfacct: (a, s, e) => nfacct(a, s, { store: e.host.nfacct, references: (n) => e.host.nfacctReferences(n), nowSec: e.wallMs ? e.wallMs(e.now) / 1000 : e.now }),
   conntrack: (a, s, e) => conntrack(a, s, e.host.ct, e.now, { follow: e.follow, wallMs: e.wallMs }),
   ip: (a, s, e) => ip(a, s, e.host.net),
   sysctl: (a, s, e) => sysctl(a, s, e.host.net),

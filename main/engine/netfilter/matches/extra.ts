@@ -6,6 +6,7 @@ import { iprangeMatch } from './iprange.ts';
 import { lengthMatch } from './length.ts';
 import { limitMatch } from './limit.ts';
 import { macMatch } from './mac.ts';
+import { nfacctMatch } from './nfacct.ts';
 import { ownerMatch } from './owner.ts';
 import { physdevMatch } from './physdev.ts';
 import { pkttypeMatch } from './pkttype.ts';
@@ -33,4 +34,5 @@ export const EXTRA_MATCHES: MatchModule<never>[] = [
   erase(connbytesMatch),
   erase(ttlMatch),
   erase(pkttypeMatch),
+  erase(nfacctMatch),
 ];
