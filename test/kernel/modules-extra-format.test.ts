@@ -190,6 +190,11 @@ const CASES: Case[] = [
   m('pkttype', ['--pkt-type', 'host'], { chain: 'OUTPUT' }),
   m('pkttype', ['--pkt-type', 'otherhost'], { chain: 'FORWARD' }),
   m('pkttype', ['--pkt-type', 'BCAST'], { table: 'raw', chain: 'PREROUTING' }),
+  m('quota', ['--quota', '1000']),
+  m('quota', ['!', '--quota', '0x10']),
+  m('quota', ['--quota', '18446744073709551615'], { chain: 'OUTPUT' }),
+  t('CHECKSUM', ['--checksum-fill'], { table: 'mangle', chain: 'POSTROUTING', proto: 'udp' }),
+  t('CHECKSUM', ['--checksum-fill'], { table: 'mangle', chain: 'PREROUTING' }),
 ];
 
 /** Option lists the real tool refuses while parsing: the engine must give the same message. */
@@ -309,6 +314,14 @@ const BAD: Case[] = [
   m('pkttype', ['--pkt-type', '2']),
   m('pkttype', ['--pkt-type', 'outgoing']),
   m('pkttype', ['--pkt-type', 'unicast', '--pkt-type', 'multicast']),
+  m('quota', []),
+  m('quota', ['--quota', '18446744073709551616']),
+  m('quota', ['--quota', '-1']),
+  m('quota', ['--quota', '5x']),
+  m('quota', ['--quota', '1', '--quota', '2']),
+  t('CHECKSUM', [], { table: 'mangle', chain: 'POSTROUTING' }),
+  t('CHECKSUM', ['!', '--checksum-fill'], { table: 'mangle', chain: 'POSTROUTING' }),
+  t('CHECKSUM', ['--checksum-fill', '--checksum-fill'], { table: 'mangle', chain: 'POSTROUTING' }),
 ];
 
 /** Rules that parse but the kernel refuses at load (RULE_APPEND failed (Invalid argument)). */
@@ -329,6 +342,7 @@ const REFUSED: Case[] = [
   t('TCPMSS', ['--set-mss', '1400'], { chain: 'FORWARD' }),
   t('TCPMSS', ['--clamp-mss-to-pmtu'], { chain: 'INPUT', proto: 'tcp' }),
   t('TCPMSS', ['--clamp-mss-to-pmtu'], { table: 'mangle', chain: 'PREROUTING', proto: 'tcp' }),
+  t('CHECKSUM', ['--checksum-fill']),
 ];
 
 const PROTO_NUM: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, sctp: 132 };
@@ -485,6 +499,8 @@ test('matching agrees with the kernel: loopback echo requests through the extens
     { chain: 'INPUT', mod: 'pkttype', opts: ['--pkt-type', 'unicast'] },
     { chain: 'INPUT', mod: 'pkttype', opts: ['!', '--pkt-type', 'multicast'] },
     { chain: 'OUTPUT', mod: 'pkttype', opts: ['--pkt-type', 'broadcast'] },
+    { chain: 'INPUT', mod: 'quota', opts: ['--quota', '200'] },
+    { chain: 'INPUT', mod: 'quota', opts: ['!', '--quota', '100'] },
   ];
   const N = 4;
   withNamespace(() => {

@@ -10,6 +10,7 @@ import { nfacctMatch } from './nfacct.ts';
 import { ownerMatch } from './owner.ts';
 import { physdevMatch } from './physdev.ts';
 import { pkttypeMatch } from './pkttype.ts';
+import { quotaMatch } from './quota.ts';
 import { recentMatch } from './recent.ts';
 import { rpfilterMatch } from './rpfilter.ts';
 import { sctpMatch } from './sctp.ts';
@@ -35,4 +36,5 @@ export const EXTRA_MATCHES: MatchModule<never>[] = [
   erase(ttlMatch),
   erase(pkttypeMatch),
   erase(nfacctMatch),
+  erase(quotaMatch),
 ];

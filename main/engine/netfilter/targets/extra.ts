@@ -1,5 +1,6 @@
 // Target modules beyond kube-proxy's (Calico's and the rest). Each lives in its own file.
 import type { TargetModule } from '../types.ts';
+import { checksumTarget } from './checksum.ts';
 import { connmarkTarget } from './connmark.ts';
 import { ctTarget } from './ct.ts';
 import { nflogTarget } from './nflog.ts';
@@ -21,4 +22,5 @@ export const EXTRA_TARGETS: TargetModule<never>[] = [
   erase(nflogTarget),
   erase(ttlTarget),
   erase(tcpmssTarget),
+  erase(checksumTarget),
 ];
