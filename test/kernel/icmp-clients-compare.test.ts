@@ -12,28 +12,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from '../../main/engine/lab.ts';
-import { labDoc } from './harness/labdoc.ts';
+import { labDoc, rulesText } from './harness/labdoc.ts';
 import { buildKernelLab } from './harness/build.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
 
 const REJECTS = ['icmp-net-unreachable', 'icmp-host-unreachable', 'icmp-port-unreachable', 'icmp-proto-unreachable', 'icmp-net-prohibited', 'icmp-host-prohibited', 'icmp-admin-prohibited'];
 
-const router = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -p tcp -m tcp --dport 81 -j TTL --ttl-set 1
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-${REJECTS.map((w, i) => `-A FORWARD -p tcp -m tcp --dport ${91 + i} -j REJECT --reject-with ${w}`).join('\n')}
-${REJECTS.map((w, i) => `-A FORWARD -s 10.0.1.${40 + i}/32 -p icmp -j REJECT --reject-with ${w}`).join('\n')}
-COMMIT
-`;
+const router = rulesText({
+  mangle: ['-A PREROUTING -p tcp -m tcp --dport 81 -j TTL --ttl-set 1'],
+  filter: [
+    ...REJECTS.map((w, i) => `-A FORWARD -p tcp -m tcp --dport ${91 + i} -j REJECT --reject-with ${w}`),
+    ...REJECTS.map((w, i) => `-A FORWARD -s 10.0.1.${40 + i}/32 -p icmp -j REJECT --reject-with ${w}`),
+  ],
+});
 
 const doc = labDoc({
   hosts: {

@@ -4,7 +4,7 @@
 // covers a group of matches, targets and paths.
 
 import { test } from 'node:test';
-import { labDoc, type LabSketch } from './harness/labdoc.ts';
+import { labDoc, rulesText, type LabSketch } from './harness/labdoc.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
 import assert from 'node:assert/strict';
 import { compareScenario, compareTrace, type Probe } from './compare.ts';
@@ -178,46 +178,26 @@ COMMIT
 });
 
 test('ttl match and TTL target: set before routing (to 1: time exceeded), increment after the forward decrement', async () => {
-  const router = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -p tcp -m tcp --dport 8080 -j TTL --ttl-set 30
--A PREROUTING -p tcp -m tcp --dport 81 -j TTL --ttl-set 1
--A FORWARD -p udp -j TTL --ttl-inc 100
--A POSTROUTING -p icmp -j TTL --ttl-dec 200
-COMMIT
-*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
--A FORWARD -p tcp -m ttl --ttl-gt 63 -j DROP
--A FORWARD -p tcp -m ttl --ttl-eq 63
--A FORWARD -p udp -m ttl --ttl-lt 100 -j DROP
-COMMIT
-`;
-  const srv1 = `*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -p tcp -m tcp --dport 8080 -m ttl --ttl-eq 29 -j ACCEPT
--A INPUT -p tcp -m tcp --dport 8080 -j DROP
--A INPUT -p tcp -m tcp --dport 443 -m ttl --ttl-lt 64 -j REJECT --reject-with tcp-reset
--A INPUT -p tcp -m tcp --dport 80 -m ttl ! --ttl-eq 63 -j DROP
--A INPUT -p icmp -m ttl --ttl 0 -j ACCEPT
--A INPUT -p icmp -j DROP
-COMMIT
-`;
-  const srv2 = `*filter
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -p udp -m ttl --ttl-gt 150 -j ACCEPT
--A INPUT -p udp -j DROP
-COMMIT
-`;
+  const router = rulesText({
+    mangle: [
+      '-A PREROUTING -p tcp -m tcp --dport 8080 -j TTL --ttl-set 30',
+      '-A PREROUTING -p tcp -m tcp --dport 81 -j TTL --ttl-set 1',
+      '-A FORWARD -p udp -j TTL --ttl-inc 100',
+      '-A POSTROUTING -p icmp -j TTL --ttl-dec 200',
+    ],
+    filter: ['-A FORWARD -p tcp -m ttl --ttl-gt 63 -j DROP', '-A FORWARD -p tcp -m ttl --ttl-eq 63', '-A FORWARD -p udp -m ttl --ttl-lt 100 -j DROP'],
+  });
+  const srv1 = rulesText({
+    filter: [
+      '-A INPUT -p tcp -m tcp --dport 8080 -m ttl --ttl-eq 29 -j ACCEPT',
+      '-A INPUT -p tcp -m tcp --dport 8080 -j DROP',
+      '-A INPUT -p tcp -m tcp --dport 443 -m ttl --ttl-lt 64 -j REJECT --reject-with tcp-reset',
+      '-A INPUT -p tcp -m tcp --dport 80 -m ttl ! --ttl-eq 63 -j DROP',
+      '-A INPUT -p icmp -m ttl --ttl 0 -j ACCEPT',
+      '-A INPUT -p icmp -j DROP',
+    ],
+  });
+  const srv2 = rulesText({ filter: ['-A INPUT -p udp -m ttl --ttl-gt 150 -j ACCEPT', '-A INPUT -p udp -j DROP'] });
   await compareScenario('ttl', labDoc(routed([restore('router', router), restore('srv1', srv1), restore('srv2', srv2)])), [
     { from: 'client', to: '10.0.2.2', port: 80, proto: 'tcp', expect: 'delivered' },
     { from: 'client', to: '10.0.2.2', port: 8080, proto: 'tcp', expect: 'delivered' },
@@ -227,16 +207,7 @@ COMMIT
     { from: 'client', to: '10.0.2.2', proto: 'icmp', expect: 'delivered' },
   ]);
   // an echo request's TTL run out on the router comes back as a time exceeded
-  const expire = `*mangle
-:PREROUTING ACCEPT [0:0]
-:INPUT ACCEPT [0:0]
-:FORWARD ACCEPT [0:0]
-:OUTPUT ACCEPT [0:0]
-:POSTROUTING ACCEPT [0:0]
--A PREROUTING -p icmp -m icmp --icmp-type 8 -j TTL --ttl-set 1
--A PREROUTING -p udp -j TTL --ttl-set 1
-COMMIT
-`;
+  const expire = rulesText({ mangle: ['-A PREROUTING -p icmp -m icmp --icmp-type 8 -j TTL --ttl-set 1', '-A PREROUTING -p udp -j TTL --ttl-set 1'] });
   await compareScenario('ttl-expire', labDoc(routed([restore('router', expire)])), [
     { from: 'client', to: '10.0.2.2', proto: 'icmp', expect: 'unreachable' },
     { from: 'client', to: '10.0.2.3', port: 53, proto: 'udp', expect: 'timeout' },

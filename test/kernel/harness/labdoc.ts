@@ -66,3 +66,19 @@ export function labDoc(sketch: LabSketch): LabDoc {
   doc.journal = [...setup, ...(sketch.journal ?? []).map(([host, cmd, stdin]) => entry(host, cmd, stdin))];
   return doc;
 }
+
+const BUILTIN: Record<string, readonly string[]> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** iptables-restore input: each table with its built-in chains (ACCEPT), then its `-A` lines. */
+export function rulesText(tables: Record<string, readonly string[]>): string {
+  let out = '';
+  for (const [table, rules] of Object.entries(tables)) {
+    out += `*${table}\n${(BUILTIN[table] ?? []).map((c) => `:${c} ACCEPT [0:0]\n`).join('')}${rules.map((r) => `${r}\n`).join('')}COMMIT\n`;
+  }
+  return out;
+}
