@@ -146,7 +146,7 @@ function steps(layout: ProxyLayout): WalkthroughStep[] {
           text: 'On minikube KUBE-EXT-… ends in a jump to KUBE-SVL-…, the Service\'s local endpoints; nothing marks the packet for masquerade.',
           ko: { title: 'KUBE-EXT, 그리고 KUBE-SVL', text: 'minikube의 KUBE-EXT-…는 Service의 local endpoint 체인인 KUBE-SVL-…로 점프하며 끝납니다. masquerade 표시는 없습니다.' },
           action: { kind: 'command', host: 'minikube', command: `iptables -t nat -L ${EXT}` },
-          expect: { kind: 'output', lines: [`Chain ${EXT} (2 references)`, `${SVL} all -- anywhere anywhere`], absent: ['masquerade traffic for default/webapp external destinations'] },
+          expect: { kind: 'output', lines: [`Chain ${EXT} (3 references)`, `${SVL} all -- anywhere anywhere`], absent: ['masquerade traffic for default/webapp external destinations'] },
         },
     legacy
       ? {

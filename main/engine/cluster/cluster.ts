@@ -16,7 +16,7 @@ import type { CalicoCluster } from '../kube/calico/index.ts';
 import { formatIPv4, parseIPv4, parsePrefix, type IPv4 } from '../net/ipv4.ts';
 import { Rng } from '../random.ts';
 import { runProgram } from '../shell/programs.ts';
-import { kubeProxyConntrackCleanup, kubeProxyStart } from './kube-proxy-node.ts';
+import { KUBE_PROXY_NFACCT, kubeProxyConntrackCleanup, kubeProxyNfacct, kubeProxyStart } from './kube-proxy-node.ts';
 import { vethName as calicoInterfaceName } from '../kube/calico/index.ts';
 import { Ipam, IpamError } from './ipam.ts';
 import { nodeBootCommands } from './node-boot.ts';
@@ -715,11 +715,15 @@ export class Cluster {
     const ips = host.net.links().flatMap((l) => (l.kind === 'loopback' ? [] : host.net.addrs(l.name).map((a) => formatIPv4(a.local))));
     const last = this.synced.get(name);
     // (read as kube-proxy starts, which is when it looks: the INVALID drop rule follows it)
-    if (!last || this.restarted.has(name)) this.beLiberal.set(name, host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_be_liberal') !== 0);
+    if (!last || this.restarted.has(name)) {
+      this.beLiberal.set(name, host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_be_liberal') !== 0);
+      if (this.doc.proxy !== 'legacy') kubeProxyNfacct(host);
+    }
     const input: GenerateInput = {
       layout: this.doc.proxy,
       services,
-      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: false, ...(this.beLiberal.get(name) ? { conntrackTCPBeLiberal: true } : {}) },
+      // (nfacct: the counters kube-proxy made as it started, see kubeProxyStart)
+      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: KUBE_PROXY_NFACCT.every((c) => host.nfacct.has(c)), ...(this.beLiberal.get(name) ? { conntrackTCPBeLiberal: true } : {}) },
       config,
     };
     const nodeKey = JSON.stringify([input.node, input.config]);

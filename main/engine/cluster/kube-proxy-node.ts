@@ -18,6 +18,16 @@ const START_SYSCTLS: readonly [string, number][] = [
 ];
 const ROUTE_LOCALNET = 'route_localnet';
 
+/** The nfacct counters the current kube-proxy counts into (metrics.go): INVALID packets it
+ *  drops, and packets to localhost NodePorts it accepts. */
+export const KUBE_PROXY_NFACCT = ['ct_state_invalid_dropped_pkts', 'localhost_nps_accepted_pkts'] as const;
+
+/** The current kube-proxy's nfacct runner as it starts: each counter made unless it exists
+ *  (through netlink, as `nfacct add` would). The legacy one (v1.19) has none. */
+export function kubeProxyNfacct(host: Host): void {
+  for (const name of KUBE_PROXY_NFACCT) if (!host.nfacct.has(name)) host.nfacct.add(name);
+}
+
 /**
  * What kube-proxy does to its node as it starts, before its first sync (server_others.go, the
  * proxier's constructor): those timeouts, and net.ipv4.conf.all.route_localnet=1 when it serves

@@ -625,6 +625,9 @@ interface Reading {
   text: string;
   noflush: boolean;
   events: ReadEvent[];
+  /** The nfacct objects the reading looked up, and whether each existed: a host where they
+   *  do as well reads the same (kube-proxy makes its two on every node before it writes). */
+  nfacct?: Map<string, boolean>;
   /** What the restore did to the first host's tables, for a host whose tables are as those
    *  were (see Twin). */
   twin?: Twin;
@@ -773,7 +776,9 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
   const kept = readings;
   const reusable = kept !== null && input.length >= SMALL_RESTORE && !opts.counters && !opts.test && opts.table === undefined;
   const last = kept?.last;
-  const reread = reusable && last !== undefined && last.noflush === opts.noflush && last.text === input ? last.events : undefined;
+  const sameAcct = (seen: Map<string, boolean> | undefined) => !seen || [...seen].every(([name, was]) => (nf.nfacctExists?.(name) ?? true) === was);
+  const reread = reusable && last !== undefined && last.noflush === opts.noflush && last.text === input && sameAcct(last.nfacct) ? last.events : undefined;
+  const acctSeen = new Map<string, boolean>();
   // (the reading of this input, while it can be kept)
   let events: ReadEvent[] | undefined = reusable && !reread ? [] : undefined;
   // (a --noflush reading: what its twins need, see Twin)
@@ -849,7 +854,8 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
           throw paramError(new IptablesError(`${PROG}: line ${line} table name '${name}' invalid`, 2), line);
         }
         current = name as TableName;
-        // (a reading that looked a set or an nfacct object up depends on the host's: it is not kept)
+        // (a reading that looked a set up depends on the host's sets: it is not kept; the nfacct
+        // objects it looks up are noted, see Reading.nfacct)
         const exists = nf.setExists;
         const acct = nf.nfacctExists;
         rd = lineReader(
@@ -857,7 +863,13 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
           current,
           inputWords,
           events && exists ? (set) => ((events = undefined), exists(set)) : exists,
-          events && acct ? (name) => ((events = undefined), acct(name)) : acct,
+          events && acct
+            ? (name) => {
+                const found = acct(name);
+                acctSeen.set(name, found);
+                return found;
+              }
+            : acct,
         );
         skipping = opts.table !== undefined && opts.table !== name;
         if (skipping) continue;
@@ -886,7 +898,7 @@ export function restoreText(nf: Netfilter, input: string, opts: RestoreOptions):
     }
     if (events && kept) {
       const twin = stdout.length === 0 ? twins?.twin() : undefined;
-      kept.last = twin ? { text: input, noflush: opts.noflush, events, twin } : { text: input, noflush: opts.noflush, events };
+      kept.last = { text: input, noflush: opts.noflush, events, ...(twin ? { twin } : {}), ...(acctSeen.size ? { nfacct: acctSeen } : {}) };
     }
   } catch (e) {
     (sec as Section | undefined)?.state.rollback();

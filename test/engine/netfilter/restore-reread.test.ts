@@ -83,6 +83,25 @@ test('a text whose reading looked up a set is read again on the next host', () =
   assert.equal(save(none), '');
 }));
 
+test('a text whose reading looked up nfacct objects is reused where they exist as well, read again where not', () => sharingReadings(() => {
+  const text = bigText(['-A OUTPUT -m nfacct --nfacct-name  counted -j ACCEPT']);
+  const make = (has: boolean) => {
+    const nf = new Netfilter();
+    nf.nfacctExists = (n) => has && n === 'counted';
+    return nf;
+  };
+  const first = make(true);
+  assert.equal(restore(first, text).code, 0);
+  const same = make(true);
+  assert.equal(restore(same, text).code, 0);
+  assert.equal(save(same), save(first));
+  const none = make(false);
+  const r = restore(none, text);
+  assert.equal(r.code, 4);
+  assert.match(r.stderr, /RULE_APPEND failed \(No such file or directory\)/);
+  assert.equal(save(none), '');
+}));
+
 test('a --noflush reading is not reused for a restore that replaces the tables, nor the other way', () => sharingReadings(() => {
   const text = bigText(['-A OUTPUT -d 192.0.2.7/32 -j ACCEPT']);
   const a = new Netfilter();

@@ -68,6 +68,11 @@ export function flattenCluster(lab: Lab): LabDoc {
     }
     const sets = ex(['ipset', 'save']);
     if (sets.trim()) run(['ipset', 'restore'], sets);
+    // (the accounting objects the rules count into, made as kube-proxy makes them)
+    for (const line of ex(['nfacct', 'list']).split('\n')) {
+      const m = / = (\S+);$/.exec(line);
+      if (m) run(['nfacct', 'add', m[1]]);
+    }
     const rules = ex(['iptables-save']).split('\n').filter((l) => !l.startsWith('#')).join('\n');
     if (rules.includes('COMMIT')) run(['iptables-restore'], rules);
   }
