@@ -85,6 +85,9 @@ export class Cluster {
   private readonly restarted = new Set<string>();
   /** Per node, net.netfilter.nf_conntrack_tcp_be_liberal as its kube-proxy read it at start. */
   private readonly beLiberal = new Map<string, boolean>();
+  /** Per node, whether its kube-proxy's nfacct counters were there as it started (it counts
+   *  into them from then on: one deleted later fails its syncs, as on a real node). */
+  private readonly nfacctOn = new Map<string, boolean>();
   /** Nodes where one of kube-proxy's commands failed since it last wrote every chain: their
    *  rules may not be what it thinks. */
   private readonly proxyFailed = new Set<string>();
@@ -718,12 +721,12 @@ export class Cluster {
     if (!last || this.restarted.has(name)) {
       this.beLiberal.set(name, host.net.sysctl.globalInt('net.netfilter.nf_conntrack_tcp_be_liberal') !== 0);
       if (this.doc.proxy !== 'legacy') kubeProxyNfacct(host);
+      this.nfacctOn.set(name, KUBE_PROXY_NFACCT.every((c) => host.nfacct.has(c)));
     }
     const input: GenerateInput = {
       layout: this.doc.proxy,
       services,
-      // (nfacct: the counters kube-proxy made as it started, see kubeProxyStart)
-      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: KUBE_PROXY_NFACCT.every((c) => host.nfacct.has(c)), ...(this.beLiberal.get(name) ? { conntrackTCPBeLiberal: true } : {}) },
+      node: { name, ips, ...(node.spec?.podCIDR ? { podCIDR: node.spec.podCIDR } : {}), nfacct: this.nfacctOn.get(name) ?? false, ...(this.beLiberal.get(name) ? { conntrackTCPBeLiberal: true } : {}) },
       config,
     };
     const nodeKey = JSON.stringify([input.node, input.config]);

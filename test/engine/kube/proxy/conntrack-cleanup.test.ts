@@ -128,6 +128,23 @@ describe('kube-proxy at its start', () => {
   }
 });
 
+describe('kube-proxy\'s nfacct counters', () => {
+  it('current: made as it starts, counted into by the INVALID drop and the localhost NodePort rules; none in v1.19', () => {
+    const { sh, apply } = clusterLab({ proxy: 'current' });
+    const zero = '00000000000000000000';
+    assert.equal(sh('minikube', 'nfacct list').stdout, `{ pkts = ${zero}, bytes = ${zero} } = ct_state_invalid_dropped_pkts;\n{ pkts = ${zero}, bytes = ${zero} } = localhost_nps_accepted_pkts;\n`);
+    assert.match(sh('minikube', 'iptables -S KUBE-FORWARD').stdout, /--ctstate INVALID -m nfacct --nfacct-name {2}ct_state_invalid_dropped_pkts -j DROP/);
+    apply(WEBAPP_NODEPORT);
+    assert.match(sh('minikube', 'iptables -t nat -S KUBE-NODEPORTS').stdout, /-d 127\.0\.0\.0\/8 .*--dport 31380 -m nfacct --nfacct-name {2}localhost_nps_accepted_pkts -j KUBE-EXT-/);
+    assert.match(sh('minikube', 'curl -s -m 2 127.0.0.1:31380').stdout, /^webapp-/);
+    // the connection's first packet (the nat table sees no other)
+    assert.match(sh('minikube', 'nfacct get localhost_nps_accepted_pkts').stdout, /^\{ pkts = 0+1, bytes = 0+60 \} = localhost_nps_accepted_pkts;\n$/);
+    // in use: not deleted
+    assert.match(sh('minikube', 'nfacct delete localhost_nps_accepted_pkts').stderr, /Device or resource busy/);
+    assert.equal(clusterLab({ proxy: 'legacy' }).sh('minikube', 'nfacct list').stdout, '');
+  });
+});
+
 describe('kube-proxy reads nf_conntrack_tcp_be_liberal as it starts', () => {
   it('current: with it on, KUBE-FORWARD has no INVALID drop; set later, it counts from the next start', () => {
     const { lab, sh } = clusterLab({ proxy: 'current' });
