@@ -5,6 +5,8 @@
 // Normalised, and only this:
 // - "link-netns NAME" becomes "link-netnsid 0": our peer namespace has a name, which iproute2
 //   prints instead of the id a lab's host shows;
+// - a veth's queue counts (`-d`) become 1: the kernel gives it one per CPU of this machine,
+//   the lab's hosts have one;
 // - steps marked "| sort" compare sorted lines: the kernel dumps neighbours in hash order,
 //   which changes from boot to boot.
 // MAC addresses are not normalised: the scenarios give every device its address, so the MACs
@@ -71,7 +73,11 @@ function delNs(name: string): void {
 }
 
 function normalise(s: string): string {
-  return s.replace(/link-netns \S+/g, 'link-netnsid 0');
+  return s
+    .replace(/link-netns \S+/g, 'link-netnsid 0')
+    // (a veth has a queue per CPU: this machine's count, where the lab's hosts have one)
+    .replace(/numtxqueues \d+ numrxqueues \d+/g, 'numtxqueues 1 numrxqueues 1')
+    .replace(/"num_tx_queues":\d+,"num_rx_queues":\d+/g, '"num_tx_queues":1,"num_rx_queues":1');
 }
 
 function sortLines(s: string): string {
@@ -390,6 +396,8 @@ const SCENARIOS: Scenario[] = [
       'ip link set veth0 promisc on', 'ip link set veth0 allmulticast on multicast off', 'ip link set veth0 dynamic on trailers off',
       'ip link show veth0', 'ip -br link show veth0', 'ip -j link show veth0', 'ip link set veth0 promisc off multicast on', 'ip link show veth0',
       'ip link set veth0 promisc maybe', 'ip link set veth0 arp maybe', 'ip link set veth0 promisc', 'ip link set nosuch promisc on',
+      'ip link set veth0 promisc on', 'ip -d link show veth0', 'ip -d link show lo', 'ip -d -j link show veth0', 'ip -d -j link show lo',
+      'ip -d addr show veth0', 'ip -d addr show lo', 'ip -d -j addr show lo', 'ip -d -o link show lo', 'ip -d -br link', 'ip -details link show veth0',
       'ip link set lo arp on', 'ip link show dev lo up', 'ip link show lo type veth', 'ip link show foo bar', 'ip -s link show lo',
       'ip link show type veth', 'ip link show up', 'ip link xyz', 'ip li', 'ip lin show', 'ip link help', 'ip link del veth0', 'ip link',
       'ip link del eth9', 'ip link del lo', 'ip --json link show lo', 'ip -json -brief addr', 'ip -brief -json -4 addr',

@@ -138,7 +138,7 @@ function showAddrs(ns: NetNs, args: Args, opts: IpOptions): string {
       const addrInfo: Json[] = opts.brief
         ? [...a4.map((a) => ({ local: formatIPv4(a.local), prefixlen: a.prefixlen })), ...a6.map((a) => ({ local: a.text, prefixlen: a.prefixlen }))]
         : [...a4.map(inetJson), ...a6.map(inet6Json)];
-      const head = opts.brief ? briefJsonHead(ns, d) : linkHeaderJson(ns, d, mode);
+      const head = opts.brief ? briefJsonHead(ns, d) : linkHeaderJson(ns, d, mode, opts.details > 0);
       return { ...head, addr_info: addrInfo };
     });
     return jsonText(out, opts.pretty);
@@ -156,7 +156,7 @@ function showAddrs(ns: NetNs, args: Args, opts: IpOptions): string {
       const lines = [...a4.map(inetLine), ...a6.map(inet6Line)];
       if (noLink) return lines.map((l) => (opts.oneline ? `${d.ifindex}: ${d.name}${l.replace(/\n(?=.)/g, '\\')}` : l)).join('');
       // -s: the counters follow the addresses.
-      return linkHeaderText(ns, d, mode) + lines.join('') + (opts.stats && mode === 'addr' ? statsText(d.stats) : '');
+      return linkHeaderText(ns, d, mode, opts.details > 0) + lines.join('') + (opts.stats && mode === 'addr' ? statsText(d.stats) : '');
     })
     .join('');
 }

@@ -47,7 +47,7 @@ export function flagsOf(ns: NetNs, dev: Iface): string[] {
 export type HeaderMode = 'link' | 'addr' | 'addr4' | 'addr6';
 
 /** The first line (and the link/... line) of a device in `ip link` / `ip addr`. */
-export function linkHeaderText(ns: NetNs, dev: Iface, mode: HeaderMode): string {
+export function linkHeaderText(ns: NetNs, dev: Iface, mode: HeaderMode, details = false): string {
   const state = operState(dev, ns.byIndex);
   const head = `${dev.ifindex}: ${linkName(ns, dev)}: <${flagsOf(ns, dev).join(',')}> mtu ${dev.mtu}`;
   if (mode === 'addr6') return `${head} state ${state} qlen ${dev.txqlen}\n`;
@@ -56,10 +56,41 @@ export function linkHeaderText(ns: NetNs, dev: Iface, mode: HeaderMode): string 
   const { address, broadcast } = linkAddresses(dev);
   s += `    link/${linkType(dev)} ${address} brd ${broadcast}`;
   if (dev.remote) s += ` link-netnsid ${dev.remote.netnsid}`;
+  if (details) s += detailsText(dev, mode === 'link');
   return `${s}\n`;
 }
 
-export function linkHeaderJson(ns: NetNs, dev: Iface, mode: HeaderMode): { [k: string]: Json } {
+/**
+ * `-d`: what the kernel reports of a device beyond the header, as iproute2 6.1 prints it (kernel
+ * 6.x): its promiscuity and allmulti counts (1 while `ip link set` has the flag on), the MTU
+ * bounds, the kind (a line of its own; lo has none), the IPv6 address generation mode (in
+ * `ip link` only), queues and offload sizes. A veth gets a queue per CPU: the lab's hosts
+ * have one. ipip's options are the fallback device's (tunl0: any remote, any local).
+ */
+function detailsText(dev: Iface, link: boolean): string {
+  const d = deviceDetails(dev);
+  let s = ` promiscuity ${d.promiscuity}  allmulti ${d.allmulti} minmtu ${d.minMtu} maxmtu ${d.maxMtu} `;
+  if (dev.kind !== 'loopback') s += `\n    ${dev.kind === 'ipip' ? 'ipip any remote any local any ttl inherit nopmtudisc' : dev.kind} `;
+  if (link) s += 'addrgenmode eui64 ';
+  return `${s}numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 tso_max_size 524280 tso_max_segs 65535 gro_max_size 65536 `;
+}
+
+function deviceDetails(dev: Iface): { promiscuity: number; allmulti: number; minMtu: number; maxMtu: number } {
+  const bounds = dev.kind === 'veth' ? { minMtu: 68, maxMtu: 65535 } : dev.kind === 'ipip' ? { minMtu: 68, maxMtu: 65515 } : { minMtu: 0, maxMtu: 0 };
+  return { promiscuity: dev.userFlags?.PROMISC ? 1 : 0, allmulti: dev.userFlags?.ALLMULTI ? 1 : 0, ...bounds };
+}
+
+/** `-d -j`: the same as JSON members. */
+function detailsJson(dev: Iface, link: boolean): { [k: string]: Json } {
+  const d = deviceDetails(dev);
+  const o: { [k: string]: Json } = { promiscuity: d.promiscuity, allmulti: d.allmulti, min_mtu: d.minMtu, max_mtu: d.maxMtu };
+  if (dev.kind !== 'loopback') o.linkinfo = { info_kind: dev.kind };
+  if (link) o.inet6_addr_gen_mode = 'eui64';
+  Object.assign(o, { num_tx_queues: 1, num_rx_queues: 1, gso_max_size: 65536, gso_max_segs: 65535, tso_max_size: 524280, tso_max_segs: 65535, gro_max_size: 65536 });
+  return o;
+}
+
+export function linkHeaderJson(ns: NetNs, dev: Iface, mode: HeaderMode, details = false): { [k: string]: Json } {
   const o: { [k: string]: Json } = { ifindex: dev.ifindex };
   if (dev.vethPeer !== undefined) o.link = ns.linkByIndex(dev.vethPeer)?.name ?? null;
   else if (dev.remote) o.link_index = dev.remote.ifindex;
@@ -78,6 +109,7 @@ export function linkHeaderJson(ns: NetNs, dev: Iface, mode: HeaderMode): { [k: s
     o.address = address;
     o.broadcast = broadcast;
     if (dev.remote) o.link_netnsid = dev.remote.netnsid;
+    if (details) Object.assign(o, detailsJson(dev, mode === 'link'));
   }
   return o;
 }
@@ -158,14 +190,14 @@ function showLinks(ns: NetNs, args: Args, opts: IpOptions): string {
   if (opts.json) {
     const out: Json[] = devs.map((d) => {
       if (opts.brief) return { ...briefJsonHead(ns, d), address: linkAddresses(d).address, flags: flagsOf(ns, d) };
-      const o = linkHeaderJson(ns, d, 'link');
+      const o = linkHeaderJson(ns, d, 'link', opts.details > 0);
       if (opts.stats) o.stats64 = statsJson(d.stats);
       return o;
     });
     return jsonText(out, opts.pretty);
   }
   if (opts.brief) return devs.map((d) => `${briefName(ns, d)}${linkAddresses(d).address} <${flagsOf(ns, d).join(',')}> \n`).join('');
-  return devs.map((d) => linkHeaderText(ns, d, 'link') + (opts.stats ? statsText(d.stats) : '')).join('');
+  return devs.map((d) => linkHeaderText(ns, d, 'link', opts.details > 0) + (opts.stats ? statsText(d.stats) : '')).join('');
 }
 
 /** parse_on_off. */
