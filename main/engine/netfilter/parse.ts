@@ -226,6 +226,9 @@ export interface ParsedArgs {
   lineNumbers: boolean;
   counters?: { packets: number; bytes: number };
   help: boolean;
+  /** With `help`: the modules loaded before -h, whose options iptables prints after its own
+   *  (`standard`: a verdict's). */
+  helpModules?: { target?: string; matches: string[]; proto?: string };
   version: boolean;
   /** Printed on stderr, the command still runs ("Warning: weird character in interface"). */
   warnings: string[];
@@ -429,6 +432,7 @@ class ArgParser {
       out.chain = out.rulenum = out.newName = out.policy = out.counters = undefined;
       out.rules = NO_RULES;
       out.numeric = out.verbose = out.exact = out.lineNumbers = out.help = out.version = false;
+      out.helpModules = undefined;
       out.warnings = env.warnings ?? NO_WARNINGS;
     } else {
       this.out = {
@@ -653,9 +657,18 @@ class ArgParser {
         if (!this.hasArg(i)) throw perr('-P requires a chain and a policy');
         this.out.policy = this.args[i];
         return i + 1;
-      case 'h':
+      case 'h': {
         this.out.help = true;
+        const matches: string[] = [];
+        for (let k = 0; k < this.nLoaded; k++) {
+          const m = this.loaded[k].match;
+          if (m) matches.push(m.name);
+        }
+        const verdict = this.jumpName !== undefined && ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'].includes(this.jumpName);
+        const target = this.target?.target?.name ?? (verdict ? 'standard' : undefined);
+        this.out.helpModules = { matches, ...(target ? { target } : {}), ...(this.protocolName ? { proto: this.protocolName } : {}) };
         return i;
+      }
       case 'V':
         this.out.version = true;
         return i;

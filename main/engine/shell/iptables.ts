@@ -11,6 +11,7 @@ import { listChains, ruleLineVerbose } from '../netfilter/list.ts';
 import { SAVE_ORDER, listRules, orderedChains, saveTable } from '../netfilter/save.ts';
 import { restoreText } from '../netfilter/restore.ts';
 import { IPTABLES_HELP } from './iptables-help.ts';
+import { MATCH_HELP, TARGET_HELP } from './iptables-module-help.ts';
 
 /** The text iptables prints on stderr for an error, and its exit status. */
 export function formatIptablesError(prog: string, e: IptablesError): { stderr: string; code: number } {
@@ -103,7 +104,7 @@ export function iptables(argv: string[], _stdin: string, nf: Netfilter): Command
     }
     throw e;
   }
-  if (parsed.help) return ok(IPTABLES_HELP);
+  if (parsed.help) return ok(IPTABLES_HELP + moduleHelp(parsed.helpModules));
   if (parsed.version) return ok(`${prog} ${XT_VERSION}\n`);
   const warnings = parsed.warnings.map((w) => w + '\n').join('');
   if (!(TABLE_NAMES as readonly string[]).includes(parsed.table)) {
@@ -247,4 +248,15 @@ export function iptablesRestore(argv: string[], stdin: string, nf: Netfilter): C
   }
   if (g.rest.length) return fail(`Can't open ${g.rest[0]}: No such file or directory\n`, 1);
   return restoreText(nf, stdin, opts);
+}
+
+/** The loaded modules' help after iptables' own: the target's, then each match's in the order
+ *  given; with no match, the protocol's (`-p tcp -h`). */
+function moduleHelp(h: ParsedArgs['helpModules']): string {
+  if (!h) return '';
+  let out = h.target ? (TARGET_HELP[h.target] ?? '') : '';
+  for (const m of h.matches) out += MATCH_HELP[m] ?? '';
+  // (by its name only: `-p 6 -h` loads nothing)
+  if (!h.matches.length && h.proto) out += MATCH_HELP[h.proto.toLowerCase()] ?? '';
+  return out;
 }
