@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { MATCHES } from '../../main/engine/netfilter/matches/index.ts';
 import { TARGETS } from '../../main/engine/netfilter/targets/index.ts';
 import { Netfilter } from '../../main/engine/netfilter/ruleset.ts';
-import { iptables } from '../../main/engine/shell/iptables.ts';
+import { iptables, iptablesRestore } from '../../main/engine/shell/iptables.ts';
 
 const NS = `kplhelp${process.pid}`;
 
@@ -37,5 +37,13 @@ test('iptables -h after -m/-p/-j: every module\'s help, in the real tool\'s orde
     const real = sh(['ip', 'netns', 'exec', NS, ...argv]);
     const mine = iptables(argv, '', new Netfilter());
     assert.deepEqual([mine.stdout, mine.stderr, mine.code], [real.stdout, real.stderr, real.code], line);
+  }
+});
+
+test('iptables-restore -h: iptables-nft-restore\'s usage, on stderr', () => {
+  for (const flag of ['-h', '--help']) {
+    const real = sh(['ip', 'netns', 'exec', NS, 'iptables-restore', flag]);
+    const mine = iptablesRestore(['iptables-restore', flag], '', new Netfilter());
+    assert.deepEqual([mine.stdout, mine.stderr, mine.code], [real.stdout, real.stderr, real.code], flag);
   }
 });

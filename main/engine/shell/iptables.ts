@@ -218,18 +218,18 @@ const RESTORE_OPTS: readonly SimpleOpt[] = [
   { c: '6', long: 'ipv6', arg: 0 },
 ];
 
-const RESTORE_HELP = `Usage: iptables-restore [-c] [-v] [-V] [-t] [-h] [-n] [-w secs] [-W usecs] [-T table] [-M command] [file]
-
+/** iptables-nft-restore's usage, which -h prints on stderr. */
+const RESTORE_HELP = `Usage: iptables-restore [-c] [-v] [-V] [-t] [-h] [-n] [-T table] [-M command] [-4] [-6] [file]
 	   [ --counters ]
 	   [ --verbose ]
 	   [ --version]
 	   [ --test ]
 	   [ --help ]
 	   [ --noflush ]
-	   [ --wait=<seconds>
-	   [ --wait-interval=<usecs>
 	   [ --table=<TABLE> ]
 	   [ --modprobe=<command> ]
+	   [ --ipv4 ]
+	   [ --ipv6 ]
 `;
 
 /** `iptables-restore [-c] [-n] [-t] [-T table]` reading `stdin`. */
@@ -244,7 +244,7 @@ export function iptablesRestore(argv: string[], stdin: string, nf: Netfilter): C
     else if (o.c === 't') opts.test = true;
     else if (o.c === 'T') opts.table = o.arg;
     else if (o.c === 'V') return ok(`${prog} ${XT_VERSION}\n`);
-    else if (o.c === 'h') return ok(RESTORE_HELP);
+    else if (o.c === 'h') return { stdout: '', stderr: RESTORE_HELP, code: 0, changed: false };
   }
   if (g.rest.length) return fail(`Can't open ${g.rest[0]}: No such file or directory\n`, 1);
   return restoreText(nf, stdin, opts);
