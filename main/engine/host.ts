@@ -99,6 +99,7 @@ export class Host implements WalkHost {
     return {
       addrType: (addr, iface) => this.net.addrType(addr, iface),
       ipsetTest: (name, pkt, dirs) => this.ipsets.test(name, pkt, dirs),
+      ipsetAdt: (cmd, name, pkt, dirs, opts) => this.ipsets.kadt(name, cmd, pkt, dirs, opts),
       random: () => this.lab.random(),
       chance: (p) => this.lab.chance(p),
       ruleState: <T>(rule: Rule, key: string, init: () => T): T => {
@@ -130,7 +131,14 @@ export class Host implements WalkHost {
       const table = this.nf.table(t);
       if (!table) continue;
       for (const c of table.chains.values())
-        for (const r of c.rules) for (const m of r.matches) if (m.module === module && (m.data as { name?: string }).name === name) n++;
+        for (const r of c.rules) {
+          for (const m of r.matches) if (m.module === module && (m.data as { name?: string }).name === name) n++;
+          // (a SET target names up to three sets, each a reference)
+          if (module === 'set' && r.target?.name === 'SET' && r.target.data) {
+            const t = r.target.data as { add?: { name: string }; del?: { name: string }; map?: { name: string } };
+            for (const ref of [t.add, t.del, t.map]) if (ref?.name === name) n++;
+          }
+        }
     }
     return n;
   }

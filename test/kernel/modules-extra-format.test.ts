@@ -195,6 +195,11 @@ const CASES: Case[] = [
   m('quota', ['--quota', '18446744073709551615'], { chain: 'OUTPUT' }),
   t('CHECKSUM', ['--checksum-fill'], { table: 'mangle', chain: 'POSTROUTING', proto: 'udp' }),
   t('CHECKSUM', ['--checksum-fill'], { table: 'mangle', chain: 'PREROUTING' }),
+  t('SET', ['--add-set', 's1', 'src']),
+  t('SET', ['--del-set', 'cali40s:abc', 'dst']),
+  t('SET', ['--add-set', 's2', 'src,dst', '--exist', '--timeout', '30'], { proto: 'tcp' }),
+  t('SET', ['--add-set', 's1', 'src', '--del-set', 's1', 'dst']),
+  t('SET', ['!', '--add-set', 's1', 'src', '--exist', '--exist', '--timeout', '0x10']),
 ];
 
 /** Option lists the real tool refuses while parsing: the engine must give the same message. */
@@ -322,6 +327,15 @@ const BAD: Case[] = [
   t('CHECKSUM', [], { table: 'mangle', chain: 'POSTROUTING' }),
   t('CHECKSUM', ['!', '--checksum-fill'], { table: 'mangle', chain: 'POSTROUTING' }),
   t('CHECKSUM', ['--checksum-fill', '--checksum-fill'], { table: 'mangle', chain: 'POSTROUTING' }),
+  t('SET', []),
+  t('SET', ['--add-set', 'nosuch', 'src']),
+  t('SET', ['--add-set', 's1', 'foo']),
+  t('SET', ['--add-set', 's1', 'src', '--add-set', 's1', 'dst']),
+  t('SET', ['--timeout', '5']),
+  t('SET', ['--exist', '--del-set', 's1', 'src']),
+  t('SET', ['--del-set', 's1', 'src', '--timeout', '5']),
+  t('SET', ['--add-set', 's1', 'src', '--timeout', '4294967295']),
+  t('SET', ['--add-set', 'x'.repeat(40), 'src']),
 ];
 
 /** Rules that parse but the kernel refuses at load (RULE_APPEND failed (Invalid argument)). */
@@ -343,6 +357,7 @@ const REFUSED: Case[] = [
   t('TCPMSS', ['--clamp-mss-to-pmtu'], { chain: 'INPUT', proto: 'tcp' }),
   t('TCPMSS', ['--clamp-mss-to-pmtu'], { table: 'mangle', chain: 'PREROUTING', proto: 'tcp' }),
   t('CHECKSUM', ['--checksum-fill']),
+  t('SET', ['--map-set', 's1', 'src', '--map-mark']),
 ];
 
 const PROTO_NUM: Readonly<Record<string, number>> = { tcp: 6, udp: 17, icmp: 1, sctp: 132 };

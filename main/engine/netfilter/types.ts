@@ -159,6 +159,8 @@ export interface HostEnv {
   addrType(addr: IPv4, iface?: string): AddrType;
   /** `undefined` when no set of that name exists. `dirs` are the src/dst flags in order. */
   ipsetTest(name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[]): boolean | undefined;
+  /** `-j SET`: the packet's element added to or deleted from the set (what it refuses ignored). */
+  ipsetAdt?(cmd: 'add' | 'del', name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[], opts: { exist: boolean; timeout?: number }): void;
   /** Seeded uniform [0, 1) for `statistic --mode random`. */
   random(): number;
   /** A Bernoulli trial with probability `p`, for `statistic --mode random`: drawn from the

@@ -48,5 +48,6 @@ export const TARGET_HELP: Readonly<Record<string, string>> = {
   NFLOG: "\nNFLOG target options:\n --nflog-group NUM\t\tNETLINK group used for logging\n --nflog-range NUM\t\tThis option has no effect, use --nflog-size\n --nflog-size NUM\t\tNumber of bytes to copy\n --nflog-threshold NUM\t\tMessage threshold of in-kernel queue\n --nflog-prefix STRING\t\tPrefix string for log messages\n",
   TTL: "\nTTL target options\n  --ttl-set value\t\tSet TTL to <value 0-255>\n  --ttl-dec value\t\tDecrement TTL by <value 1-255>\n  --ttl-inc value\t\tIncrement TTL by <value 1-255>\n",
   TCPMSS: "\nTCPMSS target mutually-exclusive options:\n  --set-mss value               explicitly set MSS option to specified value\n  --clamp-mss-to-pmtu           automatically clamp MSS value to (path_MTU - 20)\n",
+  SET: "\nSET target options:\n --add-set name flags [--exist] [--timeout n]\n --del-set name flags\n --map-set name flags [--map-mark] [--map-prio] [--map-queue]\n\t\tadd/del src/dst IP/port from/to named sets,\n\t\twhere flags are the comma separated list of\n\t\t'src' and 'dst' specifications.\n",
   CHECKSUM: "\nCHECKSUM target options\n  --checksum-fill\t\t\tFill in packet checksum.\n",
 };

@@ -43,7 +43,7 @@ function texts<D>(mod: MatchModule<D> | TargetModule<D>, tokens: string[], ctx =
 
 test('registries list every extension module once, under its iptables name', () => {
   assert.deepEqual(EXTRA_MATCHES.map((m) => m.name).sort(), ['connbytes', 'connmark', 'iprange', 'length', 'limit', 'mac', 'nfacct', 'owner', 'physdev', 'pkttype', 'quota', 'recent', 'rpfilter', 'sctp', 'set', 'ttl']);
-  assert.deepEqual(EXTRA_TARGETS.map((t) => t.name).sort(), ['CHECKSUM', 'CONNMARK', 'CT', 'NFLOG', 'NOTRACK', 'REDIRECT', 'TCPMSS', 'TRACE', 'TTL']);
+  assert.deepEqual(EXTRA_TARGETS.map((t) => t.name).sort(), ['CHECKSUM', 'CONNMARK', 'CT', 'NFLOG', 'NOTRACK', 'REDIRECT', 'SET', 'TCPMSS', 'TRACE', 'TTL']);
   for (const m of EXTRA_MATCHES) assert.equal(m.kind, 'match');
   for (const t of EXTRA_TARGETS) assert.equal(t.kind, 'target');
 });

@@ -244,6 +244,35 @@ export class HashSet extends HashTable {
     return this.testOne(ip, 32, port, proto, now, counters) > 0;
   }
 
+  /**
+   * `-j SET` (the types' kadt with IPSET_ADD / IPSET_DEL): the packet's element — its address
+   * (masked as the set masks), a prefix as long as the set's most specific one (a hash:net's,
+   * /32 while it has none), its port (ICMP: type and code; another protocol: 0) — added or
+   * deleted. Added to a set with counters, it starts at this packet. false: the set refused
+   * it (already there without `exist`, not there, full, an element it cannot hold).
+   */
+  kadtPacket(cmd: 'add' | 'del', pkt: Packet, dirs: readonly Dir[], exist: boolean, timeout: number | undefined, now: number): boolean {
+    if (dirs.length < (this.kind.ports ? 2 : 1)) return false;
+    const a: AdtAttrs = { ip: dirs[0] === 'src' ? pkt.src : pkt.dst };
+    if (this.kind.nets) a.cidr = this.nets.length ? this.nets[0][0] : 32;
+    if (this.kind.ports) {
+      if (pkt.proto <= 0) return false;
+      a.proto = pkt.proto;
+      a.port = protoWithPorts(pkt.proto) ? (dirs[1] === 'src' ? pkt.sport : pkt.dport) : pkt.proto === PROTO_ICMP ? ((pkt.icmpType & 0xff) << 8) | (pkt.icmpCode & 0xff) : 0;
+    }
+    if (timeout !== undefined && this.ext.timeout) a.timeout = timeout;
+    if (cmd === 'add' && this.ext.counters) {
+      a.packets = 1n;
+      a.bytes = BigInt(pkt.len);
+    }
+    try {
+      return this.adt(cmd, a, exist, now);
+    } catch (e) {
+      if (e instanceof IpsetErrno) return false;
+      throw e;
+    }
+  }
+
   // -------------------------------------------------------------------------------------
   // Copies and the lab file
 

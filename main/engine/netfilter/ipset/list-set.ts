@@ -221,6 +221,11 @@ export class ListSet {
     }
   }
 
+  /** The member sets' names in order, leaving out expired ones. */
+  memberNames(now: number): string[] {
+    return this.list.filter((e) => !this.isExpired(e, now)).map((e) => e.name);
+  }
+
   /** list_set_ktest: the first member set that matches decides. */
   testPacket(now: number, bytes: number, update: boolean, testMember: (name: string) => boolean): boolean {
     for (const e of this.list) {

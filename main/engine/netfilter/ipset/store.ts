@@ -243,6 +243,31 @@ export class IpsetStore {
     isList: (n: string): boolean => this.typeOf(n) === 'list:set',
   };
 
+  /** `-j SET` (xt_set's kadt): the packet's element added to or deleted from the set; what the
+   *  set refuses is ignored, as the kernel ignores it. A list:set tries its members in order,
+   *  until one takes it. */
+  kadt(name: string, cmd: 'add' | 'del', pkt: Packet, dirs: readonly Dir[], opts: { exist: boolean; timeout?: number }): void {
+    const s = this.find(name);
+    if (!s) return;
+    const now = this.clock();
+    s.set.gc(now);
+    if (s.set instanceof ListSet) {
+      for (const member of s.set.memberNames(now)) {
+        const m = this.find(member);
+        if (m && !(m.set instanceof ListSet) && this.kadtOne(m.set, cmd, pkt, dirs, opts, now)) return;
+      }
+      return;
+    }
+    this.kadtOne(s.set, cmd, pkt, dirs, opts, now);
+  }
+
+  private kadtOne(set: HashSet, cmd: 'add' | 'del', pkt: Packet, dirs: readonly Dir[], opts: { exist: boolean; timeout?: number }, now: number): boolean {
+    set.gc(now);
+    const done = set.kadtPacket(cmd, pkt, dirs, opts.exist, opts.timeout, now);
+    if (done) this.changes++;
+    return done;
+  }
+
   /** `-m set --match-set NAME dirs`: undefined when no such set exists. */
   test(name: string, pkt: Packet, dirs: readonly Dir[], opts: TestOptions = {}): boolean | undefined {
     const s = this.find(name);

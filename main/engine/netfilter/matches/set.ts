@@ -5,7 +5,7 @@
 // `counters` option (all of the lab's), they do not affect the verdict.
 
 import { formatIPv4 } from '../../net/ipv4.ts';
-import type { MatchCtx, MatchModule, Packet } from '../types.ts';
+import type { MatchCtx, MatchModule, Packet, ParseCtx } from '../types.ts';
 import { xtFail, xtStrtoul } from '../xtables-parse.ts';
 
 type CounterOp = 'eq' | 'ne' | 'lt' | 'gt';
@@ -24,7 +24,7 @@ export interface SetMatchData {
 const IPSET_MAXNAMELEN = 32;
 const IPSET_DIM_MAX = 6;
 
-function parseDirs(arg: string): ('src' | 'dst')[] {
+export function parseDirs(arg: string): ('src' | 'dst')[] {
   const parts = arg.split(',');
   const dirs: ('src' | 'dst')[] = [];
   for (const p of parts.slice(0, IPSET_DIM_MAX)) {
@@ -35,6 +35,16 @@ function parseDirs(arg: string): ('src' | 'dst')[] {
   }
   if (parts.length > IPSET_DIM_MAX) xtFail(`Can't be more src/dst options than ${IPSET_DIM_MAX}.`);
   return dirs;
+}
+
+/** A set and its src/dst flags as libxt_set reads them (the name's length, that the set
+ *  exists, then the flags), for `-m set` and `-j SET`. */
+export function setArg(what: string, args: readonly string[], ctx: ParseCtx): { name: string; dirs: ('src' | 'dst')[] } {
+  const [name, flags] = args;
+  if (flags === undefined || flags.startsWith('-') || flags.startsWith('!')) xtFail(`--${what} requires two args.`);
+  if (name.length > IPSET_MAXNAMELEN - 1) xtFail(`setname \`${name}' too long, max ${IPSET_MAXNAMELEN - 1} characters.`);
+  if (ctx.setExists && !ctx.setExists(name)) xtFail(`Set ${name} doesn't exist.\n`);
+  return { name, dirs: parseDirs(flags) };
 }
 
 function parseCounter(arg: string): string {
@@ -102,12 +112,9 @@ export const setMatch: MatchModule<SetMatchData> = {
       case 'set': {
         if (d.name !== '') xtFail('--match-set can be specified only once');
         if (invert) d.invert = true;
-        const [name, flags] = args;
-        if (flags === undefined || flags.startsWith('-') || flags.startsWith('!')) xtFail('--match-set requires two args.');
-        if (name.length > IPSET_MAXNAMELEN - 1) xtFail(`setname \`${name}' too long, max ${IPSET_MAXNAMELEN - 1} characters.`);
-        if (ctx.setExists && !ctx.setExists(name)) xtFail(`Set ${name} doesn't exist.\n`);
-        d.dirs = parseDirs(flags);
-        d.name = name;
+        const set = setArg('match-set', args, ctx);
+        d.dirs = set.dirs;
+        d.name = set.name;
         return;
       }
       case 'return-nomatch':

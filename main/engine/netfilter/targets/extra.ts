@@ -6,6 +6,7 @@ import { ctTarget } from './ct.ts';
 import { nflogTarget } from './nflog.ts';
 import { notrackTarget } from './notrack.ts';
 import { redirectTarget } from './redirect.ts';
+import { setTarget } from './set.ts';
 import { tcpmssTarget } from './tcpmss.ts';
 import { traceTarget } from './trace.ts';
 import { ttlTarget } from './ttl.ts';
@@ -23,4 +24,5 @@ export const EXTRA_TARGETS: TargetModule<never>[] = [
   erase(ttlTarget),
   erase(tcpmssTarget),
   erase(checksumTarget),
+  erase(setTarget),
 ];
