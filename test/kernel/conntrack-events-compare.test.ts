@@ -166,16 +166,20 @@ function normalise(lines: string[]): string[] {
 
 const TIMED = /^( *\[(?:NEW|UPDATE)\] (?:ipv4 +2 )?\w+ +\d+ )(\d+)( .*)$/;
 const TIMED_XML = /^(<flow type="(?:new|update)">.*<timeout>)(\d+)(<\/timeout>.*)$/;
+/** The same for DESTROY lines, looked at only after a deletion that started late (below). */
+const TIMED_DESTROY = /^( *\[DESTROY\] (?:ipv4 +2 )?\w+ +\d+ )(\d+)( .*)$/;
+const TIMED_DESTROY_XML = /^(<flow type="destroy">.*<timeout>)(\d+)(<\/timeout>.*)$/;
 
 /**
  * The kernel's NEW and UPDATE lines, where one shows a second less than the engine's same line:
  * the kernel's clock (jiffies, HZ=250 here) ticked between the packet refreshing the timeout and
  * the event's message being built (seen now and then on a FIN_WAIT: 119 for 120).
  */
-function ticked(kernel: string[], engine: string[]): string[] {
+function ticked(kernel: string[], engine: string[], destroyToo = false): string[] {
+  const timed = (l: string) => TIMED.exec(l) ?? TIMED_XML.exec(l) ?? (destroyToo ? (TIMED_DESTROY.exec(l) ?? TIMED_DESTROY_XML.exec(l)) : null);
   return kernel.map((k, i) => {
-    const mk = TIMED.exec(k) ?? TIMED_XML.exec(k);
-    const me = TIMED.exec(engine[i] ?? '') ?? TIMED_XML.exec(engine[i] ?? '');
+    const mk = timed(k);
+    const me = timed(engine[i] ?? '');
     return mk && me && mk[1] === me[1] && mk[3] === me[3] && Number(mk[2]) + 1 === Number(me[2]) ? engine[i] : k;
   });
 }
@@ -210,7 +214,7 @@ function numberIds(lines: string[]): string[] {
 
 test('prerequisites: root and the real tools', () => checkKernelPrereqs());
 
-test('conntrack -E: the events of b, line for line as the kernel prints them, phase by phase', { timeout: 90_000 }, async () => {
+test('conntrack -E: the events of b, line for line as the kernel prints them, phase by phase', { timeout: 90_000 }, async (tc) => {
   const { engine, kernel, nsA, nsB, stops, destroy } = await echoPair();
   let watch: KernelWatch | null = null;
   /** The held deleters, released in the end whatever happened. */
@@ -311,6 +315,7 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
     };
     /** A deletion on b, half a second after the entries' last packets on both sides; the
      *  kernel's deleter kept from exiting until its events were printed. */
+    let lateDelete = false;
     const userspace = async (line: string) => {
       engine.console('b', ['sleep 0.5']);
       const age = performance.now() - Math.min(...lastPacket.values());
@@ -319,8 +324,11 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       assert.ok(e);
       await caughtUp();
       const r = { kernel: await held.release(), engine: { stdout: e.stdout, stderr: e.stderr, code: e.code } };
-      // (deleted later, the kernel's entries would show a second less left than the engine's)
-      assert.ok(age < 800, `${line} started ${Math.round(age)} ms after the oldest entry's last packet: too late to compare timeouts (machine too busy?)`);
+      // Deleted later, the kernel's entries may show a second less left than the engine's: on
+      // a machine too busy to start it in time, the DESTROY lines' timeouts may be a second
+      // short in this phase (said in the test's output), everything else compared as usual.
+      lateDelete = age >= 800;
+      if (lateDelete) tc.diagnostic(`${line} started ${Math.round(age)} ms after the oldest entry's last packet: DESTROY timeouts compared to the second`);
       assert.deepEqual(r.engine, { ...r.kernel, stdout: r.engine.stdout }, `${line}: stderr and exit status`);
       return r;
     };
@@ -332,7 +340,8 @@ test('conntrack -E: the events of b, line for line as the kernel prints them, ph
       };
       const sets = opts.sets ?? ((l: string[]) => l);
       const e = lines(o.engine.stdout);
-      const k = sets(ticked(lines(o.kernel.stdout), e));
+      const k = sets(ticked(lines(o.kernel.stdout), e, lateDelete));
+      lateDelete = false;
       assert.deepEqual(sets(e), k, `${what}: stdout\n--- kernel\n${o.kernel.stdout}--- engine\n${o.engine.stdout}`);
       assert.deepEqual([o.engine.stderr, o.engine.code], [o.kernel.stderr, o.kernel.code], `${what}: stderr and exit status`);
       return k;
