@@ -155,6 +155,11 @@ function statusBits(e: CtEntry): number {
   return v;
 }
 
+/** The status bits a --status mask names (statusBits the other way). */
+function maskBits(mask: number): CtStatusBit[] {
+  return (Object.keys(IPS) as CtStatusBit[]).filter((b) => mask & (IPS[b] ?? 0));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Value parsing as the C library does it
 
@@ -873,7 +878,7 @@ function update(table: ConntrackTable, p: Parsed, now: number, out: (o: string, 
   const changes: { e: CtEntry; mark: number; status: CtStatusBit[] }[] = [];
   for (const e of rows) {
     const m = mark ? ((e.mark & ~mark.mask) ^ mark.value) >>> 0 : e.mark;
-    const status = (Object.keys(IPS) as CtStatusBit[]).filter((b) => add & (IPS[b] ?? 0) && !e.status.has(b));
+    const status = maskBits(add).filter((b) => !e.status.has(b));
     // (a -t always differs: the kernel's remaining time has gone below the whole seconds set)
     const same = m === e.mark && status.length === 0 && p.timeout === undefined && (state === undefined || !e.tcp || e.tcp.state === state);
     if (same) continue;
@@ -892,7 +897,8 @@ function update(table: ConntrackTable, p: Parsed, now: number, out: (o: string, 
     asUserspace(userspace(now), () => table.updated(e, now));
   }
   const lines: string[] = [];
-  for (let k = 1; k <= changes.length; k++) if (k % 3 === 1) lines.push(render(changes[(2 * k + 1) / 3 - 1].e, p, now, 2));
+  // (k = 3i+1 prints the (2k+1)/3-th = (2i+1)-th entry)
+  for (let i = 0; 3 * i < changes.length; i++) lines.push(render(changes[2 * i].e, p, now, 2));
   return out(listing(lines, p, 'bare'), summary('U', changes.length), changes.length === 0 ? OTHER_PROBLEM : 0, changes.length > 0);
 }
 
@@ -916,7 +922,7 @@ function create(table: ConntrackTable, p: Parsed, now: number, out: (o: string, 
   const reply = hasReply
     ? mk(p.replySrc!.addr, p.replyDst!.addr, pt.replySport ?? pt.origDport ?? 0, pt.replyDport ?? pt.origSport ?? 0, reverse[type] ?? type)
     : mk(orig.dst, orig.src, orig.dport, orig.sport, reverse[type] ?? type);
-  const status = (Object.keys(IPS) as CtStatusBit[]).filter((b) => p.status && p.status.set & (IPS[b] ?? 0));
+  const status = maskBits(p.status?.set ?? 0);
   const e = asUserspace(userspace(now), () => table.insert(orig, reply, now, { timeout: p.timeout ?? 0, status, mark: p.mark?.value, tcpState: p.tcpState as TcpState | undefined }));
   if (!e) return out('', `${PREFIX}Operation failed: Such conntrack exists, try -U to update\n`, OTHER_PROBLEM);
   return out('', summary(p.cmd === 'A' ? 'A' : 'I', 1), 0, true);
