@@ -250,8 +250,8 @@ export class IpsetStore {
     const s = this.find(name);
     if (!s) return;
     const now = this.clock();
-    s.set.gc(now);
     if (s.set instanceof ListSet) {
+      // (memberNames leaves expired members out; kadtOne collects each member set's garbage)
       for (const member of s.set.memberNames(now)) {
         const m = this.find(member);
         if (m && !(m.set instanceof ListSet) && this.kadtOne(m.set, cmd, pkt, dirs, opts, now)) return;

@@ -3,7 +3,7 @@
 // from then on it matches no more (`!`: the other way round). What is left is the rule's
 // state, kept with the lab's runtime; iptables shows the quota it was given.
 
-import type { MatchModule } from '../types.ts';
+import type { MatchCtx, MatchModule } from '../types.ts';
 import { X6Table, xtFail, xtStrtoul } from '../xtables-parse.ts';
 
 export interface QuotaData {
@@ -35,8 +35,7 @@ export const quotaMatch: MatchModule<QuotaData> = {
   save: (d) => `${d.invert ? ' !' : ''} --quota ${d.text}`,
   list: (d) => ` quota: ${d.text} bytes`,
   match(d, ctx) {
-    const idx = ctx.rule.matches.findIndex((m) => m.data === d);
-    const left = ctx.host.ruleState(ctx.rule, `quota-${idx}`, () => ({ bytes: d.quota }));
+    const left = budget(d, ctx);
     if (left.bytes >= ctx.pkt.len) {
       left.bytes -= ctx.pkt.len;
       return !d.invert;
@@ -45,8 +44,13 @@ export const quotaMatch: MatchModule<QuotaData> = {
     return d.invert;
   },
   why: (d, ctx) => {
-    const idx = ctx.rule.matches.findIndex((m) => m.data === d);
-    const left = ctx.host.ruleState(ctx.rule, `quota-${idx}`, () => ({ bytes: d.quota }));
-    return d.invert ? `${left.bytes} bytes of quota left` : `quota used up (${left.bytes} bytes left, packet ${ctx.pkt.len})`;
+    const left = budget(d, ctx).bytes;
+    return d.invert ? `${left} bytes of quota left` : `quota used up (${left} bytes left, packet ${ctx.pkt.len})`;
   },
 };
+
+/** What is left of the quota: the rule's state, one per quota match of the rule. */
+function budget(d: QuotaData, ctx: MatchCtx): { bytes: number } {
+  const idx = ctx.rule.matches.findIndex((m) => m.data === d);
+  return ctx.host.ruleState(ctx.rule, `quota-${idx}`, () => ({ bytes: d.quota }));
+}
