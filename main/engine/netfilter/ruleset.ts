@@ -765,7 +765,6 @@ export class TableState {
   }
 }
 
-/** A copy of a rule (its match/target data are shared: they never change). */
 /** A rule as a restore makes it from the same line: the same tests and target (shared: they
  *  are not changed once parsed), counting from zero, no origin. Every field is written, in
  *  the parser's order (one object shape for all rules). */
@@ -785,6 +784,7 @@ export function freshCopy(r: Rule): Rule {
   };
 }
 
+/** A copy of a rule (its match/target data are shared: they never change). */
 export function copyRule(r: Rule): Rule {
   return { ...r, matches: r.matches.slice(), target: r.target ? { ...r.target } : undefined };
 }

@@ -127,7 +127,6 @@ export function parseLooseIPv4(s: string): IPv4 | null {
   return n >>> 0;
 }
 
-/** get_unsigned()/get_u32(): decimal, 0x hex or 0 octal. */
 /**
  * iproute2's ll_addr_a2n: a link-layer address as colon-separated bytes, each read by C's
  * sscanf("%x") (leading blanks, a sign, a 0x prefix, then hex digits up to the first other
@@ -150,6 +149,7 @@ export function llAddr(arg: string, max = 32): number[] {
   return out;
 }
 
+/** get_unsigned()/get_u32(): decimal, 0x hex or 0 octal. */
 export function getUnsigned(s: string): number | null {
   let v: number;
   if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = parseInt(s.slice(2), 16);

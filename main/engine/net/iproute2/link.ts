@@ -233,7 +233,7 @@ function parseLinkArgs(args: Args, forAdd: boolean): LinkReq {
     if (w === 'up') req.up = true;
     else if (w === 'down') req.up = false;
     else if (w === 'name') req.newName = args.next();
-    else if (matches(w, 'address')) req.mac = macArg(args.next());
+    else if (matches(w, 'address')) req.mac = llAddr(args.next());
     else if (w === 'mtu') {
       const v = args.next();
       const n = getUnsigned(v);
@@ -272,16 +272,12 @@ function parseVethPeer(args: Args, req: LinkReq): void {
   while (!args.done) {
     const x = args.shift();
     if (x === 'name') req.peerName = args.next();
-    else if (matches(x, 'address')) req.peerMac = macArg(args.next());
+    else if (matches(x, 'address')) req.peerMac = llAddr(args.next());
     else {
       if (req.peerName !== undefined) duparg2('dev', x);
       req.peerName = x;
     }
   }
-}
-
-function macArg(v: string): number[] {
-  return llAddr(v);
 }
 
 /** The link-layer address length of a device (dev->addr_len): an ipip tunnel's is its IPv4
