@@ -1,6 +1,6 @@
 // What the client tools print when an ICMP error answers them, on the real kernel and in the
 // lab: `nc -zv` (connect()'s errno for every REJECT --reject-with on a router, and for a SYN
-// whose TTL runs out there) and `ping` (iputils' name for each error, and a time exceeded for
+// whose TTL runs out there), `nc -zuv` (a UDP socket's error, or none, for each of them) and `ping` (iputils' name for each error, and a time exceeded for
 // an echo request sent with -t 1; -I with an address or a device). The same lab on both sides (client, router, server); stdout,
 // stderr and exit status compared command by command. ping's times are the only thing
 // normalised: the kernel's clock runs. Each command sends from an address of its
@@ -23,6 +23,7 @@ const router = rulesText({
   filter: [
     ...REJECTS.map((w, i) => `-A FORWARD -p tcp -m tcp --dport ${91 + i} -j REJECT --reject-with ${w}`),
     ...REJECTS.map((w, i) => `-A FORWARD -s 10.0.1.${40 + i}/32 -p icmp -j REJECT --reject-with ${w}`),
+    ...REJECTS.map((w, i) => `-A FORWARD -p udp -m udp --dport ${91 + i} -j REJECT --reject-with ${w}`),
   ],
 });
 
@@ -47,6 +48,10 @@ test('nc and ping answered by ICMP errors: the same errno texts, messages and ex
     const commands: string[][] = [
       ...REJECTS.map((_, i) => ['nc', '-zv', '-w', '3', '-s', `10.0.1.${10 + i}`, '10.0.2.2', String(91 + i)]),
       ['nc', '-zv', '-w', '3', '-s', '10.0.1.20', '10.0.2.2', '81'],
+      // a UDP socket fails on the fatal errors only (net and host unreachable are soft)
+      ...REJECTS.map((_, i) => ['nc', '-zuv', '-w', '1', '-s', `10.0.1.${25 + i}`, '10.0.2.2', String(91 + i)]),
+      // dig from the client's own address (five errors: within the kernel's burst of six)
+      ...[93, 96, 91, 94, 95].map((port) => ['dig', '+tries=1', '+time=1', '@10.0.2.2', '-p', String(port), 'example.com']),
       ['ping', '-c', '1', '-W', '1', '-t', '1', '-I', '10.0.1.21', '10.0.2.2'],
       ...REJECTS.map((_, i) => ['ping', '-c', '1', '-W', '1', '-I', `10.0.1.${40 + i}`, '10.0.2.2']),
       // -I: a device (its primary address named), an address not the host's, no such device

@@ -67,6 +67,18 @@ export function connectOutcome(run: TraceRun, from: string, ip: string, budgetMs
   return { kind: 'timeout', ip, elapsedMs: Math.min(budgetMs, SYN_TIMEOUT_MS) };
 }
 
+/** What a connected UDP socket learns of one datagram: an ICMP error it takes (udpSocketError),
+ *  or nothing (`timeout`: no error; the datagram may have arrived). */
+function datagramOutcome(run: TraceRun, from: string, ip: string): ConnectOutcome {
+  const w = run.walk;
+  // (no route: send() fails at once; an ARP that goes unanswered is a host unreachable the
+  // kernel reports to itself, a soft error)
+  if (w.outcome === 'unroutable' && w.endHost === from) return w.reason.includes('ARP') ? { kind: 'timeout', ip, elapsedMs: 0 } : connectOutcome(run, from, ip, 0);
+  const r = run.reply;
+  if (r && r.outcome === 'delivered' && r.endHost === from && r.final.proto === PROTO.icmp) return udpSocketError(ip, r.final.icmpType, r.final.icmpCode) ?? { kind: 'timeout', ip, elapsedMs: 0 };
+  return { kind: 'timeout', ip, elapsedMs: 0 };
+}
+
 /**
  * How connect() ends when an ICMP error answers its SYN (tcp_v4_err; seen on the kernel with
  * nc): port unreachable is a refusal; protocol unreachable ENOPROTOOPT; net unreachable and
@@ -79,6 +91,21 @@ function icmpConnectError(ip: string, type: number, code: number): ConnectOutcom
   const soft = type === 11 || code === 13;
   const errno = type === 3 && code === 2 ? 'ENOPROTOOPT' : type === 3 && (code === 0 || code === 6 || code === 9 || code === 11) ? 'ENETUNREACH' : 'EHOSTUNREACH';
   return { kind: 'unreachable', ip, errno, elapsedMs: soft ? 1020 : 1 };
+}
+
+/** Destination-unreachable codes whose error icmp_err_convert marks fatal. */
+const FATAL_UNREACH = new Set([2, 3, 4, 6, 7, 8, 9, 10, 13, 14, 15]);
+
+/**
+ * What a connected UDP socket makes of an ICMP error quoting its datagram (__udp4_lib_err,
+ * without IP_RECVERR): a fatal one fails the socket's next call (port unreachable as
+ * ECONNREFUSED); a soft one (net or host unreachable, a time exceeded) is dropped: null, the
+ * datagram looks sent. Seen on the kernel: a REJECT --reject-with icmp-net-unreachable leaves
+ * `nc -u` and a UDP probe waiting, icmp-host-prohibited fails them.
+ */
+export function udpSocketError(ip: string, type: number, code: number): ConnectOutcome | null {
+  if (type !== 3 || !FATAL_UNREACH.has(code)) return null;
+  return icmpConnectError(ip, type, code);
 }
 
 /** The resolver configuration of a host: a pod's is the kubelet's, a node's points at its gateway. */
@@ -149,7 +176,7 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     return {
       send: (bytes) => {
         const pkt: Packet = { src: 0, dst, proto: PROTO.udp, sport, dport: port, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 28 + bytes, mark: 0 };
-        return connectOutcome(lab.probe(host, pkt), host, ip, 0);
+        return datagramOutcome(lab.probe(host, pkt), host, ip);
       },
     };
   };
@@ -159,7 +186,13 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     const pkt: Packet = { src: 0, dst, proto: PROTO.udp, sport: ephemeralPort(lab.random), dport: port, tcpFlags: 0, icmpType: 0, icmpCode: 0, icmpId: 0, ttl: 64, len: 28 + encodeMessage(query, true).length, mark: 0 };
     const run = lab.probe(host, pkt);
     const at = run.walk.delivered?.host;
-    if (run.walk.outcome === 'refused' && run.reply?.endHost === host) return { kind: 'refused' as const };
+    // (a port unreachable from the server's stack or a REJECT on the way: the socket's error)
+    const back = run.reply;
+    if (back && back.outcome === 'delivered' && back.endHost === host && back.final.proto === PROTO.icmp) {
+      const err = udpSocketError(server, back.final.icmpType, back.final.icmpCode);
+      if (err?.kind === 'refused') return { kind: 'refused' as const };
+      if (err?.kind === 'unreachable') return { kind: 'unreachable' as const, errno: err.errno };
+    }
     if (!at || !lab.kube || !lab.isDnsServer(at)) return { kind: 'timeout' as const };
     if (!run.reply || run.reply.outcome !== 'delivered' || run.reply.endHost !== host) return { kind: 'timeout' as const };
     const bytes = coreDns().serveBytes(encodeMessage(query, true));

@@ -116,12 +116,14 @@ export function searchCandidates(name: string, rc: Pick<ResolvConf, 'search' | '
 
 // ---- walking the search list ----------------------------------------------------------------
 
-/** What came back for one query: a reply, or none (no answer within the timeout, or ICMP port unreachable). */
+/** What came back for one query: a reply, or none (no answer within the timeout, an ICMP port
+ *  unreachable, or another ICMP error the socket takes: see udpSocketError). */
 export type DnsExchange =
   /** `size` is the reply's wire length (dig's MSG SIZE), `rttMs` the time it took (dig's Query time). */
   | { kind: 'reply'; reply: DnsMessage; size?: number; rttMs?: number }
   | { kind: 'timeout' }
-  | { kind: 'refused' };
+  | { kind: 'refused' }
+  | { kind: 'unreachable'; errno: 'EHOSTUNREACH' | 'ENETUNREACH' | 'ENOPROTOOPT' };
 
 /** Sends one query to a server; the lab traces it as a UDP packet to `server`:`port` (53). */
 export type DnsAsk = (server: string, query: DnsMessage, port?: number) => DnsExchange;
@@ -161,6 +163,8 @@ export interface StubOptions {
 }
 
 function classify(ex: DnsExchange): Verdict {
+  // (a socket error of another kind ends the query as a refusal does: the stub goes on)
+  if (ex.kind === 'unreachable') return 'refused';
   if (ex.kind !== 'reply') return ex.kind;
   const r = ex.reply;
   if (r.rcode === RCODE.NXDOMAIN) return 'nxdomain';

@@ -3,7 +3,7 @@
 // texts, the clock). Everything here is plain data; the tools never touch the network.
 
 import { TYPE_CODES } from '../../kube/dns/message.ts';
-import { gaiError, stubResolve, type DnsAsk, type ResolvConf, type StubResult, type Verdict } from '../../kube/dns/resolver.ts';
+import { gaiError, stubResolve, type DnsAsk, type DnsExchange, type ResolvConf, type StubResult, type Verdict } from '../../kube/dns/resolver.ts';
 
 /** The end of a connect(): what the SYN met on its way (traced by the lab). */
 export type ConnectOutcome =
@@ -24,6 +24,13 @@ export const ERRNO_TEXT = {
   ENOPROTOOPT: 'Protocol not available',
   EINPROGRESS: 'Operation now in progress',
 } as const;
+
+/** How BIND's tools (dig, nslookup) name a query's socket error (isc_result_totext). */
+export function exchangeErrorText(ex: Exclude<DnsExchange, { kind: 'reply' }>): string {
+  if (ex.kind === 'timeout') return 'timed out';
+  if (ex.kind === 'refused') return 'connection refused';
+  return ex.errno === 'EHOSTUNREACH' ? 'host unreachable' : ex.errno === 'ENETUNREACH' ? 'network unreachable' : 'invalid protocol';
+}
 
 export function outcomeErrno(o: ConnectOutcome): keyof typeof ERRNO_TEXT | null {
   switch (o.kind) {

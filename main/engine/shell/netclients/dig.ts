@@ -9,7 +9,7 @@ import { reverseName } from '../../kube/dns/records.ts';
 import type { DnsExchange } from '../../kube/dns/resolver.ts';
 import { fail, type CommandResult } from '../types.ts';
 import { bindCandidates } from './nslookup.ts';
-import { ctimeUTC, isIPv4Literal, randomId, type NetEnv } from './common.ts';
+import { ctimeUTC, exchangeErrorText, isIPv4Literal, randomId, type NetEnv } from './common.ts';
 
 export const DIG_VERSION = '9.18.49-1~deb12u3-Debian';
 
@@ -184,7 +184,7 @@ export function dig(argv: string[], _stdin: string, env: DigEnv): CommandResult 
       if (ex.kind === 'reply') {
         reply = ex.reply;
         exchange = ex;
-      } else out += `;; communications error to ${server}#${req.port}: ${ex.kind === 'timeout' ? 'timed out' : 'connection refused'}\n`;
+      } else out += `;; communications error to ${server}#${req.port}: ${exchangeErrorText(ex)}\n`;
     }
     if (!reply) {
       return { stdout: out + banner() + ';; no servers could be reached\n', stderr: '', code: 9, changed: false };

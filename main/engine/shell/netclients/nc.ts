@@ -3,7 +3,8 @@
 // tells); without -z it connects and relays stdin, printing what the peer sends back.
 // With -u a "connection" is a connected UDP socket, which sends nothing by itself: only -v
 // tests the port (udptest: an "X" datagram, a second, then one a second for -w seconds, 3 by
-// default — an ICMP port unreachable after the first fails the port, silently); without -z,
+// default — an ICMP port unreachable after the first fails the port, silently; no other
+// error does); without -z,
 // stdin goes out as one datagram. Checked against the real tool in
 // test/kernel/netclients-format.test.ts (and its packets in test/engine/netclients).
 
@@ -182,9 +183,10 @@ function ncUdp(req: NcRequest, stdin: string, addresses: readonly string[], udp:
     }
     if (!sock) continue;
     if (req.verbose) {
-      // udptest: an ICMP error for the first X makes the second write fail; then one X a second
-      const first = sock.send(1).kind;
-      if (first === 'refused' || first === 'unreachable') continue;
+      // udptest: a port unreachable for the first X makes the second write fail (ECONNREFUSED);
+      // then one X a second. Only ECONNREFUSED fails the port: the socket's other errors
+      // (EHOSTUNREACH for a host prohibited, ...) fail a write that udptest does not look at.
+      if (sock.send(1).kind === 'refused') continue;
       sock.send(1);
       for (let i = 0; i < (req.timeoutSec ?? 3); i++) sock.send(1);
       const who = ip === req.host ? req.host : `${req.host} (${ip})`;

@@ -16,7 +16,7 @@
 import { fqdn, makeQuery, RCODE, rdataText, typeCode, TYPE_CODES, type DnsMessage, type ResourceRecord } from '../../kube/dns/message.ts';
 import { reverseName } from '../../kube/dns/records.ts';
 import { fail, type CommandResult } from '../types.ts';
-import { isIPv4Literal, randomId, type NetEnv } from './common.ts';
+import { exchangeErrorText, isIPv4Literal, randomId, type NetEnv } from './common.ts';
 
 export type NslookupProfile = 'bind9.9' | 'bind9.18';
 
@@ -215,7 +215,7 @@ export function nslookup(argv: string[], _stdin: string, env: NslookupEnv): Comm
       for (let attempt = 0; attempt < tries && !reply; attempt++) {
         const outcome = env.ask(server, makeQuery(randomId(env.random), names[i], lookup.type, { rd: req.recurse }));
         if (outcome.kind === 'reply') reply = outcome.reply;
-        else if (modern) out += `;; communications error to ${server}#${req.port}: ${outcome.kind === 'timeout' ? 'timed out' : 'connection refused'}\n`;
+        else if (modern) out += `;; communications error to ${server}#${req.port}: ${exchangeErrorText(outcome)}\n`;
       }
       if (!reply) {
         out += modern ? ';; no servers could be reached\n' : ';; connection timed out; no servers could be reached\n';
