@@ -8,6 +8,7 @@ import type { LabDoc } from '../../shared/lab.ts';
 import { Lab } from '../../main/engine/lab.ts';
 import type { TraceJson, WalkJson } from '../../main/engine/datapath/report.ts';
 import { buildKernelLab, type KernelLab } from './harness/build.ts';
+import { udpSocketError } from '../../main/engine/cluster/net-clients.ts';
 import type { ProbeOutcome, ProbeResult, ProbeSpec } from './harness/probe.ts';
 
 export interface Probe extends ProbeSpec {
@@ -38,14 +39,14 @@ export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: s
     case 'rejected':
       if (!backOk) return { outcome: 'timeout' };
       if (!icmp || (icmp.type === 3 && icmp.code === 3)) return { outcome: 'refused' };
-      return { outcome: 'unreachable' };
+      return udpIgnores(j, icmp) ? { outcome: 'timeout' } : { outcome: 'unreachable' };
     case 'dropped':
       // a time exceeded on the way: an echo's probe and a connect() see it (after one SYN
       // retransmission), a UDP socket ignores it (a soft error)
       if (backOk && icmp?.type === 11 && (j.packet.proto === 'icmp' || j.packet.proto === 'tcp')) return { outcome: 'unreachable' };
       return { outcome: 'timeout' };
     case 'unroutable': {
-      if (backOk && icmp?.type === 3) return { outcome: 'unreachable' };
+      if (backOk && icmp?.type === 3) return udpIgnores(j, icmp) ? { outcome: 'timeout' } : { outcome: 'unreachable' };
       // a failed route lookup at the sender itself fails connect() at once; an unanswered
       // ARP takes seconds (longer than a probe waits)
       const arp = j.events.some((e) => e.kind === 'unroutable' && e.text.startsWith('no neighbour answers ARP'));
@@ -55,7 +56,12 @@ export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: s
   }
 }
 
-function traceFor(lab: Lab, p: ProbeSpec): TraceJson {
+/** A UDP probe's socket drops the soft ICMP errors (net or host unreachable): it waits on. */
+function udpIgnores(j: TraceJson, icmp: { type: number; code: number }): boolean {
+  return j.packet.proto === 'udp' && udpSocketError('', icmp.type, icmp.code) === null;
+}
+
+export function traceFor(lab: Lab, p: ProbeSpec): TraceJson {
   const from = p.src ? `${p.src}@${p.from}` : p.from;
   const to = p.proto === 'icmp' ? p.to : `${p.to}:${p.port}`;
   return lab.trace({ from, to, proto: p.proto, sport: p.sport, keep: true }).json;

@@ -189,7 +189,8 @@ function udpOnce(p) {
     sock.bind({ address: p.src ?? '0.0.0.0', port: p.sport, exclusive: true }, () => {
       sock.connect(p.port, p.to, (err) => {
         if (err) return finish({ ...outcomeOfError(err), code: err.code });
-        sock.send('probe\n', (e) => {
+        // (4 bytes: the engine's datagram is 32 bytes long)
+        sock.send('kpl\n', (e) => {
           if (e) finish({ ...outcomeOfError(e), code: e.code });
         });
       });

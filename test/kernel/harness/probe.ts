@@ -210,7 +210,8 @@ const SEND_ERRNO: Record<number, { outcome: ProbeOutcome; name: string }> = {
  */
 export async function icmpProbe(ns: string, spec: ProbeSpec): Promise<ProbeResult> {
   const timeoutMs = spec.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const r = await run(['ip', 'netns', 'exec', ns, 'perl', ICMP_ECHO, spec.to, spec.src ?? '-', String(timeoutMs)], {
+  // (the engine's echo: ping's 84-byte packet, the probe's source port as its id)
+  const r = await run(['ip', 'netns', 'exec', ns, 'perl', ICMP_ECHO, spec.to, spec.src ?? '-', String(timeoutMs), '56', String(spec.sport ?? DEFAULT_SPORT)], {
     timeoutMs: timeoutMs + 5000,
   });
   const line = r.stdout.trim();
