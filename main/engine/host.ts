@@ -98,7 +98,7 @@ export class Host implements WalkHost {
   private makeEnv(): HostEnv {
     return {
       addrType: (addr, iface) => this.net.addrType(addr, iface),
-      ipsetTest: (name, pkt, dirs) => this.ipsets.test(name, pkt, dirs),
+      ipsetTest: (name, pkt, dirs, opts) => this.ipsets.test(name, pkt, dirs, opts),
       ipsetAdt: (cmd, name, pkt, dirs, opts) => this.ipsets.kadt(name, cmd, pkt, dirs, opts),
       random: () => this.lab.random(),
       chance: (p) => this.lab.chance(p),

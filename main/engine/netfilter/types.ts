@@ -152,13 +152,28 @@ export type AddrType =
   | 'UNSPEC' | 'UNICAST' | 'LOCAL' | 'BROADCAST' | 'ANYCAST' | 'MULTICAST'
   | 'BLACKHOLE' | 'UNREACHABLE' | 'PROHIBIT' | 'THROW' | 'NAT' | 'XRESOLVE';
 
+/** What `-m set` asks of a set besides membership: xt_set's flags and counter conditions. */
+export interface SetTestOptions {
+  /** Count the packet in the element that matched (default true; false: `! --update-counters`,
+   *  or a dry run such as "why did this miss"). */
+  updateCounters?: boolean;
+  /** `! --update-subcounters`: the member sets of a list:set do not count it. */
+  updateSubcounters?: boolean;
+  /** `--return-nomatch`: in a set type with nomatch elements, a nomatch element matches and a
+   *  plain one does not. */
+  returnNomatch?: boolean;
+  /** `--packets-*` / `--bytes-*`: what the matching element's counters (this packet counted)
+   *  must pass, in a set with counters; an element that fails them is passed over. */
+  counters?: (packets: bigint, bytes: bigint) => boolean;
+}
+
 /** What a match or target may ask of the host it runs on. Implemented by the datapath. */
 export interface HostEnv {
   /** Route type of `addr` in this host's local/main tables; `iface` restricts the lookup
    *  to that device (`--limit-iface-in/out`). */
   addrType(addr: IPv4, iface?: string): AddrType;
   /** `undefined` when no set of that name exists. `dirs` are the src/dst flags in order. */
-  ipsetTest(name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[]): boolean | undefined;
+  ipsetTest(name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[], opts?: SetTestOptions): boolean | undefined;
   /** `-j SET`: the packet's element added to or deleted from the set (what it refuses ignored). */
   ipsetAdt?(cmd: 'add' | 'del', name: string, pkt: Packet, dirs: readonly ('src' | 'dst')[], opts: { exist: boolean; timeout?: number }): void;
   /** Seeded uniform [0, 1) for `statistic --mode random`. */

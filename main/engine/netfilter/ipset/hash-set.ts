@@ -9,7 +9,7 @@ import type { Packet } from '../types.ts';
 import { HashTable } from './hash-table.ts';
 import type { ExtIn, HashSetJSON, Key } from './hash-table.ts';
 import { NO_EXT } from './hash-table.ts';
-import type { AdtAttrs, CreateAttrs, Dir } from './types.ts';
+import type { AdtAttrs, CreateAttrs, Dir, MatchExt } from './types.ts';
 import { IpsetErrno, clampTimeout } from './types.ts';
 
 export type { HashSetJSON } from './hash-table.ts';
@@ -221,27 +221,26 @@ export class HashSet extends HashTable {
   // -------------------------------------------------------------------------------------
   // Packet tests (the types' kadt functions with IPSET_TEST)
 
-  testPacket(pkt: Packet, dirs: readonly Dir[], now: number, update: boolean): boolean {
+  testPacket(pkt: Packet, dirs: readonly Dir[], now: number, ext: MatchExt): number {
     const dim = this.kind.ports ? 2 : 1;
-    if (dirs.length < dim) return false;
+    if (dirs.length < dim) return 0;
     const addr = dirs[0] === 'src' ? pkt.src : pkt.dst;
-    const counters = update ? { bytes: pkt.len } : undefined;
     let port = 0;
     const proto = pkt.proto;
     if (this.kind.ports) {
-      if (proto <= 0) return false;
+      if (proto <= 0) return 0;
       if (protoWithPorts(proto)) port = dirs[1] === 'src' ? pkt.sport : pkt.dport;
       else if (proto === PROTO_ICMP) port = ((pkt.icmpType & 0xff) << 8) | (pkt.icmpCode & 0xff);
     }
     let ip: number;
     if (this.kind.nets) {
-      if (this.nets.length === 0) return false;
+      if (this.nets.length === 0) return 0;
       ip = addr >>> 0;
     } else {
       ip = (addr & this.bitmask) >>> 0;
-      if (ip === 0) return false;
+      if (ip === 0) return 0;
     }
-    return this.testOne(ip, 32, port, proto, now, counters) > 0;
+    return this.testOne(ip, 32, port, proto, now, ext);
   }
 
   /**

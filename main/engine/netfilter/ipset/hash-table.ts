@@ -14,7 +14,7 @@
 import type { IPv4 } from '../../net/ipv4.ts';
 import { maskOf } from '../../net/ipv4.ts';
 import { bswap16, bswap32, jhash2 } from './jhash.ts';
-import type { CreateAttrs, ElemExt, ExtFlags, HashTypeName, MemberView } from './types.ts';
+import type { CreateAttrs, ElemExt, ExtFlags, HashTypeName, MatchExt, MemberView } from './types.ts';
 import { IpsetErrno, clampTimeout, commentSize, elemLen, expired, remaining } from './types.ts';
 
 const AHASH_INIT_SIZE = 2;
@@ -607,18 +607,20 @@ export class HashTable {
 
   /** mtype_test / mtype_test_cidrs: 1 found, 0 not found, -1 found but nomatch. `cidr` is
    *  the prefix of the tested element; 32 tries every prefix length stored. */
-  protected testOne(ip: number, cidr: number, port: number, proto: number, now: number, counters?: { bytes: number }): number {
+  protected testOne(ip: number, cidr: number, port: number, proto: number, now: number, ext?: MatchExt): number {
     if (this.kind.nets && cidr === 32) {
       for (const [c] of this.nets) {
-        const ret = this.lookup(this.key((ip & maskOf(c)) >>> 0, c, port, proto), now, counters);
+        const ret = this.lookup(this.key((ip & maskOf(c)) >>> 0, c, port, proto), now, ext);
         if (ret !== 0) return ret;
       }
       return 0;
     }
-    return this.lookup(this.key(ip, cidr, port, proto), now, counters);
+    return this.lookup(this.key(ip, cidr, port, proto), now, ext);
   }
 
-  private lookup(d: Key, now: number, counters?: { bytes: number }): number {
+  /** 1: the element is there; -1: there with nomatch; 0: not there (or expired, or failing
+   *  the counter conditions: a less specific prefix is looked at next). */
+  private lookup(d: Key, now: number, ext?: MatchExt): number {
     const bk = this.table.buckets;
     const o = bk.get(this.bucketKey(d.h));
     if (o < 0) return 0;
@@ -627,12 +629,15 @@ export class HashTable {
       const id = slab[o + B_SLOTS + i];
       if (id === DELETED || !this.equal(id, d)) continue;
       // ip_set_match_extensions: expired elements do not match; counters count the
-      // packet before the nomatch flag is looked at.
+      // packet, then the counter conditions are asked, before the nomatch flag is looked at.
       if (this.isExpired(id, now)) continue;
       const x = this.pool.ext[id];
-      if (counters && this.ext.counters && x) {
-        x.packets += 1n;
-        x.bytes += BigInt(counters.bytes);
+      if (ext && this.ext.counters && x) {
+        if (ext.update) {
+          x.packets += 1n;
+          x.bytes += BigInt(ext.bytes);
+        }
+        if (ext.pass && !ext.pass(x.packets, x.bytes)) return 0;
       }
       return this.kind.nets && this.pool.nomatch[id] ? -1 : 1;
     }

@@ -2,7 +2,7 @@
 // matches when one member set matches, tried in list order. Members are kept by name; the
 // store resolves names and counts the references a membership holds.
 
-import type { AdtAttrs, CreateAttrs, ElemExt, ExtFlags, MemberView } from './types.ts';
+import type { AdtAttrs, CreateAttrs, ElemExt, ExtFlags, MatchExt, MemberView } from './types.ts';
 import { IpsetErrno, clampTimeout, commentSize, elemLen, expired, remaining } from './types.ts';
 
 const LIST_MIN_SIZE = 4;
@@ -227,13 +227,16 @@ export class ListSet {
   }
 
   /** list_set_ktest: the first member set that matches decides. */
-  testPacket(now: number, bytes: number, update: boolean, testMember: (name: string) => boolean): boolean {
+  testPacket(now: number, ext: MatchExt, testMember: (name: string) => boolean): boolean {
     for (const e of this.list) {
       if (this.isExpired(e, now)) continue;
       if (!testMember(e.name)) continue;
-      if (update && this.ext.counters) {
-        e.packets += 1n;
-        e.bytes += BigInt(bytes);
+      if (this.ext.counters) {
+        if (ext.update) {
+          e.packets += 1n;
+          e.bytes += BigInt(ext.bytes);
+        }
+        if (ext.pass && !ext.pass(e.packets, e.bytes)) continue;
       }
       return true;
     }

@@ -12,12 +12,12 @@
 // - time: element timeouts count down on the lab clock (`now`), and expired elements are
 //   collected at the next operation on the set (the kernel's gc runs on a timer).
 
-import type { Packet } from '../types.ts';
+import type { Packet, SetTestOptions } from '../types.ts';
 import { HashSet } from './hash-set.ts';
 import type { HashSetJSON } from './hash-set.ts';
 import { ListSet } from './list-set.ts';
 import type { ListSetJSON } from './list-set.ts';
-import type { AdtAttrs, CreateAttrs, Dir, HashTypeName, HeaderView, SetTypeName, SetView } from './types.ts';
+import type { AdtAttrs, CreateAttrs, Dir, HashTypeName, HeaderView, MatchExt, SetTypeName, SetView } from './types.ts';
 import { IpsetErrno, REVISION } from './types.ts';
 
 export type AnySet = HashSet | ListSet;
@@ -39,12 +39,6 @@ export interface IpsetStoreJSON {
 interface Slot {
   name: string;
   set: AnySet;
-}
-
-export interface TestOptions {
-  /** Count the packet in the matching element's counters, as the kernel does for
-   *  `-m set` (default true). Pass false for dry runs such as "why did this miss". */
-  updateCounters?: boolean;
 }
 
 /** splitmix32-style mixing of the seed and a counter: a well spread 32-bit initval. */
@@ -269,19 +263,30 @@ export class IpsetStore {
   }
 
   /** `-m set --match-set NAME dirs`: undefined when no such set exists. */
-  test(name: string, pkt: Packet, dirs: readonly Dir[], opts: TestOptions = {}): boolean | undefined {
+  test(name: string, pkt: Packet, dirs: readonly Dir[], opts: SetTestOptions = {}): boolean | undefined {
     const s = this.find(name);
     if (!s) return undefined;
-    return this.testSet(s.set, pkt, dirs, opts.updateCounters ?? true, 0);
+    return this.testSet(s.set, pkt, dirs, opts, 0);
   }
 
-  private testSet(set: AnySet, pkt: Packet, dirs: readonly Dir[], update: boolean, depth: number): boolean {
+  /** ip_set_test: the set type's test (the element that matched counts the packet, and must
+   *  pass the counter conditions), then --return-nomatch's inversion in a type with nomatch
+   *  elements. */
+  private testSet(set: AnySet, pkt: Packet, dirs: readonly Dir[], opts: SetTestOptions, depth: number): boolean {
     const now = this.clock();
-    if (set instanceof HashSet) return set.testPacket(pkt, dirs, now, update);
+    const ext: MatchExt = { bytes: pkt.len, update: opts.updateCounters ?? true, pass: opts.counters ?? null };
+    if (set instanceof HashSet) {
+      let r = set.testPacket(pkt, dirs, now, ext);
+      if (opts.returnNomatch && set.kind.nets) r = -r;
+      return r > 0;
+    }
     if (depth > 0) return false; // a list:set never holds a list:set
-    return set.testPacket(now, pkt.len, update, (member) => {
-      const m = this.find(member);
-      return m !== undefined && this.testSet(m.set, pkt, dirs, update, depth + 1);
+    // (list_set_ktest: the members are tested without the counter conditions, and count the
+    // packet unless either option says not to)
+    const member: SetTestOptions = { updateCounters: ext.update && (opts.updateSubcounters ?? true), returnNomatch: opts.returnNomatch };
+    return set.testPacket(now, ext, (name) => {
+      const m = this.find(name);
+      return m !== undefined && this.testSet(m.set, pkt, dirs, member, depth + 1);
     });
   }
 

@@ -219,3 +219,11 @@ export function clampTimeout(t: number): number {
   const max = Math.floor(0xffffffff / 1000);
   return t > max ? max : t;
 }
+
+/** What a packet's test does to the element it finds (ip_set_match_extensions): counts the
+ *  packet (`update`, `bytes` long), then asks the counter conditions (`pass`, null: none). */
+export interface MatchExt {
+  bytes: number;
+  update: boolean;
+  pass: ((packets: bigint, bytes: bigint) => boolean) | null;
+}

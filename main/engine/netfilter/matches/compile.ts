@@ -11,7 +11,7 @@ import { ctStateBits } from './conntrack.ts';
 import { MATCHES } from './index.ts';
 import type { MarkMatchData } from './mark.ts';
 import type { PortRange } from './portrange.ts';
-import type { SetMatchData } from './set.ts';
+import { setTestOptions, type SetMatchData } from './set.ts';
 import type { TcpData } from './tcp.ts';
 import type { UdpData } from './udp.ts';
 
@@ -94,8 +94,8 @@ const COMPILERS: Record<string, (data: never) => MatchFn> = {
     return (ctx) => ((states & ctStateBits(ctx.ct)) !== 0) !== inv;
   },
   set: (d: SetMatchData) => {
-    const name = d.name, dirs = d.dirs, inv = d.invert;
-    return (ctx) => (ctx.host.ipsetTest(name, ctx.pkt, dirs) === true) !== inv;
+    const name = d.name, dirs = d.dirs, inv = d.invert, opts = setTestOptions(d);
+    return (ctx) => (ctx.host.ipsetTest(name, ctx.pkt, dirs, opts) === true) !== inv;
   },
 };
 

@@ -1,11 +1,12 @@
 // `-m set [!] --match-set NAME src|dst[,...]`: membership of the packet's addresses/ports in
 // an ipset (revision 4 of libxt_set, what iptables 1.8.9 loads). Calico writes it for every
-// selector peer and named port; kube-proxy's ipset-free mode never does. The counter
-// conditions are kept and printed but, as the kernel does for sets created without the
-// `counters` option (all of the lab's), they do not affect the verdict.
+// selector peer and named port; kube-proxy's ipset-free mode never does. The options act as
+// xt_set makes them act (SetTestOptions): --return-nomatch, ! --update-counters,
+// ! --update-subcounters, and the counter conditions, which only a set created with the
+// `counters` option has counters for (elsewhere they pass).
 
 import { formatIPv4 } from '../../net/ipv4.ts';
-import type { MatchCtx, MatchModule, Packet, ParseCtx } from '../types.ts';
+import type { MatchCtx, MatchModule, Packet, ParseCtx, SetTestOptions } from '../types.ts';
 import { xtFail, xtStrtoul } from '../xtables-parse.ts';
 
 type CounterOp = 'eq' | 'ne' | 'lt' | 'gt';
@@ -51,6 +52,32 @@ function parseCounter(arg: string): string {
   const r = xtStrtoul(arg, 0n, (1n << 64n) - 1n, true);
   if (r === null) xtFail(`Cannot parse ${arg} as a counter value`);
   return r.value.toString();
+}
+
+const COMPARE: Record<CounterOp, (counter: bigint, value: bigint) => boolean> = {
+  eq: (c, v) => c === v,
+  ne: (c, v) => c !== v,
+  lt: (c, v) => c < v,
+  gt: (c, v) => c > v,
+};
+
+const testOptions = new WeakMap<SetMatchData, SetTestOptions>();
+
+/** The rule's options as the set's test takes them (made once per rule). */
+export function setTestOptions(d: SetMatchData): SetTestOptions {
+  let o = testOptions.get(d);
+  if (!o) {
+    o = {};
+    if (d.skipCounterUpdate) o.updateCounters = false;
+    if (d.skipSubcounterUpdate) o.updateSubcounters = false;
+    if (d.returnNomatch) o.returnNomatch = true;
+    const p = d.packets && { test: COMPARE[d.packets.op], value: BigInt(d.packets.value) };
+    const b = d.bytes && { test: COMPARE[d.bytes.op], value: BigInt(d.bytes.value) };
+    // (ip_set_match_counter: both conditions, each true when not given)
+    if (p || b) o.counters = (packets, bytes) => (!p || p.test(packets, p.value)) && (!b || b.test(bytes, b.value));
+    testOptions.set(d, o);
+  }
+  return o;
 }
 
 function counterOpt(d: SetMatchData, which: 'packets' | 'bytes', op: 'eq' | 'lt' | 'gt', arg: string, invert: boolean): void {
@@ -139,11 +166,11 @@ export const setMatch: MatchModule<SetMatchData> = {
   save: (d) => show(d, '--'),
   list: (d) => show(d, ''),
   match(d, ctx: MatchCtx) {
-    const inSet = ctx.host.ipsetTest(d.name, ctx.pkt, d.dirs) === true;
+    const inSet = ctx.host.ipsetTest(d.name, ctx.pkt, d.dirs, setTestOptions(d)) === true;
     return inSet !== d.invert;
   },
   why(d, ctx) {
-    const inSet = ctx.host.ipsetTest(d.name, ctx.pkt, d.dirs);
+    const inSet = ctx.host.ipsetTest(d.name, ctx.pkt, d.dirs, { ...setTestOptions(d), updateCounters: false });
     const dirs = d.dirs.join(',');
     const el = setElement(ctx.pkt, d.dirs);
     if (inSet === undefined) return `set ${d.name} does not exist`;
