@@ -3,13 +3,14 @@
 // negations, interfaces and wildcards, ports and ranges, multiport, iprange, marks, conntrack
 // states, tcp flags, icmp types, length, ttl, addrtype, pkttype, comments; jumps, gotos,
 // RETURN, REJECT variants, MARK, CONNMARK, DNAT, SNAT, MASQUERADE), then probes of every
-// protocol cross it. Both sides must agree on every probe, on the conntrack tables and on which
+// protocol cross it; and a server's raw, nat and filter tables with ipsets of five kinds
+// (set matches, nomatch entries, NOTRACK, REDIRECT, DNAT to itself), probed from the clients. Both sides must agree on every probe, on the conntrack tables and on which
 // rules were hit. The hand-written scenarios of walk-compare say what each feature should do;
 // these look for what no one thought to write down: the features combined in orders no one chose.
 // A failure names its seed and prints the tables, so it can be replayed alone.
 
 import { test } from 'node:test';
-import { labDoc, rulesText, type LabSketch } from './harness/labdoc.ts';
+import { labDoc, rulesText, type JournalSketch, type LabSketch } from './harness/labdoc.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
 import { compareScenario, traceFor, type Probe } from './compare.ts';
 import { Lab } from '../../main/engine/lab.ts';
@@ -59,7 +60,7 @@ function portTest(d: Draw, proto: 'tcp' | 'udp'): string {
 }
 
 /** The tests of one rule (a few of the matches, in a random order). */
-function tests(d: Draw, chain: 'PREROUTING' | 'FORWARD' | 'POSTROUTING' | 'user', needProto = false): string[] {
+function tests(d: Draw, chain: 'PREROUTING' | 'INPUT' | 'FORWARD' | 'POSTROUTING' | 'user', needProto = false): string[] {
   const out: string[] = [];
   const proto: Proto | null = needProto || d.chance(0.7) ? d.pick(['tcp', 'tcp', 'udp', 'icmp'] as const) : null;
   if (proto) out.push(`${!needProto && d.chance(0.1) ? '! ' : ''}-p ${proto}`);
@@ -67,7 +68,7 @@ function tests(d: Draw, chain: 'PREROUTING' | 'FORWARD' | 'POSTROUTING' | 'user'
   if (d.chance(0.4)) out.push(addr(d, '-s', Object.values(CLIENTS)));
   if (d.chance(0.3)) out.push(addr(d, '-d', [...Object.values(SERVERS), ROUTER]));
   if (chain !== 'POSTROUTING' && d.chance(0.25)) out.push(`${d.chance(0.2) ? '! ' : ''}-i ${d.pick(['eth0', 'eth1', 'eth+', 'lo'])}`);
-  if (chain !== 'PREROUTING' && d.chance(0.2)) out.push(`${d.chance(0.2) ? '! ' : ''}-o ${d.pick(['eth0', 'eth1', 'eth+'])}`);
+  if (chain !== 'PREROUTING' && chain !== 'INPUT' && d.chance(0.2)) out.push(`${d.chance(0.2) ? '! ' : ''}-o ${d.pick(['eth0', 'eth1', 'eth+'])}`);
   if (proto && !negProto && proto !== 'icmp' && d.chance(0.6)) out.push(portTest(d, proto));
   if (proto === 'icmp' && !negProto && d.chance(0.5)) out.push(`-m icmp ${d.chance(0.2) ? '! ' : ''}--icmp-type ${d.pick(['echo-request', '8', 'echo-reply', 'any'])}`);
   const extras = [
@@ -155,6 +156,83 @@ function routerTables(d: Draw): string {
   return rulesText({ mangle, nat }) + filterText;
 }
 
+/** The sets a server's rules look up: clients by address, by net (one excepted with nomatch),
+ *  by address and port, by net and port (or ICMP type), and a list of two of them; each filled
+ *  at random. */
+function serverSets(d: Draw): JournalSketch[] {
+  const out: JournalSketch[] = [
+    ['srv1', 'ipset create IPS hash:ip'],
+    ['srv1', 'ipset create NETS hash:net'],
+    ['srv1', 'ipset create IPPORT hash:ip,port'],
+    ['srv1', 'ipset create NETPORT hash:net,port'],
+    ['srv1', 'ipset create LIST list:set'],
+  ];
+  for (const ip of Object.values(CLIENTS)) if (d.chance(0.5)) out.push(['srv1', `ipset add IPS ${ip}`]);
+  out.push(['srv1', `ipset add NETS ${d.pick(['10.0.1.0/24', '10.0.1.2/31', '10.0.0.0/16'])}`]);
+  if (d.chance(0.5)) out.push(['srv1', `ipset add NETS ${d.pick(Object.values(CLIENTS))} nomatch`]);
+  for (let i = d.int(1, 3); i > 0; i--) out.push(['srv1', `ipset -exist add IPPORT ${d.pick(Object.values(CLIENTS))},${d.pick(['tcp:80', 'tcp:443', 'udp:53', 'tcp:8080'])}`]);
+  for (let i = d.int(1, 2); i > 0; i--) out.push(['srv1', `ipset -exist add NETPORT ${d.pick(['10.0.1.0/24', '10.0.1.2/31', '10.0.1.3'])},${d.pick(['tcp:80', 'udp:53', 'tcp:443', 'icmp:echo-request', 'tcp:8000-8100'])}`]);
+  out.push(['srv1', `ipset add LIST ${d.pick(['IPS', 'NETS'])}`], ['srv1', `ipset -exist add LIST ${d.pick(['IPS', 'NETS'])}`]);
+  return out;
+}
+
+function setTest(d: Draw): string {
+  const neg = d.chance(0.25) ? '! ' : '';
+  switch (d.int(0, 4)) {
+    case 0:
+      return `-m set ${neg}--match-set IPS src`;
+    case 1:
+      return `-m set ${neg}--match-set NETS src${!neg && d.chance(0.3) ? ' --return-nomatch' : ''}`;
+    case 2:
+      return `-m set ${neg}--match-set IPPORT src,dst`;
+    case 3:
+      return `-m set ${neg}--match-set NETPORT src,dst`;
+    default:
+      return `-m set ${neg}--match-set LIST src`;
+  }
+}
+
+/**
+ * A server's own tables: raw may leave a client's DNS untracked, nat redirects two ports to
+ * local ones, INPUT and a user chain decide the clients' first packets (sets among the tests),
+ * and OUTPUT sees what the server sends that is neither an answer nor related (what a REJECT
+ * sends is related: the kernel attaches the rejected packet's connection).
+ */
+function serverTables(d: Draw): string {
+  const raw = d.chance(0.3) ? [`-A PREROUTING -p udp -m udp --dport 53 -s ${d.pick(Object.values(CLIENTS))}/32 -j NOTRACK`] : [];
+  const nat: string[] = [];
+  if (d.chance(0.8)) nat.push(['-A PREROUTING -p tcp -m tcp --dport 8443', ...(d.chance(0.4) ? [addr(d, '-s', Object.values(CLIENTS))] : []), '-j REDIRECT --to-ports 443'].join(' '));
+  if (d.chance(0.8)) nat.push(['-A PREROUTING -p udp -m udp --dport 5353', ...(d.chance(0.4) ? [setTest(d)] : []), `-j DNAT --to-destination ${SERVERS.srv1}:53`].join(' '));
+  const filter = ['-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'];
+  const rule = (chain: 'INPUT' | 'C'): string => {
+    const t = tests(d, chain === 'INPUT' ? 'INPUT' : 'user').filter((x) => !/^(! )?-o /.test(x));
+    if (d.chance(0.6)) t.push(setTest(d));
+    const r = d.int(0, 9);
+    const target = chain === 'INPUT' && r < 2 ? '-j C' : chain === 'C' && r < 2 ? '-j RETURN' : r === 2 ? reject(d, t) : r === 3 ? '' : r === 4 ? `-j MARK --set-xmark 0x${d.int(1, 3)}/0xf` : d.chance(0.5) ? '-j ACCEPT' : '-j DROP';
+    return [`-A ${chain}`, ...t, target].filter(Boolean).join(' ');
+  };
+  for (let i = d.int(2, 6); i > 0; i--) filter.push(rule('INPUT'));
+  for (let i = d.int(1, 3); i > 0; i--) filter.push(rule('C'));
+  filter.push('-A OUTPUT -m conntrack --ctstate ESTABLISHED -j ACCEPT', '-A OUTPUT -m conntrack --ctstate RELATED -j ACCEPT');
+  for (let i = d.int(0, 2); i > 0; i--) filter.push(`-A OUTPUT ${d.pick(['-p tcp -m tcp --tcp-flags RST RST', '-p icmp', '-p udp', '-m conntrack --ctstate NEW', '-m conntrack --ctstate UNTRACKED'])} -j ${d.pick(['ACCEPT', 'DROP'])}`);
+  const policy = d.chance(0.3) ? 'DROP' : 'ACCEPT';
+  const filterText = `*filter\n:INPUT ${policy} [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:C - [0:0]\n${filter.map((r) => r + '\n').join('')}COMMIT\n`;
+  return rulesText({ raw, nat }) + filterText;
+}
+
+function serverProbes(d: Draw): Probe[] {
+  const out: Probe[] = [];
+  const n = d.int(10, 14);
+  for (let i = 0; i < n; i++) {
+    const from = d.pick(Object.keys(CLIENTS));
+    const proto = d.pick(['tcp', 'tcp', 'tcp', 'udp', 'udp', 'icmp'] as const);
+    const sport = 40000 + i * 89 + (d.chance(0.3) ? 1500 : 0);
+    if (proto === 'icmp') out.push({ from, to: SERVERS.srv1, proto, sport });
+    else out.push({ from, to: SERVERS.srv1, port: proto === 'udp' ? d.pick([53, 53, 5353, 54]) : d.pick([80, 443, 8080, 8443, 81]), proto, sport });
+  }
+  return out;
+}
+
 function probes(d: Draw): Probe[] {
   const out: Probe[] = [];
   const n = d.int(10, 14);
@@ -178,7 +256,7 @@ function probes(d: Draw): Probe[] {
   return out;
 }
 
-function sketch(router: string): LabSketch {
+function sketch(router: string, server?: { sets: JournalSketch[]; tables: string }): LabSketch {
   return {
     hosts: {
       client: { links: ['eth0 lan1 10.0.1.2/24'], routes: ['default via 10.0.1.1'] },
@@ -187,7 +265,7 @@ function sketch(router: string): LabSketch {
       srv1: { links: ['eth0 lan2 10.0.2.2/24'], listen: ['tcp/80', 'tcp/443', 'tcp/8080', 'udp/53'], routes: ['default via 10.0.2.1'] },
       srv2: { links: ['eth0 lan2 10.0.2.3/24'], listen: ['tcp/80', 'udp/53'], routes: ['default via 10.0.2.1'] },
     },
-    journal: [['router', ['iptables-restore'], router]],
+    journal: [['router', ['iptables-restore'], router], ...(server ? [...server.sets, ['srv1', ['iptables-restore'], server.tables] as JournalSketch] : [])],
   };
 }
 
@@ -221,5 +299,18 @@ for (const seed of SEEDS) {
     const ps = withinIcmpBurst(doc, probes(d));
     for (const line of router.trimEnd().split('\n')) t.diagnostic(line);
     await compareScenario(`seed ${seed}`, doc, ps);
+  });
+}
+
+for (const seed of SEEDS) {
+  test(`random server rules and sets, seed ${seed}`, async (t) => {
+    const d = new Draw(seed);
+    const sets = serverSets(d);
+    const tables = serverTables(d);
+    const doc = labDoc(sketch(rulesText({ filter: [] }), { sets, tables }));
+    const ps = withinIcmpBurst(doc, serverProbes(d));
+    for (const [, argv] of sets) t.diagnostic(typeof argv === 'string' ? argv : argv.join(' '));
+    for (const line of tables.trimEnd().split('\n')) t.diagnostic(line);
+    await compareScenario(`server seed ${seed}`, doc, ps);
   });
 }
