@@ -67,10 +67,12 @@ export function connectOutcome(run: TraceRun, from: string, ip: string, budgetMs
   return { kind: 'timeout', ip, elapsedMs: Math.min(budgetMs, SYN_TIMEOUT_MS) };
 }
 
-/** What a connected UDP socket learns of one datagram: an ICMP error it takes (udpSocketError),
- *  or nothing (`timeout`: no error; the datagram may have arrived). */
-function datagramOutcome(run: TraceRun, from: string, ip: string): ConnectOutcome {
+/** What a connected UDP socket learns of one datagram: its write refused (`denied`: the host's
+ *  own rules dropped or rejected it, NF_DROP on the way out is EPERM), an ICMP error it takes
+ *  (udpSocketError), or nothing (`timeout`: no error; the datagram may have arrived). */
+function datagramOutcome(run: TraceRun, from: string, ip: string): ReturnType<UdpSocket['send']> {
   const w = run.walk;
+  if ((w.outcome === 'dropped' || w.outcome === 'rejected') && w.endHost === from) return { kind: 'denied', ip };
   // (no route: send() fails at once; an ARP that goes unanswered is a host unreachable the
   // kernel reports to itself, a soft error)
   if (w.outcome === 'unroutable' && w.endHost === from) return w.reason.includes('ARP') ? { kind: 'timeout', ip, elapsedMs: 0 } : connectOutcome(run, from, ip, 0);

@@ -115,7 +115,8 @@ export function formatNc(req: NcRequest, res: NcResult): CommandResult {
       }
       // Failures are reported only with -v.
       if (!req.verbose) continue;
-      if (o.kind === 'timeout' && req.timeoutSec !== undefined && o.elapsedMs > req.timeoutSec * 1000) {
+      // (-w: nc's poll gives up when the connect has not ended by then)
+      if (o.kind === 'timeout' && req.timeoutSec !== undefined && o.elapsedMs >= req.timeoutSec * 1000) {
         stderr += `nc: connect to ${who} port ${p.port} (${proto}) timed out: ${ERRNO_TEXT.EINPROGRESS}\n`;
       } else {
         stderr += `nc: connect to ${who} port ${p.port} (${proto}) failed: ${ERRNO_TEXT[outcomeErrno(o) ?? 'ECONNREFUSED']}\n`;
@@ -126,9 +127,10 @@ export function formatNc(req: NcRequest, res: NcResult): CommandResult {
 }
 
 /** A connected UDP socket (-u): each send is one datagram of `bytes` payload bytes, from the
- *  same source port; its outcome says whether an ICMP error came back for it. */
+ *  same source port; its outcome says whether an ICMP error came back for it, or `denied`: the
+ *  write itself failed (EPERM: the host's own rules dropped the datagram on its way out). */
 export interface UdpSocket {
-  send(bytes: number): ConnectOutcome;
+  send(bytes: number): ConnectOutcome | { kind: 'denied'; ip: string };
 }
 
 export interface NcEnv extends NetEnv {
@@ -186,7 +188,9 @@ function ncUdp(req: NcRequest, stdin: string, addresses: readonly string[], udp:
       // udptest: a port unreachable for the first X makes the second write fail (ECONNREFUSED);
       // then one X a second. Only ECONNREFUSED fails the port: the socket's other errors
       // (EHOSTUNREACH for a host prohibited, ...) fail a write that udptest does not look at.
-      if (sock.send(1).kind === 'refused') continue;
+      // (a first write that fails, for whatever reason, fails the port too)
+      const first = sock.send(1).kind;
+      if (first === 'refused' || first === 'denied') continue;
       sock.send(1);
       for (let i = 0; i < (req.timeoutSec ?? 3); i++) sock.send(1);
       const who = ip === req.host ? req.host : `${req.host} (${ip})`;
