@@ -73,6 +73,9 @@ const HOST_SYSCTLS = [
 const NO_IPV6 = ['net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'];
 // A LAN is a plain switch: bridged frames must not go through its namespace's iptables.
 const LAN_SYSCTLS = [
+  // The bridge has no address: an IGMP report it sent from 0.0.0.0 would reach every host's
+  // PREROUTING (a packet the lab's LANs never send).
+  'net.ipv4.igmp_link_local_mcast_reports=0',
   'net.bridge.bridge-nf-call-iptables=0',
   'net.bridge.bridge-nf-call-ip6tables=0',
   'net.bridge.bridge-nf-call-arptables=0',
