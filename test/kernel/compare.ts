@@ -37,10 +37,12 @@ export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: s
     case 'refused':
       return { outcome: backOk ? 'refused' : 'timeout' };
     case 'rejected':
+      if (deniedOnSender(j)) return { outcome: 'error' };
       if (!backOk) return { outcome: 'timeout' };
       if (!icmp || (icmp.type === 3 && icmp.code === 3)) return { outcome: 'refused' };
       return udpIgnores(j, icmp) ? { outcome: 'timeout' } : { outcome: 'unreachable' };
     case 'dropped':
+      if (deniedOnSender(j)) return { outcome: 'error' };
       // a time exceeded on the way: an echo's probe and a connect() see it (after one SYN
       // retransmission), a UDP socket ignores it (a soft error)
       if (backOk && icmp?.type === 11 && (j.packet.proto === 'icmp' || j.packet.proto === 'tcp')) return { outcome: 'unreachable' };
@@ -54,6 +56,14 @@ export function engineOutcome(j: TraceJson): { outcome: ProbeOutcome; server?: s
       return { outcome: arp || transmitted ? 'timeout' : 'unreachable' };
     }
   }
+}
+
+/** A datagram or echo the sender's own rules dropped or rejected on its way out: the write
+ *  fails (EPERM). A SYN's failed write is not reported: TCP sends it again. */
+function deniedOnSender(j: TraceJson): boolean {
+  if (j.packet.proto === 'tcp') return false;
+  const end = j.events.findLast((e) => e.kind === 'drop' || e.kind === 'reject');
+  return end !== undefined && end.host === j.events[0]?.host;
 }
 
 /** A UDP probe's socket drops the soft ICMP errors (net or host unreachable): it waits on. */

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import { labDoc, rulesText, type JournalSketch, type LabSketch } from './harness/labdoc.ts';
 import { checkKernelPrereqs } from './harness/netns.ts';
-import { compareScenario, traceFor, type Probe } from './compare.ts';
+import { compareScenario, engineOutcome, traceFor, type Probe } from './compare.ts';
 import { Lab } from '../../main/engine/lab.ts';
 import type { LabDoc } from '../../shared/lab.ts';
 import { Rng } from '../../main/engine/random.ts';
@@ -220,6 +220,52 @@ function serverTables(d: Draw): string {
   return rulesText({ raw, nat }) + filterText;
 }
 
+/** Addresses the client's nat OUTPUT sends to the servers (virtual: nothing has them). */
+const VIPS = { tcp: '10.99.0.1', udp: '10.99.0.2' } as const;
+
+/**
+ * A client's own tables: mangle and nat OUTPUT (DNAT of two virtual addresses to the servers),
+ * nat POSTROUTING, and a filter OUTPUT chain and a user chain that decide its first packets
+ * (a write they drop fails: EPERM for a datagram or an echo, a SYN sent again).
+ */
+function clientTables(d: Draw): string {
+  const mangle: string[] = [];
+  for (let i = d.int(0, 2); i > 0; i--) mangle.push(['-A OUTPUT', ...tests(d, 'POSTROUTING', true), '-m conntrack --ctstate NEW', `-j MARK --set-xmark 0x${d.int(1, 3)}/0xf`].join(' '));
+  const nat = [
+    `-A OUTPUT -d ${VIPS.tcp}/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination ${d.pick(Object.values(SERVERS))}${d.chance(0.5) ? ':80' : ''}`,
+    `-A OUTPUT -d ${VIPS.udp}/32 -p udp -m udp --dport 53 ${d.chance(0.3) ? '-m mark --mark 0x1/0x1 ' : ''}-j DNAT --to-destination ${SERVERS.srv2}:53`,
+  ];
+  if (d.chance(0.5)) nat.push(['-A POSTROUTING -o eth0', ...tests(d, 'POSTROUTING', true).filter((x) => !/^(! )?-o /.test(x)), d.chance(0.5) ? '-j MASQUERADE' : `-j SNAT --to-source ${CLIENTS.client}`].join(' '));
+  const filter = ['-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT'];
+  const rule = (chain: 'OUTPUT' | 'C'): string => {
+    const t = tests(d, 'POSTROUTING').filter((x) => !/^(! )?-s /.test(x) || d.chance(0.5));
+    if (d.chance(0.3)) t.push(`-m conntrack --ctorigdst ${d.pick([...Object.values(VIPS), ...Object.values(SERVERS)])}`);
+    const r = d.int(0, 9);
+    const target = chain === 'OUTPUT' && r < 2 ? '-j C' : chain === 'C' && r < 2 ? '-j RETURN' : r === 2 ? reject(d, t) : r === 3 ? '' : r === 4 ? `-j MARK --set-xmark 0x${d.int(1, 3)}/0xf` : d.chance(0.6) ? '-j ACCEPT' : '-j DROP';
+    return [`-A ${chain}`, ...t, target].filter(Boolean).join(' ');
+  };
+  for (let i = d.int(2, 5); i > 0; i--) filter.push(rule('OUTPUT'));
+  // (a write refused on the way out, somewhere among them: a datagram's or an echo's fails)
+  const refused = [`-A OUTPUT -p udp -d ${d.pick(Object.values(SERVERS))}/32 ${d.chance(0.5) ? '-j DROP' : '-j REJECT'}`, `-A OUTPUT -p icmp -d ${d.pick(Object.values(SERVERS))}/32 -j ${d.pick(['DROP', 'REJECT'])}`];
+  for (const r of refused) if (d.chance(0.6)) filter.splice(d.int(1, filter.length), 0, r);
+  for (let i = d.int(1, 3); i > 0; i--) filter.push(rule('C'));
+  const filterText = `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ${d.chance(0.3) ? 'DROP' : 'ACCEPT'} [0:0]\n:C - [0:0]\n${filter.map((r) => r + '\n').join('')}COMMIT\n`;
+  return rulesText({ mangle, nat }) + filterText;
+}
+
+function clientProbes(d: Draw): Probe[] {
+  const out: Probe[] = [];
+  const n = d.int(8, 12);
+  for (let i = 0; i < n; i++) {
+    const proto = d.pick(['tcp', 'tcp', 'udp', 'udp', 'icmp'] as const);
+    const sport = 40000 + i * 83 + (d.chance(0.3) ? 1100 : 0);
+    if (proto === 'icmp') out.push({ from: 'client', to: d.pick(Object.values(SERVERS)), proto, sport });
+    else if (d.chance(0.4)) out.push({ from: 'client', to: VIPS[proto], port: proto === 'udp' ? 53 : 80, proto, sport });
+    else out.push({ from: 'client', to: d.pick(Object.values(SERVERS)), port: proto === 'udp' ? 53 : d.pick([80, 443]), proto, sport });
+  }
+  return out;
+}
+
 function serverProbes(d: Draw): Probe[] {
   const out: Probe[] = [];
   const n = d.int(10, 14);
@@ -256,7 +302,7 @@ function probes(d: Draw): Probe[] {
   return out;
 }
 
-function sketch(router: string, server?: { sets: JournalSketch[]; tables: string }): LabSketch {
+function sketch(router: string, server?: { sets: JournalSketch[]; tables: string }, client?: string): LabSketch {
   return {
     hosts: {
       client: { links: ['eth0 lan1 10.0.1.2/24'], routes: ['default via 10.0.1.1'] },
@@ -265,20 +311,27 @@ function sketch(router: string, server?: { sets: JournalSketch[]; tables: string
       srv1: { links: ['eth0 lan2 10.0.2.2/24'], listen: ['tcp/80', 'tcp/443', 'tcp/8080', 'udp/53'], routes: ['default via 10.0.2.1'] },
       srv2: { links: ['eth0 lan2 10.0.2.3/24'], listen: ['tcp/80', 'udp/53'], routes: ['default via 10.0.2.1'] },
     },
-    journal: [['router', ['iptables-restore'], router], ...(server ? [...server.sets, ['srv1', ['iptables-restore'], server.tables] as JournalSketch] : [])],
+    journal: [
+      ['router', ['iptables-restore'], router],
+      ...(server ? [...server.sets, ['srv1', ['iptables-restore'], server.tables] as JournalSketch] : []),
+      ...(client ? [['client', ['iptables-restore'], client] as JournalSketch] : []),
+    ],
   };
 }
 
 /**
  * The probes up to the seventh ICMP error one client would get: the kernel sends a host six at
  * once, then one a second (icmp_ratelimit), which the engine does not model. Which probes meet
- * an error is the engine's word (a wrong one shows as a difference all the same).
+ * an error is the engine's word (a wrong one shows as a difference all the same). Each probe's
+ * outcome in the engine goes to `note` (the test's diagnostics, beside its seed's rules).
  */
-function withinIcmpBurst(doc: LabDoc, probes: Probe[]): Probe[] {
+function withinIcmpBurst(doc: LabDoc, probes: Probe[], note: (line: string) => void): Probe[] {
   const lab = Lab.fromDoc(doc);
   const errors = new Map<string, number>();
   return probes.filter((p) => {
-    const icmp = traceFor(lab, p).reply?.final.icmp;
+    const j = traceFor(lab, p);
+    note(`${p.proto} ${p.from} -> ${p.to}${p.port ? ':' + p.port : ''}: ${engineOutcome(j).outcome} (${j.reason})`);
+    const icmp = j.reply?.final.icmp;
     if (!icmp || icmp.type === 0) return true;
     const n = (errors.get(p.from) ?? 0) + 1;
     errors.set(p.from, n);
@@ -296,7 +349,7 @@ for (const seed of SEEDS) {
     const d = new Draw(seed);
     const router = routerTables(d);
     const doc = labDoc(sketch(router));
-    const ps = withinIcmpBurst(doc, probes(d));
+    const ps = withinIcmpBurst(doc, probes(d), (l) => t.diagnostic(l));
     for (const line of router.trimEnd().split('\n')) t.diagnostic(line);
     await compareScenario(`seed ${seed}`, doc, ps);
   });
@@ -308,9 +361,20 @@ for (const seed of SEEDS) {
     const sets = serverSets(d);
     const tables = serverTables(d);
     const doc = labDoc(sketch(rulesText({ filter: [] }), { sets, tables }));
-    const ps = withinIcmpBurst(doc, serverProbes(d));
+    const ps = withinIcmpBurst(doc, serverProbes(d), (l) => t.diagnostic(l));
     for (const [, argv] of sets) t.diagnostic(typeof argv === 'string' ? argv : argv.join(' '));
     for (const line of tables.trimEnd().split('\n')) t.diagnostic(line);
     await compareScenario(`server seed ${seed}`, doc, ps);
+  });
+}
+
+for (const seed of SEEDS) {
+  test(`random client rules, seed ${seed}`, async (t) => {
+    const d = new Draw(seed);
+    const tables = clientTables(d);
+    const doc = labDoc(sketch(rulesText({ filter: [] }), undefined, tables));
+    const ps = withinIcmpBurst(doc, clientProbes(d), (l) => t.diagnostic(l));
+    for (const line of tables.trimEnd().split('\n')) t.diagnostic(line);
+    await compareScenario(`client seed ${seed}`, doc, ps);
   });
 }
