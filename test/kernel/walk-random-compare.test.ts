@@ -3,7 +3,8 @@
 // negations, interfaces and wildcards, ports and ranges, multiport, iprange, marks, conntrack
 // states, tcp flags, icmp types, length, ttl, addrtype, pkttype, comments; jumps, gotos,
 // RETURN, REJECT variants, MARK, CONNMARK, DNAT, SNAT, MASQUERADE), then probes of every
-// protocol cross it; and a server's raw, nat and filter tables with ipsets of five kinds
+// protocol cross it (FORWARD also with tests that remember earlier packets: nth, recent, quota,
+// a set -j SET fills, a saved connmark); and a server's raw, nat and filter tables with ipsets of five kinds
 // (set matches, nomatch entries, NOTRACK, REDIRECT, DNAT to itself), probed from the clients. Both sides must agree on every probe, on the conntrack tables and on which
 // rules were hit. The hand-written scenarios of walk-compare say what each feature should do;
 // these look for what no one thought to write down: the features combined in orders no one chose.
@@ -143,11 +144,25 @@ function routerTables(d: Draw): string {
     if (r === 4) return reject(d, t);
     if (r === 5) return '';
     if (r === 6) return `-j MARK --set-xmark 0x${d.int(1, 3)}/0xf`;
+    if (r === 7) return d.pick(['-j SET --add-set DYN src', '-j SET --add-set DYN dst --exist', '-j CONNMARK --save-mark', '-j CONNMARK --restore-mark']);
     return d.chance(0.5) ? '-j ACCEPT' : '-j DROP';
   };
+  // Tests whose answer depends on the packets before (both sides see the same first packets in
+  // the same order): nth, recent lists, a quota, the set that -j SET fills, a saved connmark.
+  const stateful = (): string =>
+    d.pick([
+      () => `-m statistic --mode nth --every ${d.int(2, 3)} --packet ${d.int(0, 1)}`,
+      () => `-m recent --set --name R${d.int(1, 2)} ${d.pick(['--rsource', '--rdest'])}`,
+      () => `-m recent ${d.chance(0.2) ? '! ' : ''}--rcheck --seconds 60 --name R${d.int(1, 2)}`,
+      () => `-m recent --update --name R${d.int(1, 2)}`,
+      () => `-m quota --quota ${d.pick([100, 200, 400])}`,
+      () => `-m set ${d.chance(0.2) ? '! ' : ''}--match-set DYN ${d.pick(['src', 'dst'])}`,
+      () => `-m connmark --mark ${d.pick(['0x1', '0x2/0x2', '0x3'])}`,
+    ])();
   for (const chain of ['FORWARD', 'A', 'B'] as const) {
     for (let i = d.int(chain === 'FORWARD' ? 2 : 1, chain === 'FORWARD' ? 6 : 4); i > 0; i--) {
       const t = tests(d, chain === 'FORWARD' ? 'FORWARD' : 'user');
+      if (d.chance(0.35)) t.push(stateful());
       filter.push([`-A ${chain}`, ...t, verdict(chain, t)].filter(Boolean).join(' '));
     }
   }
@@ -312,6 +327,7 @@ function sketch(router: string, server?: { sets: JournalSketch[]; tables: string
       srv2: { links: ['eth0 lan2 10.0.2.3/24'], listen: ['tcp/80', 'udp/53'], routes: ['default via 10.0.2.1'] },
     },
     journal: [
+      ['router', 'ipset create DYN hash:ip'],
       ['router', ['iptables-restore'], router],
       ...(server ? [...server.sets, ['srv1', ['iptables-restore'], server.tables] as JournalSketch] : []),
       ...(client ? [['client', ['iptables-restore'], client] as JournalSketch] : []),
