@@ -255,6 +255,8 @@ function clientTables(d: Draw): string {
   const rule = (chain: 'OUTPUT' | 'C'): string => {
     const t = tests(d, 'POSTROUTING').filter((x) => !/^(! )?-s /.test(x) || d.chance(0.5));
     if (d.chance(0.3)) t.push(`-m conntrack --ctorigdst ${d.pick([...Object.values(VIPS), ...Object.values(SERVERS)])}`);
+    // (the probes' sockets are root's on both sides)
+    if (d.chance(0.25)) t.push(`-m owner ${d.pick(['--uid-owner 0', '! --uid-owner 0', '--gid-owner 0', '--uid-owner 1000', '--socket-exists'])}`);
     const r = d.int(0, 9);
     const target = chain === 'OUTPUT' && r < 2 ? '-j C' : chain === 'C' && r < 2 ? '-j RETURN' : r === 2 ? reject(d, t) : r === 3 ? '' : r === 4 ? `-j MARK --set-xmark 0x${d.int(1, 3)}/0xf` : d.chance(0.6) ? '-j ACCEPT' : '-j DROP';
     return [`-A ${chain}`, ...t, target].filter(Boolean).join(' ');
