@@ -76,9 +76,14 @@ function datagramOutcome(run: TraceRun, from: string, ip: string): ReturnType<Ud
   // (no route: send() fails at once; an ARP that goes unanswered is a host unreachable the
   // kernel reports to itself, a soft error)
   if (w.outcome === 'unroutable' && w.endHost === from) return w.reason.includes('ARP') ? { kind: 'timeout', ip, elapsedMs: 0 } : connectOutcome(run, from, ip, 0);
+  const icmp = icmpBack(run, from);
+  return (icmp && udpSocketError(ip, icmp.icmpType, icmp.icmpCode)) ?? { kind: 'timeout', ip, elapsedMs: 0 };
+}
+
+/** The ICMP packet that came back to `from` for a datagram, if one did. */
+function icmpBack(run: TraceRun, from: string): Packet | null {
   const r = run.reply;
-  if (r && r.outcome === 'delivered' && r.endHost === from && r.final.proto === PROTO.icmp) return udpSocketError(ip, r.final.icmpType, r.final.icmpCode) ?? { kind: 'timeout', ip, elapsedMs: 0 };
-  return { kind: 'timeout', ip, elapsedMs: 0 };
+  return r && r.outcome === 'delivered' && r.endHost === from && r.final.proto === PROTO.icmp ? r.final : null;
 }
 
 /**
@@ -189,12 +194,10 @@ export function runNetClient(name: string, argv: string[], stdin: string, lab: N
     const run = lab.probe(host, pkt);
     const at = run.walk.delivered?.host;
     // (a port unreachable from the server's stack or a REJECT on the way: the socket's error)
-    const back = run.reply;
-    if (back && back.outcome === 'delivered' && back.endHost === host && back.final.proto === PROTO.icmp) {
-      const err = udpSocketError(server, back.final.icmpType, back.final.icmpCode);
-      if (err?.kind === 'refused') return { kind: 'refused' as const };
-      if (err?.kind === 'unreachable') return { kind: 'unreachable' as const, errno: err.errno };
-    }
+    const icmp = icmpBack(run, host);
+    const err = icmp && udpSocketError(server, icmp.icmpType, icmp.icmpCode);
+    if (err?.kind === 'refused') return { kind: 'refused' as const };
+    if (err?.kind === 'unreachable') return { kind: 'unreachable' as const, errno: err.errno };
     if (!at || !lab.kube || !lab.isDnsServer(at)) return { kind: 'timeout' as const };
     if (!run.reply || run.reply.outcome !== 'delivered' || run.reply.endHost !== host) return { kind: 'timeout' as const };
     const bytes = coreDns().serveBytes(encodeMessage(query, true));
