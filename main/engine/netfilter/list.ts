@@ -60,12 +60,20 @@ function withSpace(s: string): string {
   return s === '' || s[0] === ' ' ? s : ' ' + s;
 }
 
+/** The target column: a chain or target name, or the name the kernel knows an alias by
+ *  (NOTRACK is CT there, and -L reads the rule back from the kernel). */
+function targetColumn(r: Rule): string {
+  const t = r.target;
+  if (!t) return '';
+  return (!t.goto && TARGETS.get(t.name)?.listName) || t.name;
+}
+
 /** One rule line (no newline). */
 export function ruleLine(r: Rule, num: number, o: ListOptions): string {
   let s = '';
   if (o.lineNumbers) s += pad(String(num), 4) + ' ';
   if (o.verbose) s += printNum(r.packets, o.exact, false) + printNum(r.bytes, o.exact, false);
-  s += pad(r.target?.name ?? '', 9) + ' ';
+  s += pad(targetColumn(r), 9) + ' ';
   const p = r.proto;
   s += p?.neg ? '!' : ' ';
   const pnum = p ? p.num : 0;
@@ -93,7 +101,7 @@ export function ruleLine(r: Rule, num: number, o: ListOptions): string {
 
 /** A rule as `iptables -v` echoes it when adding/deleting (FMT_PRINT_RULE: numeric, untabled). */
 export function ruleLineVerbose(r: Rule): string {
-  let s = `${r.target?.name ?? ''} `;
+  let s = `${targetColumn(r)} `;
   s += r.proto?.neg ? '!' : ' ';
   const pnum = r.proto ? r.proto.num : 0;
   s += `${protoName(pnum, true) ?? pnum} `;
