@@ -501,17 +501,38 @@ class ArgParser {
     this.out.command |= newcmd;
   }
 
+  /**
+   * Whether slot k holds the first instance of its module. iptables merges a module's options
+   * into getopt's table once, when its first instance loads (newest first); a later instance
+   * of it is a clone that takes them over and marks the earlier ones completed. So an option
+   * goes to the newest module, by first load, that has it, and there to its newest instance:
+   * in `-m connmark --mark A -m mark --mark B -m connmark --mark C`, C is the mark match's
+   * (and refused: "can only be used once").
+   */
+  private firstOfModule(k: number): boolean {
+    const mod = this.loaded[k].module;
+    for (let j = 0; j < k; j++) if (this.loaded[j].module === mod) return false;
+    return true;
+  }
+
+  /** The newest instance of the module in slot k. */
+  private newestOf(k: number): Loaded {
+    const mod = this.loaded[k].module;
+    for (let j = this.nLoaded - 1; j > k; j--) if (this.loaded[j].module === mod) return this.loaded[j];
+    return this.loaded[k];
+  }
+
   /** The option a whole "--name" word names exactly (the common case: no slicing). */
   private resolveToken(word: string): Resolved | undefined {
     const t = TOKENS.get(word);
     if (t === undefined) return undefined;
     if (t.base !== undefined) return t.base;
-    // The last loaded module that has the option.
+    // The newest module that has the option (see firstOfModule).
     for (let k = this.nLoaded - 1; k >= 0; k--) {
       const inst = this.loaded[k];
       for (let j = 0; j < t.owners.length; j++) {
-        if (t.owners[j] === inst.module) {
-          this.optInst = inst;
+        if (t.owners[j] === inst.module && this.firstOfModule(k)) {
+          this.optInst = this.newestOf(k);
           return t.opts[j];
         }
       }
@@ -523,10 +544,9 @@ class ArgParser {
     const b = LONG_RESOLVED.get(name);
     if (b) return b;
     for (let k = this.nLoaded - 1; k >= 0; k--) {
-      const inst = this.loaded[k];
-      const hit = inst.opts.byName.get(name);
-      if (hit !== undefined) {
-        this.optInst = inst;
+      const hit = this.loaded[k].opts.byName.get(name);
+      if (hit !== undefined && this.firstOfModule(k)) {
+        this.optInst = this.newestOf(k);
         return hit;
       }
     }
@@ -541,14 +561,15 @@ class ArgParser {
       found = LONG_RESOLVED.get(ln)!;
       foundKey = key;
     }
+    // (a clone's options are its first instance's: each module's are looked at once)
     for (let k = this.nLoaded - 1; k >= 0; k--) {
-      const inst = this.loaded[k];
-      for (const [on, r] of inst.opts.byName) {
+      if (!this.firstOfModule(k)) continue;
+      for (const [on, r] of this.loaded[k].opts.byName) {
         if (!on.startsWith(name)) continue;
         const key = `${k}:${on}`;
         if (found && foundKey !== key) return UNKNOWN;
         found = r;
-        foundInst = inst;
+        foundInst = this.newestOf(k);
         foundKey = key;
       }
     }
