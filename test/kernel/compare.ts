@@ -77,13 +77,13 @@ export function traceFor(lab: Lab, p: ProbeSpec): TraceJson {
   return lab.trace({ from, to, proto: p.proto, sport: p.sport, keep: true }).json;
 }
 
-/** conntrack -L lines reduced to their two tuples, sorted. */
+/** conntrack -L lines reduced to their two tuples and the connection's mark, sorted. */
 export function ctTuples(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const m = line.match(/^(\w+)\s+\d+\s+(?:\d+\s+)?(?:[A-Z_]+\s+)?(.*)$/);
     if (!m) continue;
-    const fields = m[2].split(/\s+/).filter((f) => /^(src|dst|sport|dport|type|code|id)=/.test(f));
+    const fields = m[2].split(/\s+/).filter((f) => /^(src|dst|sport|dport|type|code|id|mark)=/.test(f));
     // ICMP echo ids are the probe program's own choice on the kernel side
     out.push(`${m[1]} ${fields.map((f) => (f.startsWith('id=') ? 'id=*' : f)).join(' ')}`);
   }
