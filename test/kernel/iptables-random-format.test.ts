@@ -46,10 +46,11 @@ after(() => {
 
 for (const seed of SEEDS) {
   test(`iptables listings of random rules, seed ${seed}`, (t) => {
-    // (each role draws from a generator of its own, as walk-random-compare's do)
-    // (DYN: the set the router's -j SET rules fill)
-    const setup = [['ipset', 'create', 'DYN', 'hash:ip'], ...serverSets(new Draw(seed)).map(([, cmd]) => (typeof cmd === 'string' ? words(cmd) : cmd))];
-    const rulesets = [routerTables(new Draw(seed)), serverTables(serverWithSets(seed)), clientTables(new Draw(seed))];
+    // (each role draws from a generator of its own, as walk-random-compare's do: the server's
+    // tables after its sets; DYN is the set the router's -j SET rules fill)
+    const sd = new Draw(seed);
+    const setup = [['ipset', 'create', 'DYN', 'hash:ip'], ...serverSets(sd).map(([, cmd]) => (typeof cmd === 'string' ? words(cmd) : cmd))];
+    const rulesets = [routerTables(new Draw(seed)), serverTables(sd), clientTables(new Draw(seed))];
     const doc = emptyLab('fmt');
     doc.hosts = [{ name: 'h', listen: [], links: [] }];
     const lab = Lab.fromDoc(doc);
@@ -77,11 +78,4 @@ for (const seed of SEEDS) {
       }
     }
   });
-}
-
-/** The server's tables are drawn after its sets, from the same generator (as in the walk test). */
-function serverWithSets(seed: number): Draw {
-  const d = new Draw(seed);
-  serverSets(d);
-  return d;
 }
