@@ -13,7 +13,9 @@ import { RecentStore } from './netfilter/recent-store.ts';
 import { NfacctStore } from './netfilter/nfacct-store.ts';
 import { IndexCache } from './netfilter/rule-index.ts';
 import { Netfilter } from './netfilter/ruleset.ts';
-import { PROTO, TABLE_NAMES, type HostEnv, type Rule } from './netfilter/types.ts';
+import { PROTO, TABLE_NAMES, type HostEnv, type ModuleRef, type Rule } from './netfilter/types.ts';
+import { MATCHES } from './netfilter/matches/index.ts';
+import { TARGETS } from './netfilter/targets/index.ts';
 
 /** What a host needs from the lab around it: the clock and the seeded randomness. */
 export interface LabContext {
@@ -124,20 +126,20 @@ export class Host implements WalkHost {
     return this.references('set', set);
   }
 
-  /** How many rules have a `-m MODULE` naming `name` (a set, an nfacct object). */
-  private references(module: string, name: string): number {
+  /** How many references the rules hold to the object `name` of that kind (ModuleBase.refs:
+   *  each match or target naming it holds one). */
+  private references(kind: ModuleRef['kind'], name: string): number {
     let n = 0;
+    const count = (refs: readonly ModuleRef[] | undefined) => {
+      if (refs) for (const r of refs) if (r.kind === kind && r.name === name) n++;
+    };
     for (const t of TABLE_NAMES) {
       const table = this.nf.table(t);
       if (!table) continue;
       for (const c of table.chains.values())
         for (const r of c.rules) {
-          for (const m of r.matches) if (m.module === module && (m.data as { name?: string }).name === name) n++;
-          // (a SET target names up to three sets, each a reference)
-          if (module === 'set' && r.target?.name === 'SET' && r.target.data) {
-            const t = r.target.data as { add?: { name: string }; del?: { name: string }; map?: { name: string } };
-            for (const ref of [t.add, t.del, t.map]) if (ref?.name === name) n++;
-          }
+          for (const m of r.matches) count(MATCHES.get(m.module)?.refs?.(m.data as never));
+          if (r.target?.data !== undefined) count(TARGETS.get(r.target.name)?.refs?.(r.target.data as never));
         }
     }
     return n;

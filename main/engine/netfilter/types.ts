@@ -307,6 +307,15 @@ export interface ModuleBase<D> {
    *  `hook` is given for built-in chains only: the kernel checks rules of user chains
    *  with no hook (only the static `tables`/`hooks` of targets are followed through jumps). */
   kernelCheck?(data: D, ctx: KernelCheckCtx): boolean | 'ENOENT';
+  /** The kernel objects the rule holds a reference to through this module, by kind: the sets
+   *  `-m set` and `-j SET` name (ipset's References), the nfacct object `-m nfacct` names. */
+  refs?(data: D): readonly ModuleRef[];
+}
+
+/** A kernel object a rule's module names (see `ModuleBase.refs`). */
+export interface ModuleRef {
+  kind: 'set' | 'nfacct';
+  name: string;
 }
 
 /** What a module's kernel-side check sees (see `ModuleBase.kernelCheck`). */

@@ -34,6 +34,7 @@ export const nfacctMatch: MatchModule<NfacctData> = {
   kernelCheck: (d) => (d.found ? true : 'ENOENT'),
   save: (d) => ` --nfacct-name  ${d.name}`,
   list: (d) => ` nfacct-name  ${d.name}`,
+  refs: (d) => [{ kind: 'nfacct', name: d.name }],
   match(d, ctx) {
     const o = ctx.host.nfacct?.(d.name);
     if (o) {

@@ -165,6 +165,7 @@ export const setMatch: MatchModule<SetMatchData> = {
   },
   save: (d) => show(d, '--'),
   list: (d) => show(d, ''),
+  refs: (d) => [{ kind: 'set', name: d.name }],
   match(d, ctx: MatchCtx) {
     const inSet = ctx.host.ipsetTest(d.name, ctx.pkt, d.dirs, setTestOptions(d)) === true;
     return inSet !== d.invert;

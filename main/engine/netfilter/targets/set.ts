@@ -73,6 +73,8 @@ export const setTarget: TargetModule<SetTargetData> = {
   kernelCheck: (d) => d.map === undefined,
   save: (d) => show(d, '--'),
   list: (d) => show(d, ''),
+  // (up to three sets, each a reference)
+  refs: (d) => [d.add, d.del, d.map].flatMap((s) => (s ? [{ kind: 'set' as const, name: s.name }] : [])),
   apply(d, ctx) {
     if (d.add) ctx.host.ipsetAdt?.('add', d.add.name, ctx.pkt, d.add.dirs, { exist: d.exist, timeout: d.timeout });
     if (d.del) ctx.host.ipsetAdt?.('del', d.del.name, ctx.pkt, d.del.dirs, { exist: false });
