@@ -3,10 +3,10 @@
 // tells); without -z it connects and relays stdin, printing what the peer sends back.
 // With -u a "connection" is a connected UDP socket, which sends nothing by itself: only -v
 // tests the port (udptest: an "X" datagram, a second, then one a second for -w seconds, 3 by
-// default — an ICMP port unreachable after the first fails the port, silently; no other
-// error does); without -z,
-// stdin goes out as one datagram. Checked against the real tool in
-// test/kernel/netclients-format.test.ts (and its packets in test/engine/netclients).
+// default — a failed first write, or an ICMP port unreachable after it, fails the port,
+// silently; no other error does); without -z, stdin goes out as one datagram. Checked
+// against the real tool in test/kernel/netclients-format.test.ts and icmp-clients-compare
+// (and its packets in test/engine/netclients).
 
 import { portToService, serviceToPort } from '../../netfilter/services.ts';
 import { fail, type CommandResult } from '../types.ts';
@@ -185,10 +185,10 @@ function ncUdp(req: NcRequest, stdin: string, addresses: readonly string[], udp:
     }
     if (!sock) continue;
     if (req.verbose) {
-      // udptest: a port unreachable for the first X makes the second write fail (ECONNREFUSED);
-      // then one X a second. Only ECONNREFUSED fails the port: the socket's other errors
-      // (EHOSTUNREACH for a host prohibited, ...) fail a write that udptest does not look at.
-      // (a first write that fails, for whatever reason, fails the port too)
+      // udptest: a first write that fails fails the port; a port unreachable for it makes the
+      // second write fail with ECONNREFUSED, which fails it too; then one X a second. The
+      // socket's other errors (EHOSTUNREACH for a host prohibited, ...) fail writes that
+      // udptest does not look at.
       const first = sock.send(1).kind;
       if (first === 'refused' || first === 'denied') continue;
       sock.send(1);
